@@ -1,0 +1,178 @@
+# Cairn — one non-recursive Makefile.
+#
+# The tree is the build: every directory below is one library or program,
+# its sources are the .c files in it, so adding a file needs no edit here.
+#
+#   common/*.c          -> $(BUILD)/libcairn.a
+#   ring/*.c            -> $(BUILD)/libcairnring.a
+#   sandbox/*.c         -> $(BUILD)/libcairnsandbox.a
+#   engine/*.c          -> $(BUILD)/libcairnengine.a
+#   objectd/*.c         -> $(BUILD)/cairn-objectd
+#   proxy/*.c           -> $(BUILD)/cairn-proxy
+#   tools/<name>/*.c    -> $(BUILD)/cairn-<name>
+#   test/unit/check_X.c -> $(BUILD)/test/check_X
+#   test/fuzz/fuzz_X.c  -> $(BUILD)/fuzz/fuzz_X       (make fuzz, clang only)
+#
+# Local overrides go in an untracked config.mak (CC=clang, BUILD=..., ...).
+# `make help` lists the targets.
+
+-include config.mak
+
+.DEFAULT_GOAL := all
+
+BUILD    ?= build
+CC       ?= cc
+PYTHON   ?= /usr/bin/python3
+DEVELOPER ?= 1
+SANITIZE ?=
+FUZZ_TIME ?= 30
+
+PKGS := libevent libevent_pthreads jansson rocksdb liburcu libcurl openssl libseccomp zlib
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wformat-security -Wvla -Wwrite-strings -Wpointer-arith \
+        -Wcast-align -Wundef -Wno-unused-parameter
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -include common/banned.h \
+              $(WARN) $(CFLAGS) $(PKG_CFLAGS) -pthread
+LDLIBS   := $(PKG_LIBS) -lrocksdb -pthread -lm
+
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=$(SANITIZE)
+endif
+
+# ---------------------------------------------------------------- sources
+lib_src = $(sort $(wildcard $(1)/*.c))
+obj_of  = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB_common  := $(BUILD)/libcairn.a
+LIB_ring    := $(BUILD)/libcairnring.a
+LIB_sandbox := $(BUILD)/libcairnsandbox.a
+LIB_engine  := $(BUILD)/libcairnengine.a
+# Link order: daemons -> engine -> sandbox -> ring -> common.
+ALL_LIBS := $(LIB_engine) $(LIB_sandbox) $(LIB_ring) $(LIB_common)
+
+$(LIB_common):  $(call obj_of,$(call lib_src,common))
+$(LIB_ring):    $(call obj_of,$(call lib_src,ring))
+$(LIB_sandbox): $(call obj_of,$(call lib_src,sandbox))
+$(LIB_engine):  $(call obj_of,$(call lib_src,engine))
+
+DAEMONS := $(foreach d,objectd proxy,$(if $(call lib_src,$(d)),$(BUILD)/cairn-$(d)))
+TOOL_DIRS := $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c)))
+TOOLS := $(foreach t,$(sort $(TOOL_DIRS)),$(BUILD)/cairn-$(t))
+UNIT_SRC := $(sort $(wildcard test/unit/check_*.c))
+UNIT_TESTS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
+UNIT_HELPERS := $(call obj_of,$(sort $(wildcard test/unit/helper_*.c)))
+STORLET_C := $(sort $(wildcard storlets/*/*.c))
+PROGRAMS := $(DAEMONS) $(TOOLS)
+
+ALL_SRC := $(foreach d,common ring sandbox engine objectd proxy,$(call lib_src,$(d))) \
+           $(wildcard tools/*/*.c) $(UNIT_SRC) $(wildcard test/unit/helper_*.c)
+
+.PHONY: all
+all: $(ALL_LIBS) $(PROGRAMS) $(UNIT_TESTS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.a:
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/cairn-objectd: $(call obj_of,$(call lib_src,objectd)) $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
+
+$(BUILD)/cairn-proxy: $(call obj_of,$(call lib_src,proxy)) $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
+
+.SECONDARY:
+.SECONDEXPANSION:
+$(TOOLS): $(BUILD)/cairn-%: $$(call obj_of,$$(wildcard tools/%/*.c)) $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
+
+# Unit tests may link the objects of a daemon (but not its main.c), so the
+# daemon's internals are testable through their own headers.
+DAEMON_OBJS_NOMAIN := $(filter-out %/main.o,$(call obj_of,$(call lib_src,objectd) $(call lib_src,proxy)))
+$(BUILD)/test/check_%: $(BUILD)/obj/test/unit/check_%.o $(UNIT_HELPERS) $(DAEMON_OBJS_NOMAIN) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS) $(CHECK_LIBS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- tests
+# `make test` is the one test command: deps, build, every tier.
+.PHONY: test quick unit integration asan deps deps-check hdr-check help clean fuzz
+test: deps
+	$(MAKE) all
+	$(PYTHON) test/run.py --build $(BUILD) --tier full
+
+quick: all
+	$(PYTHON) test/run.py --build $(BUILD) --tier quick
+
+unit: all
+	$(PYTHON) test/run.py --build $(BUILD) --tier unit
+
+# One test: make check T=ring   or   make check T=test/integration/foo.py
+check: all
+	$(PYTHON) test/run.py --build $(BUILD) --tier full --only "$(T)"
+
+asan: deps
+	$(MAKE) BUILD=build/asan SANITIZE=address,undefined CFLAGS="-O1 -g" all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	$(PYTHON) test/run.py --build build/asan --tier full
+
+deps:
+	@sh tools/deps.sh
+
+# Keep the dependency direction of STYLE R1: libraries never include daemons;
+# sandbox never includes engine; ring and common include nothing above them.
+deps-check:
+	@sh tools/deps-check.sh
+
+# Every public header compiles on its own.
+hdr-check:
+	@for h in common/*.h ring/ring.h sandbox/sbx.h engine/eng.h; do \
+	  [ -f $$h ] || continue; \
+	  case $$h in *_int.h|common/banned.h) continue;; esac; \
+	  printf '#include "%s"\n' $$h | $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - || exit 1; \
+	done; echo "hdr-check: ok"
+
+FUZZ_SRC := $(sort $(wildcard test/fuzz/fuzz_*.c))
+FUZZ_BIN := $(patsubst test/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+fuzz: deps
+	$(MAKE) BUILD=build/fuzz-lib CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(ALL_LIBS:$(BUILD)/%=build/fuzz-lib/%) $(DAEMON_OBJS_NOMAIN:$(BUILD)/%=build/fuzz-lib/%)
+	@mkdir -p build/fuzz
+	@for s in $(FUZZ_SRC); do n=$$(basename $$s .c); \
+	  clang $(filter-out -Werror,$(ALL_CFLAGS)) -O1 -g -fsanitize=fuzzer,address,undefined -o build/fuzz/$$n $$s \
+	    $(DAEMON_OBJS_NOMAIN:$(BUILD)/%=build/fuzz-lib/%) $(ALL_LIBS:$(BUILD)/%=build/fuzz-lib/%) $(LDLIBS) || exit 1; \
+	  mkdir -p test/fuzz/corpus/$$n build/fuzz/corpus-$$n; \
+	  echo "fuzz: $$n for $(FUZZ_TIME)s"; \
+	  build/fuzz/$$n -max_total_time=$(FUZZ_TIME) build/fuzz/corpus-$$n test/fuzz/corpus/$$n || exit 1; \
+	done
+
+help:
+	@echo "make            build libraries, daemons, tools and unit tests into $(BUILD)/"
+	@echo "make deps       install the missing Debian packages (apt-get)"
+	@echo "make test       deps + build + every test tier (unit, integration, CLI)"
+	@echo "make quick      unit tests and the fast integration tests"
+	@echo "make unit       unit tests only"
+	@echo "make check T=X  one test: a unit suite name (ring) or a test file path"
+	@echo "make asan       the whole suite under AddressSanitizer + UBSan in build/asan"
+	@echo "make fuzz       libFuzzer targets in test/fuzz, FUZZ_TIME seconds each (clang)"
+	@echo "make hdr-check  every public header compiles alone"
+	@echo "make deps-check library include direction (STYLE R1)"
+	@echo "make clean      remove build/"
+
+clean:
+	rm -rf build
