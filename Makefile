@@ -114,7 +114,7 @@ $(BUILD)/test/check_%: $(BUILD)/obj/test/unit/check_%.o $(UNIT_HELPERS) $(DAEMON
 # `make test` is the one test command: deps, build, every tier.
 .PHONY: test quick unit integration asan deps deps-check hdr-check help clean fuzz
 test: deps
-	$(MAKE) all
+	$(MAKE) -j$$(nproc) all
 	$(PYTHON) test/run.py --build $(BUILD) --tier full
 
 quick: all
@@ -128,7 +128,7 @@ check: all
 	$(PYTHON) test/run.py --build $(BUILD) --tier full --only "$(T)"
 
 asan: deps
-	$(MAKE) BUILD=build/asan SANITIZE=address,undefined CFLAGS="-O1 -g" all
+	$(MAKE) -j$$(nproc) BUILD=build/asan SANITIZE=address,undefined CFLAGS="-O1 -g" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	$(PYTHON) test/run.py --build build/asan --tier full
 
