@@ -71,6 +71,13 @@ uint32_t ring_partition(const struct ring *r, const struct hashpath_secret *s,
                         const char *account, const char *container,
                         const char *object)
 {
+    /* Swift's hash_path leaves out an empty container or object name
+     * instead of hashing "a/c/"; do the same so such names land where a
+     * Swift cluster puts them. */
+    if (object && object[0] == '\0')
+        object = NULL;
+    if (!object && container && container[0] == '\0')
+        container = NULL;
     unsigned char digest[MD5_DIGEST_LEN];
     hashpath_digest(s, account, container, object, digest);
     return hashpath_partition(digest, r->part_power);

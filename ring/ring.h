@@ -117,7 +117,9 @@ uint32_t ring_dev_count(const struct ring *r);
  * RING_NO_DEV when the slot is empty or outside the row / the ring. */
 uint16_t ring_assignment(const struct ring *r, uint32_t row, uint32_t part);
 
-/* The partition of a name under the ring's part power. */
+/* The partition of a name under the ring's part power. container and
+ * object may be NULL; an empty object (or an empty container with no
+ * object) counts as absent, as in Swift's hash_path. */
 uint32_t ring_partition(const struct ring *r, const struct hashpath_secret *s,
                         const char *account, const char *container,
                         const char *object);

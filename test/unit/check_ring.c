@@ -23,6 +23,8 @@
 #include "common/xalloc.h"
 #include "ring/ring.h"
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 /* ------------------------------------------------------------ helpers */
 
 static char tmpdir[64];
@@ -477,6 +479,414 @@ START_TEST(partition_matches_swift_doc_example)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ handoffs */
+
+/*
+ * Handoff orders from Swift itself (2.30.1), produced once with
+ * swift-ring-builder and swift.common.ring.Ring.get_more_nodes:
+ *
+ *   swift-ring-builder obj.builder create 6 3 1
+ *   swift-ring-builder obj.builder add r1z1-10.0.0.1:6200/d0 100
+ *     ... (the twelve devices below, weight 100 each)
+ *   swift-ring-builder obj.builder rebalance -s 1
+ *   python3: r = Ring("obj.ring.gz"); dump r.devs, r._replica2part2dev_id,
+ *            [d["id"] for d in r.get_more_nodes(p)] for every p
+ *
+ * Three regions, seven zones, ten ips; -1 ends each list.
+ */
+static const struct { uint32_t id, region, zone; const char *ip; } swift_small_devs[] = {
+    { 0, 1, 1, "10.0.0.1" },
+    { 1, 1, 1, "10.0.0.1" },
+    { 2, 1, 1, "10.0.0.2" },
+    { 3, 1, 2, "10.0.0.3" },
+    { 4, 1, 2, "10.0.0.3" },
+    { 5, 1, 2, "10.0.0.4" },
+    { 6, 2, 1, "10.1.0.1" },
+    { 7, 2, 1, "10.1.0.1" },
+    { 8, 2, 2, "10.1.0.2" },
+    { 9, 2, 3, "10.1.0.3" },
+    { 10, 3, 1, "10.2.0.1" },
+    { 11, 1, 3, "10.0.0.5" },
+};
+static const uint16_t swift_small_rows[3][64] = {
+    {10, 5, 10, 3, 4, 11, 3, 10, 3, 5, 4, 11, 4, 4, 10, 3, 3, 4, 10, 4, 5, 3, 3, 5, 10, 11, 5, 10, 4, 0, 5, 1, 10, 10, 5, 4, 5, 4, 3, 5, 4, 5, 3, 10, 1, 3, 3, 0, 5, 3, 11, 10, 10, 5, 10, 10, 5, 4, 4, 1, 11, 10, 10, 5},
+    {4, 1, 11, 2, 2, 2, 0, 0, 0, 11, 2, 2, 1, 1, 2, 0, 0, 1, 11, 1, 1, 0, 0, 0, 2, 2, 11, 11, 1, 3, 1, 4, 11, 5, 0, 2, 11, 1, 2, 11, 1, 0, 0, 3, 4, 2, 0, 3, 1, 2, 2, 0, 3, 0, 5, 11, 11, 1, 2, 4, 2, 2, 1, 11},
+    {9, 9, 8, 9, 9, 9, 7, 6, 7, 8, 8, 9, 6, 6, 7, 7, 7, 6, 8, 6, 9, 7, 7, 6, 7, 9, 8, 8, 6, 6, 8, 7, 8, 9, 6, 7, 8, 6, 8, 8, 6, 8, 7, 9, 7, 9, 7, 6, 6, 7, 9, 6, 9, 9, 9, 8, 8, 6, 8, 7, 9, 7, 6, 8},
+};
+static const int swift_small_handoffs[64][13] = {
+    {0, 6, 11, 8, 5, 2, 3, 1, 7, -1},
+    {10, 7, 11, 8, 3, 2, 0, 6, 4, -1},
+    {2, 9, 6, 3, 0, 5, 4, 1, 7, -1},
+    {10, 7, 11, 8, 1, 5, 4, 6, 0, -1},
+    {10, 7, 11, 8, 0, 5, 3, 1, 6, -1},
+    {10, 4, 6, 8, 1, 5, 7, 3, 0, -1},
+    {10, 11, 9, 8, 2, 5, 6, 4, 1, -1},
+    {4, 11, 8, 9, 2, 5, 7, 1, 3, -1},
+    {10, 11, 9, 8, 2, 5, 6, 4, 1, -1},
+    {10, 1, 6, 9, 4, 2, 3, 0, 7, -1},
+    {10, 9, 11, 6, 5, 0, 3, 1, 7, -1},
+    {10, 5, 8, 6, 4, 1, 0, 3, 7, -1},
+    {10, 11, 9, 8, 5, 2, 3, 7, 0, -1},
+    {10, 11, 9, 8, 2, 5, 3, 7, 0, -1},
+    {3, 9, 11, 8, 0, 5, 1, 4, 6, -1},
+    {10, 8, 11, 9, 2, 5, 4, 1, 6, -1},
+    {10, 11, 9, 8, 2, 5, 6, 4, 1, -1},
+    {10, 8, 11, 9, 5, 2, 0, 3, 7, -1},
+    {4, 1, 6, 9, 5, 2, 0, 3, 7, -1},
+    {10, 11, 8, 9, 5, 2, 0, 3, 7, -1},
+    {10, 8, 11, 6, 3, 2, 4, 0, 7, -1},
+    {10, 11, 8, 9, 5, 2, 4, 1, 6, -1},
+    {10, 9, 11, 8, 2, 5, 6, 1, 4, -1},
+    {10, 11, 8, 9, 4, 2, 1, 7, 3, -1},
+    {3, 11, 8, 9, 0, 5, 6, 4, 1, -1},
+    {10, 4, 7, 8, 5, 1, 6, 3, 0, -1},
+    {10, 1, 6, 9, 4, 2, 3, 0, 7, -1},
+    {4, 9, 1, 7, 5, 2, 3, 0, 6, -1},
+    {10, 11, 8, 9, 2, 5, 7, 3, 0, -1},
+    {10, 11, 8, 9, 5, 2, 4, 1, 7, -1},
+    {10, 6, 11, 9, 4, 2, 7, 3, 0, -1},
+    {10, 11, 9, 8, 5, 2, 6, 3, 0, -1},
+    {2, 7, 9, 5, 4, 1, 6, 0, 3, -1},
+    {0, 7, 11, 8, 3, 2, 6, 4, 1, -1},
+    {10, 11, 8, 9, 4, 2, 1, 7, 3, -1},
+    {10, 11, 8, 9, 0, 5, 6, 3, 1, -1},
+    {10, 0, 7, 9, 3, 2, 6, 4, 1, -1},
+    {10, 8, 9, 11, 5, 2, 0, 3, 7, -1},
+    {10, 7, 9, 11, 5, 0, 1, 4, 6, -1},
+    {10, 0, 9, 6, 4, 2, 1, 7, 3, -1},
+    {10, 9, 11, 8, 5, 2, 0, 7, 3, -1},
+    {10, 6, 11, 9, 4, 2, 1, 7, 3, -1},
+    {10, 8, 9, 11, 5, 2, 4, 1, 6, -1},
+    {11, 2, 7, 8, 0, 5, 6, 4, 1, -1},
+    {10, 11, 8, 9, 2, 5, 6, 3, 0, -1},
+    {10, 11, 8, 6, 1, 5, 4, 0, 7, -1},
+    {10, 9, 11, 8, 5, 2, 4, 1, 6, -1},
+    {10, 11, 9, 8, 2, 5, 4, 1, 7, -1},
+    {10, 11, 9, 8, 2, 4, 0, 3, 7, -1},
+    {10, 11, 8, 9, 1, 5, 6, 4, 0, -1},
+    {10, 5, 6, 8, 1, 3, 7, 0, 4, -1},
+    {4, 8, 11, 9, 2, 5, 1, 7, 3, -1},
+    {2, 8, 11, 6, 5, 1, 4, 0, 7, -1},
+    {10, 11, 8, 6, 4, 2, 1, 7, 3, -1},
+    {0, 8, 7, 11, 3, 2, 1, 4, 6, -1},
+    {3, 2, 9, 7, 0, 5, 6, 1, 4, -1},
+    {10, 1, 6, 9, 4, 2, 0, 3, 7, -1},
+    {10, 8, 11, 9, 5, 2, 0, 3, 7, -1},
+    {10, 11, 9, 6, 5, 1, 0, 3, 7, -1},
+    {10, 11, 8, 9, 2, 5, 3, 0, 6, -1},
+    {10, 5, 8, 7, 1, 3, 4, 0, 6, -1},
+    {4, 11, 8, 9, 1, 5, 0, 6, 3, -1},
+    {4, 11, 8, 9, 5, 2, 3, 0, 7, -1},
+    {10, 9, 1, 7, 4, 2, 3, 0, 6, -1},
+};
+
+/*
+ * Bigger rings, where the walk strides (inc = parts / 65536 = 2 and 4) and
+ * wraps: 40 device ids (region i%3+1, zone (i/3)%3+1, ip
+ * "10.<region>.<zone>.<(i/9)%2>"), id 38 a hole (None), id 39 present but
+ * holding no partition, three rows with the last one parts/2+3 long, and
+ * entry (p, r) = (((p * 40503 + r * 7919) ^ (p >> 5)) mod 2^32) % 38.
+ * Swift's RingData(...).save() then Ring(path).get_more_nodes(part) gave:
+ */
+static const struct { uint32_t pp, part; int ids[40]; } swift_formula_handoffs[] = {
+    { 17, 0, {34, 17, 13, 10, 29, 23, 6, 19, 2, 27, 8, 14, 21, 25, 22, 24, 28, 11, 18, 1, 16, 5, 37, 9, 31, 12, 7, 35, 3, 36, 32, 4, 33, 26, 20, -1} },
+    { 17, 1, {32, 22, 21, 17, 20, 0, 30, 16, 37, 26, 31, 6, 27, 23, 29, 7, 3, 34, 35, 24, 19, 9, 28, 4, 13, 36, 18, 5, 12, 15, 11, 14, 8, 1, 2, -1} },
+    { 17, 2, {15, 0, 16, 8, 30, 22, 1, 11, 27, 13, 21, 17, 24, 7, 14, 10, 19, 37, 2, 29, 36, 9, 12, 18, 23, 31, 3, 6, 26, 25, 4, 35, 34, 33, 32, -1} },
+    { 17, 3, {25, 2, 13, 28, 21, 17, 29, 9, 22, 34, 24, 12, 32, 8, 1, 18, 4, 20, 31, 11, 36, 16, 27, 10, 3, 6, 33, 14, 35, 26, 37, 7, 30, 19, 5, -1} },
+    { 17, 4, {2, 34, 12, 23, 31, 8, 7, 9, 24, 37, 3, 29, 32, 35, 22, 16, 21, 36, 6, 0, 27, 15, 30, 28, 25, 17, 20, 14, 11, 5, 19, 4, 1, 13, 26, -1} },
+    { 17, 5, {15, 2, 26, 30, 16, 18, 19, 6, 21, 4, 14, 7, 27, 17, 11, 1, 3, 31, 23, 10, 24, 33, 12, 37, 34, 9, 8, 36, 0, 20, 35, 25, 22, 32, 29, -1} },
+    { 17, 77, {15, 5, 16, 3, 20, 28, 24, 30, 14, 22, 18, 19, 35, 25, 29, 26, 33, 9, 13, 6, 12, 10, 36, 2, 34, 37, 17, 21, 0, 32, 1, 11, 4, 7, 23, -1} },
+    { 17, 65535, {19, 23, 4, 7, 15, 8, 0, 11, 34, 6, 35, 10, 14, 27, 31, 12, 1, 2, 22, 32, 26, 36, 25, 29, 13, 18, 17, 37, 28, 24, 5, 16, 9, 3, 33, -1} },
+    { 17, 65536, {14, 12, 25, 35, 36, 2, 6, 4, 23, 29, 19, 9, 8, 15, 16, 3, 10, 18, 0, 7, 1, 37, 31, 26, 24, 20, 27, 5, 11, 22, 32, 17, 34, 30, 21, 33, -1} },
+    { 17, 65537, {24, 30, 16, 9, 2, 19, 15, 4, 21, 7, 0, 10, 14, 29, 17, 6, 12, 33, 28, 5, 36, 34, 22, 37, 20, 32, 35, 25, 3, 27, 11, 1, 18, 26, 13, -1} },
+    { 17, 65538, {16, 5, 20, 33, 10, 31, 30, 9, 1, 25, 29, 17, 24, 14, 22, 36, 12, 27, 2, 7, 35, 8, 37, 23, 0, 15, 13, 6, 11, 21, 28, 19, 32, 4, 34, -1} },
+    { 17, 65539, {2, 13, 14, 33, 16, 37, 26, 23, 24, 22, 9, 28, 25, 12, 29, 17, 31, 32, 6, 34, 19, 5, 3, 4, 27, 7, 8, 18, 35, 1, 15, 20, 0, 10, 11, 30, -1} },
+    { 17, 131070, {28, 12, 5, 31, 2, 25, 9, 33, 32, 29, 21, 22, 37, 0, 34, 6, 10, 20, 26, 30, 15, 19, 16, 7, 11, 4, 35, 23, 27, 18, 24, 36, 13, 1, 14, 3, -1} },
+    { 17, 131071, {1, 12, 16, 15, 11, 22, 17, 9, 24, 10, 13, 0, 25, 20, 3, 8, 23, 37, 30, 28, 31, 32, 35, 33, 18, 7, 27, 4, 19, 36, 21, 2, 29, 34, 26, 6, -1} },
+    { 18, 0, {13, 2, 8, 34, 19, 23, 21, 29, 22, 9, 28, 14, 17, 25, 6, 31, 36, 3, 20, 16, 1, 26, 10, 5, 4, 27, 18, 37, 32, 11, 33, 7, 35, 24, 12, -1} },
+    { 18, 1, {26, 11, 36, 21, 31, 23, 1, 35, 34, 24, 4, 9, 12, 32, 2, 18, 3, 29, 28, 37, 8, 13, 17, 0, 22, 7, 19, 14, 5, 30, 20, 27, 16, 6, 15, -1} },
+    { 18, 2, {33, 16, 13, 35, 30, 36, 14, 37, 8, 22, 7, 29, 9, 6, 21, 32, 19, 17, 31, 18, 11, 12, 1, 15, 26, 2, 34, 10, 4, 23, 27, 25, 24, 0, 3, -1} },
+    { 18, 3, {19, 35, 34, 13, 11, 21, 6, 27, 26, 28, 22, 25, 32, 2, 12, 36, 37, 24, 16, 33, 4, 17, 10, 8, 9, 31, 29, 20, 5, 7, 1, 30, 14, 3, 18, -1} },
+    { 18, 4, {32, 29, 7, 8, 13, 3, 27, 16, 4, 1, 35, 12, 20, 24, 23, 14, 0, 31, 22, 25, 36, 9, 34, 15, 30, 26, 21, 37, 2, 19, 5, 11, 6, 17, 28, -1} },
+    { 18, 5, {30, 20, 16, 36, 8, 24, 1, 3, 7, 32, 33, 22, 29, 9, 17, 31, 2, 23, 25, 37, 10, 19, 12, 14, 11, 0, 18, 26, 21, 34, 35, 27, 4, 15, 6, -1} },
+    { 18, 77, {15, 29, 7, 19, 3, 5, 4, 2, 17, 18, 28, 16, 24, 30, 32, 26, 33, 22, 36, 34, 13, 0, 10, 21, 37, 25, 35, 6, 12, 20, 11, 23, 1, 14, 9, -1} },
+    { 18, 65535, {16, 23, 10, 15, 4, 27, 17, 14, 7, 29, 37, 0, 24, 13, 8, 5, 12, 3, 19, 28, 25, 33, 22, 11, 36, 6, 31, 26, 1, 34, 18, 9, 32, 35, 2, -1} },
+    { 18, 65536, {24, 17, 21, 18, 11, 16, 23, 12, 8, 20, 15, 7, 19, 9, 14, 22, 29, 2, 3, 35, 36, 37, 1, 34, 31, 26, 10, 25, 30, 6, 32, 33, 0, 4, 27, 5, -1} },
+    { 18, 65537, {30, 10, 27, 11, 34, 15, 17, 22, 32, 18, 1, 25, 21, 20, 6, 4, 13, 14, 28, 5, 29, 37, 35, 19, 36, 3, 2, 16, 0, 12, 33, 26, 7, 24, 9, -1} },
+    { 18, 131074, {26, 5, 20, 31, 16, 21, 32, 37, 17, 12, 11, 25, 24, 4, 9, 36, 15, 0, 35, 2, 7, 30, 14, 29, 13, 28, 23, 8, 19, 22, 6, 3, 34, 1, 27, -1} },
+    { 18, 131075, {36, 26, 16, 30, 6, 23, 29, 35, 25, 9, 1, 4, 33, 32, 20, 3, 31, 18, 8, 12, 34, 15, 19, 5, 17, 0, 7, 27, 22, 14, 2, 10, 11, 37, 24, 21, -1} },
+    { 18, 262142, {19, 33, 32, 4, 3, 0, 25, 35, 24, 28, 13, 5, 12, 16, 8, 27, 10, 1, 14, 11, 22, 21, 30, 15, 17, 26, 37, 18, 31, 34, 7, 36, 6, 2, 23, 9, -1} },
+    { 18, 262143, {37, 33, 22, 2, 16, 18, 3, 5, 10, 13, 11, 7, 30, 32, 24, 9, 8, 1, 31, 20, 4, 29, 34, 0, 28, 15, 12, 6, 35, 36, 21, 25, 14, 23, 19, 27, -1} },
+};
+
+static struct ring *load_layout(struct tlayout *t, const char *name)
+{
+    char path[PATH_MAX];
+    tmp_path(path, sizeof(path), name);
+    struct err e;
+    err_clear(&e);
+    ck_assert_msg(ring_write_file(path, &t->l, &e) == 0, "%s", e.msg);
+    struct ring *r = ring_load(path, &e);
+    ck_assert_msg(r != NULL, "%s", e.msg);
+    return r;
+}
+
+START_TEST(handoffs_equal_swift_small_ring)
+{
+    struct tlayout *t = tl_new(6, 3, 0, 12, 1);
+    for (uint32_t i = 0; i < 12; i++) {
+        t->l.devs[i].region = swift_small_devs[i].region;
+        t->l.devs[i].zone = swift_small_devs[i].zone;
+        str_copy(t->l.devs[i].ip, swift_small_devs[i].ip,
+                 sizeof(t->l.devs[i].ip));
+    }
+    for (uint32_t r = 0; r < 3; r++)
+        memcpy(t->rowv[r], swift_small_rows[r], sizeof(swift_small_rows[r]));
+    struct ring *r = load_layout(t, "small.ring");
+    static struct ring_handoff_iter it;
+    for (uint32_t p = 0; p < 64; p++) {
+        ring_handoffs_begin(r, p, &it);
+        for (int k = 0;; k++) {
+            const struct ring_dev *d = ring_handoff_next(&it);
+            int want = swift_small_handoffs[p][k];
+            if (want < 0) {
+                ck_assert_msg(d == NULL, "part %u: extra handoff %u", p,
+                              d ? d->id : 0);
+                break;
+            }
+            ck_assert_msg(d != NULL, "part %u: handoff %d missing", p, k);
+            ck_assert_msg((int)d->id == want, "part %u handoff %d: %u, "
+                          "Swift says %d", p, k, d->id, want);
+        }
+        ck_assert_ptr_null(ring_handoff_next(&it)); /* stays finished */
+    }
+    ring_free(r);
+    tl_free(t);
+}
+END_TEST
+
+static struct tlayout *formula_layout(uint32_t pp)
+{
+    uint32_t parts = 1u << pp;
+    struct tlayout *t = tl_new(pp, 3, parts / 2 + 3, 40, 1);
+    for (uint32_t i = 0; i < 40; i++) {
+        struct ring_dev *d = &t->l.devs[i];
+        d->region = i % 3 + 1;
+        d->zone = (i / 3) % 3 + 1;
+        snprintf(d->ip, sizeof(d->ip), "10.%u.%u.%u", d->region, d->zone,
+                 (i / 9) % 2);
+    }
+    t->l.dev_present[38] = false;
+    for (uint32_t r = 0; r < 3; r++)
+        for (uint32_t p = 0; p < t->row_len[r]; p++)
+            t->rowv[r][p] = (uint16_t)(((p * 40503u + r * 7919u) ^
+                                        (p >> 5)) % 38u);
+    return t;
+}
+
+START_TEST(handoffs_equal_swift_striding_walk)
+{
+    static struct ring_handoff_iter it;
+    for (uint32_t pp = 17; pp <= 18; pp++) {
+        struct tlayout *t = formula_layout(pp);
+        struct ring *r = load_layout(t, "formula.ring");
+        for (size_t c = 0; c < ARRAY_LEN(swift_formula_handoffs); c++) {
+            if (swift_formula_handoffs[c].pp != pp)
+                continue;
+            uint32_t p = swift_formula_handoffs[c].part;
+            ring_handoffs_begin(r, p, &it);
+            for (int k = 0;; k++) {
+                const struct ring_dev *d = ring_handoff_next(&it);
+                int want = swift_formula_handoffs[c].ids[k];
+                if (want < 0) {
+                    ck_assert_msg(d == NULL, "pp %u part %u: extra %u", pp,
+                                  p, d ? d->id : 0);
+                    break;
+                }
+                ck_assert_msg(d != NULL && (int)d->id == want,
+                              "pp %u part %u handoff %d: %d, Swift says %d",
+                              pp, p, k, d ? (int)d->id : -1, want);
+            }
+        }
+        ring_free(r);
+        tl_free(t);
+    }
+}
+END_TEST
+
+
+/*
+ * Swift's walk never wraps around to partition 0 (its second range starts
+ * at inc - (parts - start) % inc), so a device assigned only to partition 0
+ * is offered only when the walk starts there. Swift 2.30.1, RingData with
+ * five devices in zones 1..5 of region 1, part power 3, rows
+ * [4,0,1,2,3,0,1,2] and [0,1,2,3,0,1,2,3], get_more_nodes(p) for p = 0..7:
+ */
+static const int swift_p0_handoffs[8][4] = {
+    {1, 2, 3, -1}, {2, 3, -1}, {3, 0, -1}, {0, 1, -1},
+    {1, 2, -1}, {2, 3, -1}, {4, 0, 3, -1}, {0, 1, -1},
+};
+
+START_TEST(handoffs_skip_partition_zero_like_swift)
+{
+    static const uint16_t rows[2][8] = {
+        {4, 0, 1, 2, 3, 0, 1, 2}, {0, 1, 2, 3, 0, 1, 2, 3},
+    };
+    struct tlayout *t = tl_new(3, 2, 0, 5, 5);
+    for (uint32_t i = 0; i < 5; i++) {
+        t->l.devs[i].zone = i + 1;
+        snprintf(t->l.devs[i].ip, sizeof(t->l.devs[i].ip), "10.0.0.%u", i);
+    }
+    for (uint32_t r = 0; r < 2; r++)
+        memcpy(t->rowv[r], rows[r], sizeof(rows[r]));
+    struct ring *r = load_layout(t, "p0.ring");
+    static struct ring_handoff_iter it;
+    for (uint32_t p = 0; p < 8; p++) {
+        ring_handoffs_begin(r, p, &it);
+        for (int k = 0;; k++) {
+            const struct ring_dev *d = ring_handoff_next(&it);
+            int want = swift_p0_handoffs[p][k];
+            if (want < 0) {
+                ck_assert_msg(d == NULL, "part %u: extra %u", p,
+                              d ? d->id : 0);
+                break;
+            }
+            ck_assert_msg(d != NULL && (int)d->id == want,
+                          "part %u handoff %d: %d, Swift says %d", p, k,
+                          d ? (int)d->id : -1, want);
+        }
+    }
+    ring_free(r);
+    tl_free(t);
+}
+END_TEST
+
+
+/*
+ * Partition vectors from Swift 2.30.1, produced once with
+ *   /usr/bin/python3: from swift.common import utils
+ *     utils.HASH_PATH_PREFIX = b"cairnpre"; utils.HASH_PATH_SUFFIX = b"cairnsuf"
+ *     k = utils.hash_path(a, c, o, raw_digest=True)
+ *     part = struct.unpack_from(">I", k)[0] >> (32 - part_power)
+ * for part powers 10 and 14. X300 stands for 300 'x' characters (the test
+ * fills it in). Names are UTF-8 bytes. The empty object name is hashed by
+ * Swift as no object at all.
+ */
+#define X300 NULL
+static const struct {
+    uint32_t pp;
+    const char *a, *c, *o, *hex;
+    uint32_t part;
+} swift_parts[] = {
+    { 10, "AUTH_test", NULL, NULL, "16c74bee4a4cb6ce2d4d9ccbb4bc2eaa", 91 },
+    { 10, "AUTH_test", "c", NULL, "e8de87aa59606c56b72b9f331fffa928", 931 },
+    { 10, "AUTH_test", "c", "o", "5c96dbada77f84aa3e1431cdad37b3d9", 370 },
+    { 10, "AUTH_test", "photos", "2026/11/21/img 001.jpg", "7d56e66fe60279c3ebdde735aa3e5eaa", 501 },
+    { 10, "a", "b", "c/d/e", "568c76dcc59af85db7b215c535b9a565", 346 },
+    { 10, "AUTH_\xc3\xa9t\xc3\xa9", "cont\xc3\xa4iner", "\xe6\x96\x87\xe4\xbb\xb6.txt", "4f10b18541b411a08224d64dca6748e4", 316 },
+    { 10, "AUTH_x", "c", "", "1c14517676cc11b3a6963be6a4c578e4", 112 },
+    { 10, "AUTH_big", "segments", X300, "b9890618d19880da61109b187b24a384", 742 },
+    { 10, "acct", "cont", "obj with spaces?&=#", "f0723819b2fb3749d7182893888ea7e5", 961 },
+    { 10, "AUTH_0123456789abcdef", "c", "o", "5274ff0340852bb01813c2cd15d81772", 329 },
+    { 14, "AUTH_test", NULL, NULL, "16c74bee4a4cb6ce2d4d9ccbb4bc2eaa", 1457 },
+    { 14, "AUTH_test", "c", NULL, "e8de87aa59606c56b72b9f331fffa928", 14903 },
+    { 14, "AUTH_test", "c", "o", "5c96dbada77f84aa3e1431cdad37b3d9", 5925 },
+    { 14, "AUTH_test", "photos", "2026/11/21/img 001.jpg", "7d56e66fe60279c3ebdde735aa3e5eaa", 8021 },
+    { 14, "a", "b", "c/d/e", "568c76dcc59af85db7b215c535b9a565", 5539 },
+    { 14, "AUTH_\xc3\xa9t\xc3\xa9", "cont\xc3\xa4iner", "\xe6\x96\x87\xe4\xbb\xb6.txt", "4f10b18541b411a08224d64dca6748e4", 5060 },
+    { 14, "AUTH_x", "c", "", "1c14517676cc11b3a6963be6a4c578e4", 1797 },
+    { 14, "AUTH_big", "segments", X300, "b9890618d19880da61109b187b24a384", 11874 },
+    { 14, "acct", "cont", "obj with spaces?&=#", "f0723819b2fb3749d7182893888ea7e5", 15388 },
+    { 14, "AUTH_0123456789abcdef", "c", "o", "5274ff0340852bb01813c2cd15d81772", 5277 },
+};
+
+START_TEST(partition_matches_swift_vectors)
+{
+    char x300[301];
+    memset(x300, 'x', 300);
+    x300[300] = '\0';
+    struct hashpath_secret sec = { .prefix = "cairnpre", .suffix = "cairnsuf" };
+    for (uint32_t pp = 10; pp <= 14; pp += 4) {
+        struct tlayout *t = tl_new(pp, 1, 0, 1, 1);
+        struct ring *r = load_layout(t, "parts.ring");
+        for (size_t i = 0; i < ARRAY_LEN(swift_parts); i++) {
+            if (swift_parts[i].pp != pp)
+                continue;
+            const char *o = swift_parts[i].o;
+            if (!o && swift_parts[i].c &&
+                strcmp(swift_parts[i].c, "segments") == 0)
+                o = x300;
+            char hex[MD5_HEX_LEN];
+            hashpath_hex(&sec, swift_parts[i].a, swift_parts[i].c,
+                         o && *o ? o : NULL, hex);
+            ck_assert_str_eq(hex, swift_parts[i].hex);
+            ck_assert_uint_eq(ring_partition(r, &sec, swift_parts[i].a,
+                                             swift_parts[i].c, o),
+                              swift_parts[i].part);
+        }
+        ring_free(r);
+        tl_free(t);
+    }
+}
+END_TEST
+
+/* The properties, on rings of many shapes: never a primary, never twice,
+ * the same order every time, regions before zones before ips, and every
+ * assigned device offered (these layouts assign every device somewhere
+ * besides partition 0). */
+START_TEST(handoff_properties)
+{
+    static struct ring_handoff_iter it, again;
+    const uint32_t shapes[][4] = {
+        /* pp, rows, devs, zones */
+        { 4, 3, 9, 3 }, { 6, 2, 5, 1 }, { 8, 3, 30, 7 }, { 5, 4, 4, 2 },
+        { 0, 1, 1, 1 }, { 3, 3, 3, 3 },
+    };
+    for (size_t s = 0; s < ARRAY_LEN(shapes); s++) {
+        struct tlayout *t = tl_new(shapes[s][0], shapes[s][1], 0,
+                                   shapes[s][2], shapes[s][3]);
+        for (uint32_t i = 0; i < t->l.dev_count; i++)
+            t->l.devs[i].region = 1 + i % 2;
+        struct ring *r = load_layout(t, "prop.ring");
+        uint32_t parts = ring_partition_count(r);
+        for (uint32_t p = 0; p < parts; p++) {
+            const struct ring_dev *prim[RING_MAX_REPLICA_ROWS];
+            size_t np = ring_primaries(r, p, prim, RING_MAX_REPLICA_ROWS);
+            bool used[64] = { false };
+            bool region_used[3] = { false };
+            for (size_t i = 0; i < np; i++) {
+                used[prim[i]->id] = true;
+                region_used[prim[i]->region] = true;
+            }
+            ring_handoffs_begin(r, p, &it);
+            ring_handoffs_begin(r, p, &again);
+            size_t count = 0;
+            bool fresh_regions_over = false;
+            const struct ring_dev *d;
+            while ((d = ring_handoff_next(&it)) != NULL) {
+                ck_assert_ptr_eq(d, ring_handoff_next(&again));
+                ck_assert_msg(!used[d->id], "pp %u part %u: device %u "
+                              "twice or a primary", shapes[s][0], p, d->id);
+                used[d->id] = true;
+                if (!region_used[d->region])
+                    ck_assert_msg(!fresh_regions_over, "new region late");
+                else
+                    fresh_regions_over = true;
+                region_used[d->region] = true;
+                count++;
+            }
+            ck_assert_ptr_null(ring_handoff_next(&again));
+            ck_assert_uint_eq(count + np, t->l.dev_count);
+        }
+        ring_handoffs_begin(r, parts, &it); /* outside the ring */
+        ck_assert_ptr_null(ring_handoff_next(&it));
+        ring_free(r);
+        tl_free(t);
+    }
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
     Suite *s = suite_create("ring");
@@ -496,6 +906,16 @@ static Suite *ring_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, primaries_are_distinct_and_in_row_order);
     tcase_add_test(tc, partition_matches_swift_doc_example);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("handoff");
+    tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, handoffs_equal_swift_small_ring);
+    tcase_add_test(tc, handoffs_equal_swift_striding_walk);
+    tcase_add_test(tc, handoffs_skip_partition_zero_like_swift);
+    tcase_add_test(tc, partition_matches_swift_vectors);
+    tcase_add_test(tc, handoff_properties);
     suite_add_tcase(s, tc);
     return s;
 }
