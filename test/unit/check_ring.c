@@ -16,9 +16,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <urcu.h>
 
 #include "common/err.h"
 #include "common/hashpath.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "common/xalloc.h"
 #include "ring/ring.h"
@@ -887,6 +889,198 @@ START_TEST(handoff_properties)
 }
 END_TEST
 
+/* ------------------------------------------------------------ ring_watch */
+
+/* A ring whose every assignment encodes its version, so a reader can tell
+ * a consistent ring from a torn or freed one: entry (p, r) =
+ * (p + r + version) % devs. */
+static void write_versioned(const char *path, uint64_t version)
+{
+    struct tlayout *t = tl_new(6, 3, 0, 8, 4);
+    t->l.version = version;
+    for (uint32_t r = 0; r < 3; r++)
+        for (uint32_t p = 0; p < 64; p++)
+            t->rowv[r][p] = (uint16_t)((p + r + version) % 8);
+    struct err e;
+    ck_assert_msg(ring_write_file(path, &t->l, &e) == 0, "%s", e.msg);
+    tl_free(t);
+}
+
+static bool ring_consistent(const struct ring *r)
+{
+    uint64_t v = ring_version(r);
+    for (uint32_t p = 0; p < 64; p += 7) {
+        const struct ring_dev *out[3];
+        if (ring_primaries(r, p, out, 3) != 3)
+            return false;
+        for (uint32_t row = 0; row < 3; row++)
+            if (out[row]->id != (p + row + v) % 8)
+                return false;
+    }
+    return true;
+}
+
+static int err_lines;
+static void count_errs(enum log_level level, const char *component,
+                       const char *txn, const char *msg, void *arg)
+{
+    if (level == LOG_LVL_ERR && strcmp(component, "ring") == 0) {
+        err_lines++;
+        snprintf(arg, 512, "%s", msg);
+    }
+}
+
+START_TEST(watch_swaps_valid_and_keeps_old_on_bad)
+{
+    char path[PATH_MAX], last[512] = "";
+    tmp_path(path, sizeof(path), "w.ring");
+    log_set_sink(count_errs, last);
+    write_versioned(path, 1);
+    struct err e;
+    struct ring_watch *w = ring_watch_new(path, 0, &e);
+    ck_assert_msg(w != NULL, "%s", e.msg);
+    rcu_register_thread();
+    ck_assert_int_eq(ring_watch_check(w), 0);
+    write_versioned(path, 2);
+    ck_assert_int_eq(ring_watch_check(w), 1);
+    rcu_read_lock();
+    ck_assert_uint_eq(ring_version(ring_watch_get(w)), 2);
+    ck_assert(ring_consistent(ring_watch_get(w)));
+    rcu_read_unlock();
+
+    /* A torn copy written in place: refused, logged once, old ring kept. */
+    size_t len;
+    unsigned char *b = read_all(path, &len);
+    b[0] = b[0]; /* keep the header, cut the body */
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(b, 1, len / 2, f), len / 2);
+    fclose(f);
+    ck_assert_int_eq(ring_watch_check(w), -EINVAL);
+    ck_assert_int_eq(err_lines, 1);
+    ck_assert_msg(strstr(last, "truncated at byte") &&
+                  strstr(last, "keeping ring version 2"), "%s", last);
+    ck_assert_int_eq(ring_watch_check(w), -EINVAL);
+    ck_assert_int_eq(err_lines, 1);
+    rcu_read_lock();
+    ck_assert_uint_eq(ring_version(ring_watch_get(w)), 2);
+    rcu_read_unlock();
+    /* Gone: refused, logged once. */
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(ring_watch_check(w), -ENOENT);
+    ck_assert_int_eq(ring_watch_check(w), -ENOENT);
+    ck_assert_int_eq(err_lines, 2);
+    /* Fixed by the operator: picked up. */
+    write_versioned(path, 3);
+    ck_assert_int_eq(ring_watch_check(w), 1);
+    ck_assert_uint_eq(ring_watch_reloads(w), 2);
+    rcu_read_lock();
+    ck_assert_uint_eq(ring_version(ring_watch_get(w)), 3);
+    rcu_read_unlock();
+    rcu_unregister_thread();
+    ring_watch_free(w);
+    ring_watch_free(NULL);
+    free(b);
+    log_set_sink(NULL, NULL);
+
+    ck_assert_ptr_null(ring_watch_new(path + 1, 0, &e)); /* relative: absent */
+}
+END_TEST
+
+START_TEST(watch_thread_picks_up_changes)
+{
+    char path[PATH_MAX];
+    tmp_path(path, sizeof(path), "t.ring");
+    write_versioned(path, 5);
+    struct err e;
+    struct ring_watch *w = ring_watch_new(path, 5, &e);
+    ck_assert_ptr_nonnull(w);
+    write_versioned(path, 6);
+    /* Poll on the condition; the Check timeout bounds a failure. */
+    while (ring_watch_reloads(w) < 1)
+        usleep(1000);
+    rcu_register_thread();
+    rcu_read_lock();
+    ck_assert_uint_eq(ring_version(ring_watch_get(w)), 6);
+    rcu_read_unlock();
+    rcu_unregister_thread();
+    ring_watch_free(w);
+}
+END_TEST
+
+struct reader_arg {
+    struct ring_watch *w;
+    int stop;
+    unsigned long reads, bad;
+};
+
+static void *reader_main(void *p)
+{
+    struct reader_arg *a = p;
+    rcu_register_thread();
+    struct hashpath_secret sec = { .prefix = "p", .suffix = "s" };
+    while (!__atomic_load_n(&a->stop, __ATOMIC_RELAXED)) {
+        rcu_read_lock();
+        const struct ring *r = ring_watch_get(a->w);
+        uint32_t part = ring_partition(r, &sec, "AUTH_a", "c", "o");
+        const struct ring_dev *out[3];
+        if (part >= 64 || ring_primaries(r, part, out, 3) != 3 ||
+            !ring_consistent(r))
+            a->bad++;
+        rcu_read_unlock();
+        a->reads++;
+    }
+    rcu_unregister_thread();
+    return NULL;
+}
+
+START_TEST(watch_reload_under_concurrent_readers)
+{
+    /* Two prepared rings; each swap hard-links one of them over the
+     * watched path (a new inode each time, no fsync needed). */
+    char path[PATH_MAX], a[PATH_MAX], b[PATH_MAX], tmp[PATH_MAX];
+    tmp_path(path, sizeof(path), "live.ring");
+    tmp_path(a, sizeof(a), "even.ring");
+    tmp_path(b, sizeof(b), "odd.ring");
+    tmp_path(tmp, sizeof(tmp), "next.ring");
+    write_versioned(a, 10);
+    write_versioned(b, 11);
+    log_set_level(LOG_LVL_WARNING); /* not 1000 "loaded" lines */
+    ck_assert_int_eq(link(a, path), 0);
+    struct err e;
+    struct ring_watch *w = ring_watch_new(path, 0, &e);
+    ck_assert_ptr_nonnull(w);
+    enum { READERS = 3 };
+    pthread_t th[READERS];
+    struct reader_arg args[READERS];
+    for (int i = 0; i < READERS; i++) {
+        args[i] = (struct reader_arg){ .w = w };
+        ck_assert_int_eq(pthread_create(&th[i], NULL, reader_main, &args[i]),
+                         0);
+    }
+    for (int i = 1; i <= 1000; i++) {
+        ck_assert_int_eq(link(i % 2 ? b : a, tmp), 0);
+        ck_assert_int_eq(rename(tmp, path), 0);
+        ck_assert_int_eq(ring_watch_check(w), 1);
+    }
+    unsigned long reads = 0;
+    for (int i = 0; i < READERS; i++) {
+        __atomic_store_n(&args[i].stop, 1, __ATOMIC_RELAXED);
+        pthread_join(th[i], NULL);
+        ck_assert_uint_eq(args[i].bad, 0);
+        reads += args[i].reads;
+    }
+    ck_assert_uint_gt(reads, 0);
+    ck_assert_uint_eq(ring_watch_reloads(w), 1000);
+    rcu_register_thread();
+    rcu_read_lock();
+    ck_assert_uint_eq(ring_version(ring_watch_get(w)), 10);
+    rcu_read_unlock();
+    rcu_unregister_thread();
+    ring_watch_free(w);
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
     Suite *s = suite_create("ring");
@@ -916,6 +1110,14 @@ static Suite *ring_suite(void)
     tcase_add_test(tc, handoffs_skip_partition_zero_like_swift);
     tcase_add_test(tc, partition_matches_swift_vectors);
     tcase_add_test(tc, handoff_properties);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("watch");
+    tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, watch_swaps_valid_and_keeps_old_on_bad);
+    tcase_add_test(tc, watch_thread_picks_up_changes);
+    tcase_add_test(tc, watch_reload_under_concurrent_readers);
     suite_add_tcase(s, tc);
     return s;
 }
