@@ -66,7 +66,9 @@ $(LIB_ring):    $(call obj_of,$(call lib_src,ring))
 $(LIB_sandbox): $(call obj_of,$(call lib_src,sandbox))
 $(LIB_engine):  $(call obj_of,$(call lib_src,engine))
 
-DAEMONS := $(foreach d,objectd proxy,$(if $(call lib_src,$(d)),$(BUILD)/cairn-$(d)))
+# A daemon is linked once its main.c exists; until then its other .c files
+# (libraries being built up piece by piece) are compiled and unit-tested.
+DAEMONS := $(foreach d,objectd proxy,$(if $(wildcard $(d)/main.c),$(BUILD)/cairn-$(d)))
 TOOL_DIRS := $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c)))
 TOOLS := $(foreach t,$(sort $(TOOL_DIRS)),$(BUILD)/cairn-$(t))
 UNIT_SRC := $(sort $(wildcard test/unit/check_*.c))
