@@ -1,0 +1,991 @@
+/*
+ * obj_db.c - the container/account database handle: opening RocksDB, the
+ * striped update locks, the key and value codecs, timestamps, metadata and
+ * the helpers the container (obj_db_cont.c), account (obj_db_acct.c),
+ * listing (obj_db_list.c) and replication code share.
+ *
+ * Invariants: every value starts with a version byte (OBJ_VAL_V1); a
+ * decoder meeting anything else or running past the end reports -EIO and
+ * logs, it never reads out of bounds. The handle is immutable after open
+ * except for the mutexes, so any thread may use it.
+ */
+#define LOG_COMPONENT "objectd"
+
+#include "objectd/obj_db.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "common/bug.h"
+#include "common/log.h"
+#include "common/md5.h"
+#include "common/util.h"
+#include "common/xalloc.h"
+#include "objectd/obj_db_int.h"
+
+/* ------------------------------------------------------------ timestamps */
+
+#define TS_PER_SEC ((uint64_t)100000)
+
+int obj_ts_parse(const char *s, struct obj_ts *out)
+{
+    uint64_t secs = 0, frac = 0, offset = 0;
+    const char *p = s;
+    int ndig = 0;
+
+    if (!s || !isdigit((unsigned char)*p))
+        return -EINVAL;
+    while (isdigit((unsigned char)*p)) {
+        if (secs > (UINT64_MAX / TS_PER_SEC) / 10 - 1)
+            return -EINVAL;
+        secs = secs * 10 + (uint64_t)(*p++ - '0');
+    }
+    if (*p == '.') {
+        p++;
+        int fd = 0;
+        bool round_up = false, seen_half = false;
+        while (isdigit((unsigned char)*p)) {
+            int d = *p++ - '0';
+            if (fd < 5) {
+                frac = frac * 10 + (uint64_t)d;
+            } else if (fd == 5) {
+                round_up = d > 5;
+                seen_half = d == 5;
+            } else if (seen_half && d != 0) {
+                round_up = true;
+            }
+            fd++;
+            ndig++;
+        }
+        /* A half exactly at the sixth digit rounds up, as float rounding of
+         * Swift's usual six-digit inputs (time.time()) almost always does. */
+        if (seen_half)
+            round_up = true;
+        for (; fd < 5; fd++)
+            frac *= 10;
+        if (round_up)
+            frac++;
+    }
+    if (*p == '_') {
+        p++;
+        int nhex = 0;
+        while (isxdigit((unsigned char)*p)) {
+            if (++nhex > 16)
+                return -EINVAL;
+            int c = tolower((unsigned char)*p++);
+            offset = offset * 16 + (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+        }
+        if (nhex == 0)
+            return -EINVAL;
+    }
+    if (*p != '\0')
+        return -EINVAL;
+    (void)ndig;
+    out->raw = secs * TS_PER_SEC + frac;
+    out->offset = offset;
+    return 0;
+}
+
+void obj_ts_normal(const struct obj_ts *t, char *buf)
+{
+    snprintf(buf, OBJ_TS_STR_MAX, "%010" PRIu64 ".%05" PRIu64, t->raw / TS_PER_SEC,
+             t->raw % TS_PER_SEC);
+}
+
+void obj_ts_internal(const struct obj_ts *t, char *buf)
+{
+    if (t->offset)
+        snprintf(buf, OBJ_TS_STR_MAX, "%010" PRIu64 ".%05" PRIu64 "_%016" PRIx64,
+                 t->raw / TS_PER_SEC, t->raw % TS_PER_SEC, t->offset);
+    else
+        obj_ts_normal(t, buf);
+}
+
+void obj_ts_isoformat(const struct obj_ts *t, char *buf)
+{
+    time_t secs = (time_t)(t->raw / TS_PER_SEC);
+    unsigned us = (unsigned)(t->raw % TS_PER_SEC) * 10;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(buf, OBJ_TS_STR_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%06u", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+}
+
+int obj_ts_cmp(const struct obj_ts *a, const struct obj_ts *b)
+{
+    if (a->raw != b->raw)
+        return a->raw < b->raw ? -1 : 1;
+    if (a->offset != b->offset)
+        return a->offset < b->offset ? -1 : 1;
+    return 0;
+}
+
+struct obj_ts obj_ts_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct obj_ts t = {
+        .raw = (uint64_t)ts.tv_sec * TS_PER_SEC + (uint64_t)(ts.tv_nsec + 5000) / 10000,
+        .offset = 0,
+    };
+    return t;
+}
+
+const struct obj_ts *obj_ts_max(const struct obj_ts *a, const struct obj_ts *b)
+{
+    return obj_ts_cmp(a, b) >= 0 ? a : b;
+}
+
+/* ---------------------------------------------------------------- status */
+
+int obj_http_status(int rc, int ok)
+{
+    switch (rc) {
+    case 0: return ok;
+    case -ENOENT: return 404;
+    case -ENOTEMPTY:
+    case -EEXIST:
+    case -ESTALE: return 409;
+    case -EACCES: return 403;
+    case -EINVAL: return 400;
+    case -E2BIG: return 412;
+    case -ENOTSUP: return 406;
+    default: return 500;
+    }
+}
+
+/* ---------------------------------------------------------------- buffers */
+
+void obj_buf_release(struct obj_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+void obj_buf_put(struct obj_buf *b, const void *p, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        while (cap < b->len + n)
+            cap *= 2;
+        b->p = xrealloc(b->p, cap);
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+void obj_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+void obj_be64(unsigned char *p, uint64_t v)
+{
+    obj_be32(p, (uint32_t)(v >> 32));
+    obj_be32(p + 4, (uint32_t)v);
+}
+
+uint32_t obj_get_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+uint64_t obj_get_be64(const unsigned char *p)
+{
+    return (uint64_t)obj_get_be32(p) << 32 | obj_get_be32(p + 4);
+}
+
+void obj_buf_u8(struct obj_buf *b, uint8_t v)
+{
+    obj_buf_put(b, &v, 1);
+}
+
+void obj_buf_u32(struct obj_buf *b, uint32_t v)
+{
+    unsigned char x[4];
+    obj_be32(x, v);
+    obj_buf_put(b, x, 4);
+}
+
+void obj_buf_u64(struct obj_buf *b, uint64_t v)
+{
+    unsigned char x[8];
+    obj_be64(x, v);
+    obj_buf_put(b, x, 8);
+}
+
+void obj_buf_ts(struct obj_buf *b, const struct obj_ts *t)
+{
+    obj_buf_u64(b, t->raw);
+    obj_buf_u64(b, t->offset);
+}
+
+void obj_buf_str(struct obj_buf *b, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    obj_buf_u32(b, (uint32_t)n);
+    obj_buf_put(b, s, n);
+}
+
+static const unsigned char *rd_take(struct obj_rd *r, size_t n)
+{
+    if (r->bad || r->len - r->off < n) {
+        r->bad = true;
+        return NULL;
+    }
+    const unsigned char *p = (const unsigned char *)r->p + r->off;
+    r->off += n;
+    return p;
+}
+
+uint8_t obj_rd_u8(struct obj_rd *r)
+{
+    const unsigned char *p = rd_take(r, 1);
+    return p ? p[0] : 0;
+}
+
+uint32_t obj_rd_u32(struct obj_rd *r)
+{
+    const unsigned char *p = rd_take(r, 4);
+    return p ? obj_get_be32(p) : 0;
+}
+
+uint64_t obj_rd_u64(struct obj_rd *r)
+{
+    const unsigned char *p = rd_take(r, 8);
+    return p ? obj_get_be64(p) : 0;
+}
+
+struct obj_ts obj_rd_ts(struct obj_rd *r)
+{
+    struct obj_ts t;
+    t.raw = obj_rd_u64(r);
+    t.offset = obj_rd_u64(r);
+    return t;
+}
+
+const char *obj_rd_strp(struct obj_rd *r, uint32_t *len)
+{
+    uint32_t n = obj_rd_u32(r);
+    const unsigned char *p = rd_take(r, n);
+    *len = p ? n : 0;
+    return p ? (const char *)p : "";
+}
+
+char *obj_rd_str(struct obj_rd *r)
+{
+    uint32_t n;
+    const char *p = obj_rd_strp(r, &n);
+    return xstrndup(p, n);
+}
+
+/* ------------------------------------------------------------------- keys */
+
+void obj_ref_cont(struct obj_db *db, const char *account, const char *container,
+                  struct obj_dbref *ref)
+{
+    ref->kind = 'c';
+    hashpath_digest(&db->secret, account, container, NULL, ref->hash);
+}
+
+void obj_ref_acct(struct obj_db *db, const char *account, struct obj_dbref *ref)
+{
+    ref->kind = 'a';
+    hashpath_digest(&db->secret, account, NULL, NULL, ref->hash);
+}
+
+void obj_key(struct obj_buf *b, const struct obj_dbref *ref, char sub, const void *tail,
+             size_t tail_len)
+{
+    b->len = 0;
+    obj_buf_put(b, &ref->kind, 1);
+    obj_buf_put(b, ref->hash, 16);
+    obj_buf_put(b, &sub, 1);
+    if (tail_len)
+        obj_buf_put(b, tail, tail_len);
+}
+
+pthread_mutex_t *obj_db_lock_for(struct obj_db *db, const struct obj_dbref *ref)
+{
+    unsigned idx = (unsigned)(ref->hash[0] ^ (ref->kind == 'a' ? 0x5a : 0)) % OBJ_DB_LOCK_STRIPES;
+    return &db->locks[idx];
+}
+
+/* ---------------------------------------------------------------- rocksdb */
+
+struct obj_db *obj_db_open(const char *path, const struct hashpath_secret *secret,
+                           unsigned flags, struct err *e)
+{
+    char *rerr = NULL;
+    int rc = mkdir_p(path);
+    if (rc < 0) {
+        err_set(e, rc, "%s: cannot create directory: %s", path, strerror(-rc));
+        return NULL;
+    }
+    struct obj_db *db = xcalloc(1, sizeof(*db));
+    db->opts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(db->opts, 1);
+    rocksdb_options_increase_parallelism(db->opts, 2);
+    db->rdb = rocksdb_open(db->opts, path, &rerr);
+    if (rerr) {
+        err_set(e, -EIO, "%s: cannot open RocksDB: %s", path, rerr);
+        rocksdb_free(rerr);
+        rocksdb_options_destroy(db->opts);
+        free(db);
+        return NULL;
+    }
+    db->wopts = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(db->wopts, (flags & OBJ_DB_NO_SYNC) ? 0 : 1);
+    db->ropts = rocksdb_readoptions_create();
+    db->prefix = xstrdup(secret && secret->prefix ? secret->prefix : "");
+    db->suffix = xstrdup(secret && secret->suffix ? secret->suffix : "");
+    db->secret.prefix = db->prefix;
+    db->secret.suffix = db->suffix;
+    for (int i = 0; i < OBJ_DB_LOCK_STRIPES; i++)
+        pthread_mutex_init(&db->locks[i], NULL);
+    return db;
+}
+
+void obj_db_close(struct obj_db *db)
+{
+    if (!db)
+        return;
+    rocksdb_close(db->rdb);
+    rocksdb_writeoptions_destroy(db->wopts);
+    rocksdb_readoptions_destroy(db->ropts);
+    rocksdb_options_destroy(db->opts);
+    for (int i = 0; i < OBJ_DB_LOCK_STRIPES; i++)
+        pthread_mutex_destroy(&db->locks[i]);
+    free(db->prefix);
+    free(db->suffix);
+    free(db);
+}
+
+int obj_db_get(const struct obj_rdctx *cx, const struct obj_buf *key, char **val,
+               size_t *vlen)
+{
+    char *rerr = NULL;
+    const rocksdb_readoptions_t *ro = cx->ro ? cx->ro : cx->db->ropts;
+    if (cx->wb)
+        *val = rocksdb_writebatch_wi_get_from_batch_and_db(cx->wb, cx->db->rdb, ro, key->p,
+                                                          key->len, vlen, &rerr);
+    else
+        *val = rocksdb_get(cx->db->rdb, ro, key->p, key->len, vlen, &rerr);
+    if (rerr) {
+        log_err("rocksdb get: %s", rerr);
+        rocksdb_free(rerr);
+        *val = NULL;
+        return -EIO;
+    }
+    return 0;
+}
+
+void obj_db_free_val(char *val)
+{
+    if (val)
+        rocksdb_free(val);
+}
+
+void obj_wb_put(rocksdb_writebatch_wi_t *wb, const struct obj_buf *k, const struct obj_buf *v)
+{
+    rocksdb_writebatch_wi_put(wb, k->p, k->len, v->p, v->len);
+}
+
+void obj_wb_del(rocksdb_writebatch_wi_t *wb, const struct obj_buf *k)
+{
+    rocksdb_writebatch_wi_delete(wb, k->p, k->len);
+}
+
+int obj_db_write(struct obj_db *db, rocksdb_writebatch_wi_t *wb)
+{
+    char *rerr = NULL;
+    if (rocksdb_writebatch_wi_count(wb) == 0)
+        return 0;
+    rocksdb_write_writebatch_wi(db->rdb, db->wopts, wb, &rerr);
+    if (rerr) {
+        log_err("rocksdb write: %s", rerr);
+        rocksdb_free(rerr);
+        return -EIO;
+    }
+    return 0;
+}
+
+void obj_snap_take(struct obj_db *db, struct obj_snap *s)
+{
+    s->snap = rocksdb_create_snapshot(db->rdb);
+    s->ro = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_snapshot(s->ro, s->snap);
+}
+
+void obj_snap_release(struct obj_db *db, struct obj_snap *s)
+{
+    rocksdb_readoptions_destroy(s->ro);
+    rocksdb_release_snapshot(db->rdb, s->snap);
+    s->ro = NULL;
+    s->snap = NULL;
+}
+
+/* ------------------------------------------------------------ transactions */
+
+void obj_txn_begin(struct obj_txn *t, struct obj_db *db, const struct obj_dbref *ref)
+{
+    t->db = db;
+    t->ref = *ref;
+    t->lock = obj_db_lock_for(db, ref);
+    t->wb = rocksdb_writebatch_wi_create(0, 1);
+    t->cx.db = db;
+    t->cx.ro = NULL;
+    t->cx.wb = t->wb;
+    pthread_mutex_lock(t->lock);
+}
+
+/* Commits when rc >= 0 (and there is something to write); always unlocks. */
+int obj_txn_end(struct obj_txn *t, int rc)
+{
+    if (rc >= 0) {
+        int wrc = obj_db_write(t->db, t->wb);
+        if (wrc < 0)
+            rc = wrc;
+    }
+    pthread_mutex_unlock(t->lock);
+    rocksdb_writebatch_wi_destroy(t->wb);
+    return rc;
+}
+
+/* -------------------------------------------------------------- row state */
+
+int obj_rowstate_load(const struct obj_rdctx *cx, const struct obj_dbref *ref,
+                      struct obj_rowstate *rs)
+{
+    struct obj_buf k = {0};
+    char *v;
+    size_t vlen;
+    obj_key(&k, ref, 'r', NULL, 0);
+    int rc = obj_db_get(cx, &k, &v, &vlen);
+    obj_buf_release(&k);
+    memset(rs, 0, sizeof(*rs));
+    if (rc < 0 || !v)
+        return rc;
+    struct obj_rd r = {v, vlen, 0, false};
+    if (obj_rd_u8(&r) != OBJ_VAL_V1)
+        r.bad = true;
+    rs->max_row = obj_rd_u64(&r);
+    uint32_t n;
+    const char *h = obj_rd_strp(&r, &n);
+    if (n == 16)
+        memcpy(rs->hash, h, 16);
+    else
+        r.bad = true;
+    obj_db_free_val(v);
+    if (r.bad) {
+        log_err("corrupt row state record");
+        return -EIO;
+    }
+    return 0;
+}
+
+void obj_rowstate_put(rocksdb_writebatch_wi_t *wb, const struct obj_dbref *ref,
+                      const struct obj_rowstate *rs)
+{
+    struct obj_buf k = {0}, v = {0};
+    obj_key(&k, ref, 'r', NULL, 0);
+    obj_buf_u8(&v, OBJ_VAL_V1);
+    obj_buf_u64(&v, rs->max_row);
+    obj_buf_u32(&v, 16);
+    obj_buf_put(&v, rs->hash, 16);
+    obj_wb_put(wb, &k, &v);
+    obj_buf_release(&k);
+    obj_buf_release(&v);
+}
+
+void obj_rowstate_chexor(struct obj_rowstate *rs, const char *name, size_t name_len,
+                         const char *tsstr)
+{
+    struct md5 m;
+    unsigned char d[MD5_DIGEST_LEN];
+    md5_init(&m);
+    md5_update(&m, name, name_len);
+    md5_update(&m, "-", 1);
+    md5_update(&m, tsstr, strlen(tsstr));
+    md5_final(&m, d);
+    for (int i = 0; i < 16; i++)
+        rs->hash[i] ^= d[i];
+}
+
+/* ------------------------------------------------------------ policy stat */
+
+int obj_stat_load(const struct obj_rdctx *cx, const struct obj_dbref *ref,
+                  uint32_t policy, struct obj_stat *st, bool *found)
+{
+    struct obj_buf k = {0};
+    unsigned char pk[4];
+    char *v;
+    size_t vlen;
+    obj_be32(pk, policy);
+    obj_key(&k, ref, 's', pk, 4);
+    int rc = obj_db_get(cx, &k, &v, &vlen);
+    obj_buf_release(&k);
+    memset(st, 0, sizeof(*st));
+    if (found)
+        *found = v != NULL;
+    if (rc < 0 || !v)
+        return rc;
+    struct obj_rd r = {v, vlen, 0, false};
+    if (obj_rd_u8(&r) != OBJ_VAL_V1)
+        r.bad = true;
+    st->container_count = (int64_t)obj_rd_u64(&r);
+    st->object_count = (int64_t)obj_rd_u64(&r);
+    st->bytes_used = (int64_t)obj_rd_u64(&r);
+    obj_db_free_val(v);
+    if (r.bad) {
+        log_err("corrupt policy stat record");
+        return -EIO;
+    }
+    return 0;
+}
+
+void obj_stat_put(rocksdb_writebatch_wi_t *wb, const struct obj_dbref *ref, uint32_t policy,
+                  const struct obj_stat *st)
+{
+    struct obj_buf k = {0}, v = {0};
+    unsigned char pk[4];
+    obj_be32(pk, policy);
+    obj_key(&k, ref, 's', pk, 4);
+    obj_buf_u8(&v, OBJ_VAL_V1);
+    obj_buf_u64(&v, (uint64_t)st->container_count);
+    obj_buf_u64(&v, (uint64_t)st->object_count);
+    obj_buf_u64(&v, (uint64_t)st->bytes_used);
+    obj_wb_put(wb, &k, &v);
+    obj_buf_release(&k);
+    obj_buf_release(&v);
+}
+
+int obj_stat_load_all(const struct obj_rdctx *cx, const struct obj_dbref *ref, struct obj_db_policy_stat **out,
+                      size_t *n)
+{
+    struct obj_buf k = {0};
+    obj_key(&k, ref, 's', NULL, 0);
+    rocksdb_iterator_t *it =
+        rocksdb_create_iterator(cx->db->rdb, cx->ro ? cx->ro : cx->db->ropts);
+    int rc = 0;
+    *out = NULL;
+    *n = 0;
+    for (rocksdb_iter_seek(it, k.p, k.len); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t klen, vlen;
+        const char *key = rocksdb_iter_key(it, &klen);
+        if (klen != k.len + 4 || memcmp(key, k.p, k.len) != 0)
+            break;
+        const char *v = rocksdb_iter_value(it, &vlen);
+        struct obj_rd r = {v, vlen, 0, false};
+        if (obj_rd_u8(&r) != OBJ_VAL_V1)
+            r.bad = true;
+        struct obj_db_policy_stat ps;
+        ps.policy_index = obj_get_be32((const unsigned char *)key + k.len);
+        ps.container_count = obj_rd_u64(&r);
+        ps.object_count = obj_rd_u64(&r);
+        ps.bytes_used = obj_rd_u64(&r);
+        if (r.bad) {
+            log_err("corrupt policy stat record");
+            rc = -EIO;
+            break;
+        }
+        *out = xrealloc(*out, (*n + 1) * sizeof(**out));
+        (*out)[(*n)++] = ps;
+    }
+    char *rerr = NULL;
+    rocksdb_iter_get_error(it, &rerr);
+    if (rerr) {
+        log_err("rocksdb iterator: %s", rerr);
+        rocksdb_free(rerr);
+        rc = -EIO;
+    }
+    rocksdb_iter_destroy(it);
+    obj_buf_release(&k);
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* --------------------------------------------------------------- metadata */
+
+void obj_meta_free(struct obj_db_meta *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(m[i].key);
+        free(m[i].value);
+    }
+    free(m);
+}
+
+void obj_meta_encode(struct obj_buf *b, const struct obj_db_meta *m, size_t n)
+{
+    obj_buf_u32(b, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        obj_buf_str(b, m[i].key);
+        obj_buf_str(b, m[i].value);
+        obj_buf_ts(b, &m[i].ts);
+    }
+}
+
+int obj_meta_decode(struct obj_rd *r, struct obj_db_meta **m, size_t *n)
+{
+    uint32_t cnt = obj_rd_u32(r);
+    *m = NULL;
+    *n = 0;
+    if (r->bad || cnt > r->len)
+        return -EIO;
+    if (cnt)
+        *m = xcalloc(cnt, sizeof(**m));
+    for (uint32_t i = 0; i < cnt; i++) {
+        (*m)[i].key = obj_rd_str(r);
+        (*m)[i].value = obj_rd_str(r);
+        (*m)[i].ts = obj_rd_ts(r);
+    }
+    *n = cnt;
+    return r->bad ? -EIO : 0;
+}
+
+/* Python's str.title() on ASCII: a letter is upper-case after a non-letter
+ * and lower-case after a letter. Swift's WSGI layer presents header names
+ * that way, and metadata keys are stored as presented. */
+static char *title_case(const char *s)
+{
+    char *t = xstrdup(s);
+    bool prev_alpha = false;
+    for (char *p = t; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (isalpha(c)) {
+            *p = (char)(prev_alpha ? tolower(c) : toupper(c));
+            prev_alpha = true;
+        } else {
+            prev_alpha = false;
+        }
+    }
+    return t;
+}
+
+bool obj_meta_merge_one(struct obj_db_meta **m, size_t *n, const char *key,
+                        const char *value, const struct obj_ts *ts)
+{
+    size_t lo = 0, hi = *n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp((*m)[mid].key, key);
+        if (c == 0) {
+            if (obj_ts_cmp(ts, &(*m)[mid].ts) <= 0)
+                return false;
+            free((*m)[mid].value);
+            (*m)[mid].value = xstrdup(value);
+            (*m)[mid].ts = *ts;
+            return true;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *m = xrealloc(*m, (*n + 1) * sizeof(**m));
+    memmove(&(*m)[lo + 1], &(*m)[lo], (*n - lo) * sizeof(**m));
+    (*m)[lo].key = xstrdup(key);
+    (*m)[lo].value = xstrdup(value);
+    (*m)[lo].ts = *ts;
+    (*n)++;
+    return true;
+}
+
+static bool has_prefix_ci(const char *s, const char *prefix)
+{
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool meta_wanted(char kind, const char *key)
+{
+    size_t len = strlen(key);
+    if (kind == 'c') {
+        static const char *const save[] = {"x-container-read", "x-container-write",
+                                           "x-container-sync-key", "x-container-sync-to"};
+        for (size_t i = 0; i < 4; i++)
+            if (strcasecmp(key, save[i]) == 0)
+                return true;
+        return (len > 17 && has_prefix_ci(key, "x-container-meta-")) ||
+               (len > 20 && has_prefix_ci(key, "x-container-sysmeta-"));
+    }
+    return (len > 15 && has_prefix_ci(key, "x-account-meta-")) ||
+           (len > 18 && has_prefix_ci(key, "x-account-sysmeta-"));
+}
+
+bool obj_meta_apply_headers(struct obj_db_meta **m, size_t *n, char kind,
+                            const struct obj_db_kv *hdrs, size_t nhdrs,
+                            const struct obj_ts *ts)
+{
+    bool changed = false;
+    for (size_t i = 0; i < nhdrs; i++) {
+        if (!hdrs[i].key || !meta_wanted(kind, hdrs[i].key))
+            continue;
+        char *k = title_case(hdrs[i].key);
+        changed |= obj_meta_merge_one(m, n, k, hdrs[i].value ? hdrs[i].value : "", ts);
+        free(k);
+    }
+    return changed;
+}
+
+bool obj_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        unsigned c = *p;
+        int n;
+        uint32_t cp;
+        if (c < 0x80) {
+            if (c == 0)
+                return false;
+            p++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (end - p <= n)
+            return false;
+        for (int i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+int obj_meta_validate(const struct obj_db_meta *m, size_t n, struct err *e)
+{
+    size_t count = 0, size = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!obj_utf8_valid(m[i].key, strlen(m[i].key)) ||
+            !obj_utf8_valid(m[i].value, strlen(m[i].value)))
+            return err_set(e, -EINVAL, "Metadata must be valid UTF-8");
+        if (!m[i].value[0])
+            continue;
+        size_t plen = 0;
+        if (has_prefix_ci(m[i].key, "x-account-meta-"))
+            plen = 15;
+        else if (has_prefix_ci(m[i].key, "x-container-meta-"))
+            plen = 17;
+        if (!plen)
+            continue;
+        count++;
+        size += strlen(m[i].key) - plen + strlen(m[i].value);
+    }
+    if (count > OBJ_DB_MAX_META_COUNT)
+        return err_set(e, -EINVAL, "Too many metadata items; max %d", OBJ_DB_MAX_META_COUNT);
+    if (size > OBJ_DB_MAX_META_OVERALL_SIZE)
+        return err_set(e, -EINVAL, "Total metadata too large; max %d",
+                       OBJ_DB_MAX_META_OVERALL_SIZE);
+    return 0;
+}
+
+void obj_meta_clear(struct obj_db_meta *m, size_t n, const struct obj_ts *ts)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (obj_ts_cmp(ts, &m[i].ts) <= 0)
+            continue;
+        free(m[i].value);
+        m[i].value = xstrdup("");
+        m[i].ts = *ts;
+    }
+}
+
+void obj_uuid4(char out[40])
+{
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof(b)) {
+        ssize_t r = getrandom(b + got, sizeof(b) - got, 0);
+        if (r > 0)
+            got += (size_t)r;
+        else if (errno != EINTR)
+            BUG_ON(1);
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 40,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+             b[12], b[13], b[14], b[15]);
+}
+
+void obj_ts_encode3(const struct obj_ts *d, const struct obj_ts *c, const struct obj_ts *m,
+                    char *buf, size_t bufsz)
+{
+    char t1[OBJ_TS_STR_MAX];
+    obj_ts_internal(d, t1);
+    int64_t d1 = (int64_t)(c->raw - d->raw), d2 = (int64_t)(m->raw - c->raw);
+    if (d1 == 0 && d2 == 0) {
+        snprintf(buf, bufsz, "%s", t1);
+        return;
+    }
+    snprintf(buf, bufsz, "%s%c%" PRIx64 "%c%" PRIx64, t1, d1 < 0 ? '-' : '+',
+             (uint64_t)(d1 < 0 ? -d1 : d1), d2 < 0 ? '-' : '+', (uint64_t)(d2 < 0 ? -d2 : d2));
+}
+
+int obj_sync_get(const struct obj_rdctx *cx, const struct obj_dbref *ref, const char *remote,
+                 bool incoming, int64_t *point)
+{
+    struct obj_buf k = {0};
+    char *v;
+    size_t vlen;
+    obj_key(&k, ref, incoming ? 'y' : 'Y', remote, strlen(remote));
+    int rc = obj_db_get(cx, &k, &v, &vlen);
+    obj_buf_release(&k);
+    *point = -1;
+    if (rc < 0 || !v)
+        return rc;
+    struct obj_rd r = {v, vlen, 0, false};
+    if (obj_rd_u8(&r) != OBJ_VAL_V1)
+        r.bad = true;
+    *point = (int64_t)obj_rd_u64(&r);
+    obj_db_free_val(v);
+    return r.bad ? -EIO : 0;
+}
+
+void obj_sync_put(rocksdb_writebatch_wi_t *wb, const struct obj_dbref *ref, const char *remote,
+                  bool incoming, int64_t point)
+{
+    struct obj_buf k = {0}, v = {0};
+    obj_key(&k, ref, incoming ? 'y' : 'Y', remote, strlen(remote));
+    obj_buf_u8(&v, OBJ_VAL_V1);
+    obj_buf_u64(&v, (uint64_t)point);
+    obj_wb_put(wb, &k, &v);
+    obj_buf_release(&k);
+    obj_buf_release(&v);
+}
+
+/* ----------------------------------------------------------- content type */
+
+static bool ct_space(unsigned char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
+static bool ct_token(unsigned char c)
+{
+    if (c <= 0x20 || c == 0x7f)
+        return false;
+    return !strchr("()<>@,;:\\\"/[]?={}", c);
+}
+
+/*
+ * One match of Swift's parameter pattern at s+i:
+ *   \s*;\s*(token)\s*(?:=\s*(token|"(?:[^"\\]|\\.)*"))?
+ * Returns the end of the match or 0 when nothing matches at i.
+ */
+static size_t ct_param_at(const char *s, size_t len, size_t i, size_t *k0, size_t *k1,
+                          size_t *v0, size_t *v1)
+{
+    size_t j = i;
+    while (j < len && ct_space((unsigned char)s[j]))
+        j++;
+    if (j >= len || s[j] != ';')
+        return 0;
+    j++;
+    while (j < len && ct_space((unsigned char)s[j]))
+        j++;
+    *k0 = j;
+    while (j < len && ct_token((unsigned char)s[j]))
+        j++;
+    if (j == *k0)
+        return 0;
+    *k1 = j;
+    while (j < len && ct_space((unsigned char)s[j]))
+        j++;
+    *v0 = *v1 = j;
+    size_t end = j;
+    if (j < len && s[j] == '=') {
+        size_t q = j + 1;
+        while (q < len && ct_space((unsigned char)s[q]))
+            q++;
+        if (q < len && ct_token((unsigned char)s[q])) {
+            *v0 = q;
+            while (q < len && ct_token((unsigned char)s[q]))
+                q++;
+            *v1 = end = q;
+        } else if (q < len && s[q] == '"') {
+            size_t x = q + 1;
+            while (x < len && s[x] != '"') {
+                if (s[x] == '\\') {
+                    if (x + 1 >= len)
+                        break;
+                    x += 2;
+                } else {
+                    x++;
+                }
+            }
+            if (x < len && s[x] == '"') {
+                *v0 = q;
+                *v1 = end = x + 1;
+            }
+        }
+    }
+    return end;
+}
+
+void obj_db_content_type_split(const char *ct, char **type_out, char **swift_bytes)
+{
+    const char *semi = strchr(ct, ';');
+    *swift_bytes = NULL;
+    if (!semi) {
+        *type_out = xstrdup(ct);
+        return;
+    }
+    struct obj_buf out = {0};
+    obj_buf_put(&out, ct, (size_t)(semi - ct));
+    const char *s = semi; /* Swift re-adds the ';' it split on */
+    size_t len = strlen(s), i = 0;
+    while (i < len) {
+        size_t k0, k1, v0, v1;
+        size_t end = ct_param_at(s, len, i, &k0, &k1, &v0, &v1);
+        if (!end) {
+            i++;
+            continue;
+        }
+        if (k1 - k0 == 11 && memcmp(s + k0, "swift_bytes", 11) == 0) {
+            free(*swift_bytes);
+            *swift_bytes = xstrndup(s + v0, v1 - v0);
+        } else {
+            obj_buf_put(&out, ";", 1);
+            obj_buf_put(&out, s + k0, k1 - k0);
+            obj_buf_put(&out, "=", 1);
+            obj_buf_put(&out, s + v0, v1 - v0);
+        }
+        i = end;
+    }
+    obj_buf_put(&out, "", 1);
+    *type_out = out.p;
+}
