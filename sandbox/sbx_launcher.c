@@ -1,0 +1,969 @@
+/*
+ * sbx_launcher.c - the launcher: a single-threaded poll loop that creates
+ * sandboxes on request, relays their output, enforces the time and output
+ * limits, and answers with how each one ended.
+ *
+ * Why a separate process: the servers are multi-threaded and large; forking
+ * them is unsafe and slow (DESIGN §5, sandbox.md §4.5). The launcher holds no
+ * object-store state, only its clients' sockets and its sandboxes.
+ *
+ * Per sandbox ("job") the loop watches: the init's pidfd (the end), the
+ * ctl socket (init's report of the storlet's wait status), the output pipe
+ * (read side; counted against output_max, resets the idle timer) and the
+ * caller's output fd (written non-blocking; while it is full the pipe is not
+ * read, so the storlet blocks instead of the launcher buffering). Deadlines
+ * (wall, idle) are checked on every wake-up. A job ends when its init has
+ * been reaped and its output pipe reached EOF; the kill of init takes the
+ * whole pid namespace with it.
+ *
+ * Warm pool: `prewarm` keeps N ready sandboxes of a (policy, code_dir)
+ * key; a run request with warm=true takes one (pool hit) and only sends the
+ * exec order; the pool is refilled one sandbox per loop turn.
+ */
+#include "sandbox/sbx_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/bug.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xalloc.h"
+
+#define RELAY_BUF 65536
+
+struct conn {
+    int fd;
+    bool dead;
+    struct conn *next;
+};
+
+/* WARM: built, waiting for an exec order. RUNNING: storlet started.
+ * ENDED: result sent (or warm sandbox died); waiting for init to be reaped
+ * and the cgroup removed, off the request's critical path. */
+enum job_state { JOB_WARM, JOB_RUNNING, JOB_ENDED };
+
+struct job {
+    struct job *next;
+    enum job_state state;
+    uint64_t id;               /* the client's id */
+    struct conn *conn;         /* NULL while warm */
+    struct sbx_policy pol;
+    char *key;                 /* policy JSON + "|" + code_dir: pool key */
+    struct sbx_cg cg;
+    bool has_cg;
+    struct sbx_proc sp;
+    int out_caller;            /* caller's output fd, or -1 */
+    bool out_eof;
+    char *buf;                 /* relay buffer (RELAY_BUF) */
+    size_t blen, boff;
+    uint64_t t_req, t_exec, t_last_out;
+    uint64_t out_bytes;
+    bool killed;
+    enum sbx_end forced;
+    bool reaped;
+    int init_status;
+    struct rusage ru;
+    bool have_rep;
+    struct sbx_init_report rep;
+    bool warm_hit;
+    bool ready;                /* init sent "R" */
+    uint64_t t_ready;
+    bool setup_failed;
+    char path[SBX_PATH_MAX];
+    char why[160];             /* detail when ended by an error */
+};
+
+struct pool {
+    char *key;
+    struct sbx_policy pol;
+    char *code_dir;
+    unsigned want;
+    struct conn *waiter;       /* answer "prewarmed" once want are ready */
+    struct pool *next;
+};
+
+static struct {
+    struct sbx_launcher_opts opts;
+    struct sock_fprog filt_user, filt_admin;
+    struct conn *conns;
+    struct job *jobs;
+    struct pool *pools;
+    unsigned njobs;
+    uint64_t next_cg_id;
+} L;
+
+/* ------------------------------------------------------------ helpers */
+
+static void reply_json(struct conn *c, json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!s || !c || c->dead) {
+        free(s);
+        return;
+    }
+    if (sbx_send_msg(c->fd, s, strlen(s), NULL, 0) < 0)
+        c->dead = true;
+    free(s);
+}
+
+static void reply_error(struct conn *c, uint64_t id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void reply_error(struct conn *c, uint64_t id, const char *fmt, ...)
+{
+    struct sbx_result r;
+    memset(&r, 0, sizeof(r));
+    r.end = SBX_END_ERROR;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r.detail, sizeof(r.detail), fmt, ap);
+    va_end(ap);
+    char *s = sbx_result_to_json(id, &r);
+    if (!c->dead && sbx_send_msg(c->fd, s, strlen(s), NULL, 0) < 0)
+        c->dead = true;
+    free(s);
+}
+
+static uint64_t now_us(void)
+{
+    return now_mono_ns() / 1000;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd != -1) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+static void job_free(struct job *j)
+{
+    if (!j)
+        return;
+    close_fd(&j->sp.pidfd);
+    close_fd(&j->sp.ctl);
+    close_fd(&j->sp.out_rd);
+    close_fd(&j->out_caller);
+    if (j->has_cg)
+        sbx_cg_destroy(&j->cg);
+    free(j->buf);
+    free(j->key);
+    free(j);
+    L.njobs--;
+}
+
+static void job_kill(struct job *j, enum sbx_end why)
+{
+    if (!j->killed) {
+        j->killed = true;
+        j->forced = why;
+    }
+    if (!j->reaped && j->sp.pid > 0) {
+        kill(j->sp.pid, SIGKILL);
+        if (j->pol.weaken & SBX_WEAKEN_PIDNS)
+            kill(-j->sp.pid, SIGKILL);
+    }
+    if (j->has_cg)
+        sbx_cg_kill(&j->cg);
+}
+
+static char *make_key(const struct sbx_policy *p, const char *code_dir)
+{
+    char *pj = sbx_policy_to_json(p);
+    char *k = xasprintf("%s|%s", pj, code_dir ? code_dir : "");
+    free(pj);
+    return k;
+}
+
+/* Builds a ready sandbox (state WARM). Returns NULL with detail on failure. */
+static struct job *job_build(const struct sbx_policy *p, const char *code_dir,
+                             char *detail, size_t detailsz)
+{
+    if (L.njobs >= L.opts.max_sandboxes) {
+        snprintf(detail, detailsz, "launcher busy: %u sandboxes", L.njobs);
+        return NULL;
+    }
+    struct job *j = xcalloc(1, sizeof(*j));
+    L.njobs++;
+    j->pol = *p;
+    j->sp.pid = -1;
+    j->sp.pidfd = j->sp.ctl = j->sp.out_rd = -1;
+    j->out_caller = -1;
+    j->key = make_key(p, code_dir);
+    j->state = JOB_WARM;
+    if (sbx_cg_mode() != SBX_CGROUP_NONE && !(p->weaken & SBX_WEAKEN_CGROUP)) {
+        int rc = sbx_cg_create(&j->cg, ++L.next_cg_id, p);
+        if (rc < 0) {
+            snprintf(detail, detailsz, "cgroup: %s", strerror(-rc));
+            job_free(j);
+            return NULL;
+        }
+        j->has_cg = true;
+    }
+    struct sbx_spawn_args a = {
+        .policy = p,
+        .seccomp = (p->weaken & SBX_WEAKEN_SECCOMP) ? NULL
+                   : p->class == SBX_CLASS_ADMIN ? &L.filt_admin : &L.filt_user,
+        .code_dir = code_dir,
+        .cg = j->has_cg ? &j->cg : NULL,
+    };
+    if (sbx_spawn(&a, &j->sp, detail, detailsz) < 0) {
+        job_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* ------------------------------------------------------------ requests */
+
+static const char **str_array(json_t *a, size_t max, bool *ok)
+{
+    *ok = true;
+    if (!a)
+        return NULL;
+    if (!json_is_array(a) || json_array_size(a) > max) {
+        *ok = false;
+        return NULL;
+    }
+    const char **v = xcalloc(json_array_size(a) + 1, sizeof(*v));
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        v[i] = json_string_value(json_array_get(a, i));
+        if (!v[i]) {
+            *ok = false;
+            free(v);
+            return NULL;
+        }
+    }
+    return v;
+}
+
+/* Takes a warm sandbox for key out of the list: a ready one if any, else
+ * one still being built (its exec order waits in its socket). */
+static struct job *pool_take(const char *key)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (struct job **pp = &L.jobs; *pp; pp = &(*pp)->next) {
+            struct job *j = *pp;
+            if (j->state == JOB_WARM && !j->reaped && !j->setup_failed &&
+                (j->ready || pass == 1) && strcmp(j->key, key) == 0) {
+                *pp = j->next;
+                j->next = NULL;
+                return j;
+            }
+        }
+    }
+    return NULL;
+}
+
+static void handle_run(struct conn *c, json_t *o, int *fds, size_t nfds, uint64_t t0)
+{
+    json_int_t idv = 0;
+    json_t *pol = NULL, *argv_j = NULL, *env_j = NULL, *tg_j = NULL;
+    const char *path = NULL, *code_dir = NULL;
+    int warm = 0;
+    const char **argv = NULL, **env = NULL;
+    struct job *j = NULL;
+    json_error_t je;
+    if (json_unpack_ex(o, &je, 0, "{s:I, s:o, s:s, s?o, s?o, s?s, s?o, s?b}",
+                       "id", &idv, "policy", &pol, "path", &path, "argv", &argv_j,
+                       "env", &env_j, "code_dir", &code_dir, "fd_targets", &tg_j,
+                       "warm", &warm) < 0) {
+        reply_error(c, (uint64_t)idv, "bad request: %s", je.text);
+        goto out;
+    }
+    uint64_t id = (uint64_t)idv;
+    struct err e;
+    err_clear(&e);
+    struct sbx_policy p;
+    char *pjs = json_dumps(pol, JSON_COMPACT);
+    int rc = pjs ? sbx_policy_from_json(pjs, &p, &e) : -EINVAL;
+    free(pjs);
+    if (rc < 0) {
+        reply_error(c, id, "%s", e.msg);
+        goto out;
+    }
+    if (p.weaken && !L.opts.allow_weaken) {
+        reply_error(c, id, "policy: weaken is for tests and this launcher refuses it");
+        goto out;
+    }
+    bool ok1, ok2;
+    argv = str_array(argv_j, 255, &ok1);
+    env = str_array(env_j, 255, &ok2);
+    if (!ok1 || !ok2 || path[0] != '/') {
+        reply_error(c, id, "bad request: path must be absolute, argv/env arrays of strings");
+        goto out;
+    }
+    int targets[SBX_FD_MAX];
+    size_t nt = tg_j ? json_array_size(tg_j) : 0;
+    if ((tg_j && !json_is_array(tg_j)) || nt != nfds) {
+        reply_error(c, id, "bad request: %zu fds sent, %zu targets named", nfds, nt);
+        goto out;
+    }
+    bool seen[SBX_FD_MAX] = { false };
+    for (size_t i = 0; i < nt; i++) {
+        json_t *t = json_array_get(tg_j, i);
+        json_int_t v = json_is_integer(t) ? json_integer_value(t) : -1;
+        if (v < 0 || v >= SBX_FD_MAX || seen[v]) {
+            reply_error(c, id, "bad request: fd target %d invalid or repeated", (int)v);
+            goto out;
+        }
+        seen[v] = true;
+        targets[i] = (int)v;
+    }
+
+    char detail[160] = "";
+    if (warm) {
+        char *key = make_key(&p, code_dir);
+        j = pool_take(key);
+        free(key);
+    }
+    if (!j) {
+        j = job_build(&p, code_dir, detail, sizeof(detail));
+        if (!j) {
+            log_warn("sandbox for tenant %u not built: %s", p.tenant, detail);
+            reply_error(c, id, "%s", detail);
+            goto out;
+        }
+    } else {
+        j->warm_hit = true;
+    }
+    j->state = JOB_RUNNING;
+    j->id = id;
+    j->conn = c;
+    j->t_req = t0;
+    str_copy(j->path, path, sizeof(j->path));
+
+    /* the storlet's output goes through a pipe we relay and count */
+    int pfd[2] = { -1, -1 };
+    int send_fds[SBX_FD_MAX];
+    for (size_t i = 0; i < nfds; i++) {
+        send_fds[i] = fds[i];
+        if (targets[i] == SBX_FD_OUTPUT) {
+            if (pipe2(pfd, O_CLOEXEC) == -1) {
+                snprintf(detail, sizeof(detail), "pipe: %s", strerror(errno));
+                goto fail_job;
+            }
+            fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+            fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+            j->sp.out_rd = pfd[0];
+            j->out_caller = fds[i];
+            fds[i] = -1;         /* owned by the job now */
+            send_fds[i] = pfd[1];
+            j->buf = xmalloc(RELAY_BUF);
+        }
+    }
+    if (j->sp.out_rd == -1)
+        j->out_eof = true;
+    const char *argv0[2] = { path, NULL };
+    rc = sbx_spawn_exec(&j->sp, path, argv && argv[0] ? argv : argv0, env,
+                        send_fds, targets, nfds);
+    if (pfd[1] != -1)
+        close(pfd[1]);
+    if (rc < 0) {
+        snprintf(detail, sizeof(detail), "exec order: %s", strerror(-rc));
+        goto fail_job;
+    }
+    j->t_exec = j->t_last_out = now_us();
+    j->next = L.jobs;
+    L.jobs = j;
+    reply_json(c, json_pack("{s:s, s:I, s:i, s:b}", "op", "started", "id",
+                            (json_int_t)id, "pid", (int)j->sp.pid, "warm", j->warm_hit));
+    goto out;
+fail_job:
+    job_kill(j, SBX_END_ERROR);
+    if (j->sp.pid > 0)
+        waitpid(j->sp.pid, NULL, 0);
+    j->sp.pid = -1;
+    job_free(j);
+    reply_error(c, id, "%s", detail);
+out:
+    free(argv);
+    free(env);
+}
+
+static void handle_prewarm(struct conn *c, json_t *o)
+{
+    json_t *pol = NULL;
+    const char *code_dir = NULL;
+    json_int_t count = 0;
+    json_error_t je;
+    struct err e;
+    struct sbx_policy p;
+    err_clear(&e);
+    if (json_unpack_ex(o, &je, 0, "{s:o, s:I, s?s}", "policy", &pol, "count", &count,
+                       "code_dir", &code_dir) < 0 || count < 0 || count > 64) {
+        reply_json(c, json_pack("{s:s, s:s}", "op", "error", "detail",
+                                "bad prewarm request"));
+        return;
+    }
+    char *pjs = json_dumps(pol, JSON_COMPACT);
+    int rc = pjs ? sbx_policy_from_json(pjs, &p, &e) : -EINVAL;
+    free(pjs);
+    if (rc == 0 && p.weaken && !L.opts.allow_weaken)
+        rc = err_set(&e, -EPERM, "policy: weaken refused");
+    if (rc < 0) {
+        reply_json(c, json_pack("{s:s, s:s}", "op", "error", "detail", e.msg));
+        return;
+    }
+    char *key = make_key(&p, code_dir);
+    struct pool *pl;
+    for (pl = L.pools; pl; pl = pl->next)
+        if (strcmp(pl->key, key) == 0)
+            break;
+    if (!pl) {
+        pl = xcalloc(1, sizeof(*pl));
+        pl->key = key;
+        pl->pol = p;
+        pl->code_dir = code_dir ? xstrdup(code_dir) : NULL;
+        pl->next = L.pools;
+        L.pools = pl;
+    } else {
+        free(key);
+    }
+    pl->want = (unsigned)count;
+    /* start them all now; the reply goes out once they are ready */
+    unsigned have = 0;
+    for (struct job *j = L.jobs; j; j = j->next)
+        if (j->state == JOB_WARM && strcmp(j->key, pl->key) == 0)
+            have++;
+    char detail[160] = "";
+    while (have < pl->want) {
+        struct job *j = job_build(&pl->pol, pl->code_dir, detail, sizeof(detail));
+        if (!j) {
+            reply_json(c, json_pack("{s:s, s:i, s:s}", "op", "prewarmed", "ready",
+                                    (int)have, "detail", detail));
+            return;
+        }
+        j->next = L.jobs;
+        L.jobs = j;
+        have++;
+    }
+    pl->waiter = c;
+}
+
+/* Answers prewarm requests whose sandboxes are all ready (or failed). */
+static void answer_prewarms(void)
+{
+    for (struct pool *pl = L.pools; pl; pl = pl->next) {
+        if (!pl->waiter)
+            continue;
+        unsigned ready = 0, pending = 0;
+        for (struct job *j = L.jobs; j; j = j->next) {
+            if (j->state != JOB_WARM || strcmp(j->key, pl->key) != 0)
+                continue;
+            if (j->ready)
+                ready++;
+            else if (!j->setup_failed && !j->reaped)
+                pending++;
+        }
+        if (pending && ready < pl->want)
+            continue;
+        if (!pl->waiter->dead)
+            reply_json(pl->waiter, json_pack("{s:s, s:i, s:s}", "op", "prewarmed",
+                                             "ready", (int)ready, "detail",
+                                             ready < pl->want ? "setup failed" : ""));
+        pl->waiter = NULL;
+    }
+}
+
+static void handle_msg(struct conn *c)
+{
+    static char buf[SBX_MSG_MAX];
+    int fds[SBX_FD_MAX];
+    size_t nfds = SBX_FD_MAX;
+    uint64_t t0 = now_us();
+    ssize_t n = sbx_recv_msg(c->fd, buf, sizeof(buf), fds, &nfds);
+    if (n == 0 || (n < 0 && n != -EMSGSIZE && n != -EAGAIN)) {
+        c->dead = true;
+        return;
+    }
+    if (n < 0) {
+        log_warn("client message too large or with too many fds; dropped");
+        reply_error(c, 0, "request too large or too many fds");
+        return;
+    }
+    json_error_t je;
+    json_t *o = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, &je);
+    const char *op = o ? json_string_value(json_object_get(o, "op")) : NULL;
+    if (op && strcmp(op, "run") == 0)
+        handle_run(c, o, fds, nfds, t0);
+    else if (op && strcmp(op, "prewarm") == 0)
+        handle_prewarm(c, o);
+    else
+        reply_error(c, 0, "bad request: %s", o ? "unknown op" : je.text);
+    json_decref(o);
+    for (size_t i = 0; i < nfds; i++)
+        if (fds[i] != -1)
+            close(fds[i]);
+}
+
+/* ------------------------------------------------------------ job events */
+
+static void relay(struct job *j)
+{
+    for (;;) {
+        if (j->blen > j->boff) {
+            ssize_t w = write(j->out_caller, j->buf + j->boff, j->blen - j->boff);
+            if (w > 0) {
+                j->boff += (size_t)w;
+                continue;
+            }
+            if (w == -1 && (errno == EAGAIN || errno == EINTR))
+                return;
+            /* the caller closed its end: nobody wants the output */
+            j->blen = j->boff = 0;
+            job_kill(j, SBX_END_ERROR);
+            snprintf(j->why, sizeof(j->why), "output reader went away");
+            j->out_eof = true;
+            close_fd(&j->sp.out_rd);
+            return;
+        }
+        if (j->out_eof || j->sp.out_rd == -1)
+            return;
+        j->blen = j->boff = 0;
+        ssize_t r = read(j->sp.out_rd, j->buf, RELAY_BUF);
+        if (r > 0) {
+            j->t_last_out = now_us();
+            j->out_bytes += (uint64_t)r;
+            if (j->pol.output_max && j->out_bytes > j->pol.output_max) {
+                /* pass on exactly the allowed bytes, then stop it */
+                uint64_t over = j->out_bytes - j->pol.output_max;
+                j->blen = (size_t)r - (size_t)over;
+                j->out_bytes = j->pol.output_max;
+                job_kill(j, SBX_END_OUTPUT_CAP);
+                close_fd(&j->sp.out_rd);
+                j->out_eof = true;
+                continue;   /* flush what is allowed */
+            }
+            j->blen = (size_t)r;
+            continue;
+        }
+        if (r == 0) {
+            j->out_eof = true;
+            close_fd(&j->sp.out_rd);
+            return;
+        }
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        j->out_eof = true;
+        close_fd(&j->sp.out_rd);
+        return;
+    }
+}
+
+/* Reads what init sent on ctl: "R" ready, "E<text>" setup failed,
+ * "S<report>" the storlet was reaped. */
+static void read_ctl(struct job *j)
+{
+    while (!j->have_rep && j->sp.ctl != -1) {
+        char msg[256];
+        ssize_t n = recv(j->sp.ctl, msg, sizeof(msg) - 1, MSG_DONTWAIT);
+        if (n == -1 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (n == 1 && msg[0] == 'R') {
+            j->ready = true;
+            j->t_ready = now_us();
+            continue;
+        }
+        if (n > 1 && msg[0] == 'E') {
+            msg[n] = '\0';
+            j->setup_failed = true;
+            snprintf(j->why, sizeof(j->why), "sandbox setup: %.140s", msg + 1);
+            log_warn("sandbox for tenant %u not built: %s", j->pol.tenant, msg + 1);
+        } else if (n == (ssize_t)(1 + sizeof(j->rep)) && msg[0] == 'S') {
+            memcpy(&j->rep, msg + 1, sizeof(j->rep));
+            j->have_rep = true;
+        }
+        close_fd(&j->sp.ctl);
+        break;
+    }
+    /* without a pid namespace, leftovers are not killed by init's death */
+    if (j->have_rep && (j->pol.weaken & SBX_WEAKEN_PIDNS)) {
+        kill(-j->sp.pid, SIGKILL);
+        if (j->has_cg)
+            sbx_cg_kill(&j->cg);
+    }
+}
+
+static void reap(struct job *j)
+{
+    int st;
+    pid_t w = wait4(j->sp.pid, &st, WNOHANG, &j->ru);
+    if (w != j->sp.pid)
+        return;
+    j->reaped = true;
+    j->init_status = st;
+    close_fd(&j->sp.pidfd);
+    read_ctl(j);
+    close_fd(&j->sp.ctl);
+}
+
+static void classify(struct job *j, struct sbx_result *r)
+{
+    uint64_t oom = j->has_cg ? sbx_cg_oom_kills(&j->cg) : 0;
+    if (j->killed) {
+        r->end = j->forced;
+        if (j->forced == SBX_END_ERROR)
+            snprintf(r->detail, sizeof(r->detail), "%s", j->why);
+        return;
+    }
+    if (j->setup_failed) {
+        r->end = SBX_END_ERROR;
+        snprintf(r->detail, sizeof(r->detail), "%s", j->why);
+        return;
+    }
+    if (!j->have_rep) {
+        r->end = oom ? SBX_END_OOM : SBX_END_ERROR;
+        if (!oom)
+            snprintf(r->detail, sizeof(r->detail), "sandbox init ended without a "
+                     "report (status 0x%x)", j->init_status);
+        return;
+    }
+    if (j->rep.kind == 1) {
+        r->end = SBX_END_ERROR;
+        snprintf(r->detail, sizeof(r->detail), "exec %.100s: %s", j->path,
+                 strerror(j->rep.err));
+        return;
+    }
+    int st = j->rep.status;
+    if (WIFEXITED(st)) {
+        r->end = SBX_END_EXIT;
+        r->exit_code = WEXITSTATUS(st);
+        return;
+    }
+    int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    r->signo = sig;
+    if (sig == SIGSYS)
+        r->end = SBX_END_SECCOMP;
+    else if (sig == SIGKILL && oom)
+        r->end = SBX_END_OOM;
+    else if (sig == SIGXCPU ||
+             (sig == SIGKILL && j->pol.cpu_seconds &&
+              r->cpu_us >= j->pol.cpu_seconds * 1000000))
+        r->end = SBX_END_CPU_LIMIT;
+    else
+        r->end = SBX_END_SIGNAL;
+}
+
+static void job_finish(struct job *j)
+{
+    struct sbx_result r;
+    memset(&r, 0, sizeof(r));
+    if (j->have_rep) {
+        r.cpu_us = j->rep.cpu_us;
+        r.max_rss_kb = j->rep.max_rss_kb;
+    } else {
+        r.cpu_us = (uint64_t)j->ru.ru_utime.tv_sec * 1000000 +
+                   (uint64_t)j->ru.ru_utime.tv_usec +
+                   (uint64_t)j->ru.ru_stime.tv_sec * 1000000 +
+                   (uint64_t)j->ru.ru_stime.tv_usec;
+        r.max_rss_kb = (uint64_t)j->ru.ru_maxrss;
+    }
+    classify(j, &r);
+    r.wall_us = now_us() - j->t_req;
+    /* how long the request waited for its sandbox to be ready */
+    r.setup_us = j->ready && j->t_ready > j->t_req ? j->t_ready - j->t_req : 0;
+    r.output_bytes = j->out_bytes;
+    r.cpu_throttled = j->has_cg ? sbx_cg_throttled(&j->cg) : 0;
+    r.host_pid = j->sp.pid;
+    r.warm = j->warm_hit;
+    if (r.end != SBX_END_EXIT)
+        log_info("sandbox tenant %u pid %d ended: %s %s", j->pol.tenant, (int)j->sp.pid,
+                 sbx_end_name(r.end), r.detail);
+    if (j->conn && !j->conn->dead) {
+        char *s = sbx_result_to_json(j->id, &r);
+        if (sbx_send_msg(j->conn->fd, s, strlen(s), NULL, 0) < 0)
+            j->conn->dead = true;
+        free(s);
+    }
+    j->state = JOB_ENDED;
+    j->conn = NULL;
+    close_fd(&j->sp.out_rd);
+    close_fd(&j->out_caller);
+    free(j->buf);
+    j->buf = NULL;
+    j->blen = j->boff = 0;
+    if (!j->reaped)
+        kill(j->sp.pid, SIGKILL);   /* init exits by itself; make sure */
+}
+
+/* ------------------------------------------------------------ the loop */
+
+static void refill_pools(void)
+{
+    for (struct pool *pl = L.pools; pl; pl = pl->next) {
+        unsigned have = 0;
+        for (struct job *j = L.jobs; j; j = j->next)
+            if (j->state == JOB_WARM && strcmp(j->key, pl->key) == 0)
+                have++;
+        if (have < pl->want) {
+            char detail[160];
+            struct job *j = job_build(&pl->pol, pl->code_dir, detail, sizeof(detail));
+            if (!j) {
+                log_warn("warm sandbox not built: %s", detail);
+                return;
+            }
+            j->next = L.jobs;
+            L.jobs = j;
+            return;   /* one per turn keeps the loop responsive */
+        }
+    }
+}
+
+static void drop_dead_conns(void)
+{
+    for (struct conn **cp = &L.conns; *cp;) {
+        struct conn *c = *cp;
+        if (!c->dead) {
+            cp = &c->next;
+            continue;
+        }
+        for (struct job *j = L.jobs; j; j = j->next)
+            if (j->conn == c) {
+                job_kill(j, SBX_END_ERROR);
+                snprintf(j->why, sizeof(j->why), "client went away");
+                j->conn = NULL;
+            }
+        for (struct pool *pl = L.pools; pl; pl = pl->next)
+            if (pl->waiter == c)
+                pl->waiter = NULL;
+        *cp = c->next;
+        close(c->fd);
+        free(c);
+    }
+}
+
+static int setup(const struct sbx_launcher_opts *opts)
+{
+    memset(&L, 0, sizeof(L));
+    if (opts)
+        L.opts = *opts;
+    if (!L.opts.max_sandboxes)
+        L.opts.max_sandboxes = 256;
+    signal(SIGPIPE, SIG_IGN);
+    /* the launcher's supplementary groups (root's!) would otherwise be
+     * inherited by every sandbox, where setgroups is denied */
+    if (getuid() == 0 && setgroups(0, NULL) == -1) {
+        log_err("setgroups: %s", strerror(errno));
+        return -errno;
+    }
+    int rc = sbx_seccomp_build(true, &L.filt_user);
+    if (rc == 0)
+        rc = sbx_seccomp_build(false, &L.filt_admin);
+    if (rc < 0) {
+        log_err("cannot build the seccomp filter: %s", strerror(-rc));
+        return rc;
+    }
+    sbx_cg_global_init(L.opts.force_no_cgroup);
+    return 0;
+}
+
+static void teardown(void)
+{
+    while (L.jobs) {
+        struct job *j = L.jobs;
+        L.jobs = j->next;
+        job_kill(j, SBX_END_ERROR);
+        if (!j->reaped && j->sp.pid > 0)
+            waitpid(j->sp.pid, NULL, 0);
+        job_free(j);
+    }
+    while (L.conns) {
+        struct conn *c = L.conns;
+        L.conns = c->next;
+        close(c->fd);
+        free(c);
+    }
+    while (L.pools) {
+        struct pool *pl = L.pools;
+        L.pools = pl->next;
+        free(pl->key);
+        free(pl->code_dir);
+        free(pl);
+    }
+    sbx_cg_global_release();
+    sbx_seccomp_free(&L.filt_user);
+    sbx_seccomp_free(&L.filt_admin);
+}
+
+int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opts *opts)
+{
+    int rc = setup(opts);
+    if (rc < 0)
+        return rc;
+    if (conn_fd != -1) {
+        struct conn *c = xcalloc(1, sizeof(*c));
+        c->fd = conn_fd;
+        L.conns = c;
+    }
+    size_t cap = 64;
+    struct pollfd *pf = xmalloc(cap * sizeof(*pf));
+    for (;;) {
+        answer_prewarms();
+        drop_dead_conns();
+        if (listen_fd == -1 && !L.conns)
+            break;
+        refill_pools();
+        /* build the poll set: listener, clients, then per job up to 4 */
+        size_t need = 1 + 64 + (size_t)L.njobs * 4;
+        for (struct conn *c = L.conns; c; c = c->next)
+            need++;
+        if (need > cap) {
+            cap = need * 2;
+            pf = xrealloc(pf, cap * sizeof(*pf));
+        }
+        size_t n = 0;
+        if (listen_fd != -1)
+            pf[n++] = (struct pollfd){ listen_fd, POLLIN, 0 };
+        size_t conn0 = n;
+        for (struct conn *c = L.conns; c; c = c->next)
+            pf[n++] = (struct pollfd){ c->fd, POLLIN, 0 };
+        size_t job0 = n;
+        uint64_t now = now_us(), next = UINT64_MAX;
+        for (struct job *j = L.jobs; j; j = j->next) {
+            int a = -1, b = -1, d = -1, e = -1;
+            if (!j->reaped)
+                a = j->sp.pidfd;
+            if (j->state == JOB_WARM && !j->ready)
+                e = j->sp.ctl;
+            if (j->state == JOB_RUNNING) {
+                if (j->blen > j->boff)
+                    d = j->out_caller;
+                else if (!j->out_eof)
+                    b = j->sp.out_rd;
+                if (!j->have_rep)
+                    e = j->sp.ctl;
+                if (j->pol.wall_ms) {
+                    uint64_t t = j->t_req + j->pol.wall_ms * 1000;
+                    next = next < t ? next : t;
+                }
+                if (j->pol.idle_ms && j->sp.out_rd != -1) {
+                    uint64_t t = j->t_last_out + j->pol.idle_ms * 1000;
+                    next = next < t ? next : t;
+                }
+            } else if (j->state == JOB_ENDED && j->reaped) {
+                next = next < now + 5000 ? next : now + 5000;  /* rmdir retry */
+            }
+            pf[n++] = (struct pollfd){ a, POLLIN, 0 };
+            pf[n++] = (struct pollfd){ b, POLLIN, 0 };
+            pf[n++] = (struct pollfd){ d, POLLOUT, 0 };
+            pf[n++] = (struct pollfd){ e, POLLIN, 0 };
+        }
+        int timeout = -1;
+        if (next != UINT64_MAX)
+            timeout = next <= now ? 0 : (int)((next - now + 999) / 1000);
+        int pr = poll(pf, n, timeout);
+        if (pr == -1 && errno != EINTR) {
+            rc = -errno;
+            log_err("poll: %s", strerror(errno));
+            break;
+        }
+        if (pr == -1)
+            continue;
+        /* jobs first (they index into pf by position) */
+        size_t k = job0;
+        now = now_us();
+        for (struct job *j = L.jobs; j; j = j->next, k += 4) {
+            if (j->state == JOB_WARM && pf[k + 3].revents)
+                read_ctl(j);
+            if (j->state == JOB_RUNNING) {
+                if (pf[k + 1].revents || pf[k + 2].revents)
+                    relay(j);
+                if (pf[k + 3].revents)
+                    read_ctl(j);
+                if (!j->killed && !(j->have_rep && j->out_eof)) {
+                    if (j->pol.wall_ms && now >= j->t_req + j->pol.wall_ms * 1000)
+                        job_kill(j, SBX_END_TIMEOUT);
+                    else if (j->pol.idle_ms && j->sp.out_rd != -1 &&
+                             j->blen == j->boff &&
+                             now >= j->t_last_out + j->pol.idle_ms * 1000)
+                        job_kill(j, SBX_END_IDLE);
+                }
+            }
+            if (pf[k].revents)
+                reap(j);
+        }
+        for (struct job **jp = &L.jobs; *jp;) {
+            struct job *j = *jp;
+            if (j->state == JOB_RUNNING) {
+                bool ended = (j->have_rep || j->reaped) && j->out_eof &&
+                             j->blen == j->boff;
+                /* output still unread after the storlet ended and the
+                 * deadline passed: the reader is too slow; give up on it */
+                if (!ended && (j->have_rep || j->reaped) && j->pol.wall_ms &&
+                    now >= j->t_req + j->pol.wall_ms * 1000) {
+                    if (!j->killed) {
+                        j->killed = true;
+                        j->forced = SBX_END_TIMEOUT;
+                    }
+                    ended = true;
+                }
+                if (ended)
+                    job_finish(j);
+            } else if (j->state == JOB_WARM && j->reaped) {
+                j->state = JOB_ENDED;   /* died while waiting */
+            }
+            if (j->state == JOB_ENDED && j->reaped &&
+                (!j->has_cg || sbx_cg_try_remove(&j->cg))) {
+                j->has_cg = false;
+                *jp = j->next;
+                job_free(j);
+                continue;
+            }
+            jp = &j->next;
+        }
+        k = conn0;
+        for (struct conn *c = L.conns; c; c = c->next, k++)
+            if (!c->dead && pf[k].revents)
+                handle_msg(c);
+        if (listen_fd != -1 && (pf[0].revents & POLLIN)) {
+            int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            if (fd != -1) {
+                struct conn *c = xcalloc(1, sizeof(*c));
+                c->fd = fd;
+                c->next = L.conns;
+                L.conns = c;
+            }
+        }
+    }
+    free(pf);
+    teardown();
+    return rc;
+}
+
+int sbx_launcher_fork(const struct sbx_launcher_opts *opts, int *pid)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+        return -errno;
+    pid_t p = fork();
+    if (p == -1) {
+        int rc = -errno;
+        close(sv[0]);
+        close(sv[1]);
+        return rc;
+    }
+    if (p == 0) {
+        close(sv[0]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        int rc = sbx_launcher_serve(-1, sv[1], opts);
+        _exit(rc < 0 ? 1 : 0);
+    }
+    close(sv[1]);
+    *pid = (int)p;
+    return sv[0];
+}

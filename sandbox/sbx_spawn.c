@@ -1,0 +1,653 @@
+/*
+ * sbx_spawn.c - building one sandbox: clone into namespaces, set up the
+ * root, drop everything, then wait for the order to exec the storlet.
+ *
+ * The process cloned here is the sandbox's *init* (pid 1 of its own pid
+ * namespace). Order of steps, parent (launcher) | child (init):
+ *
+ *   clone(NEWUSER|NEWNS|NEWPID|NEWNET|NEWIPC|NEWUTS)
+ *   write setgroups=deny, uid_map, gid_map     | blocks on the ctl socket
+ *   send "g" (and return: nothing here waits)  | close fds, join its cgroup,
+ *                                              | setsid, new cgroup ns, no
+ *                                              | nested userns, uid 1000,
+ *                                              | build root on tmpfs, pivot_root,
+ *                                              | hostname, rlimits, drop caps,
+ *                                              | PDEATHSIG, no_new_privs,
+ *                                              | seccomp (last), send "R"
+ *   ... later: exec order + fds over ctl       | fork: child execs the storlet;
+ *                                              | init reaps everything, sends the
+ *                                              | storlet's status ("S"), exits
+ *                                              | (the kernel then kills whatever
+ *                                              |  is left in the pid namespace)
+ *
+ * Because the child never runs untrusted code before "ready", a sandbox can
+ * be built ahead of time (a warm sandbox) and ordered to exec later.
+ * Everything between clone and exec in the child uses only syscalls and
+ * async-signal-safe libc calls (the launcher is single-threaded, so fork
+ * semantics are simple, but we keep to the rule anyway).
+ */
+#include "sandbox/sbx_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/bug.h"
+#include "common/util.h"
+
+/* Where the new root is assembled (a tmpfs mounted over it, in the child's
+ * own mount namespace only; the host's directory is untouched). */
+#define NEWROOT "/tmp"
+
+/* Host /etc entries a language runtime needs (prefix match for "python3"). */
+static const char *const etc_entries[] = {
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives",
+};
+static const char *const top_entries[] = {
+    "bin", "sbin", "lib", "lib32", "lib64", "libx32",
+};
+static const char *const dev_nodes[] = {
+    "null", "zero", "full", "random", "urandom",
+};
+
+/* ------------------------------------------------------------ child side */
+
+struct child_err {
+    const char *where;
+    int err;
+};
+
+static void child_fail(int ctl, const char *where, int err) __attribute__((noreturn));
+static void child_fail(int ctl, const char *where, int err)
+{
+    char msg[200];
+    int n = snprintf(msg, sizeof(msg), "E%s: %s", where, strerror(err));
+    if (n > 0)
+        send(ctl, msg, (size_t)n, MSG_NOSIGNAL);
+    _exit(127);
+}
+
+#define TRY(ctl, expr, where)                                              \
+    do {                                                                   \
+        if ((expr) == -1)                                                  \
+            child_fail(ctl, where, errno);                                 \
+    } while (0)
+
+static unsigned long locked_flags(const char *path)
+{
+    struct statvfs sv;
+    unsigned long f = 0;
+    if (statvfs(path, &sv) == -1)
+        return 0;
+    /* A remount in a user namespace must keep the flags the parent mount
+     * had (they are locked); carry them over and add ours. */
+    if (sv.f_flag & ST_RDONLY) f |= MS_RDONLY;
+    if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+    if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+    return f;
+}
+
+/* Binds host `src` at `dst` read-only, nosuid (and nodev unless keep_dev). */
+static void bind_ro(int ctl, const char *src, const char *dst, bool keep_dev)
+{
+    TRY(ctl, mount(src, dst, NULL, MS_BIND | MS_REC, NULL), dst);
+    unsigned long f = MS_REMOUNT | MS_BIND | MS_NOSUID | locked_flags(dst);
+    f |= keep_dev ? 0 : (MS_RDONLY | MS_NODEV);
+    TRY(ctl, mount(NULL, dst, NULL, f, NULL), dst);
+}
+
+static void touch(int ctl, const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);
+    TRY(ctl, fd, path);
+    close(fd);
+}
+
+static void write_text(int ctl, const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+    TRY(ctl, fd, path);
+    if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        child_fail(ctl, path, EIO);
+    close(fd);
+}
+
+/* Mirrors a host top-level entry: same symlink, or a read-only bind. */
+static void mirror(int ctl, const char *hostpath, const char *dst)
+{
+    struct stat st;
+    if (lstat(hostpath, &st) == -1)
+        return;
+    if (S_ISLNK(st.st_mode)) {
+        char target[SBX_PATH_MAX];
+        ssize_t n = readlink(hostpath, target, sizeof(target) - 1);
+        if (n <= 0)
+            return;
+        target[n] = '\0';
+        TRY(ctl, symlink(target, dst), dst);
+    } else if (S_ISDIR(st.st_mode)) {
+        TRY(ctl, mkdir(dst, 0755), dst);
+        bind_ro(ctl, hostpath, dst, false);
+    } else if (S_ISREG(st.st_mode)) {
+        touch(ctl, dst);
+        bind_ro(ctl, hostpath, dst, false);
+    }
+}
+
+static void build_root(int ctl, const struct sbx_spawn_args *a)
+{
+    const struct sbx_policy *p = a->policy;
+    char path[SBX_PATH_MAX + 64], opts[128];
+    bool pidns = !(p->weaken & SBX_WEAKEN_PIDNS);
+
+    TRY(ctl, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "make / private");
+
+    if (p->weaken & SBX_WEAKEN_SCRATCH)
+        snprintf(opts, sizeof(opts), "mode=1777");
+    else
+        snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=1777",
+                 (unsigned long long)p->scratch_bytes,
+                 (unsigned long long)p->scratch_inodes);
+
+    if (p->weaken & SBX_WEAKEN_ROOTFS) {
+        /* control runs only: the host's root stays, with a scratch /tmp */
+        TRY(ctl, mount("scratch", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts),
+            "mount scratch");
+        if (pidns)
+            TRY(ctl, mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                           NULL), "mount /proc");
+        return;
+    }
+
+    TRY(ctl, mount("sbx-root", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV,
+                   "size=1m,nr_inodes=512,mode=0755"), "mount root tmpfs");
+
+    snprintf(path, sizeof(path), "%s/usr", NEWROOT);
+    TRY(ctl, mkdir(path, 0755), path);
+    bind_ro(ctl, "/usr", path, false);
+    for (size_t i = 0; i < ARRAY_SIZE(top_entries); i++) {
+        char host[64];
+        snprintf(host, sizeof(host), "/%s", top_entries[i]);
+        snprintf(path, sizeof(path), "%s/%s", NEWROOT, top_entries[i]);
+        mirror(ctl, host, path);
+    }
+
+    snprintf(path, sizeof(path), "%s/etc", NEWROOT);
+    TRY(ctl, mkdir(path, 0755), path);
+    for (size_t i = 0; i < ARRAY_SIZE(etc_entries); i++) {
+        char host[64];
+        snprintf(host, sizeof(host), "/etc/%s", etc_entries[i]);
+        snprintf(path, sizeof(path), "%s/etc/%s", NEWROOT, etc_entries[i]);
+        mirror(ctl, host, path);
+    }
+    DIR *d = opendir("/etc");
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (strncmp(de->d_name, "python3", 7) != 0)
+                continue;
+            char host[SBX_PATH_MAX + 8];
+            snprintf(host, sizeof(host), "/etc/%s", de->d_name);
+            snprintf(path, sizeof(path), "%s/etc/%s", NEWROOT, de->d_name);
+            mirror(ctl, host, path);
+        }
+        closedir(d);
+    }
+    char line[160];
+    snprintf(line, sizeof(line), "storlet:x:%u:%u:storlet:/tmp:/usr/sbin/nologin\n",
+             p->inside_id, p->inside_id);
+    snprintf(path, sizeof(path), "%s/etc/passwd", NEWROOT);
+    write_text(ctl, path, line);
+    snprintf(line, sizeof(line), "storlet:x:%u:\n", p->inside_id);
+    snprintf(path, sizeof(path), "%s/etc/group", NEWROOT);
+    write_text(ctl, path, line);
+
+    snprintf(path, sizeof(path), "%s/dev", NEWROOT);
+    TRY(ctl, mkdir(path, 0755), path);
+    for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+        char host[64];
+        snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
+        snprintf(path, sizeof(path), "%s/dev/%s", NEWROOT, dev_nodes[i]);
+        touch(ctl, path);
+        bind_ro(ctl, host, path, true);
+    }
+    static const char *const links[][2] = {
+        { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
+        { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+        snprintf(path, sizeof(path), "%s/dev/%s", NEWROOT, links[i][1]);
+        TRY(ctl, symlink(links[i][0], path), path);
+    }
+
+    snprintf(path, sizeof(path), "%s/proc", NEWROOT);
+    TRY(ctl, mkdir(path, 0555), path);
+    if (pidns)
+        TRY(ctl, mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                       "subset=pid"), "mount /proc");
+    else
+        bind_ro(ctl, "/proc", path, false);
+
+    snprintf(path, sizeof(path), "%s/tmp", NEWROOT);
+    TRY(ctl, mkdir(path, 01777), path);
+    TRY(ctl, mount("scratch", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts),
+        "mount scratch");
+
+    if (a->code_dir) {
+        snprintf(path, sizeof(path), "%s/storlet", NEWROOT);
+        TRY(ctl, mkdir(path, 0755), path);
+        bind_ro(ctl, a->code_dir, path, false);
+    }
+
+    TRY(ctl, chdir(NEWROOT), "chdir newroot");
+    TRY(ctl, (int)syscall(SYS_pivot_root, ".", "."), "pivot_root");
+    TRY(ctl, umount2(".", MNT_DETACH), "detach old root");
+    TRY(ctl, chdir("/"), "chdir /");
+    TRY(ctl, mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+                   MS_NODEV, NULL), "remount / read-only");
+}
+
+static void set_limits(int ctl, const struct sbx_policy *p)
+{
+    struct { int res; uint64_t v; } l[] = {
+        { RLIMIT_CPU, p->cpu_seconds }, { RLIMIT_AS, p->as_bytes },
+        { RLIMIT_FSIZE, p->fsize_bytes }, { RLIMIT_NOFILE, p->nofile },
+        { RLIMIT_NPROC, p->nproc },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(l); i++) {
+        if (!l[i].v)
+            continue;
+        struct rlimit rl = { .rlim_cur = l[i].v, .rlim_max = l[i].v };
+        /* CPU: SIGXCPU at the soft limit, SIGKILL one second later */
+        if (l[i].res == RLIMIT_CPU)
+            rl.rlim_max = l[i].v + 1;
+        TRY(ctl, setrlimit(l[i].res, &rl), "setrlimit");
+    }
+    struct rlimit zero = { 0, 0 };
+    TRY(ctl, setrlimit(RLIMIT_CORE, &zero), "setrlimit core");
+    TRY(ctl, setrlimit(RLIMIT_MSGQUEUE, &zero), "setrlimit msgqueue");
+    struct rlimit memlock = { 65536, 65536 };
+    TRY(ctl, setrlimit(RLIMIT_MEMLOCK, &memlock), "setrlimit memlock");
+}
+
+/*
+ * Takes the sandbox identity first thing, so that files made while building
+ * the root belong to a mapped id. Our host uid 0 is not mapped in the
+ * namespace, so the kernel does not treat this as leaving root and the caps
+ * (in the namespace) stay until drop_caps.
+ */
+static void take_identity(int ctl, const struct sbx_policy *p)
+{
+    uid_t id = (p->weaken & SBX_WEAKEN_ROOT) ? 0 : p->inside_id;
+    TRY(ctl, setresgid(id, id, id), "setresgid");
+    TRY(ctl, setresuid(id, id, id), "setresuid");
+}
+
+static void drop_caps(int ctl, const struct sbx_policy *p)
+{
+    if (p->weaken & SBX_WEAKEN_ROOT)
+        return;  /* control runs only: root of the userns, caps kept */
+    for (int cap = 0; cap <= 63; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 && errno != EINVAL)
+            child_fail(ctl, "drop bounding set", errno);
+    TRY(ctl, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient");
+    struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof(data));
+    TRY(ctl, (int)syscall(SYS_capset, &hdr, data), "capset");
+}
+
+/* Closes every fd but `keep`, which is moved to a number >= 100. */
+static int close_all_but(int ctl, int keep)
+{
+    int k = fcntl(keep, F_DUPFD_CLOEXEC, 100);
+    TRY(ctl, k, "dup ctl");
+    if (k > 0)
+        syscall(SYS_close_range, 0u, (unsigned)k - 1, 0u);
+    syscall(SYS_close_range, (unsigned)k + 1, ~0u, 0u);
+    return k;
+}
+
+/* Exec order layout: u8 nfds, u8 target[SBX_FD_MAX], u16 argc, u16 envc,
+ * then path, argv[], env[] as NUL-terminated strings. */
+struct exec_hdr {
+    uint8_t nfds;
+    uint8_t target[SBX_FD_MAX];
+    uint8_t pad;
+    uint16_t argc;
+    uint16_t envc;
+};
+
+static void run_storlet(int ctl, char *buf, size_t len, int *fds, size_t nfds,
+                        int errpipe)
+    __attribute__((noreturn));
+static void run_storlet(int ctl, char *buf, size_t len, int *fds, size_t nfds,
+                        int errpipe)
+{
+    struct exec_hdr h;
+    memcpy(&h, buf, sizeof(h));
+    char *s = buf + sizeof(h), *end = buf + len;
+    char *argv[258], *envp[258];
+    const char *path = s;
+    s += strlen(s) + 1;
+    for (unsigned i = 0; i < h.argc && i < 256 && s < end; i++) {
+        argv[i] = s;
+        s += strlen(s) + 1;
+    }
+    argv[h.argc < 256 ? h.argc : 256] = NULL;
+    for (unsigned i = 0; i < h.envc && i < 256 && s < end; i++) {
+        envp[i] = s;
+        s += strlen(s) + 1;
+    }
+    envp[h.envc < 256 ? h.envc : 256] = NULL;
+
+    /* errpipe is close-on-exec: it reports exec failure only */
+    int ep = fcntl(errpipe, F_DUPFD_CLOEXEC, SBX_FD_MAX);
+    if (ep == -1)
+        goto fail;
+    errpipe = ep;
+    /* fd shuffle: everything up high first, then down to its target */
+    int high[SBX_FD_MAX];
+    bool given[SBX_FD_MAX] = { false };
+    for (size_t i = 0; i < nfds; i++) {
+        high[i] = fcntl(fds[i], F_DUPFD, SBX_FD_MAX);
+        if (high[i] == -1)
+            goto fail;
+    }
+    for (size_t i = 0; i < nfds; i++) {
+        if (dup2(high[i], h.target[i]) == -1)
+            goto fail;
+        given[h.target[i]] = true;
+    }
+    for (int t = 0; t < SBX_FD_MAX; t++) {
+        if (given[t])
+            continue;
+        close(t);
+        if (t <= 2) {
+            /* the standard streams always exist, as /dev/null */
+            int fd = open("/dev/null", O_RDWR);
+            if (fd != -1 && fd != t) {
+                dup2(fd, t);
+                close(fd);
+            }
+        }
+    }
+    syscall(SYS_close_range, (unsigned)SBX_FD_MAX, (unsigned)ep - 1, 0u);
+    syscall(SYS_close_range, (unsigned)ep + 1, ~0u, 0u);
+    (void)ctl;
+
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(path, argv, envp);
+fail:;
+    int err = errno;
+    if (write(errpipe, &err, sizeof(err)) < 0)
+        _exit(127);
+    _exit(127);
+}
+
+static void init_main(const struct sbx_spawn_args *a, int ctl) __attribute__((noreturn));
+static void init_main(const struct sbx_spawn_args *a, int ctl)
+{
+    const struct sbx_policy *p = a->policy;
+    char go;
+    if (read(ctl, &go, 1) != 1)
+        _exit(127);    /* the launcher gave up on us */
+    ctl = close_all_but(ctl, ctl);
+    /* Join our cgroup ourselves: a v1 migration waits for an RCU grace
+     * period (milliseconds), which must not stall the launcher's loop. */
+    if (a->cg) {
+        const char *dirs[3] = { a->cg->memory, a->cg->pids, a->cg->cpu };
+        for (int i = 0; i < 3; i++) {
+            if (!dirs[i][0])
+                continue;
+            char path[SBX_PATH_MAX + 16];
+            snprintf(path, sizeof(path), "%s/cgroup.procs", dirs[i]);
+            int cfd = open(path, O_WRONLY | O_CLOEXEC);
+            TRY(ctl, cfd, "open cgroup.procs");
+            TRY(ctl, (int)write(cfd, "0", 1), "join cgroup");
+            close(cfd);
+        }
+    }
+
+    TRY(ctl, setsid(), "setsid");
+    if (a->cg)
+        TRY(ctl, unshare(CLONE_NEWCGROUP), "new cgroup namespace");
+    /* A storlet must not create nested user namespaces (seccomp blocks the
+     * calls too; this is the second wall, as bubblewrap --disable-userns). */
+    int fd = open("/proc/sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC);
+    if (fd != -1) {
+        if (write(fd, "0", 1) != 1)
+            child_fail(ctl, "limit nested user namespaces", errno);
+        close(fd);
+    }
+    take_identity(ctl, p);
+    build_root(ctl, a);
+    if (!(p->weaken & SBX_WEAKEN_ROOTFS) || !(p->weaken & SBX_WEAKEN_PIDNS))
+        TRY(ctl, sethostname("storlet", 7), "sethostname");
+    if (!(p->weaken & SBX_WEAKEN_RLIMITS))
+        set_limits(ctl, p);
+    drop_caps(ctl, p);
+    /* after the uid change, which clears it */
+    TRY(ctl, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig");
+    if (!(p->weaken & SBX_WEAKEN_NNP))
+        TRY(ctl, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
+    TRY(ctl, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable");
+    if (a->seccomp)
+        TRY(ctl, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, a->seccomp, 0, 0),
+            "seccomp");
+    TRY(ctl, (int)send(ctl, "R", 1, MSG_NOSIGNAL), "send ready");
+    /* the exec order may already be queued (cold path sends it right
+     * after "g"); seqpacket keeps the two messages apart */
+
+    /* wait for the exec order */
+    static char buf[SBX_MSG_MAX];
+    int fds[SBX_FD_MAX];
+    size_t nfds = SBX_FD_MAX;
+    ssize_t n = sbx_recv_msg(ctl, buf, sizeof(buf), fds, &nfds);
+    if (n < (ssize_t)sizeof(struct exec_hdr))
+        _exit(n == 0 ? 0 : 127);
+    struct exec_hdr h;
+    memcpy(&h, buf, sizeof(h));
+    if (h.nfds != nfds)
+        child_fail(ctl, "exec order", EPROTO);
+    for (size_t i = 0; i < nfds; i++)
+        if (h.target[i] >= SBX_FD_MAX)
+            child_fail(ctl, "exec order", EPROTO);
+
+    int ep[2];
+    TRY(ctl, pipe2(ep, O_CLOEXEC), "pipe");
+    pid_t kid = fork();
+    TRY(ctl, kid, "fork storlet");
+    if (kid == 0) {
+        close(ep[0]);
+        run_storlet(ctl, buf, (size_t)n, fds, nfds, ep[1]);
+    }
+    close(ep[1]);
+    for (size_t i = 0; i < nfds; i++)
+        close(fds[i]);
+    struct sbx_init_report rep;
+    memset(&rep, 0, sizeof(rep));
+    int err;
+    if (read(ep[0], &err, sizeof(err)) == (ssize_t)sizeof(err)) {
+        rep.kind = 1;
+        rep.err = err;
+    }
+    close(ep[0]);
+    /* reap everything; the storlet's own status is the one we report */
+    for (;;) {
+        int st;
+        pid_t w = waitpid(-1, &st, 0);
+        if (w == -1 && errno == EINTR)
+            continue;
+        if (w == -1)
+            break;
+        if (w == kid) {
+            rep.status = st;
+            break;
+        }
+    }
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
+        rep.cpu_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec +
+                     (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
+        rep.max_rss_kb = (uint64_t)ru.ru_maxrss;
+    }
+    char msg[1 + sizeof(rep)];
+    msg[0] = 'S';
+    memcpy(msg + 1, &rep, sizeof(rep));
+    send(ctl, msg, sizeof(msg), MSG_NOSIGNAL);
+    _exit(0);
+}
+
+/* ------------------------------------------------------------ parent side */
+
+static int write_proc(pid_t pid, const char *file, const char *text)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd == -1)
+        return -errno;
+    ssize_t n = write(fd, text, strlen(text));
+    int rc = n == (ssize_t)strlen(text) ? 0 : (n < 0 ? -errno : -EIO);
+    close(fd);
+    return rc;
+}
+
+int sbx_spawn(const struct sbx_spawn_args *a, struct sbx_proc *sp,
+              char *detail, size_t detailsz)
+{
+    const struct sbx_policy *p = a->policy;
+    int sv[2] = { -1, -1 };
+    int rc;
+    sp->pid = -1;
+    sp->pidfd = -1;
+    sp->ctl = -1;
+    sp->out_rd = -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+        rc = -errno;
+        snprintf(detail, detailsz, "socketpair: %s", strerror(-rc));
+        return rc;
+    }
+    unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (!(p->weaken & SBX_WEAKEN_PIDNS))
+        flags |= CLONE_NEWPID;
+    if (!(p->weaken & SBX_WEAKEN_NETNS))
+        flags |= CLONE_NEWNET;
+    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid == -1) {
+        rc = -errno;
+        snprintf(detail, detailsz, "clone: %s", strerror(-rc));
+        goto fail;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        init_main(a, sv[1]);
+    }
+    close(sv[1]);
+    sv[1] = -1;
+    sp->pid = pid;
+    sp->ctl = sv[0];
+    sv[0] = -1;
+    sp->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (sp->pidfd == -1) {
+        rc = -errno;
+        snprintf(detail, detailsz, "pidfd_open: %s", strerror(-rc));
+        goto fail;
+    }
+    char map[64];
+    uint32_t host = sbx_policy_host_id(p);
+    uint32_t inside = (p->weaken & SBX_WEAKEN_ROOT) ? 0 : p->inside_id;
+    snprintf(map, sizeof(map), "%u %u 1\n", inside, host);
+    if ((rc = write_proc(pid, "setgroups", "deny")) < 0 ||
+        (rc = write_proc(pid, "uid_map", map)) < 0 ||
+        (rc = write_proc(pid, "gid_map", map)) < 0) {
+        snprintf(detail, detailsz, "id maps: %s", strerror(-rc));
+        goto fail;
+    }
+    if (send(sp->ctl, "g", 1, MSG_NOSIGNAL) != 1) {
+        rc = -errno;
+        snprintf(detail, detailsz, "release init: %s", strerror(-rc));
+        goto fail;
+    }
+    return 0;
+fail:
+    if (sv[0] != -1)
+        close(sv[0]);
+    if (sv[1] != -1)
+        close(sv[1]);
+    if (sp->pid > 0) {
+        kill(sp->pid, SIGKILL);
+        waitpid(sp->pid, NULL, 0);
+    }
+    if (sp->pidfd != -1)
+        close(sp->pidfd);
+    if (sp->ctl != -1)
+        close(sp->ctl);
+    sp->pid = -1;
+    sp->pidfd = sp->ctl = -1;
+    return rc;
+}
+
+int sbx_spawn_exec(struct sbx_proc *sp, const char *path,
+                   const char *const *argv, const char *const *env,
+                   const int *fds, const int *fd_target, size_t nfds)
+{
+    static char buf[SBX_MSG_MAX];
+    struct exec_hdr h;
+    memset(&h, 0, sizeof(h));
+    if (nfds > SBX_FD_MAX)
+        return -EINVAL;
+    h.nfds = (uint8_t)nfds;
+    for (size_t i = 0; i < nfds; i++) {
+        if (fd_target[i] < 0 || fd_target[i] >= SBX_FD_MAX)
+            return -EINVAL;
+        h.target[i] = (uint8_t)fd_target[i];
+    }
+    size_t off = sizeof(h);
+    size_t plen = strlen(path) + 1;
+    if (plen > sizeof(buf) - off)
+        return -E2BIG;
+    memcpy(buf + off, path, plen);
+    off += plen;
+    const char *const *lists[2] = { argv, env };
+    uint16_t counts[2] = { 0, 0 };
+    for (int l = 0; l < 2; l++) {
+        for (const char *const *s = lists[l]; s && *s; s++) {
+            size_t len = strlen(*s) + 1;
+            if (len > sizeof(buf) - off || counts[l] >= 256)
+                return -E2BIG;
+            memcpy(buf + off, *s, len);
+            off += len;
+            counts[l]++;
+        }
+    }
+    h.argc = counts[0];
+    h.envc = counts[1];
+    memcpy(buf, &h, sizeof(h));
+    buf[off] = '\0';
+    return sbx_send_msg(sp->ctl, buf, off + 1, fds, nfds);
+}
