@@ -10,7 +10,8 @@
  *   3. the object is missing and If-Match lists "*"                   -> 412
  *   4. the object exists and Last-Modified <= If-Modified-Since       -> 304
  *   5. the object exists and Last-Modified >  If-Unmodified-Since     -> 412
- * An unparsable date makes its header ignored. ETag lists are split on ',',
+ * An unparsable date (common/timestamp.h, ts_parse_http_date) makes its
+ * header ignored. ETag lists are split on ',',
  * entries trimmed, one pair of surrounding double quotes removed ("W/" weak
  * tags are not special, as in Swift). Last-Modified is whole seconds: the
  * object's X-Timestamp rounded up (the caller rounds).
@@ -62,15 +63,5 @@ bool preconds_etag_in_list(const char *list, const char *etag);
 /* True when the ETag list holds a "*" entry (quoted or not). A client PUT
  * whose If-None-Match does not is answered 400 by Swift's proxy. NULL -> false. */
 bool preconds_list_has_star(const char *list);
-
-/*
- * Parses an HTTP date the way Python's email.utils.parsedate does (what
- * Swift uses): IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850
- * "Sunday, 06-Nov-94 08:49:37 GMT", asctime "Sun Nov  6 08:49:37 1994";
- * the weekday is optional, seconds may be missing, two-digit years are
- * 19xx above 68 and 20xx otherwise, and the zone is ignored (read as UTC).
- * Returns 0 and the Unix time in *out, or -EINVAL.
- */
-int preconds_parse_http_date(const char *s, int64_t *out);
 
 #endif
