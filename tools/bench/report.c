@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/xalloc.h"
 
@@ -131,6 +132,8 @@ void report_table(FILE *f, const struct report *rep)
         double cpu = ps->cpu_user + ps->cpu_sys;
         fprintf(f, "cpu          cairn-bench used %.2f of a core (user %.2f s, sys %.2f s)\n",
                 ps->elapsed_ns ? cpu / secs(ps->elapsed_ns) : 0, ps->cpu_user, ps->cpu_sys);
+        fprintf(f, "machine      %ld CPUs, load average %.2f at start, %.2f at end\n",
+                sysconf(_SC_NPROCESSORS_ONLN), ps->load_start, ps->load_end);
     }
     if (rep->cleanup)
         phase_line(f, "cleanup", rep->cleanup, BENCH_DELETE);
@@ -204,6 +207,8 @@ static json_t *phase_json(const struct phase_stats *ps)
                                                                        secs(ps->elapsed_ns)
                                                                  : 0,
                                                   1000)));
+    json_object_set_new(j, "loadavg_start", jreal(ps->load_start, 100));
+    json_object_set_new(j, "loadavg_end", jreal(ps->load_end, 100));
     json_t *ops = json_object();
     for (int i = 0; i < BENCH_NOPS; i++)
         if (stats_done(&ps->op[i]))
@@ -239,6 +244,7 @@ int report_json(const char *path, const struct report *rep, struct err *e)
     json_object_set_new(root, "auth_url",
                         o->auth_url && !o->token ? json_string(o->auth_url) : json_null());
     json_object_set_new(root, "tag", json_string(rep->tag));
+    json_object_set_new(root, "cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
 
     json_t *cfg = json_object();
     json_t *mix = json_object();

@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -515,6 +516,8 @@ void run_phase(struct run *r, enum run_phase kind, struct phase_stats *ps, bool 
     const struct bench_opts *o = r->o;
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
+    if (getloadavg(&ps->load_start, 1) != 1)
+        ps->load_start = -1;
     r->kind = kind;
     r->ps = ps;
     r->started = 0;
@@ -581,6 +584,8 @@ void run_phase(struct run *r, enum run_phase kind, struct phase_stats *ps, bool 
     getrusage(RUSAGE_SELF, &ru1);
     ps->cpu_user = tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
     ps->cpu_sys = tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
+    if (getloadavg(&ps->load_end, 1) != 1)
+        ps->load_end = -1;
     r->ps = NULL;
 }
 
@@ -669,6 +674,10 @@ struct run *run_new(const struct bench_opts *o, const char *storage_url, const c
             curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
         }
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+        /* Never through an http_proxy from the environment (a benchmark
+         * measures the endpoint); this also spares curl a getenv() per
+         * request. */
+        curl_easy_setopt(h, CURLOPT_PROXY, "");
         if (o->timeout_ns)
             curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout_ns / 1000000));
         if (o->insecure) {

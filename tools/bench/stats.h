@@ -45,6 +45,7 @@ struct phase_stats {
     struct op_stats op[BENCH_NOPS];
     uint64_t elapsed_ns;
     double cpu_user, cpu_sys;   /* this process, seconds, over the phase */
+    double load_start, load_end; /* 1-minute load average of the machine */
     bool interrupted;           /* stopped by a signal */
     bool exhausted;             /* stopped early: no object left to act on */
     struct tick *ticks;

@@ -55,6 +55,7 @@ static void common_opts(CURL *c, bool insecure)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     if (insecure) {
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);

@@ -473,6 +473,32 @@ def main():
         t.ok(rss_kib < 48 * 1024,
              "cairn-bench never held a 64 MiB body (max RSS of any run %d KiB)" % rss_kib)
 
+        # --- scenarios.sh: one JSON per scenario ---------------------------
+        STORE.reset()
+        sdir = os.path.join(tmp, "scen")
+        script = os.path.join(os.environ.get("CAIRN_SRC", "."), "tools/bench/scenarios.sh")
+        names = ["put-4k", "get-4k", "head-4k", "delete-4k"]
+        p = subprocess.run(["sh", script, "-o", sdir, "-d", "300ms", "-c", "4", "-s",
+                            ",".join(names), "--"] + auth + ["-q"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=120, env=dict(os.environ, CAIRN_BENCH=BENCH))
+        t.eq(p.returncode, 0, "scenarios.sh exits 0")
+        got = {}
+        for n in names:
+            try:
+                with open(os.path.join(sdir, n + ".json")) as f:
+                    got[n] = json.load(f)
+            except (OSError, ValueError):
+                pass
+        t.eq(sorted(got), sorted(names), "one JSON per scenario")
+        t.ok(all(got[n]["label"] == n and got[n]["phases"]["measure"]["ops"]["total"]["ok"] > 0
+                 for n in got), "each JSON is labelled and measured something")
+        t.ok(all(n in p.stdout for n in names) and "ok/s" in p.stdout, "summary printed")
+        t.eq(STORE.objects, {}, "scenarios clean up after themselves")
+        for n in os.listdir(sdir):
+            os.unlink(os.path.join(sdir, n))
+        os.rmdir(sdir)
+
         # --- auth refused --------------------------------------------------
         STORE.reset()
         p = subprocess.run([BENCH, "-A", "http://127.0.0.1:%d/auth/v1.0" % port, "-U",
