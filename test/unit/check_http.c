@@ -12,9 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "common/err.h"
+#include "common/http.h"
 #include "common/http_parser.h"
+#include "common/md5.h"
+#include "common/pool.h"
+#include "common/util.h"
 #include "common/xalloc.h"
 
 /* ------------------------------------------------------------ parser */
@@ -529,10 +544,883 @@ static void add_parser_tests(Suite *s)
     suite_add_tcase(s, tc);
 }
 
+
+/* ------------------------------------------------------------ server */
+
+/*
+ * A server in its own thread. The test thread talks to it over sockets
+ * and commands it through a pipe ('q' quit, 's' graceful shutdown). What
+ * the handlers observe is recorded in `st` and read after the thread has
+ * been joined (or through atomics while it runs).
+ */
+struct tsrv {
+    pthread_t th;
+    struct event_base *base;
+    struct http_server *srv;
+    struct event *cmd_ev;
+    int cmd[2];
+    int port;
+    struct http_server_config cfg;
+    /* observations */
+    size_t max_buffered;      /* /big: output buffer after each write */
+    size_t max_body_buffer;   /* /pause-sink: body buffer seen by the handler */
+    atomic_int output_full;   /* /big hit the high watermark */
+    atomic_int drains;
+    atomic_int done_ok, done_err;
+    atomic_int last_err;
+    atomic_int shutdown_done;
+    struct http_req *held;    /* /hold */
+};
+
+static struct tsrv *T; /* the one server of the running test (fork mode) */
+
+struct big_state {
+    uint64_t left;
+    unsigned char chunk[65536];
+};
+
+static void big_fill(struct http_req *req, struct big_state *b)
+{
+    while (b->left > 0 && http_resp_wants_more(req)) {
+        size_t n = b->left < sizeof(b->chunk) ? (size_t)b->left : sizeof(b->chunk);
+        ck_assert_int_eq(http_resp_write(req, b->chunk, n), 0);
+        b->left -= n;
+        size_t buffered = http_resp_buffered(req);
+        if (buffered > T->max_buffered)
+            T->max_buffered = buffered;
+    }
+    if (b->left == 0)
+        ck_assert_int_eq(http_resp_end(req), 0);
+    else
+        atomic_store(&T->output_full, 1);
+}
+
+static void big_drain(struct http_req *req, void *arg)
+{
+    atomic_fetch_add(&T->drains, 1);
+    struct big_state *b = arg;
+    if (b->left)
+        big_fill(req, b);
+}
+
+static void count_done(struct http_req *req, int err, void *arg)
+{
+    if (err == 0) {
+        atomic_fetch_add(&T->done_ok, 1);
+    } else {
+        atomic_fetch_add(&T->done_err, 1);
+        atomic_store(&T->last_err, err);
+    }
+}
+
+static const struct http_req_ops big_ops = {
+    .drain = big_drain,
+    .done = count_done,
+};
+
+/* /echo: the request body streamed back, with back-pressure both ways. */
+struct echo_state {
+    struct evbuffer *pending;
+};
+
+static void echo_body(struct http_req *req, struct evbuffer *body, void *arg)
+{
+    if (http_resp_wants_more(req)) {
+        ck_assert_int_eq(http_resp_add_buffer(req, body), 0);
+    } else {
+        http_req_pause(req); /* leave it in `body`; resume from drain */
+    }
+}
+
+static void echo_end(struct http_req *req, void *arg)
+{
+    ck_assert_int_eq(http_resp_end(req), 0);
+}
+
+static void echo_drain(struct http_req *req, void *arg)
+{
+    atomic_fetch_add(&T->drains, 1);
+    http_req_resume(req);
+}
+
+static const struct http_req_ops echo_ops = {
+    .body = echo_body,
+    .body_end = echo_end,
+    .drain = echo_drain,
+    .done = count_done,
+};
+
+/* /sink and /pause-sink: count the body, answer its length and MD5. */
+struct sink_state {
+    uint64_t n;
+    struct md5 md5;
+    bool pausing;
+    struct event *resume_ev;
+    struct http_req *req;
+};
+
+static void sink_resume(evutil_socket_t fd, short what, void *arg)
+{
+    struct sink_state *st = arg;
+    http_req_resume(st->req);
+}
+
+static void sink_free_event(void *arg)
+{
+    event_free(arg);
+}
+
+static void sink_body(struct http_req *req, struct evbuffer *body, void *arg)
+{
+    struct sink_state *st = arg;
+    size_t len = evbuffer_get_length(body);
+    if (len > T->max_body_buffer)
+        T->max_body_buffer = len;
+    if (st->pausing) {
+        /* Take half, keep the rest, and come back from the loop: the
+         * server must not read while paused. */
+        size_t take = len / 2 ? len / 2 : len;
+        unsigned char *p = evbuffer_pullup(body, (ssize_t)take);
+        md5_update(&st->md5, p, take);
+        evbuffer_drain(body, take);
+        st->n += take;
+        http_req_pause(req);
+        event_active(st->resume_ev, EV_TIMEOUT, 0);
+        return;
+    }
+    struct evbuffer_iovec v[16];
+    int n = evbuffer_peek(body, -1, NULL, v, 16);
+    size_t took = 0;
+    for (int i = 0; i < n && i < 16; i++) {
+        md5_update(&st->md5, v[i].iov_base, v[i].iov_len);
+        took += v[i].iov_len;
+    }
+    evbuffer_drain(body, took);
+    st->n += took;
+}
+
+static void sink_end(struct http_req *req, void *arg)
+{
+    struct sink_state *st = arg;
+    unsigned char d[16];
+    char hex[33];
+    md5_final(&st->md5, d);
+    hex_encode(d, 16, hex);
+    char *txt = pool_alloc(http_req_pool(req), 64);
+    int len = snprintf(txt, 64, "%llu %s", (unsigned long long)st->n, hex);
+    ck_assert_int_eq(http_resp_simple(req, 201, "text/plain", txt, (size_t)len), 0);
+}
+
+static const struct http_req_ops sink_ops = {
+    .body = sink_body,
+    .body_end = sink_end,
+    .done = count_done,
+};
+
+static const struct http_req_ops done_only_ops = {
+    .done = count_done,
+};
+
+static void handler(struct http_req *req, void *arg)
+{
+    const char *path = http_req_path(req);
+    struct pool *pool = http_req_pool(req);
+    if (strcmp(path, "/hello") == 0) {
+        http_req_set_ops(req, &done_only_ops, NULL);
+        http_resp_header(req, "X-Test", "yes");
+        http_resp_simple(req, 200, "text/plain", "hello", 5);
+    } else if (strcmp(path, "/info") == 0) {
+        const char *q = http_req_query(req);
+        const char *h = http_req_header(req, "x-probe");
+        socklen_t sl = 0;
+        const struct sockaddr *sa = http_req_peer(req, &sl);
+        char *txt = xasprintf("%s %s %s %s %s %d %d %s",
+                              http_req_method_str(req), http_req_target(req),
+                              path, q ? q : "-", h ? h : "-",
+                              sa->sa_family == AF_INET, sl > 0,
+                              http_req_peer_str(req));
+        http_resp_simple(req, 200, NULL, txt, strlen(txt));
+        free(txt);
+    } else if (strcmp(path, "/big") == 0) {
+        struct big_state *b = pool_alloc(pool, sizeof(*b));
+        uint64_t n = 0;
+        ck_assert_int_eq(parse_u64(http_req_query(req), &n), 0);
+        b->left = n;
+        for (size_t i = 0; i < sizeof(b->chunk); i++)
+            b->chunk[i] = (unsigned char)(i * 7 + i / 251);
+        http_req_set_ops(req, &big_ops, b);
+        bool chunked = http_req_header(req, "x-chunked") != NULL;
+        ck_assert_int_eq(http_resp_start(req, 200, chunked ? HTTP_LENGTH_UNKNOWN
+                                                           : (int64_t)n), 0);
+        if (http_req_method(req) == HTTP_M_HEAD) {
+            b->left = 0;
+            http_resp_end(req);
+            return;
+        }
+        big_fill(req, b);
+    } else if (strcmp(path, "/echo") == 0) {
+        const struct http_head *h = http_req_head(req);
+        /* ops first: a response started before the body is being read
+         * announces Connection: close */
+        http_req_set_ops(req, &echo_ops, NULL);
+        http_resp_start(req, 200, h->body == HTTP_BODY_LENGTH
+                                      ? (int64_t)h->content_length
+                                      : h->body == HTTP_BODY_NONE ? 0
+                                                                  : HTTP_LENGTH_UNKNOWN);
+    } else if (strcmp(path, "/sink") == 0 || strcmp(path, "/pause-sink") == 0) {
+        struct sink_state *st = pool_calloc(pool, sizeof(*st));
+        md5_init(&st->md5);
+        st->req = req;
+        st->pausing = strcmp(path, "/pause-sink") == 0;
+        st->resume_ev = event_new(T->base, -1, 0, sink_resume, st);
+        pool_cleanup_add(pool, sink_free_event, st->resume_ev);
+        http_req_set_ops(req, &sink_ops, st);
+    } else if (strcmp(path, "/reject") == 0) {
+        http_req_set_ops(req, &done_only_ops, NULL);
+        http_resp_simple(req, 413, "text/plain", "too big", 7);
+    } else if (strcmp(path, "/hold") == 0) {
+        http_req_set_ops(req, &done_only_ops, NULL);
+        T->held = req;
+    } else if (strcmp(path, "/short") == 0) {
+        http_req_set_ops(req, &done_only_ops, NULL);
+        http_resp_start(req, 200, 10);
+        ck_assert_int_eq(http_resp_write(req, "12345678901", 11), -EMSGSIZE);
+        http_resp_write(req, "12345", 5);
+        ck_assert_int_eq(http_resp_end(req), -EPROTO);
+    } else {
+        http_resp_simple(req, 404, NULL, NULL, 0);
+    }
+}
+
+static void shutdown_done(struct http_server *srv, void *arg)
+{
+    atomic_store(&T->shutdown_done, 1);
+}
+
+static void on_cmd(evutil_socket_t fd, short what, void *arg)
+{
+    char c;
+    if (read(fd, &c, 1) != 1 || c == 'q') {
+        event_base_loopbreak(T->base);
+        return;
+    }
+    if (c == 's') {
+        http_server_shutdown(T->srv, shutdown_done, NULL);
+        if (T->held) {
+            struct http_req *r = T->held;
+            T->held = NULL;
+            http_resp_simple(r, 200, NULL, "held", 4);
+        }
+    }
+}
+
+static void *tsrv_main(void *arg)
+{
+    event_base_dispatch(T->base);
+    return NULL;
+}
+
+static void tsrv_start(const struct http_server_config *cfg)
+{
+    T = xcalloc(1, sizeof(*T));
+    if (cfg)
+        T->cfg = *cfg;
+    else
+        http_server_config_init(&T->cfg);
+    struct err e;
+    int fd = http_listen("127.0.0.1", 0, 64, &e);
+    ck_assert_msg(fd >= 0, "%s", e.msg);
+    T->port = http_socket_port(fd);
+    ck_assert_int_gt(T->port, 0);
+    T->base = event_base_new();
+    T->srv = http_server_new(T->base, fd, &T->cfg, handler, NULL);
+    ck_assert_int_eq(pipe(T->cmd), 0);
+    T->cmd_ev = event_new(T->base, T->cmd[0], EV_READ | EV_PERSIST, on_cmd, NULL);
+    event_add(T->cmd_ev, NULL);
+    ck_assert_int_eq(pthread_create(&T->th, NULL, tsrv_main, NULL), 0);
+}
+
+static void tsrv_cmd(char c)
+{
+    ck_assert_int_eq(write(T->cmd[1], &c, 1), 1);
+}
+
+static void tsrv_stop(void)
+{
+    tsrv_cmd('q');
+    pthread_join(T->th, NULL);
+    http_server_free(T->srv);
+    event_free(T->cmd_ev);
+    event_base_free(T->base);
+    close(T->cmd[0]);
+    close(T->cmd[1]);
+}
+
+static int tconnect(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)T->port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    /* a safety net against a hung test, not a timing assertion */
+    struct timeval tv = {20, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+static void send_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        ck_assert_int_gt(n, 0);
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static void send_str(int fd, const char *s)
+{
+    send_all(fd, s, strlen(s));
+}
+
+/* Everything until the server closes. */
+static char *read_to_eof(int fd)
+{
+    struct transcript t = {0};
+    tr_add(&t, "%s", "");
+    char buf[4096];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+        if (t.len + (size_t)n + 1 > t.cap) {
+            t.cap = (t.len + (size_t)n + 1) * 2;
+            t.s = xrealloc(t.s, t.cap);
+        }
+        memcpy(t.s + t.len, buf, (size_t)n);
+        t.len += (size_t)n;
+        t.s[t.len] = '\0';
+    }
+    ck_assert_int_eq(n, 0); /* EOF, not the safety timeout */
+    return t.s;
+}
+
+/* A response reader on a raw socket, using the parser in response mode. */
+struct rd {
+    int fd;
+    struct http_parser p;
+    struct http_head h;
+    struct evbuffer *in, *body;
+};
+
+static void rd_init(struct rd *r, int fd)
+{
+    r->fd = fd;
+    http_parser_init(&r->p, HTTP_PARSE_RESPONSE, NULL);
+    http_head_init(&r->h);
+    r->in = evbuffer_new();
+    r->body = evbuffer_new();
+}
+
+static void rd_release(struct rd *r)
+{
+    http_head_release(&r->h);
+    evbuffer_free(r->in);
+    evbuffer_free(r->body);
+}
+
+static bool rd_fill(struct rd *r)
+{
+    char buf[65536];
+    ssize_t n = recv(r->fd, buf, sizeof(buf), 0);
+    ck_assert_int_ge(n, 0);
+    if (n == 0)
+        return false;
+    evbuffer_add(r->in, buf, (size_t)n);
+    return true;
+}
+
+/* Reads one response (skipping 1xx unless want_1xx); the body goes to
+ * r->body (emptied first). Returns the status. */
+static int rd_response(struct rd *r, bool head_request, bool want_1xx)
+{
+    evbuffer_drain(r->body, evbuffer_get_length(r->body));
+    for (;;) {
+        http_parser_reset(&r->p, head_request);
+        enum http_rc rc;
+        while ((rc = http_parser_head(&r->p, r->in, &r->h)) == HTTP_AGAIN)
+            ck_assert(rd_fill(r));
+        ck_assert_int_eq(rc, HTTP_OK);
+        if (r->h.status >= 200 || want_1xx)
+            break;
+    }
+    for (;;) {
+        enum http_rc rc = http_parser_body(&r->p, &r->h, r->in, r->body, SIZE_MAX);
+        ck_assert_int_ne(rc, HTTP_ERROR);
+        if (rc == HTTP_OK)
+            break;
+        if (!rd_fill(r)) {
+            ck_assert_int_eq(r->h.body, HTTP_BODY_UNTIL_CLOSE);
+            break;
+        }
+    }
+    return r->h.status;
+}
+
+static char *rd_body_str(struct rd *r)
+{
+    size_t n = evbuffer_get_length(r->body);
+    char *s = xmalloc(n + 1);
+    evbuffer_copyout(r->body, s, n);
+    s[n] = '\0';
+    return s;
+}
+
+static void assert_eof(int fd)
+{
+    char c;
+    ck_assert_int_eq(recv(fd, &c, 1, 0), 0);
+}
+
+START_TEST(server_keep_alive_and_request_accessors)
+{
+    tsrv_start(NULL);
+    int fd = tconnect();
+    struct rd r;
+    rd_init(&r, fd);
+    send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_int_eq(rd_response(&r, false, false), 200);
+    char *b = rd_body_str(&r);
+    ck_assert_str_eq(b, "hello");
+    free(b);
+    ck_assert_str_eq(http_head_get(&r.h, "x-test"), "yes");
+    ck_assert_str_eq(http_head_get(&r.h, "content-type"), "text/plain");
+    ck_assert_ptr_nonnull(http_head_get(&r.h, "date"));
+    ck_assert_ptr_null(http_head_get(&r.h, "connection"));
+    ck_assert(r.h.keep_alive);
+    /* same connection, a second request */
+    send_str(fd, "GET /info?a=1&b=%20 HTTP/1.1\r\nX-Probe: p1\r\n\r\n");
+    ck_assert_int_eq(rd_response(&r, false, false), 200);
+    b = rd_body_str(&r);
+    ck_assert_msg(strncmp(b, "GET /info?a=1&b=%20 /info a=1&b=%20 p1 1 1 127.0.0.1:", 52) == 0, "%s", b);
+    free(b);
+    send_str(fd, "GET /nothing HTTP/1.1\r\nConnection: close\r\n\r\n");
+    ck_assert_int_eq(rd_response(&r, false, false), 404);
+    ck_assert_str_eq(http_head_get(&r.h, "connection"), "close");
+    assert_eof(fd);
+    rd_release(&r);
+    close(fd);
+    tsrv_stop();
+    ck_assert_int_eq(atomic_load(&T->done_ok), 1);
+}
+END_TEST
+
+START_TEST(server_pipelined_requests_answer_in_order)
+{
+    tsrv_start(NULL);
+    int fd = tconnect();
+    struct rd r;
+    rd_init(&r, fd);
+    send_str(fd, "GET /hello HTTP/1.1\r\n\r\n"
+                 "PUT /echo HTTP/1.1\r\nContent-Length: 6\r\n\r\nabcdef"
+                 "PUT /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "3\r\nxyz\r\n0\r\n\r\n"
+                 "HEAD /big?1000 HTTP/1.1\r\n\r\n"
+                 "GET /info HTTP/1.1\r\n\r\n");
+    ck_assert_int_eq(rd_response(&r, false, false), 200);
+    char *b = rd_body_str(&r);
+    ck_assert_str_eq(b, "hello");
+    free(b);
+    ck_assert_int_eq(rd_response(&r, false, false), 200);
+    b = rd_body_str(&r);
+    ck_assert_str_eq(b, "abcdef");
+    free(b);
+    ck_assert_int_eq(rd_response(&r, false, false), 200);
+    ck_assert_int_eq(r.h.body, HTTP_BODY_CHUNKED);
+    b = rd_body_str(&r);
+    ck_assert_str_eq(b, "xyz");
+    free(b);
+    ck_assert_int_eq(rd_response(&r, true, false), 200);
+    ck_assert_str_eq(http_head_get(&r.h, "content-length"), "1000");
+    ck_assert_int_eq(rd_response(&r, false, false), 200);
+    b = rd_body_str(&r);
+    ck_assert(strncmp(b, "GET /info /info - -", 19) == 0);
+    free(b);
+    /* nothing else was sent: no stray bytes after the last response */
+    ck_assert_uint_eq(evbuffer_get_length(r.in), 0);
+    rd_release(&r);
+    close(fd);
+    tsrv_stop();
+}
+END_TEST
+
+START_TEST(server_http10_semantics)
+{
+    tsrv_start(NULL);
+    int fd = tconnect();
+    struct rd r;
+    rd_init(&r, fd);
+    /* 1.0 keep-alive with a known length stays open */
+    send_str(fd, "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    ck_assert_int_eq(rd_response(&r, false, false), 200);
+    ck_assert_str_eq(http_head_get(&r.h, "connection"), "keep-alive");
+    /* unknown length to a 1.0 client: close-delimited, never chunked */
+    send_str(fd, "GET /big?100000 HTTP/1.0\r\nX-Chunked: 1\r\nConnection: keep-alive\r\n\r\n");
+    ck_assert_int_eq(rd_response(&r, false, false), 200);
+    ck_assert_ptr_null(http_head_get(&r.h, "transfer-encoding"));
+    ck_assert_str_eq(http_head_get(&r.h, "connection"), "close");
+    ck_assert_uint_eq(evbuffer_get_length(r.body), 100000);
+    rd_release(&r);
+    close(fd);
+    /* plain 1.0 closes after the response */
+    fd = tconnect();
+    send_str(fd, "GET /hello HTTP/1.0\r\n\r\n");
+    char *all = read_to_eof(fd);
+    ck_assert(strstr(all, "Connection: close\r\n") != NULL);
+    ck_assert(strstr(all, "\r\n\r\nhello") != NULL);
+    free(all);
+    close(fd);
+    tsrv_stop();
+}
+END_TEST
+
+START_TEST(server_limits_and_garbage_get_answer_and_close)
+{
+    tsrv_start(NULL);
+    struct {
+        const char *prefix;
+        char fill;
+        size_t fill_len;
+        const char *suffix;
+        const char *status_line;
+    } cases[] = {
+        {"GET /", 'a', 9000, " HTTP/1.1\r\n\r\n", "HTTP/1.1 414 Request URI Too Long\r\n"},
+        {"GET / HTTP/1.1\r\nX: ", 'v', 9000, "\r\n\r\n", "HTTP/1.1 400 Header Line Too Long\r\n"},
+        {"\x16\x03\x01", 0, 0, "", "HTTP/1.1 400 Bad Request\r\n"},
+        {"PUT / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 0, 0, "", "HTTP/1.1 400 Invalid Content-Length\r\n"},
+        {"PUT / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 0, 0, "", "HTTP/1.1 501 Not Implemented\r\n"},
+        {"PUT /sink HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, 0, "", "HTTP/1.1 400 Bad Request\r\n"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int fd = tconnect();
+        send_str(fd, cases[i].prefix);
+        if (cases[i].fill_len) {
+            char *f = xmalloc(cases[i].fill_len);
+            memset(f, cases[i].fill, cases[i].fill_len);
+            send_all(fd, f, cases[i].fill_len);
+            free(f);
+        }
+        send_str(fd, cases[i].suffix);
+        char *all = read_to_eof(fd);
+        ck_assert_msg(strncmp(all, cases[i].status_line,
+                              strlen(cases[i].status_line)) == 0,
+                      "case %zu: %s", i, all);
+        ck_assert(strstr(all, "Connection: close\r\n") != NULL);
+        free(all);
+        close(fd);
+    }
+    /* 101 headers: 431 */
+    int fd = tconnect();
+    send_str(fd, "GET / HTTP/1.1\r\n");
+    for (int i = 0; i < 101; i++) {
+        char line[32];
+        snprintf(line, sizeof(line), "H%d: x\r\n", i);
+        send_str(fd, line);
+    }
+    send_str(fd, "\r\n");
+    char *all = read_to_eof(fd);
+    ck_assert(strncmp(all, "HTTP/1.1 431 ", 13) == 0);
+    free(all);
+    close(fd);
+    tsrv_stop();
+    ck_assert_int_eq(atomic_load(&T->last_err), -EPROTO); /* the bad chunk */
+}
+END_TEST
+
+START_TEST(server_expect_100_continue_handler_decides)
+{
+    tsrv_start(NULL);
+    int fd = tconnect();
+    struct rd r;
+    rd_init(&r, fd);
+    /* the handler reads the body: 100 Continue first, then the answer */
+    send_str(fd, "PUT /sink HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+    ck_assert_int_eq(rd_response(&r, false, true), 100);
+    send_str(fd, "abc");
+    ck_assert_int_eq(rd_response(&r, false, false), 201);
+    char *b = rd_body_str(&r);
+    ck_assert_str_eq(b, "3 900150983cd24fb0d6963f7d28e17f72");
+    free(b);
+    /* the handler refuses: a final answer, no 100, and the connection
+     * closes because the announced body was never read */
+    send_str(fd, "PUT /reject HTTP/1.1\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n");
+    ck_assert_int_eq(rd_response(&r, false, true), 413);
+    ck_assert_str_eq(http_head_get(&r.h, "connection"), "close");
+    assert_eof(fd);
+    rd_release(&r);
+    close(fd);
+    /* refused after the client sent part of the body anyway: the answer
+     * survives (lingering close, no reset) */
+    fd = tconnect();
+    rd_init(&r, fd);
+    send_str(fd, "PUT /reject HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n");
+    char junk[65536];
+    memset(junk, 'j', sizeof(junk));
+    send_all(fd, junk, sizeof(junk));
+    ck_assert_int_eq(rd_response(&r, false, false), 413);
+    rd_release(&r);
+    close(fd);
+    tsrv_stop();
+}
+END_TEST
+
+START_TEST(server_streams_large_response_with_bounded_output)
+{
+    struct http_server_config cfg;
+    http_server_config_init(&cfg);
+    cfg.write_high = 128 * 1024;
+    cfg.write_low = 32 * 1024;
+    tsrv_start(&cfg);
+    int fd = tconnect();
+    /* a reader that starts only once the server has met its watermark */
+    const uint64_t total = 32ull << 20;
+    for (int chunked = 0; chunked < 2; chunked++) {
+        atomic_store(&T->output_full, 0);
+        char req[128];
+        snprintf(req, sizeof(req), "GET /big?%llu HTTP/1.1\r\n%s\r\n",
+                 (unsigned long long)total, chunked ? "X-Chunked: 1\r\n" : "");
+        send_str(fd, req);
+        /* wait until the handler has met the watermark (poll, no sleep) */
+        while (!atomic_load(&T->output_full))
+            sched_yield();
+        struct rd r;
+        rd_init(&r, fd);
+        ck_assert_int_eq(rd_response(&r, false, false), 200);
+        ck_assert_int_eq(r.h.body, chunked ? HTTP_BODY_CHUNKED : HTTP_BODY_LENGTH);
+        ck_assert_uint_eq(evbuffer_get_length(r.body), total);
+        unsigned char first[8];
+        evbuffer_copyout(r.body, first, 8);
+        ck_assert_int_eq(first[1], 7);
+        rd_release(&r);
+    }
+    close(fd);
+    tsrv_stop();
+    ck_assert_int_gt(atomic_load(&T->drains), 0);
+    /* never more than the watermark plus one chunk (and its framing) */
+    ck_assert_uint_le(T->max_buffered, cfg.write_high + 65536 + 32);
+    ck_assert_uint_ge(T->max_buffered, cfg.write_high);
+}
+END_TEST
+
+/* Sends `total` pseudo-random bytes as a body (CL or chunked with varying
+ * chunk sizes) while the main thread reads the answer: the sender runs in
+ * its own thread so both directions can block. */
+struct upload {
+    int fd;
+    uint64_t total;
+    bool chunked;
+    struct md5 md5;
+};
+
+static void *upload_main(void *arg)
+{
+    struct upload *u = arg;
+    unsigned char buf[70000];
+    uint64_t left = u->total;
+    unsigned seed = 1;
+    md5_init(&u->md5);
+    while (left > 0) {
+        seed = seed * 1103515245u + 12345u;
+        size_t n = 1 + (seed >> 8) % sizeof(buf);
+        if (n > left)
+            n = (size_t)left;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (unsigned char)((seed >> 16) + i);
+        md5_update(&u->md5, buf, n);
+        if (u->chunked) {
+            char line[32];
+            snprintf(line, sizeof(line), "%zx\r\n", n);
+            send_str(u->fd, line);
+        }
+        send_all(u->fd, buf, n);
+        if (u->chunked)
+            send_str(u->fd, "\r\n");
+        left -= n;
+    }
+    if (u->chunked)
+        send_str(u->fd, "0\r\nX-Trailer: t\r\n\r\n");
+    return NULL;
+}
+
+START_TEST(server_request_body_back_pressure)
+{
+    struct http_server_config cfg;
+    http_server_config_init(&cfg);
+    cfg.read_max = 64 * 1024;
+    cfg.write_high = 64 * 1024;
+    cfg.write_low = 16 * 1024;
+    tsrv_start(&cfg);
+    const char *paths[] = {"/pause-sink", "/sink", "/echo"};
+    for (size_t pi = 0; pi < 3; pi++) {
+        for (int chunked = 0; chunked < 2; chunked++) {
+            struct upload u = {.fd = tconnect(), .total = 8u << 20, .chunked = chunked};
+            char req[160];
+            if (chunked)
+                snprintf(req, sizeof(req), "PUT %s HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", paths[pi]);
+            else
+                snprintf(req, sizeof(req), "PUT %s HTTP/1.1\r\nContent-Length: %llu\r\n\r\n",
+                         paths[pi], (unsigned long long)u.total);
+            send_str(u.fd, req);
+            pthread_t th;
+            ck_assert_int_eq(pthread_create(&th, NULL, upload_main, &u), 0);
+            struct rd r;
+            rd_init(&r, u.fd);
+            int st = rd_response(&r, false, false);
+            pthread_join(th, NULL);
+            unsigned char d[16];
+            char hex[33];
+            md5_final(&u.md5, d);
+            hex_encode(d, 16, hex);
+            if (pi < 2) {
+                ck_assert_int_eq(st, 201);
+                char *b = rd_body_str(&r);
+                char expect[64];
+                snprintf(expect, sizeof(expect), "%llu %s", (unsigned long long)u.total, hex);
+                ck_assert_str_eq(b, expect);
+                free(b);
+            } else {
+                ck_assert_int_eq(st, 200);
+                ck_assert_uint_eq(evbuffer_get_length(r.body), u.total);
+                struct md5 m;
+                md5_init(&m);
+                md5_update(&m, evbuffer_pullup(r.body, -1), u.total);
+                md5_final(&m, d);
+                char got_hex[33];
+                hex_encode(d, 16, got_hex);
+                ck_assert_str_eq(got_hex, hex);
+            }
+            rd_release(&r);
+            close(u.fd);
+        }
+    }
+    tsrv_stop();
+    ck_assert_uint_le(T->max_body_buffer, cfg.read_max);
+    ck_assert_int_eq(atomic_load(&T->done_ok), 6);
+}
+END_TEST
+
+START_TEST(server_timeouts_close_slow_clients)
+{
+    struct http_server_config cfg;
+    http_server_config_init(&cfg);
+    cfg.idle_timeout_ms = 100;
+    cfg.header_timeout_ms = 100;
+    cfg.body_timeout_ms = 100;
+    tsrv_start(&cfg);
+    /* says nothing at all: closed without an answer */
+    int fd = tconnect();
+    char *all = read_to_eof(fd);
+    ck_assert_str_eq(all, "");
+    free(all);
+    close(fd);
+    /* half a head: 408 */
+    fd = tconnect();
+    send_str(fd, "GET /hello HTTP/1.1\r\nHost:");
+    all = read_to_eof(fd);
+    ck_assert(strncmp(all, "HTTP/1.1 408 Request Timeout\r\n", 30) == 0);
+    free(all);
+    close(fd);
+    /* a stalled body: 408, and the handler hears -ETIMEDOUT */
+    fd = tconnect();
+    send_str(fd, "PUT /sink HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+    all = read_to_eof(fd);
+    ck_assert(strncmp(all, "HTTP/1.1 408 Request Timeout\r\n", 30) == 0);
+    free(all);
+    close(fd);
+    /* keep-alive idle after a response: closed */
+    fd = tconnect();
+    send_str(fd, "GET /hello HTTP/1.1\r\n\r\n");
+    all = read_to_eof(fd);
+    ck_assert(strstr(all, "\r\n\r\nhello") != NULL);
+    free(all);
+    close(fd);
+    tsrv_stop();
+    ck_assert_int_eq(atomic_load(&T->last_err), -ETIMEDOUT);
+}
+END_TEST
+
+START_TEST(server_short_body_closes_and_client_reset_reports)
+{
+    tsrv_start(NULL);
+    int fd = tconnect();
+    send_str(fd, "GET /short HTTP/1.1\r\n\r\n");
+    char *all = read_to_eof(fd);
+    ck_assert(strstr(all, "Content-Length: 10\r\n") != NULL);
+    ck_assert(strstr(all, "\r\n\r\n12345") != NULL);
+    free(all);
+    close(fd);
+    /* client goes away in the middle of an upload */
+    fd = tconnect();
+    send_str(fd, "PUT /sink HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc");
+    close(fd);
+    while (atomic_load(&T->done_err) == 0)
+        sched_yield();
+    tsrv_stop();
+    ck_assert_int_eq(atomic_load(&T->last_err), -ECONNRESET);
+}
+END_TEST
+
+START_TEST(server_graceful_shutdown_finishes_requests)
+{
+    tsrv_start(NULL);
+    int idle = tconnect();
+    int fd = tconnect();
+    struct rd r;
+    rd_init(&r, fd);
+    send_str(fd, "GET /hold HTTP/1.1\r\n\r\n");
+    while (!atomic_load(&T->done_ok) && !__atomic_load_n(&T->held, __ATOMIC_SEQ_CST))
+        sched_yield();
+    tsrv_cmd('s');
+    ck_assert_int_eq(rd_response(&r, false, false), 200);
+    ck_assert_str_eq(http_head_get(&r.h, "connection"), "close");
+    char *b = rd_body_str(&r);
+    ck_assert_str_eq(b, "held");
+    free(b);
+    assert_eof(fd);
+    assert_eof(idle);
+    while (!atomic_load(&T->shutdown_done))
+        sched_yield();
+    rd_release(&r);
+    close(fd);
+    close(idle);
+    tsrv_stop();
+}
+END_TEST
+
+static void add_server_tests(Suite *s)
+{
+    TCase *tc = tcase_create("server");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, server_keep_alive_and_request_accessors);
+    tcase_add_test(tc, server_pipelined_requests_answer_in_order);
+    tcase_add_test(tc, server_http10_semantics);
+    tcase_add_test(tc, server_limits_and_garbage_get_answer_and_close);
+    tcase_add_test(tc, server_expect_100_continue_handler_decides);
+    tcase_add_test(tc, server_streams_large_response_with_bounded_output);
+    tcase_add_test(tc, server_request_body_back_pressure);
+    tcase_add_test(tc, server_timeouts_close_slow_clients);
+    tcase_add_test(tc, server_short_body_closes_and_client_reset_reports);
+    tcase_add_test(tc, server_graceful_shutdown_finishes_requests);
+    suite_add_tcase(s, tc);
+}
+
 int main(void)
 {
     Suite *s = suite_create("http");
     add_parser_tests(s);
+    add_server_tests(s);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -1,0 +1,150 @@
+/*
+ * http_common.c - pieces of the HTTP layer that are not the server or the
+ * client: the listening socket, reason phrases, output framing helpers.
+ *
+ * Threading: the Date cache is per thread, everything else is stateless.
+ */
+#include "common/http.h"
+#include "common/http_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "common/err.h"
+
+const char *http_status_reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Request Entity Too Large";
+    case 414: return "Request URI Too Long";
+    case 416: return "Requested Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 499: return "Client Disconnect";
+    case 500: return "Internal Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    case 507: return "Insufficient Storage";
+    default: return "Unknown";
+    }
+}
+
+int http_listen(const char *host, int port, int backlog, struct err *e)
+{
+    struct addrinfo hints = {0}, *ai = NULL;
+    char portstr[16];
+    int fd = -1, rc, one = 1;
+
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+    rc = getaddrinfo(host, portstr, &hints, &ai);
+    if (rc != 0)
+        return err_set(e, -EINVAL, "%s:%d: not a numeric address: %s", host,
+                       port, gai_strerror(rc));
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        rc = err_set(e, -errno, "%s:%d: socket: %s", host, port,
+                     strerror(errno));
+        goto out;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+        listen(fd, backlog) == -1) {
+        rc = err_set(e, -errno, "%s:%d: %s", host, port, strerror(errno));
+        close(fd);
+        fd = -1;
+        goto out;
+    }
+    rc = fd;
+out:
+    freeaddrinfo(ai);
+    return rc;
+}
+
+int http_socket_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+        return -errno;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -EAFNOSUPPORT;
+}
+
+void http_out_chunk(struct evbuffer *out, const void *data, size_t len)
+{
+    if (len == 0)
+        return;
+    evbuffer_add_printf(out, "%zx\r\n", len);
+    evbuffer_add(out, data, len);
+    evbuffer_add(out, "\r\n", 2);
+}
+
+void http_out_chunk_buffer(struct evbuffer *out, struct evbuffer *buf)
+{
+    size_t len = evbuffer_get_length(buf);
+    if (len == 0)
+        return;
+    evbuffer_add_printf(out, "%zx\r\n", len);
+    evbuffer_add_buffer(out, buf);
+    evbuffer_add(out, "\r\n", 2);
+}
+
+void http_out_last_chunk(struct evbuffer *out)
+{
+    evbuffer_add(out, "0\r\n\r\n", 5);
+}
+
+void http_out_date(struct evbuffer *out)
+{
+    static _Thread_local time_t cached_at;
+    static _Thread_local char line[64];
+    static _Thread_local size_t len;
+    time_t now = time(NULL);
+    if (now != cached_at || len == 0) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        len = strftime(line, sizeof(line),
+                       "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        cached_at = now;
+    }
+    evbuffer_add(out, line, len);
+}
