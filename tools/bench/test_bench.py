@@ -15,10 +15,12 @@ import http.server
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import xml.dom.minidom
 
 sys.path.insert(0, os.path.join(os.environ.get("CAIRN_SRC", "."), "test", "lib"))
@@ -104,6 +106,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             left -= len(chunk)
         with STORE.lock:
             STORE.bytes_in += n - left
+        self.short_body = left > 0
         return n, md5.hexdigest(), (bytes(keep) if keep is not None else None)
 
     def injected_garbage(self):
@@ -202,6 +205,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         self.count("object")
         size, etag, body = self.drain()
+        if self.short_body:
+            self.close_connection = True  # the client went away mid-body
+            return
         if self.injected_failure():
             self.reply(503, b"busy")
             return
@@ -246,8 +252,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(404 if ob is None else 204)
 
 
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # cairn-bench drops connections on purpose (Ctrl-C, broken answers).
+        if not isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 def start_server():
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv = Server(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     th = threading.Thread(target=srv.serve_forever, daemon=True)
     th.start()
@@ -472,6 +487,24 @@ def main():
         rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t.ok(rss_kib < 48 * 1024,
              "cairn-bench never held a 64 MiB body (max RSS of any run %d KiB)" % rss_kib)
+
+        # --- Ctrl-C: stops, reports what completed, still cleans up -------
+        STORE.reset()
+        cmd = [BENCH] + auth + ["-q", "-d", "60s", "-c", "4", "--cleanup", "--json", jpath]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while objcount("PUT") < 20 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        t.eq(proc.returncode, 1, "SIGINT: exit 1")
+        t.ok("interrupted" in out, "the table says the run was interrupted")
+        with open(jpath) as f:
+            j = json.load(f)
+        t.ok(j["phases"]["measure"]["interrupted"] and j["phases"]["measure"]["ops"]["put"]["ok"] >= 20,
+             "JSON: interrupted, with the PUTs completed before it")
+        t.eq((STORE.objects, STORE.containers), ({}, {}),
+             "cleanup still ran after the interrupt (objects and container gone)")
 
         # --- scenarios.sh: one JSON per scenario ---------------------------
         STORE.reset()
