@@ -833,6 +833,34 @@ START_TEST(partition_matches_swift_vectors)
 }
 END_TEST
 
+
+/* ring_partition hashes short paths in one piece and long ones through
+ * hashpath_digest; both must agree at every length around the switch. */
+START_TEST(partition_same_for_every_name_length)
+{
+    struct tlayout *t = tl_new(16, 1, 0, 1, 1);
+    struct ring *r = load_layout(t, "len.ring");
+    struct hashpath_secret sec = { .prefix = "p", .suffix = "suffix" };
+    char name[700];
+    for (size_t n = 1; n < sizeof(name); n++) {
+        memset(name, 'a' + (int)(n % 26), n);
+        name[n] = '\0';
+        unsigned char d[MD5_DIGEST_LEN];
+        hashpath_digest(&sec, "AUTH_a", "c", name, d);
+        ck_assert_uint_eq(ring_partition(r, &sec, "AUTH_a", "c", name),
+                          hashpath_partition(d, 16));
+        hashpath_digest(&sec, name, NULL, NULL, d);
+        ck_assert_uint_eq(ring_partition(r, &sec, name, NULL, NULL),
+                          hashpath_partition(d, 16));
+        hashpath_digest(&sec, "AUTH_a", name, NULL, d);
+        ck_assert_uint_eq(ring_partition(r, &sec, "AUTH_a", name, ""),
+                          hashpath_partition(d, 16));
+    }
+    ring_free(r);
+    tl_free(t);
+}
+END_TEST
+
 /* The properties, on rings of many shapes: never a primary, never twice,
  * the same order every time, regions before zones before ips, and every
  * assigned device offered (these layouts assign every device somewhere
@@ -1109,6 +1137,7 @@ static Suite *ring_suite(void)
     tcase_add_test(tc, handoffs_equal_swift_striding_walk);
     tcase_add_test(tc, handoffs_skip_partition_zero_like_swift);
     tcase_add_test(tc, partition_matches_swift_vectors);
+    tcase_add_test(tc, partition_same_for_every_name_length);
     tcase_add_test(tc, handoff_properties);
     suite_add_tcase(s, tc);
 
