@@ -144,6 +144,32 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------ faults */
+
+/*
+ * Test hook (STYLE R14): the n-th next system call on the write path fails
+ * with io_fail_errno. Not thread-safe; only unit tests set it.
+ */
+static unsigned long io_fail_at;
+static int io_fail_errno;
+
+void obj_df_fail_after(unsigned long n, int err)
+{
+    io_fail_at = n;
+    io_fail_errno = err;
+}
+
+/* True, with errno set, when this call is the one that must fail. */
+static bool io_fault(void)
+{
+    if (io_fail_at == 0 || --io_fail_at != 0)
+        return false;
+    errno = io_fail_errno;
+    return true;
+}
+
+#define IO(call) (io_fault() ? -1 : (call))
+
 /* ------------------------------------------------------------ helpers */
 
 struct obj_devices {
@@ -228,7 +254,7 @@ static int write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     while (len > 0) {
-        ssize_t w = write(fd, p, len);
+        ssize_t w = IO(write(fd, p, len));
         if (w == -1) {
             if (errno == EINTR)
                 continue;
@@ -263,17 +289,17 @@ static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
  * the new entry. An existing directory is fine. */
 static int mkdir_durable(const char *path)
 {
-    if (mkdir(path, 0755) == 0)
-        return fsync_parent_dir(path);
+    if (IO(mkdir(path, 0755)) == 0)
+        return io_fault() ? disk_errno(errno) : fsync_parent_dir(path);
     return errno == EEXIST ? 0 : disk_errno(errno);
 }
 
 static int fsync_dir(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = IO(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd == -1)
         return -errno;
-    int rc = fsync(fd) == -1 ? -errno : 0;
+    int rc = IO(fsync(fd)) == -1 ? -errno : 0;
     close(fd);
     return rc;
 }
@@ -683,7 +709,7 @@ static int writer_new(struct obj_devices *d, const char *dev, uint32_t part,
     }
 
     char *tmp_dir = xasprintf("%s/%s/tmp", d->root, dev);
-    if (mkdir(tmp_dir, 0755) == -1 && errno != EEXIST) {
+    if (IO(mkdir(tmp_dir, 0755)) == -1 && errno != EEXIST) {
         rc = disk_errno(errno);
         free(tmp_dir);
         goto fail;
@@ -692,7 +718,7 @@ static int writer_new(struct obj_devices *d, const char *dev, uint32_t part,
     ts_internal(ts, tsbuf);
     w->tmp_path = xasprintf("%s/%s.%s.XXXXXX", tmp_dir, hash, tsbuf);
     free(tmp_dir);
-    w->fd = mkostemp(w->tmp_path, O_CLOEXEC);
+    w->fd = IO(mkostemp(w->tmp_path, O_CLOEXEC));
     if (w->fd == -1) {
         rc = disk_errno(errno);
         free(w->tmp_path);
@@ -700,7 +726,7 @@ static int writer_new(struct obj_devices *d, const char *dev, uint32_t part,
         goto fail;
     }
     uint64_t reserve = HDR_LEN + w->json_len + size_hint;
-    if (fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)reserve) == -1 &&
+    if (IO(fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)reserve)) == -1 &&
         errno != EOPNOTSUPP && errno != ENOSYS && errno != EINTR) {
         rc = disk_errno(errno);
         goto fail;
@@ -805,16 +831,16 @@ int obj_df_commit(struct obj_df_writer *w, const char *expected_etag,
 
     unsigned char raw[HDR_LEN];
     hdr_encode(&h, w->json, raw);
-    ssize_t n = pwrite(w->fd, raw, HDR_LEN, 0);
+    ssize_t n = IO(pwrite(w->fd, raw, HDR_LEN, 0));
     if (n == -1)
         return writer_fail(w, disk_errno(errno));
     if (n != HDR_LEN)
         return writer_fail(w, -EIO);
-    if (fsync(w->fd) == -1)
+    if (IO(fsync(w->fd)) == -1)
         return writer_fail(w, disk_errno(errno));
     int cfd = w->fd;
     w->fd = -1;
-    if (close(cfd) == -1)
+    if (close(cfd) == -1 || io_fault())
         return writer_fail(w, disk_errno(errno));
 
     char *dir = hash_dir_path(w->d, w->dev, w->part, w->hash);
@@ -831,7 +857,7 @@ int obj_df_commit(struct obj_df_writer *w, const char *expected_etag,
     for (int attempt = 0;; attempt++) {
         rc = make_hash_dir(w->d, w->dev, w->part, w->hash);
         if (rc == 0) {
-            if (rename(w->tmp_path, dst) == 0)
+            if (IO(rename(w->tmp_path, dst)) == 0)
                 break;
             rc = disk_errno(errno);
         }

@@ -155,6 +155,9 @@ int obj_df_delete(struct obj_devices *d, const char *dev, uint32_t part,
  * Content-Type, which changes only if meta has one; a Content-Type set by
  * an earlier POST is carried into the new .meta when meta has none, so it
  * survives as Swift's content-type timestamps make it survive.
+ * Like obj_df_create() it checks neither existence nor timestamps: the
+ * caller answers 404/409 first (a .meta with no .data is a stray that the
+ * suffix hashing pass removes after reclaim_age).
  * Returns 0, -ENODEV, -ENOSPC, -EINVAL, -E2BIG or another -errno.
  */
 int obj_df_post(struct obj_devices *d, const char *dev, uint32_t part,
@@ -283,5 +286,12 @@ struct obj_df_suffix_hash {
 int obj_df_suffix_hashes(struct obj_devices *d, const char *dev,
                          uint32_t part, double now,
                          struct obj_df_suffix_hash **out, size_t *n);
+
+/*
+ * Test hook: makes the n-th next system call of the write path (create,
+ * write, commit, delete, post) fail with errno `err`; n = 0 turns it off.
+ * Process-wide and not thread-safe: for unit tests only.
+ */
+void obj_df_fail_after(unsigned long n, int err);
 
 #endif

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/md5.h"
 #include "common/util.h"
 #include "common/xalloc.h"
@@ -930,6 +931,85 @@ START_TEST(startup_cleanup_removes_crash_leftovers)
 }
 END_TEST
 
+/*
+ * Fails each system call of a PUT in turn (then of a DELETE and a POST) and
+ * checks that the error is reported, no temp file remains, and the object
+ * reads either as before or, complete, as after: never anything else.
+ */
+static void drop_log(enum log_level level, const char *component,
+                     const char *txn, const char *msg, void *arg)
+{
+    (void)level, (void)component, (void)txn, (void)msg, (void)arg;
+}
+
+static void fault_loop(int inject, int want_rc)
+{
+    struct env e;
+    env_setup(&e);
+    log_set_sink(drop_log, NULL); /* the ERR lines are the expected ones */
+    unsigned long n;
+    for (n = 1; n < 200; n++) {
+        char *dir = xasprintf("%s/sda/objects", e.root);
+        char *cmd = xasprintf("rm -rf %s", dir);
+        ck_assert_int_eq(system(cmd), 0);
+        free(cmd);
+        free(dir);
+        ck_assert_int_eq(put(&e, HASH_A, "0000001000.00000", "{}", "old", NULL), 0);
+
+        obj_df_fail_after(n, inject);
+        int rc = put(&e, HASH_A, "0000002000.00000", "{}", "new!", NULL);
+        obj_df_fail_after(0, 0);
+        assert_tmp_empty(&e);
+        struct obj_df_reader *r = open_r(&e, HASH_A, 0);
+        ck_assert_int_eq(obj_df_info(r)->state, OBJ_DF_EXISTS);
+        char *b = read_all(r);
+        if (rc == 0) {
+            ck_assert_str_eq(b, "new!");
+        } else {
+            ck_assert_msg(rc == want_rc, "call %lu: rc %d", n, rc);
+            ck_assert_msg(strcmp(b, "old") == 0 || strcmp(b, "new!") == 0,
+                          "call %lu: read '%s'", n, b);
+        }
+        free(b);
+        obj_df_reader_free(r);
+        if (rc == 0)
+            break;
+    }
+    ck_assert_uint_gt(n, 8); /* the loop really went through the calls */
+    ck_assert_uint_lt(n, 200);
+
+    for (n = 1; n < 200; n++) {
+        struct ts t = ts_of("3000");
+        obj_df_fail_after(n, inject);
+        int rc = obj_df_delete(e.d, "sda", PART, HASH_A, &t, NULL);
+        obj_df_fail_after(0, 0);
+        assert_tmp_empty(&e);
+        struct obj_df_reader *r = open_r(&e, HASH_A, 0);
+        enum obj_df_state st = obj_df_info(r)->state;
+        obj_df_reader_free(r);
+        if (rc == 0) {
+            ck_assert_int_eq(st, OBJ_DF_DELETED);
+            break;
+        }
+        ck_assert_int_eq(rc, want_rc);
+        ck_assert(st == OBJ_DF_EXISTS || st == OBJ_DF_DELETED);
+    }
+    ck_assert_uint_lt(n, 200);
+    env_teardown(&e);
+}
+
+START_TEST(injected_io_errors_leave_old_or_new)
+{
+    fault_loop(EIO, -EIO);
+}
+END_TEST
+
+START_TEST(injected_quota_errors_are_enospc)
+{
+    fault_loop(EDQUOT, -ENOSPC);
+}
+END_TEST
+
 /* ------------------------------------------------------------ replication */
 
 static const struct obj_df_suffix_hash *find_suffix(
@@ -1036,6 +1116,8 @@ static Suite *diskfile_suite(void)
     tcase_add_test(tc, missing_device_is_enodev);
     tcase_add_test(tc, full_disk_is_enospc_and_leaves_nothing);
     tcase_add_test(tc, startup_cleanup_removes_crash_leftovers);
+    tcase_add_test(tc, injected_io_errors_leave_old_or_new);
+    tcase_add_test(tc, injected_quota_errors_are_enospc);
     suite_add_tcase(s, tc);
     tc = tcase_create("replication");
     tcase_add_test(tc, suffix_hashes_follow_changes);
