@@ -98,7 +98,6 @@ $(BUILD)/cairn-objectd: $(call obj_of,$(call lib_src,objectd)) $(ALL_LIBS)
 $(BUILD)/cairn-proxy: $(call obj_of,$(call lib_src,proxy)) $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
 
-.SECONDARY:
 .SECONDEXPANSION:
 $(TOOLS): $(BUILD)/cairn-%: $$(call obj_of,$$(wildcard tools/%/*.c)) $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
@@ -106,7 +105,9 @@ $(TOOLS): $(BUILD)/cairn-%: $$(call obj_of,$$(wildcard tools/%/*.c)) $(ALL_LIBS)
 # Unit tests may link the objects of a daemon (but not its main.c), so the
 # daemon's internals are testable through their own headers.
 DAEMON_OBJS_NOMAIN := $(filter-out %/main.o,$(call obj_of,$(call lib_src,objectd) $(call lib_src,proxy)))
-$(BUILD)/test/check_%: $(BUILD)/obj/test/unit/check_%.o $(UNIT_HELPERS) $(DAEMON_OBJS_NOMAIN) $(ALL_LIBS)
+# Naming the test objects in a static pattern keeps them non-intermediate, so
+# make neither deletes them nor skips rebuilding a missing one.
+$(UNIT_TESTS): $(BUILD)/test/check_%: $(BUILD)/obj/test/unit/check_%.o $(UNIT_HELPERS) $(DAEMON_OBJS_NOMAIN) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS) $(CHECK_LIBS)
 
