@@ -30,117 +30,9 @@
 #include "common/xalloc.h"
 #include "objectd/obj_db_int.h"
 
-/* ------------------------------------------------------------ timestamps */
-
-#define TS_PER_SEC ((uint64_t)100000)
-
-int obj_ts_parse(const char *s, struct obj_ts *out)
+const struct ts *obj_ts_max(const struct ts *a, const struct ts *b)
 {
-    uint64_t secs = 0, frac = 0, offset = 0;
-    const char *p = s;
-    int ndig = 0;
-
-    if (!s || !isdigit((unsigned char)*p))
-        return -EINVAL;
-    while (isdigit((unsigned char)*p)) {
-        if (secs > (UINT64_MAX / TS_PER_SEC) / 10 - 1)
-            return -EINVAL;
-        secs = secs * 10 + (uint64_t)(*p++ - '0');
-    }
-    if (*p == '.') {
-        p++;
-        int fd = 0;
-        bool round_up = false, seen_half = false;
-        while (isdigit((unsigned char)*p)) {
-            int d = *p++ - '0';
-            if (fd < 5) {
-                frac = frac * 10 + (uint64_t)d;
-            } else if (fd == 5) {
-                round_up = d > 5;
-                seen_half = d == 5;
-            } else if (seen_half && d != 0) {
-                round_up = true;
-            }
-            fd++;
-            ndig++;
-        }
-        /* A half exactly at the sixth digit rounds up, as float rounding of
-         * Swift's usual six-digit inputs (time.time()) almost always does. */
-        if (seen_half)
-            round_up = true;
-        for (; fd < 5; fd++)
-            frac *= 10;
-        if (round_up)
-            frac++;
-    }
-    if (*p == '_') {
-        p++;
-        int nhex = 0;
-        while (isxdigit((unsigned char)*p)) {
-            if (++nhex > 16)
-                return -EINVAL;
-            int c = tolower((unsigned char)*p++);
-            offset = offset * 16 + (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
-        }
-        if (nhex == 0)
-            return -EINVAL;
-    }
-    if (*p != '\0')
-        return -EINVAL;
-    (void)ndig;
-    out->raw = secs * TS_PER_SEC + frac;
-    out->offset = offset;
-    return 0;
-}
-
-void obj_ts_normal(const struct obj_ts *t, char *buf)
-{
-    snprintf(buf, OBJ_TS_STR_MAX, "%010" PRIu64 ".%05" PRIu64, t->raw / TS_PER_SEC,
-             t->raw % TS_PER_SEC);
-}
-
-void obj_ts_internal(const struct obj_ts *t, char *buf)
-{
-    if (t->offset)
-        snprintf(buf, OBJ_TS_STR_MAX, "%010" PRIu64 ".%05" PRIu64 "_%016" PRIx64,
-                 t->raw / TS_PER_SEC, t->raw % TS_PER_SEC, t->offset);
-    else
-        obj_ts_normal(t, buf);
-}
-
-void obj_ts_isoformat(const struct obj_ts *t, char *buf)
-{
-    time_t secs = (time_t)(t->raw / TS_PER_SEC);
-    unsigned us = (unsigned)(t->raw % TS_PER_SEC) * 10;
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(buf, OBJ_TS_STR_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%06u", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
-}
-
-int obj_ts_cmp(const struct obj_ts *a, const struct obj_ts *b)
-{
-    if (a->raw != b->raw)
-        return a->raw < b->raw ? -1 : 1;
-    if (a->offset != b->offset)
-        return a->offset < b->offset ? -1 : 1;
-    return 0;
-}
-
-struct obj_ts obj_ts_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct obj_ts t = {
-        .raw = (uint64_t)ts.tv_sec * TS_PER_SEC + (uint64_t)(ts.tv_nsec + 5000) / 10000,
-        .offset = 0,
-    };
-    return t;
-}
-
-const struct obj_ts *obj_ts_max(const struct obj_ts *a, const struct obj_ts *b)
-{
-    return obj_ts_cmp(a, b) >= 0 ? a : b;
+    return ts_cmp(a, b) >= 0 ? a : b;
 }
 
 /* ---------------------------------------------------------------- status */
@@ -227,9 +119,9 @@ void obj_buf_u64(struct obj_buf *b, uint64_t v)
     obj_buf_put(b, x, 8);
 }
 
-void obj_buf_ts(struct obj_buf *b, const struct obj_ts *t)
+void obj_buf_ts(struct obj_buf *b, const struct ts *t)
 {
-    obj_buf_u64(b, t->raw);
+    obj_buf_u64(b, (uint64_t)t->units);
     obj_buf_u64(b, t->offset);
 }
 
@@ -269,10 +161,10 @@ uint64_t obj_rd_u64(struct obj_rd *r)
     return p ? obj_get_be64(p) : 0;
 }
 
-struct obj_ts obj_rd_ts(struct obj_rd *r)
+struct ts obj_rd_ts(struct obj_rd *r)
 {
-    struct obj_ts t;
-    t.raw = obj_rd_u64(r);
+    struct ts t;
+    t.units = (int64_t)obj_rd_u64(r);
     t.offset = obj_rd_u64(r);
     return t;
 }
@@ -681,14 +573,14 @@ static char *title_case(const char *s)
 }
 
 bool obj_meta_merge_one(struct obj_db_meta **m, size_t *n, const char *key,
-                        const char *value, const struct obj_ts *ts)
+                        const char *value, const struct ts *ts)
 {
     size_t lo = 0, hi = *n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         int c = strcmp((*m)[mid].key, key);
         if (c == 0) {
-            if (obj_ts_cmp(ts, &(*m)[mid].ts) <= 0)
+            if (ts_cmp(ts, &(*m)[mid].ts) <= 0)
                 return false;
             free((*m)[mid].value);
             (*m)[mid].value = xstrdup(value);
@@ -732,7 +624,7 @@ static bool meta_wanted(char kind, const char *key)
 
 bool obj_meta_apply_headers(struct obj_db_meta **m, size_t *n, char kind,
                             const struct obj_db_kv *hdrs, size_t nhdrs,
-                            const struct obj_ts *ts)
+                            const struct ts *ts)
 {
     bool changed = false;
     for (size_t i = 0; i < nhdrs; i++) {
@@ -811,10 +703,10 @@ int obj_meta_validate(const struct obj_db_meta *m, size_t n, struct err *e)
     return 0;
 }
 
-void obj_meta_clear(struct obj_db_meta *m, size_t n, const struct obj_ts *ts)
+void obj_meta_clear(struct obj_db_meta *m, size_t n, const struct ts *ts)
 {
     for (size_t i = 0; i < n; i++) {
-        if (obj_ts_cmp(ts, &m[i].ts) <= 0)
+        if (ts_cmp(ts, &m[i].ts) <= 0)
             continue;
         free(m[i].value);
         m[i].value = xstrdup("");
@@ -841,12 +733,12 @@ void obj_uuid4(char out[40])
              b[12], b[13], b[14], b[15]);
 }
 
-void obj_ts_encode3(const struct obj_ts *d, const struct obj_ts *c, const struct obj_ts *m,
+void obj_ts_encode3(const struct ts *d, const struct ts *c, const struct ts *m,
                     char *buf, size_t bufsz)
 {
-    char t1[OBJ_TS_STR_MAX];
-    obj_ts_internal(d, t1);
-    int64_t d1 = (int64_t)(c->raw - d->raw), d2 = (int64_t)(m->raw - c->raw);
+    char t1[TS_INTERNAL_LEN];
+    ts_short(d, t1);
+    int64_t d1 = c->units - d->units, d2 = m->units - c->units;
     if (d1 == 0 && d2 == 0) {
         snprintf(buf, bufsz, "%s", t1);
         return;

@@ -28,7 +28,8 @@
  * db was opened with OBJ_DB_NO_SYNC for tests): when a function that changes
  * something returns 0, the change is on disk, so the caller may answer 2xx.
  *
- * Conventions: int functions return 0 or a negative errno; the errnos that
+ * Timestamps are common/timestamp.h's struct ts (Swift's X-Timestamp:
+ * time, then offset). Conventions: int functions return 0 or a negative errno; the errnos that
  * carry a Swift meaning are listed at obj_http_status(). Strings are
  * NUL-terminated UTF-8; names therefore cannot contain NUL (Swift refuses
  * NUL in names from clients too). Structs filled by get functions own their
@@ -43,38 +44,7 @@
 
 #include "common/err.h"
 #include "common/hashpath.h"
-
-/* ------------------------------------------------------------ timestamps */
-
-/*
- * A Swift timestamp: raw = seconds * 100000 (10 us units, as Swift rounds
- * them) plus the internal offset that lets a write win against an equal
- * time. Ordering is (raw, offset). The zero value is Swift's "0".
- */
-struct obj_ts {
-    uint64_t raw;
-    uint64_t offset;
-};
-
-/* Longest formatted timestamp, NUL included ("%016.5f_%016x"). */
-#define OBJ_TS_STR_MAX 48
-
-/*
- * Parses what Swift's Timestamp() accepts in headers: "1700000000.12345",
- * "1700000000", "1700000000.123456" (rounded to 10 us) and the internal form
- * "1700000000.12345_000000000000000a". Returns 0 or -EINVAL.
- */
-int obj_ts_parse(const char *s, struct obj_ts *out);
-/* "%016.05f" (Swift's normal form, X-Timestamp). buf: OBJ_TS_STR_MAX. */
-void obj_ts_normal(const struct obj_ts *t, char *buf);
-/* Normal form, plus "_%016x" when the offset is non-zero (internal form). */
-void obj_ts_internal(const struct obj_ts *t, char *buf);
-/* "2023-11-14T22:13:20.123450": UTC, always 6 fraction digits, no zone. */
-void obj_ts_isoformat(const struct obj_ts *t, char *buf);
-/* <0, 0, >0 like strcmp. */
-int obj_ts_cmp(const struct obj_ts *a, const struct obj_ts *b);
-/* The wall clock as a timestamp (offset 0). */
-struct obj_ts obj_ts_now(void);
+#include "common/timestamp.h"
 
 /*
  * Swift's extract_swift_bytes(): splits a ";swift_bytes=N" parameter off a
@@ -146,7 +116,7 @@ struct obj_db_kv {
 struct obj_db_meta {
     char *key;
     char *value;
-    struct obj_ts ts;
+    struct ts ts;
 };
 
 /* Swift's limits on the metadata kept per container/account. */
@@ -159,17 +129,17 @@ struct obj_db_meta {
 struct obj_db_cont_info {
     char *account;
     char *container;
-    struct obj_ts created_at;       /* this copy's creation (local clock) */
-    struct obj_ts put_ts;
-    struct obj_ts delete_ts;
-    struct obj_ts status_changed_at;
+    struct ts created_at;       /* this copy's creation (local clock) */
+    struct ts put_ts;
+    struct ts delete_ts;
+    struct ts status_changed_at;
     uint32_t policy_index;
     uint64_t object_count;          /* for policy_index */
     uint64_t bytes_used;            /* for policy_index */
     bool deleted;                   /* count 0 and delete_ts > put_ts */
     /* what the container updater last reported to the account */
-    struct obj_ts reported_put_ts;
-    struct obj_ts reported_delete_ts;
+    struct ts reported_put_ts;
+    struct ts reported_delete_ts;
     uint64_t reported_object_count;
     uint64_t reported_bytes_used;
     /* replication */
@@ -193,25 +163,26 @@ void obj_db_cont_info_release(struct obj_db_cont_info *info);
  * timestamps only, so replays and reordering give the same result.
  */
 int obj_db_cont_put(struct obj_db *db, const char *account, const char *container,
-                    const struct obj_ts *ts, int32_t policy, uint32_t default_policy,
+                    const struct ts *ts, int32_t policy, uint32_t default_policy,
                     const struct obj_db_kv *hdrs, size_t nhdrs, bool *created,
                     struct err *e);
 
 /* Container POST: -ENOENT if missing or deleted; otherwise raises the put
  * timestamp to ts (as Swift does) and merges the metadata. */
 int obj_db_cont_post(struct obj_db *db, const char *account, const char *container,
-                     const struct obj_ts *ts, const struct obj_db_kv *hdrs,
+                     const struct ts *ts, const struct obj_db_kv *hdrs,
                      size_t nhdrs, struct err *e);
 
 /*
  * Container DELETE: -ENOENT if there is no record at all, -ENOTEMPTY if any
- * policy holds objects, -ESTALE if ts is not newer than the put timestamp
- * (the container stays live), else records delete_ts, clears the metadata
- * and returns 0 with *existed telling whether it was live before (Swift
- * answers 204 when it was, 404 when it was already deleted).
+ * policy holds objects. Otherwise, as Swift's delete_db: metadata keys older
+ * than ts are cleared, delete_ts becomes ts if newer; then -ESTALE if the
+ * container is still live (ts was not newer than its put timestamp: 409),
+ * else 0 with *existed telling whether it was live before (Swift answers
+ * 204 when it was, 404 when it was already deleted).
  */
 int obj_db_cont_delete(struct obj_db *db, const char *account, const char *container,
-                       const struct obj_ts *ts, bool *existed);
+                       const struct ts *ts, bool *existed);
 
 /*
  * Container HEAD/GET info: 0 and *out filled when a record exists (check
@@ -223,8 +194,8 @@ int obj_db_cont_get_info(struct obj_db *db, const char *account, const char *con
 
 /* Records what the container updater reported to the account. */
 int obj_db_cont_set_reported(struct obj_db *db, const char *account,
-                             const char *container, const struct obj_ts *put_ts,
-                             const struct obj_ts *delete_ts, uint64_t object_count,
+                             const char *container, const struct ts *put_ts,
+                             const struct ts *delete_ts, uint64_t object_count,
                              uint64_t bytes_used);
 
 /*
@@ -234,14 +205,14 @@ int obj_db_cont_set_reported(struct obj_db *db, const char *account,
  */
 struct obj_db_obj_update {
     const char *name;
-    struct obj_ts ts;               /* the data timestamp */
+    struct ts ts;               /* the data timestamp */
     uint64_t size;
     const char *content_type;       /* may carry ";swift_bytes=N" */
     const char *etag;
     bool deleted;                   /* DELETE: size, type, etag are ignored */
     uint32_t policy_index;
-    const struct obj_ts *ctype_ts;  /* NULL: same as ts */
-    const struct obj_ts *meta_ts;   /* NULL: same as the ctype timestamp */
+    const struct ts *ctype_ts;  /* NULL: same as ts */
+    const struct ts *meta_ts;   /* NULL: same as the ctype timestamp */
 };
 
 /*
@@ -269,10 +240,10 @@ struct obj_db_policy_stat {
 
 struct obj_db_acct_info {
     char *account;
-    struct obj_ts created_at;
-    struct obj_ts put_ts;
-    struct obj_ts delete_ts;
-    struct obj_ts status_changed_at;
+    struct ts created_at;
+    struct ts put_ts;
+    struct ts delete_ts;
+    struct ts status_changed_at;
     bool status_deleted;            /* DELETE was applied (X-Account-Status) */
     bool deleted;                   /* status_deleted, or no containers and
                                        delete_ts > put_ts: answer 404 */
@@ -294,15 +265,15 @@ void obj_db_acct_info_release(struct obj_db_acct_info *info);
  * (202). -EACCES when the account was deleted (Swift: 403 "Recently
  * deleted"), -ESTALE when it stays deleted, -EINVAL for metadata limits.
  */
-int obj_db_acct_put(struct obj_db *db, const char *account, const struct obj_ts *ts,
+int obj_db_acct_put(struct obj_db *db, const char *account, const struct ts *ts,
                     const struct obj_db_kv *hdrs, size_t nhdrs, bool *created,
                     struct err *e);
 /* Account POST: -ENOENT when missing or deleted, else merges metadata. */
-int obj_db_acct_post(struct obj_db *db, const char *account, const struct obj_ts *ts,
+int obj_db_acct_post(struct obj_db *db, const char *account, const struct ts *ts,
                      const struct obj_db_kv *hdrs, size_t nhdrs, struct err *e);
 /* Account DELETE: -ENOENT when missing or deleted; else marks it deleted
  * (status DELETED, delete_ts, metadata cleared). */
-int obj_db_acct_delete(struct obj_db *db, const char *account, const struct obj_ts *ts);
+int obj_db_acct_delete(struct obj_db *db, const char *account, const struct ts *ts);
 /* Account HEAD/GET info; -ENOENT when there is no record (check deleted). */
 int obj_db_acct_get_info(struct obj_db *db, const char *account,
                          struct obj_db_acct_info *out);
@@ -312,8 +283,8 @@ int obj_db_acct_get_info(struct obj_db *db, const char *account,
  * X-Bytes-Used, X-Backend-Storage-Policy-Index). */
 struct obj_db_cont_report {
     const char *name;
-    struct obj_ts put_ts;
-    struct obj_ts delete_ts;
+    struct ts put_ts;
+    struct ts delete_ts;
     uint64_t object_count;
     uint64_t bytes_used;
     uint32_t policy_index;
@@ -353,14 +324,14 @@ struct obj_db_list_entry {
     const char *name;               /* the subdir string when is_subdir */
     bool is_subdir;
     /* container listings */
-    struct obj_ts last_modified;    /* the row's newest (metadata) time */
+    struct ts last_modified;    /* the row's newest (metadata) time */
     uint64_t size;
     const char *content_type;       /* as stored: may hold swift_bytes */
     const char *etag;
     /* account listings */
     uint64_t object_count;
     uint64_t bytes_used;
-    struct obj_ts put_ts;
+    struct ts put_ts;
 };
 
 /* Called per entry in listing order; a non-zero return stops the listing
@@ -387,9 +358,9 @@ int obj_db_acct_list(struct obj_db *db, const char *account,
 /* A container's object row, tombstones included, as replication moves it. */
 struct obj_db_obj_row {
     char *name;
-    struct obj_ts data_ts;
-    struct obj_ts ctype_ts;
-    struct obj_ts meta_ts;
+    struct ts data_ts;
+    struct ts ctype_ts;
+    struct ts meta_ts;
     uint64_t size;
     char *content_type;
     char *etag;
@@ -435,8 +406,8 @@ int obj_db_cont_set_sync(struct obj_db *db, const char *account, const char *con
 /* An account's container row, as replication moves it. */
 struct obj_db_cont_row {
     char *name;
-    struct obj_ts put_ts;
-    struct obj_ts delete_ts;
+    struct ts put_ts;
+    struct ts delete_ts;
     uint64_t object_count;
     uint64_t bytes_used;
     bool deleted;

@@ -30,7 +30,7 @@
 
 struct acct_rec {
     char *account;
-    struct obj_ts created_at, put_ts, delete_ts, status_changed_at;
+    struct ts created_at, put_ts, delete_ts, status_changed_at;
     bool status_deleted;     /* Swift's status = 'DELETED' */
     char id[40];
     struct obj_db_meta *meta;
@@ -100,11 +100,11 @@ static void acct_rec_store(rocksdb_writebatch_wi_t *wb, const struct obj_dbref *
     obj_buf_release(&v);
 }
 
-static void acct_rec_new(struct acct_rec *a, const char *account, const struct obj_ts *ts)
+static void acct_rec_new(struct acct_rec *a, const char *account, const struct ts *ts)
 {
     memset(a, 0, sizeof(*a));
     a->account = xstrdup(account);
-    a->created_at = obj_ts_now();
+    a->created_at = ts_now();
     a->put_ts = *ts;
     a->status_changed_at = *ts;
     obj_uuid4(a->id);
@@ -128,13 +128,13 @@ static int acct_container_count(const struct obj_rdctx *cx, const struct obj_dbr
 static bool acct_is_deleted(const struct acct_rec *a, int64_t containers)
 {
     return a->status_deleted ||
-           (containers <= 0 && obj_ts_cmp(&a->delete_ts, &a->put_ts) > 0);
+           (containers <= 0 && ts_cmp(&a->delete_ts, &a->put_ts) > 0);
 }
 
 /* Swift's is_status_deleted. */
 static bool acct_is_status_deleted(const struct acct_rec *a)
 {
-    return a->status_deleted || obj_ts_cmp(&a->delete_ts, &a->put_ts) > 0;
+    return a->status_deleted || ts_cmp(&a->delete_ts, &a->put_ts) > 0;
 }
 
 void obj_db_acct_info_release(struct obj_db_acct_info *info)
@@ -149,7 +149,7 @@ void obj_db_acct_info_release(struct obj_db_acct_info *info)
 
 /* Applies headers and validates; on a 400 the old metadata is kept. */
 static int acct_apply_meta(struct acct_rec *a, const struct obj_db_kv *hdrs, size_t nhdrs,
-                           const struct obj_ts *ts, struct err *e)
+                           const struct ts *ts, struct err *e)
 {
     struct obj_db_meta *m = NULL;
     size_t nm = 0;
@@ -170,7 +170,7 @@ static int acct_apply_meta(struct acct_rec *a, const struct obj_db_kv *hdrs, siz
 
 /* --------------------------------------------------------------- requests */
 
-int obj_db_acct_put(struct obj_db *db, const char *account, const struct obj_ts *ts,
+int obj_db_acct_put(struct obj_db *db, const char *account, const struct ts *ts,
                     const struct obj_db_kv *hdrs, size_t nhdrs, bool *created,
                     struct err *e)
 {
@@ -230,7 +230,7 @@ static int acct_load_live(struct obj_txn *t, struct acct_rec *a)
     return rc;
 }
 
-int obj_db_acct_post(struct obj_db *db, const char *account, const struct obj_ts *ts,
+int obj_db_acct_post(struct obj_db *db, const char *account, const struct ts *ts,
                      const struct obj_db_kv *hdrs, size_t nhdrs, struct err *e)
 {
     struct obj_dbref ref;
@@ -251,7 +251,7 @@ int obj_db_acct_post(struct obj_db *db, const char *account, const struct obj_ts
     return wrc < 0 ? wrc : rc;
 }
 
-int obj_db_acct_delete(struct obj_db *db, const char *account, const struct obj_ts *ts)
+int obj_db_acct_delete(struct obj_db *db, const char *account, const struct ts *ts)
 {
     struct obj_dbref ref;
     struct obj_txn t;
@@ -264,7 +264,7 @@ int obj_db_acct_delete(struct obj_db *db, const char *account, const struct obj_
         return rc;
     }
     obj_meta_clear(a.meta, a.nmeta, ts);
-    if (obj_ts_cmp(&a.delete_ts, ts) < 0) {
+    if (ts_cmp(&a.delete_ts, ts) < 0) {
         a.delete_ts = *ts;
         a.status_deleted = true;
         a.status_changed_at = *ts;
@@ -323,7 +323,7 @@ int obj_db_acct_get_info(struct obj_db *db, const char *account, struct obj_db_a
 /* --------------------------------------------------------- container rows */
 
 struct crow {
-    struct obj_ts put_ts, delete_ts;
+    struct ts put_ts, delete_ts;
     uint64_t object_count, bytes_used;
     bool deleted;
     uint32_t policy;
@@ -351,9 +351,9 @@ static int crow_decode(const char *v, size_t vlen, struct crow *c)
 
 static void crow_hash(struct obj_rowstate *rs, const char *name, const struct crow *c)
 {
-    char p[OBJ_TS_STR_MAX], d[OBJ_TS_STR_MAX], s[3 * OBJ_TS_STR_MAX + 48];
-    obj_ts_internal(&c->put_ts, p);
-    obj_ts_internal(&c->delete_ts, d);
+    char p[TS_INTERNAL_LEN], d[TS_INTERNAL_LEN], s[3 * TS_INTERNAL_LEN + 48];
+    ts_internal(&c->put_ts, p);
+    ts_internal(&c->delete_ts, d);
     snprintf(s, sizeof(s), "%s-%s-%" PRIu64 "-%" PRIu64, p, d, c->object_count,
              c->bytes_used);
     obj_rowstate_chexor(rs, name, strlen(name), s);
@@ -395,7 +395,7 @@ static int crow_merge(struct obj_rdctx *cx, const struct obj_dbref *ref, struct 
         if (rc == 0) {
             in.put_ts = *obj_ts_max(&oc.put_ts, &in.put_ts);
             in.delete_ts = *obj_ts_max(&oc.delete_ts, &in.delete_ts);
-            in.deleted = obj_ts_cmp(&in.delete_ts, &in.put_ts) > 0 && in.object_count == 0;
+            in.deleted = ts_cmp(&in.delete_ts, &in.put_ts) > 0 && in.object_count == 0;
             acct_stat_add(cx, ref, &oc, -1, &rc);
             obj_be64(q, oc.seq);
             obj_key(&qk, ref, 'q', q, 8);
@@ -444,7 +444,7 @@ int obj_db_acct_update_container(struct obj_db *db, const char *account,
     obj_txn_begin(&t, db, &ref);
     int rc = acct_rec_load(&t.cx, &ref, &a);
     if (rc == -ENOENT && autocreate) {
-        struct obj_ts now = obj_ts_now();
+        struct ts now = ts_now();
         acct_rec_new(&a, account, &now);
         acct_rec_store(t.wb, &ref, &a);
         rc = 0;
@@ -462,7 +462,7 @@ int obj_db_acct_update_container(struct obj_db *db, const char *account,
             .delete_ts = r->delete_ts,
             .object_count = r->object_count,
             .bytes_used = r->bytes_used,
-            .deleted = obj_ts_cmp(&r->delete_ts, &r->put_ts) > 0 && r->object_count == 0,
+            .deleted = ts_cmp(&r->delete_ts, &r->put_ts) > 0 && r->object_count == 0,
             .policy = r->policy_index,
         };
         rc = crow_merge(&t.cx, &ref, &rs, r->name, in);
@@ -647,12 +647,12 @@ int obj_db_acct_merge_info(struct obj_db *db, const struct obj_db_acct_info *pee
     } else if (rc == 0) {
         rc = acct_container_count(&t.cx, &ref, &containers);
         bool was = acct_is_deleted(&a, containers);
-        if (obj_ts_cmp(&peer->created_at, &a.created_at) < 0)
+        if (ts_cmp(&peer->created_at, &a.created_at) < 0)
             a.created_at = peer->created_at;
         a.put_ts = *obj_ts_max(&a.put_ts, &peer->put_ts);
         a.delete_ts = *obj_ts_max(&a.delete_ts, &peer->delete_ts);
         if (rc == 0 && was != acct_is_deleted(&a, containers)) {
-            struct obj_ts now = obj_ts_now();
+            struct ts now = ts_now();
             a.status_changed_at = *obj_ts_max(&a.status_changed_at, &now);
         }
     }

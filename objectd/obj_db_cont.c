@@ -104,7 +104,7 @@ static void cont_info_store(rocksdb_writebatch_wi_t *wb, const struct obj_dbref 
 {
     struct obj_buf k = {0}, v = {0};
     obj_key(&k, ref, 'i', NULL, 0);
-    cont_info_encode(&v, ci, obj_ts_cmp(&ci->delete_ts, &ci->put_ts) > 0);
+    cont_info_encode(&v, ci, ts_cmp(&ci->delete_ts, &ci->put_ts) > 0);
     obj_wb_put(wb, &k, &v);
     obj_buf_release(&k);
     obj_buf_release(&v);
@@ -121,7 +121,7 @@ static int cont_info_totals(const struct obj_rdctx *cx, const struct obj_dbref *
     ci->object_count = st.object_count > 0 ? (uint64_t)st.object_count : 0;
     ci->bytes_used = st.bytes_used > 0 ? (uint64_t)st.bytes_used : 0;
     /* Swift's _is_deleted_info: no objects and deleted after the last PUT */
-    ci->deleted = st.object_count <= 0 && obj_ts_cmp(&ci->delete_ts, &ci->put_ts) > 0;
+    ci->deleted = st.object_count <= 0 && ts_cmp(&ci->delete_ts, &ci->put_ts) > 0;
     return 0;
 }
 
@@ -142,13 +142,13 @@ static int cont_empty(const struct obj_rdctx *cx, const struct obj_dbref *ref, b
 }
 
 static void cont_info_new(struct obj_db_cont_info *ci, const char *account,
-                          const char *container, const struct obj_ts *put_ts,
+                          const char *container, const struct ts *put_ts,
                           uint32_t policy)
 {
     memset(ci, 0, sizeof(*ci));
     ci->account = xstrdup(account);
     ci->container = xstrdup(container);
-    ci->created_at = obj_ts_now();
+    ci->created_at = ts_now();
     ci->put_ts = *put_ts;
     ci->status_changed_at = *put_ts;
     ci->policy_index = policy;
@@ -158,7 +158,7 @@ static void cont_info_new(struct obj_db_cont_info *ci, const char *account,
 /* --------------------------------------------------------------- requests */
 
 int obj_db_cont_put(struct obj_db *db, const char *account, const char *container,
-                    const struct obj_ts *ts, int32_t policy, uint32_t default_policy,
+                    const struct ts *ts, int32_t policy, uint32_t default_policy,
                     const struct obj_db_kv *hdrs, size_t nhdrs, bool *created,
                     struct err *e)
 {
@@ -245,7 +245,7 @@ out:
 }
 
 int obj_db_cont_post(struct obj_db *db, const char *account, const char *container,
-                     const struct obj_ts *ts, const struct obj_db_kv *hdrs, size_t nhdrs,
+                     const struct ts *ts, const struct obj_db_kv *hdrs, size_t nhdrs,
                      struct err *e)
 {
     struct obj_dbref ref;
@@ -283,7 +283,7 @@ int obj_db_cont_post(struct obj_db *db, const char *account, const char *contain
 }
 
 int obj_db_cont_delete(struct obj_db *db, const char *account, const char *container,
-                       const struct obj_ts *ts, bool *existed)
+                       const struct ts *ts, bool *existed)
 {
     struct obj_dbref ref;
     struct obj_txn t;
@@ -304,11 +304,11 @@ int obj_db_cont_delete(struct obj_db *db, const char *account, const char *conta
         obj_txn_end(&t, -1);
         return rc;
     }
-    bool was_live = (ci.put_ts.raw || ci.put_ts.offset) && !ci.deleted;
+    bool was_live = (ci.put_ts.units || ci.put_ts.offset) && !ci.deleted;
     /* Swift's delete_db: clear the metadata (per key, if ts is newer), then
      * record the delete time if it is newer. */
     obj_meta_clear(ci.meta, ci.nmeta, ts);
-    if (obj_ts_cmp(&ci.delete_ts, ts) < 0) {
+    if (ts_cmp(&ci.delete_ts, ts) < 0) {
         ci.delete_ts = *ts;
         ci.status_changed_at = *ts;
     }
@@ -349,7 +349,7 @@ int obj_db_cont_get_info(struct obj_db *db, const char *account, const char *con
 }
 
 int obj_db_cont_set_reported(struct obj_db *db, const char *account, const char *container,
-                             const struct obj_ts *put_ts, const struct obj_ts *delete_ts,
+                             const struct ts *put_ts, const struct ts *delete_ts,
                              uint64_t object_count, uint64_t bytes_used)
 {
     struct obj_dbref ref;
@@ -373,7 +373,7 @@ int obj_db_cont_set_reported(struct obj_db *db, const char *account, const char 
 
 /* A decoded row pointing into its value buffer. */
 struct rowview {
-    struct obj_ts data_ts, ctype_ts, meta_ts;
+    struct ts data_ts, ctype_ts, meta_ts;
     uint64_t size;
     bool deleted;
     uint32_t policy;
@@ -449,7 +449,7 @@ static int row_apply(struct obj_rdctx *cx, const struct obj_dbref *ref,
     struct obj_db_obj_row nr = *in;
     char *ct_new = NULL, *sb_new = NULL, *ct_old = NULL, *sb_old = NULL, *ct_join = NULL;
     char *etag_old = NULL;
-    char tsbuf[3 * OBJ_TS_STR_MAX];
+    char tsbuf[3 * TS_INTERNAL_LEN];
     size_t nlen = strlen(in->name);
     int rc;
 
@@ -468,7 +468,7 @@ static int row_apply(struct obj_rdctx *cx, const struct obj_dbref *ref,
         obj_db_content_type_split(ov_ct, &ct_old, &sb_old);
         free(ov_ct);
         const char *sb = sb_new;
-        if (obj_ts_cmp(&ov.data_ts, &in->data_ts) >= 0) {
+        if (ts_cmp(&ov.data_ts, &in->data_ts) >= 0) {
             nr.size = ov.size;
             etag_old = xstrndup(ov.etag, ov.etag_len);
             nr.etag = etag_old;
@@ -478,12 +478,12 @@ static int row_apply(struct obj_rdctx *cx, const struct obj_dbref *ref,
             newer_data = false;
         }
         const char *ct = ct_new;
-        if (obj_ts_cmp(&ov.ctype_ts, &in->ctype_ts) >= 0) {
+        if (ts_cmp(&ov.ctype_ts, &in->ctype_ts) >= 0) {
             ct = ct_old;
             nr.ctype_ts = ov.ctype_ts;
             newer_ctype = false;
         }
-        if (obj_ts_cmp(&ov.meta_ts, &in->meta_ts) >= 0) {
+        if (ts_cmp(&ov.meta_ts, &in->meta_ts) >= 0) {
             nr.meta_ts = ov.meta_ts;
             newer_meta = false;
         }
@@ -780,14 +780,14 @@ int obj_db_cont_merge_info(struct obj_db *db, const struct obj_db_cont_info *pee
     } else if (rc == 0) {
         rc = cont_info_totals(&t.cx, &ref, &ci);
         bool was_deleted = ci.deleted;
-        if (obj_ts_cmp(&peer->created_at, &ci.created_at) < 0)
+        if (ts_cmp(&peer->created_at, &ci.created_at) < 0)
             ci.created_at = peer->created_at;
         ci.put_ts = *obj_ts_max(&ci.put_ts, &peer->put_ts);
         ci.delete_ts = *obj_ts_max(&ci.delete_ts, &peer->delete_ts);
         if (rc == 0)
             rc = cont_info_totals(&t.cx, &ref, &ci);
         if (rc == 0 && was_deleted != ci.deleted) {
-            struct obj_ts now = obj_ts_now();
+            struct ts now = ts_now();
             ci.status_changed_at = *obj_ts_max(&ci.status_changed_at, &now);
         }
     }

@@ -53,7 +53,7 @@ void obj_buf_put(struct obj_buf *b, const void *p, size_t n);
 void obj_buf_u8(struct obj_buf *b, uint8_t v);
 void obj_buf_u32(struct obj_buf *b, uint32_t v);
 void obj_buf_u64(struct obj_buf *b, uint64_t v);
-void obj_buf_ts(struct obj_buf *b, const struct obj_ts *t);
+void obj_buf_ts(struct obj_buf *b, const struct ts *t);
 void obj_buf_str(struct obj_buf *b, const char *s);
 
 /* ---- bounds-checked reader; any overrun sets bad */
@@ -66,7 +66,7 @@ struct obj_rd {
 uint8_t obj_rd_u8(struct obj_rd *r);
 uint32_t obj_rd_u32(struct obj_rd *r);
 uint64_t obj_rd_u64(struct obj_rd *r);
-struct obj_ts obj_rd_ts(struct obj_rd *r);
+struct ts obj_rd_ts(struct obj_rd *r);
 /* Returns a new heap copy (caller frees); "" on error with bad set. */
 char *obj_rd_str(struct obj_rd *r);
 /* Points into the buffer (not NUL-terminated): *len gets the length. */
@@ -165,27 +165,27 @@ int obj_meta_decode(struct obj_rd *r, struct obj_db_meta **m, size_t *n);
 /* Merges (key, value, ts) into *m per key, newer ts wins; keeps sorted.
  * Returns true if something changed. */
 bool obj_meta_merge_one(struct obj_db_meta **m, size_t *n, const char *key,
-                        const char *value, const struct obj_ts *ts);
+                        const char *value, const struct ts *ts);
 /* Applies the request headers that `kind` keeps ('c'/'a'). */
 bool obj_meta_apply_headers(struct obj_db_meta **m, size_t *n, char kind,
                             const struct obj_db_kv *hdrs, size_t nhdrs,
-                            const struct obj_ts *ts);
+                            const struct ts *ts);
 /* Swift's validate_metadata on the merged set; 0 or -EINVAL with e. */
 int obj_meta_validate(const struct obj_db_meta *m, size_t n, struct err *e);
 /* Sets every key to ("", ts) where ts is newer (delete_db). */
-void obj_meta_clear(struct obj_db_meta *m, size_t n, const struct obj_ts *ts);
+void obj_meta_clear(struct obj_db_meta *m, size_t n, const struct ts *ts);
 bool obj_utf8_valid(const char *s, size_t len);
 
 void obj_uuid4(char out[40]);
 /* Swift's encode_timestamps(data, ctype, meta): "<t1>[+-dx[+-dx]]". */
-void obj_ts_encode3(const struct obj_ts *d, const struct obj_ts *c, const struct obj_ts *m,
+void obj_ts_encode3(const struct ts *d, const struct ts *c, const struct ts *m,
                     char *buf, size_t bufsz);
 /* Sync point records ('y' incoming, 'Y' outgoing). */
 int obj_sync_get(const struct obj_rdctx *cx, const struct obj_dbref *ref, const char *remote,
                  bool incoming, int64_t *point);
 void obj_sync_put(rocksdb_writebatch_wi_t *wb, const struct obj_dbref *ref, const char *remote,
                   bool incoming, int64_t point);
-const struct obj_ts *obj_ts_max(const struct obj_ts *a, const struct obj_ts *b);
+const struct ts *obj_ts_max(const struct ts *a, const struct ts *b);
 
 /* ---- the listing walk shared by containers and accounts (obj_db_list.c) */
 struct obj_list_row {

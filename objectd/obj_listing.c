@@ -570,7 +570,7 @@ static void xml_elem(struct obj_listing_fmt *f, const char *tag, const char *tex
 int obj_listing_fmt_entry(void *fmtp, const struct obj_db_list_entry *e)
 {
     struct obj_listing_fmt *f = fmtp;
-    char num[32], lm[OBJ_TS_STR_MAX];
+    char num[32], lm[TS_INTERNAL_LEN];
     char *ct = NULL, *sb = NULL;
     if (f->count == 0)
         begin(f);
@@ -602,7 +602,7 @@ int obj_listing_fmt_entry(void *fmtp, const struct obj_db_list_entry *e)
         return f->err;
     }
     if (f->account) {
-        obj_ts_isoformat(&e->put_ts, lm);
+        ts_isoformat(&e->put_ts, lm);
         if (f->format == OBJ_LISTING_JSON) {
             outs(f, "{\"name\": ");
             json_str(f, e->name);
@@ -635,7 +635,7 @@ int obj_listing_fmt_entry(void *fmtp, const struct obj_db_list_entry *e)
         if (parse_i64(sb, &v) == 0)
             snprintf(num, sizeof(num), "%" PRId64, v);
     }
-    obj_ts_isoformat(&e->last_modified, lm);
+    ts_isoformat(&e->last_modified, lm);
     if (f->format == OBJ_LISTING_JSON) {
         outs(f, "{\"bytes\": ");
         outs(f, num);

@@ -738,10 +738,10 @@ static int sink_write(void *arg, const char *p, size_t n)
     return 0;
 }
 
-static struct obj_ts ts_of(const char *s)
+static struct ts ts_of(const char *s)
 {
-    struct obj_ts t;
-    ck_assert_int_eq(obj_ts_parse(s, &t), 0);
+    struct ts t;
+    ck_assert_int_eq(ts_parse(s, &t), 0);
     return t;
 }
 
@@ -757,12 +757,12 @@ static struct obj_db *open_fixture(void)
     struct obj_db *db = obj_db_open(path, &secret, OBJ_DB_NO_SYNC, &e);
     ck_assert_msg(db != NULL, "%s", e.msg);
     bool created;
-    struct obj_ts t0 = ts_of("1600000000.00000");
+    struct ts t0 = ts_of("1600000000.00000");
     ck_assert_int_eq(obj_db_cont_put(db, cap_account, cap_container, &t0, 0, 0, NULL, 0,
                                      &created, &e), 0);
     for (size_t i = 0; i < sizeof(cap_objects) / sizeof(cap_objects[0]); i++) {
         const struct fixture_obj *o = &cap_objects[i];
-        struct obj_ts cts, mts;
+        struct ts cts, mts;
         struct obj_db_obj_update u = {
             .name = o->name, .ts = ts_of(o->ts), .size = o->size, .content_type = o->ctype,
             .etag = o->etag,
