@@ -46,8 +46,16 @@
  *
  * CLIENT: one struct http_client is one connection to host:port, which
  * carries one request at a time and can be reused (keep-alive) after a
- * request completes. The request body is streamed like a response body,
- * the response arrives like a request body, with the same parser.
+ * request completes. The request body is streamed like a response body
+ * (write while http_client_wants_more, continue from drain), the response
+ * body arrives like a request body (body callback, pause/resume), parsed by
+ * the same parser in response mode.
+ *
+ *     http_client_header(c, "X-Timestamp", ts);
+ *     http_client_start(c, "PUT", "/sda1/3/a/c/o", len, &put_ops, st);
+ *     ... http_client_write(c, ...) while http_client_wants_more(c) ...
+ *     http_client_end(c);
+ *     ... put_ops.response(c, head) then put_ops.done(c, 0) ...
  *
  * Threading: a server, its connections and requests, and a client belong to
  * the thread that runs their event_base. Nothing here locks. Callbacks are
@@ -298,5 +306,104 @@ int http_resp_end(struct http_req *req);
  */
 int http_resp_simple(struct http_req *req, int status,
                      const char *content_type, const void *body, size_t len);
+
+/* --------------------------------------------------------------- client */
+
+struct http_client;
+
+struct http_client_config {
+    struct http_limits limits;   /* for the response head (defaults) */
+    unsigned connect_timeout_ms; /* TCP connect (5000) */
+    unsigned io_timeout_ms;      /* while a request is in progress: no byte
+                                    received, or no progress writing, for this
+                                    long (60000); done(-ETIMEDOUT) */
+    size_t write_high;           /* as the server's (256 KiB / 64 KiB) */
+    size_t write_low;
+    size_t read_max;             /* decoded response body held (256 KiB) */
+};
+
+void http_client_config_init(struct http_client_config *cfg);
+
+/* Callbacks of one client request, all optional except done. Called from
+ * the event loop only, never from inside an http_client_* call. */
+struct http_client_ops {
+    /* "100 Continue" arrived (the request carried Expect: 100-continue):
+     * send the body now. */
+    void (*cont)(struct http_client *c, void *arg);
+    /* The final response head (status >= 200; other 1xx are skipped). It
+     * stays valid until done returns. */
+    void (*response)(struct http_client *c, const struct http_head *resp,
+                     void *arg);
+    /* Decoded response body bytes; the same contract as the server's body
+     * callback: take what you can, leave the rest only with
+     * http_client_pause(). */
+    void (*body)(struct http_client *c, struct evbuffer *body, void *arg);
+    /* The request output fell to write_low: write more of the body. Not
+     * called while waiting for 100 Continue (an Expect: 100-continue
+     * header added with http_client_header). */
+    void (*drain)(struct http_client *c, void *arg);
+    /*
+     * The request is over: err 0 when the whole response was received
+     * (and taken), else -ECONNREFUSED or another connect errno, -ETIMEDOUT,
+     * -ECONNRESET (the server closed early), -EPROTO (unparsable response).
+     * The client may be freed or reused (http_client_reusable) from here.
+     */
+    void (*done)(struct http_client *c, int err, void *arg);
+};
+
+/*
+ * A client connection to host:port (numeric IPv4/IPv6 address, no DNS),
+ * connecting at once, in the background. Never NULL (aborts on OOM); a bad
+ * address or a failed connect is reported by the first request's done.
+ * cfg is copied; NULL means defaults.
+ */
+struct http_client *http_client_new(struct event_base *base, const char *host,
+                                    int port,
+                                    const struct http_client_config *cfg);
+
+/* Closes the connection; no callback runs afterwards. Allowed from inside
+ * the client's own callbacks. http_client_free(NULL) is a no-op. */
+void http_client_free(struct http_client *c);
+
+/* Adds a request header before http_client_start (copied). Host,
+ * Content-Length and Transfer-Encoding are written by http_client_start. */
+void http_client_header(struct http_client *c, const char *name,
+                        const char *value);
+void http_client_headerf(struct http_client *c, const char *name,
+                         const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Sends the request line and headers (plus "Host: host:port"). The body
+ * is content_length bytes, HTTP_LENGTH_UNKNOWN for chunked, 0 for none
+ * (no Content-Length is sent for a bodiless GET, HEAD or DELETE). Then
+ * write the body with http_client_write/_add_buffer while
+ * http_client_wants_more() and finish with http_client_end() (also for
+ * a request without a body). With "Expect: 100-continue" among the headers,
+ * wait for the cont callback before writing (or for response: the server
+ * refused). Returns 0, -EBUSY while a request is in progress, or
+ * -ENOTCONN when the connection can no longer be used (make a new client).
+ */
+int http_client_start(struct http_client *c, const char *method,
+                      const char *target, int64_t content_length,
+                      const struct http_client_ops *ops, void *arg);
+
+/* Body bytes, as http_resp_write/_add_buffer; -EINVAL when no request body
+ * is being written, -EMSGSIZE beyond the announced length. */
+int http_client_write(struct http_client *c, const void *data, size_t len);
+int http_client_add_buffer(struct http_client *c, struct evbuffer *buf);
+bool http_client_wants_more(const struct http_client *c);
+/* Ends the request body. Returns 0, -EINVAL if not writing a body, or
+ * -EPROTO if fewer bytes than announced were written (the connection will
+ * not be reused). */
+int http_client_end(struct http_client *c);
+
+/* Stop / restart reading the response (back-pressure); idempotent. */
+void http_client_pause(struct http_client *c);
+void http_client_resume(struct http_client *c);
+
+/* After done(0): can the connection carry another request (keep-alive on
+ * both sides, request fully sent, connection open)? */
+bool http_client_reusable(const struct http_client *c);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1416,11 +1417,438 @@ static void add_server_tests(Suite *s)
     suite_add_tcase(s, tc);
 }
 
+
+/* ------------------------------------------------------------ client */
+
+/* One client request driven on the test thread's own event_base. */
+struct creq {
+    struct event_base *base;
+    struct http_client *c;
+    int status;
+    int err;
+    bool done;
+    int nresponse, ncont;
+    struct evbuffer *body;
+    size_t max_body_seen;
+    bool pausing;
+    struct event *resume_ev;
+    /* upload */
+    uint64_t to_send;
+    unsigned seed;
+    struct md5 md5;
+    bool wait_continue;
+    int64_t resp_cl;
+};
+
+static void up_fill(struct creq *q)
+{
+    unsigned char buf[65536];
+    while (q->to_send > 0 && http_client_wants_more(q->c)) {
+        q->seed = q->seed * 1103515245u + 12345u;
+        size_t n = 1 + (q->seed >> 8) % sizeof(buf);
+        if (n > q->to_send)
+            n = (size_t)q->to_send;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (unsigned char)((q->seed >> 16) + i);
+        md5_update(&q->md5, buf, n);
+        ck_assert_int_eq(http_client_write(q->c, buf, n), 0);
+        q->to_send -= n;
+        if (q->to_send == 0)
+            ck_assert_int_eq(http_client_end(q->c), 0);
+    }
+}
+
+static void c_cont(struct http_client *c, void *arg)
+{
+    struct creq *q = arg;
+    q->ncont++;
+    q->wait_continue = false;
+    up_fill(q);
+}
+
+static void c_response(struct http_client *c, const struct http_head *h,
+                       void *arg)
+{
+    struct creq *q = arg;
+    q->nresponse++;
+    q->status = h->status;
+    const char *cl = http_head_get(h, "content-length");
+    uint64_t v;
+    q->resp_cl = cl && parse_u64(cl, &v) == 0 ? (int64_t)v : -1;
+}
+
+static void c_resume(evutil_socket_t fd, short what, void *arg)
+{
+    struct creq *q = arg;
+    http_client_resume(q->c);
+}
+
+static void c_body(struct http_client *c, struct evbuffer *body, void *arg)
+{
+    struct creq *q = arg;
+    size_t len = evbuffer_get_length(body);
+    if (len > q->max_body_seen)
+        q->max_body_seen = len;
+    if (q->pausing) {
+        size_t take = len / 2 ? len / 2 : len;
+        evbuffer_remove_buffer(body, q->body, take);
+        http_client_pause(c);
+        event_active(q->resume_ev, EV_TIMEOUT, 0);
+        return;
+    }
+    evbuffer_add_buffer(q->body, body);
+}
+
+static void c_drain(struct http_client *c, void *arg)
+{
+    struct creq *q = arg;
+    ck_assert(!q->wait_continue);
+    up_fill(q);
+}
+
+static void c_done(struct http_client *c, int err, void *arg)
+{
+    struct creq *q = arg;
+    q->done = true;
+    q->err = err;
+    event_base_loopbreak(q->base);
+}
+
+static const struct http_client_ops c_ops = {
+    .cont = c_cont,
+    .response = c_response,
+    .body = c_body,
+    .drain = c_drain,
+    .done = c_done,
+};
+
+static void creq_init(struct creq *q, struct event_base *base,
+                      struct http_client *c)
+{
+    memset(q, 0, sizeof(*q));
+    q->base = base;
+    q->c = c;
+    q->body = evbuffer_new();
+    q->resume_ev = event_new(base, -1, 0, c_resume, q);
+    q->seed = 7;
+    md5_init(&q->md5);
+}
+
+static void creq_release(struct creq *q)
+{
+    evbuffer_free(q->body);
+    event_free(q->resume_ev);
+}
+
+/* Runs one request to completion; body_len < 0 is chunked. */
+static void creq_run(struct creq *q, const char *method, const char *target,
+                     int64_t body_len, uint64_t send)
+{
+    q->to_send = send;
+    ck_assert_int_eq(http_client_start(q->c, method, target, body_len, &c_ops, q), 0);
+    if (!q->wait_continue) {
+        if (send)
+            up_fill(q);
+        else
+            ck_assert_int_eq(http_client_end(q->c), 0);
+    }
+    while (!q->done)
+        ck_assert_int_ne(event_base_loop(q->base, EVLOOP_ONCE), -1);
+}
+
+static char *creq_body(struct creq *q)
+{
+    size_t n = evbuffer_get_length(q->body);
+    char *s = xmalloc(n + 1);
+    evbuffer_remove(q->body, s, n);
+    s[n] = '\0';
+    return s;
+}
+
+START_TEST(client_requests_and_keep_alive_reuse)
+{
+    tsrv_start(NULL);
+    struct event_base *base = event_base_new();
+    struct http_client *c = http_client_new(base, "127.0.0.1", T->port, NULL);
+    struct creq q;
+    creq_init(&q, base, c);
+    http_client_header(c, "X-Probe", "first");
+    creq_run(&q, "GET", "/info?z=1", 0, 0);
+    ck_assert_int_eq(q.err, 0);
+    ck_assert_int_eq(q.status, 200);
+    char *first = creq_body(&q);
+    ck_assert_msg(strncmp(first, "GET /info?z=1 /info z=1 first ", 30) == 0, "%s", first);
+    ck_assert(http_client_reusable(c));
+    creq_release(&q);
+    /* the second request goes over the same connection: same peer port */
+    creq_init(&q, base, c);
+    creq_run(&q, "GET", "/info?z=1", 0, 0);
+    char *second = creq_body(&q);
+    ck_assert_str_eq(strrchr(first, ' '), strrchr(second, ' '));
+    ck_assert_int_eq(strstr(second, " - ") != NULL, 1); /* no X-Probe now */
+    free(first);
+    free(second);
+    creq_release(&q);
+    /* HEAD: the length is announced, no body follows, still reusable */
+    creq_init(&q, base, c);
+    creq_run(&q, "HEAD", "/big?1000", 0, 0);
+    ck_assert_int_eq(q.err, 0);
+    ck_assert_int_eq(q.resp_cl, 1000);
+    ck_assert_uint_eq(evbuffer_get_length(q.body), 0);
+    ck_assert(http_client_reusable(c));
+    creq_release(&q);
+    /* 404 and a request with "Connection: close" */
+    creq_init(&q, base, c);
+    http_client_header(c, "Connection", "close");
+    creq_run(&q, "DELETE", "/nothing", 0, 0);
+    ck_assert_int_eq(q.status, 404);
+    ck_assert_int_eq(q.err, 0);
+    ck_assert(!http_client_reusable(c));
+    ck_assert_int_eq(http_client_start(c, "GET", "/", 0, &c_ops, &q), -ENOTCONN);
+    creq_release(&q);
+    http_client_free(c);
+    event_base_free(base);
+    tsrv_stop();
+}
+END_TEST
+
+START_TEST(client_streams_both_ways_with_bounded_buffers)
+{
+    struct http_server_config scfg;
+    http_server_config_init(&scfg);
+    scfg.write_high = 64 * 1024;
+    scfg.write_low = 16 * 1024;
+    tsrv_start(&scfg);
+    struct event_base *base = event_base_new();
+    struct http_client_config cfg;
+    http_client_config_init(&cfg);
+    cfg.read_max = 64 * 1024;
+    cfg.write_high = 64 * 1024;
+    cfg.write_low = 16 * 1024;
+    struct http_client *c = http_client_new(base, "127.0.0.1", T->port, &cfg);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        struct creq q;
+        creq_init(&q, base, c);
+        uint64_t total = 8u << 20;
+        creq_run(&q, "PUT", "/sink", chunked ? HTTP_LENGTH_UNKNOWN : (int64_t)total, total);
+        ck_assert_int_eq(q.err, 0);
+        ck_assert_int_eq(q.status, 201);
+        unsigned char d[16];
+        char hex[33], expect[64];
+        md5_final(&q.md5, d);
+        hex_encode(d, 16, hex);
+        snprintf(expect, sizeof(expect), "%llu %s", (unsigned long long)total, hex);
+        char *b = creq_body(&q);
+        ck_assert_str_eq(b, expect);
+        free(b);
+        creq_release(&q);
+    }
+    /* a download read by a consumer that pauses after every piece */
+    struct creq q;
+    creq_init(&q, base, c);
+    q.pausing = true;
+    http_client_header(c, "X-Chunked", "1");
+    creq_run(&q, "GET", "/big?16777216", 0, 0);
+    ck_assert_int_eq(q.err, 0);
+    ck_assert_uint_eq(evbuffer_get_length(q.body), 16u << 20);
+    ck_assert_uint_le(q.max_body_seen, cfg.read_max);
+    ck_assert(http_client_reusable(c));
+    creq_release(&q);
+    /* echo: our upload comes back while we are still sending */
+    creq_init(&q, base, c);
+    creq_run(&q, "POST", "/echo", HTTP_LENGTH_UNKNOWN, 4u << 20);
+    ck_assert_int_eq(q.err, 0);
+    ck_assert_uint_eq(evbuffer_get_length(q.body), 4u << 20);
+    creq_release(&q);
+    http_client_free(c);
+    event_base_free(base);
+    tsrv_stop();
+}
+END_TEST
+
+START_TEST(client_expect_100_continue)
+{
+    tsrv_start(NULL);
+    struct event_base *base = event_base_new();
+    struct http_client *c = http_client_new(base, "127.0.0.1", T->port, NULL);
+    struct creq q;
+    creq_init(&q, base, c);
+    http_client_header(c, "Expect", "100-continue");
+    q.wait_continue = true;
+    creq_run(&q, "PUT", "/sink", 100000, 100000);
+    ck_assert_int_eq(q.ncont, 1);
+    ck_assert_int_eq(q.status, 201);
+    ck_assert_int_eq(q.err, 0);
+    ck_assert(http_client_reusable(c));
+    creq_release(&q);
+    /* refused: a final answer and no 100; the body is never sent */
+    creq_init(&q, base, c);
+    http_client_header(c, "Expect", "100-continue");
+    q.wait_continue = true;
+    creq_run(&q, "PUT", "/reject", 100000, 100000);
+    ck_assert_int_eq(q.ncont, 0);
+    ck_assert_int_eq(q.status, 413);
+    ck_assert_int_eq(q.err, 0);
+    ck_assert_uint_eq(q.to_send, 100000);
+    ck_assert(!http_client_reusable(c));
+    creq_release(&q);
+    http_client_free(c);
+    event_base_free(base);
+    tsrv_stop();
+}
+END_TEST
+
+/* A raw peer that accepts one connection, reads a head, answers `script`
+ * and closes (or, with script NULL, never answers until the client
+ * closes). */
+struct rawpeer {
+    int lfd, port;
+    const char *script;
+    pthread_t th;
+};
+
+static void *rawpeer_main(void *arg)
+{
+    struct rawpeer *p = arg;
+    int fd = accept(p->lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    char buf[4096];
+    size_t got = 0;
+    while (got < sizeof(buf) - 1 && poll(&pfd, 1, -1) == 1) {
+        ssize_t n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (strstr(buf, "\r\n\r\n"))
+            break;
+    }
+    if (p->script) {
+        send_all(fd, p->script, strlen(p->script));
+    } else {
+        while (recv(fd, buf, sizeof(buf), 0) > 0)
+            ;
+    }
+    close(fd);
+    return NULL;
+}
+
+static void rawpeer_start(struct rawpeer *p, const char *script)
+{
+    struct err e;
+    p->script = script;
+    p->lfd = http_listen("127.0.0.1", 0, 4, &e);
+    ck_assert_int_ge(p->lfd, 0);
+    /* accept() in the peer thread blocks: make the socket blocking */
+    ck_assert_int_eq(fcntl(p->lfd, F_SETFL, 0), 0);
+    p->port = http_socket_port(p->lfd);
+    ck_assert_int_eq(pthread_create(&p->th, NULL, rawpeer_main, p), 0);
+}
+
+static void rawpeer_stop(struct rawpeer *p)
+{
+    pthread_join(p->th, NULL);
+    close(p->lfd);
+}
+
+static int client_against(const char *script, unsigned io_timeout_ms,
+                          char **body, int *status)
+{
+    struct rawpeer p;
+    rawpeer_start(&p, script);
+    struct event_base *base = event_base_new();
+    struct http_client_config cfg;
+    http_client_config_init(&cfg);
+    cfg.io_timeout_ms = io_timeout_ms;
+    struct http_client *c = http_client_new(base, "127.0.0.1", p.port, &cfg);
+    struct creq q;
+    creq_init(&q, base, c);
+    creq_run(&q, "GET", "/x", 0, 0);
+    *status = q.status;
+    *body = creq_body(&q);
+    int err = q.err;
+    creq_release(&q);
+    http_client_free(c);
+    event_base_free(base);
+    rawpeer_stop(&p);
+    return err;
+}
+
+START_TEST(client_reports_peer_failures)
+{
+    char *body;
+    int status;
+    /* close-delimited body */
+    ck_assert_int_eq(client_against("HTTP/1.0 200 OK\r\n\r\nabc", 0, &body, &status), 0);
+    ck_assert_int_eq(status, 200);
+    ck_assert_str_eq(body, "abc");
+    free(body);
+    /* interim responses other than 100 are skipped */
+    ck_assert_int_eq(client_against("HTTP/1.1 102 Processing\r\n\r\n"
+                                    "HTTP/1.1 204 No Content\r\n\r\n", 0, &body, &status), 0);
+    ck_assert_int_eq(status, 204);
+    free(body);
+    /* not HTTP */
+    ck_assert_int_eq(client_against("SSH-2.0-OpenSSH\r\n\r\n", 0, &body, &status), -EPROTO);
+    free(body);
+    /* bad chunk framing */
+    ck_assert_int_eq(client_against("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                                    0, &body, &status), -EPROTO);
+    free(body);
+    /* the server closes in the middle of a body */
+    ck_assert_int_eq(client_against("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+                                    0, &body, &status), -ECONNRESET);
+    free(body);
+    /* ...or before any answer */
+    ck_assert_int_eq(client_against("", 0, &body, &status), -ECONNRESET);
+    free(body);
+    /* a server that never answers */
+    ck_assert_int_eq(client_against(NULL, 100, &body, &status), -ETIMEDOUT);
+    free(body);
+
+    /* nobody listening; a name instead of an address */
+    struct err e;
+    int lfd = http_listen("127.0.0.1", 0, 1, &e);
+    int port = http_socket_port(lfd);
+    close(lfd);
+    struct event_base *base = event_base_new();
+    const char *hosts[] = {"127.0.0.1", "localhost"};
+    int expect[] = {-ECONNREFUSED, -EINVAL};
+    for (int i = 0; i < 2; i++) {
+        struct http_client *c = http_client_new(base, hosts[i], port, NULL);
+        struct creq q;
+        creq_init(&q, base, c);
+        creq_run(&q, "GET", "/", 0, 0);
+        ck_assert_int_eq(q.err, expect[i]);
+        ck_assert_int_eq(q.nresponse, 0);
+        creq_release(&q);
+        http_client_free(c);
+    }
+    event_base_free(base);
+    ck_assert_int_lt(http_listen("nonsense", 0, 1, &e), 0);
+    ck_assert(strstr(e.msg, "nonsense:0: not a numeric address") != NULL);
+}
+END_TEST
+
+static void add_client_tests(Suite *s)
+{
+    TCase *tc = tcase_create("client");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, client_requests_and_keep_alive_reuse);
+    tcase_add_test(tc, client_streams_both_ways_with_bounded_buffers);
+    tcase_add_test(tc, client_expect_100_continue);
+    tcase_add_test(tc, client_reports_peer_failures);
+    suite_add_tcase(s, tc);
+}
+
 int main(void)
 {
     Suite *s = suite_create("http");
     add_parser_tests(s);
     add_server_tests(s);
+    add_client_tests(s);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
