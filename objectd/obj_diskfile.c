@@ -1444,6 +1444,122 @@ out:
     return 0;
 }
 
+static bool parse_part(const char *s, uint32_t *part)
+{
+    uint64_t v;
+    if (parse_u64(s, &v) != 0 || v > UINT32_MAX)
+        return false;
+    *part = (uint32_t)v;
+    return true;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int obj_df_partitions(struct obj_devices *d, const char *dev, uint32_t **parts,
+                      size_t *nout)
+{
+    *parts = NULL;
+    *nout = 0;
+    int rc = obj_devices_check(d, dev);
+    if (rc)
+        return rc;
+    char *objs = xasprintf("%s/%s/objects", d->root, dev);
+    char **names;
+    size_t n;
+    rc = list_names(objs, &names, &n);
+    free(objs);
+    if (rc)
+        return rc == -ENOENT ? 0 : rc;
+    uint32_t *res = xcalloc(n ? n : 1, sizeof(*res));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (parse_part(names[i], &res[k]))
+            k++;
+    free_names(names, n);
+    if (k == 0) {
+        free(res);
+        return 0;
+    }
+    qsort(res, k, sizeof(*res), cmp_u32);
+    *parts = res;
+    *nout = k;
+    return 0;
+}
+
+/* Walks the hash directories of one suffix directory. */
+static int walk_suffix(const char *spath, uint32_t part, const char *suffix,
+                       obj_df_walk_fn *fn, void *arg)
+{
+    char **names;
+    size_t n;
+    int rc = list_names(spath, &names, &n);
+    if (rc)
+        return rc == -ENOENT || rc == -ENOTDIR ? 0 : rc;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (valid_hash(names[i]) && strcmp(names[i] + 29, suffix) == 0)
+            rc = fn(part, suffix, names[i], arg);
+    free_names(names, n);
+    return rc;
+}
+
+static int walk_part(const char *objs, uint32_t part, const char *suffix,
+                     obj_df_walk_fn *fn, void *arg)
+{
+    char *ppath = xasprintf("%s/%" PRIu32, objs, part);
+    int rc = 0;
+    if (suffix) {
+        char *spath = xasprintf("%s/%s", ppath, suffix);
+        rc = walk_suffix(spath, part, suffix, fn, arg);
+        free(spath);
+        free(ppath);
+        return rc;
+    }
+    char **names;
+    size_t n;
+    rc = list_names(ppath, &names, &n);
+    if (rc) {
+        free(ppath);
+        return rc == -ENOENT || rc == -ENOTDIR ? 0 : rc;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!is_suffix_name(names[i]))
+            continue;
+        char *spath = xasprintf("%s/%s", ppath, names[i]);
+        rc = walk_suffix(spath, part, names[i], fn, arg);
+        free(spath);
+    }
+    free_names(names, n);
+    free(ppath);
+    return rc;
+}
+
+int obj_df_walk(struct obj_devices *d, const char *dev, const uint32_t *part,
+                const char *suffix, obj_df_walk_fn *fn, void *arg)
+{
+    if (suffix && !is_suffix_name(suffix))
+        return -EINVAL;
+    int rc = obj_devices_check(d, dev);
+    if (rc)
+        return rc;
+    char *objs = xasprintf("%s/%s/objects", d->root, dev);
+    if (part) {
+        rc = walk_part(objs, *part, suffix, fn, arg);
+    } else {
+        uint32_t *parts;
+        size_t n;
+        rc = obj_df_partitions(d, dev, &parts, &n);
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = walk_part(objs, parts[i], suffix, fn, arg);
+        free(parts);
+    }
+    free(objs);
+    return rc;
+}
+
 /* Removes files of tmp/ at least max_age seconds old. */
 static int clean_tmp(const char *tmp, uint64_t max_age, size_t *count)
 {

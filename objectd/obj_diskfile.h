@@ -288,6 +288,34 @@ int obj_df_suffix_hashes(struct obj_devices *d, const char *dev,
                          struct obj_df_suffix_hash **out, size_t *n);
 
 /*
+ * The partitions that have a directory under objects/ on the device, in
+ * ascending order (names that are not decimal numbers are skipped). On
+ * success *parts is malloc'ed (caller frees; NULL when n is 0).
+ * Returns 0, -ENODEV or -errno.
+ */
+int obj_df_partitions(struct obj_devices *d, const char *dev, uint32_t **parts,
+                      size_t *n);
+
+/*
+ * Called for each object hash directory by obj_df_walk(). Return 0 to go
+ * on; anything else stops the walk and is returned by it.
+ */
+typedef int obj_df_walk_fn(uint32_t part, const char *suffix, const char *hash,
+                           void *arg);
+
+/*
+ * Walks the object hash directories of a device in order (partition, then
+ * suffix, then hash), all of them or only those of partition *part (part
+ * NULL: every partition) and suffix `suffix` (NULL: every suffix). Names
+ * that are not a partition, suffix or hash are skipped. What fn does to the
+ * object (open, verify, quarantine) does not disturb the walk. For the
+ * auditor and the replicator: open each with obj_df_open().
+ * Returns 0, fn's non-zero value, -ENODEV or -errno.
+ */
+int obj_df_walk(struct obj_devices *d, const char *dev, const uint32_t *part,
+                const char *suffix, obj_df_walk_fn *fn, void *arg);
+
+/*
  * Test hook: makes the n-th next system call of the write path (create,
  * write, commit, delete, post) fail with errno `err`; n = 0 turns it off.
  * Process-wide and not thread-safe: for unit tests only.

@@ -1095,6 +1095,120 @@ START_TEST(suffix_hashes_follow_changes)
 }
 END_TEST
 
+static int put_in(struct env *e, uint32_t part, const char *hash,
+                  const char *body)
+{
+    struct ts t = ts_of("1000");
+    struct obj_df_writer *w;
+    int rc = obj_df_create(e->d, "sda", part, hash, &t, NULL, 0, 0, &w);
+    if (rc)
+        return rc;
+    rc = obj_df_write(w, body, strlen(body));
+    if (rc == 0)
+        rc = obj_df_commit(w, NULL, NULL);
+    obj_df_writer_free(w);
+    return rc;
+}
+
+struct walk_log {
+    struct env *e;
+    char text[1024];
+    int calls;
+    int stop_after; /* 0: never */
+    int verify;     /* open + verify each, as the auditor would */
+};
+
+static int walk_cb(uint32_t part, const char *suffix, const char *hash,
+                   void *arg)
+{
+    struct walk_log *l = arg;
+    size_t len = strlen(l->text);
+    snprintf(l->text + len, sizeof(l->text) - len, "%s%u/%s/%.4s", len ? " " : "",
+             (unsigned)part, suffix, hash);
+    if (l->verify) {
+        struct obj_df_reader *r;
+        ck_assert_int_eq(obj_df_open(l->e->d, "sda", part, hash, 0, &r), 0);
+        if (obj_df_info(r)->state == OBJ_DF_EXISTS)
+            l->verify += obj_df_verify(r) == -EUCLEAN ? 1 : 0;
+        obj_df_reader_free(r);
+    }
+    if (l->stop_after && ++l->calls == l->stop_after)
+        return 7;
+    return 0;
+}
+
+START_TEST(walk_lists_partitions_and_hashes)
+{
+    struct env e;
+    env_setup(&e);
+    ck_assert_int_eq(put_in(&e, 200, "11111111111111111111111111111abc", "a"), 0);
+    ck_assert_int_eq(put_in(&e, 3, "22222222222222222222222222222def", "b"), 0);
+    ck_assert_int_eq(put_in(&e, 17, "33333333333333333333333333333def", "c"), 0);
+    ck_assert_int_eq(put_in(&e, 17, "44444444444444444444444444444abc", "d"), 0);
+    ck_assert_int_eq(put_in(&e, 17, "55555555555555555555555555555abc", "e"), 0);
+    /* things the walk must skip */
+    char *junk = xasprintf("%s/sda/objects/junk", e.root);
+    ck_assert_int_eq(mkdir_p(junk), 0);
+    free(junk);
+    junk = xasprintf("%s/sda/objects/17/hashes.pkl", e.root);
+    ck_assert_int_eq(file_write_atomic(junk, "x", 1), 0);
+    free(junk);
+    junk = xasprintf("%s/sda/objects/17/abc/not-a-hash", e.root);
+    ck_assert_int_eq(mkdir_p(junk), 0);
+    free(junk);
+
+    uint32_t *parts;
+    size_t n;
+    ck_assert_int_eq(obj_df_partitions(e.d, "sda", &parts, &n), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(parts[0], 3);
+    ck_assert_uint_eq(parts[1], 17);
+    ck_assert_uint_eq(parts[2], 200);
+    free(parts);
+
+    struct walk_log l = {.e = &e};
+    ck_assert_int_eq(obj_df_walk(e.d, "sda", NULL, NULL, walk_cb, &l), 0);
+    ck_assert_str_eq(l.text, "3/def/2222 17/abc/4444 17/abc/5555 17/def/3333 "
+                             "200/abc/1111");
+    uint32_t p17 = 17;
+    memset(&l, 0, sizeof(l));
+    ck_assert_int_eq(obj_df_walk(e.d, "sda", &p17, NULL, walk_cb, &l), 0);
+    ck_assert_str_eq(l.text, "17/abc/4444 17/abc/5555 17/def/3333");
+    memset(&l, 0, sizeof(l));
+    ck_assert_int_eq(obj_df_walk(e.d, "sda", NULL, "abc", walk_cb, &l), 0);
+    ck_assert_str_eq(l.text, "17/abc/4444 17/abc/5555 200/abc/1111");
+    memset(&l, 0, sizeof(l));
+    l.stop_after = 2;
+    ck_assert_int_eq(obj_df_walk(e.d, "sda", NULL, NULL, walk_cb, &l), 7);
+    ck_assert_str_eq(l.text, "3/def/2222 17/abc/4444");
+    ck_assert_int_eq(obj_df_walk(e.d, "sda", NULL, "ABC", walk_cb, &l), -EINVAL);
+    ck_assert_int_eq(obj_df_walk(e.d, "sdz", NULL, NULL, walk_cb, &l), -ENODEV);
+    uint32_t p9 = 9;
+    memset(&l, 0, sizeof(l));
+    ck_assert_int_eq(obj_df_walk(e.d, "sda", &p9, NULL, walk_cb, &l), 0);
+    ck_assert_str_eq(l.text, "");
+
+    /* an auditor pass: verify each, the corrupt one is quarantined and the
+     * walk goes on */
+    char *file = xasprintf("%s/sda/objects/17/abc/44444444444444444444444444444abc/"
+                           "0000001000.00000.data",
+                           e.root);
+    struct stat st;
+    ck_assert_int_eq(stat(file, &st), 0);
+    flip_byte(file, st.st_size - 1);
+    free(file);
+    memset(&l, 0, sizeof(l));
+    l.e = &e;
+    l.verify = 1;
+    ck_assert_int_eq(obj_df_walk(e.d, "sda", NULL, NULL, walk_cb, &l), 0);
+    ck_assert_int_eq(l.verify, 2); /* one quarantine */
+    memset(&l, 0, sizeof(l));
+    ck_assert_int_eq(obj_df_walk(e.d, "sda", &p17, NULL, walk_cb, &l), 0);
+    ck_assert_str_eq(l.text, "17/abc/5555 17/def/3333");
+    env_teardown(&e);
+}
+END_TEST
+
 static Suite *diskfile_suite(void)
 {
     Suite *s = suite_create("obj_diskfile");
@@ -1121,6 +1235,7 @@ static Suite *diskfile_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("replication");
     tcase_add_test(tc, suffix_hashes_follow_changes);
+    tcase_add_test(tc, walk_lists_partitions_and_hashes);
     suite_add_tcase(s, tc);
     return s;
 }
