@@ -11,6 +11,7 @@
 #   proxy/*.c           -> $(BUILD)/cairn-proxy
 #   tools/<name>/*.c    -> $(BUILD)/cairn-<name>
 #   test/unit/check_X.c -> $(BUILD)/test/check_X
+#   test/sandbox/attacks/X.c -> $(BUILD)/test/attacks/X (malicious storlets)
 #   test/fuzz/fuzz_X.c  -> $(BUILD)/fuzz/fuzz_X       (make fuzz, clang only)
 #
 # Local overrides go in an untracked config.mak (CC=clang, BUILD=..., ...).
@@ -75,13 +76,15 @@ UNIT_SRC := $(sort $(wildcard test/unit/check_*.c))
 UNIT_TESTS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 UNIT_HELPERS := $(call obj_of,$(sort $(wildcard test/unit/helper_*.c)))
 STORLET_C := $(sort $(wildcard storlets/*/*.c))
+ATTACK_SRC := $(sort $(wildcard test/sandbox/attacks/*.c))
+ATTACKS := $(patsubst test/sandbox/attacks/%.c,$(BUILD)/test/attacks/%,$(ATTACK_SRC))
 PROGRAMS := $(DAEMONS) $(TOOLS)
 
 ALL_SRC := $(foreach d,common ring sandbox engine objectd proxy,$(call lib_src,$(d))) \
            $(wildcard tools/*/*.c) $(UNIT_SRC) $(wildcard test/unit/helper_*.c)
 
 .PHONY: all
-all: $(ALL_LIBS) $(PROGRAMS) $(UNIT_TESTS)
+all: $(ALL_LIBS) $(PROGRAMS) $(UNIT_TESTS) $(ATTACKS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -110,6 +113,12 @@ DAEMON_OBJS_NOMAIN := $(filter-out %/main.o,$(call obj_of,$(call lib_src,objectd
 $(UNIT_TESTS): $(BUILD)/test/check_%: $(BUILD)/obj/test/unit/check_%.o $(UNIT_HELPERS) $(DAEMON_OBJS_NOMAIN) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS) $(CHECK_LIBS)
+
+# The attack catalog's storlets are hostile programs on purpose: no
+# banned.h, no project libraries, one file each.
+$(BUILD)/test/attacks/%: test/sandbox/attacks/%.c test/sandbox/attacks/attack.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -pthread -o $@ $<
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

@@ -70,10 +70,12 @@ enum sbx_weaken {
     SBX_WEAKEN_ROOT = 1 << 4,      /* stay uid 0 with caps inside the userns */
     SBX_WEAKEN_RLIMITS = 1 << 5,   /* no rlimits */
     SBX_WEAKEN_CGROUP = 1 << 6,    /* no cgroup */
-    SBX_WEAKEN_SCRATCH = 1 << 7,   /* /tmp scratch without size/inode caps */
+    SBX_WEAKEN_SCRATCH = 1 << 7,   /* /tmp scratch without size/inode caps,
+                                    * and executable */
     SBX_WEAKEN_IDENTITY = 1 << 8,  /* every tenant maps to host id uid_base */
     SBX_WEAKEN_NNP = 1 << 9,       /* no PR_SET_NO_NEW_PRIVS */
-    SBX_WEAKEN_ALL_MASK = (1 << 10) - 1,
+    SBX_WEAKEN_NESTED = 1 << 10,   /* nested user namespaces not capped */
+    SBX_WEAKEN_ALL_MASK = (1 << 11) - 1,
 };
 
 #define SBX_PATH_MAX 256

@@ -247,6 +247,46 @@ static void degrade(const char *why, int rc)
     base_mem[0] = base_pids[0] = base_cpu[0] = '\0';
 }
 
+/* Removes "cairn-sbx.<pid>" groups under parent whose launcher is gone
+ * (killed without its teardown); their sandboxes died with it (PDEATHSIG),
+ * so they are empty. */
+static void remove_stale(const char *parent)
+{
+    if (!parent[0])
+        return;
+    DIR *d = opendir(parent);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        uint64_t pid;
+        if (!str_has_prefix(de->d_name, "cairn-sbx.") ||
+            parse_u64(de->d_name + 10, &pid) < 0 || pid > INT32_MAX)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char dir[SBX_PATH_MAX + 64];
+        snprintf(dir, sizeof(dir), "%s/%s", parent, de->d_name);
+        DIR *sub = opendir(dir);
+        if (sub) {
+            struct dirent *se;
+            while ((se = readdir(sub)) != NULL) {
+                if (se->d_name[0] != 'i' && strcmp(se->d_name, "launcher") != 0)
+                    continue;
+                char child[SBX_PATH_MAX + 64 + 260];
+                snprintf(child, sizeof(child), "%s/%s", dir, se->d_name);
+                struct stat st;
+                if (stat(child, &st) == 0 && S_ISDIR(st.st_mode))
+                    rmdir(child);
+            }
+            closedir(sub);
+        }
+        if (rmdir(dir) == 0)
+            log_notice("removed stale cgroup %s", dir);
+    }
+    closedir(d);
+}
+
 void sbx_cg_global_init(bool force_none)
 {
     static char mi[65536], sc[4096];
@@ -264,6 +304,10 @@ void sbx_cg_global_init(bool force_none)
         degrade("reading /proc/self", rc);
         return;
     }
+    remove_stale(host.unified);
+    remove_stale(host.memory);
+    remove_stale(host.pids);
+    remove_stale(host.cpu);
     char name[64];
     snprintf(name, sizeof(name), "cairn-sbx.%d", (int)getpid());
     if (host.mode == SBX_CGROUP_V2) {

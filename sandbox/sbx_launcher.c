@@ -380,8 +380,10 @@ static void handle_run(struct conn *c, json_t *o, int *fds, size_t nfds, uint64_
     j->t_exec = j->t_last_out = now_us();
     j->next = L.jobs;
     L.jobs = j;
-    reply_json(c, json_pack("{s:s, s:I, s:i, s:b}", "op", "started", "id",
-                            (json_int_t)id, "pid", (int)j->sp.pid, "warm", j->warm_hit));
+    reply_json(c, json_pack("{s:s, s:I, s:i, s:b, s:s}", "op", "started", "id",
+                            (json_int_t)id, "pid", (int)j->sp.pid, "warm", j->warm_hit,
+                            "cgroup", j->has_cg ? sbx_cgroup_mode_name(j->cg.mode)
+                                                : "none"));
     goto out;
 fail_job:
     job_kill(j, SBX_END_ERROR);
@@ -747,6 +749,14 @@ static void drop_dead_conns(void)
     }
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
 static int setup(const struct sbx_launcher_opts *opts)
 {
     memset(&L, 0, sizeof(L));
@@ -755,6 +765,19 @@ static int setup(const struct sbx_launcher_opts *opts)
     if (!L.opts.max_sandboxes)
         L.opts.max_sandboxes = 256;
     signal(SIGPIPE, SIG_IGN);
+    /* SIGTERM/SIGINT end the loop cleanly (sandboxes killed, cgroups
+     * removed); they are blocked except inside ppoll, so none is lost. */
+    stop_requested = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, NULL);
     /* the launcher's supplementary groups (root's!) would otherwise be
      * inherited by every sandbox, where setgroups is denied */
     if (getuid() == 0 && setgroups(0, NULL) == -1) {
@@ -812,7 +835,7 @@ int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opt
     }
     size_t cap = 64;
     struct pollfd *pf = xmalloc(cap * sizeof(*pf));
-    for (;;) {
+    while (!stop_requested) {
         answer_prewarms();
         drop_dead_conns();
         if (listen_fd == -1 && !L.conns)
@@ -863,16 +886,26 @@ int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opt
             pf[n++] = (struct pollfd){ d, POLLOUT, 0 };
             pf[n++] = (struct pollfd){ e, POLLIN, 0 };
         }
-        int timeout = -1;
-        if (next != UINT64_MAX)
-            timeout = next <= now ? 0 : (int)((next - now + 999) / 1000);
-        int pr = poll(pf, n, timeout);
+        struct timespec ts, *tsp = NULL;
+        if (next != UINT64_MAX) {
+            uint64_t wait = next <= now ? 0 : next - now;
+            ts.tv_sec = (time_t)(wait / 1000000);
+            ts.tv_nsec = (long)(wait % 1000000) * 1000;
+            tsp = &ts;
+        }
+        sigset_t open_mask;
+        sigprocmask(SIG_SETMASK, NULL, &open_mask);
+        sigdelset(&open_mask, SIGTERM);
+        sigdelset(&open_mask, SIGINT);
+        if (stop_requested)
+            break;
+        int pr = ppoll(pf, n, tsp, &open_mask);
         if (pr == -1 && errno != EINTR) {
             rc = -errno;
             log_err("poll: %s", strerror(errno));
             break;
         }
-        if (pr == -1)
+        if (pr == -1 || stop_requested)
             continue;
         /* jobs first (they index into pf by position) */
         size_t k = job0;

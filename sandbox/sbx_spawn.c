@@ -171,15 +171,22 @@ static void build_root(int ctl, const struct sbx_spawn_args *a)
                  (unsigned long long)p->scratch_inodes);
 
     if (p->weaken & SBX_WEAKEN_ROOTFS) {
-        /* control runs only: the host's root stays, with a scratch /tmp */
-        TRY(ctl, mount("scratch", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts),
-            "mount scratch");
+        /* control runs only: the host's root as it is (even /tmp) */
         if (pidns)
             TRY(ctl, mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                            NULL), "mount /proc");
         return;
     }
 
+    /* The code directory may live below NEWROOT on the host (a temp dir):
+     * hold it by fd before the root tmpfs covers that path. */
+    char code_src[64] = "";
+    int cfd = -1;
+    if (a->code_dir) {
+        cfd = open(a->code_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        TRY(ctl, cfd, a->code_dir);
+        snprintf(code_src, sizeof(code_src), "/proc/self/fd/%d", cfd);
+    }
     TRY(ctl, mount("sbx-root", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV,
                    "size=1m,nr_inodes=512,mode=0755"), "mount root tmpfs");
 
@@ -251,13 +258,15 @@ static void build_root(int ctl, const struct sbx_spawn_args *a)
 
     snprintf(path, sizeof(path), "%s/tmp", NEWROOT);
     TRY(ctl, mkdir(path, 01777), path);
-    TRY(ctl, mount("scratch", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts),
+    TRY(ctl, mount("scratch", path, "tmpfs", MS_NOSUID | MS_NODEV |
+                   ((p->weaken & SBX_WEAKEN_SCRATCH) ? 0 : MS_NOEXEC), opts),
         "mount scratch");
 
     if (a->code_dir) {
         snprintf(path, sizeof(path), "%s/storlet", NEWROOT);
         TRY(ctl, mkdir(path, 0755), path);
-        bind_ro(ctl, a->code_dir, path, false);
+        bind_ro(ctl, code_src, path, false);
+        close(cfd);
     }
 
     TRY(ctl, chdir(NEWROOT), "chdir newroot");
@@ -437,7 +446,8 @@ static void init_main(const struct sbx_spawn_args *a, int ctl)
         TRY(ctl, unshare(CLONE_NEWCGROUP), "new cgroup namespace");
     /* A storlet must not create nested user namespaces (seccomp blocks the
      * calls too; this is the second wall, as bubblewrap --disable-userns). */
-    int fd = open("/proc/sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC);
+    int fd = (p->weaken & SBX_WEAKEN_NESTED) ? -1 :
+             open("/proc/sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC);
     if (fd != -1) {
         if (write(fd, "0", 1) != 1)
             child_fail(ctl, "limit nested user namespaces", errno);
