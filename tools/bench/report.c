@@ -89,9 +89,11 @@ static void phase_line(FILE *f, const char *what, const struct phase_stats *ps,
                        enum bench_op op)
 {
     const struct op_stats *s = &ps->op[op];
-    fprintf(f, "%-12s %" PRIu64 " %s in %.2f s (%.1f/s), %" PRIu64 " errors%s\n", what, s->ok,
-            bench_op_method(op), secs(ps->elapsed_ns), per_s(s->ok, ps->elapsed_ns), s->errors,
-            ps->interrupted ? ", interrupted" : "");
+    fprintf(f, "%-12s %" PRIu64 " %s in %.2f s (%.1f/s), %" PRIu64 " errors", what, s->ok,
+            bench_op_method(op), secs(ps->elapsed_ns), per_s(s->ok, ps->elapsed_ns), s->errors);
+    if (ps->retried)
+        fprintf(f, ", %" PRIu64 " failed DELETEs retried", ps->retried);
+    fprintf(f, "%s\n", ps->interrupted ? ", interrupted" : "");
     error_lines(f, ps);
 }
 
@@ -201,6 +203,7 @@ static json_t *phase_json(const struct phase_stats *ps)
     json_object_set_new(j, "elapsed_s", jreal(secs(ps->elapsed_ns), 1000));
     json_object_set_new(j, "interrupted", json_boolean(ps->interrupted));
     json_object_set_new(j, "exhausted", json_boolean(ps->exhausted));
+    json_object_set_new(j, "retried", json_integer((json_int_t)ps->retried));
     json_object_set_new(j, "cpu", json_pack("{s:o,s:o,s:o}", "user_s", jreal(ps->cpu_user, 1000),
                                             "sys_s", jreal(ps->cpu_sys, 1000), "cores",
                                             jreal(ps->elapsed_ns ? (ps->cpu_user + ps->cpu_sys) /

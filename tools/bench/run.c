@@ -35,6 +35,10 @@
 #define PATTERN_SIZE (1u << 20) /* power of two */
 #define PROGRESS_NS 250000000ull
 #define POLL_MS 100
+/* Cleanup sends a failed DELETE again (a busy Swift answers 503 while it
+ * may well have deleted), up to this many times, a second apart. */
+#define CLEANUP_TRIES 4
+#define CLEANUP_RETRY_NS 1000000000ull
 
 enum obj_state { OBJ_PENDING, OBJ_LIVE, OBJ_DELETING, OBJ_GONE, OBJ_DOUBT };
 
@@ -43,6 +47,7 @@ struct obj {
     uint64_t pool_pos; /* index in r->pool while LIVE */
     uint32_t readers;  /* GET/HEAD in flight */
     uint8_t state;
+    uint8_t tries;     /* cleanup DELETEs sent */
     unsigned char md5[MD5_DIGEST_LEN]; /* of the body PUT, when verifying */
 };
 
@@ -82,7 +87,11 @@ struct run {
     enum run_phase kind;
     struct phase_stats *ps;
     uint64_t start_ns, deadline_ns, limit, started;
+    uint64_t prepop_target; /* prepopulate until this many PUTs succeeded */
     uint64_t cleanup_cursor;
+    uint64_t *retry;        /* cleanup DELETEs to send again */
+    uint64_t nretry, retry_cap;
+    uint64_t retry_at_ns;
     unsigned busy;
     int signals_at_start;
 };
@@ -298,6 +307,8 @@ static void slot_start(struct slot *s, enum bench_op op, uint64_t id)
     case BENCH_DELETE:
         if (ob->state == OBJ_LIVE)
             pool_remove(r, id);
+        if (r->kind == RUN_CLEANUP)
+            ob->tries++;
         ob->state = OBJ_DELETING;
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
         break;
@@ -323,6 +334,13 @@ static bool next_request(struct run *r, enum bench_op *op, uint64_t *id)
         return false;
     switch (r->kind) {
     case RUN_PREPOP:
+        if (r->prepop_target) {
+            /* Count successes, so reads get the objects asked for; give up
+             * once failures alone reach the target. */
+            const struct op_stats *put = &r->ps->op[BENCH_PUT];
+            if (put->ok + r->busy >= r->prepop_target || put->errors >= r->prepop_target)
+                return false;
+        }
         *op = BENCH_PUT;
         *id = obj_new(r, pick_size(r));
         return true;
@@ -335,6 +353,11 @@ static bool next_request(struct run *r, enum bench_op *op, uint64_t *id)
                 *id = i;
                 return true;
             }
+        }
+        if (r->nretry && now_mono_ns() >= r->retry_at_ns) {
+            *op = BENCH_DELETE;
+            *id = r->retry[--r->nretry];
+            return true;
         }
         return false;
     case RUN_MEASURE:
@@ -452,6 +475,16 @@ static void slot_done(struct slot *s, CURLcode cc, uint64_t end_ns)
     if (mismatch)
         ok = false;
     settle_object(r, s, ok);
+    if (!ok && r->kind == RUN_CLEANUP && ob->tries < CLEANUP_TRIES) {
+        if (r->nretry == r->retry_cap) {
+            r->retry_cap = r->retry_cap ? r->retry_cap * 2 : 64;
+            r->retry = xrealloc(r->retry, r->retry_cap * sizeof(*r->retry));
+        }
+        r->retry[r->nretry++] = s->obj;
+        r->retry_at_ns = end_ns + CLEANUP_RETRY_NS;
+        r->ps->retried++;
+        return;
+    }
     if (ok)
         stats_ok(r->ps, s->op, t, end_ns - s->start_ns,
                  s->op == BENCH_PUT || s->op == BENCH_GET ? s->pos : 0);
@@ -522,12 +555,14 @@ void run_phase(struct run *r, enum run_phase kind, struct phase_stats *ps, bool 
     r->ps = ps;
     r->started = 0;
     r->limit = 0;
+    r->prepop_target = 0;
+    r->nretry = 0;
     r->deadline_ns = 0;
     r->cleanup_cursor = 0;
     r->signals_at_start = signals_seen;
     r->start_ns = now_mono_ns();
     if (kind == RUN_PREPOP) {
-        r->limit = o->prepop_count;
+        r->prepop_target = o->prepop_count;
         if (o->prepop_ns)
             r->deadline_ns = r->start_ns + o->prepop_ns;
     } else if (kind == RUN_MEASURE) {
@@ -539,7 +574,7 @@ void run_phase(struct run *r, enum run_phase kind, struct phase_stats *ps, bool 
 
     fill_slots(r);
     uint64_t end_ns = r->start_ns;
-    while (r->busy) {
+    while (r->busy || r->nretry) {
         int running = 0;
         curl_multi_perform(r->multi, &running);
         uint64_t now = now_mono_ns();
@@ -560,11 +595,14 @@ void run_phase(struct run *r, enum run_phase kind, struct phase_stats *ps, bool 
         }
         fill_slots(r);
         progress_draw(r, &prog, now);
-        if (!r->busy)
+        if (!r->busy && !r->nretry)
             break;
         int timeout = POLL_MS;
-        if (r->deadline_ns && r->deadline_ns > now) {
-            uint64_t left_ms = (r->deadline_ns - now) / 1000000 + 1;
+        uint64_t wake = r->deadline_ns;
+        if (!r->busy || (r->nretry && r->retry_at_ns < wake))
+            wake = r->retry_at_ns;
+        if (wake && wake > now) {
+            uint64_t left_ms = (wake - now) / 1000000 + 1;
             if (left_ms < (uint64_t)timeout)
                 timeout = (int)left_ms;
         }
@@ -713,6 +751,7 @@ void run_free(struct run *r)
     free(r->pattern);
     free(r->objs);
     free(r->pool);
+    free(r->retry);
     free(r->storage_url);
     free(r);
 }
@@ -770,7 +809,7 @@ unsigned run_delete_containers(struct run *r)
          * right after the last object DELETE may still see it non-empty. */
         for (int attempt = 0; attempt < 10; attempt++) {
             st = swift_request("DELETE", r->storage_url, name, token_of(r), r->o->insecure, &e);
-            if (st != 409)
+            if (st != 409 && st != 503)
                 break;
             usleep(200000);
         }

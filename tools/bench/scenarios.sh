@@ -2,7 +2,7 @@
 # scenarios.sh - run issue 5's standard benchmark scenarios against ONE Swift
 # API endpoint with cairn-bench, one JSON (and SVG) per scenario.
 #
-#   tools/bench/scenarios.sh [-o DIR] [-d DURATION] [-c N] [-s LIST] -- ENDPOINT...
+#   tools/bench/scenarios.sh [-o DIR] [-d DURATION] [-c N] [-C N] [-s LIST] -- ENDPOINT...
 #
 #   ENDPOINT...   cairn-bench endpoint options, e.g.
 #                 -A http://127.0.0.1:8080/auth/v1.0 -U test:tester -K testing
@@ -10,6 +10,7 @@
 #   -o DIR        where <scenario>.json / .svg / .txt go (default: bench-out)
 #   -d DURATION   measured time per scenario (default: 20s)
 #   -c N          concurrency (default: 32, as in the issue's goals table)
+#   -C N          concurrency of the 64 MiB scenarios (default: as -c)
 #   -s LIST       comma-separated subset of the scenarios (default: all)
 #
 # Scenarios (name: what):
@@ -35,6 +36,7 @@ bench=${CAIRN_BENCH:-$repo/build/cairn-bench}
 out=bench-out
 dur=20s
 conc=32
+bigconc=
 only=all
 
 usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
     -o) out=$2; shift 2 ;;
     -d) dur=$2; shift 2 ;;
     -c) conc=$2; shift 2 ;;
+    -C) bigconc=$2; shift 2 ;;
     -s) only=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     --) shift; break ;;
@@ -53,6 +56,7 @@ done
 [ $# -gt 0 ] || { echo "scenarios.sh: no endpoint options after -- (see --help)" >&2; exit 2; }
 [ -x "$bench" ] || { echo "scenarios.sh: $bench is not built (make)" >&2; exit 2; }
 mkdir -p "$out" || exit 2
+bigconc=${bigconc:-$conc}
 
 # Prepopulating DELETE for 1.5x the measured time: seconds from "20s"-like input.
 prepop_del=$(python3 -c "
@@ -74,19 +78,19 @@ one() {
     echo "== $name ($(date -u +%H:%M:%S))" >&2
     # shellcheck disable=SC2086
     "$bench" --container-prefix "cairn-bench-$name" --cleanup --label "$name" \
-        --json "$out/$name.json" --svg "$out/$name.svg" -c "$conc" ${BENCH_EXTRA:-} "$@" \
+        --json "$out/$name.json" --svg "$out/$name.svg" ${BENCH_EXTRA:-} "$@" \
         >"$out/$name.txt"
     rc=$?
     cat "$out/$name.txt"
     [ $rc -eq 0 ] || { echo "scenarios.sh: $name exited $rc" >&2; status=1; }
 }
 
-one put-4k    --mix put    --size 4k  -d "$dur" "$@"
-one get-4k    --mix get    --size 4k  -d "$dur" -p 500 "$@"
-one head-4k   --mix head   --size 4k  -d "$dur" -p 500 "$@"
-one delete-4k --mix delete --size 4k  -d "$dur" -p "$prepop_del" "$@"
-one put-64m   --mix put    --size 64m -d "$dur" "$@"
-one get-64m   --mix get    --size 64m -d "$dur" -p 8 "$@"
+one put-4k    --mix put    --size 4k  -c "$conc" -d "$dur" "$@"
+one get-4k    --mix get    --size 4k  -c "$conc" -d "$dur" -p 500 "$@"
+one head-4k   --mix head   --size 4k  -c "$conc" -d "$dur" -p 500 "$@"
+one delete-4k --mix delete --size 4k  -c "$conc" -d "$dur" -p "$prepop_del" "$@"
+one put-64m   --mix put    --size 64m -c "$bigconc" -d "$dur" "$@"
+one get-64m   --mix get    --size 64m -c "$bigconc" -d "$dur" -p 8 "$@"
 
 python3 - "$out" <<'EOF'
 import json, os, sys

@@ -46,6 +46,9 @@ struct phase_stats {
     uint64_t elapsed_ns;
     double cpu_user, cpu_sys;   /* this process, seconds, over the phase */
     double load_start, load_end; /* 1-minute load average of the machine */
+    uint64_t retried;           /* cleanup: failed DELETEs sent again
+                                 * (not counted as errors unless the last
+                                 * try fails too) */
     bool interrupted;           /* stopped by a signal */
     bool exhausted;             /* stopped early: no object left to act on */
     struct tick *ticks;

@@ -406,6 +406,24 @@ def main():
         p, _ = bench("-n", "50", "-c", "3", "--max-errors", "9")
         t.eq(p.returncode, 1, "10 errors exceed --max-errors 9")
 
+        # --- prepopulate replaces failed PUTs; cleanup retries DELETEs -----
+        STORE.reset()
+        STORE.fail_every = {"PUT": 3, "DELETE": 3}
+        p, j = bench("--mix", "head", "-n", "10", "-p", "12", "-c", "4", "--cleanup",
+                     "--max-errors", "100%", "--json", jpath, expect=0)
+        if j:
+            pre = j["phases"]["prepopulate"]["ops"]["put"]
+            t.eq(pre["ok"], 12, "prepopulate -p 12 made 12 objects despite 503s")
+            t.eq(pre["errors"], objcount("PUT") - 12, "its failed PUTs are counted as errors")
+            cl = j["phases"]["cleanup"]
+            t.ok(cl["retried"] > 0 and cl["ops"]["delete"]["errors"] == 0,
+                 "cleanup retried the DELETEs that got 503 (%d) and none failed for good"
+                 % cl["retried"])
+        t.eq((sorted(STORE.objects), sorted(STORE.containers)), ([], []),
+             "and everything is gone")
+        if j and j["phases"]["cleanup"]["ops"]["delete"]["errors"]:
+            t.diag(json.dumps(j["phases"]["cleanup"]["ops"]["delete"]))
+
         # --- curl errors: nothing listens --------------------------------
         STORE.reset()
         dead = http.server.HTTPServer(("127.0.0.1", 0), Handler)
@@ -503,7 +521,7 @@ def main():
             j = json.load(f)
         t.ok(j["phases"]["measure"]["interrupted"] and j["phases"]["measure"]["ops"]["put"]["ok"] >= 20,
              "JSON: interrupted, with the PUTs completed before it")
-        t.eq((STORE.objects, STORE.containers), ({}, {}),
+        t.eq((sorted(STORE.objects), sorted(STORE.containers)), ([], []),
              "cleanup still ran after the interrupt (objects and container gone)")
 
         # --- scenarios.sh: one JSON per scenario ---------------------------
