@@ -707,6 +707,15 @@ static int writer_new(struct obj_devices *d, const char *dev, uint32_t part,
         rc = -E2BIG;
         goto fail;
     }
+    /* Strings made with jansson's *_nocheck calls may hold bytes that are
+     * not UTF-8, which json_loadb would refuse when the file is read back
+     * (and the object would be quarantined): refuse them now instead. */
+    json_t *back = json_loadb(w->json, w->json_len, 0, NULL);
+    if (!back) {
+        rc = -EINVAL;
+        goto fail;
+    }
+    json_decref(back);
 
     char *tmp_dir = xasprintf("%s/%s/tmp", d->root, dev);
     if (IO(mkdir(tmp_dir, 0755)) == -1 && errno != EEXIST) {

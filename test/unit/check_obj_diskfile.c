@@ -378,6 +378,21 @@ START_TEST(etag_mismatch_and_limits_store_nothing)
     json_decref(bad);
     ck_assert_int_eq(obj_df_create(e.d, "sda", PART, "ABC", &t, NULL, 0, 0, &w),
                      -EINVAL);
+    json_t *latin = json_object();
+    json_object_set_new(latin, "X-Object-Meta-L", json_string_nocheck("caf\xe9"));
+    ck_assert_int_eq(obj_df_create(e.d, "sda", PART, HASH_A, &t, latin, 0, 0, &w),
+                     -EINVAL);
+    json_decref(latin);
+    json_t *utf = meta_of("{\"X-Object-Meta-U\": \"caf\u00e9 \u2603\"}");
+    ck_assert_int_eq(obj_df_create(e.d, "sda", PART, HASH_B, &t, utf, 0, 0, &w), 0);
+    json_decref(utf);
+    ck_assert_int_eq(obj_df_commit(w, NULL, NULL), 0);
+    obj_df_writer_free(w);
+    struct obj_df_reader *ru = open_r(&e, HASH_B, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(obj_df_info(ru)->meta,
+                                                       "X-Object-Meta-U")),
+                     "caf\xc3\xa9 \xe2\x98\x83");
+    obj_df_reader_free(ru);
     json_t *huge = json_object();
     char *big = xmalloc(OBJ_DF_META_MAX + 2);
     memset(big, 'x', OBJ_DF_META_MAX + 1);
