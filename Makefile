@@ -124,7 +124,7 @@ $(BUILD)/test/attacks/%: test/sandbox/attacks/%.c test/sandbox/attacks/attack.h
 
 # ---------------------------------------------------------------- tests
 # `make test` is the one test command: deps, build, every tier.
-.PHONY: test quick unit integration asan deps deps-check hdr-check help clean fuzz
+.PHONY: test quick unit integration asan deps deps-check hdr-check help clean fuzz ring-bench
 test: deps
 	$(MAKE) -j$$(nproc) all
 	$(PYTHON) test/run.py --build $(BUILD) --tier full
@@ -173,6 +173,12 @@ fuzz: deps
 	  build/fuzz/$$n -max_total_time=$(FUZZ_TIME) build/fuzz/corpus-$$n test/fuzz/corpus/$$n || exit 1; \
 	done
 
+# Ring lookups per second per core (a measurement, never a pass/fail test):
+# a two-MD5-block hash path (the default) and a one-block one.
+ring-bench: $(BUILD)/cairn-ring-bench
+	$(BUILD)/cairn-ring-bench
+	$(BUILD)/cairn-ring-bench --object-len 12
+
 help:
 	@echo "make            build libraries, daemons, tools and unit tests into $(BUILD)/"
 	@echo "make deps       install the missing Debian packages (apt-get)"
@@ -182,6 +188,7 @@ help:
 	@echo "make check T=X  one test: a unit suite name (ring) or a test file path"
 	@echo "make asan       the whole suite under AddressSanitizer + UBSan in build/asan"
 	@echo "make fuzz       libFuzzer targets in test/fuzz, FUZZ_TIME seconds each (clang)"
+	@echo "make ring-bench ring lookups per second per core (cairn-ring-bench)"
 	@echo "make hdr-check  every public header compiles alone"
 	@echo "make deps-check library include direction (STYLE R1)"
 	@echo "make clean      remove build/"
