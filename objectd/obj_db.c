@@ -240,7 +240,11 @@ struct obj_db *obj_db_open(const char *path, const struct hashpath_secret *secre
         return NULL;
     }
     db->wopts = rocksdb_writeoptions_create();
-    rocksdb_writeoptions_set_sync(db->wopts, (flags & OBJ_DB_NO_SYNC) ? 0 : 1);
+    /* durability comes from obj_db_sync's group commit, not per write */
+    rocksdb_writeoptions_set_sync(db->wopts, 0);
+    db->nosync = (flags & OBJ_DB_NO_SYNC) != 0;
+    pthread_mutex_init(&db->sync_mu, NULL);
+    pthread_cond_init(&db->sync_cv, NULL);
     db->ropts = rocksdb_readoptions_create();
     db->prefix = xstrdup(secret && secret->prefix ? secret->prefix : "");
     db->suffix = xstrdup(secret && secret->suffix ? secret->suffix : "");
@@ -261,6 +265,8 @@ void obj_db_close(struct obj_db *db)
     rocksdb_options_destroy(db->opts);
     for (int i = 0; i < OBJ_DB_LOCK_STRIPES; i++)
         pthread_mutex_destroy(&db->locks[i]);
+    pthread_mutex_destroy(&db->sync_mu);
+    pthread_cond_destroy(&db->sync_cv);
     free(db->prefix);
     free(db->suffix);
     free(db);
@@ -301,9 +307,10 @@ void obj_wb_del(rocksdb_writebatch_wi_t *wb, const struct obj_buf *k)
     rocksdb_writebatch_wi_delete(wb, k->p, k->len);
 }
 
-int obj_db_write(struct obj_db *db, rocksdb_writebatch_wi_t *wb)
+int obj_db_write(struct obj_db *db, rocksdb_writebatch_wi_t *wb, uint64_t *seq)
 {
     char *rerr = NULL;
+    *seq = 0;
     if (rocksdb_writebatch_wi_count(wb) == 0)
         return 0;
     rocksdb_write_writebatch_wi(db->rdb, db->wopts, wb, &rerr);
@@ -312,7 +319,46 @@ int obj_db_write(struct obj_db *db, rocksdb_writebatch_wi_t *wb)
         rocksdb_free(rerr);
         return -EIO;
     }
+    *seq = rocksdb_get_latest_sequence_number(db->rdb);
     return 0;
+}
+
+/*
+ * Group commit. A writer that finds no fsync running starts one covering
+ * everything written so far; writers arriving meanwhile wait for it and,
+ * if it started before their write, for the next one, which covers them
+ * all at once. The WAL is replayed in order after a crash, so a write can
+ * never survive without the earlier writes it read from.
+ */
+int obj_db_sync(struct obj_db *db, uint64_t seq)
+{
+    int rc = 0;
+    if (db->nosync || seq == 0)
+        return 0;
+    pthread_mutex_lock(&db->sync_mu);
+    while (db->synced_seq < seq && rc == 0) {
+        if (db->syncing) {
+            pthread_cond_wait(&db->sync_cv, &db->sync_mu);
+            continue;
+        }
+        db->syncing = true;
+        uint64_t upto = rocksdb_get_latest_sequence_number(db->rdb);
+        pthread_mutex_unlock(&db->sync_mu);
+        char *rerr = NULL;
+        rocksdb_flush_wal(db->rdb, 1, &rerr);
+        pthread_mutex_lock(&db->sync_mu);
+        db->syncing = false;
+        if (rerr) {
+            log_err("rocksdb WAL sync: %s", rerr);
+            rocksdb_free(rerr);
+            rc = -EIO;
+        } else if (upto > db->synced_seq) {
+            db->synced_seq = upto;
+        }
+        pthread_cond_broadcast(&db->sync_cv);
+    }
+    pthread_mutex_unlock(&db->sync_mu);
+    return rc;
 }
 
 void obj_snap_take(struct obj_db *db, struct obj_snap *s)
@@ -347,13 +393,20 @@ void obj_txn_begin(struct obj_txn *t, struct obj_db *db, const struct obj_dbref 
 /* Commits when rc >= 0 (and there is something to write); always unlocks. */
 int obj_txn_end(struct obj_txn *t, int rc)
 {
+    uint64_t seq = 0;
     if (rc >= 0) {
-        int wrc = obj_db_write(t->db, t->wb);
+        int wrc = obj_db_write(t->db, t->wb, &seq);
         if (wrc < 0)
             rc = wrc;
     }
     pthread_mutex_unlock(t->lock);
     rocksdb_writebatch_wi_destroy(t->wb);
+    /* the fsync happens outside the stripe lock, shared with other writers */
+    if (rc >= 0 && seq) {
+        int src = obj_db_sync(t->db, seq);
+        if (src < 0)
+            rc = src;
+    }
     return rc;
 }
 

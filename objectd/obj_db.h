@@ -24,9 +24,11 @@
  * one container or account are serialized by a striped lock inside; reads
  * never take it.
  *
- * Durability: every write is a RocksDB write batch with sync=true (unless the
- * db was opened with OBJ_DB_NO_SYNC for tests): when a function that changes
- * something returns 0, the change is on disk, so the caller may answer 2xx.
+ * Durability: every change is one RocksDB write batch, and the WAL is
+ * fsynced (group commit, shared by concurrent writers) before the function
+ * returns, unless the db was opened with OBJ_DB_NO_SYNC for tests: when a
+ * function that changes something returns 0, the change is on disk, so the
+ * caller may answer 2xx.
  *
  * Timestamps are common/timestamp.h's struct ts (Swift's X-Timestamp:
  * time, then offset). Conventions: int functions return 0 or a negative errno; the errnos that

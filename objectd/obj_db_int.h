@@ -40,6 +40,14 @@ struct obj_db {
     char *suffix;
     struct hashpath_secret secret;
     pthread_mutex_t locks[OBJ_DB_LOCK_STRIPES];
+    /* group commit: writes go to the WAL unsynced under the stripe lock,
+     * then each writer waits, outside the lock, until one WAL fsync that
+     * started after its write has finished (obj_db_sync) */
+    bool nosync;
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    bool syncing;
+    uint64_t synced_seq;
 };
 
 /* ---- growable byte buffer (keys and values) */
@@ -108,8 +116,12 @@ int obj_db_get(const struct obj_rdctx *cx, const struct obj_buf *key, char **val
 void obj_db_free_val(char *val);
 void obj_wb_put(rocksdb_writebatch_wi_t *wb, const struct obj_buf *k, const struct obj_buf *v);
 void obj_wb_del(rocksdb_writebatch_wi_t *wb, const struct obj_buf *k);
-/* Commits the batch (fsynced unless OBJ_DB_NO_SYNC). */
-int obj_db_write(struct obj_db *db, rocksdb_writebatch_wi_t *wb);
+/* Applies the batch (WAL written, not yet fsynced); *seq gets a sequence
+ * number at or after the write, for obj_db_sync. */
+int obj_db_write(struct obj_db *db, rocksdb_writebatch_wi_t *wb, uint64_t *seq);
+/* Returns once the WAL is fsynced through `seq` (no-op with
+ * OBJ_DB_NO_SYNC). 0 or -EIO. */
+int obj_db_sync(struct obj_db *db, uint64_t seq);
 /* A consistent read view; release with obj_snap_release. */
 struct obj_snap {
     const rocksdb_snapshot_t *snap;
