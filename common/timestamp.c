@@ -84,6 +84,8 @@ int ts_from_double(double secs, uint64_t offset, struct ts *out)
         return -EINVAL;
     if (secs < 0 || secs >= TS_MAX_SECS)
         return -ERANGE;
+    if (secs == 0)
+        secs = 0.0; /* "-0" would print as "-0.00000" (Swift's quirk, not ours) */
     char buf[40];
     int n = snprintf(buf, sizeof(buf), "%.5f", secs);
     if (n <= 6 || n >= (int)sizeof(buf))
@@ -92,6 +94,8 @@ int ts_from_double(double secs, uint64_t offset, struct ts *out)
     for (int i = 0; i < n; i++) {
         if (buf[i] == '.')
             continue;
+        if (buf[i] < '0' || buf[i] > '9')
+            return -EINVAL;
         units = units * 10 + (buf[i] - '0');
     }
     out->units = units;

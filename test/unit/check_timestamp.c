@@ -104,6 +104,12 @@ START_TEST(rejects_what_swift_rejects)
     ck_assert_int_eq(ts_parse("10000000000", &t), -ERANGE);
     ck_assert_int_eq(ts_parse("1e400", &t), -ERANGE);
     ck_assert_int_eq(ts_parse("1_10000000000000000", &t), -ERANGE);
+    /* found by fuzz_timestamp: negative zero is zero */
+    ck_assert_int_eq(ts_parse("-0", &t), 0);
+    ck_assert_int_eq(t.units, 0);
+    char n0[TS_NORMAL_LEN];
+    ts_normal(&t, n0);
+    ck_assert_str_eq(n0, "0000000000.00000");
     ck_assert_int_eq(ts_parse_n("1700000000.5xyz", 12, &t), 0);
     ck_assert_int_eq(t.units, 170000000050000LL);
     ck_assert_int_eq(ts_from_double(0.0 / 0.0, 0, &t), -EINVAL);
