@@ -705,6 +705,20 @@ static void job_finish(struct job *j)
 
 /* ------------------------------------------------------------ the loop */
 
+/* True when some pool has fewer warm sandboxes than wanted. */
+static bool refill_wanted(void)
+{
+    for (struct pool *pl = L.pools; pl; pl = pl->next) {
+        unsigned have = 0;
+        for (struct job *j = L.jobs; j; j = j->next)
+            if (j->state == JOB_WARM && strcmp(j->key, pl->key) == 0)
+                have++;
+        if (have < pl->want)
+            return true;
+    }
+    return false;
+}
+
 static void refill_pools(void)
 {
     for (struct pool *pl = L.pools; pl; pl = pl->next) {
@@ -835,12 +849,18 @@ int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opt
     }
     size_t cap = 64;
     struct pollfd *pf = xmalloc(cap * sizeof(*pf));
+    bool last_idle = true;
     while (!stop_requested) {
         answer_prewarms();
         drop_dead_conns();
         if (listen_fd == -1 && !L.conns)
             break;
-        refill_pools();
+        /* Refilling costs a clone (copying the mount table, a new net
+         * namespace): do it only when the last wait saw nothing to do, so
+         * it never delays a running sandbox's end or a new request. */
+        if (last_idle)
+            refill_pools();
+        bool want_refill = refill_wanted();
         /* build the poll set: listener, clients, then per job up to 4 */
         size_t need = 1 + 64 + (size_t)L.njobs * 4;
         for (struct conn *c = L.conns; c; c = c->next)
@@ -887,6 +907,8 @@ int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opt
             pf[n++] = (struct pollfd){ e, POLLIN, 0 };
         }
         struct timespec ts, *tsp = NULL;
+        if (want_refill && (next == UINT64_MAX || next > now + 1000))
+            next = now + 1000;
         if (next != UINT64_MAX) {
             uint64_t wait = next <= now ? 0 : next - now;
             ts.tv_sec = (time_t)(wait / 1000000);
@@ -900,6 +922,7 @@ int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opt
         if (stop_requested)
             break;
         int pr = ppoll(pf, n, tsp, &open_mask);
+        last_idle = pr == 0;
         if (pr == -1 && errno != EINTR) {
             rc = -errno;
             log_err("poll: %s", strerror(errno));

@@ -8,7 +8,7 @@
  *   cairn-sbx-launch run [--policy JSON] [--code-dir DIR] -- PATH [ARG...]
  *       run one sandbox with our stdin/stdout/stderr, print the result as
  *       JSON on stderr, exit with the storlet's exit code (125 otherwise)
- *   cairn-sbx-launch bench [--count N] [--tenant T]
+ *   cairn-sbx-launch bench [--count N] [--tenant T] [--no-cgroup] [--policy JSON]
  *       measure invocation overhead, cold and warm, of /usr/bin/true and
  *       python3 -c pass; prints one JSON line per case
  *
@@ -40,7 +40,7 @@ static void usage(void)
             "[--no-cgroup] [--max N] [--log-level L]\n"
             "       cairn-sbx-launch run [--policy JSON] [--code-dir DIR] "
             "[--allow-weaken] -- PATH [ARG...]\n"
-            "       cairn-sbx-launch bench [--count N] [--tenant T]\n");
+            "       cairn-sbx-launch bench [--count N] [--tenant T] [--no-cgroup] [--policy JSON]\n");
     exit(2);
 }
 
@@ -178,10 +178,37 @@ static int bench_case(struct sbx_client *c, const char *name, struct sbx_policy 
     return fails ? -1 : 0;
 }
 
+/* The same program without any sandbox: fork, exec, wait from here. */
+static void bench_plain(const char *name, const char *const *argv, unsigned n)
+{
+    uint64_t *rt = calloc(n, sizeof(*rt)), *zero = calloc(n, sizeof(*zero));
+    unsigned fails = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t t0 = now_mono_ns();
+        pid_t p = fork();
+        if (p == 0) {
+            int fd = open("/dev/null", O_RDWR);
+            dup2(fd, 0);
+            dup2(fd, 1);
+            dup2(fd, 2);
+            execv(argv[0], (char *const *)argv);
+            _exit(127);
+        }
+        int st = 0;
+        if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st))
+            fails++;
+        rt[i] = (now_mono_ns() - t0) / 1000;
+    }
+    report(name, rt, zero, n, fails);
+    free(rt);
+    free(zero);
+}
+
 static int cmd_bench(int argc, char **argv)
 {
     unsigned n = 200;
     uint64_t v;
+    struct sbx_launcher_opts opts = { 0 };
     struct sbx_policy p;
     sbx_policy_init(&p, SBX_CLASS_USER, 0);
     for (int i = 0; i < argc; i++) {
@@ -191,10 +218,17 @@ static int cmd_bench(int argc, char **argv)
         else if (strcmp(argv[i], "--tenant") == 0 && i + 1 < argc &&
                  parse_u64(argv[i + 1], &v) == 0 && v < SBX_TENANT_MAX)
             p.tenant = (uint32_t)v, i++;
-        else
+        else if (strcmp(argv[i], "--no-cgroup") == 0)
+            opts.force_no_cgroup = true;
+        else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
+            struct err e;
+            if (sbx_policy_from_json(argv[++i], &p, &e) < 0) {
+                fprintf(stderr, "bench: %s\n", e.msg);
+                return 2;
+            }
+        } else
             usage();
     }
-    struct sbx_launcher_opts opts = { 0 };
     int pid;
     int fd = sbx_launcher_fork(&opts, &pid);
     if (fd < 0) {
@@ -205,8 +239,10 @@ static int cmd_bench(int argc, char **argv)
     static const char *const true_argv[] = { "/usr/bin/true", NULL };
     static const char *const py_argv[] = { "/usr/bin/python3", "-S", "-c", "pass", NULL };
     int rc = 0;
+    bench_plain("true-unsandboxed", true_argv, n);
     rc |= bench_case(c, "true-cold", &p, true_argv, false, n);
     rc |= bench_case(c, "true-warm", &p, true_argv, true, n);
+    bench_plain("python3-unsandboxed", py_argv, n / 4 ? n / 4 : 1);
     rc |= bench_case(c, "python3-cold", &p, py_argv, false, n / 4 ? n / 4 : 1);
     rc |= bench_case(c, "python3-warm", &p, py_argv, true, n / 4 ? n / 4 : 1);
     sbx_client_free(c);
