@@ -254,6 +254,17 @@ const struct sockaddr *http_req_peer(const struct http_req *req,
                                      socklen_t *len);
 const char *http_req_peer_str(const struct http_req *req);
 
+/*
+ * For the access log line, also valid inside done: the status sent (0 if
+ * no response started), response body bytes written by the handler,
+ * decoded request body bytes received, and CLOCK_MONOTONIC nanoseconds
+ * (now_mono_ns) when the head had been read.
+ */
+int http_req_status(const struct http_req *req);
+uint64_t http_req_bytes_sent(const struct http_req *req);
+uint64_t http_req_bytes_received(const struct http_req *req);
+uint64_t http_req_start_ns(const struct http_req *req);
+
 /* ------------------------------------------------------------ responses */
 
 /*

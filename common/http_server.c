@@ -43,6 +43,7 @@
 
 #include "common/bug.h"
 #include "common/pool.h"
+#include "common/util.h"
 #include "common/xalloc.h"
 
 #define LOG_COMPONENT "http"
@@ -75,6 +76,9 @@ struct http_req {
     bool resp_until_close;
     int64_t resp_len;
     uint64_t resp_written;
+    int status;
+    uint64_t received;
+    uint64_t start_ns;
 };
 
 struct http_conn {
@@ -227,7 +231,14 @@ static void conn_linger(struct http_conn *c)
     bufferevent_enable(c->bev, EV_READ);
 }
 
-/* Reading is on only while it can make progress the handler wants. */
+/*
+ * Reading is off while the handler pauses the body or has read_max bytes
+ * of it waiting, and once the connection is closing. Otherwise it stays
+ * on, also while a request without a body is being answered: toggling it
+ * would cost two epoll_ctl calls per request, and the input buffer is
+ * bounded by the bufferevent's read high watermark (set in on_accept), so
+ * pipelined bytes wait there unparsed.
+ */
 static void conn_update_read(struct http_conn *c)
 {
     struct http_req *r = &c->req;
@@ -236,10 +247,10 @@ static void conn_update_read(struct http_conn *c)
         want = true;
     else if (c->closing || c->eof)
         want = false;
-    else if (!r->active)
+    else if (!r->active || !r->reading || r->body_complete)
         want = true;
     else
-        want = r->reading && !r->paused && !r->body_complete &&
+        want = !r->paused &&
                evbuffer_get_length(r->body) < c->srv->cfg.read_max;
     if (want)
         bufferevent_enable(c->bev, EV_READ);
@@ -264,6 +275,9 @@ static void req_begin(struct http_conn *c)
     r->resp_chunked = r->resp_nobody = r->resp_until_close = false;
     r->resp_len = 0;
     r->resp_written = 0;
+    r->status = 0;
+    r->received = 0;
+    r->start_ns = now_mono_ns();
     if (c->srv->shutting)
         c->closing = true;
 }
@@ -296,8 +310,10 @@ static void req_finish(struct http_conn *c, int err)
  * nothing was answered yet, finish, close after the output is sent. */
 static void req_fail(struct http_conn *c, int err, int status)
 {
-    if (c->req.resp == RESP_NONE && status)
+    if (c->req.resp == RESP_NONE && status) {
         conn_send_error(c, status, NULL);
+        c->req.status = status;
+    }
     c->closing = true;
     req_finish(c, err);
 }
@@ -349,6 +365,7 @@ static bool conn_step(struct http_conn *c)
                 return false;
             }
             if (evbuffer_get_length(r->body) > have) {
+                r->received += evbuffer_get_length(r->body) - have;
                 r->fresh = true;
                 progress = true;
             }
@@ -537,6 +554,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     bufferevent_setwatermark(c->bev, EV_WRITE, cfg->write_low, 0);
+    /* Room for the largest head the limits allow, and a body read. */
+    size_t read_high = cfg->limits.max_request_line +
+                       cfg->limits.max_header_size + 4096;
+    if (read_high < cfg->read_max)
+        read_high = cfg->read_max;
+    bufferevent_setwatermark(c->bev, EV_READ, 0, read_high);
     if (cfg->write_timeout_ms) {
         struct timeval wt = {cfg->write_timeout_ms / 1000,
                              (cfg->write_timeout_ms % 1000) * 1000};
@@ -727,6 +750,26 @@ const char *http_req_peer_str(const struct http_req *r)
     return r->conn->peer_str;
 }
 
+int http_req_status(const struct http_req *r)
+{
+    return r->status;
+}
+
+uint64_t http_req_bytes_sent(const struct http_req *r)
+{
+    return r->resp_written;
+}
+
+uint64_t http_req_bytes_received(const struct http_req *r)
+{
+    return r->received;
+}
+
+uint64_t http_req_start_ns(const struct http_req *r)
+{
+    return r->start_ns;
+}
+
 /* ------------------------------------------------------------ responses */
 
 void http_resp_header(struct http_req *r, const char *name, const char *value)
@@ -786,6 +829,7 @@ int http_resp_start(struct http_req *r, int status, int64_t content_length)
         evbuffer_add(out, "Connection: keep-alive\r\n", 24);
     evbuffer_add(out, "\r\n", 2);
     r->resp = RESP_BODY;
+    r->status = status;
     return 0;
 }
 

@@ -571,6 +571,10 @@ struct tsrv {
     atomic_int last_err;
     atomic_int shutdown_done;
     struct http_req *held;    /* /hold */
+    int last_status;          /* of the last request that was done */
+    uint64_t last_sent, last_received;
+    int err_status;           /* of the last request done with an error */
+    uint64_t err_received;
 };
 
 static struct tsrv *T; /* the one server of the running test (fork mode) */
@@ -606,9 +610,15 @@ static void big_drain(struct http_req *req, void *arg)
 
 static void count_done(struct http_req *req, int err, void *arg)
 {
+    T->last_status = http_req_status(req);
+    T->last_sent = http_req_bytes_sent(req);
+    T->last_received = http_req_bytes_received(req);
+    ck_assert_uint_le(http_req_start_ns(req), now_mono_ns());
     if (err == 0) {
         atomic_fetch_add(&T->done_ok, 1);
     } else {
+        T->err_status = http_req_status(req);
+        T->err_received = http_req_bytes_received(req);
         atomic_fetch_add(&T->done_err, 1);
         atomic_store(&T->last_err, err);
     }
@@ -1307,6 +1317,10 @@ START_TEST(server_request_body_back_pressure)
         }
     }
     tsrv_stop();
+    /* the last one was the chunked echo */
+    ck_assert_int_eq(T->last_status, 200);
+    ck_assert_uint_eq(T->last_sent, 8u << 20);
+    ck_assert_uint_eq(T->last_received, 8u << 20);
     ck_assert_uint_le(T->max_body_buffer, cfg.read_max);
     ck_assert_int_eq(atomic_load(&T->done_ok), 6);
 }
@@ -1349,6 +1363,8 @@ START_TEST(server_timeouts_close_slow_clients)
     close(fd);
     tsrv_stop();
     ck_assert_int_eq(atomic_load(&T->last_err), -ETIMEDOUT);
+    ck_assert_int_eq(T->err_status, 408);
+    ck_assert_uint_eq(T->err_received, 3);
 }
 END_TEST
 
