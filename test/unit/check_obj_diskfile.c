@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1224,6 +1225,101 @@ START_TEST(walk_lists_partitions_and_hashes)
 }
 END_TEST
 
+/* ------------------------------------------------------------ concurrency */
+
+enum { NWRITERS = 4, NPUTS = 25 };
+
+struct race {
+    struct env *e;
+    int id;
+    volatile int *writers_left;
+    int errors;
+    int reads;
+};
+
+static void *race_writer(void *arg)
+{
+    struct race *ra = arg;
+    for (int j = 0; j < NPUTS; j++) {
+        char ts[32];
+        snprintf(ts, sizeof(ts), "%d.00000", 1000 + j * NWRITERS + ra->id);
+        /* the body names its own timestamp, so readers can check it */
+        struct ts t = ts_of(ts);
+        char body[TS_INTERNAL_LEN];
+        ts_internal(&t, body);
+        struct obj_df_writer *w;
+        int rc = obj_df_create(ra->e->d, "sda", PART, HASH_A, &t, NULL, 0, 0, &w);
+        if (rc == 0)
+            rc = obj_df_write(w, body, strlen(body));
+        if (rc == 0)
+            rc = obj_df_commit(w, NULL, NULL);
+        obj_df_writer_free(w);
+        if (rc)
+            ra->errors++;
+    }
+    __atomic_sub_fetch(ra->writers_left, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static void *race_reader(void *arg)
+{
+    struct race *ra = arg;
+    while (__atomic_load_n(ra->writers_left, __ATOMIC_SEQ_CST) > 0) {
+        struct obj_df_reader *r;
+        if (obj_df_open(ra->e->d, "sda", PART, HASH_A, 0, &r) != 0) {
+            ra->errors++;
+            continue;
+        }
+        const struct obj_df_info *in = obj_df_info(r);
+        if (in->state == OBJ_DF_EXISTS) {
+            char want[TS_INTERNAL_LEN], got[64] = {0};
+            ts_internal(&in->data_ts, want);
+            ssize_t n, off = 0;
+            while ((n = obj_df_read(r, got + off, sizeof(got) - 1 - (size_t)off)) > 0)
+                off += n;
+            if (n < 0 || strcmp(got, want) != 0)
+                ra->errors++;
+            ra->reads++;
+        } else if (in->state != OBJ_DF_ABSENT) {
+            ra->errors++;
+        }
+        obj_df_reader_free(r);
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_writers_and_readers_agree)
+{
+    struct env e;
+    env_setup(&e);
+    volatile int left = NWRITERS;
+    struct race ra[NWRITERS + 2];
+    pthread_t th[NWRITERS + 2];
+    for (int i = 0; i < NWRITERS + 2; i++) {
+        ra[i] = (struct race){.e = &e, .id = i, .writers_left = &left};
+        ck_assert_int_eq(pthread_create(&th[i], NULL,
+                                        i < NWRITERS ? race_writer : race_reader,
+                                        &ra[i]),
+                         0);
+    }
+    int reads = 0;
+    for (int i = 0; i < NWRITERS + 2; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_msg(ra[i].errors == 0, "thread %d: %d errors", i, ra[i].errors);
+        reads += ra[i].reads;
+    }
+    ck_assert_int_gt(reads, 0);
+    /* the newest write won, and only it is left */
+    char *dir = hash_dir(&e, HASH_A);
+    char want[64];
+    snprintf(want, sizeof(want), "%010d.00000.data", 1000 + (NPUTS - 1) * NWRITERS + NWRITERS - 1);
+    assert_ls(dir, want);
+    assert_tmp_empty(&e);
+    free(dir);
+    env_teardown(&e);
+}
+END_TEST
+
 static Suite *diskfile_suite(void)
 {
     Suite *s = suite_create("obj_diskfile");
@@ -1251,6 +1347,10 @@ static Suite *diskfile_suite(void)
     tc = tcase_create("replication");
     tcase_add_test(tc, suffix_hashes_follow_changes);
     tcase_add_test(tc, walk_lists_partitions_and_hashes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("concurrency");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, concurrent_writers_and_readers_agree);
     suite_add_tcase(s, tc);
     return s;
 }
