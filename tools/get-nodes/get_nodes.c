@@ -168,18 +168,17 @@ int main(int argc, char **argv)
     int nnames = argc - optind;
     if (nnames > 3)
         die_usage("too many arguments: at most ACCOUNT CONTAINER OBJECT");
-    char *joined = NULL;
     if (nnames == 1) {
-        /* One argument a/c/o: strip slashes at both ends, split twice. */
-        const char *s = argv[optind];
+        /* One argument a/c/o: strip slashes at both ends, split twice.
+         * Done in place: argv strings are ours to modify. */
+        char *s = argv[optind];
         while (*s == '/')
             s++;
-        joined = xstrdup(s);
-        size_t n = strlen(joined);
-        while (n > 0 && joined[n - 1] == '/')
-            joined[--n] = '\0';
-        names[0] = joined;
-        char *slash = strchr(joined, '/');
+        size_t n = strlen(s);
+        while (n > 0 && s[n - 1] == '/')
+            s[--n] = '\0';
+        names[0] = s;
+        char *slash = strchr(s, '/');
         if (slash) {
             *slash = '\0';
             names[1] = slash + 1;
@@ -191,7 +190,7 @@ int main(int argc, char **argv)
         }
     } else {
         for (int i = 0; i < nnames; i++)
-            names[i] = xstrdup(argv[optind + i]);
+            names[i] = argv[optind + i];
     }
     for (int i = 0; i < 3; i++)
         if (names[i] && quoted)
@@ -204,45 +203,52 @@ int main(int argc, char **argv)
     if (object && !container)
         die_usage("object given without a container");
 
+    if (account && !have_part && !conf_path && !prefix && !suffix)
+        die_usage("need --swift-conf FILE or --hash-prefix/--hash-suffix "
+                  "to hash a name");
+
+    /* From here on resources are held: errors go through `out`. */
+    int rc = EXIT_USAGE;
     struct cluster_conf cc = { 0 };
     bool have_conf = false;
+    struct ring *r = NULL;
+    char *ring_name = NULL, *target = NULL;
+    const struct ring_dev **hand = NULL;
+    struct hashpath_secret sec = { .prefix = "", .suffix = "" };
     if (conf_path) {
         struct conf_errors errs;
         conf_errors_init(&errs);
-        if (cluster_conf_load(conf_path, &cc, &errs) != 0 || errs.count) {
+        int crc = cluster_conf_load(conf_path, &cc, &errs);
+        have_conf = true;
+        if (crc != 0 || errs.count) {
             fprintf(stderr, "cairn-get-nodes: %s\n",
                     errs.n ? errs.msgs[0] : "cannot read the config");
-            return EXIT_USAGE;
+            conf_errors_release(&errs);
+            goto out;
         }
         conf_errors_release(&errs);
-        have_conf = true;
-    }
-    struct hashpath_secret sec = { .prefix = "", .suffix = "" };
-    if (have_conf)
         sec = cluster_conf_secret(&cc);
+    }
     if (prefix)
         sec.prefix = prefix;
     if (suffix)
         sec.suffix = suffix;
-    if (account && !have_part && !have_conf && !prefix && !suffix)
-        die_usage("need --swift-conf FILE or --hash-prefix/--hash-suffix "
-                  "to hash a name");
 
     struct err e;
-    struct ring *r = ring_load(ring_path, &e);
+    r = ring_load(ring_path, &e);
     if (!r) {
         fprintf(stderr, "cairn-get-nodes: %s\n", e.msg);
-        return EXIT_USAGE;
+        goto out;
     }
     if (have_part && part_arg >= ring_partition_count(r)) {
         fprintf(stderr, "cairn-get-nodes: partition %llu is outside the ring "
                 "(0..%u)\n", (unsigned long long)part_arg,
                 ring_partition_count(r) - 1);
-        return EXIT_USAGE;
+        goto out;
     }
 
     /* Which kind of ring, for the warnings and the on-disk directory. */
-    char *ring_name = ring_name_of(ring_path);
+    ring_name = ring_name_of(ring_path);
     bool object_ring = str_has_prefix(ring_name, "object");
     if (account && container && !object &&
         strcmp(ring_name, "container") != 0)
@@ -286,7 +292,7 @@ int main(int argc, char **argv)
     const struct ring_dev *prim[RING_MAX_REPLICA_ROWS];
     size_t np = ring_primaries(r, part, prim, RING_MAX_REPLICA_ROWS);
     size_t cap = all ? ring_dev_id_limit(r) : np;
-    const struct ring_dev **hand = xcalloc(cap ? cap : 1, sizeof(*hand));
+    hand = xcalloc(cap ? cap : 1, sizeof(*hand));
     struct ring_handoff_iter *it = xmalloc(sizeof(*it));
     ring_handoffs_begin(r, part, it);
     size_t nh = 0;
@@ -304,7 +310,6 @@ int main(int argc, char **argv)
     printf("\n\n");
 
     /* The target as swift-get-nodes builds it ("None" without account). */
-    char *target;
     if (object)
         target = xasprintf("%s/%s/%s", account, container, object);
     else if (container)
@@ -332,16 +337,13 @@ int main(int argc, char **argv)
                "node.\n");
     }
 
+    rc = 0;
+out:
     free(target);
     free(hand);
     free(ring_name);
     ring_free(r);
     if (have_conf)
         cluster_conf_release(&cc);
-    if (joined)
-        free(joined);
-    else
-        for (int i = 0; i < nnames; i++)
-            free(names[i]);
-    return 0;
+    return rc;
 }
