@@ -50,6 +50,22 @@
  * caller walks them with conf_section_count()/conf_section_name() and fills
  * one struct per instance with conf_load_section().
  *
+ * Typical use in a daemon (see common/cluster_conf.c for a complete one):
+ *
+ *   struct objd_conf { int64_t workers; char *devices; int64_t node_timeout_ms; };
+ *   static const struct conf_option objd_table[] = {
+ *       {"DEFAULT", "workers", CONF_INT, offsetof(struct objd_conf, workers),
+ *        "4", 1, 256, NULL, 0, "Worker threads, each with its own loop."},
+ *       ...
+ *       CONF_END,
+ *   };
+ *   struct conf_errors errs;  conf_errors_init(&errs);
+ *   struct conf *c = conf_parse_file(path, &errs);
+ *   struct objd_conf oc = {0};
+ *   if (c) conf_load(c, objd_table, &oc, &errs);
+ *   if (check_config_only) exit(conf_check_report(path, &errs, stdout));
+ *   if (errs.count) { conf_errors_print(&errs, stderr); exit(2); }
+ *
  * Memory: struct conf owns the parsed text. Fields filled by conf_load() and
  * conf_load_section() are independent heap copies, freed by conf_release() /
  * conf_release_section(). Nothing here is shared between threads: parse and

@@ -377,6 +377,40 @@ START_TEST(prefix_sections_and_free_form_keys)
 }
 END_TEST
 
+START_TEST(free_form_section_takes_any_key)
+{
+    struct anyconf {
+        struct conf_kv_list kv;
+    };
+    static const struct conf_option any[] = {
+        {"users", "*", CONF_KV, offsetof(struct anyconf, kv), NULL, 0, 0,
+         NULL, 0, "One line per user."},
+        CONF_END,
+    };
+    struct conf_errors e;
+    conf_errors_init(&e);
+    struct conf *c = parse("[users]\nAlice = 1\nbob: two words\n"
+                           "  continued\n", &e);
+    struct anyconf a = {{0, NULL}};
+    ck_assert_int_eq(conf_load(c, any, &a, &e), 0);
+    ck_assert_uint_eq(a.kv.n, 2);
+    ck_assert_str_eq(a.kv.v[0].key, "alice");
+    ck_assert_str_eq(a.kv.v[0].value, "1");
+    ck_assert_str_eq(a.kv.v[1].key, "bob");
+    ck_assert_str_eq(a.kv.v[1].value, "two words\ncontinued");
+    ck_assert_uint_eq(a.kv.v[1].line, 3);
+    char *s = conf_render_sample(any, NULL);
+    ck_assert_str_eq(s, "[users]\n# One line per user.\n"
+                        "# any number of * = value lines; none by default\n"
+                        "# * =\n");
+    free(s);
+    conf_release(any, &a);
+    ck_assert_uint_eq(a.kv.n, 0);
+    conf_free(c);
+    conf_errors_release(&e);
+}
+END_TEST
+
 START_TEST(single_value_parsers)
 {
     bool b;
@@ -612,6 +646,7 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, bad_values_name_what_was_expected);
     tcase_add_test(tc, prefix_sections_and_free_form_keys);
     tcase_add_test(tc, required_keys_and_bad_defaults);
+    tcase_add_test(tc, free_form_section_takes_any_key);
     suite_add_tcase(s, tc);
     tc = tcase_create("values");
     tcase_add_test(tc, single_value_parsers);

@@ -1,7 +1,8 @@
 /*
  * check_names.c - unit tests for common/names. split_path and quote
  * vectors come from Swift 2.30 (swift.common.utils) run on the same input;
- * the messages are Swift's constraints.py texts.
+ * the messages are Swift's constraints.py texts; the API path statuses were
+ * confirmed with curl against a running Swift 2.30 proxy.
  */
 #include <check.h>
 #include <errno.h>
@@ -184,6 +185,9 @@ static const struct api_vec apis[] = {
     {"/v1", 412, "Bad URL", NAMES_NONE, NULL, NULL, NULL},
     {"/v1/", 412, "Bad URL", NAMES_NONE, NULL, NULL, NULL},
     {"/v1//c", 412, "Bad URL", NAMES_NONE, NULL, NULL, NULL},
+    /* Swift's proxy app says 412 Bad URL here too; the anchor cluster's
+     * full pipeline answers 500 (a middleware trips on the empty
+     * container), which is not worth copying. */
     {"/v1/a//o", 412, "Bad URL", NAMES_NONE, NULL, NULL, NULL},
     {"/foo", 412, "Bad URL", NAMES_NONE, NULL, NULL, NULL},
 };
