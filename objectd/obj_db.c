@@ -934,3 +934,49 @@ void obj_db_content_type_split(const char *ct, char **type_out, char **swift_byt
     obj_buf_put(&out, "", 1);
     *type_out = out.p;
 }
+
+void obj_meta_reclaim(struct obj_db_meta *m, size_t *n, const struct ts *age)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (!m[i].value[0] && ts_cmp(&m[i].ts, age) < 0) {
+            free(m[i].key);
+            free(m[i].value);
+            continue;
+        }
+        m[w++] = m[i];
+    }
+    *n = w;
+}
+
+int obj_db_drop_keys(struct obj_txn *t, size_t max, bool *more)
+{
+    struct obj_buf k = {0};
+    obj_key(&k, &t->ref, 'a', NULL, 0);
+    k.len = 17; /* kind + hash: every sub-kind of this db */
+    rocksdb_iterator_t *it = rocksdb_create_iterator(t->db->rdb, t->db->ropts);
+    size_t n = 0;
+    *more = false;
+    for (rocksdb_iter_seek(it, k.p, k.len); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t klen;
+        const char *key = rocksdb_iter_key(it, &klen);
+        if (klen < k.len || memcmp(key, k.p, k.len) != 0)
+            break;
+        if (n == max) {
+            *more = true;
+            break;
+        }
+        rocksdb_writebatch_wi_delete(t->wb, key, klen);
+        n++;
+    }
+    char *rerr = NULL;
+    rocksdb_iter_get_error(it, &rerr);
+    rocksdb_iter_destroy(it);
+    obj_buf_release(&k);
+    if (rerr) {
+        log_err("rocksdb iterator: %s", rerr);
+        rocksdb_free(rerr);
+        return -EIO;
+    }
+    return 0;
+}

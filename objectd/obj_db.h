@@ -405,6 +405,19 @@ int obj_db_cont_get_sync(struct obj_db *db, const char *account, const char *con
 int obj_db_cont_set_sync(struct obj_db *db, const char *account, const char *container,
                          const char *remote_id, bool incoming, int64_t point);
 
+/*
+ * Swift's reclaim, for the replicator's pass: removes tombstone rows whose
+ * (data) timestamp is older than `age` (now - reclaim_age), and metadata
+ * keys deleted before `age`; when the container itself was deleted before
+ * `age` and holds no objects (Swift's is_reclaimable), removes it entirely
+ * and sets *gone. Works in batches of at most OBJ_DB_RECLAIM_BATCH rows,
+ * releasing the container between them. *gone may be NULL. -ENOENT when
+ * there is no record.
+ */
+#define OBJ_DB_RECLAIM_BATCH 10000
+int obj_db_cont_reclaim(struct obj_db *db, const char *account, const char *container,
+                        const struct ts *age, bool *gone);
+
 /* An account's container row, as replication moves it. */
 struct obj_db_cont_row {
     char *name;
@@ -426,6 +439,11 @@ int obj_db_acct_merge_rows(struct obj_db *db, const char *account,
                            const struct obj_db_cont_row *rows, size_t n,
                            const char *remote_id, uint64_t sync_point);
 int obj_db_acct_merge_info(struct obj_db *db, const struct obj_db_acct_info *peer);
+/* Account reclaim: container tombstones whose delete time is older than
+ * `age`, metadata deleted before `age`; a deleted account older than `age`
+ * with no live containers is removed entirely (*gone). */
+int obj_db_acct_reclaim(struct obj_db *db, const char *account, const struct ts *age,
+                        bool *gone);
 int obj_db_acct_get_sync(struct obj_db *db, const char *account, const char *remote_id,
                          bool incoming, int64_t *point);
 int obj_db_acct_set_sync(struct obj_db *db, const char *account, const char *remote_id,

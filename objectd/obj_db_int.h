@@ -184,6 +184,10 @@ bool obj_meta_apply_headers(struct obj_db_meta **m, size_t *n, char kind,
                             const struct ts *ts);
 /* Swift's validate_metadata on the merged set; 0 or -EINVAL with e. */
 int obj_meta_validate(const struct obj_db_meta *m, size_t n, struct err *e);
+/* Drops keys whose value is "" and whose ts is older than age. */
+void obj_meta_reclaim(struct obj_db_meta *m, size_t *n, const struct ts *age);
+/* Deletes up to `max` keys of the db `ref` into wb; *more when keys remain. */
+int obj_db_drop_keys(struct obj_txn *t, size_t max, bool *more);
 /* Sets every key to ("", ts) where ts is newer (delete_db). */
 void obj_meta_clear(struct obj_db_meta *m, size_t n, const struct ts *ts);
 bool obj_utf8_valid(const char *s, size_t len);

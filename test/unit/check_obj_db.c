@@ -471,7 +471,7 @@ static int count_fn(void *arg, const struct obj_db_list_entry *e)
 }
 
 /*
- * kill -9 while four threads write: after reopening, every update that was
+ * kill -9 while a process writes: after reopening, every update that was
  * acknowledged is there, and the totals equal what the rows say (a row and
  * its totals are one atomic batch, and the WAL replays in order).
  */
@@ -691,6 +691,113 @@ END_TEST
 
 /* ----------------------------------------------------------- replication */
 
+START_TEST(reclaim_drops_old_tombstones_then_the_container)
+{
+    struct tdb t = {0};
+    struct obj_db *db = tdb_open(&t, "a", OBJ_DB_NO_SYNC);
+    struct obj_db *ref = tdb_open(&t, "b", OBJ_DB_NO_SYNC);
+    struct err e;
+    bool created, gone, existed;
+    struct ts t0 = T(1000);
+    struct obj_db_kv md[] = {{"X-Container-Meta-Old", "1"}, {"X-Container-Meta-Keep", "2"}};
+    ck_assert_int_eq(obj_db_cont_put(db, "AUTH_a", "c", &t0, 0, 0, md, 2, &created, &e), 0);
+    ck_assert_int_eq(obj_db_cont_put(ref, "AUTH_a", "c", &t0, 0, 0, NULL, 0, &created, &e), 0);
+    struct obj_db_kv del_md = {"X-Container-Meta-Old", ""};
+    struct ts t1 = T(1001);
+    ck_assert_int_eq(obj_db_cont_post(db, "AUTH_a", "c", &t1, &del_md, 1, &e), 0);
+    for (int i = 0; i < 30; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "o%02d", i);
+        ck_assert_int_eq(put_obj(db, "c", name, 2000, 10, "e"), 0);
+        if (i % 3 == 0)
+            ck_assert_int_eq(del_obj(db, "c", name, 2001 + (uint64_t)i), 0);
+        else
+            ck_assert_int_eq(put_obj(ref, "c", name, 2000, 10, "e"), 0);
+    }
+    struct ts young = T(1500), mid = T(2015), old = T(3000);
+    ck_assert_int_eq(obj_db_cont_reclaim(db, "AUTH_a", "c", &young, &gone), 0);
+    ck_assert(!gone);
+    struct obj_db_obj_row *rows;
+    size_t n;
+    ck_assert_int_eq(obj_db_cont_rows_since(db, "AUTH_a", "c", 0, 100, &rows, &n), 0);
+    ck_assert_uint_eq(n, 30);
+    obj_db_obj_rows_free(rows, n);
+    /* only tombstones older than the age go */
+    ck_assert_int_eq(obj_db_cont_reclaim(db, "AUTH_a", "c", &mid, &gone), 0);
+    ck_assert_int_eq(obj_db_cont_rows_since(db, "AUTH_a", "c", 0, 100, &rows, &n), 0);
+    ck_assert_uint_eq(n, 30 - 5);
+    obj_db_obj_rows_free(rows, n);
+    ck_assert_int_eq(obj_db_cont_reclaim(db, "AUTH_a", "c", &old, &gone), 0);
+    ck_assert(!gone);
+    struct obj_db_cont_info ci, cr;
+    ck_assert_int_eq(obj_db_cont_get_info(db, "AUTH_a", "c", &ci), 0);
+    ck_assert_int_eq(obj_db_cont_get_info(ref, "AUTH_a", "c", &cr), 0);
+    ck_assert_uint_eq(ci.object_count, 20);
+    ck_assert_uint_eq(ci.bytes_used, 200);
+    ck_assert_mem_eq(ci.hash, cr.hash, 16); /* as if the tombstones never were */
+    ck_assert_uint_eq(ci.nmeta, 1);
+    ck_assert_str_eq(ci.meta[0].key, "X-Container-Meta-Keep");
+    obj_db_cont_info_release(&ci);
+    obj_db_cont_info_release(&cr);
+    /* empty and deleted long enough: the whole container goes */
+    for (int i = 0; i < 30; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "o%02d", i);
+        ck_assert_int_eq(del_obj(db, "c", name, 2100), 0);
+    }
+    struct ts td = T(2200);
+    ck_assert_int_eq(obj_db_cont_delete(db, "AUTH_a", "c", &td, &existed), 0);
+    ck_assert_int_eq(obj_db_cont_reclaim(db, "AUTH_a", "c", &mid, &gone), 0);
+    ck_assert(!gone);
+    ck_assert_int_eq(obj_db_cont_reclaim(db, "AUTH_a", "c", &old, &gone), 0);
+    ck_assert(gone);
+    ck_assert_int_eq(obj_db_cont_get_info(db, "AUTH_a", "c", &ci), -ENOENT);
+    ck_assert_int_eq(obj_db_cont_rows_since(db, "AUTH_a", "c", 0, 100, &rows, &n), -ENOENT);
+    ck_assert_int_eq(obj_db_cont_reclaim(db, "AUTH_a", "c", &old, &gone), -ENOENT);
+    obj_db_close(db);
+    obj_db_close(ref);
+    tdb_cleanup(&t);
+}
+END_TEST
+
+START_TEST(account_reclaim)
+{
+    struct tdb t = {0};
+    struct obj_db *db = tdb_open(&t, "a", OBJ_DB_NO_SYNC);
+    struct err e;
+    bool created, gone;
+    struct ts t0 = T(1000);
+    ck_assert_int_eq(obj_db_acct_put(db, "AUTH_a", &t0, NULL, 0, &created, &e), 0);
+    struct obj_db_cont_report live = {"live", T(1001), {0, 0}, 1, 10, 0};
+    struct obj_db_cont_report dead = {"dead", T(1001), T(1002), 0, 0, 0};
+    ck_assert_int_eq(obj_db_acct_update_container(db, "AUTH_a", &live, false, false), 0);
+    ck_assert_int_eq(obj_db_acct_update_container(db, "AUTH_a", &dead, false, false), 0);
+    struct ts age = T(2000);
+    ck_assert_int_eq(obj_db_acct_reclaim(db, "AUTH_a", &age, &gone), 0);
+    ck_assert(!gone);
+    struct obj_db_cont_row *rows;
+    size_t n;
+    ck_assert_int_eq(obj_db_acct_rows_since(db, "AUTH_a", 0, 10, &rows, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(rows[0].name, "live");
+    obj_db_cont_rows_free(rows, n);
+    struct ts td = T(1500);
+    ck_assert_int_eq(obj_db_acct_delete(db, "AUTH_a", &td), 0);
+    /* still a live container row: not reclaimable */
+    ck_assert_int_eq(obj_db_acct_reclaim(db, "AUTH_a", &age, &gone), 0);
+    ck_assert(!gone);
+    struct obj_db_cont_report gone_c = {"live", T(1001), T(1600), 0, 0, 0};
+    ck_assert_int_eq(obj_db_acct_update_container(db, "AUTH_a", &gone_c, false, true), 0);
+    ck_assert_int_eq(obj_db_acct_reclaim(db, "AUTH_a", &age, &gone), 0);
+    ck_assert(gone);
+    struct obj_db_acct_info ai;
+    ck_assert_int_eq(obj_db_acct_get_info(db, "AUTH_a", &ai), -ENOENT);
+    obj_db_close(db);
+    tdb_cleanup(&t);
+}
+END_TEST
+
+
 static void sync_cont(struct obj_db *from, struct obj_db *to)
 {
     struct obj_db_cont_info ci;
@@ -867,6 +974,8 @@ static Suite *obj_db_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, container_merge_converges);
     tcase_add_test(tc, account_merge_converges);
+    tcase_add_test(tc, reclaim_drops_old_tombstones_then_the_container);
+    tcase_add_test(tc, account_reclaim);
     suite_add_tcase(s, tc);
     return s;
 }
