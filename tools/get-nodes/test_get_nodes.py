@@ -8,7 +8,8 @@ writer (Python, standard library), which checks the document as much as the
 tool. The same placement is also written as a Swift v1 .ring.gz (gzip of
 "R1NG", version, JSON, uint16 rows), so that the real swift-get-nodes, given
 a swift.conf with the same secrets, must print the same partition, hash,
-primaries, handoffs and curl lines.
+primaries, handoffs and curl lines. Finally a ring made by
+cairn-ring-builder (create, add, rebalance) is looked up end to end.
 """
 import gzip
 import hashlib
@@ -184,6 +185,38 @@ def main():
                  "exit 2 with one line: %s" % why)
             if rc != 2 or why not in err_b:
                 t.diag("rc %d stderr %r" % (rc, err_b))
+
+        # A ring made by cairn-ring-builder, the way operators make them.
+        builder = os.path.join(BUILD, "cairn-ring-builder")
+        if not os.access(builder, os.X_OK):
+            t.skip("ring from cairn-ring-builder", "builder not built")
+        else:
+            bdir = os.path.join(tmp, "built")
+            os.mkdir(bdir)
+            bfile = os.path.join(bdir, "object.builder")
+            cmds = [["create", "8", "3", "1"]]
+            for i in range(6):
+                cmds.append(["add", "r%dz%d-127.0.%d.%d:62%02d/sd%c" %
+                             (1 + i % 2, 1 + i % 3, i % 2, i, i, 98 + i),
+                             "100"])
+            cmds.append(["rebalance", "--seed", "1"])
+            for cmd in cmds:
+                subprocess.run([builder, bfile] + cmd, check=True,
+                               stdout=subprocess.DEVNULL,
+                               stdin=subprocess.DEVNULL)
+            rc, out_b, err_b = run(secrets + ["-a", os.path.join(
+                bdir, "object.ring"), a, c, o])
+            t.eq(rc, 0, "builder's ring: lookup exits 0")
+            t.ok("Partition\t%d\n" % part in out_b,
+                 "builder's ring: Swift's partition")
+            lines = [ln for ln in out_b.splitlines()
+                     if ln.startswith("Server:Port")]
+            prim_b = [ln for ln in lines if not ln.endswith("[Handoff]")]
+            hand_b = [ln[:-11] for ln in lines if ln.endswith("[Handoff]")]
+            t.ok(len(prim_b) == 3 and len(set(prim_b)) == 3,
+                 "builder's ring: three distinct primaries")
+            t.ok(len(hand_b) == 3 and not set(hand_b) & set(prim_b),
+                 "builder's ring: the other three devices are the handoffs")
 
         # The same ring as Swift's .ring.gz, and swift-get-nodes itself.
         swift_tool = shutil.which("swift-get-nodes")
