@@ -85,6 +85,10 @@ struct err;
 /* Standard reason phrase ("Not Found"), "Unknown" for unlisted codes. */
 const char *http_status_reason(int status);
 
+/* Is name a token and value free of CR, LF, NUL and other controls (tab
+ * allowed)? What the header-adding functions check. */
+bool http_header_ok(const char *name, const char *value);
+
 /* ------------------------------------------------------------ listening */
 
 /*
@@ -271,11 +275,14 @@ uint64_t http_req_start_ns(const struct http_req *req);
  * Adds a response header before http_resp_start (copied). Do not add
  * Content-Length, Transfer-Encoding, Connection or Date: the server writes
  * them from http_resp_start's arguments and the connection state.
+ * Returns 0, or -EINVAL (nothing added) when the name is not a token or
+ * the value holds CR, LF or another control character other than tab:
+ * a value built from client input can never split the response.
  */
-void http_resp_header(struct http_req *req, const char *name,
-                      const char *value);
-void http_resp_headerf(struct http_req *req, const char *name,
-                       const char *fmt, ...)
+int http_resp_header(struct http_req *req, const char *name,
+                     const char *value);
+int http_resp_headerf(struct http_req *req, const char *name,
+                      const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
@@ -310,6 +317,16 @@ size_t http_resp_buffered(const struct http_req *req);
  * returned. The request then finishes: done(0) runs from the event loop.
  */
 int http_resp_end(struct http_req *req);
+
+/*
+ * Gives up on a response that cannot be completed (a proxied body whose
+ * source failed): what is queued is still sent, then the connection is
+ * closed without the last chunk or the missing Content-Length bytes, so
+ * the client sees a truncated body, never a complete-looking wrong one.
+ * Also usable before http_resp_start (the client sees the connection
+ * close). The request finishes with done(-ECONNABORTED).
+ */
+void http_resp_abort(struct http_req *req);
 
 /*
  * A whole short response: headers added so far, Content-Type if not NULL,
@@ -377,11 +394,12 @@ struct http_client *http_client_new(struct event_base *base, const char *host,
 void http_client_free(struct http_client *c);
 
 /* Adds a request header before http_client_start (copied). Host,
- * Content-Length and Transfer-Encoding are written by http_client_start. */
-void http_client_header(struct http_client *c, const char *name,
-                        const char *value);
-void http_client_headerf(struct http_client *c, const char *name,
-                         const char *fmt, ...)
+ * Content-Length and Transfer-Encoding are written by http_client_start.
+ * Returns 0 or -EINVAL, with the same checks as http_resp_header. */
+int http_client_header(struct http_client *c, const char *name,
+                       const char *value);
+int http_client_headerf(struct http_client *c, const char *name,
+                        const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*

@@ -409,24 +409,28 @@ struct http_client *http_client_new(struct event_base *base, const char *host,
     return c;
 }
 
-void http_client_header(struct http_client *c, const char *name,
-                        const char *value)
+int http_client_header(struct http_client *c, const char *name,
+                       const char *value)
 {
+    if (!http_header_ok(name, value))
+        return -EINVAL;
     if (strcasecmp(name, "expect") == 0 &&
         strcasecmp(value, "100-continue") == 0)
         c->expect_header = true;
     evbuffer_add_printf(c->hdrs, "%s: %s\r\n", name, value);
+    return 0;
 }
 
-void http_client_headerf(struct http_client *c, const char *name,
-                         const char *fmt, ...)
+int http_client_headerf(struct http_client *c, const char *name,
+                        const char *fmt, ...)
 {
     va_list ap;
-    evbuffer_add_printf(c->hdrs, "%s: ", name);
     va_start(ap, fmt);
-    evbuffer_add_vprintf(c->hdrs, fmt, ap);
+    char *v = xvasprintf(fmt, ap);
     va_end(ap);
-    evbuffer_add(c->hdrs, "\r\n", 2);
+    int rc = http_client_header(c, name, v);
+    free(v);
+    return rc;
 }
 
 int http_client_start(struct http_client *c, const char *method,

@@ -61,6 +61,20 @@ const char *http_status_reason(int status)
     }
 }
 
+bool http_header_ok(const char *name, const char *value)
+{
+    static const char tspecials[] = "()<>@,;:\\\"/[]?={} \t";
+    if (!*name)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f || strchr(tspecials, *p))
+            return false;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+            return false;
+    return true;
+}
+
 int http_listen(const char *host, int port, int backlog, struct err *e)
 {
     struct addrinfo hints = {0}, *ai = NULL;

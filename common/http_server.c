@@ -74,6 +74,7 @@ struct http_req {
     bool resp_chunked;
     bool resp_nobody;   /* HEAD, 1xx, 204, 304 */
     bool resp_until_close;
+    bool aborted;
     int64_t resp_len;
     uint64_t resp_written;
     int status;
@@ -273,6 +274,7 @@ static void req_begin(struct http_conn *c)
     r->continue_sent = false;
     r->resp = RESP_NONE;
     r->resp_chunked = r->resp_nobody = r->resp_until_close = false;
+    r->aborted = false;
     r->resp_len = 0;
     r->resp_written = 0;
     r->status = 0;
@@ -396,7 +398,7 @@ static bool conn_step(struct http_conn *c)
     }
 
     if (r->resp == RESP_DONE) {
-        req_finish(c, 0);
+        req_finish(c, r->aborted ? -ECONNABORTED : 0);
         return true;
     }
     return progress;
@@ -772,20 +774,24 @@ uint64_t http_req_start_ns(const struct http_req *r)
 
 /* ------------------------------------------------------------ responses */
 
-void http_resp_header(struct http_req *r, const char *name, const char *value)
+int http_resp_header(struct http_req *r, const char *name, const char *value)
 {
+    if (!http_header_ok(name, value))
+        return -EINVAL;
     evbuffer_add_printf(r->resp_hdrs, "%s: %s\r\n", name, value);
+    return 0;
 }
 
-void http_resp_headerf(struct http_req *r, const char *name, const char *fmt,
-                       ...)
+int http_resp_headerf(struct http_req *r, const char *name, const char *fmt,
+                      ...)
 {
     va_list ap;
-    evbuffer_add_printf(r->resp_hdrs, "%s: ", name);
     va_start(ap, fmt);
-    evbuffer_add_vprintf(r->resp_hdrs, fmt, ap);
+    char *v = xvasprintf(fmt, ap);
     va_end(ap);
-    evbuffer_add(r->resp_hdrs, "\r\n", 2);
+    int rc = http_resp_header(r, name, v);
+    free(v);
+    return rc;
 }
 
 int http_resp_start(struct http_req *r, int status, int64_t content_length)
@@ -903,11 +909,21 @@ int http_resp_end(struct http_req *r)
     return rc;
 }
 
+void http_resp_abort(struct http_req *r)
+{
+    if (r->resp == RESP_DONE)
+        return;
+    r->resp = RESP_DONE;
+    r->aborted = true;
+    r->conn->closing = true;
+    conn_kick(r->conn);
+}
+
 int http_resp_simple(struct http_req *r, int status, const char *content_type,
                      const void *body, size_t len)
 {
-    if (content_type)
-        http_resp_header(r, "Content-Type", content_type);
+    if (content_type && http_resp_header(r, "Content-Type", content_type))
+        return -EINVAL;
     int rc = http_resp_start(r, status, (int64_t)len);
     if (rc)
         return rc;
