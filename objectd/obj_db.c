@@ -980,3 +980,14 @@ int obj_db_drop_keys(struct obj_txn *t, size_t max, bool *more)
     }
     return 0;
 }
+
+int obj_row_get(const struct obj_rdctx *cx, const struct obj_dbref *ref, const char *name,
+                size_t nlen, struct obj_buf *key, char **val, size_t *vlen)
+{
+    obj_key(key, ref, 'o', name, nlen);
+    int rc = obj_db_get(cx, key, val, vlen);
+    if (rc < 0 || *val)
+        return rc;
+    obj_key(key, ref, 'd', name, nlen);
+    return obj_db_get(cx, key, val, vlen);
+}

@@ -6,7 +6,8 @@
  *
  * Invariants kept by every write (one RocksDB batch each, under the
  * account's stripe lock):
- *   - one 'o' row per container name and its 'q' index entry;
+ *   - one row per container name ('o' live, 'd' deleted) and its 'q'
+ *     index entry;
  *   - the 's' totals of a policy: container_count = rows not deleted,
  *     object_count and bytes_used = sums over all rows of the policy (as
  *     Swift's triggers add them, deleted rows included);
@@ -387,8 +388,7 @@ static int crow_merge(struct obj_rdctx *cx, const struct obj_dbref *ref, struct 
     size_t oldlen;
     unsigned char q[8];
     size_t nlen = strlen(name);
-    obj_key(&k, ref, 'o', name, nlen);
-    int rc = obj_db_get(cx, &k, &old, &oldlen);
+    int rc = obj_row_get(cx, ref, name, nlen, &k, &old, &oldlen);
     if (rc == 0 && old) {
         struct crow oc;
         rc = crow_decode(old, oldlen, &oc);
@@ -401,11 +401,13 @@ static int crow_merge(struct obj_rdctx *cx, const struct obj_dbref *ref, struct 
             obj_key(&qk, ref, 'q', q, 8);
             obj_wb_del(cx->wb, &qk);
             crow_hash(rs, name, &oc);
+            obj_wb_del(cx->wb, &k);
         }
     }
     obj_db_free_val(old);
     if (rc == 0) {
         in.seq = ++rs->max_row;
+        obj_key(&k, ref, in.deleted ? 'd' : 'o', name, nlen);
         acct_stat_add(cx, ref, &in, 1, &rc);
     }
     if (rc == 0) {
@@ -555,8 +557,7 @@ int obj_db_acct_rows_since(struct obj_db *db, const char *account, uint64_t sinc
             break;
         const char *name = rocksdb_iter_value(it, &vlen);
         char *v;
-        obj_key(&rk, &ref, 'o', name, vlen);
-        rc = obj_db_get(&cx, &rk, &v, &rvlen);
+        rc = obj_row_get(&cx, &ref, name, vlen, &rk, &v, &rvlen);
         if (rc == 0 && !v) {
             log_err("sequence index names a missing row");
             rc = -EIO;
@@ -692,7 +693,7 @@ static int acct_reclaim_rows(struct obj_txn *t, struct obj_rowstate *rs, const s
                              struct obj_buf *resume, bool *done)
 {
     struct obj_buf kp = {0}, seek = {0}, qk = {0};
-    obj_key(&kp, &t->ref, 'o', NULL, 0);
+    obj_key(&kp, &t->ref, 'd', NULL, 0); /* tombstones only */
     obj_buf_put(&seek, kp.p, kp.len);
     obj_buf_put(&seek, resume->p, resume->len);
     rocksdb_iterator_t *it = rocksdb_create_iterator(t->db->rdb, t->db->ropts);

@@ -4,7 +4,8 @@
  * HEAD, object row updates and replication merges.
  *
  * Invariants kept by every write (each one a single RocksDB batch):
- *   - one 'o' row per object name; its 'q' index entry is 'q'+row.seq;
+ *   - one row per object name, under 'o' when live and 'd' when a
+ *     tombstone; its 'q' index entry is 'q'+row.seq;
  *   - the 's' totals of a policy equal the sum over its rows of
  *     (1 - deleted) objects and size bytes (Swift's policy_stat triggers);
  *   - the 'r' hash is the XOR of md5(name "-" encoded timestamps) of rows.
@@ -454,8 +455,7 @@ static int row_apply(struct obj_rdctx *cx, const struct obj_dbref *ref,
     int rc;
 
     *changed = false;
-    obj_key(&k, ref, 'o', in->name, nlen);
-    rc = obj_db_get(cx, &k, &old, &oldlen);
+    rc = obj_row_get(cx, ref, in->name, nlen, &k, &old, &oldlen);
     if (rc < 0)
         goto out;
     if (old) {
@@ -504,8 +504,10 @@ static int row_apply(struct obj_rdctx *cx, const struct obj_dbref *ref,
         obj_buf_release(&qk);
         obj_ts_encode3(&ov.data_ts, &ov.ctype_ts, &ov.meta_ts, tsbuf, sizeof(tsbuf));
         obj_rowstate_chexor(rs, in->name, nlen, tsbuf);
+        obj_wb_del(cx->wb, &k);
     }
     nr.seq = ++rs->max_row;
+    obj_key(&k, ref, nr.deleted ? 'd' : 'o', in->name, nlen);
     stat_add(cx, ref, nr.policy_index, (int64_t)!nr.deleted, (int64_t)nr.size, &rc);
     if (rc < 0)
         goto out;
@@ -684,8 +686,7 @@ int obj_db_cont_rows_since(struct obj_db *db, const char *account, const char *c
         const char *name = rocksdb_iter_value(it, &vlen);
         char *v;
         size_t rvlen;
-        obj_key(&rk, &ref, 'o', name, vlen);
-        rc = obj_db_get(&cx, &rk, &v, &rvlen);
+        rc = obj_row_get(&cx, &ref, name, vlen, &rk, &v, &rvlen);
         if (rc < 0)
             break;
         if (!v) {
@@ -831,7 +832,7 @@ static int reclaim_rows(struct obj_txn *t, struct obj_rowstate *rs, const struct
                         struct obj_buf *resume, bool *done)
 {
     struct obj_buf kp = {0}, seek = {0}, qk = {0};
-    obj_key(&kp, &t->ref, 'o', NULL, 0);
+    obj_key(&kp, &t->ref, 'd', NULL, 0); /* tombstones only */
     obj_buf_put(&seek, kp.p, kp.len);
     obj_buf_put(&seek, resume->p, resume->len);
     rocksdb_iterator_t *it = rocksdb_create_iterator(t->db->rdb, t->db->ropts);

@@ -12,7 +12,10 @@
  *   sub   'i'            info record (timestamps, policy, metadata, id)
  *         'r'            row state: max sequence number + replica hash
  *         's' <u32 BE>   per-policy totals
- *         'o' <name>     one row per object/container name (bytewise order)
+ *         'o' <name>     a live row per object/container name (bytewise order)
+ *         'd' <name>     a tombstone row (deleted); a name is in 'o' or 'd'
+ *                        so listings scan live rows only, as Swift's
+ *                        (deleted, name) index lets its queries do
  *         'q' <u64 BE>   sequence index: seq -> name, one per live row
  *         'y' <remote>   incoming sync point;  'Y' <remote> outgoing
  *
@@ -169,6 +172,11 @@ void obj_stat_put(rocksdb_writebatch_wi_t *wb, const struct obj_dbref *ref,
 /* All policy totals of a db, sorted by index (caller frees *out). */
 int obj_stat_load_all(const struct obj_rdctx *cx, const struct obj_dbref *ref, struct obj_db_policy_stat **out,
                       size_t *n);
+
+/* Looks a row up as live ('o') then as tombstone ('d'); *val NULL when the
+ * name has no row. key is left holding the key where it was found. */
+int obj_row_get(const struct obj_rdctx *cx, const struct obj_dbref *ref, const char *name,
+                size_t nlen, struct obj_buf *key, char **val, size_t *vlen);
 
 /* ---- metadata */
 void obj_meta_free(struct obj_db_meta *m, size_t n);
