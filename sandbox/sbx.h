@@ -75,7 +75,8 @@ enum sbx_weaken {
     SBX_WEAKEN_IDENTITY = 1 << 8,  /* every tenant maps to host id uid_base */
     SBX_WEAKEN_NNP = 1 << 9,       /* no PR_SET_NO_NEW_PRIVS */
     SBX_WEAKEN_NESTED = 1 << 10,   /* nested user namespaces not capped */
-    SBX_WEAKEN_ALL_MASK = (1 << 11) - 1,
+    SBX_WEAKEN_DEATHSIG = 1 << 11, /* init does not die with the launcher */
+    SBX_WEAKEN_ALL_MASK = (1 << 12) - 1,
 };
 
 #define SBX_PATH_MAX 256

@@ -461,7 +461,8 @@ static void init_main(const struct sbx_spawn_args *a, int ctl)
         set_limits(ctl, p);
     drop_caps(ctl, p);
     /* after the uid change, which clears it */
-    TRY(ctl, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig");
+    if (!(p->weaken & SBX_WEAKEN_DEATHSIG))
+        TRY(ctl, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig");
     if (!(p->weaken & SBX_WEAKEN_NNP))
         TRY(ctl, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
     TRY(ctl, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable");

@@ -40,8 +40,8 @@ LAUNCHER = os.path.join(BUILD, "cairn-sbx-launch")
 ATTACKS = os.path.join(BUILD, "test", "attacks")
 
 # weaken bits (sandbox/sbx.h enum sbx_weaken)
-SECCOMP, NETNS, PIDNS, ROOTFS, ROOT, RLIMITS, CGROUP, SCRATCH, IDENTITY, NNP, NESTED = \
-    [1 << i for i in range(11)]
+SECCOMP, NETNS, PIDNS, ROOTFS, ROOT, RLIMITS, CGROUP, SCRATCH, IDENTITY, NNP, NESTED, \
+    DEATHSIG = [1 << i for i in range(12)]
 
 # A uid range no other test and no host account uses: tenants here are
 # BASE + slot, and a process with such a uid can only be one of ours.
@@ -151,9 +151,9 @@ if not os.path.exists(sock_path):
 
 
 class Client:
-    def __init__(self):
+    def __init__(self, path=None):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.s.connect(sock_path)
+        self.s.connect(path or sock_path)
         self.next_id = 1
 
     def call(self, msg, fds=()):
@@ -636,6 +636,117 @@ def main():
     k = Run("cgroupfs", tenant=27, weaken=ROOTFS)
     case("A31", "no cgroupfs to raise limits or leave the group", c.blocked(), c,
          k.escaped(), k)
+
+    # --- A26 nothing survives into the next invocation ---------------------
+    tok = token()
+    w = Run("persist", ["write", tok], tenant=34)
+    same = Run("persist", ["read", tok], tenant=34)
+    other = Run("persist", ["read", tok], tenant=35)
+    k1 = Run("persist", ["write", tok], tenant=34, weaken=ROOTFS)
+    k2 = Run("persist", ["read", tok], tenant=34, weaken=ROOTFS)
+    try:
+        os.unlink("/tmp/cairn-persist")
+    except OSError:
+        pass
+    case("A26", "files and SysV shm left behind are gone for the next invocation "
+         "(same or other tenant)", w.blocked() and same.blocked() and other.blocked(),
+         same, k1.blocked() and k2.escaped(), k2)
+
+    # --- A32 the launcher dies: its sandboxes die with it ------------------
+    def launcher_dies(weaken):
+        path2 = os.path.join(work, "launcher-%d.sock" % weaken)
+        l2 = subprocess.Popen([LAUNCHER, "--socket", path2, "--allow-weaken"],
+                              stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        end = time.time() + 10
+        while not os.path.exists(path2) and time.time() < end:
+            time.sleep(0.01)
+        cl2 = Client(path2)
+        rd, wr = os.pipe()
+        pol = policy(36, weaken)
+        out = os.open(os.devnull, os.O_WRONLY)
+        cl2.call({"op": "run", "id": 1, "policy": pol, "path": "/storlet/sleeper",
+                  "argv": ["/storlet/sleeper"], "env": [], "code_dir": code,
+                  "fd_targets": [0, 1, 2]}, [rd, out, out])
+        m = cl2.recv()
+        os.close(out)
+        pid = m.get("pid", 0)
+        # wait until the storlet runs (init has a child), then kill -9 the launcher
+        end = time.time() + 20
+        while time.time() < end:
+            try:
+                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                    if f.read().split():
+                        break
+            except OSError:
+                break
+            time.sleep(0.01)
+        l2.kill()
+        l2.wait()
+        gone = no_procs_of(BASE + 36, 10)
+        kill_uid_range()
+        os.close(rd)
+        os.close(wr)
+        cl2.s.close()
+        return gone
+
+    gone = launcher_dies(0)
+    kept = not launcher_dies(DEATHSIG)
+    t.ok(gone, "A32 killing the launcher kills its sandboxes: contained")
+    t.ok(kept, "A32 killing the launcher kills its sandboxes: control (no parent-death "
+         "signal) leaves the sandbox running")
+    if gone and kept:
+        passed_cases.append("A32")
+
+    # --- A24 protocol abuse: the launcher rejects, survives, leaks nothing --
+    def nfds_of(pid):
+        return len(os.listdir("/proc/%d/fd" % pid))
+
+    # stop the warm pool of the earlier warm test from refilling, so the
+    # launcher's fd count only changes if something leaks
+    client.prewarm(policy(), 0)
+    before = nfds_of(launcher.pid)
+    ab = Client()
+    bad_msgs = [
+        (b"{not json", []),
+        (b"[]", []),
+        (json.dumps({"op": "nope"}).encode(), []),
+        (json.dumps({"op": "run", "id": 1}).encode(), []),
+        (json.dumps({"op": "run", "id": 2, "policy": {"tenant": -1}, "path": "/x"}).encode(), []),
+        (json.dumps({"op": "run", "id": 3, "policy": {"bogus": 1}, "path": "/x"}).encode(), []),
+        (json.dumps({"op": "run", "id": 4, "policy": {}, "path": "relative"}).encode(), []),
+        (json.dumps({"op": "run", "id": 5, "policy": {}, "path": "/x",
+                     "fd_targets": [1, 1]}).encode(), [0, 0]),
+        (json.dumps({"op": "run", "id": 6, "policy": {}, "path": "/x",
+                     "fd_targets": [9]}).encode(), [0]),
+        (json.dumps({"op": "run", "id": 7, "policy": {}, "path": "/x",
+                     "fd_targets": [0]}).encode(), [0, 0, 0]),
+        (b"x" * 70000, []),
+        (json.dumps({"op": "run", "id": 8, "policy": {}, "path": "/x",
+                     "fd_targets": list(range(10))}).encode(), [0] * 10),
+        (json.dumps({"op": "prewarm", "policy": {}, "count": 1000}).encode(), []),
+    ]
+    answers = []
+    for data, fds in bad_msgs:
+        try:
+            socket.send_fds(ab.s, [data], fds)
+            answers.append(ab.recv())
+        except OSError as e:
+            answers.append({"end": "send failed: %s" % e})
+    errors = [a for a in answers if a.get("end") == "error" or a.get("op") == "error"]
+    t.eq(len(errors), len(bad_msgs), "A24 every malformed request gets an error answer")
+    ab.s.close()
+    r = Run("sleeper")
+    t.ok(launcher.poll() is None and r.end == "exit",
+         "A24 the launcher still serves after the abuse")
+    end = time.time() + 5
+    while nfds_of(launcher.pid) > before and time.time() < end:
+        time.sleep(0.02)
+    if not t.ok(nfds_of(launcher.pid) <= before,
+                "A24 no descriptor leaked into the launcher (%d before, %d after)" %
+                (before, nfds_of(launcher.pid))):
+        fdd = "/proc/%d/fd" % launcher.pid
+        t.diag(" ".join("%s->%s" % (f, os.readlink(os.path.join(fdd, f)))
+                        for f in sorted(os.listdir(fdd), key=int)))
 
     # --- hostile syscalls: killed by seccomp, reach the kernel without it --
     hostile = ["keyctl", "add_key", "request_key", "bpf", "perf_event_open",
