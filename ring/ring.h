@@ -1,7 +1,8 @@
 /*
  * ring.h - the consistent-hash ring: which devices hold a name.
  *
- * A ring file (format: docs/ring-format.md) holds the devices, the partition
+ * A ring file (format: docs/ring-format.md; design notes:
+ * docs/internals/ring.md) holds the devices, the partition
  * power, and for each replica row the device id of every partition. Three
  * rings exist per cluster (account, container, object), as in Swift.
  *
