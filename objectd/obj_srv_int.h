@@ -1,0 +1,159 @@
+/*
+ * obj_srv_int.h - private helpers shared by the request handlers of
+ * cairn-objectd (obj_server.c, obj_srv_*.c, obj_updater.c).
+ *
+ * The request life cycle. A handler allocates its state on the heap (not
+ * in the request pool: a disk job may still run after the client has gone)
+ * with a struct obj_rq first. Blocking work goes through obj_rq_submit():
+ * the work function runs on a disk thread, and the continuation runs on the
+ * worker's loop only while the request is still alive. Two things keep the
+ * state alive: the http request (req != NULL until its done callback) and
+ * a job in flight (busy). When both are gone, release() frees the state,
+ * so neither side ever sees freed memory.
+ *
+ * Threading: everything here runs on the worker's loop thread except the
+ * work functions handed to obj_rq_submit.
+ */
+#ifndef CAIRN_OBJ_SRV_INT_H
+#define CAIRN_OBJ_SRV_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/http.h"
+#include "common/names.h"
+#include "common/timestamp.h"
+#include "common/workq.h"
+#include "objectd/obj_server.h"
+
+struct obj_rq;
+
+/* Continuation on the loop with the work function's return value. */
+typedef void obj_rq_cont_fn(struct obj_rq *rq, int status);
+
+struct obj_rq {
+    struct obj_worker *w;
+    struct http_req *req;      /* NULL once the request is done */
+    bool busy;                 /* a job is in flight */
+    obj_rq_cont_fn *cont;
+    /* Frees the state (loop thread); called once neither req nor a job
+     * holds it. */
+    void (*release)(struct obj_rq *rq);
+};
+
+/*
+ * Queues work(rq) on the disk pool; cont(rq, status) follows on the loop
+ * if the request is still alive then (else the state is released).
+ * Returns 0, or -EAGAIN/-ESHUTDOWN when nothing was queued (the caller
+ * answers 503).
+ */
+int obj_rq_submit(struct obj_rq *rq, workq_work_fn *work, obj_rq_cont_fn *cont);
+
+/* The http done callback of every handler: arg is the struct obj_rq. */
+void obj_rq_http_done(struct http_req *req, int err, void *arg);
+
+/* Ops with only obj_rq_http_done, for handlers without a request body. */
+extern const struct http_req_ops obj_rq_ops_nobody;
+
+/* Answers GET/HEAD /healthcheck ("OK") and returns true when the request
+ * is one. */
+bool obj_srv_healthcheck(struct http_req *req);
+
+/* Answers a short text response (body may be NULL). */
+void obj_srv_reply(struct http_req *req, int status, const char *body);
+
+/*
+ * Decodes the request path and splits it as Swift's split_and_validate_path
+ * into segs (pointers into the request pool). On failure it answers (400
+ * or 412) and returns -EINVAL.
+ */
+int obj_srv_split(struct http_req *req, int minsegs, int maxsegs,
+                  bool rest_with_last, char **segs);
+
+/* Partition segment as a number; answers 400 and returns -EINVAL if not. */
+int obj_srv_partition(struct http_req *req, const char *seg, uint32_t *part);
+
+/* X-Timestamp of the request; answers 400 "Missing X-Timestamp header"
+ * (Swift's text, also for a bad one) and returns -EINVAL. */
+int obj_srv_timestamp(struct http_req *req, struct ts *out);
+
+/* The request headers as names_header (pool-allocated), for the checks of
+ * common/names.h. */
+size_t obj_srv_names_headers(struct http_req *req, struct names_header **out);
+
+/* Title-Case of a header name ("x-object-meta-a" -> "X-Object-Meta-A")
+ * into the pool. */
+char *obj_srv_title(struct http_req *req, const char *name);
+
+/* Case-insensitive prefix test of a header name. */
+bool obj_srv_hdr_prefix(const char *name, const char *prefix);
+
+/* ------------------------------------------------------ container updates */
+
+/* One destination of an update: host:port, device, partition. */
+struct obj_upd_target {
+    char host[64];
+    int port;
+    char dev[64];
+    char part[16];
+};
+
+/*
+ * Parses the comma-separated triple of headers (X-Container-Host,
+ * -Device, -Partition, or the X-Account-* ones) into targets (at most
+ * max). Returns the count (0 when the headers are absent), or -EINVAL when
+ * they are malformed or their counts differ.
+ */
+int obj_upd_parse_targets(struct http_req *req, const char *prefix,
+                          struct obj_upd_target *t, int max);
+
+#define OBJ_UPD_MAX_TARGETS 8
+
+typedef void obj_upd_done_fn(void *arg);
+
+/*
+ * Sends `method` `path` (already quoted: "/a/c/o") with the headers in
+ * hdrs (a JSON object of strings, borrowed and copied) to every target,
+ * with the configured timeouts. Targets that fail (connect error, timeout,
+ * status outside 2xx other than 404 on a DELETE... see obj_updater.c) are
+ * saved as an async-pending file on device `dev` (the object's device,
+ * hash and timestamp name the file) for the updater to retry. done(arg)
+ * runs on the loop once every target has answered or been saved, or after
+ * the configured container_update_timeout, whichever comes first (the
+ * sends go on in the background). done may be NULL.
+ */
+void obj_upd_send(struct obj_worker *w, const char *method, const char *path,
+                  json_t *hdrs, const struct obj_upd_target *t, int nt,
+                  const char *dev, const char *hash, const struct ts *ts,
+                  obj_upd_done_fn *done, void *arg);
+
+/*
+ * Marks container a/c on device dev dirty for the account roll-up (this
+ * worker's timer reports its totals to the account targets recorded with
+ * the container). The worker's loop thread only.
+ */
+void obj_acct_mark_dirty(struct obj_worker *w, const char *dev,
+                         const char *account, const char *container);
+
+/* The account targets as kept in the container's sysmeta
+ * ("host:port/dev/part,..."); heap string. */
+char *obj_acct_targets_sysmeta(const struct obj_upd_target *t, int n);
+
+struct obj_db_cont_info;
+
+/*
+ * Reports a container's totals (info) to its account targets as Swift's
+ * container server does (PUT /<dev>/<part>/<a>/<c> with X-Put-Timestamp,
+ * X-Delete-Timestamp, X-Object-Count, X-Bytes-Used); failures are saved
+ * for the updater. done as obj_upd_send.
+ */
+void obj_acct_report(struct obj_worker *w, const char *dev,
+                     const struct obj_db_cont_info *info,
+                     const struct obj_upd_target *t, int nt,
+                     obj_upd_done_fn *done, void *arg);
+
+/* Sysmeta key under which a container keeps its account targets. */
+#define OBJ_ACCT_TARGETS_KEY "X-Container-Sysmeta-Cairn-Account-Targets"
+
+#endif

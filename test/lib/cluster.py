@@ -1,0 +1,261 @@
+"""Start real Cairn daemons on loopback for integration tests.
+
+    from cluster import Cluster
+    with Cluster(tap) as cl:
+        node = cl.objectd(devices=["sda1"])      # starts cairn-objectd
+        st, hdrs, body = node.request("PUT", "/sda1/0/a/c/o", body=b"x",
+                                      headers={"X-Timestamp": cl.ts(),
+                                               "Content-Type": "text/plain"})
+    # on exit: every daemon is stopped (by the pid we started), its log is
+    # checked for ERR lines and sanitizer reports, the temp dir removed.
+
+What it provides:
+  - a temp dir (TEST_KEEP=1 keeps it and prints where it is);
+  - devices as plain directories (mount_check off), one tree per node;
+  - etc/cairn.conf with a random hash suffix;
+  - rings built with build/cairn-ring-builder (Cluster.build_ring);
+  - free ports (bind to port 0, read it back, close) on 127.0.0.x;
+  - start/stop/kill of daemons by pid, health wait by polling /healthcheck;
+  - at the end, a failed check when a log holds an ERR line or an
+    AddressSanitizer/UBSan/ThreadSanitizer report, unless the test declared
+    it with Cluster.expect_log(regex).
+Standard library only.
+"""
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+BUILD = os.environ.get("CAIRN_BUILD") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    "build")
+
+BAD_LOG = re.compile(r"( ERR |ERROR: AddressSanitizer|runtime error:|"
+                     r"WARNING: ThreadSanitizer|ERROR: LeakSanitizer)")
+
+
+def free_port(ip="127.0.0.1"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((ip, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(cond, timeout=30.0, what="condition"):
+    """Polls cond() until it returns a true value; raises on timeout."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise TimeoutError("timed out waiting for " + what)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+class Node:
+    """One cairn-objectd process."""
+
+    def __init__(self, cluster, name, ip, devices, extra_conf):
+        self.cluster = cluster
+        self.name = name
+        self.ip = ip
+        self.devices = devices
+        self.dir = os.path.join(cluster.dir, name)
+        self.devroot = os.path.join(self.dir, "srv")
+        for d in devices:
+            os.makedirs(os.path.join(self.devroot, d), exist_ok=True)
+        self.port = free_port(ip)
+        self.cport = free_port(ip)
+        self.aport = free_port(ip)
+        self.conf = os.path.join(self.dir, "objectd.conf")
+        self.log = os.path.join(self.dir, "objectd.log")
+        lines = ["[DEFAULT]",
+                 "bind_ip = %s" % ip,
+                 "bind_port = %d" % self.port,
+                 "container_port = %d" % self.cport,
+                 "account_port = %d" % self.aport,
+                 "devices = %s" % self.devroot,
+                 "mount_check = false",
+                 "cluster_conf = %s" % cluster.cairn_conf,
+                 "workers = 2",
+                 "disk_threads = 4",
+                 "log_level = info"]
+        for k, v in (extra_conf or {}).items():
+            lines.append("%s = %s" % (k, v))
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.proc = None
+
+    # -- process control
+    def start(self, wait=True):
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [os.path.join(BUILD, "cairn-objectd"), "-c", self.conf],
+            stdout=logf, stderr=subprocess.STDOUT)
+        logf.close()
+        self.cluster.pids.append(self.proc)
+        if wait:
+            self.wait_healthy()
+        return self
+
+    def wait_healthy(self, timeout=30):
+        def ok():
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s; log:\n%s" % (
+                    self.name, self.proc.returncode, self.read_log()))
+            try:
+                for p in (self.port, self.cport, self.aport):
+                    st, _, _ = self.request("GET", "/healthcheck", port=p)
+                    if st != 200:
+                        return False
+                return True
+            except OSError:
+                return False
+        wait_for(ok, timeout, "%s healthy" % self.name)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc is None or self.proc.poll() is not None:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+    def read_log(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    # -- HTTP
+    def conn(self, port=None, timeout=30):
+        return http.client.HTTPConnection(self.ip, port or self.port,
+                                          timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, port=None,
+                timeout=30):
+        """One request on a fresh connection: (status, headers dict with
+        lower-case names, body bytes)."""
+        c = self.conn(port, timeout)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            data = r.read()
+            hdrs = {k.lower(): v for k, v in r.getheaders()}
+            return r.status, hdrs, data
+        finally:
+            c.close()
+
+    def obj(self, *a, **kw):
+        return self.request(*a, **kw)
+
+    def cont(self, method, path, **kw):
+        return self.request(method, path, port=self.cport, **kw)
+
+    def acct(self, method, path, **kw):
+        return self.request(method, path, port=self.aport, **kw)
+
+    def cont_target(self, dev, part="0"):
+        """The X-Container-* headers that name this node's container role."""
+        return {"X-Container-Host": "%s:%d" % (self.ip, self.cport),
+                "X-Container-Device": dev,
+                "X-Container-Partition": str(part)}
+
+    def acct_target(self, dev, part="0"):
+        return {"X-Account-Host": "%s:%d" % (self.ip, self.aport),
+                "X-Account-Device": dev,
+                "X-Account-Partition": str(part)}
+
+
+class Cluster:
+    def __init__(self, tap=None):
+        self.tap = tap
+        self.dir = tempfile.mkdtemp(prefix="cairn-test-")
+        self.pids = []
+        self.nodes = []
+        self.expected = []
+        self._ts = time.time()
+        self.cairn_conf = os.path.join(self.dir, "cairn.conf")
+        with open(self.cairn_conf, "w") as f:
+            f.write("[swift-hash]\nswift_hash_path_suffix = %s\n"
+                    "swift_hash_path_prefix = \n" % uuid.uuid4().hex)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def ts(self):
+        """A fresh X-Timestamp, strictly increasing within the test."""
+        self._ts = max(self._ts + 0.00002, time.time())
+        return "%016.05f" % self._ts
+
+    def objectd(self, devices=("sda1",), ip="127.0.0.1", conf=None,
+                start=True):
+        n = Node(self, "node%d" % len(self.nodes), ip, list(devices), conf)
+        self.nodes.append(n)
+        if start:
+            n.start()
+        return n
+
+    def expect_log(self, regex):
+        """Declares log lines matching regex as expected (not failures)."""
+        self.expected.append(re.compile(regex))
+
+    def build_ring(self, kind, part_power, replicas, devs):
+        """devs: list of (ip, port, device). Returns the ring file path."""
+        rb = os.path.join(BUILD, "cairn-ring-builder")
+        builder = os.path.join(self.dir, kind + ".builder")
+        subprocess.check_call([rb, builder, "create", str(part_power),
+                               str(replicas), "1"], stdout=subprocess.DEVNULL)
+        for i, (ip, port, dev) in enumerate(devs):
+            subprocess.check_call([rb, builder, "add", "r1z%d-%s:%d/%s" % (
+                i + 1, ip, port, dev), "100"], stdout=subprocess.DEVNULL)
+        subprocess.call([rb, builder, "rebalance"], stdout=subprocess.DEVNULL)
+        return builder
+
+    def check_logs(self):
+        bad = []
+        for n in self.nodes:
+            for line in n.read_log().splitlines():
+                if BAD_LOG.search(line) and not any(
+                        e.search(line) for e in self.expected):
+                    bad.append("%s: %s" % (n.name, line))
+        return bad
+
+    def close(self):
+        for n in self.nodes:
+            try:
+                rc = n.stop()
+            except Exception:
+                rc = None
+            if rc not in (None, 0, -signal.SIGKILL) and self.tap:
+                self.tap.ok(False, "%s exited cleanly (status %s)" % (n.name, rc))
+        bad = self.check_logs()
+        if self.tap:
+            self.tap.ok(not bad, "no ERR lines or sanitizer reports in logs")
+            for b in bad[:20]:
+                self.tap.diag(b)
+        if os.environ.get("TEST_KEEP"):
+            print("# TEST_KEEP: kept %s" % self.dir, flush=True)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
