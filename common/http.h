@@ -57,6 +57,10 @@
  *     http_client_end(c);
  *     ... put_ops.response(c, head) then put_ops.done(c, 0) ...
  *
+ * Signals: sockets are written with writev(2), so a process using this
+ * must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN) in main); a peer that went
+ * away then shows as an error on its connection, not a dead process.
+ *
  * Threading: a server, its connections and requests, and a client belong to
  * the thread that runs their event_base. Nothing here locks. Callbacks are
  * never called from inside an http_* function the handler calls: they run
@@ -152,6 +156,8 @@ typedef void http_handler_fn(struct http_req *req, void *arg);
 /*
  * Makes a server accepting on listen_fd (taken over: closed by the server)
  * in `base`. cfg is copied; NULL means defaults. Never NULL (aborts on OOM).
+ * When accept() fails (out of fds or memory), a warning is logged and
+ * accepting pauses for 100 ms instead of spinning.
  */
 struct http_server *http_server_new(struct event_base *base, int listen_fd,
                                     const struct http_server_config *cfg,

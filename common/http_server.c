@@ -103,9 +103,15 @@ struct http_conn {
     LIST_ENTRY(http_conn) link;
 };
 
+/* After accept() fails (EMFILE, ENFILE, ENOMEM), how long the listener
+ * rests: the pending connection keeps the socket readable, so retrying at
+ * once would spin. */
+#define ACCEPT_BACKOFF_MS 100
+
 struct http_server {
     struct event_base *base;
     struct evconnlistener *listener;
+    struct event *accept_retry;
     struct http_server_config cfg;
     http_handler_fn *handler;
     void *arg;
@@ -576,6 +582,24 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 
 /* --------------------------------------------------------------- server */
 
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_server *s = arg;
+    if (s->listener)
+        evconnlistener_enable(s->listener);
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    struct http_server *s = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    log_warn("accept: %s; pausing accepts for %d ms (%u connections open)",
+             strerror(e), ACCEPT_BACKOFF_MS, s->nconns);
+    evconnlistener_disable(l);
+    struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
+    event_add(s->accept_retry, &tv);
+}
+
 struct http_server *http_server_new(struct event_base *base, int listen_fd,
                                     const struct http_server_config *cfg,
                                     http_handler_fn *handler, void *arg)
@@ -595,6 +619,9 @@ struct http_server *http_server_new(struct event_base *base, int listen_fd,
                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
                                      -1, listen_fd);
     BUG_ON(!s->listener);
+    evconnlistener_set_error_cb(s->listener, on_accept_error);
+    s->accept_retry = event_new(base, -1, 0, on_accept_retry, s);
+    BUG_ON(!s->accept_retry);
     return s;
 }
 
@@ -608,6 +635,7 @@ void http_server_shutdown(struct http_server *s, http_server_done_fn *done,
         evconnlistener_free(s->listener);
         s->listener = NULL;
     }
+    event_del(s->accept_retry);
     struct http_conn *c, *next;
     for (c = LIST_FIRST(&s->conns); c; c = next) {
         next = LIST_NEXT(c, link);
@@ -642,6 +670,7 @@ void http_server_free(struct http_server *s)
     }
     if (s->listener)
         evconnlistener_free(s->listener);
+    event_free(s->accept_retry);
     free(s);
 }
 

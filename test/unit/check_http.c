@@ -19,6 +19,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@
 #include "common/err.h"
 #include "common/http.h"
 #include "common/http_parser.h"
+#include "common/log.h"
 #include "common/md5.h"
 #include "common/pool.h"
 #include "common/util.h"
@@ -1441,6 +1444,60 @@ START_TEST(server_graceful_shutdown_finishes_requests)
 }
 END_TEST
 
+static atomic_int accept_warnings;
+
+static void count_accept_warnings(enum log_level level, const char *component,
+                                  const char *txn, const char *msg, void *arg)
+{
+    if (level == LOG_LVL_WARNING && strncmp(msg, "accept: ", 8) == 0)
+        atomic_fetch_add(&accept_warnings, 1);
+}
+
+START_TEST(server_survives_running_out_of_fds)
+{
+    log_set_sink(count_accept_warnings, NULL);
+    tsrv_start(NULL);
+    /* Use up every fd this process may open, keeping one connection
+     * waiting in the backlog, then give fds back: the server must have
+     * paused (not spun) and must accept the waiting connection. */
+    int waiting = tconnect();
+    int spare[4096];
+    int nspare = 0;
+    struct rlimit rl;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    int highest = dup(0);
+    close(highest);
+    rl.rlim_cur = (rlim_t)highest + 8;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    int fd;
+    while (nspare < 4096 && (fd = dup(0)) >= 0)
+        spare[nspare++] = fd;
+    ck_assert_int_eq(errno, EMFILE);
+    int more = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_lt(more, 0);
+    /* give back one fd for the client socket, connect: it sits in the
+     * backlog because the server cannot accept */
+    close(spare[--nspare]);
+    int late = tconnect();
+    send_str(late, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n");
+    send_str(waiting, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n");
+    /* the server has hit EMFILE and paused accepting */
+    while (atomic_load(&accept_warnings) == 0)
+        sched_yield();
+    while (nspare > 0)
+        close(spare[--nspare]);
+    char *a1 = read_to_eof(waiting);
+    char *a2 = read_to_eof(late);
+    ck_assert(strstr(a1, "\r\n\r\nhello") != NULL);
+    ck_assert(strstr(a2, "\r\n\r\nhello") != NULL);
+    free(a1);
+    free(a2);
+    close(waiting);
+    close(late);
+    tsrv_stop();
+}
+END_TEST
+
 static void add_server_tests(Suite *s)
 {
     TCase *tc = tcase_create("server");
@@ -1455,6 +1512,7 @@ static void add_server_tests(Suite *s)
     tcase_add_test(tc, server_timeouts_close_slow_clients);
     tcase_add_test(tc, server_short_body_closes_and_client_reset_reports);
     tcase_add_test(tc, server_graceful_shutdown_finishes_requests);
+    tcase_add_test(tc, server_survives_running_out_of_fds);
     suite_add_tcase(s, tc);
 }
 
@@ -1902,6 +1960,7 @@ static void add_client_tests(Suite *s)
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN); /* as the daemons do (http.h) */
     Suite *s = suite_create("http");
     add_parser_tests(s);
     add_server_tests(s);
