@@ -61,7 +61,6 @@ struct dreq {
     struct obj_db_cont_info cinfo;
     struct obj_db_acct_info ainfo;
     struct evbuffer *out;
-    size_t nentries;
     /* row update */
     struct obj_db_obj_update u;
     char *ctype, *etag;
@@ -107,7 +106,6 @@ static void dreq_release(struct obj_rq *rq)
 static int list_write(void *arg, const char *buf, size_t len)
 {
     struct dreq *d = arg;
-    d->nentries++;
     return evbuffer_add(d->out, buf, len) == 0 ? 0 : -ENOMEM;
 }
 
@@ -122,13 +120,8 @@ static int do_list(struct dreq *d, struct obj_db *db, bool account)
                      : obj_db_cont_list(db, d->account, d->container,
                                         &d->q.params, d->policy,
                                         obj_listing_fmt_entry, f);
-    d->nentries = 0;
-    if (rc == 0) {
-        size_t before = evbuffer_get_length(d->out);
+    if (rc == 0)
         rc = obj_listing_fmt_finish(f);
-        (void)before;
-        d->nentries = obj_listing_fmt_count(f);
-    }
     obj_listing_fmt_free(f);
     return rc;
 }
@@ -307,6 +300,10 @@ static void db_done(struct obj_rq *rq, int rc)
 {
     struct dreq *d = (struct dreq *)rq;
     struct http_req *req = rq->req;
+    if (rc == -ENODEV || rc == -ENOSPC) {
+        obj_srv_reply(req, 507, NULL);
+        return;
+    }
     switch (d->op) {
     case C_PUT:
     case C_DELETE:
