@@ -24,8 +24,9 @@ struct hashpath_secret {
 };
 
 /*
- * Digest of the path. container and object may be NULL (account or container
- * paths); object without container is a caller bug.
+ * Digest of the path. container and object may be NULL or "" (account or
+ * container paths: an empty name is left out, as Swift's hash_path does);
+ * an object without a container is a caller bug.
  */
 void hashpath_digest(const struct hashpath_secret *s, const char *account,
                      const char *container, const char *object,

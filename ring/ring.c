@@ -67,50 +67,12 @@ uint16_t ring_assignment(const struct ring *r, uint32_t row, uint32_t part)
     return r->p2d[(uint64_t)part * r->rows + row];
 }
 
-/* Appends n bytes at *p if they fit before end; false when they do not. */
-static bool put_bytes(char **p, const char *end, const char *s, size_t n)
-{
-    if ((size_t)(end - *p) < n)
-        return false;
-    memcpy(*p, s, n);
-    *p += n;
-    return true;
-}
-
 uint32_t ring_partition(const struct ring *r, const struct hashpath_secret *s,
                         const char *account, const char *container,
                         const char *object)
 {
-    /* Swift's hash_path leaves out an empty container or object name
-     * instead of hashing "a/c/"; do the same so such names land where a
-     * Swift cluster puts them. */
-    if (object && object[0] == '\0')
-        object = NULL;
-    if (!object && container && container[0] == '\0')
-        container = NULL;
     unsigned char digest[MD5_DIGEST_LEN];
-    /* The hot path of every request: hashing the path in one piece costs
-     * less than half of feeding MD5 seven small updates (measured with
-     * cairn-ring-bench). Names too long for the buffer take the general
-     * path, which gives the same digest. */
-    char buf[512];
-    char *p = buf;
-    const char *end = buf + sizeof(buf);
-    bool fits = put_bytes(&p, end, s->prefix, strlen(s->prefix)) &&
-                put_bytes(&p, end, "/", 1) &&
-                put_bytes(&p, end, account, strlen(account));
-    if (fits && container)
-        fits = put_bytes(&p, end, "/", 1) &&
-               put_bytes(&p, end, container, strlen(container));
-    if (fits && object)
-        fits = put_bytes(&p, end, "/", 1) &&
-               put_bytes(&p, end, object, strlen(object));
-    if (fits)
-        fits = put_bytes(&p, end, s->suffix, strlen(s->suffix));
-    if (fits && (!object || container))
-        md5_digest(buf, (size_t)(p - buf), digest);
-    else
-        hashpath_digest(s, account, container, object, digest);
+    hashpath_digest(s, account, container, object, digest);
     return hashpath_partition(digest, r->part_power);
 }
 

@@ -111,6 +111,19 @@ START_TEST(hashpath_is_swifts_formula)
     struct hashpath_secret u = {"", ""};
     hashpath_hex(&u, "AUTH_test", "c", NULL, hex);
     ck_assert_str_eq(hex, "01157aa5908b49b4fb4b1238265443d1");
+
+    /* An empty object name is left out, as Swift's hash_path does. */
+    struct hashpath_secret v = {"", "suf"};
+    hashpath_hex(&v, "AUTH_test", "c", "", hex);
+    ck_assert_str_eq(hex, "3afe64bf6a6b1f0a08ad32b19743e990");
+
+    /* A path longer than the one-piece buffer takes the incremental path
+     * and gives the same digest. */
+    char longname[601];
+    memset(longname, 'x', 600);
+    longname[600] = '\0';
+    hashpath_hex(&s, "AUTH_test", "photos", longname, hex);
+    ck_assert_str_eq(hex, "1441606333e9385e3e191c3f5e3f977c");
 }
 END_TEST
 
