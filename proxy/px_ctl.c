@@ -1,0 +1,1100 @@
+/*
+ * px_ctl.c - request dispatch, authorization, and the account, container
+ * and object controllers except object PUT/COPY (px_put.c); see px_ctl.h.
+ *
+ * Authorization follows tempauth's delay-denial: a request an owner may
+ * make goes on at once; otherwise, for container reads and object
+ * requests, the container's ACLs are fetched first (px_cinfo_get, cached
+ * per worker) and the decision made with them. Denials are 401 without a
+ * valid token and 403 with one.
+ */
+#define LOG_COMPONENT "proxy"
+#include "proxy/px_ctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "common/http.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "common/pool.h"
+#include "common/timestamp.h"
+#include "common/util.h"
+#include "common/xalloc.h"
+#include "proxy/px_acl.h"
+#include "proxy/px_auth.h"
+#include "proxy/px_ctl_int.h"
+#include "proxy/px_quorum.h"
+
+#define CINFO_TTL_MS 10000
+#define CINFO_MAX 4096
+
+/* ------------------------------------------------------------ info cache */
+
+struct cinfo_entry {
+    char *key;        /* "a/c" */
+    uint64_t expires; /* px_now_ms */
+    char *read_acl, *write_acl;
+};
+
+struct px_cinfo_cache {
+    size_t n;
+    struct cinfo_entry v[CINFO_MAX];
+};
+
+struct px_cinfo_cache *px_cinfo_new(void)
+{
+    return xcalloc(1, sizeof(struct px_cinfo_cache));
+}
+
+static void centry_clear(struct cinfo_entry *e)
+{
+    free(e->key);
+    free(e->read_acl);
+    free(e->write_acl);
+    memset(e, 0, sizeof(*e));
+}
+
+void px_cinfo_free(struct px_cinfo_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        centry_clear(&c->v[i]);
+    free(c);
+}
+
+static struct cinfo_entry *cinfo_find(struct px_cinfo_cache *c, const char *a,
+                                      const char *cont)
+{
+    size_t la = strlen(a);
+    for (size_t i = 0; i < c->n; i++) {
+        const char *k = c->v[i].key;
+        if (strncmp(k, a, la) == 0 && k[la] == '/' && strcmp(k + la + 1, cont) == 0)
+            return &c->v[i];
+    }
+    return NULL;
+}
+
+void px_cinfo_forget(struct px_worker *w, const char *a, const char *c)
+{
+    struct cinfo_entry *e = cinfo_find(w->cinfo, a, c);
+    if (!e)
+        return;
+    centry_clear(e);
+    *e = w->cinfo->v[--w->cinfo->n];
+    memset(&w->cinfo->v[w->cinfo->n], 0, sizeof(*e));
+}
+
+static void cinfo_store(struct px_worker *w, const char *a, const char *c,
+                        const struct px_cinfo *ci)
+{
+    struct px_cinfo_cache *cc = w->cinfo;
+    px_cinfo_forget(w, a, c);
+    uint64_t now = px_now_ms();
+    if (cc->n == CINFO_MAX) {
+        /* Full: drop expired entries, else the oldest slot. */
+        for (size_t i = 0; i < cc->n;) {
+            if (cc->v[i].expires <= now) {
+                centry_clear(&cc->v[i]);
+                cc->v[i] = cc->v[--cc->n];
+                memset(&cc->v[cc->n], 0, sizeof(cc->v[0]));
+            } else {
+                i++;
+            }
+        }
+        if (cc->n == CINFO_MAX)
+            centry_clear(&cc->v[--cc->n]);
+    }
+    struct cinfo_entry *e = &cc->v[cc->n++];
+    e->key = xasprintf("%s/%s", a, c);
+    e->expires = now + CINFO_TTL_MS;
+    e->read_acl = xstrdup(ci->read_acl);
+    e->write_acl = xstrdup(ci->write_acl);
+}
+
+struct cinfo_req {
+    px_cinfo_fn *fn;
+    struct px_nodes nodes;
+    struct px_cinfo ci;
+};
+
+static void cinfo_response(struct px_req *pr, struct px_read *rd,
+                           const struct http_head *h, void *arg)
+{
+    (void)rd;
+    struct cinfo_req *cr = arg;
+    const char *r = http_head_get(h, "X-Container-Read");
+    const char *wr = http_head_get(h, "X-Container-Write");
+    cr->ci.status = h->status;
+    cr->ci.read_acl = pool_strdup(pr->pool, r ? r : "");
+    cr->ci.write_acl = pool_strdup(pr->pool, wr ? wr : "");
+}
+
+static bool cinfo_usable(int status, const struct http_head *h, void *arg)
+{
+    (void)h;
+    (void)arg;
+    return status >= 200 && status < 300;
+}
+
+static void cinfo_end(struct px_req *pr, int err, void *arg)
+{
+    struct cinfo_req *cr = arg;
+    if (err < 0) {
+        cr->ci.status = 503;
+    } else {
+        cinfo_store(pr->w, pr->path.account, pr->path.container, &cr->ci);
+    }
+    cr->fn(pr, &cr->ci);
+}
+
+static void cinfo_failed(struct px_req *pr, int status,
+                         const struct px_hdrs *hdrs, void *arg)
+{
+    (void)hdrs;
+    struct cinfo_req *cr = arg;
+    cr->ci.status = status;
+    cr->ci.read_acl = "";
+    cr->ci.write_acl = "";
+    cr->fn(pr, &cr->ci);
+}
+
+static const struct px_read_ops cinfo_ops = {
+    .usable = cinfo_usable,
+    .response = cinfo_response,
+    .failed = cinfo_failed,
+    .end = cinfo_end,
+};
+
+void px_cinfo_get(struct px_req *pr, px_cinfo_fn *fn)
+{
+    struct cinfo_entry *e = cinfo_find(pr->w->cinfo, pr->path.account,
+                                       pr->path.container);
+    if (e && e->expires > px_now_ms()) {
+        struct px_cinfo ci = {204, pool_strdup(pr->pool, e->read_acl),
+                              pool_strdup(pr->pool, e->write_acl)};
+        fn(pr, &ci);
+        return;
+    }
+    struct cinfo_req *cr = pool_calloc(pr->pool, sizeof(*cr));
+    cr->fn = fn;
+    px_nodes_get(pr, PX_RING_CONTAINER, pr->path.account, pr->path.container,
+                 NULL, 3, &cr->nodes);
+    px_read_start(pr, "HEAD", &cr->nodes, pr->path.account,
+                  pr->path.container, NULL, NULL, &cinfo_ops, cr);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+int64_t px_head_length(const struct http_head *h)
+{
+    if (h->body == HTTP_BODY_CHUNKED || h->body == HTTP_BODY_UNTIL_CLOSE)
+        return HTTP_LENGTH_UNKNOWN;
+    const char *v = http_head_get(h, "Content-Length");
+    uint64_t n;
+    if (v && parse_u64(v, &n) == 0)
+        return (int64_t)n;
+    return h->body == HTTP_BODY_LENGTH ? (int64_t)h->content_length : 0;
+}
+
+static bool hdr_prefix(const char *name, const char *prefix)
+{
+    return strncasecmp(name, prefix, strlen(prefix)) == 0;
+}
+
+static bool is_private_header(const char *n)
+{
+    return strcasecmp(n, "Connection") == 0 ||
+           strcasecmp(n, "Content-Length") == 0 ||
+           strcasecmp(n, "Transfer-Encoding") == 0 ||
+           strcasecmp(n, "Date") == 0 || strcasecmp(n, "Keep-Alive") == 0 ||
+           strcasecmp(n, "Server") == 0 || strcasecmp(n, "X-Trans-Id") == 0 ||
+           strcasecmp(n, "X-Openstack-Request-Id") == 0 ||
+           hdr_prefix(n, "X-Backend-") ||
+           hdr_prefix(n, "X-Object-Sysmeta-") ||
+           hdr_prefix(n, "X-Container-Sysmeta-") ||
+           hdr_prefix(n, "X-Account-Sysmeta-") ||
+           hdr_prefix(n, "X-Object-Transient-Sysmeta-");
+}
+
+static bool is_owner_header(const char *n)
+{
+    return strcasecmp(n, "X-Container-Read") == 0 ||
+           strcasecmp(n, "X-Container-Write") == 0 ||
+           strcasecmp(n, "X-Container-Sync-To") == 0 ||
+           strcasecmp(n, "X-Container-Sync-Key") == 0 ||
+           hdr_prefix(n, "X-Container-Meta-Temp-Url-Key") ||
+           hdr_prefix(n, "X-Account-Meta-Temp-Url-Key") ||
+           strcasecmp(n, "X-Account-Access-Control") == 0;
+}
+
+void px_relay_headers(struct px_req *pr, const struct http_head *h)
+{
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const char *n = h->headers[i].name;
+        if (is_private_header(n) || (!pr->owner && is_owner_header(n)))
+            continue;
+        http_resp_header(pr->req, n, h->headers[i].value);
+    }
+    px_resp_common(pr);
+}
+
+static size_t req_headers(struct px_req *pr, struct names_header **out)
+{
+    const struct http_head *h = http_req_head(pr->req);
+    struct names_header *v = pool_alloc(pr->pool,
+                                        (h->nheaders + 1) * sizeof(*v));
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        v[i].name = h->headers[i].name;
+        v[i].name_len = h->headers[i].name_len;
+        v[i].value = h->headers[i].value;
+        v[i].value_len = h->headers[i].value_len;
+    }
+    *out = v;
+    return h->nheaders;
+}
+
+int px_check_meta(struct px_req *pr, int target)
+{
+    struct names_header *hv;
+    size_t n = req_headers(pr, &hv);
+    struct names_verdict v;
+    if (names_check_metadata(hv, n, (enum names_target)target,
+                             &pr->srv->cluster.constraints, &v) < 0) {
+        px_reply_text(pr, v.status, v.body);
+        return -1;
+    }
+    return 0;
+}
+
+int px_delete_at(struct px_req *pr, char *out, size_t outsz)
+{
+    out[0] = '\0';
+    const char *after = http_req_header(pr->req, "X-Delete-After");
+    const char *at = http_req_header(pr->req, "X-Delete-At");
+    int64_t now = (int64_t)time(NULL);
+    if (after) {
+        int64_t x;
+        if (parse_i64(after, &x) < 0) {
+            px_reply_text(pr, 400, "Non-integer X-Delete-After");
+            return -1;
+        }
+        if (x < 0) {
+            px_reply_text(pr, 400, "X-Delete-After in past");
+            return -1;
+        }
+        snprintf(out, outsz, "%lld", (long long)(now + x));
+        return 0;
+    }
+    if (at) {
+        int64_t x;
+        if (parse_i64(at, &x) < 0) {
+            px_reply_text(pr, 400, "Non-integer X-Delete-At");
+            return -1;
+        }
+        if (x < now) {
+            px_reply_text(pr, 400, "X-Delete-At in past");
+            return -1;
+        }
+        snprintf(out, outsz, "%lld", (long long)x);
+    }
+    return 0;
+}
+
+static bool is_allowed_obj_header(const char *n)
+{
+    static const char *const allowed[] = {
+        "Content-Disposition", "Content-Encoding", "X-Object-Manifest",
+        "Cache-Control", "Content-Language", "Expires", "X-Robots-Tag",
+    };
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+        if (strcasecmp(n, allowed[i]) == 0)
+            return true;
+    return hdr_prefix(n, "X-Object-Meta-");
+}
+
+void px_obj_forward_headers(struct px_req *pr, struct http_client *c)
+{
+    const struct http_head *h = http_req_head(pr->req);
+    for (unsigned i = 0; i < h->nheaders; i++)
+        if (is_allowed_obj_header(h->headers[i].name))
+            http_client_header(c, h->headers[i].name, h->headers[i].value);
+}
+
+/* Account/container metadata to forward: X-<T>-Meta-*, and X-Remove-<T>-*
+ * turned into an empty value (which deletes). */
+static void forward_meta(struct px_req *pr, struct http_client *c,
+                         const char *type)
+{
+    char meta[64], remove[64];
+    snprintf(meta, sizeof(meta), "X-%s-Meta-", type);
+    snprintf(remove, sizeof(remove), "X-Remove-%s-", type);
+    const struct http_head *h = http_req_head(pr->req);
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const char *n = h->headers[i].name;
+        if (hdr_prefix(n, meta)) {
+            http_client_header(c, n, h->headers[i].value);
+        } else if (hdr_prefix(n, remove)) {
+            char buf[512];
+            snprintf(buf, sizeof(buf), "X-%s-%s", type, n + strlen(remove));
+            http_client_header(c, buf, "");
+        } else if (strcasecmp(type, "Container") == 0 &&
+                   (strcasecmp(n, "X-Container-Sync-To") == 0 ||
+                    strcasecmp(n, "X-Container-Sync-Key") == 0)) {
+            http_client_header(c, n, h->headers[i].value);
+        }
+    }
+}
+
+static void set_timestamp(struct px_req *pr)
+{
+    struct ts t = ts_now();
+    ts_normal(&t, pr->ts);
+}
+
+static void reply_allow(struct px_req *pr, const char *allow)
+{
+    http_resp_header(pr->req, "Allow", allow);
+    px_reply(pr, 405);
+}
+
+static void deny(struct px_req *pr)
+{
+    if (!pr->authenticated) {
+        http_resp_headerf(pr->req, "Www-Authenticate", "Swift realm=\"%s\"",
+                          pr->path.account);
+        px_reply(pr, 401);
+    } else {
+        px_reply(pr, 403);
+    }
+}
+
+static enum px_authz authorize(struct px_req *pr, const char *acl)
+{
+    enum http_method m = http_req_method(pr->req);
+    struct px_identity id = {pr->authenticated, pr->groups, pr->ngroups};
+    struct px_authz_req r = {
+        .account = pr->path.account,
+        .has_container = pr->path.container != NULL,
+        .has_object = pr->path.object != NULL,
+        .method_put_or_delete = m == HTTP_M_PUT || m == HTTP_M_DELETE,
+        .method_options = m == HTTP_M_OPTIONS,
+        .reseller_prefix = px_auth_reseller_prefix(pr->srv->auth),
+        .acl = acl,
+        .referer = http_req_header(pr->req, "Referer"),
+    };
+    return px_acl_authorize(&id, &r);
+}
+
+/* ------------------------------------------------------------ reads */
+
+/* A GET/HEAD whose backend answer is relayed to the client. */
+struct relay {
+    struct px_nodes nodes;
+    enum names_kind kind;
+};
+
+static void relay_headers_out(struct px_req *pr, struct http_client *c,
+                              void *arg)
+{
+    (void)arg;
+    static const char *const pass[] = {
+        "Range", "If-Match", "If-None-Match", "If-Modified-Since",
+        "If-Unmodified-Since", "X-Newest", "Accept",
+    };
+    for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
+        const char *v = http_req_header(pr->req, pass[i]);
+        if (v)
+            http_client_header(c, pass[i], v);
+    }
+}
+
+static bool obj_usable(int status, const struct http_head *h, void *arg)
+{
+    (void)h;
+    (void)arg;
+    return (status >= 200 && status < 400) || status == 412 || status == 416;
+}
+
+static void relay_response(struct px_req *pr, struct px_read *rd,
+                           const struct http_head *h, void *arg)
+{
+    (void)rd;
+    (void)arg;
+    px_relay_headers(pr, h);
+    int64_t len = px_head_length(h);
+    if (h->status == 304 || h->status == 204)
+        len = 0;
+    http_resp_start(pr->req, h->status, len);
+}
+
+static void relay_end(struct px_req *pr, int err, void *arg)
+{
+    (void)arg;
+    if (pr->done)
+        return;
+    if (err < 0) {
+        /* The node failed mid-body: the client sees a short body and a
+         * closed connection, and can retry with a Range. */
+        log_warn("%s: source failed mid-body: %s", http_req_target(pr->req),
+                 strerror(-err));
+    }
+    http_resp_end(pr->req);
+}
+
+static void empty_listing(struct px_req *pr, bool account)
+{
+    const char *q = http_req_query(pr->req);
+    const char *fmt = "plain";
+    char fbuf[16] = "";
+    if (q) {
+        const char *f = strstr(q, "format=");
+        if (f && (f == q || f[-1] == '&')) {
+            size_t n = strcspn(f + 7, "&");
+            if (n < sizeof(fbuf)) {
+                memcpy(fbuf, f + 7, n);
+                fbuf[n] = '\0';
+                fmt = fbuf;
+            }
+        }
+    } else {
+        const char *acc = http_req_header(pr->req, "Accept");
+        if (acc && strstr(acc, "application/json"))
+            fmt = "json";
+        else if (acc && strstr(acc, "xml"))
+            fmt = "xml";
+    }
+    char ts[TS_NORMAL_LEN];
+    struct ts t = ts_now();
+    ts_normal(&t, ts);
+    if (account) {
+        http_resp_header(pr->req, "X-Account-Container-Count", "0");
+        http_resp_header(pr->req, "X-Account-Object-Count", "0");
+        http_resp_header(pr->req, "X-Account-Bytes-Used", "0");
+        http_resp_header(pr->req, "X-Timestamp", ts);
+        http_resp_header(pr->req, "X-Put-Timestamp", ts);
+    }
+    http_resp_header(pr->req, "Accept-Ranges", "bytes");
+    bool head = http_req_method(pr->req) == HTTP_M_HEAD;
+    px_resp_common(pr);
+    if (strcasecmp(fmt, "json") == 0) {
+        if (head) {
+            http_resp_header(pr->req, "Content-Type",
+                             "application/json; charset=utf-8");
+            http_resp_simple(pr->req, 204, NULL, NULL, 0);
+        } else {
+            http_resp_simple(pr->req, 200, "application/json; charset=utf-8",
+                             "[]", 2);
+        }
+    } else if (strcasecmp(fmt, "xml") == 0) {
+        char body[1024];
+        int n = snprintf(body, sizeof(body),
+                         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                         "<account name=\"%s\"></account>",
+                         pr->path.account);
+        if (head) {
+            http_resp_header(pr->req, "Content-Type",
+                             "application/xml; charset=utf-8");
+            http_resp_simple(pr->req, 204, NULL, NULL, 0);
+        } else {
+            http_resp_simple(pr->req, 200, "application/xml; charset=utf-8",
+                             body, (size_t)n);
+        }
+    } else {
+        http_resp_header(pr->req, "Content-Type", "text/plain; charset=utf-8");
+        http_resp_simple(pr->req, 204, NULL, NULL, 0);
+    }
+}
+
+static void relay_failed(struct px_req *pr, int status,
+                         const struct px_hdrs *hdrs, void *arg)
+{
+    struct relay *rl = arg;
+    if (status == 404 && rl->kind == NAMES_ACCOUNT &&
+        pr->srv->conf.account_autocreate) {
+        empty_listing(pr, true);
+        return;
+    }
+    if (status == 404 && hdrs && rl->kind == NAMES_OBJECT) {
+        /* Keep what Swift shows on a 404 (X-Backend-* stay hidden). */
+        (void)hdrs;
+    }
+    if (http_req_method(pr->req) == HTTP_M_HEAD) {
+        px_resp_common(pr);
+        http_resp_header(pr->req, "Content-Type", "text/html; charset=UTF-8");
+        http_resp_simple(pr->req, status, NULL, NULL, 0);
+        return;
+    }
+    px_reply(pr, status);
+}
+
+static const struct px_read_ops relay_ops = {
+    .headers = relay_headers_out,
+    .response = relay_response,
+    .failed = relay_failed,
+    .end = relay_end,
+};
+
+static const struct px_read_ops relay_obj_ops = {
+    .headers = relay_headers_out,
+    .usable = obj_usable,
+    .response = relay_response,
+    .failed = relay_failed,
+    .end = relay_end,
+};
+
+static bool listing_usable(int status, const struct http_head *h, void *arg)
+{
+    (void)h;
+    (void)arg;
+    return (status >= 200 && status < 300) || status == 412 ||
+           status == 400 || status == 406;
+}
+
+static const struct px_read_ops relay_listing_ops = {
+    .headers = relay_headers_out,
+    .usable = listing_usable,
+    .response = relay_response,
+    .failed = relay_failed,
+    .end = relay_end,
+};
+
+static void do_read(struct px_req *pr, enum px_ring_kind ring)
+{
+    struct relay *rl = pool_calloc(pr->pool, sizeof(*rl));
+    rl->kind = pr->path.kind;
+    const struct names_api_path *p = &pr->path;
+    px_nodes_get(pr, ring, p->account, p->container, p->object, 3 * 2,
+                 &rl->nodes);
+    const char *q = http_req_method(pr->req) == HTTP_M_GET
+                        ? http_req_query(pr->req) : NULL;
+    if (ring == PX_RING_OBJECT)
+        q = NULL;
+    if (q) {
+        struct names_verdict v;
+        int64_t limit;
+        const char *l = strstr(q, "limit=");
+        char lbuf[32] = "";
+        if (l && (l == q || l[-1] == '&')) {
+            size_t n = strcspn(l + 6, "&");
+            if (n < sizeof(lbuf)) {
+                memcpy(lbuf, l + 6, n);
+                lbuf[n] = '\0';
+            }
+        }
+        int64_t max = ring == PX_RING_ACCOUNT
+                          ? pr->srv->cluster.constraints.account_listing_limit
+                          : pr->srv->cluster.constraints.container_listing_limit;
+        if (names_listing_limit(lbuf[0] ? lbuf : NULL, max, &limit, &v) < 0) {
+            px_reply_text(pr, v.status, v.body);
+            return;
+        }
+    }
+    px_read_start(pr, http_req_method_str(pr->req), &rl->nodes, p->account,
+                  p->container, p->object, q,
+                  ring == PX_RING_OBJECT ? &relay_obj_ops
+                                         : &relay_listing_ops,
+                  rl);
+    (void)relay_ops;
+}
+
+/* ------------------------------------------------------------ writes */
+
+struct write {
+    struct px_nodes nodes;
+    struct px_nodes upd;      /* account nodes (container writes) or
+                                 container nodes (object writes) */
+    const char *method;
+    int success;              /* status to answer on a 2xx quorum */
+    bool retry_after_create;  /* account POST on a missing account */
+    char delete_at[32];
+    char *acl_read, *acl_write;
+};
+
+static void account_update_headers(struct px_req *pr, struct http_client *c,
+                                   size_t i, void *arg)
+{
+    struct write *wr = arg;
+    forward_meta(pr, c, "Container");
+    if (wr->acl_read)
+        http_client_header(c, "X-Container-Read", wr->acl_read);
+    if (wr->acl_write)
+        http_client_header(c, "X-Container-Write", wr->acl_write);
+    if (wr->upd.n) {
+        const struct px_node *an = &wr->upd.v[i % wr->upd.n];
+        http_client_headerf(c, "X-Account-Host", "%s:%u", an->ip, an->port);
+        http_client_headerf(c, "X-Account-Partition", "%u", wr->upd.part);
+        http_client_header(c, "X-Account-Device", an->device);
+    }
+}
+
+static void account_meta_headers(struct px_req *pr, struct http_client *c,
+                                 size_t i, void *arg)
+{
+    (void)i;
+    (void)arg;
+    forward_meta(pr, c, "Account");
+}
+
+void px_container_update_headers(struct px_req *pr, struct http_client *c,
+                                 const struct px_nodes *cont, size_t i,
+                                 size_t nobj)
+{
+    (void)pr;
+    if (!cont->replicas || !nobj)
+        return;
+    char hosts[1024] = "", devs[512] = "";
+    size_t hl = 0, dl = 0;
+    size_t rounds = cont->replicas > nobj ? cont->replicas : nobj;
+    for (size_t j = 0; j < rounds; j++) {
+        if (j % nobj != i)
+            continue;
+        const struct px_node *cn = &cont->v[j % cont->replicas];
+        hl += (size_t)snprintf(hosts + hl, sizeof(hosts) - hl, "%s%s:%u",
+                               hl ? "," : "", cn->ip, cn->port);
+        dl += (size_t)snprintf(devs + dl, sizeof(devs) - dl, "%s%s",
+                               dl ? "," : "", cn->device);
+        if (hl >= sizeof(hosts) || dl >= sizeof(devs))
+            return;
+    }
+    if (!hl)
+        return;
+    http_client_header(c, "X-Container-Host", hosts);
+    http_client_headerf(c, "X-Container-Partition", "%u", cont->part);
+    http_client_header(c, "X-Container-Device", devs);
+}
+
+static void object_write_headers(struct px_req *pr, struct http_client *c,
+                                 size_t i, void *arg)
+{
+    struct write *wr = arg;
+    if (strcmp(wr->method, "POST") == 0) {
+        px_obj_forward_headers(pr, c);
+        const char *ct = http_req_header(pr->req, "Content-Type");
+        if (ct)
+            http_client_header(c, "Content-Type", ct);
+        if (wr->delete_at[0])
+            http_client_header(c, "X-Delete-At", wr->delete_at);
+    } else {
+        px_container_update_headers(pr, c, &wr->upd, i, wr->nodes.replicas);
+    }
+}
+
+static void write_done(struct px_req *pr, struct px_fan_reply *rv, size_t n,
+                       void *arg);
+
+static void start_write(struct px_req *pr, struct write *wr,
+                        px_fan_hdr_fn *hdr_fn)
+{
+    const struct names_api_path *p = &pr->path;
+    px_fan_start(pr, wr->method, &wr->nodes, wr->nodes.replicas, p->account,
+                 p->container, p->object, NULL, NULL, 0, hdr_fn, write_done,
+                 wr);
+}
+
+static void account_created(struct px_req *pr, struct px_fan_reply *rv,
+                            size_t n, void *arg);
+
+/* Creates the account (autocreate), then continues with `then`. */
+struct autocreate {
+    struct px_nodes nodes;
+    void (*then)(struct px_req *pr, void *arg);
+    void *arg;
+};
+
+static void account_created(struct px_req *pr, struct px_fan_reply *rv,
+                            size_t n, void *arg)
+{
+    struct autocreate *ac = arg;
+    int st[16];
+    for (size_t i = 0; i < n && i < 16; i++)
+        st[i] = rv[i].status;
+    int best = px_best_status(st, n < 16 ? n : 16, ac->nodes.replicas, false);
+    if (best < 200 || best >= 300) {
+        log_warn("account autocreate of %s failed: %d", pr->path.account, best);
+        px_reply(pr, 503);
+        return;
+    }
+    ac->then(pr, ac->arg);
+}
+
+static void autocreate_account(struct px_req *pr,
+                               void (*then)(struct px_req *, void *), void *arg)
+{
+    struct autocreate *ac = pool_calloc(pr->pool, sizeof(*ac));
+    ac->then = then;
+    ac->arg = arg;
+    px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3,
+                 &ac->nodes);
+    px_fan_start(pr, "PUT", &ac->nodes, ac->nodes.replicas, pr->path.account,
+                 NULL, NULL, NULL, NULL, 0, NULL, account_created, ac);
+}
+
+static void write_again(struct px_req *pr, void *arg)
+{
+    struct write *wr = arg;
+    wr->retry_after_create = false;
+    start_write(pr, wr, account_meta_headers);
+}
+
+static void write_done(struct px_req *pr, struct px_fan_reply *rv, size_t n,
+                       void *arg)
+{
+    struct write *wr = arg;
+    int st[16];
+    size_t k = n < 16 ? n : 16;
+    for (size_t i = 0; i < k; i++)
+        st[i] = rv[i].status;
+    bool is_delete = strcmp(wr->method, "DELETE") == 0;
+    int best = px_best_status(st, k, wr->nodes.replicas,
+                              is_delete && pr->path.kind == NAMES_OBJECT);
+    if (best == 404 && wr->retry_after_create) {
+        autocreate_account(pr, write_again, wr);
+        return;
+    }
+    if (pr->path.kind == NAMES_CONTAINER)
+        px_cinfo_forget(pr->w, pr->path.account, pr->path.container);
+    bool container_put = pr->path.kind == NAMES_CONTAINER &&
+                         strcmp(wr->method, "PUT") == 0;
+    if (best >= 200 && best < 300 && wr->success && !container_put)
+        best = wr->success;
+    px_reply(pr, best);
+}
+
+/* ------------------------------------------------------------ account */
+
+static void do_account(struct px_req *pr)
+{
+    enum http_method m = http_req_method(pr->req);
+    switch (m) {
+    case HTTP_M_GET:
+    case HTTP_M_HEAD:
+        do_read(pr, PX_RING_ACCOUNT);
+        return;
+    case HTTP_M_POST: {
+        if (px_check_meta(pr, NAMES_T_ACCOUNT) < 0)
+            return;
+        struct write *wr = pool_calloc(pr->pool, sizeof(*wr));
+        wr->method = "POST";
+        wr->success = 204;
+        wr->retry_after_create = pr->srv->conf.account_autocreate;
+        set_timestamp(pr);
+        px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3,
+                     &wr->nodes);
+        start_write(pr, wr, account_meta_headers);
+        return;
+    }
+    case HTTP_M_PUT:
+    case HTTP_M_DELETE: {
+        if (!pr->srv->conf.allow_account_management) {
+            reply_allow(pr, "GET, HEAD, OPTIONS, POST");
+            return;
+        }
+        if (m == HTTP_M_DELETE && http_req_query(pr->req)) {
+            px_reply_text(pr, 400, "Non-empty query string");
+            return;
+        }
+        if (m == HTTP_M_PUT && px_check_meta(pr, NAMES_T_ACCOUNT) < 0)
+            return;
+        struct write *wr = pool_calloc(pr->pool, sizeof(*wr));
+        wr->method = m == HTTP_M_PUT ? "PUT" : "DELETE";
+        wr->success = 0;
+        set_timestamp(pr);
+        px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3,
+                     &wr->nodes);
+        start_write(pr, wr, account_meta_headers);
+        return;
+    }
+    default:
+        reply_allow(pr, "DELETE, GET, HEAD, OPTIONS, POST, PUT");
+    }
+}
+
+/* ------------------------------------------------------------ container */
+
+static int clean_acls(struct px_req *pr, struct write *wr)
+{
+    static const char *const names[] = {"X-Container-Read",
+                                        "X-Container-Write"};
+    for (int i = 0; i < 2; i++) {
+        const char *v = http_req_header(pr->req, names[i]);
+        char rm[64];
+        snprintf(rm, sizeof(rm), "X-Remove-%s", names[i] + 2);
+        if (!v && http_req_header(pr->req, rm))
+            v = "";
+        if (!v)
+            continue;
+        size_t sz = strlen(v) + 1;
+        char *out = pool_alloc(pr->pool, sz);
+        char why[512];
+        if (px_acl_clean(names[i], v, out, sz, why, sizeof(why)) < 0) {
+            px_reply_text(pr, 400, why);
+            return -1;
+        }
+        if (i == 0)
+            wr->acl_read = out;
+        else
+            wr->acl_write = out;
+    }
+    return 0;
+}
+
+static void container_write_go(struct px_req *pr, void *arg)
+{
+    struct write *wr = arg;
+    start_write(pr, wr, account_update_headers);
+}
+
+struct ainfo {
+    struct px_nodes nodes;
+    struct write *wr;
+};
+
+static bool ainfo_usable(int status, const struct http_head *h, void *arg)
+{
+    (void)h;
+    (void)arg;
+    return status >= 200 && status < 300;
+}
+
+static void ainfo_response(struct px_req *pr, struct px_read *rd,
+                           const struct http_head *h, void *arg)
+{
+    (void)pr;
+    (void)rd;
+    (void)h;
+    (void)arg;
+}
+
+static void ainfo_end(struct px_req *pr, int err, void *arg)
+{
+    struct ainfo *ai = arg;
+    if (err < 0) {
+        px_reply(pr, 503);
+        return;
+    }
+    container_write_go(pr, ai->wr);
+}
+
+static void ainfo_failed(struct px_req *pr, int status,
+                         const struct px_hdrs *hdrs, void *arg)
+{
+    (void)hdrs;
+    struct ainfo *ai = arg;
+    if (status == 404 && pr->srv->conf.account_autocreate) {
+        autocreate_account(pr, container_write_go, ai->wr);
+        return;
+    }
+    px_reply(pr, status == 404 ? 404 : 503);
+}
+
+static const struct px_read_ops ainfo_ops = {
+    .usable = ainfo_usable,
+    .response = ainfo_response,
+    .failed = ainfo_failed,
+    .end = ainfo_end,
+};
+
+static void do_container(struct px_req *pr)
+{
+    enum http_method m = http_req_method(pr->req);
+    const char *cn = pr->path.container;
+    struct names_verdict v;
+    if ((m == HTTP_M_PUT) &&
+        names_check_container_name(cn, strlen(cn),
+                                   &pr->srv->cluster.constraints, &v) < 0) {
+        px_reply_text(pr, v.status, v.body);
+        return;
+    }
+    switch (m) {
+    case HTTP_M_GET:
+    case HTTP_M_HEAD:
+        do_read(pr, PX_RING_CONTAINER);
+        return;
+    case HTTP_M_PUT:
+    case HTTP_M_POST:
+    case HTTP_M_DELETE: {
+        struct write *wr = pool_calloc(pr->pool, sizeof(*wr));
+        wr->method = m == HTTP_M_PUT ? "PUT" : m == HTTP_M_POST ? "POST"
+                                                                : "DELETE";
+        wr->success = m == HTTP_M_PUT ? 201 : 204;
+        if (m != HTTP_M_DELETE) {
+            if (px_check_meta(pr, NAMES_T_CONTAINER) < 0 ||
+                clean_acls(pr, wr) < 0)
+                return;
+        }
+        set_timestamp(pr);
+        px_nodes_get(pr, PX_RING_CONTAINER, pr->path.account, cn, NULL, 3,
+                     &wr->nodes);
+        if (m != HTTP_M_POST)
+            px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL,
+                         0, &wr->upd);
+        px_cinfo_forget(pr->w, pr->path.account, cn);
+        if (m == HTTP_M_PUT) {
+            struct ainfo *ai = pool_calloc(pr->pool, sizeof(*ai));
+            ai->wr = wr;
+            px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3,
+                         &ai->nodes);
+            px_read_start(pr, "HEAD", &ai->nodes, pr->path.account, NULL,
+                          NULL, NULL, &ainfo_ops, ai);
+            return;
+        }
+        start_write(pr, wr, account_update_headers);
+        return;
+    }
+    default:
+        reply_allow(pr, "DELETE, GET, HEAD, OPTIONS, POST, PUT");
+    }
+}
+
+/* ------------------------------------------------------------ object */
+
+static void do_object_authorized(struct px_req *pr)
+{
+    enum http_method m = http_req_method(pr->req);
+    const char *o = pr->path.object;
+    switch (m) {
+    case HTTP_M_GET:
+    case HTTP_M_HEAD:
+        do_read(pr, PX_RING_OBJECT);
+        return;
+    case HTTP_M_PUT:
+        px_obj_put(pr);
+        return;
+    case HTTP_M_COPY:
+        px_obj_copy(pr);
+        return;
+    case HTTP_M_POST:
+    case HTTP_M_DELETE: {
+        struct write *wr = pool_calloc(pr->pool, sizeof(*wr));
+        wr->method = m == HTTP_M_POST ? "POST" : "DELETE";
+        wr->success = m == HTTP_M_POST ? 202 : 204;
+        if (m == HTTP_M_POST) {
+            if (px_check_meta(pr, NAMES_T_OBJECT) < 0 ||
+                px_delete_at(pr, wr->delete_at, sizeof(wr->delete_at)) < 0)
+                return;
+            if (http_req_header(pr->req, "X-Static-Large-Object")) {
+                px_reply_text(pr, 400, "X-Static-Large-Object is a reserved "
+                                       "header");
+                return;
+            }
+        }
+        set_timestamp(pr);
+        px_nodes_get(pr, PX_RING_OBJECT, pr->path.account, pr->path.container,
+                     o, 3, &wr->nodes);
+        if (m == HTTP_M_DELETE)
+            px_nodes_get(pr, PX_RING_CONTAINER, pr->path.account,
+                         pr->path.container, NULL, 0, &wr->upd);
+        start_write(pr, wr, object_write_headers);
+        return;
+    }
+    default:
+        reply_allow(pr, "COPY, DELETE, GET, HEAD, OPTIONS, POST, PUT");
+    }
+}
+
+static void object_acl_checked(struct px_req *pr, const struct px_cinfo *ci)
+{
+    if (ci->status >= 500) {
+        px_reply(pr, 503);
+        return;
+    }
+    if (!pr->owner) {
+        enum http_method m = http_req_method(pr->req);
+        bool read = m == HTTP_M_GET || m == HTTP_M_HEAD;
+        const char *acl = ci->status < 300 ? (read ? ci->read_acl
+                                                   : ci->write_acl)
+                                           : NULL;
+        if (authorize(pr, acl) == PX_AUTHZ_DENY) {
+            deny(pr);
+            return;
+        }
+    }
+    if (http_req_method(pr->req) == HTTP_M_PUT && ci->status == 404) {
+        px_reply(pr, 404);
+        return;
+    }
+    do_object_authorized(pr);
+}
+
+static void container_acl_checked(struct px_req *pr, const struct px_cinfo *ci)
+{
+    if (ci->status >= 500) {
+        px_reply(pr, 503);
+        return;
+    }
+    if (authorize(pr, ci->status < 300 ? ci->read_acl : NULL) ==
+        PX_AUTHZ_DENY) {
+        deny(pr);
+        return;
+    }
+    do_container(pr);
+}
+
+static bool method_known(enum http_method m, enum names_kind k)
+{
+    switch (m) {
+    case HTTP_M_GET:
+    case HTTP_M_HEAD:
+    case HTTP_M_PUT:
+    case HTTP_M_POST:
+    case HTTP_M_DELETE:
+        return true;
+    case HTTP_M_COPY:
+        return k == NAMES_OBJECT;
+    default:
+        return false;
+    }
+}
+
+void px_ctl_dispatch(struct px_req *pr)
+{
+    enum http_method m = http_req_method(pr->req);
+    enum names_kind k = pr->path.kind;
+    const char *allow = k == NAMES_OBJECT
+                            ? "COPY, DELETE, GET, HEAD, OPTIONS, POST, PUT"
+                            : "DELETE, GET, HEAD, OPTIONS, POST, PUT";
+    if (!method_known(m, k)) {
+        reply_allow(pr, allow);
+        return;
+    }
+    struct names_verdict v;
+    const char *a = pr->path.account;
+    if (names_check_account_name(a, strlen(a), &pr->srv->cluster.constraints,
+                                 &v) < 0) {
+        px_reply_text(pr, v.status, v.body);
+        return;
+    }
+    enum px_authz az = authorize(pr, NULL);
+    if (az == PX_AUTHZ_OWNER)
+        pr->owner = true;
+    if (k == NAMES_ACCOUNT) {
+        if (az == PX_AUTHZ_DENY) {
+            deny(pr);
+            return;
+        }
+        do_account(pr);
+        return;
+    }
+    if (k == NAMES_CONTAINER) {
+        if (pr->owner) {
+            do_container(pr);
+        } else if (m == HTTP_M_GET || m == HTTP_M_HEAD) {
+            px_cinfo_get(pr, container_acl_checked);
+        } else {
+            deny(pr);
+        }
+        return;
+    }
+    /* Objects: owners skip the container lookup for reads; everyone else,
+     * and every PUT (the container must exist), looks at the container. */
+    if (pr->owner && m != HTTP_M_PUT && m != HTTP_M_COPY) {
+        do_object_authorized(pr);
+        return;
+    }
+    px_cinfo_get(pr, object_acl_checked);
+}

@@ -1,0 +1,55 @@
+/*
+ * px_ctl_int.h - what the controller files (px_ctl.c, px_put.c) share.
+ * Threading: the worker thread owning the request.
+ */
+#ifndef CAIRN_PX_CTL_INT_H
+#define CAIRN_PX_CTL_INT_H
+
+#include "proxy/px_backend.h"
+#include "proxy/px_int.h"
+
+struct http_head;
+
+/* Facts about a container from a HEAD to its nodes (possibly cached). */
+struct px_cinfo {
+    int status;        /* 2xx: exists; 404; 503 */
+    const char *read_acl; /* pool copies, "" when unset */
+    const char *write_acl;
+};
+
+typedef void px_cinfo_fn(struct px_req *pr, const struct px_cinfo *ci);
+
+/* Gets the container's info (the cache, else a HEAD), then calls fn. */
+void px_cinfo_get(struct px_req *pr, px_cinfo_fn *fn);
+/* Forgets the cached info of account/container (after a change). */
+void px_cinfo_forget(struct px_worker *w, const char *a, const char *c);
+
+/* Copies the backend answer's headers a client may see onto the response
+ * (not hop-by-hop, not X-Backend-*, not sysmeta; ACL headers only for an
+ * owner). */
+void px_relay_headers(struct px_req *pr, const struct http_head *h);
+/* The Content-Length of a backend answer, or HTTP_LENGTH_UNKNOWN. */
+int64_t px_head_length(const struct http_head *h);
+
+/* Checks X-Delete-At / X-Delete-After and writes the X-Delete-At to send
+ * (or "" for none) into out. Returns 0, or answers 400 and returns -1. */
+int px_delete_at(struct px_req *pr, char *out, size_t outsz);
+
+/* Adds the client headers that go to an object node on PUT/POST: user
+ * metadata, the allowed headers, Content-Type if given. */
+void px_obj_forward_headers(struct px_req *pr, struct http_client *c);
+
+/* Object metadata checks (names_check_metadata over the request). Returns
+ * 0, or answers 400 and returns -1. */
+int px_check_meta(struct px_req *pr, int target);
+
+/* The object controller's PUT and COPY (px_put.c). */
+void px_obj_put(struct px_req *pr);
+void px_obj_copy(struct px_req *pr);
+
+/* X-Container-Host/-Partition/-Device for object node slot i of nobj. */
+void px_container_update_headers(struct px_req *pr, struct http_client *c,
+                                 const struct px_nodes *cont, size_t i,
+                                 size_t nobj);
+
+#endif

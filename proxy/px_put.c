@@ -1,0 +1,813 @@
+/*
+ * px_put.c - object PUT and COPY: one body streamed to every primary at
+ * once (a failed or error-limited primary replaced by a handoff), success
+ * on a quorum of 2xx answers with matching ETags.
+ *
+ * The body comes from the client (PUT) or from a GET of the source object
+ * (COPY, PUT with X-Copy-From). Either way it is moved in chunks of at most
+ * 64 KiB, and only while every backend connection wants more; otherwise the
+ * source is paused (http_req_pause / px_read_pause) until a backend drains.
+ * So the proxy holds about one chunk plus the connections' watermarks per
+ * request whatever the object size and however slow either side is.
+ *
+ * Every request carries Expect: 100-continue (except a zero-byte body), so
+ * that a node refusing (507, 412 for If-None-Match: *) or failing to
+ * connect is known, and replaced by a handoff, before any body byte is
+ * taken from the source.
+ */
+#define LOG_COMPONENT "proxy"
+#include <errno.h>
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/http.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "common/pool.h"
+#include "common/timestamp.h"
+#include "common/util.h"
+#include "proxy/px_ctl_int.h"
+#include "proxy/px_mime.h"
+#include "proxy/px_quorum.h"
+
+#define PUT_CHUNK 65536
+
+struct px_put;
+
+struct put_slot {
+    struct px_put *put;
+    size_t idx;
+    struct px_node *node;
+    struct http_client *c;
+    bool connecting;  /* request sent, waiting for 100 Continue */
+    bool ready;       /* may receive body bytes */
+    bool finished;    /* the node's answer is complete (or it failed) */
+    int status;
+    char etag[64];
+};
+
+struct px_put {
+    struct px_req *pr;
+    struct px_nodes nodes, cont;
+    size_t n, next_handoff;
+    struct put_slot *slots;
+    int64_t length;          /* body length or HTTP_LENGTH_UNKNOWN */
+    uint64_t sent;
+    struct px_hdrs out;      /* headers for the object nodes */
+    bool streaming, src_done, answered, dead;
+    /* COPY */
+    struct px_read *src;
+    struct px_nodes src_nodes;
+    char *src_container, *src_object;
+    char *copied_from;       /* quoted "c/o" */
+    char *src_last_modified;
+    char tsbuf[TS_NORMAL_LEN];
+};
+
+static void slot_connect(struct put_slot *s);
+static void check_ready(struct px_put *p);
+static void check_complete(struct px_put *p);
+
+static void put_cleanup(void *arg)
+{
+    struct px_put *p = arg;
+    p->dead = true;
+    for (size_t i = 0; i < p->n; i++) {
+        http_client_free(p->slots[i].c);
+        p->slots[i].c = NULL;
+    }
+    if (p->src)
+        px_read_abort(p->src);
+}
+
+static void put_answer(struct px_put *p, int status)
+{
+    if (p->answered || p->pr->done)
+        return;
+    p->answered = true;
+    px_reply(p->pr, status);
+    /* The connections still open are not wanted any more. */
+    for (size_t i = 0; i < p->n; i++) {
+        http_client_free(p->slots[i].c);
+        p->slots[i].c = NULL;
+    }
+    if (p->src) {
+        px_read_abort(p->src);
+        p->src = NULL;
+    }
+}
+
+static size_t count_live(const struct px_put *p)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->slots[i].ready && !p->slots[i].finished)
+            k++;
+    return k;
+}
+
+static bool all_want_more(const struct px_put *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        const struct put_slot *s = &p->slots[i];
+        if (s->ready && !s->finished && s->c && !http_client_wants_more(s->c))
+            return false;
+    }
+    return true;
+}
+
+static void src_pause(struct px_put *p)
+{
+    if (p->src)
+        px_read_pause(p->src);
+    else
+        http_req_pause(p->pr->req);
+}
+
+static void src_resume(struct px_put *p)
+{
+    if (p->src)
+        px_read_resume(p->src);
+    else
+        http_req_resume(p->pr->req);
+}
+
+/* Moves what the backends can take from b; pauses the source if bytes
+ * are left. Returns -1 after answering the client. */
+static int feed(struct px_put *p, struct evbuffer *b)
+{
+    static __thread char buf[PUT_CHUNK];
+    while (evbuffer_get_length(b) && all_want_more(p)) {
+        int n = evbuffer_remove(b, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        p->sent += (uint64_t)n;
+        if (p->sent > p->pr->srv->cluster.constraints.max_file_size) {
+            put_answer(p, 413);
+            return -1;
+        }
+        for (size_t i = 0; i < p->n; i++) {
+            struct put_slot *s = &p->slots[i];
+            if (s->ready && !s->finished && s->c &&
+                http_client_write(s->c, buf, (size_t)n) < 0) {
+                /* More than the announced length: the source lied. */
+                put_answer(p, 499);
+                return -1;
+            }
+        }
+    }
+    if (evbuffer_get_length(b))
+        src_pause(p);
+    return 0;
+}
+
+static void body_done(struct px_put *p)
+{
+    if (p->answered)
+        return;
+    p->src_done = true;
+    for (size_t i = 0; i < p->n; i++) {
+        struct put_slot *s = &p->slots[i];
+        if (s->ready && !s->finished && s->c && http_client_end(s->c) < 0) {
+            /* Fewer bytes than announced (a COPY source cut short). */
+            put_answer(p, 503);
+            return;
+        }
+    }
+    check_complete(p);
+}
+
+/* ---- client body */
+
+static void req_body(struct http_req *req, struct evbuffer *b, void *arg)
+{
+    (void)req;
+    struct px_put *p = arg;
+    if (p->answered) {
+        evbuffer_drain(b, evbuffer_get_length(b));
+        return;
+    }
+    feed(p, b);
+}
+
+static void req_body_end(struct http_req *req, void *arg)
+{
+    (void)req;
+    body_done(arg);
+}
+
+static const struct http_req_ops put_req_ops = {
+    .body = req_body,
+    .body_end = req_body_end,
+};
+
+/* ---- backend callbacks */
+
+static void slot_cont(struct http_client *c, void *arg)
+{
+    (void)c;
+    struct put_slot *s = arg;
+    s->connecting = false;
+    s->ready = true;
+    check_ready(s->put);
+}
+
+static void slot_response(struct http_client *c, const struct http_head *h,
+                          void *arg)
+{
+    (void)c;
+    struct put_slot *s = arg;
+    s->status = h->status;
+    const char *e = http_head_get(h, "ETag");
+    if (e) {
+        if (*e == '"')
+            e++;
+        str_copy(s->etag, e, sizeof(s->etag));
+        size_t l = strlen(s->etag);
+        if (l && s->etag[l - 1] == '"')
+            s->etag[l - 1] = '\0';
+    }
+}
+
+static void slot_drain(struct http_client *c, void *arg)
+{
+    (void)c;
+    struct put_slot *s = arg;
+    struct px_put *p = s->put;
+    if (p->streaming && !p->src_done && !p->answered && all_want_more(p))
+        src_resume(p);
+}
+
+static bool replace_node(struct put_slot *s)
+{
+    struct px_put *p = s->put;
+    uint64_t now = px_now_ms();
+    while (p->next_handoff < p->nodes.n) {
+        struct px_node *n = &p->nodes.v[p->next_handoff++];
+        if (!px_errl_limited(p->pr->w->errl, n, now)) {
+            s->node = n;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void slot_done(struct http_client *c, int err, void *arg)
+{
+    struct put_slot *s = arg;
+    struct px_put *p = s->put;
+    struct px_worker *w = p->pr->w;
+    bool before_body = !s->ready;
+    s->c = NULL;
+    if (err < 0) {
+        http_client_free(c);
+        log_notice("PUT %s:%u/%s: %s", s->node->ip, s->node->port,
+                   s->node->device, strerror(-err));
+        px_errl_error(w->errl, s->node, px_now_ms(), false);
+        if (!s->status)
+            s->status = 503;
+        else if (!p->src_done)
+            s->status = 503; /* answered before the body was sent */
+    } else {
+        px_conn_put(w, s->node, c);
+        if (s->status == 507)
+            px_errl_error(w->errl, s->node, px_now_ms(), true);
+        else if (px_status_is_node_error(s->status))
+            px_errl_error(w->errl, s->node, px_now_ms(), false);
+    }
+    if (p->answered)
+        return;
+    if (before_body && (s->status == 503 || s->status == 507) &&
+        !p->streaming && replace_node(s)) {
+        s->status = 0;
+        s->connecting = false;
+        slot_connect(s);
+        return;
+    }
+    s->connecting = false;
+    s->finished = true;
+    if (!p->streaming) {
+        check_ready(p);
+        return;
+    }
+    if (!p->src_done && count_live(p) < px_quorum_size(p->nodes.replicas)) {
+        put_answer(p, 503);
+        return;
+    }
+    if (!p->src_done && all_want_more(p))
+        src_resume(p);
+    check_complete(p);
+}
+
+static const struct http_client_ops slot_ops = {
+    .cont = slot_cont,
+    .response = slot_response,
+    .drain = slot_drain,
+    .done = slot_done,
+};
+
+static void slot_connect(struct put_slot *s)
+{
+    struct px_put *p = s->put;
+    struct px_req *pr = p->pr;
+    s->c = px_conn_get(pr->w, s->node);
+    s->connecting = true;
+    http_client_header(s->c, "X-Timestamp", pr->ts);
+    http_client_header(s->c, "X-Trans-Id", pr->txn);
+    http_client_header(s->c, "X-Backend-Storage-Policy-Index", "0");
+    for (size_t i = 0; i < p->out.n; i++)
+        http_client_header(s->c, p->out.v[i].name, p->out.v[i].value);
+    px_container_update_headers(pr, s->c, &p->cont, s->idx,
+                                p->nodes.replicas);
+    if (p->length != 0)
+        http_client_header(s->c, "Expect", "100-continue");
+    char *t = px_backend_path(pr->pool, s->node, p->nodes.part,
+                              pr->path.account, pr->path.container,
+                              pr->path.object, NULL);
+    int rc = http_client_start(s->c, "PUT", t, p->length, &slot_ops, s);
+    if (rc == 0 && p->length == 0) {
+        rc = http_client_end(s->c);
+        s->connecting = false;
+        s->ready = true;
+    }
+    if (rc < 0) {
+        http_client_free(s->c);
+        s->c = NULL;
+        s->connecting = false;
+        px_errl_error(pr->w->errl, s->node, px_now_ms(), false);
+        if (replace_node(s)) {
+            slot_connect(s);
+            return;
+        }
+        s->finished = true;
+        s->status = 503;
+    }
+}
+
+/* Every slot is ready or has failed: start the body, or give up. */
+static void check_ready(struct px_put *p)
+{
+    if (p->streaming || p->answered || p->dead)
+        return;
+    size_t ready = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->slots[i].connecting)
+            return;
+        if (p->slots[i].ready && !p->slots[i].finished)
+            ready++;
+    }
+    if (ready < px_quorum_size(p->nodes.replicas)) {
+        int st = 503;
+        for (size_t i = 0; i < p->n; i++)
+            if (p->slots[i].status == 412)
+                st = 412;
+        put_answer(p, st);
+        return;
+    }
+    p->streaming = true;
+    if (p->length == 0) {
+        p->src_done = true;
+        if (p->src) {
+            px_read_abort(p->src);
+            p->src = NULL;
+        }
+        check_complete(p);
+        return;
+    }
+    if (p->src)
+        px_read_resume(p->src);
+    else
+        http_req_set_ops(p->pr->req, &put_req_ops, p);
+}
+
+static void check_complete(struct px_put *p)
+{
+    if (p->answered || !p->src_done)
+        return;
+    for (size_t i = 0; i < p->n; i++)
+        if (!p->slots[i].finished)
+            return;
+    int st[16] = {0};
+    size_t k = p->n < 16 ? p->n : 16;
+    for (size_t i = 0; i < k; i++)
+        st[i] = p->slots[i].status ? p->slots[i].status : 503;
+    int best = px_best_status(st, k, p->nodes.replicas, false);
+    const char *etag = NULL;
+    if (best >= 200 && best < 300) {
+        for (size_t i = 0; i < k; i++) {
+            if (st[i] < 200 || st[i] >= 300)
+                continue;
+            if (etag && strcmp(etag, p->slots[i].etag) != 0) {
+                log_err("PUT %s: object servers disagree on the ETag",
+                        http_req_target(p->pr->req));
+                put_answer(p, 500);
+                return;
+            }
+            etag = p->slots[i].etag;
+        }
+        if (best == 409)
+            best = 202;
+        else if (best != 202)
+            best = 201;
+    }
+    struct px_req *pr = p->pr;
+    if (etag && etag[0])
+        http_resp_header(pr->req, "ETag", etag);
+    if (best >= 200 && best < 300) {
+        struct ts t;
+        if (ts_parse(pr->ts, &t) == 0) {
+            char d[TS_HTTP_DATE_LEN];
+            ts_http_date(ts_ceil_seconds(&t), d);
+            http_resp_header(pr->req, "Last-Modified", d);
+        }
+        if (p->copied_from) {
+            http_resp_header(pr->req, "X-Copied-From", p->copied_from);
+            http_resp_header(pr->req, "X-Copied-From-Account",
+                             pr->path.account);
+            if (p->src_last_modified)
+                http_resp_header(pr->req, "X-Copied-From-Last-Modified",
+                                 p->src_last_modified);
+        }
+    }
+    if (best == 409)
+        best = 202;
+    put_answer(p, best);
+}
+
+/* ---- setup shared by PUT and COPY */
+
+static void out_add(struct px_req *pr, struct px_hdrs *h, size_t *cap,
+                    const char *name, const char *value)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        if (strcasecmp(h->v[i].name, name) == 0) {
+            h->v[i].value = pool_strdup(pr->pool, value);
+            return;
+        }
+    }
+    if (h->n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 16;
+        struct px_hdr *v = pool_alloc(pr->pool, nc * sizeof(*v));
+        if (h->n)
+            memcpy(v, h->v, h->n * sizeof(*v));
+        h->v = v;
+        *cap = nc;
+    }
+    h->v[h->n].name = pool_strdup(pr->pool, name);
+    h->v[h->n].value = pool_strdup(pr->pool, value);
+    h->n++;
+}
+
+static bool is_obj_meta(const char *n)
+{
+    static const char *const allowed[] = {
+        "Content-Disposition", "Content-Encoding", "X-Object-Manifest",
+        "Cache-Control", "Content-Language", "Expires", "X-Robots-Tag",
+    };
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+        if (strcasecmp(n, allowed[i]) == 0)
+            return true;
+    return strncasecmp(n, "X-Object-Meta-", 14) == 0;
+}
+
+static struct px_put *put_new(struct px_req *pr)
+{
+    struct px_put *p = pool_calloc(pr->pool, sizeof(*p));
+    p->pr = pr;
+    struct ts t = ts_now();
+    ts_normal(&t, pr->ts);
+    pool_cleanup_add(pr->pool, put_cleanup, p);
+    return p;
+}
+
+static void put_go(struct px_put *p)
+{
+    struct px_req *pr = p->pr;
+    const struct names_api_path *a = &pr->path;
+    px_nodes_get(pr, PX_RING_OBJECT, a->account, a->container, a->object, 6,
+                 &p->nodes);
+    px_nodes_get(pr, PX_RING_CONTAINER, a->account, a->container, NULL, 0,
+                 &p->cont);
+    p->n = p->nodes.replicas;
+    p->next_handoff = p->nodes.replicas;
+    p->slots = pool_calloc(pr->pool, (p->n + 1) * sizeof(*p->slots));
+    if (!p->n) {
+        put_answer(p, 503);
+        return;
+    }
+    uint64_t now = px_now_ms();
+    for (size_t i = 0; i < p->n; i++) {
+        struct put_slot *s = &p->slots[i];
+        s->put = p;
+        s->idx = i;
+        s->node = &p->nodes.v[i];
+        if (px_errl_limited(pr->w->errl, s->node, now) && !replace_node(s)) {
+            s->finished = true;
+            s->status = 503;
+        }
+    }
+    for (size_t i = 0; i < p->n && !p->answered && !p->dead; i++)
+        if (!p->slots[i].finished)
+            slot_connect(&p->slots[i]);
+    check_ready(p);
+}
+
+/* ---- PUT */
+
+void px_obj_put(struct px_req *pr)
+{
+    if (http_req_header(pr->req, "X-Copy-From")) {
+        px_obj_copy(pr);
+        return;
+    }
+    const struct http_head *h = http_req_head(pr->req);
+    struct px_put *p = put_new(pr);
+    const char *o = pr->path.object;
+    const char *ct = http_req_header(pr->req, "Content-Type");
+    const char *detect = http_req_header(pr->req, "X-Detect-Content-Type");
+    bool guess = !ct || !ct[0];
+    if (detect && (strcasecmp(detect, "true") == 0 || strcmp(detect, "1") == 0 ||
+                   strcasecmp(detect, "yes") == 0 || strcasecmp(detect, "on") == 0))
+        guess = true;
+    if (guess)
+        ct = px_mime_guess(o, strlen(o));
+    if (ct && strstr(ct, "swift_")) {
+        px_reply_text(pr, 400, "Invalid Content-Type, swift_* is not a valid "
+                               "parameter name.");
+        return;
+    }
+    enum http_body_kind bk = http_req_body_kind(pr->req);
+    struct names_object_put op = {
+        .content_length = bk == HTTP_BODY_LENGTH ? (int64_t)h->content_length
+                          : bk == HTTP_BODY_NONE
+                              ? (http_head_get(h, "Content-Length") ? 0 : -1)
+                              : -1,
+        .chunked = bk == HTTP_BODY_CHUNKED,
+        .content_type = ct,
+        .object = o,
+        .object_len = strlen(o),
+    };
+    struct names_header *hv = pool_alloc(pr->pool,
+                                         (h->nheaders + 1) * sizeof(*hv));
+    for (unsigned i = 0; i < h->nheaders; i++)
+        hv[i] = (struct names_header){h->headers[i].name,
+                                      h->headers[i].name_len,
+                                      h->headers[i].value,
+                                      h->headers[i].value_len};
+    struct names_verdict v;
+    if (names_check_object_creation(&op, hv, h->nheaders,
+                                    &pr->srv->cluster.constraints, &v) < 0) {
+        px_reply_text(pr, v.status, v.body);
+        return;
+    }
+    const char *inm = http_req_header(pr->req, "If-None-Match");
+    if (inm && strcmp(inm, "*") != 0) {
+        px_reply_text(pr, 400, "If-None-Match only supports *");
+        return;
+    }
+    if (http_req_header(pr->req, "X-Static-Large-Object")) {
+        px_reply_text(pr, 400, "X-Static-Large-Object is a reserved header");
+        return;
+    }
+    char dat[32];
+    if (px_delete_at(pr, dat, sizeof(dat)) < 0)
+        return;
+    p->length = bk == HTTP_BODY_CHUNKED ? HTTP_LENGTH_UNKNOWN
+                                        : op.content_length;
+    size_t cap = 0;
+    out_add(pr, &p->out, &cap, "Content-Type", ct);
+    for (unsigned i = 0; i < h->nheaders; i++)
+        if (is_obj_meta(h->headers[i].name))
+            out_add(pr, &p->out, &cap, h->headers[i].name,
+                    h->headers[i].value);
+    if (dat[0])
+        out_add(pr, &p->out, &cap, "X-Delete-At", dat);
+    const char *etag = http_req_header(pr->req, "ETag");
+    if (etag)
+        out_add(pr, &p->out, &cap, "ETag", etag);
+    if (inm)
+        out_add(pr, &p->out, &cap, "If-None-Match", inm);
+    put_go(p);
+}
+
+/* ---- COPY and X-Copy-From */
+
+static void copy_src_response(struct px_req *pr, struct px_read *rd,
+                              const struct http_head *h, void *arg)
+{
+    struct px_put *p = arg;
+    p->src = rd;
+    px_read_pause(rd); /* until the destination nodes are ready */
+    int64_t len = px_head_length(h);
+    if (len < 0 || (uint64_t)len > pr->srv->cluster.constraints.max_file_size) {
+        put_answer(p, 413);
+        return;
+    }
+    p->length = len;
+    const char *lm = http_head_get(h, "Last-Modified");
+    if (lm)
+        p->src_last_modified = pool_strdup(pr->pool, lm);
+    size_t cap = 0;
+    bool fresh = false;
+    const char *fm = http_req_header(pr->req, "X-Fresh-Metadata");
+    if (fm && (strcasecmp(fm, "true") == 0 || strcmp(fm, "1") == 0 ||
+               strcasecmp(fm, "yes") == 0 || strcasecmp(fm, "on") == 0))
+        fresh = true;
+    const char *sct = http_head_get(h, "Content-Type");
+    const char *ct = http_req_header(pr->req, "Content-Type");
+    out_add(pr, &p->out, &cap, "Content-Type",
+            ct && ct[0] ? ct : sct ? sct : "application/octet-stream");
+    if (!fresh)
+        for (unsigned i = 0; i < h->nheaders; i++)
+            if (is_obj_meta(h->headers[i].name))
+                out_add(pr, &p->out, &cap, h->headers[i].name,
+                        h->headers[i].value);
+    const struct http_head *rh = http_req_head(pr->req);
+    for (unsigned i = 0; i < rh->nheaders; i++)
+        if (is_obj_meta(rh->headers[i].name))
+            out_add(pr, &p->out, &cap, rh->headers[i].name,
+                    rh->headers[i].value);
+    const char *se = http_head_get(h, "ETag");
+    if (se && se[0] != '"')
+        out_add(pr, &p->out, &cap, "ETag", se);
+    char dat[32];
+    if (px_delete_at(pr, dat, sizeof(dat)) < 0) {
+        p->answered = true;
+        return;
+    }
+    if (dat[0])
+        out_add(pr, &p->out, &cap, "X-Delete-At", dat);
+    else if (!fresh && http_head_get(h, "X-Delete-At"))
+        out_add(pr, &p->out, &cap, "X-Delete-At",
+                http_head_get(h, "X-Delete-At"));
+    put_go(p);
+}
+
+static void copy_src_body(struct px_req *pr, struct px_read *rd,
+                          struct evbuffer *b, void *arg)
+{
+    (void)pr;
+    (void)rd;
+    struct px_put *p = arg;
+    if (p->answered) {
+        evbuffer_drain(b, evbuffer_get_length(b));
+        return;
+    }
+    feed(p, b);
+}
+
+static void copy_src_end(struct px_req *pr, int err, void *arg)
+{
+    (void)pr;
+    struct px_put *p = arg;
+    p->src = NULL;
+    if (p->answered)
+        return;
+    if (err < 0) {
+        put_answer(p, 503);
+        return;
+    }
+    if (p->streaming)
+        body_done(p);
+    else
+        p->src_done = true; /* zero-byte source: check_ready completes it */
+}
+
+static void copy_src_failed(struct px_req *pr, int status,
+                            const struct px_hdrs *hdrs, void *arg)
+{
+    (void)pr;
+    (void)hdrs;
+    put_answer(arg, status);
+}
+
+static bool copy_src_usable(int status, const struct http_head *h, void *arg)
+{
+    (void)h;
+    (void)arg;
+    return status >= 200 && status < 300;
+}
+
+static void copy_src_headers(struct px_req *pr, struct http_client *c,
+                             void *arg)
+{
+    (void)arg;
+    http_client_header(c, "X-Newest", "true");
+    static const char *const pass[] = {"If-Match", "If-None-Match",
+                                       "If-Modified-Since",
+                                       "If-Unmodified-Since"};
+    for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
+        const char *v = http_req_header(pr->req, pass[i]);
+        if (v)
+            http_client_header(c, pass[i], v);
+    }
+}
+
+static const struct px_read_ops copy_src_ops = {
+    .headers = copy_src_headers,
+    .usable = copy_src_usable,
+    .response = copy_src_response,
+    .failed = copy_src_failed,
+    .body = copy_src_body,
+    .end = copy_src_end,
+};
+
+/* Splits "/c/o" or "c/o" (URL-quoted) into pool strings. */
+static int split_ref(struct px_req *pr, const char *ref, char **c, char **o)
+{
+    size_t len = strlen(ref);
+    char *dec = pool_alloc(pr->pool, len + 1);
+    size_t dl = names_unquote(ref, len, dec);
+    if (memchr(dec, '\0', dl) || !names_utf8_valid(dec, dl, 0))
+        return -1;
+    char *s = dec[0] == '/' ? dec + 1 : dec;
+    char *slash = strchr(s, '/');
+    if (!slash || slash == s || !slash[1])
+        return -1;
+    *slash = '\0';
+    *c = s;
+    *o = slash + 1;
+    return 0;
+}
+
+static void copy_dest_checked(struct px_req *pr, const struct px_cinfo *ci)
+{
+    struct px_put *p = pr->ctl;
+    if (ci->status >= 500) {
+        px_reply(pr, 503);
+        return;
+    }
+    if (ci->status == 404) {
+        px_reply(pr, 404);
+        return;
+    }
+    px_nodes_get(pr, PX_RING_OBJECT, pr->path.account, p->src_container,
+                 p->src_object, 6, &p->src_nodes);
+    px_read_start(pr, "GET", &p->src_nodes, pr->path.account,
+                  p->src_container, p->src_object, NULL, &copy_src_ops, p);
+}
+
+void px_obj_copy(struct px_req *pr)
+{
+    const struct http_head *h = http_req_head(pr->req);
+    bool is_copy = http_req_method(pr->req) == HTTP_M_COPY;
+    if (h->body != HTTP_BODY_NONE) {
+        px_reply_text(pr, 400, "Copy requests require a zero byte body");
+        return;
+    }
+    if (!pr->owner) {
+        /* Copies need read access to the source and write access to the
+         * destination container; only owners are let through for now. */
+        px_reply(pr, pr->authenticated ? 403 : 401);
+        return;
+    }
+    struct px_put *p = put_new(pr);
+    pr->ctl = p;
+    char *c, *o;
+    if (is_copy) {
+        const char *dst = http_req_header(pr->req, "Destination");
+        if (!dst || split_ref(pr, dst, &c, &o) < 0) {
+            px_reply_text(pr, 412, "Destination header must be of the form "
+                                   "<container name>/<object name>");
+            return;
+        }
+        p->src_container = (char *)pr->path.container;
+        p->src_object = (char *)pr->path.object;
+        pr->path.container = c;
+        pr->path.object = o;
+    } else {
+        const char *src = http_req_header(pr->req, "X-Copy-From");
+        if (split_ref(pr, src, &c, &o) < 0) {
+            px_reply_text(pr, 412, "X-Copy-From header must be of the form "
+                                   "<container name>/<object name>");
+            return;
+        }
+        p->src_container = c;
+        p->src_object = o;
+    }
+    struct names_verdict v;
+    const char *dc = pr->path.container, *dobj = pr->path.object;
+    if (names_check_container_name(dc, strlen(dc),
+                                   &pr->srv->cluster.constraints, &v) < 0 ||
+        (strlen(dobj) > (size_t)pr->srv->cluster.constraints
+                            .max_object_name_length &&
+         (v.status = 400,
+          snprintf(v.body, sizeof(v.body),
+                   "Object name length of %zu longer than %lld", strlen(dobj),
+                   (long long)pr->srv->cluster.constraints
+                       .max_object_name_length),
+          1))) {
+        px_reply_text(pr, v.status, v.body);
+        return;
+    }
+    if (px_check_meta(pr, NAMES_T_OBJECT) < 0)
+        return;
+    size_t cl = strlen(p->src_container) + strlen(p->src_object) + 2;
+    char *raw = pool_alloc(pr->pool, cl);
+    snprintf(raw, cl, "%s/%s", p->src_container, p->src_object);
+    p->copied_from = pool_alloc(pr->pool, 3 * cl + 1);
+    names_quote(raw, strlen(raw), "/", p->copied_from);
+    px_cinfo_get(pr, copy_dest_checked);
+}

@@ -1,0 +1,28 @@
+/*
+ * px_quorum.h - how the proxy turns the answers of several storage nodes
+ * into one answer (Swift's quorum_size and best_response, restated).
+ * Pure and thread-safe.
+ */
+#ifndef CAIRN_PX_QUORUM_H
+#define CAIRN_PX_QUORUM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Successful answers a write needs from n replicas: n / 2 + 1 (DESIGN.md:
+ * 2 of 3, 3 of 4, 1 of 1). */
+size_t px_quorum_size(size_t n);
+
+/*
+ * Picks the client status from the backend statuses[0..n) of one request
+ * sent to `replicas` nodes (n may be smaller: a node that gave no answer
+ * counts as 503). The 2xx, 3xx and 4xx classes are looked at in that
+ * order; the first with at least px_quorum_size(replicas) members wins and
+ * its highest status is returned (201 + 201 + 202 -> 202). With no class at
+ * quorum: when delete_404_ok and 404s plus 2xxs reach the quorum, 204 (a
+ * DELETE that found the object on some nodes only); else 503.
+ */
+int px_best_status(const int *statuses, size_t n, size_t replicas,
+                   bool delete_404_ok);
+
+#endif
