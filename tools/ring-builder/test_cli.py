@@ -439,6 +439,39 @@ def minimal_movement():
          "every moved replica went to a new device")
 
 
+def seed_and_overload():
+    rings = []
+    for name in ("det1", "det2"):
+        b = new_dir(name)
+        rb(b, "create", 8, 3, 1)
+        rb(b, "add", "r1z1-10.0.0.1:6200/a", 200, "r1z1-10.0.0.2:6200/b", 200,
+           "r1z2-10.0.0.3:6200/c", 100, "r1z3-10.0.0.4:6200/d", 100)
+        rc, out, _ = rb(b, "rebalance", "--seed", 42)
+        with open(os.path.join(os.path.dirname(b), "object.ring"), "rb") as f:
+            rings.append(f.read())
+        rings.append(out)
+    t.ok(rings[0] == rings[2], "same builder and seed give the same ring file")
+    # zone 1 weighs half the cluster: weights win at overload 0 ...
+    t.ok(rings[1].startswith("Reassigned 768 (300.00%) partitions. Balance is "
+                             "now 0.00.  Dispersion is now 33.33"),
+         "overload 0: weights obeyed, dispersion 33.33") or t.diag(rings[1])
+    rc, out, _ = rb(b, "dispersion")
+    t.ok(rc == 1 and "Required overload is 100.000000%" in out and
+         "Worst tier is 50.000000 (r1z1)" in out,
+         "dispersion report: required overload and worst tier") or t.diag(out)
+    # ... and dispersion wins once the overload allows it
+    rb(b, "set_overload", "100%")
+    rb(b, "pretend_min_part_hours_passed")
+    rc, out, _ = rb(b, "rebalance", "--seed", 43)
+    t.ok(out.startswith("Reassigned 256 (100.00%) partitions. Balance is now "
+                        "100.00.  Dispersion is now 0.00"),
+         "overload 100%: one replica per zone") or t.diag(out)
+    rb(b, "pretend_min_part_hours_passed")
+    rc, out, _ = rb(b, "rebalance", "--seed", 44)
+    t.eq((rc, out), (1, "No partitions could be reassigned.\nThere is no need "
+                     "to do so at this time\n"), "a settled ring: nothing to do")
+
+
 try:
     if not os.access(BIN, os.X_OK):
         t.ok(False, "cairn-ring-builder is built at %s" % BIN)
@@ -449,6 +482,7 @@ try:
         zone_dispersion()
         min_part_hours()
         minimal_movement()
+        seed_and_overload()
 finally:
     shutil.rmtree(top, ignore_errors=True)
 t.done()
