@@ -142,11 +142,12 @@ void report_table(FILE *f, const struct report *rep)
     if (rep->objects_left || rep->containers_left)
         fprintf(f, "left behind  %" PRIu64 " objects, %u containers created by this run\n",
                 rep->objects_left, rep->containers_left);
-    if (rep->exit_code)
-        fprintf(f, "FAILED       %" PRIu64 " errors in %" PRIu64 " requests, more than --max-errors %" PRIu64 "%s\n",
-                rep->errors, rep->ops,
-                o->max_errors_pct ? o->max_errors / 100 : o->max_errors,
-                o->max_errors_pct ? "%" : "");
+    if (rep->exit_code && o->max_errors_pct)
+        fprintf(f, "FAILED       %" PRIu64 " errors in %" PRIu64 " requests, more than --max-errors %.2f%%\n",
+                rep->errors, rep->ops, (double)o->max_errors / 100);
+    else if (rep->exit_code)
+        fprintf(f, "FAILED       %" PRIu64 " errors in %" PRIu64 " requests, more than --max-errors %" PRIu64 "\n",
+                rep->errors, rep->ops, o->max_errors);
 }
 
 /* ------------------------------------------------------------ JSON */
