@@ -697,6 +697,44 @@ def main():
     if gone and kept:
         passed_cases.append("A32")
 
+    # --- A33 admission: a launcher runs at most --max sandboxes ------------
+    def flood(maxn):
+        """Starts maxn sleepers on a launcher with --max maxn (or the default
+        when maxn is None), then one more; returns that one's run."""
+        path3 = os.path.join(work, "launcher-max-%s.sock" % maxn)
+        argv = [LAUNCHER, "--socket", path3]
+        if maxn:
+            argv += ["--max", str(maxn)]
+        l3 = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        end = time.time() + 10
+        while not os.path.exists(path3) and time.time() < end:
+            time.sleep(0.01)
+        rd, wr = os.pipe()
+        holders = []
+        for i in range(2):
+            cl = Client(path3)
+            ev = threading.Event()
+            th = threading.Thread(target=lambda cl=cl, ev=ev: Run(
+                "sleeper", tenant=37, stdin=rd, cl=cl, on_start=lambda m: ev.set()))
+            th.start()
+            ev.wait(20)
+            holders.append((cl, th))
+        extra = Run("sleeper", tenant=38, cl=Client(path3))
+        os.close(wr)
+        for cl, th in holders:
+            th.join(30)
+            cl.s.close()
+        os.close(rd)
+        l3.terminate()
+        l3.wait()
+        return extra
+
+    c = flood(2)
+    k = flood(None)
+    case("A33", "a flood of invocations is refused beyond the launcher's cap",
+         c.end == "error" and "busy" in (c.r.get("detail") or ""), c,
+         k.end == "exit", k)
+
     # --- A24 protocol abuse: the launcher rejects, survives, leaks nothing --
     def nfds_of(pid):
         return len(os.listdir("/proc/%d/fd" % pid))

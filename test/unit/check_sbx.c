@@ -290,13 +290,12 @@ END_TEST
 
 /* ------------------------------------------------------------ launcher */
 
-static struct sbx_result run_one(const char *path, const char *const *argv,
-                                 const struct sbx_policy *p, bool warm,
-                                 const char *expect_out)
+static struct sbx_result run_opts(const struct sbx_launcher_opts *o, const char *path,
+                                  const char *const *argv, const struct sbx_policy *p,
+                                  bool warm, const char *expect_out)
 {
     int pid;
-    struct sbx_launcher_opts o = { .allow_weaken = false };
-    int fd = sbx_launcher_fork(&o, &pid);
+    int fd = sbx_launcher_fork(o, &pid);
     ck_assert_int_ge(fd, 0);
     struct sbx_client *c = sbx_client_adopt(fd);
     struct err e;
@@ -321,6 +320,14 @@ static struct sbx_result run_one(const char *path, const char *const *argv,
     sbx_client_free(c);
     ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
     return r;
+}
+
+static struct sbx_result run_one(const char *path, const char *const *argv,
+                                 const struct sbx_policy *p, bool warm,
+                                 const char *expect_out)
+{
+    struct sbx_launcher_opts o = { .allow_weaken = false };
+    return run_opts(&o, path, argv, p, warm, expect_out);
 }
 
 START_TEST(launcher_runs_a_program_cold_and_warm)
@@ -350,6 +357,25 @@ START_TEST(launcher_reports_exec_failure_and_exit_codes)
     r = run_one("/usr/bin/false", argv, &p, false, "");
     ck_assert_int_eq(r.end, SBX_END_EXIT);
     ck_assert_int_eq(r.exit_code, 1);
+}
+END_TEST
+
+START_TEST(launcher_without_cgroups_still_sandboxes)
+{
+    struct sbx_launcher_opts o = { .force_no_cgroup = true };
+    struct sbx_policy p;
+    sbx_policy_init(&p, SBX_CLASS_USER, 6);
+    static const char *const argv[] = { "/usr/bin/id", "-u", NULL };
+    struct sbx_result r = run_opts(&o, "/usr/bin/id", argv, &p, false, "1000\n");
+    ck_assert_int_eq(r.end, SBX_END_EXIT);
+    ck_assert_uint_eq(r.cpu_throttled, 0);
+    /* the rlimit backstop still applies: a 1-second CPU limit ends a spin */
+    p.cpu_seconds = 1;
+    p.idle_ms = 0;
+    static const char *const spin[] = { "/usr/bin/python3", "-S", "-c", "while 1: pass",
+                                        NULL };
+    r = run_opts(&o, "/usr/bin/python3", spin, &p, false, "");
+    ck_assert_int_eq(r.end, SBX_END_CPU_LIMIT);
 }
 END_TEST
 
@@ -390,6 +416,7 @@ static Suite *sbx_suite(void)
     tcase_add_test(tc, launcher_runs_a_program_cold_and_warm);
     tcase_add_test(tc, launcher_reports_exec_failure_and_exit_codes);
     tcase_add_test(tc, launcher_refuses_weakened_policies_by_default);
+    tcase_add_test(tc, launcher_without_cgroups_still_sandboxes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -44,20 +44,26 @@ static void usage(void)
     exit(2);
 }
 
+/* Binds under a temporary name and renames once listening, so a client
+ * that sees the path can connect at once. */
 static int listen_on(const char *path)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    if (str_copy(sa.sun_path, path, sizeof(sa.sun_path)) >= sizeof(sa.sun_path)) {
+    char tmp[sizeof(sa.sun_path)];
+    int n = snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
         fprintf(stderr, "cairn-sbx-launch: socket path too long: %s\n", path);
         return -1;
     }
+    str_copy(sa.sun_path, tmp, sizeof(sa.sun_path));
     struct stat st;
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-        unlink(path);
+    if (lstat(tmp, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(tmp);
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (fd == -1 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-        chmod(path, 0600) == -1 || listen(fd, 64) == -1) {
+        chmod(tmp, 0600) == -1 || listen(fd, 64) == -1 || rename(tmp, path) == -1) {
         fprintf(stderr, "cairn-sbx-launch: %s: %s\n", path, strerror(errno));
+        unlink(tmp);
         return -1;
     }
     return fd;
