@@ -991,3 +991,64 @@ int obj_row_get(const struct obj_rdctx *cx, const struct obj_dbref *ref, const c
     obj_key(key, ref, 'd', name, nlen);
     return obj_db_get(cx, key, val, vlen);
 }
+
+int obj_db_each_ref(struct obj_db *db, char kind, int64_t part, unsigned part_power,
+                    obj_each_ref_fn *fn, void *arg)
+{
+    unsigned char seek[OBJ_KEY_HDR];
+    int rc = 0;
+    memset(seek, 0, sizeof(seek));
+    seek[0] = (unsigned char)kind;
+    if (part >= 0 && part_power > 0) {
+        uint32_t first = (uint32_t)((uint64_t)part << (32 - part_power));
+        obj_be32(seek + 1, first);
+    }
+    rocksdb_iterator_t *it = rocksdb_create_iterator(db->rdb, db->ropts);
+    for (;;) {
+        rocksdb_iter_seek(it, (const char *)seek, 17);
+        if (!rocksdb_iter_valid(it))
+            break;
+        size_t klen;
+        const unsigned char *key = (const unsigned char *)rocksdb_iter_key(it, &klen);
+        if (klen < OBJ_KEY_HDR || key[0] != (unsigned char)kind)
+            break;
+        struct obj_dbref ref;
+        ref.kind = kind;
+        memcpy(ref.hash, key + 1, 16);
+        if (part >= 0 && hashpath_partition(ref.hash, part_power) != (uint32_t)part)
+            break;
+        /* every db has its info record; rows of a dropped one may not */
+        struct obj_buf k = {0};
+        char *v;
+        size_t vlen;
+        struct obj_rdctx cx = {db, NULL, NULL};
+        obj_key(&k, &ref, 'i', NULL, 0);
+        rc = obj_db_get(&cx, &k, &v, &vlen);
+        obj_buf_release(&k);
+        if (rc < 0)
+            break;
+        if (v) {
+            obj_db_free_val(v);
+            rc = fn(arg, &ref);
+            if (rc)
+                break;
+        }
+        /* the next hash: this one + 1, as a 128-bit big-endian number */
+        memcpy(seek + 1, ref.hash, 16);
+        int i = 16;
+        while (i >= 1 && ++seek[i] == 0)
+            i--;
+        if (i == 0)
+            break;
+    }
+    char *rerr = NULL;
+    rocksdb_iter_get_error(it, &rerr);
+    rocksdb_iter_destroy(it);
+    if (rerr) {
+        log_err("rocksdb iterator: %s", rerr);
+        rocksdb_free(rerr);
+        if (rc == 0)
+            rc = -EIO;
+    }
+    return rc;
+}

@@ -231,6 +231,19 @@ int obj_db_cont_update_object(struct obj_db *db, const char *account,
                               const char *container, const struct obj_db_obj_update *u,
                               bool autocreate, bool *changed);
 
+/*
+ * Calls fn for every container on this device, or only those of one
+ * partition (partition >= 0, with the ring's part_power): what the
+ * container updater (compare reported_* with the current totals) and the
+ * replicator walk. Containers of a partition are contiguous in the key
+ * order, so a partition costs one seek per container. Each info is read
+ * fresh (released after the callback); fn may call any obj_db function.
+ * A non-zero return from fn stops the walk and is returned.
+ */
+typedef int obj_db_cont_each_fn(void *arg, const struct obj_db_cont_info *info);
+int obj_db_cont_foreach(struct obj_db *db, int64_t partition, unsigned part_power,
+                        obj_db_cont_each_fn *fn, void *arg);
+
 /* ------------------------------------------------------------- accounts */
 
 struct obj_db_policy_stat {
@@ -279,6 +292,12 @@ int obj_db_acct_delete(struct obj_db *db, const char *account, const struct ts *
 /* Account HEAD/GET info; -ENOENT when there is no record (check deleted). */
 int obj_db_acct_get_info(struct obj_db *db, const char *account,
                          struct obj_db_acct_info *out);
+
+/* Every account on this device (or of one partition); as
+ * obj_db_cont_foreach. */
+typedef int obj_db_acct_each_fn(void *arg, const struct obj_db_acct_info *info);
+int obj_db_acct_foreach(struct obj_db *db, int64_t partition, unsigned part_power,
+                        obj_db_acct_each_fn *fn, void *arg);
 
 /* A container's report to its account (the container server's account
  * update: X-Put-Timestamp, X-Delete-Timestamp, X-Object-Count,

@@ -275,21 +275,20 @@ int obj_db_acct_delete(struct obj_db *db, const char *account, const struct ts *
     return obj_txn_end(&t, 0);
 }
 
-int obj_db_acct_get_info(struct obj_db *db, const char *account, struct obj_db_acct_info *out)
+static int acct_get_info_ref(struct obj_db *db, const struct obj_dbref *ref,
+                             struct obj_db_acct_info *out)
 {
-    struct obj_dbref ref;
     struct obj_snap snap;
     struct acct_rec a;
     memset(out, 0, sizeof(*out));
-    obj_ref_acct(db, account, &ref);
     obj_snap_take(db, &snap);
     struct obj_rdctx cx = {db, snap.ro, NULL};
-    int rc = acct_rec_load(&cx, &ref, &a);
+    int rc = acct_rec_load(&cx, ref, &a);
     if (rc == 0)
-        rc = obj_stat_load_all(&cx, &ref, &out->policies, &out->npolicies);
+        rc = obj_stat_load_all(&cx, ref, &out->policies, &out->npolicies);
     struct obj_rowstate rs;
     if (rc == 0)
-        rc = obj_rowstate_load(&cx, &ref, &rs);
+        rc = obj_rowstate_load(&cx, ref, &rs);
     obj_snap_release(db, &snap);
     if (rc < 0) {
         if (rc != -ENOENT || a.account)
@@ -319,6 +318,40 @@ int obj_db_acct_get_info(struct obj_db *db, const char *account, struct obj_db_a
     out->meta = a.meta;
     out->nmeta = a.nmeta;
     return 0;
+}
+
+int obj_db_acct_get_info(struct obj_db *db, const char *account, struct obj_db_acct_info *out)
+{
+    struct obj_dbref ref;
+    obj_ref_acct(db, account, &ref);
+    return acct_get_info_ref(db, &ref, out);
+}
+
+struct acct_each {
+    struct obj_db *db;
+    obj_db_acct_each_fn *fn;
+    void *arg;
+};
+
+static int acct_each_ref(void *arg, const struct obj_dbref *ref)
+{
+    struct acct_each *ae = arg;
+    struct obj_db_acct_info ai;
+    int rc = acct_get_info_ref(ae->db, ref, &ai);
+    if (rc == -ENOENT)
+        return 0;
+    if (rc < 0)
+        return rc;
+    rc = ae->fn(ae->arg, &ai);
+    obj_db_acct_info_release(&ai);
+    return rc;
+}
+
+int obj_db_acct_foreach(struct obj_db *db, int64_t partition, unsigned part_power,
+                        obj_db_acct_each_fn *fn, void *arg)
+{
+    struct acct_each ae = {db, fn, arg};
+    return obj_db_each_ref(db, 'a', partition, part_power, acct_each_ref, &ae);
 }
 
 /* --------------------------------------------------------- container rows */

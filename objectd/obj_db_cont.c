@@ -326,20 +326,18 @@ int obj_db_cont_delete(struct obj_db *db, const char *account, const char *conta
     return 0;
 }
 
-int obj_db_cont_get_info(struct obj_db *db, const char *account, const char *container,
-                         struct obj_db_cont_info *out)
+static int cont_get_info_ref(struct obj_db *db, const struct obj_dbref *ref,
+                             struct obj_db_cont_info *out)
 {
-    struct obj_dbref ref;
     struct obj_snap snap;
-    obj_ref_cont(db, account, container, &ref);
     obj_snap_take(db, &snap);
     struct obj_rdctx cx = {db, snap.ro, NULL};
-    int rc = cont_info_load(&cx, &ref, out);
+    int rc = cont_info_load(&cx, ref, out);
     if (rc == 0)
-        rc = cont_info_totals(&cx, &ref, out);
+        rc = cont_info_totals(&cx, ref, out);
     if (rc == 0) {
         struct obj_rowstate rs;
-        rc = obj_rowstate_load(&cx, &ref, &rs);
+        rc = obj_rowstate_load(&cx, ref, &rs);
         out->max_row = rs.max_row;
         memcpy(out->hash, rs.hash, 16);
     }
@@ -347,6 +345,41 @@ int obj_db_cont_get_info(struct obj_db *db, const char *account, const char *con
     if (rc < 0)
         obj_db_cont_info_release(out);
     return rc;
+}
+
+int obj_db_cont_get_info(struct obj_db *db, const char *account, const char *container,
+                         struct obj_db_cont_info *out)
+{
+    struct obj_dbref ref;
+    obj_ref_cont(db, account, container, &ref);
+    return cont_get_info_ref(db, &ref, out);
+}
+
+struct cont_each {
+    struct obj_db *db;
+    obj_db_cont_each_fn *fn;
+    void *arg;
+};
+
+static int cont_each_ref(void *arg, const struct obj_dbref *ref)
+{
+    struct cont_each *ce = arg;
+    struct obj_db_cont_info ci;
+    int rc = cont_get_info_ref(ce->db, ref, &ci);
+    if (rc == -ENOENT)
+        return 0; /* dropped meanwhile */
+    if (rc < 0)
+        return rc;
+    rc = ce->fn(ce->arg, &ci);
+    obj_db_cont_info_release(&ci);
+    return rc;
+}
+
+int obj_db_cont_foreach(struct obj_db *db, int64_t partition, unsigned part_power,
+                        obj_db_cont_each_fn *fn, void *arg)
+{
+    struct cont_each ce = {db, fn, arg};
+    return obj_db_each_ref(db, 'c', partition, part_power, cont_each_ref, &ce);
 }
 
 int obj_db_cont_set_reported(struct obj_db *db, const char *account, const char *container,

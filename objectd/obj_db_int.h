@@ -178,6 +178,13 @@ int obj_stat_load_all(const struct obj_rdctx *cx, const struct obj_dbref *ref, s
 int obj_row_get(const struct obj_rdctx *cx, const struct obj_dbref *ref, const char *name,
                 size_t nlen, struct obj_buf *key, char **val, size_t *vlen);
 
+/* Calls fn for each db of `kind` ('c'/'a') that has an info record, in hash
+ * order, limited to one partition when part >= 0. Stops at a non-zero
+ * return, which it returns. */
+typedef int obj_each_ref_fn(void *arg, const struct obj_dbref *ref);
+int obj_db_each_ref(struct obj_db *db, char kind, int64_t part, unsigned part_power,
+                    obj_each_ref_fn *fn, void *arg);
+
 /* ---- metadata */
 void obj_meta_free(struct obj_db_meta *m, size_t n);
 void obj_meta_encode(struct obj_buf *b, const struct obj_db_meta *m, size_t n);

@@ -695,6 +695,79 @@ START_TEST(account_lifecycle_and_rollup)
 }
 END_TEST
 
+struct each_count {
+    unsigned n;
+    unsigned per_part[16];
+    int64_t part;
+    unsigned bad;
+};
+
+static int each_cont(void *arg, const struct obj_db_cont_info *ci)
+{
+    struct each_count *c = arg;
+    unsigned char d[16];
+    hashpath_digest(&secret, ci->account, ci->container, NULL, d);
+    if (c->part >= 0 && hashpath_partition(d, 4) != (uint32_t)c->part)
+        c->bad++;
+    c->n++;
+    return 0;
+}
+
+static int each_acct(void *arg, const struct obj_db_acct_info *ai)
+{
+    struct each_count *c = arg;
+    (void)ai;
+    c->n++;
+    return 0;
+}
+
+START_TEST(foreach_walks_every_db_once_by_partition)
+{
+    struct tdb t = {0};
+    struct obj_db *db = tdb_open(&t, "db", OBJ_DB_NO_SYNC);
+    struct err e;
+    bool created, existed;
+    struct ts t0 = T(1000), t1 = T(1001);
+    for (int i = 0; i < 200; i++) {
+        char a[16], c[16];
+        snprintf(a, sizeof(a), "AUTH_%d", i % 7);
+        snprintf(c, sizeof(c), "c%d", i);
+        ck_assert_int_eq(obj_db_cont_put(db, a, c, &t0, 0, 0, NULL, 0, &created, &e), 0);
+    }
+    for (int i = 0; i < 7; i++) {
+        char a[16];
+        snprintf(a, sizeof(a), "AUTH_%d", i);
+        ck_assert_int_eq(obj_db_acct_put(db, a, &t0, NULL, 0, &created, &e), 0);
+    }
+    /* a deleted container is still walked (the replicator must see it) */
+    ck_assert_int_eq(obj_db_cont_delete(db, "AUTH_0", "c0", &t1, &existed), 0);
+    struct each_count all = {.part = -1};
+    ck_assert_int_eq(obj_db_cont_foreach(db, -1, 4, each_cont, &all), 0);
+    ck_assert_uint_eq(all.n, 200);
+    unsigned sum = 0;
+    for (int p = 0; p < 16; p++) {
+        struct each_count one = {.part = p};
+        ck_assert_int_eq(obj_db_cont_foreach(db, p, 4, each_cont, &one), 0);
+        ck_assert_uint_eq(one.bad, 0);
+        sum += one.n;
+    }
+    ck_assert_uint_eq(sum, 200);
+    struct each_count acc = {.part = -1};
+    ck_assert_int_eq(obj_db_acct_foreach(db, -1, 0, each_acct, &acc), 0);
+    ck_assert_uint_eq(acc.n, 7);
+    /* a reclaimed container is gone from the walk */
+    struct ts age = T(5000);
+    bool gone;
+    ck_assert_int_eq(obj_db_cont_reclaim(db, "AUTH_0", "c0", &age, &gone), 0);
+    ck_assert(gone);
+    all.n = 0;
+    ck_assert_int_eq(obj_db_cont_foreach(db, -1, 4, each_cont, &all), 0);
+    ck_assert_uint_eq(all.n, 199);
+    obj_db_close(db);
+    tdb_cleanup(&t);
+}
+END_TEST
+
 /* ----------------------------------------------------------- replication */
 
 START_TEST(reclaim_drops_old_tombstones_then_the_container)
@@ -982,6 +1055,7 @@ static Suite *obj_db_suite(void)
     tcase_add_test(tc, account_merge_converges);
     tcase_add_test(tc, reclaim_drops_old_tombstones_then_the_container);
     tcase_add_test(tc, account_reclaim);
+    tcase_add_test(tc, foreach_walks_every_db_once_by_partition);
     suite_add_tcase(s, tc);
     return s;
 }
