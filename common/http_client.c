@@ -167,8 +167,10 @@ static void finish(struct http_client *c, int err)
     if (!c->active)
         return;
     c->active = false;
+    /* Bytes beyond the response mean the framing is off: no reuse. */
     c->reusable = err == 0 && c->head.keep_alive && c->req == REQ_ENDED &&
-                  !c->broken && !c->eof && c->bev != NULL;
+                  !c->broken && !c->eof && c->bev != NULL &&
+                  evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
     evbuffer_drain(c->body, evbuffer_get_length(c->body));
     if (c->reusable) {
         set_io_timeouts(c, false);
@@ -287,7 +289,14 @@ static void client_process(struct http_client *c)
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
-    client_process(arg);
+    struct http_client *c = arg;
+    if (!c->active) {
+        /* Bytes nobody asked for: the connection's framing cannot be
+         * trusted any more (and they must not pile up). */
+        close_conn(c);
+        return;
+    }
+    client_process(c);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)

@@ -1824,7 +1824,12 @@ static void *rawpeer_main(void *arg)
         if (strstr(buf, "\r\n\r\n"))
             break;
     }
-    if (p->script) {
+    if (p->script && p->script[0] == '!') {
+        /* answer, then keep the connection open until the client closes */
+        send_all(fd, p->script + 1, strlen(p->script + 1));
+        while (recv(fd, buf, sizeof(buf), 0) > 0)
+            ;
+    } else if (p->script) {
         send_all(fd, p->script, strlen(p->script));
     } else {
         while (recv(fd, buf, sizeof(buf), 0) > 0)
@@ -1852,8 +1857,17 @@ static void rawpeer_stop(struct rawpeer *p)
     close(p->lfd);
 }
 
+static int client_against_ex(const char *script, unsigned io_timeout_ms,
+                             char **body, int *status, bool *reusable);
+
 static int client_against(const char *script, unsigned io_timeout_ms,
                           char **body, int *status)
+{
+    return client_against_ex(script, io_timeout_ms, body, status, NULL);
+}
+
+static int client_against_ex(const char *script, unsigned io_timeout_ms,
+                             char **body, int *status, bool *reusable)
 {
     struct rawpeer p;
     rawpeer_start(&p, script);
@@ -1868,6 +1882,13 @@ static int client_against(const char *script, unsigned io_timeout_ms,
     *status = q.status;
     *body = creq_body(&q);
     int err = q.err;
+    if (reusable) {
+        /* run the loop until the peer's extra bytes or close arrive */
+        while (http_client_reusable(c))
+            event_base_loop(base, EVLOOP_ONCE);
+        *reusable = false;
+        ck_assert_int_eq(http_client_start(c, "GET", "/", 0, &c_ops, &q), -ENOTCONN);
+    }
     creq_release(&q);
     http_client_free(c);
     event_base_free(base);
@@ -1888,6 +1909,12 @@ START_TEST(client_reports_peer_failures)
     ck_assert_int_eq(client_against("HTTP/1.1 102 Processing\r\n\r\n"
                                     "HTTP/1.1 204 No Content\r\n\r\n", 0, &body, &status), 0);
     ck_assert_int_eq(status, 204);
+    free(body);
+    /* bytes after a complete response: the connection is dropped */
+    bool reusable = true;
+    ck_assert_int_eq(client_against_ex("!HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxEXTRA",
+                                       0, &body, &status, &reusable), 0);
+    ck_assert_str_eq(body, "x");
     free(body);
     /* not HTTP */
     ck_assert_int_eq(client_against("SSH-2.0-OpenSSH\r\n\r\n", 0, &body, &status), -EPROTO);
