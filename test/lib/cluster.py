@@ -184,12 +184,85 @@ class Node:
                 "X-Account-Partition": str(part)}
 
 
+class Proxy(Node):
+    """One cairn-proxy process in front of the cluster's rings.
+
+    Reuses Node's process control and HTTP helpers (stop, kill9, read_log,
+    request); users is a dict {"account:user": "key [groups]"}."""
+
+    def __init__(self, cluster, name, ip, users, extra_conf, workers=2):
+        self.cluster = cluster
+        self.name = name
+        self.ip = ip
+        self.dir = os.path.join(cluster.dir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port(ip)
+        self.conf = os.path.join(self.dir, "proxy-server.conf")
+        self.log = os.path.join(self.dir, "proxy.log")
+        self.proc = None
+        self.users = dict(users)
+        app = {"account_autocreate": "true", "conn_timeout": "0.5",
+               "node_timeout": "5"}
+        app.update((extra_conf or {}).get("app", {}))
+        lines = ["[DEFAULT]",
+                 "bind_ip = %s" % ip,
+                 "bind_port = %d" % self.port,
+                 "workers = %d" % workers,
+                 "swift_dir = %s" % cluster.dir,
+                 "log_level = info"]
+        lines += ["%s = %s" % kv for kv in
+                  (extra_conf or {}).get("DEFAULT", {}).items()]
+        lines.append("[app:proxy-server]")
+        lines += ["%s = %s" % kv for kv in app.items()]
+        lines += ["[filter:tempauth]",
+                  "secret = %s" % uuid.uuid4().hex]
+        for who, key in self.users.items():
+            acct, user = who.split(":", 1)
+            lines.append("user_%s_%s = %s" % (acct, user, key))
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self, wait=True):
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [os.path.join(BUILD, "cairn-proxy"), "-c", self.conf],
+            stdout=logf, stderr=subprocess.STDOUT)
+        logf.close()
+        self.cluster.pids.append(self.proc)
+        if wait:
+            self.wait_healthy()
+        return self
+
+    def wait_healthy(self, timeout=30):
+        def ok():
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s; log:\n%s" % (
+                    self.name, self.proc.returncode, self.read_log()))
+            try:
+                return self.request("GET", "/healthcheck")[0] == 200
+            except OSError:
+                return False
+        wait_for(ok, timeout, "%s healthy" % self.name)
+
+    def auth(self, who="test:tester", key=None):
+        """GET /auth/v1.0: returns (storage path "/v1/AUTH_x", token)."""
+        if key is None:
+            key = self.users[who].split()[0]
+        st, h, _ = self.request("GET", "/auth/v1.0", headers={
+            "X-Auth-User": who, "X-Auth-Key": key})
+        if st != 200:
+            raise RuntimeError("auth %s: %d" % (who, st))
+        url = h["x-storage-url"]
+        return url[url.index("/v1/"):], h["x-auth-token"]
+
+
 class Cluster:
     def __init__(self, tap=None):
         self.tap = tap
         self.dir = tempfile.mkdtemp(prefix="cairn-test-")
         self.pids = []
         self.nodes = []
+        self.proxies = []
         self.expected = []
         self._ts = time.time()
         self.cairn_conf = os.path.join(self.dir, "cairn.conf")
@@ -217,6 +290,36 @@ class Cluster:
             n.start()
         return n
 
+    def storage_cluster(self, ips=("127.0.0.1", "127.0.0.2", "127.0.0.3",
+                                   "127.0.0.4"), replicas=3, part_power=6,
+                        conf=None):
+        """Starts one cairn-objectd per ip (device "d<i>") and builds the
+        account, container and object rings over them. Returns the nodes."""
+        nodes = [self.objectd(devices=["d%d" % (i + 1)], ip=ip, conf=conf)
+                 for i, ip in enumerate(ips)]
+        for kind, port in (("account", "aport"), ("container", "cport"),
+                           ("object", "port")):
+            self.build_ring(kind, part_power, replicas,
+                            [(n.ip, getattr(n, port), n.devices[0])
+                             for n in nodes])
+        return nodes
+
+    def proxy(self, ip="127.0.0.1", users=None, conf=None, workers=2,
+              start=True):
+        """Starts a cairn-proxy over the rings in the cluster dir. users:
+        {"account:user": "key [groups]"}; default test:tester (.admin),
+        test2:tester2 (.admin), test:tester3 (no groups)."""
+        if users is None:
+            users = {"test:tester": "testing .admin",
+                     "test2:tester2": "testing2 .admin",
+                     "test:tester3": "testing3"}
+        p = Proxy(self, "proxy%d" % len(self.proxies), ip, users, conf,
+                  workers)
+        self.proxies.append(p)
+        if start:
+            p.start()
+        return p
+
     def expect_log(self, regex):
         """Declares log lines matching regex as expected (not failures)."""
         self.expected.append(re.compile(regex))
@@ -235,7 +338,7 @@ class Cluster:
 
     def check_logs(self):
         bad = []
-        for n in self.nodes:
+        for n in self.nodes + self.proxies:
             for line in n.read_log().splitlines():
                 if BAD_LOG.search(line) and not any(
                         e.search(line) for e in self.expected):
@@ -243,7 +346,7 @@ class Cluster:
         return bad
 
     def close(self):
-        for n in self.nodes:
+        for n in self.proxies + self.nodes:
             try:
                 rc = n.stop()
             except Exception:
