@@ -420,12 +420,70 @@ static bool obj_usable(int status, const struct http_head *h, void *arg)
     return (status >= 200 && status < 400) || status == 412 || status == 416;
 }
 
+/* The listing format a request asks for, as Swift's listing_formats:
+ * format= wins, then Accept, then plain. */
+static const char *listing_type(struct px_req *pr)
+{
+    const char *q = http_req_query(pr->req);
+    if (q) {
+        for (const char *f = strstr(q, "format="); f; f = strstr(f + 1, "format=")) {
+            if (f != q && f[-1] != '&')
+                continue;
+            f += 7;
+            size_t n = strcspn(f, "&");
+            if (n == 4 && strncasecmp(f, "json", 4) == 0)
+                return "application/json; charset=utf-8";
+            if (n == 3 && strncasecmp(f, "xml", 3) == 0)
+                return "application/xml; charset=utf-8";
+            return "text/plain; charset=utf-8";
+        }
+    }
+    const char *acc = http_req_header(pr->req, "Accept");
+    if (acc && strstr(acc, "application/json"))
+        return "application/json; charset=utf-8";
+    if (acc && strstr(acc, "application/xml"))
+        return "application/xml; charset=utf-8";
+    if (acc && strstr(acc, "text/xml"))
+        return "text/xml; charset=utf-8";
+    return "text/plain; charset=utf-8";
+}
+
 static void relay_response(struct px_req *pr, struct px_read *rd,
                            const struct http_head *h, void *arg)
 {
     (void)rd;
-    (void)arg;
-    px_relay_headers(pr, h);
+    struct relay *rl = arg;
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const char *n = h->headers[i].name, *v = h->headers[i].value;
+        if (is_private_header(n) || (!pr->owner && is_owner_header(n)) ||
+            strcasecmp(n, "X-Put-Timestamp") == 0)
+            continue;
+        if (rl->kind == NAMES_OBJECT && strcasecmp(n, "ETag") == 0 &&
+            v[0] == '"' && h->headers[i].value_len >= 2) {
+            char *u = pool_strndup(pr->pool, v + 1, h->headers[i].value_len - 2);
+            http_resp_header(pr->req, "ETag", u);
+            continue;
+        }
+        http_resp_header(pr->req, n, v);
+    }
+    if (rl->kind != NAMES_OBJECT) {
+        if (!http_head_get(h, "Content-Type"))
+            http_resp_header(pr->req, "Content-Type", listing_type(pr));
+        if (!http_head_get(h, "Accept-Ranges"))
+            http_resp_header(pr->req, "Accept-Ranges", "bytes");
+        if (rl->kind == NAMES_CONTAINER &&
+            !http_head_get(h, "X-Storage-Policy"))
+            http_resp_header(pr->req, "X-Storage-Policy", "Policy-0");
+        const char *pt = http_head_get(h, "X-Put-Timestamp");
+        struct ts t;
+        if (rl->kind == NAMES_CONTAINER && pt && !http_head_get(h, "Last-Modified") &&
+            ts_parse(pt, &t) == 0) {
+            char d[TS_HTTP_DATE_LEN];
+            ts_http_date(ts_ceil_seconds(&t), d);
+            http_resp_header(pr->req, "Last-Modified", d);
+        }
+    }
+    px_resp_common(pr);
     int64_t len = px_head_length(h);
     if (h->status == 304 || h->status == 204)
         len = 0;
@@ -1060,6 +1118,11 @@ void px_ctl_dispatch(struct px_req *pr)
                             : "DELETE, GET, HEAD, OPTIONS, POST, PUT";
     if (!method_known(m, k)) {
         reply_allow(pr, allow);
+        return;
+    }
+    if (k == NAMES_ACCOUNT && (m == HTTP_M_PUT || m == HTTP_M_DELETE) &&
+        !pr->srv->conf.allow_account_management) {
+        reply_allow(pr, "GET, HEAD, OPTIONS, POST");
         return;
     }
     struct names_verdict v;

@@ -90,7 +90,7 @@ void px_reply(struct px_req *pr, int status)
 {
     const char *t = status_text(status);
     if (!t[0] || status == 204 || status == 304 || status < 200) {
-        if (status != 204 && status != 304)
+        if (status != 304)
             http_resp_header(pr->req, "Content-Type",
                              "text/html; charset=UTF-8");
         px_resp_common(pr);
