@@ -80,19 +80,18 @@ class Node:
         self.aport = free_port(ip)
         self.conf = os.path.join(self.dir, "objectd.conf")
         self.log = os.path.join(self.dir, "objectd.log")
-        lines = ["[DEFAULT]",
-                 "bind_ip = %s" % ip,
-                 "bind_port = %d" % self.port,
-                 "container_port = %d" % self.cport,
-                 "account_port = %d" % self.aport,
-                 "devices = %s" % self.devroot,
-                 "mount_check = false",
-                 "cluster_conf = %s" % cluster.cairn_conf,
-                 "workers = 2",
-                 "disk_threads = 4",
-                 "log_level = info"]
-        for k, v in (extra_conf or {}).items():
-            lines.append("%s = %s" % (k, v))
+        opts = {"bind_ip": ip,
+                "bind_port": self.port,
+                "container_port": self.cport,
+                "account_port": self.aport,
+                "devices": self.devroot,
+                "mount_check": "false",
+                "cluster_conf": cluster.cairn_conf,
+                "workers": 2,
+                "disk_threads": 4,
+                "log_level": "info"}
+        opts.update(extra_conf or {})
+        lines = ["[DEFAULT]"] + ["%s = %s" % kv for kv in opts.items()]
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
         self.proc = None
