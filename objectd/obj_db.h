@@ -151,6 +151,7 @@ struct obj_db_cont_info {
     struct obj_db_meta *meta;       /* sorted by key */
     size_t nmeta;
 };
+/* Frees what a get/foreach filled in (strings, metadata); NULL-safe. */
 void obj_db_cont_info_release(struct obj_db_cont_info *info);
 
 /*
@@ -273,6 +274,7 @@ struct obj_db_acct_info {
     struct obj_db_meta *meta;
     size_t nmeta;
 };
+/* Frees what a get/foreach filled in; NULL-safe. */
 void obj_db_acct_info_release(struct obj_db_acct_info *info);
 
 /*
@@ -389,6 +391,7 @@ struct obj_db_obj_row {
     uint32_t policy_index;
     uint64_t seq;                   /* this copy's sequence number */
 };
+/* Frees an array from obj_db_cont_rows_since (its strings too); NULL-safe. */
 void obj_db_obj_rows_free(struct obj_db_obj_row *rows, size_t n);
 
 /*
@@ -418,7 +421,10 @@ int obj_db_cont_merge_rows(struct obj_db *db, const char *account, const char *c
  */
 int obj_db_cont_merge_info(struct obj_db *db, const struct obj_db_cont_info *peer);
 
-/* Sync points (Swift's incoming_sync / outgoing_sync tables): -1 if none. */
+/* Sync points (Swift's incoming_sync / outgoing_sync tables): the highest
+ * sequence number of a peer (remote_id = its info id) merged here
+ * (incoming), or of ours that a peer has (outgoing). get gives -1 when
+ * none; set stores the value as given. 0 or -EIO. */
 int obj_db_cont_get_sync(struct obj_db *db, const char *account, const char *container,
                          const char *remote_id, bool incoming, int64_t *point);
 int obj_db_cont_set_sync(struct obj_db *db, const char *account, const char *container,
@@ -448,8 +454,10 @@ struct obj_db_cont_row {
     uint32_t policy_index;
     uint64_t seq;
 };
+/* Frees an array from obj_db_acct_rows_since; NULL-safe. */
 void obj_db_cont_rows_free(struct obj_db_cont_row *rows, size_t n);
 
+/* As obj_db_cont_rows_since, for an account's container rows. */
 int obj_db_acct_rows_since(struct obj_db *db, const char *account, uint64_t since,
                            size_t max, struct obj_db_cont_row **rows, size_t *n);
 /* Swift's account merge: newest put and delete timestamps, counts of the
@@ -457,12 +465,15 @@ int obj_db_acct_rows_since(struct obj_db *db, const char *account, uint64_t sinc
 int obj_db_acct_merge_rows(struct obj_db *db, const char *account,
                            const struct obj_db_cont_row *rows, size_t n,
                            const char *remote_id, uint64_t sync_point);
+/* As obj_db_cont_merge_info: created_at min, put/delete max, metadata per
+ * key newest; creates the record when missing. */
 int obj_db_acct_merge_info(struct obj_db *db, const struct obj_db_acct_info *peer);
 /* Account reclaim: container tombstones whose delete time is older than
  * `age`, metadata deleted before `age`; a deleted account older than `age`
  * with no live containers is removed entirely (*gone). */
 int obj_db_acct_reclaim(struct obj_db *db, const char *account, const struct ts *age,
                         bool *gone);
+/* As obj_db_cont_get_sync / obj_db_cont_set_sync. */
 int obj_db_acct_get_sync(struct obj_db *db, const char *account, const char *remote_id,
                          bool incoming, int64_t *point);
 int obj_db_acct_set_sync(struct obj_db *db, const char *account, const char *remote_id,

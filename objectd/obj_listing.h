@@ -56,6 +56,8 @@ struct obj_listing_query {
  *   -ENOTSUP 406 (no acceptable format)
  * A parameter containing NUL is treated as invalid UTF-8 (names cannot hold
  * NUL here). q is released by obj_listing_query_release() even on error.
+ * Swift sends the 400 UTF-8 body as text/plain and the others as
+ * text/html; charset=UTF-8 (the 406 body is its standard HTML page).
  */
 int obj_listing_query_parse(const char *qs, const char *accept, struct obj_listing_query *q,
                             struct err *e);
