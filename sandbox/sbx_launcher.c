@@ -91,6 +91,7 @@ struct pool {
     struct sbx_policy pol;
     char *code_dir;
     unsigned want;
+    uint64_t retry_at;         /* after a failed build, wait before the next */
     struct conn *waiter;       /* answer "prewarmed" once want are ready */
     struct pool *next;
 };
@@ -713,7 +714,7 @@ static bool refill_wanted(void)
         for (struct job *j = L.jobs; j; j = j->next)
             if (j->state == JOB_WARM && strcmp(j->key, pl->key) == 0)
                 have++;
-        if (have < pl->want)
+        if (have < pl->want && now_us() >= pl->retry_at)
             return true;
     }
     return false;
@@ -726,11 +727,12 @@ static void refill_pools(void)
         for (struct job *j = L.jobs; j; j = j->next)
             if (j->state == JOB_WARM && strcmp(j->key, pl->key) == 0)
                 have++;
-        if (have < pl->want) {
+        if (have < pl->want && now_us() >= pl->retry_at) {
             char detail[160];
             struct job *j = job_build(&pl->pol, pl->code_dir, detail, sizeof(detail));
             if (!j) {
                 log_warn("warm sandbox not built: %s", detail);
+                pl->retry_at = now_us() + 1000000;
                 return;
             }
             j->next = L.jobs;
@@ -971,7 +973,10 @@ int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opt
                 if (ended)
                     job_finish(j);
             } else if (j->state == JOB_WARM && j->reaped) {
-                j->state = JOB_ENDED;   /* died while waiting */
+                j->state = JOB_ENDED;   /* died while waiting: back off */
+                for (struct pool *pl = L.pools; pl; pl = pl->next)
+                    if (strcmp(pl->key, j->key) == 0)
+                        pl->retry_at = now_us() + 1000000;
             }
             if (j->state == JOB_ENDED && j->reaped &&
                 (!j->has_cg || sbx_cg_try_remove(&j->cg))) {

@@ -425,6 +425,11 @@ static void init_main(const struct sbx_spawn_args *a, int ctl)
     if (read(ctl, &go, 1) != 1)
         _exit(127);    /* the launcher gave up on us */
     ctl = close_all_but(ctl, ctl);
+    /* Whatever the launcher's scheduling (a real-time launcher, a negative
+     * nice), a storlet gets the ordinary policy and priority. */
+    struct sched_param sparam = { .sched_priority = 0 };
+    TRY(ctl, sched_setscheduler(0, SCHED_OTHER, &sparam), "sched_setscheduler");
+    TRY(ctl, setpriority(PRIO_PROCESS, 0, 0), "setpriority");
     /* Join our cgroup ourselves: a v1 migration waits for an RCU grace
      * period (milliseconds), which must not stall the launcher's loop. */
     if (a->cg) {
