@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "common/xalloc.h"
+#include "common/util.h"
 #include "tools/bench/hist.c"
 #include "tools/bench/opts.c"
 
@@ -145,13 +145,17 @@ END_TEST
 /* opts_parse over a NULL-terminated list of literals (argv must be mutable). */
 static int parse(struct bench_opts *o, struct err *e, ...)
 {
+    static char store[32][64];
     static char *argv[32];
     int argc = 0;
     va_list ap;
     va_start(ap, e);
     const char *a;
-    while ((a = va_arg(ap, const char *)) && argc < 31)
-        argv[argc++] = xstrdup(a);
+    while ((a = va_arg(ap, const char *)) && argc < 31) {
+        str_copy(store[argc], a, sizeof(store[argc]));
+        argv[argc] = store[argc];
+        argc++;
+    }
     va_end(ap);
     argv[argc] = NULL;
     return opts_parse(o, argc, argv, e);

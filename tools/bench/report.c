@@ -179,7 +179,7 @@ static json_t *op_json(const struct op_stats *s, uint64_t el)
     json_t *st = json_object();
     for (int k = 0; k < STATS_MAX_STATUS; k++) {
         if (s->err_status[k]) {
-            char key[8];
+            char key[16];
             snprintf(key, sizeof(key), "%d", k);
             json_object_set_new(st, key, json_integer((json_int_t)s->err_status[k]));
         }
