@@ -10,12 +10,14 @@ For each part power: create a builder with 3 replicas, add the devices
 (2 regions x 5 zones x 20 servers x 5 devices of mixed weights for 1000),
 then time the first `rebalance` (placing every replica) and, after
 pretend_min_part_hours_passed and a reweight of 5% of the devices, a second
-`rebalance`. Wall-clock seconds of the whole command (load, rebalance,
-write ring and builder) are reported per tool, with the ratio swift/cairn.
+`rebalance`. Wall-clock and CPU seconds of the whole command (load,
+rebalance, write ring and builder) are reported per tool, with the ratios
+swift/cairn (CPU is the steadier number on a shared machine).
 Standard library only.
 """
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -39,15 +41,21 @@ def layout(n):
     return devs
 
 
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(argv0, builder, *args, ok=(0, 1)):
-    start = time.time()
+    """(wall seconds, CPU seconds of the child, stdout)"""
+    start, cpu0 = time.time(), cpu()
     p = subprocess.run([argv0, builder] + list(args), stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True)
-    secs = time.time() - start
+    secs, cpus = time.time() - start, cpu() - cpu0
     if p.returncode not in ok:
         sys.exit("%s %s: exit %d\n%s%s" % (argv0, " ".join(args[:3]),
                                            p.returncode, p.stdout, p.stderr))
-    return secs, p.stdout
+    return (secs, cpus), p.stdout
 
 
 def bench(argv0, workdir, power, ndev):
@@ -91,15 +99,19 @@ def main():
                 os.mkdir(d)
                 res[name] = bench(argv0, d, power, a.devices)
                 first, second, l1, l2 = res[name]
-                print("pp %d, %d devices, %s: first rebalance %.2f s, "
-                      "second %.2f s" % (power, a.devices, name, first, second))
+                print("pp %d, %d devices, %s: first rebalance %.2f s wall "
+                      "(%.2f s CPU), second %.2f s wall (%.2f s CPU)" % (
+                          power, a.devices, name, first[0], first[1],
+                          second[0], second[1]))
                 print("    %s\n    %s" % (l1, l2))
                 sys.stdout.flush()
                 shutil.rmtree(d)
             if "swift" in res:
-                print("pp %d ratio swift/cairn: first %.1fx, second %.1fx" % (
-                    power, res["swift"][0] / res["cairn"][0],
-                    res["swift"][1] / res["cairn"][1]))
+                s, c = res["swift"], res["cairn"]
+                print("pp %d ratio swift/cairn: first %.1fx wall, %.1fx CPU; "
+                      "second %.1fx wall, %.1fx CPU" % (
+                          power, s[0][0] / c[0][0], s[0][1] / c[0][1],
+                          s[1][0] / c[1][0], s[1][1] / c[1][1]))
             sys.stdout.flush()
     finally:
         shutil.rmtree(top)

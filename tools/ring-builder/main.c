@@ -14,6 +14,7 @@
  * in backups/ beside the builder.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -267,6 +268,69 @@ static char *backup_path(const char *file, time_t ts)
     return xasprintf("%s/%lld.%s", g_backup_dir, (long long)ts, base);
 }
 
+/*
+ * A backup copy: written in place without fsync, as Swift writes its
+ * backups; the builder and ring themselves are written atomically and
+ * durably. Returns 0 or prints the reason and returns EXIT_ERR.
+ */
+static int write_backup(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return fail("%s: %s", path, strerror(errno));
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int err = errno;
+            close(fd);
+            return fail("%s: %s", path, strerror(err));
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    if (close(fd) != 0)
+        return fail("%s: %s", path, strerror(errno));
+    return 0;
+}
+
+static int backup_builder(struct rb_builder *b, time_t ts)
+{
+    size_t len;
+    char *text = rb_serialize(b, &len);
+    char *path = backup_path(g_builder_file, ts);
+    int rc = write_backup(path, text, len);
+    free(path);
+    free(text);
+    return rc;
+}
+
+/* Copies the ring file just written into backups/. */
+static int backup_ring(time_t ts)
+{
+    FILE *f = fopen(g_ring_file, "rb");
+    if (!f)
+        return fail("%s: %s", g_ring_file, strerror(errno));
+    size_t cap = 1 << 16, len = 0;
+    char *buf = xmalloc(cap);
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap)
+            buf = xrealloc(buf, cap *= 2);
+    }
+    int rc = ferror(f) ? fail("%s: read error", g_ring_file) : 0;
+    fclose(f);
+    char *path = backup_path(g_ring_file, ts);
+    if (!rc)
+        rc = write_backup(path, buf, len);
+    free(path);
+    free(buf);
+    return rc;
+}
+
 static int save_builder(struct rb_builder *b, const char *path)
 {
     struct err e;
@@ -356,11 +420,9 @@ static int cmd_create(int argc, const char **argv)
         rb_free(b);
         return fail("%s: %s", g_backup_dir, strerror(errno));
     }
-    char *bk = backup_path(g_builder_file, time(NULL));
-    rc = save_builder(b, bk);
+    rc = backup_builder(b, time(NULL));
     if (!rc)
         rc = save_builder(b, g_builder_file);
-    free(bk);
     rb_free(b);
     return rc ? EXIT_ERR : EXIT_OK;
 }
@@ -1332,17 +1394,13 @@ static int cmd_rebalance(struct rb_builder *b, int argc, const char **argv)
     }
     fflush(stdout);
     time_t ts = time(NULL);
-    char *bring = backup_path(g_ring_file, ts);
-    char *bbuild = backup_path(g_builder_file, ts);
-    int rc = write_ring(b, bring);
-    if (!rc)
-        rc = save_builder(b, bbuild);
-    if (!rc)
-        rc = write_ring(b, g_ring_file);
+    int rc = write_ring(b, g_ring_file);
     if (!rc)
         rc = save_builder(b, g_builder_file);
-    free(bring);
-    free(bbuild);
+    if (!rc)
+        rc = backup_ring(ts);
+    if (!rc)
+        rc = backup_builder(b, ts);
     return rc ? EXIT_ERR : status;
 }
 
@@ -1509,11 +1567,9 @@ static int cmd_write_ring(struct rb_builder *b)
     if (!b->r2p2d)
         return fail("Unable to write a ring with no partition assignments; "
                     "did you forget to run \"rebalance\"?");
-    char *bk = backup_path(g_ring_file, time(NULL));
-    int rc = write_ring(b, bk);
-    free(bk);
+    int rc = write_ring(b, g_ring_file);
     if (!rc)
-        rc = write_ring(b, g_ring_file);
+        rc = backup_ring(time(NULL));
     return rc ? EXIT_ERR : EXIT_OK;
 }
 

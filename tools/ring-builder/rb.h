@@ -168,7 +168,9 @@ void rb_layout_release(struct ring_layout *l);
 /* Loads a builder file. -ENOENT when missing, -EINVAL when corrupt,
  * with e filled. */
 int rb_load(const char *path, struct rb_builder **out, struct err *e);
-/* Writes atomically (assigning an id first if there is none). */
+/* The file's bytes (assigning an id first if there is none); caller frees. */
+char *rb_serialize(struct rb_builder *b, size_t *len);
+/* Writes the builder file atomically and durably. */
 int rb_save(struct rb_builder *b, const char *path, struct err *e);
 
 /* ------------------------------------------------------------ parsing */

@@ -12,9 +12,9 @@
  *     "replica2part2dev": null or [ base64 of little-endian uint16 ids, ...],
  *     "last_part_moves": null or base64 of one byte per partition,
  *     "checksum": "md5:<hex>" }
- * The checksum is the MD5 of the file's own serialization without the
- * "checksum" key (keys sorted, indent 1, 17 significant digits), so any
- * change to the file that is not made by this tool is detected on load.
+ * The checksum line comes first and holds the MD5 of every other byte of
+ * the file, so any change that is not made by this tool (an edit, a
+ * truncation) is detected on load before the JSON is even parsed.
  * The metadata stays readable; the big tables are compact.
  */
 #include <errno.h>
@@ -63,17 +63,6 @@ static long b64_decode(const char *s, unsigned char **out)
     return len;
 }
 
-static void checksum_of(json_t *root, char hex[MD5_HEX_LEN])
-{
-    char *text = json_dumps(root, DUMP_FLAGS);
-    BUG_ON(!text);          /* Jansson fails only when out of memory */
-    struct md5 m;
-    md5_init(&m);
-    md5_update(&m, text, strlen(text));
-    md5_final_hex(&m, hex);
-    free(text);
-}
-
 static void new_id(char out[33])
 {
     unsigned char raw[16];
@@ -87,7 +76,7 @@ static void new_id(char out[33])
     hex_encode(raw, 16, out);
 }
 
-int rb_save(struct rb_builder *b, const char *path, struct err *e)
+char *rb_serialize(struct rb_builder *b, size_t *len)
 {
     if (!b->id[0])
         new_id(b->id);
@@ -149,16 +138,31 @@ int rb_save(struct rb_builder *b, const char *path, struct err *e)
     } else {
         json_object_set_new(root, "last_part_moves", json_null());
     }
-    char hex[MD5_HEX_LEN], sum[MD5_HEX_LEN + 8];
-    checksum_of(root, hex);
-    snprintf(sum, sizeof(sum), "md5:%s", hex);
-    json_object_set_new(root, "checksum", json_string(sum));
-    char *text = json_dumps(root, DUMP_FLAGS);
+    /* The checksum line goes first (keys are sorted; "checksum" sorts
+     * first) and covers the rest of the file, byte for byte. */
+    char *body = json_dumps(root, DUMP_FLAGS);
     json_decref(root);
-    BUG_ON(!text);
-    size_t len = strlen(text);
-    text = xrealloc(text, len + 2);
-    text[len++] = '\n';
+    BUG_ON(!body || strncmp(body, "{\n", 2) != 0);
+    size_t blen = strlen(body);
+    body = xrealloc(body, blen + 2);
+    body[blen++] = '\n';
+    body[blen] = '\0';
+    char hex[MD5_HEX_LEN];
+    struct md5 m;
+    md5_init(&m);
+    md5_update(&m, body, blen);
+    md5_final_hex(&m, hex);
+    char *text = xasprintf("{\n \"checksum\": \"md5:%s\",\n%s", hex,
+                           body + 2);
+    free(body);
+    *len = strlen(text);
+    return text;
+}
+
+int rb_save(struct rb_builder *b, const char *path, struct err *e)
+{
+    size_t len;
+    char *text = rb_serialize(b, &len);
     int rc = file_write_atomic(path, text, len);
     free(text);
     if (rc)
@@ -345,44 +349,68 @@ static int parse_builder(json_t *root, struct rb_builder *b, const char **why)
     return 0;
 }
 
+/* The file's checksum line: the second line, exactly this shape. */
+#define SUM_PREFIX " \"checksum\": \"md5:"
+#define SUM_LINE_LEN (sizeof(SUM_PREFIX) - 1 + 32 + 3)   /* hex + "",\n" */
+
+static int check_sum(const char *text, size_t len)
+{
+    if (len < 2 + SUM_LINE_LEN || strncmp(text, "{\n", 2) != 0 ||
+        strncmp(text + 2, SUM_PREFIX, sizeof(SUM_PREFIX) - 1) != 0)
+        return -1;
+    const char *hex = text + 2 + sizeof(SUM_PREFIX) - 1;
+    if (strncmp(hex + 32, "\",\n", 3) != 0)
+        return -1;
+    char got[MD5_HEX_LEN];
+    struct md5 m;
+    md5_init(&m);
+    md5_update(&m, "{\n", 2);
+    md5_update(&m, text + 2 + SUM_LINE_LEN, len - 2 - SUM_LINE_LEN);
+    md5_final_hex(&m, got);
+    return strncmp(got, hex, 32) == 0 ? 0 : -1;
+}
+
 int rb_load(const char *path, struct rb_builder **out, struct err *e)
 {
-    json_error_t je;
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT)
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int err = errno;
+        if (err == ENOENT)
             return err_set(e, -ENOENT,
                            "Ring Builder file does not exist: %s", path);
-        if (errno == EACCES || errno == EPERM)
+        if (err == EACCES || err == EPERM)
             return err_set(e, -EACCES,
                            "Ring Builder file cannot be accessed: %s", path);
-        return err_set(e, -errno, "%s: %s", path, strerror(errno));
+        return err_set(e, -err, "%s: %s", path, strerror(err));
     }
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        if (access(path, R_OK) != 0)
-            return err_set(e, -EACCES,
-                           "Ring Builder file cannot be accessed: %s", path);
+    struct stat st;
+    char *text = NULL;
+    size_t len = 0;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+        len = (size_t)st.st_size;
+        text = xmalloc(len + 1);
+        if (fread(text, 1, len, f) != len) {
+            free(text);
+            text = NULL;
+        }
+    }
+    fclose(f);
+    if (!text)
         return err_set(e, -EINVAL, "Ring Builder file is invalid: %s "
-                       "(line %d: %s)", path, je.line, je.text);
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return err_set(e, -EINVAL, "Ring Builder file is invalid: %s "
-                       "(not a JSON object)", path);
-    }
+                       "(cannot read it)", path);
+    text[len] = '\0';
     const char *why = "checksum mismatch";
-    json_t *sum = json_object_get(root, "checksum");
-    char want[MD5_HEX_LEN + 8] = "";
-    if (json_is_string(sum))
-        str_copy(want, json_string_value(sum), sizeof(want));
-    json_object_del(root, "checksum");
-    char hex[MD5_HEX_LEN], got[MD5_HEX_LEN + 8];
-    checksum_of(root, hex);
-    snprintf(got, sizeof(got), "md5:%s", hex);
+    int rc = -1;
     struct rb_builder *b = xcalloc(1, sizeof(*b));
-    int rc = strcmp(want, got) == 0 ? parse_builder(root, b, &why) : -1;
-    json_decref(root);
+    if (check_sum(text, len) == 0) {
+        json_error_t je;
+        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        why = "not a JSON object";
+        if (json_is_object(root))
+            rc = parse_builder(root, b, &why);
+        json_decref(root);
+    }
+    free(text);
     if (rc) {
         rb_free(b);
         return err_set(e, -EINVAL, "Ring Builder file is invalid: %s (%s)",

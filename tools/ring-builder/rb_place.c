@@ -475,6 +475,7 @@ struct rebal {
     uint8_t *moved;           /* bitmap: a replica of the part moved */
     struct gathered *g;
     size_t ng, capg;
+    bool spread_first;        /* placement variant, see reassign() */
 };
 
 static inline bool has_moved(const struct rebal *rb, uint32_t part)
@@ -857,8 +858,20 @@ static int reassign(struct rebal *rb, struct err *e)
                     const struct tier *kid = &p->t[t->kids[c]];
                     if (kid->rat >= kid->pmax)
                         continue;
-                    if (best == UINT32_MAX || kid->avail > p->t[best].avail)
+                    if (best == UINT32_MAX) {
                         best = t->kids[c];
+                        continue;
+                    }
+                    /* Swift takes the child with the most room; the
+                     * spread-first variant takes the one holding the fewest
+                     * replicas of this partition, then the most room */
+                    const struct tier *bt = &p->t[best];
+                    if (rb->spread_first && kid->rat != bt->rat) {
+                        if (kid->rat < bt->rat)
+                            best = t->kids[c];
+                    } else if (kid->avail > bt->avail) {
+                        best = t->kids[c];
+                    }
                 }
                 if (best == UINT32_MAX) {
                     rc = err_set(e, -EDEADLK, "no home for partition %u "
@@ -1200,11 +1213,13 @@ static void free_table(struct old_table *o)
 
 /* One rebalance attempt on b with one seed. */
 static int rebalance_once(struct rb_builder *b, uint64_t seed,
-                          struct rb_rebalance_result *res, struct err *e)
+                          bool spread_first, struct rb_rebalance_result *res,
+                          struct err *e)
 {
     struct rebal rb = {0};
     rb.b = b;
     rb.rng.s = seed;
+    rb.spread_first = spread_first;
     struct old_table old;
     copy_table(b, &old);
     rb.moved = xcalloc(b->parts / 8 + 1, 1);
@@ -1214,9 +1229,10 @@ static int rebalance_once(struct rb_builder *b, uint64_t seed,
     int rc = plan_compute(&rb.plan, e);
     if (rc)
         goto out;
-    set_parts_wanted(&rb.plan);
-
+    /* rows first: a dropped row takes parts off devices, and what each
+     * device wants is counted against what it then holds */
     adjust_rows(&rb);
+    set_parts_wanted(&rb.plan);
     dr = xcalloc((size_t)b->rows + 1, sizeof(*dr));
     free(rb.plan.touched);
     rb.plan.touched = xcalloc((size_t)(b->rows + 1) * LEVELS,
@@ -1286,16 +1302,19 @@ static struct rb_builder *clone_builder(const struct rb_builder *b)
     return c;
 }
 
-/* a is better than c: lower dispersion, then balance (as printed), then
- * fewer moved part-replicas */
+/*
+ * a is better than c: lower dispersion + balance (both percentages, as
+ * printed: replicas at risk, worst device's surplus), then fewer moved
+ * part-replicas. Summing lets a trial that trades a little of one for much
+ * of the other win, whichever way the trade goes.
+ */
 static bool better(const struct rb_rebalance_result *a, double adisp,
                    const struct rb_rebalance_result *c, double cdisp)
 {
-    if (fabs(adisp - cdisp) > 1e-9)
-        return adisp < cdisp;
-    double ab = round(a->balance * 100), cb = round(c->balance * 100);
-    if (ab != cb)
-        return ab < cb;
+    double as = round((adisp + a->balance) * 100);
+    double cs = round((cdisp + c->balance) * 100);
+    if (as != cs)
+        return as < cs;
     return a->changed_parts < c->changed_parts;
 }
 
@@ -1313,13 +1332,15 @@ int rb_rebalance(struct rb_builder *b, uint64_t seed,
                        "%u devices", r, weighted);
     }
     update_last_part_moves(b);
-    /* The outcome depends on tie-breaks; when a ring is small enough that
-     * it costs little, try a few seeds derived from the given one and keep
-     * the best result. A first placement has nothing to choose from. */
+    /* The outcome depends on tie-breaks and on how placement weighs room
+     * against spread; when a ring is small enough that it costs little, try
+     * a few seeds derived from the given one, alternating the two placement
+     * variants, and keep the best result. A first placement has nothing to
+     * choose from. */
     uint64_t slots = (uint64_t)b->parts * (uint64_t)ceil(b->replicas);
     uint32_t tries = 1;
     if (b->r2p2d) {
-        uint64_t t = (1ull << 22) / (slots ? slots : 1);
+        uint64_t t = (1ull << 20) / (slots ? slots : 1);
         tries = t > 8 ? 8 : t < 1 ? 1 : (uint32_t)t;
     }
     struct rb_builder *best = NULL;
@@ -1331,7 +1352,7 @@ int rb_rebalance(struct rb_builder *b, uint64_t seed,
         struct rb_builder *c = clone_builder(b);
         struct rb_rebalance_result r;
         memset(&r, 0, sizeof(r));
-        rc = rebalance_once(c, s, &r, e);
+        rc = rebalance_once(c, s, k % 2 == 1, &r, e);
         if (rc) {
             rb_free(c);
             break;
