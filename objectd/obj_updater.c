@@ -170,6 +170,7 @@ struct upd_batch {
     json_t *hdrs;
     char *file;           /* async-pending file for the failures */
     bool from_file;       /* a retry: delete or rewrite file at the end */
+    bool supersede;       /* success removes an older saved copy */
     int n, pending;
     struct upd_one one[OBJ_UPD_MAX_TARGETS];
     obj_upd_done_fn *done;
@@ -238,7 +239,7 @@ static void batch_finish(struct upd_batch *b)
     for (int i = 0; i < b->n; i++)
         if (!b->one[i].ok)
             failed[nf++] = b->one[i].t;
-    if (nf == 0 && !b->from_file) {
+    if (nf == 0 && !b->from_file && !b->supersede) {
         batch_call_done(b);
         batch_free(b);
         return;
@@ -670,6 +671,7 @@ void obj_acct_report(struct obj_worker *w, const char *dev,
     bt->hdrs = h;
     /* one file per container: a newer report replaces an older one */
     bt->file = pending_file(w->srv, dev, hash, "account");
+    bt->supersede = true;
     bt->n = nt;
     for (int i = 0; i < nt; i++)
         bt->one[i].t = t[i];
