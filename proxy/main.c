@@ -166,6 +166,7 @@ int main(int argc, char **argv)
     evthread_use_pthreads();
 
     size_t nw = (size_t)srv.conf.workers;
+    struct px_cinfo_cache *cinfo = px_cinfo_new();
     struct px_worker *ws = xcalloc(nw, sizeof(*ws));
     int port = (int)srv.conf.bind_port;
     for (size_t i = 0; i < nw; i++) {
@@ -187,7 +188,7 @@ int main(int argc, char **argv)
         w->idle = px_idle_new((size_t)srv.conf.max_idle_backend_conns);
         w->errl = px_errl_new((unsigned)srv.conf.error_suppression_limit,
                               (uint64_t)srv.conf.error_suppression_interval);
-        w->cinfo = px_cinfo_new();
+        w->cinfo = cinfo;
         if (getrandom(&w->rnd, sizeof(w->rnd), 0) != sizeof(w->rnd) || !w->rnd)
             w->rnd = now_mono_ns() | 1;
         w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
@@ -213,11 +214,11 @@ int main(int argc, char **argv)
         http_server_free(ws[i].http);
         px_idle_free(ws[i].idle);
         px_errl_free(ws[i].errl);
-        px_cinfo_free(ws[i].cinfo);
         event_free(ws[i].stop_ev);
         event_base_free(ws[i].base);
     }
     free(ws);
+    px_cinfo_free(cinfo);
     for (int i = 0; i < PX_RINGS; i++)
         ring_watch_free(srv.rings[i]);
     px_auth_free(srv.auth);

@@ -12,6 +12,7 @@
 #include "proxy/px_ctl.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -40,14 +41,20 @@ struct cinfo_entry {
     char *read_acl, *write_acl;
 };
 
+/* One cache per process, shared by the workers, so that an ACL change made
+ * through one worker applies at once on the others. The lock is held only
+ * for a linear lookup and a few string copies. */
 struct px_cinfo_cache {
+    pthread_mutex_t lock;
     size_t n;
     struct cinfo_entry v[CINFO_MAX];
 };
 
 struct px_cinfo_cache *px_cinfo_new(void)
 {
-    return xcalloc(1, sizeof(struct px_cinfo_cache));
+    struct px_cinfo_cache *c = xcalloc(1, sizeof(struct px_cinfo_cache));
+    pthread_mutex_init(&c->lock, NULL);
+    return c;
 }
 
 static void centry_clear(struct cinfo_entry *e)
@@ -64,6 +71,7 @@ void px_cinfo_free(struct px_cinfo_cache *c)
         return;
     for (size_t i = 0; i < c->n; i++)
         centry_clear(&c->v[i]);
+    pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
@@ -79,21 +87,30 @@ static struct cinfo_entry *cinfo_find(struct px_cinfo_cache *c, const char *a,
     return NULL;
 }
 
-void px_cinfo_forget(struct px_worker *w, const char *a, const char *c)
+static void forget_locked(struct px_cinfo_cache *cc, const char *a,
+                          const char *c)
 {
-    struct cinfo_entry *e = cinfo_find(w->cinfo, a, c);
+    struct cinfo_entry *e = cinfo_find(cc, a, c);
     if (!e)
         return;
     centry_clear(e);
-    *e = w->cinfo->v[--w->cinfo->n];
-    memset(&w->cinfo->v[w->cinfo->n], 0, sizeof(*e));
+    *e = cc->v[--cc->n];
+    memset(&cc->v[cc->n], 0, sizeof(*e));
+}
+
+void px_cinfo_forget(struct px_worker *w, const char *a, const char *c)
+{
+    pthread_mutex_lock(&w->cinfo->lock);
+    forget_locked(w->cinfo, a, c);
+    pthread_mutex_unlock(&w->cinfo->lock);
 }
 
 static void cinfo_store(struct px_worker *w, const char *a, const char *c,
                         const struct px_cinfo *ci)
 {
     struct px_cinfo_cache *cc = w->cinfo;
-    px_cinfo_forget(w, a, c);
+    pthread_mutex_lock(&cc->lock);
+    forget_locked(cc, a, c);
     uint64_t now = px_now_ms();
     if (cc->n == CINFO_MAX) {
         /* Full: drop expired entries, else the oldest slot. */
@@ -114,6 +131,7 @@ static void cinfo_store(struct px_worker *w, const char *a, const char *c,
     e->expires = now + CINFO_TTL_MS;
     e->read_acl = xstrdup(ci->read_acl);
     e->write_acl = xstrdup(ci->write_acl);
+    pthread_mutex_unlock(&cc->lock);
 }
 
 struct cinfo_req {
@@ -172,14 +190,18 @@ static const struct px_read_ops cinfo_ops = {
 
 void px_cinfo_get(struct px_req *pr, px_cinfo_fn *fn)
 {
-    struct cinfo_entry *e = cinfo_find(pr->w->cinfo, pr->path.account,
+    struct px_cinfo_cache *cc = pr->w->cinfo;
+    pthread_mutex_lock(&cc->lock);
+    struct cinfo_entry *e = cinfo_find(cc, pr->path.account,
                                        pr->path.container);
     if (e && e->expires > px_now_ms()) {
         struct px_cinfo ci = {204, pool_strdup(pr->pool, e->read_acl),
                               pool_strdup(pr->pool, e->write_acl)};
+        pthread_mutex_unlock(&cc->lock);
         fn(pr, &ci);
         return;
     }
+    pthread_mutex_unlock(&cc->lock);
     struct cinfo_req *cr = pool_calloc(pr->pool, sizeof(*cr));
     cr->fn = fn;
     px_nodes_get(pr, PX_RING_CONTAINER, pr->path.account, pr->path.container,

@@ -13,7 +13,8 @@
  * whose token (if any) has been verified. Answers the client eventually. */
 void px_ctl_dispatch(struct px_req *pr);
 
-/* The worker's container info cache. */
+/* The container info cache, one per process, shared by the workers
+ * (thread-safe). */
 struct px_cinfo_cache *px_cinfo_new(void);
 void px_cinfo_free(struct px_cinfo_cache *c);
 

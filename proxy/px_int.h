@@ -7,9 +7,9 @@
  * and is read-only afterwards; the rings are read through RCU (every worker
  * is an RCU reader thread) and only inside one request step, never across
  * an event-loop turn: node lists are copied into the request's pool.
- * Everything in struct px_worker (backend connection pool, error limits,
- * container info cache) belongs to its thread alone, so nothing on the
- * request path takes a lock. Error limiting is per worker, as Swift's is
+ * Everything in struct px_worker (backend connection pool, error limits)
+ * belongs to its thread alone; the one shared mutable thing is the
+ * container info cache (px_ctl.c), behind a mutex held for a lookup. Error limiting is per worker, as Swift's is
  * per worker process.
  */
 #ifndef CAIRN_PX_INT_H
@@ -73,7 +73,7 @@ struct px_worker {
     struct http_server *http;
     struct px_idle *idle;
     struct px_errl *errl;
-    struct px_cinfo_cache *cinfo;
+    struct px_cinfo_cache *cinfo;  /* shared by all workers (locked) */
     struct event *stop_ev;
     pthread_t thread;
     uint64_t rnd;         /* xorshift state for trans-ids */
