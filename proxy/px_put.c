@@ -10,8 +10,8 @@
  * So the proxy holds about one chunk plus the connections' watermarks per
  * request whatever the object size and however slow either side is.
  *
- * Every request carries Expect: 100-continue (except a zero-byte body), so
- * that a node refusing (507, 412 for If-None-Match: *) or failing to
+ * Every request carries Expect: 100-continue (a zero-byte body is sent
+ * chunked so that there is a body to wait for), so that a node refusing (507, 412 for If-None-Match: *) or failing to
  * connect is known, and replaced by a handoff, before any body byte is
  * taken from the source.
  */
@@ -321,17 +321,17 @@ static void slot_connect(struct put_slot *s)
         http_client_header(s->c, p->out.v[i].name, p->out.v[i].value);
     px_container_update_headers(pr, s->c, &p->cont, s->idx,
                                 p->nodes.replicas);
-    if (p->length != 0)
-        http_client_header(s->c, "Expect", "100-continue");
+    /* Always 100-continue, so that no node commits anything before a
+     * quorum is known to be there; a zero-byte body goes chunked (a
+     * request with Content-Length: 0 has no body to wait for), as Swift. */
+    http_client_header(s->c, "Expect", "100-continue");
     char *t = px_backend_path(pr->pool, s->node, p->nodes.part,
                               pr->path.account, pr->path.container,
                               pr->path.object, NULL);
-    int rc = http_client_start(s->c, "PUT", t, p->length, &slot_ops, s);
-    if (rc == 0 && p->length == 0) {
-        rc = http_client_end(s->c);
-        s->connecting = false;
-        s->ready = true;
-    }
+    int rc = http_client_start(s->c, "PUT", t,
+                               p->length == 0 ? HTTP_LENGTH_UNKNOWN
+                                              : p->length,
+                               &slot_ops, s);
     if (rc < 0) {
         http_client_free(s->c);
         s->c = NULL;
@@ -368,12 +368,11 @@ static void check_ready(struct px_put *p)
     }
     p->streaming = true;
     if (p->length == 0) {
-        p->src_done = true;
         if (p->src) {
             px_read_abort(p->src);
             p->src = NULL;
         }
-        check_complete(p);
+        body_done(p);
         return;
     }
     if (p->src)

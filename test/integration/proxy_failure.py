@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+# tier: quick
+"""cairn-proxy with storage nodes down. With one of four nodes stopped,
+uploads succeed (a handoff takes the missing replica) and downloads return
+the data. With two of an object's three primaries and every handoff
+unreachable, the upload fails with 503 and nothing is stored or listed.
+A node that is down is error-limited instead of retried on every request."""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from cluster import BUILD, Cluster  # noqa: E402
+from tap import Tap  # noqa: E402
+
+t = Tap()
+
+
+def md5(b):
+    return hashlib.md5(b).hexdigest()
+
+
+def object_nodes(cl, a, c, o):
+    """[(ip, port, device, is_handoff)] for a/c/o from the object ring."""
+    out = subprocess.check_output([
+        os.path.join(BUILD, "cairn-get-nodes"), "-a", "--swift-conf",
+        cl.cairn_conf, os.path.join(cl.dir, "object.ring"), a, c, o],
+        text=True)
+    res = []
+    for line in out.splitlines():
+        if line.startswith("Server:Port Device"):
+            parts = line.split("\t")
+            hp, dev = parts[1].split(" ")
+            ip, port = hp.rsplit(":", 1)
+            res.append((ip, int(port), dev, "Handoff" in line))
+        elif line.startswith("Partition"):
+            part = int(line.split("\t")[1])
+    return part, res
+
+
+with Cluster(t) as cl:
+    nodes = cl.storage_cluster()
+    p = cl.proxy(conf={"app": {"error_suppression_limit": "3"}})
+    path, tok = p.auth()
+    H = {"X-Auth-Token": tok}
+
+    def req(m, u, body=None, headers=None):
+        hh = dict(H)
+        hh.update(headers or {})
+        return p.request(m, u, body=body, headers=hh)
+
+    t.eq(req("PUT", path + "/c")[0], 201, "container created, all nodes up")
+    early = os.urandom(50000)
+    t.eq(req("PUT", path + "/c/early", body=early)[0], 201,
+         "object stored, all nodes up")
+
+    # ---- one node of four down
+    nodes[3].stop()
+    bodies = {}
+    codes = []
+    for i in range(12):
+        b = os.urandom(1000 * (i + 1) * 7)
+        bodies["o%02d" % i] = b
+        codes.append(req("PUT", path + "/c/o%02d" % i, body=b)[0])
+    t.eq(codes, [201] * 12, "with one node down every upload answers 201")
+    ok = all(req("GET", path + "/c/" + n)[2] == b for n, b in bodies.items())
+    t.ok(ok, "and every download returns the data")
+    st, _, got = req("GET", path + "/c/early")
+    t.ok(st == 200 and got == early, "an object stored before is readable")
+    t.eq(req("PUT", path + "/c2")[0], 201, "a container PUT succeeds too")
+    st, _, b = req("GET", path + "/c?format=json")
+    t.eq(st, 200, "the listing answers")
+    # the stopped node was error-limited rather than retried every time
+    log = p.read_log()
+    t.ok("%s:%d/%s error limited" % (nodes[3].ip, nodes[3].port,
+                                     nodes[3].devices[0]) in log,
+         "the dead node was error-limited")
+    nodes[3].start()
+
+    # ---- two of three primaries and every handoff down
+    part, on = object_nodes(cl, "AUTH_test", "c", "victim")
+    prim = [x for x in on if not x[3]]
+    t.eq(len(prim), 3, "the object has three primaries")
+    keep = prim[0]
+    down = [n for n in nodes if (n.ip, n.port, n.devices[0]) != keep[:3]]
+    for n in down:
+        n.stop()
+    st, _, _ = req("PUT", path + "/c/victim", body=os.urandom(100000))
+    t.eq(st, 503, "an upload that cannot reach a quorum answers 503")
+    st, _, _ = req("PUT", path + "/c/victim", body=b"")
+    t.eq(st, 503, "a zero-byte one too")
+    for n in down:
+        n.start()
+    st, _, _ = req("HEAD", path + "/c/victim")
+    t.eq(st, 404, "nothing was stored")
+    st, _, b = req("GET", path + "/c?format=json&prefix=victim")
+    t.eq((st, json.loads(b)), (200, []), "nothing is listed")
+    # The one primary that was up holds no partial object either.
+    keepnode = [n for n in nodes if (n.ip, n.port) == keep[:2]][0]
+    st, _, _ = keepnode.obj("HEAD", "/%s/%d/AUTH_test/c/victim" % (
+        keep[2], part))
+    t.eq(st, 404, "the primary that was up has no copy")
+    cl.expect_log(r"error limited|Connection refused")
+
+t.done()
