@@ -13,6 +13,8 @@
 #   test/unit/check_X.c -> $(BUILD)/test/check_X
 #   test/sandbox/attacks/X.c -> $(BUILD)/test/attacks/X (malicious storlets)
 #   test/fuzz/fuzz_X.c  -> $(BUILD)/fuzz/fuzz_X       (make fuzz, clang only)
+#   storlets/sdk/*.c    -> $(BUILD)/libcairnstorlet.a  (the storlet C SDK)
+#   storlets/<name>/*.c -> $(BUILD)/storlets/<name>    (static example storlets)
 #
 # Local overrides go in an untracked config.mak (CC=clang, BUILD=..., ...).
 # `make help` lists the targets.
@@ -76,15 +78,19 @@ UNIT_SRC := $(sort $(wildcard test/unit/check_*.c))
 UNIT_TESTS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 UNIT_HELPERS := $(call obj_of,$(sort $(wildcard test/unit/helper_*.c)))
 STORLET_C := $(sort $(wildcard storlets/*/*.c))
+LIB_storlet := $(BUILD)/libcairnstorlet.a
+STORLET_DIRS := $(filter-out sdk,$(patsubst storlets/%/,%,$(dir $(STORLET_C))))
+STORLETS := $(foreach s,$(sort $(STORLET_DIRS)),$(BUILD)/storlets/$(s))
+STORLET_PY := $(BUILD)/storlets/sdk/cairn_storlet.py
 ATTACK_SRC := $(sort $(wildcard test/sandbox/attacks/*.c))
 ATTACKS := $(patsubst test/sandbox/attacks/%.c,$(BUILD)/test/attacks/%,$(ATTACK_SRC))
 PROGRAMS := $(DAEMONS) $(TOOLS)
 
 ALL_SRC := $(foreach d,common ring sandbox engine objectd proxy,$(call lib_src,$(d))) \
-           $(wildcard tools/*/*.c) $(UNIT_SRC) $(wildcard test/unit/helper_*.c)
+           $(wildcard tools/*/*.c) $(STORLET_C) $(UNIT_SRC) $(wildcard test/unit/helper_*.c)
 
 .PHONY: all
-all: $(ALL_LIBS) $(PROGRAMS) $(UNIT_TESTS) $(ATTACKS)
+all: $(ALL_LIBS) $(PROGRAMS) $(UNIT_TESTS) $(ATTACKS) $(LIB_storlet) $(STORLETS) $(STORLET_PY)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -119,6 +125,27 @@ $(UNIT_TESTS): $(BUILD)/test/check_%: $(BUILD)/obj/test/unit/check_%.o $(UNIT_HE
 $(BUILD)/test/attacks/%: test/sandbox/attacks/%.c test/sandbox/attacks/attack.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -pthread -o $@ $<
+
+# Storlets run inside the sandbox, whose root holds the host's /usr but no
+# promise about which libraries are there: they are static ELFs with the SDK,
+# Jansson and zlib inside. The SDK depends on nothing else of Cairn, and its
+# header is included as "cairn_storlet.h", as a storlet developer would.
+# Sanitizer runtimes cannot be linked statically, so sanitizer builds link
+# the storlets dynamically.
+$(LIB_storlet): $(call obj_of,$(call lib_src,storlets/sdk))
+STORLET_CFLAGS := -Istorlets/sdk
+ifeq ($(SANITIZE),)
+STORLET_LINK := -static
+endif
+$(BUILD)/obj/storlets/%.o: ALL_CFLAGS += $(STORLET_CFLAGS)
+$(STORLETS): $(BUILD)/storlets/%: $$(call obj_of,$$(wildcard storlets/%/*.c)) $(LIB_storlet)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(STORLET_LINK) -o $@ $(filter %.o,$^) $(LIB_storlet) -ljansson -lz -lm
+
+# The Python SDK sits in the build tree too, where cairn-storlet-run finds it.
+$(STORLET_PY): storlets/sdk/cairn_storlet.py
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
