@@ -118,7 +118,7 @@ struct http_server_config {
      * Head limits. Defaults as Swift's eventlet server: request line
      * >= 8192 bytes -> 414; a header line >= 8192 -> 400 "Header Line Too
      * Long"; all header lines > 65536 -> 400 "Headers Too Large"; more
-     * than 100 headers -> 431. The connection is closed after the answer.
+     * than 201 headers -> 431. The connection is closed after the answer.
      */
     struct http_limits limits;
     /* Timeouts in milliseconds; 0 disables. */

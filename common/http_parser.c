@@ -45,7 +45,9 @@ void http_limits_init(struct http_limits *l)
     l->max_request_line = 8192;
     l->max_header_line = 8192;
     l->max_header_size = 65536;
-    l->max_headers = 100;
+    /* Swift raises http.client's limit to MAX_HEADER_COUNT * 1.6 =
+     * (90 metadata + 36) * 1.6 = 201.6 for its servers. */
+    l->max_headers = 201;
 }
 
 void http_head_init(struct http_head *h)

@@ -47,7 +47,7 @@ struct http_limits {
     size_t max_request_line; /* request or status line incl. CRLF; 8192 */
     size_t max_header_line;  /* one header line incl. CRLF; 8192 */
     size_t max_header_size;  /* all header lines together; 65536 */
-    unsigned max_headers;    /* number of header lines; 100 */
+    unsigned max_headers;    /* number of header lines; 201 */
 };
 
 /* Fills the defaults above (what Swift behind eventlet accepts). */
