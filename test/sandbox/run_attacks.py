@@ -827,6 +827,23 @@ def main():
         t.ok(r.blocked() and holder_res.get("r") is not None,
              "another tenant's storlet runs to completion while a CPU hog runs")
 
+    if need_cg:
+        holder_res = {}
+        bomb = threading.Thread(
+            target=lambda: holder_res.update(r=Run("fork_bomb", [400, 3], tenant=50,
+                                                   cl=Client())))
+        bomb.start()
+        end = time.time() + 20
+        while len(procs_of_uid(BASE + 50)) < 60 and time.time() < end:
+            time.sleep(0.02)
+        held = len(procs_of_uid(BASE + 50))
+        r = Run("caps", ["status"], tenant=51)
+        bomb.join(60)
+        t.ok(held >= 60 and r.blocked() and holder_res.get("r") is not None and
+             holder_res["r"].blocked(),
+             "another tenant's storlet runs while a fork bomb holds its pids "
+             "(%d processes)" % held)
+
     # --- tenants never share an identity: the uid of each sandbox ----------
     seen = {}
     for tenant in (40, 41):

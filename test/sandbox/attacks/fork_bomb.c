@@ -1,5 +1,6 @@
 /* A01: fork bomb. Forks up to N children (each waits for its parent to go
- * away) and reports how many it got. Escaped if all N were created. */
+ * away), holds them for HOLD seconds (argv[2], default 0) and reports how
+ * many it got. Escaped if all N were created. */
 #include <signal.h>
 #include <sys/prctl.h>
 #include "attack.h"
@@ -21,6 +22,7 @@ int main(int argc, char **argv)
             break;
         }
     }
+    sleep((unsigned)arg_long(argc, argv, 2, 0));
     /* the children die with us (and with the sandbox's pid namespace) */
     verdict(got >= n, "%ld of %ld forks succeeded, then %s", got, n,
             err ? strerror(err) : "stopped");
