@@ -73,6 +73,7 @@ struct slot {
 struct run {
     const struct bench_opts *o;
     char *storage_url;
+    char *token;
     char tag[16];
     char **cont;          /* URL-escaped container names */
     bool *cont_created;
@@ -717,6 +718,7 @@ struct run *run_new(const struct bench_opts *o, const char *storage_url, const c
     while (ul > 0 && storage_url[ul - 1] == '/')
         ul--;
     r->storage_url = xstrndup(storage_url, ul);
+    r->token = xstrdup(token);
     r->rng = o->seed;
     uint64_t tagseed = o->seed ^ now_mono_ns() ^ ((uint64_t)getpid() << 32);
     snprintf(r->tag, sizeof(r->tag), "cb%08" PRIx64, rng_next(&tagseed) & 0xffffffffu);
@@ -826,22 +828,17 @@ void run_free(struct run *r)
     free(r->pool);
     free(r->retry);
     free(r->storage_url);
+    free(r->token);
     free(r);
 }
 
 /* ------------------------------------------------------------ containers */
 
-static const char *token_of(const struct run *r)
-{
-    /* The first header is "X-Auth-Token: <token>". */
-    return r->hdrs->data + strlen("X-Auth-Token: ");
-}
-
 int run_create_containers(struct run *r, struct err *e)
 {
     for (unsigned i = 0; i < r->o->containers; i++) {
         char *name = xasprintf("%s-%u", r->o->container_prefix, i);
-        long st = swift_request("PUT", r->storage_url, name, token_of(r), r->o->insecure, e);
+        long st = swift_request("PUT", r->storage_url, name, r->token, r->o->insecure, e);
         if (st == 201)
             r->cont_created[i] = true;
         if (st < 0 || (st != 201 && st != 202)) {
@@ -881,7 +878,7 @@ unsigned run_delete_containers(struct run *r)
         /* A container lists its objects asynchronously in Swift: a DELETE
          * right after the last object DELETE may still see it non-empty. */
         for (int attempt = 0; attempt < 10; attempt++) {
-            st = swift_request("DELETE", r->storage_url, name, token_of(r), r->o->insecure, &e);
+            st = swift_request("DELETE", r->storage_url, name, r->token, r->o->insecure, &e);
             if (st != 409 && st != 503)
                 break;
             usleep(200000);

@@ -551,6 +551,21 @@ def main():
                  for n in got), "each JSON is labelled and measured something")
         t.ok(all(n in p.stdout for n in names) and "ok/s" in p.stdout, "summary printed")
         t.eq(STORE.objects, {}, "scenarios clean up after themselves")
+        cjson = os.path.join(tmp, "cmp.json")
+        p = subprocess.run([sys.executable, os.path.join(os.path.dirname(script), "compare.py"),
+                            "--names", "One,Two", "--json", cjson, sdir, sdir],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t.eq(p.returncode, 0, "compare.py exits 0")
+        try:
+            with open(cjson) as f:
+                rows = json.load(f)
+            os.unlink(cjson)
+        except (OSError, ValueError):
+            rows = []
+        t.eq([r["scenario"] for r in rows], names, "compare.py has a row per scenario, in order")
+        t.ok(rows and all(r["ratio"]["ops_per_s"] == 1.0 and r["ratio"]["p99"] == 1.0
+                          for r in rows), "a run compared with itself has ratio 1")
+        t.ok("One op/s" in p.stdout and "Two op/s" in p.stdout, "compare.py names the columns")
         for n in os.listdir(sdir):
             os.unlink(os.path.join(sdir, n))
         os.rmdir(sdir)
