@@ -461,6 +461,8 @@ static void sweep_next(void *arg);
 
 static void sweep_schedule(struct obj_worker *w, int64_t ms)
 {
+    if (w->updater_ev == NULL) /* shutting down */
+        return;
     struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
     evtimer_add(w->updater_ev, &tv);
 }
@@ -565,7 +567,7 @@ static void dirty_free(struct obj_acct_dirty *d)
 
 static void rollup_schedule(struct obj_worker *w)
 {
-    if (evtimer_pending(w->acct_ev, NULL))
+    if (w->acct_ev == NULL || evtimer_pending(w->acct_ev, NULL))
         return;
     int64_t ms = w->srv->conf.account_update_interval;
     struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
@@ -585,8 +587,7 @@ void obj_acct_mark_dirty(struct obj_worker *w, const char *dev,
     d->container = xstrdup(container);
     d->next = w->dirty;
     w->dirty = d;
-    if (w->acct_ev)
-        rollup_schedule(w);
+    rollup_schedule(w);
 }
 
 static int rollup_work(void *arg)
