@@ -140,7 +140,7 @@ endif
 $(BUILD)/obj/storlets/%.o: ALL_CFLAGS += $(STORLET_CFLAGS)
 $(STORLETS): $(BUILD)/storlets/%: $$(call obj_of,$$(wildcard storlets/%/*.c)) $(LIB_storlet)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(STORLET_LINK) -o $@ $(filter %.o,$^) $(LIB_storlet) -ljansson -lz -lm
+	$(CC) $(LDFLAGS) $(STORLET_LINK) -o $@ $(filter %.o,$^) $(LIB_storlet) -ljansson -lz -lcrypto -lm -pthread
 
 # The Python SDK sits in the build tree too, where cairn-storlet-run finds it.
 $(STORLET_PY): storlets/sdk/cairn_storlet.py

@@ -71,8 +71,8 @@ def run(storlet_path, data=b"", params=None, meta=None, args=(), sandbox=False,
 
 
 def png_decode(data):
-    """Returns (width, height, channels, rows as bytes) of an 8-bit PNG
-    (grey or RGB, not interlaced), checking every chunk's CRC."""
+    """Returns (width, height, channels, rows as bytes) of an 8- or 16-bit
+    PNG (grey or RGB, not interlaced), checking every chunk's CRC."""
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError("not a PNG signature")
     pos, idat, ihdr, seen_end = 8, b"", None, False
@@ -93,11 +93,12 @@ def png_decode(data):
     if not ihdr or not seen_end:
         raise ValueError("IHDR or IEND missing")
     w, h, depth, ctype, comp, filt, interlace = ihdr
-    if depth != 8 or ctype not in (0, 2) or comp or filt or interlace:
+    if depth not in (8, 16) or ctype not in (0, 2) or comp or filt or interlace:
         raise ValueError("unsupported PNG %r" % (ihdr,))
     ch = 1 if ctype == 0 else 3
+    bpp = ch * depth // 8    # filters work on bytes per pixel
     raw = zlib.decompress(idat)
-    stride = w * ch
+    stride = w * bpp
     if len(raw) != h * (stride + 1):
         raise ValueError("IDAT holds %d bytes, want %d" % (len(raw), h * (stride + 1)))
     rows, prev = [], bytearray(stride)
@@ -105,9 +106,9 @@ def png_decode(data):
         ft = raw[y * (stride + 1)]
         line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
         for x in range(stride):
-            a = line[x - ch] if x >= ch else 0
+            a = line[x - bpp] if x >= bpp else 0
             b = prev[x]
-            c = prev[x - ch] if x >= ch else 0
+            c = prev[x - bpp] if x >= bpp else 0
             if ft == 0:
                 pass
             elif ft == 1:

@@ -216,5 +216,215 @@ r = lib.run(svc, b"")
 t.ok(r.rc == 1 and "no services channel" in (r.res or {}).get("reason", ""),
      "without a services channel the SDK says so")
 
+# ---------------------------------------------------------------- fixity
+big = bytes(rnd.getrandbits(8) for _ in range(1 << 20))
+r = lib.run(lib.storlet("fixity"), big)
+got = json.loads(r.out) if r.rc == 0 else {}
+want = {"bytes": len(big), "fixity": "computed", "md5": hashlib.md5(big).hexdigest(),
+        "sha256": hashlib.sha256(big).hexdigest()}
+t.eq(got, want, "fixity: md5 and sha256 of 1 MiB equal hashlib's")
+t.eq(r.meta, {"Fixity": "computed", "Md5": want["md5"], "Sha256": want["sha256"]},
+     "fixity: digests as output metadata")
+r = lib.run(lib.storlet("fixity"), big, params={"algorithms": "sha1, SHA512"})
+got = json.loads(r.out) if r.rc == 0 else {}
+t.eq((got.get("sha1"), got.get("sha512"), "md5" in got),
+     (hashlib.sha1(big).hexdigest(), hashlib.sha512(big).hexdigest(), False),
+     "fixity: algorithms chooses sha1 and sha512 only")
+r = lib.run(lib.storlet("fixity"), big, meta={"Sha256": want["sha256"].upper()})
+t.eq(r.meta and r.meta.get("Fixity"), "ok", "fixity: a stored sha256 that matches: ok")
+r = lib.run(lib.storlet("fixity"), big, meta={"MD5": "0" * 32})
+got = json.loads(r.out) if r.rc == 0 else {}
+t.eq((got.get("fixity"), got.get("verified")), ("mismatch", {"md5": False}),
+     "fixity: a stored md5 that differs: mismatch")
+r = lib.run(lib.storlet("fixity"), b"", params={"algorithms": "crc32"})
+t.ok(r.res and r.res["status"] == 400 and "crc32" in r.res["reason"],
+     "fixity: an unknown algorithm is a 400 naming it")
+r = lib.run(lib.storlet("fixity"), b"")
+t.eq(json.loads(r.out).get("md5") if r.rc == 0 else None, hashlib.md5(b"").hexdigest(),
+     "fixity of an empty object")
+
+# ---------------------------------------------------------------- image-roi
+
+
+def pnm(kind, w, h, maxval, pixels, comment=True):
+    head = b"P%d\n" % kind + (b"# made by the test\n" if comment else b"") + \
+        b"%d %d\n%d\n" % (w, h, maxval)
+    return head + pixels
+
+
+def grey(w, h):
+    return bytes((x * 7 + y * 13) & 255 for y in range(h) for x in range(w))
+
+
+def crop(pixels, w, ch, bps, x, y, cw, chh):
+    stride = w * ch * bps
+    return [pixels[(y + r) * stride + x * ch * bps:(y + r) * stride + (x + cw) * ch * bps]
+            for r in range(chh)]
+
+
+img = grey(300, 200)
+r = lib.run(lib.storlet("image-roi"), pnm(5, 300, 200, 255, img),
+            params={"x": 17, "y": 33, "width": 120, "height": 90})
+try:
+    dec = lib.png_decode(r.out)
+except Exception as e:
+    dec = str(e)
+t.eq(dec, (120, 90, 1, crop(img, 300, 1, 1, 17, 33, 120, 90)),
+     "image-roi: P5 crop decodes to exactly the region's pixels")
+t.eq((r.res or {}).get("content_type"), "image/png", "image-roi: content type image/png")
+t.eq(r.meta, {"Roi": "17,33,120,90", "Source-Size": "300x200", "Source-Format": "P5"},
+     "image-roi: output metadata")
+rgb = bytes(rnd.getrandbits(8) for _ in range(640 * 480 * 3))
+r = lib.run(lib.storlet("image-roi"), pnm(6, 640, 480, 255, rgb, comment=False),
+            params={"x": 0, "y": 100, "level": 1})
+try:
+    dec = lib.png_decode(r.out)
+except Exception as e:
+    dec = str(e)
+t.ok(dec == (640, 380, 3, crop(rgb, 640, 3, 1, 0, 100, 640, 380)),
+     "image-roi: P6 noise, region to the edges, many IDAT chunks, decodes exactly")
+t.ok(r.out.count(b"IDAT") > 2, "image-roi: the PNG is written in several IDAT chunks")
+deep = bytes(b for v in ((x * 37 + y) % 4096 for y in range(50) for x in range(40))
+             for b in (v >> 8, v & 255))
+r = lib.run(lib.storlet("image-roi"), pnm(5, 40, 50, 4095, deep),
+            params={"x": 5, "y": 6, "width": 7, "height": 8})
+try:
+    dec = lib.png_decode(r.out)
+except Exception as e:
+    dec = str(e)
+want_rows = []
+for row in crop(deep, 40, 1, 2, 5, 6, 7, 8):
+    vals = [(row[i] << 8 | row[i + 1]) for i in range(0, len(row), 2)]
+    want_rows.append(b"".join(((v * 65535 + 2047) // 4095).to_bytes(2, "big") for v in vals))
+t.eq(dec, (7, 8, 1, want_rows), "image-roi: 16-bit P5 (maxval 4095) scaled into a 16-bit PNG")
+r = lib.run(lib.storlet("image-roi"), pnm(6, 30, 20, 255, rgb[:1800]),
+            params={"x": 3, "y": 4, "width": 5, "height": 6, "format": "pnm"})
+t.eq(r.out, b"P6\n5 6\n255\n" + b"".join(crop(rgb[:1800], 30, 3, 1, 3, 4, 5, 6)),
+     "image-roi: format=pnm gives the region as a P6")
+r = lib.run(lib.storlet("image-roi"), pnm(5, 300, 200, 255, img),
+            params={"x": 250, "width": 100})
+t.ok(r.res and r.res["status"] == 400 and "does not fit" in r.res["reason"],
+     "image-roi: a region outside the image is a 400 with the reason")
+r = lib.run(lib.storlet("image-roi"), pnm(5, 300, 200, 255, img[:300 * 150 + 10]))
+t.ok(r.res and r.res["exit_code"] == 65 and "truncated image" in r.res["reason"]
+     and r.res["status"] in (422, "aborted"), "image-roi: a truncated image fails with exit 65")
+r = lib.run(lib.storlet("image-roi"), pnm(5, 300, 200, 255, img[:300 * 10]),
+            params={"height": 50})
+t.eq(r.res and (r.res["status"], r.res["output_bytes"]), (422, 0),
+     "image-roi: truncated before the first IDAT fills: 422 and no output")
+r = lib.run(lib.storlet("image-roi"), b"P3\n2 2\n255\n1 2 3 4\n")
+t.ok(r.res and r.res["status"] == 422 and "P5 or P6" in r.res["reason"],
+     "image-roi: an ASCII PNM is refused with 422")
+r = lib.run(lib.storlet("image-roi"), pnm(5, 3, 3, 255, bytes(9)), params={"x": "-1"})
+t.eq(r.res and r.res["status"], 400, "image-roi: a negative coordinate is a 400")
+
+# ---------------------------------------------------------------- grep
+words_ = ["alpha", "Beta", "gamma", "delta", "Alphabet", "zeta", "eta", "théta"]
+text = "".join(" ".join(rnd.choice(words_) for _ in range(rnd.randint(0, 6))) + "\n"
+               for _ in range(5000)).encode()
+lines_ = text.splitlines(keepends=True)
+r = lib.run(lib.storlet("grep"), text, params={"pattern": "alpha"})
+t.eq(r.out, b"".join(x for x in lines_ if b"alpha" in x), "grep: fixed string")
+r = lib.run(lib.storlet("grep"), text, params={"pattern": "ALPHA", "ignore-case": "true"})
+t.eq(r.out, b"".join(x for x in lines_ if b"alpha" in x.lower()), "grep: ignore-case")
+r = lib.run(lib.storlet("grep"), text, params={"pattern": "^(eta|zeta)( |$)", "mode": "regex"})
+import re  # noqa: E402
+rx = re.compile(rb"^(eta|zeta)( |$)")
+t.eq(r.out, b"".join(x for x in lines_ if rx.search(x.rstrip(b"\n"))), "grep: POSIX regex")
+r = lib.run(lib.storlet("grep"), text, params={"pattern": "a", "invert": "yes",
+                                                "line-number": "true"})
+t.eq(r.out, b"".join(b"%d:%s" % (i, x) for i, x in enumerate(lines_, 1) if b"a" not in x),
+     "grep: invert with line numbers")
+r = lib.run(lib.storlet("grep"), text, params={"pattern": "théta", "count": "true"})
+n = sum(1 for x in lines_ if "théta".encode() in x)
+t.eq((r.out, r.meta and r.meta.get("Matches")), (b"%d\n" % n, str(n)), "grep: count, UTF-8 pattern")
+r = lib.run(lib.storlet("grep"), b"no newline at end", params={"pattern": "end"})
+t.eq(r.out, b"no newline at end", "grep: a last line without newline stays so")
+r = lib.run(lib.storlet("grep"), text, params={"pattern": "(", "mode": "regex"})
+t.ok(r.res and r.res["status"] == 400 and "regular expression" in r.res["reason"],
+     "grep: an invalid regex is a 400")
+r = lib.run(lib.storlet("grep"), text)
+t.ok(r.res and r.res["status"] == 400 and "pattern" in r.res["reason"],
+     "grep: a missing pattern is a 400")
+
+# ---------------------------------------------------------------- wordcount
+import subprocess  # noqa: E402
+wtext = ("".join(rnd.choice(["word", "ünï", "  ", "\t", "\n", "x", "ab\r\n", "\v"])
+                 for _ in range(60000))).encode()
+r = lib.run(lib.storlet("wordcount"), wtext)
+got = json.loads(r.out) if r.rc == 0 else {}
+wc = subprocess.run(["wc", "-l", "-w", "-c"], input=wtext, stdout=subprocess.PIPE,
+                    env={"LC_ALL": "C"}).stdout.split()
+t.eq([got.get("lines"), got.get("words"), got.get("bytes")], [int(v) for v in wc[:3]],
+     "wordcount: lines, words, bytes equal wc's in the C locale (%d bytes)" % len(wtext))
+t.eq(got.get("chars"), len(wtext.decode()), "wordcount: chars are UTF-8 characters")
+t.eq(r.meta, {"Lines": str(got.get("lines")), "Words": str(got.get("words")),
+              "Bytes": str(len(wtext)), "Chars": str(got.get("chars"))},
+     "wordcount: counts as output metadata")
+r = lib.run(lib.storlet("wordcount"), b"")
+t.eq(json.loads(r.out) if r.rc == 0 else None, {"bytes": 0, "chars": 0, "lines": 0, "words": 0},
+     "wordcount of an empty object")
+
+# ---------------------------------------------------------------- deid
+import csv as csvmod  # noqa: E402
+rows = [["id", "Patient_Name", "dob", "diagnosis", "note"]]
+for i in range(3000):
+    rows.append([str(i), "Name, %d" % i, "19%02d-01-02" % (i % 100), rnd.choice(["flu", "cold"]),
+                 rnd.choice(["", "said \"ok\"", "two\nlines"])])
+buf = io_ = __import__("io").StringIO()
+csvmod.writer(buf, lineterminator="\n").writerows(rows)
+csv_in = buf.getvalue().encode()
+
+
+def csv_of(rs):
+    b = __import__("io").StringIO()
+    csvmod.writer(b, lineterminator="\n").writerows(rs)
+    return b.getvalue().encode()
+
+
+r = lib.run(lib.storlet("deid"), csv_in, args=["--path", "AUTH_dev/c/records.csv"])
+t.eq(r.out, csv_of([[x[0], x[3], x[4]] for x in rows]),
+     "deid: CSV, default fields dropped (case-insensitive), other columns byte for byte")
+t.eq(r.meta and r.meta.get("Deid-Format"), "csv", "deid: format from the object name")
+r = lib.run(lib.storlet("deid"), csv_in, params={"mode": "mask", "fields": "dob,note",
+                                                  "mask": "X"})
+t.eq(r.out, csv_of([rows[0]] + [[x[0], x[1], "X", x[3], "X"] for x in rows[1:]]),
+     "deid: CSV mask of chosen fields")
+r = lib.run(lib.storlet("deid"), csv_in, params={"mode": "hash", "salt": "pepper",
+                                                  "fields": "patient_name"})
+hashed = [list(x) for x in csvmod.reader(__import__("io").StringIO(r.out.decode()))]
+t.eq(hashed[1][1], hashlib.sha256(b"pepperName, 0").hexdigest()[:16],
+     "deid: hash mode is sha256(salt + value), 16 hex digits")
+t.ok(len(hashed) == len(rows) and all(h[0] == x[0] and h[3] == x[3]
+                                      for h, x in zip(hashed[1:], rows[1:])),
+     "deid: hash mode keeps every other field")
+recs = [{"patient": {"name": "A%d" % i, "birth_date": "2000", "scans": [{"ssn": 1, "mm": i}]},
+         "ID": i, "result": [1.5, None, True, "x"]} for i in range(500)]
+
+
+def strip(v):
+    if isinstance(v, dict):
+        return {k: strip(x) for k, x in v.items() if k.lower() not in ("name", "birth_date", "ssn")}
+    if isinstance(v, list):
+        return [strip(x) for x in v]
+    return v
+
+
+r = lib.run(lib.storlet("deid"), json.dumps(recs).encode(), params={"format": "json"})
+t.eq(json.loads(r.out) if r.rc == 0 else r.log, [strip(x) for x in recs],
+     "deid: JSON array, nested fields dropped at any depth, the rest kept")
+r = lib.run(lib.storlet("deid"), "".join(json.dumps(x) + "\n" for x in recs).encode(),
+            args=["--content-type", "application/x-ndjson"])
+t.eq([json.loads(x) for x in r.out.splitlines()], [strip(x) for x in recs],
+     "deid: JSON lines, format from the content type")
+r = lib.run(lib.storlet("deid"), b'[{"name": "a"}, {"name": ', params={"format": "json"})
+t.ok(r.res and r.res["exit_code"] == 65 and "JSON" in r.res["reason"],
+     "deid: a JSON array cut short fails with exit 65")
+r = lib.run(lib.storlet("deid"), csv_in, params={"mode": "shred"})
+t.ok(r.res and r.res["status"] == 400 and "mode" in r.res["reason"], "deid: a bad mode is a 400")
+r = lib.run(lib.storlet("deid"), b"a,b\n1,2,3\n")
+t.ok(r.res and r.res["exit_code"] == 65 and "record 2" in r.res["reason"],
+     "deid: a CSV row with the wrong field count fails with exit 65")
+
 shutil.rmtree(work, ignore_errors=True)
 t.done()

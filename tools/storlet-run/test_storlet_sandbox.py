@@ -86,5 +86,36 @@ r = sbx(lib.storlet("identity"), data, policy={"class": "user", "output_max": 10
 t.eq(r.res and (r.res["end"], r.res["status"], r.res["output_bytes"]),
      ("output_cap", "aborted", 1000), "the output cap cuts the output at exactly the cap")
 
+# every example storlet once, in the sandbox
+r = sbx(lib.storlet("fixity"), data)
+got = json.loads(r.out) if r.rc == 0 else {}
+t.eq((got.get("md5"), got.get("sha256")),
+     (hashlib.md5(data).hexdigest(), hashlib.sha256(data).hexdigest()),
+     "fixity in the sandbox (static OpenSSL): digests equal hashlib's")
+img = bytes((x ^ y) & 255 for y in range(64) for x in range(80))
+r = sbx(lib.storlet("image-roi"), b"P5\n80 64\n255\n" + img,
+        params={"x": 8, "y": 4, "width": 16, "height": 10})
+try:
+    dec = lib.png_decode(r.out)
+except Exception as e:
+    dec = str(e)
+t.eq(dec, (16, 10, 1, [img[(4 + j) * 80 + 8:(4 + j) * 80 + 24] for j in range(10)]),
+     "image-roi in the sandbox (static zlib): PNG decodes to the region")
+r = sbx(lib.storlet("image-roi"), b"P5\n80 64\n255\n" + img[:100], expect_ok=False)
+t.ok(r.res and r.res["exit_code"] == 65 and "truncated" in r.res["reason"],
+     "image-roi in the sandbox: truncated image, exit 65 with the reason")
+text = b"one fish\ntwo fish\nred fish\nblue fish\n"
+r = sbx(lib.storlet("grep"), text, params={"pattern": "^(red|blue) ", "mode": "regex"})
+t.eq(r.out, b"red fish\nblue fish\n", "grep in the sandbox: regex")
+r = sbx(lib.storlet("wordcount"), text)
+t.eq(json.loads(r.out) if r.rc == 0 else None,
+     {"bytes": len(text), "chars": len(text), "lines": 4, "words": 8},
+     "wordcount (Python) in the sandbox")
+r = sbx(lib.storlet("deid"), b"id,name,dob,x\n1,Ann,2001,a\n2,Bo,1999,b\n")
+t.eq(r.out, b"id,x\n1,a\n2,b\n", "deid (Python) in the sandbox: CSV fields dropped")
+r = sbx(lib.storlet("grep"), text, expect_ok=False)
+t.eq(r.res and (r.res["exit_code"], r.res["status"]), (64, 400),
+     "a bad parameter in the sandbox: exit 64, 400")
+
 shutil.rmtree(work, ignore_errors=True)
 t.done()
