@@ -442,6 +442,16 @@ static bool obj_usable(int status, const struct http_head *h, void *arg)
     return (status >= 200 && status < 400) || status == 412 || status == 416;
 }
 
+static bool has_format_param(struct px_req *pr)
+{
+    const char *q = http_req_query(pr->req);
+    for (const char *f = q ? strstr(q, "format=") : NULL; f;
+         f = strstr(f + 1, "format="))
+        if (f == q || f[-1] == '&')
+            return true;
+    return false;
+}
+
 /* The listing format a request asks for, as Swift's listing_formats:
  * format= wins, then Accept, then plain. */
 static const char *listing_type(struct px_req *pr)
@@ -493,6 +503,8 @@ static void relay_response(struct px_req *pr, struct px_read *rd,
             http_resp_header(pr->req, "Content-Type", listing_type(pr));
         if (!http_head_get(h, "Accept-Ranges"))
             http_resp_header(pr->req, "Accept-Ranges", "bytes");
+        if (!http_head_get(h, "Vary") && !has_format_param(pr))
+            http_resp_header(pr->req, "Vary", "Accept");
         if (rl->kind == NAMES_CONTAINER &&
             !http_head_get(h, "X-Storage-Policy"))
             http_resp_header(pr->req, "X-Storage-Policy", "Policy-0");
@@ -526,66 +538,47 @@ static void relay_end(struct px_req *pr, int err, void *arg)
     http_resp_end(pr->req);
 }
 
-static void empty_listing(struct px_req *pr, bool account)
+static const char *listing_type(struct px_req *pr);
+
+/* What Swift answers for an account that does not exist yet when
+ * account_autocreate is on: an empty listing with zero counts (HEAD 200,
+ * plain GET 204, JSON "[]", XML an empty <account> element). */
+static void empty_account(struct px_req *pr)
 {
-    const char *q = http_req_query(pr->req);
-    const char *fmt = "plain";
-    char fbuf[16] = "";
-    if (q) {
-        const char *f = strstr(q, "format=");
-        if (f && (f == q || f[-1] == '&')) {
-            size_t n = strcspn(f + 7, "&");
-            if (n < sizeof(fbuf)) {
-                memcpy(fbuf, f + 7, n);
-                fbuf[n] = '\0';
-                fmt = fbuf;
-            }
-        }
-    } else {
-        const char *acc = http_req_header(pr->req, "Accept");
-        if (acc && strstr(acc, "application/json"))
-            fmt = "json";
-        else if (acc && strstr(acc, "xml"))
-            fmt = "xml";
-    }
     char ts[TS_NORMAL_LEN];
     struct ts t = ts_now();
     ts_normal(&t, ts);
-    if (account) {
-        http_resp_header(pr->req, "X-Account-Container-Count", "0");
-        http_resp_header(pr->req, "X-Account-Object-Count", "0");
-        http_resp_header(pr->req, "X-Account-Bytes-Used", "0");
-        http_resp_header(pr->req, "X-Timestamp", ts);
-        http_resp_header(pr->req, "X-Put-Timestamp", ts);
-    }
-    http_resp_header(pr->req, "Accept-Ranges", "bytes");
-    bool head = http_req_method(pr->req) == HTTP_M_HEAD;
+    const char *type = listing_type(pr);
+    http_resp_header(pr->req, "X-Account-Container-Count", "0");
+    http_resp_header(pr->req, "X-Account-Object-Count", "0");
+    http_resp_header(pr->req, "X-Account-Bytes-Used", "0");
+    http_resp_header(pr->req, "X-Timestamp", ts);
+    http_resp_header(pr->req, "X-Put-Timestamp", ts);
+    if (!has_format_param(pr))
+        http_resp_header(pr->req, "Vary", "Accept");
     px_resp_common(pr);
-    if (strcasecmp(fmt, "json") == 0) {
-        if (head) {
-            http_resp_header(pr->req, "Content-Type",
-                             "application/json; charset=utf-8");
-            http_resp_simple(pr->req, 204, NULL, NULL, 0);
-        } else {
-            http_resp_simple(pr->req, 200, "application/json; charset=utf-8",
-                             "[]", 2);
+    if (http_req_method(pr->req) == HTTP_M_HEAD) {
+        http_resp_simple(pr->req, 200, type, NULL, 0);
+    } else if (strstr(type, "json")) {
+        http_resp_simple(pr->req, 200, type, "[]", 2);
+    } else if (strstr(type, "xml")) {
+        const char *a = pr->path.account;
+        size_t cap = strlen(a) * 6 + 128, n = 0;
+        char *body = pool_alloc(pr->pool, cap);
+        n += (size_t)snprintf(body, cap, "<?xml version=\"1.0\" "
+                              "encoding=\"UTF-8\"?>\n<account name=\"");
+        for (const char *c = a; *c; c++) {
+            const char *esc = *c == '&' ? "&amp;" : *c == '<' ? "&lt;"
+                            : *c == '>' ? "&gt;" : *c == '"' ? "&quot;" : NULL;
+            if (esc)
+                n += (size_t)snprintf(body + n, cap - n, "%s", esc);
+            else
+                body[n++] = *c;
         }
-    } else if (strcasecmp(fmt, "xml") == 0) {
-        char body[1024];
-        int n = snprintf(body, sizeof(body),
-                         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                         "<account name=\"%s\"></account>",
-                         pr->path.account);
-        if (head) {
-            http_resp_header(pr->req, "Content-Type",
-                             "application/xml; charset=utf-8");
-            http_resp_simple(pr->req, 204, NULL, NULL, 0);
-        } else {
-            http_resp_simple(pr->req, 200, "application/xml; charset=utf-8",
-                             body, (size_t)n);
-        }
+        n += (size_t)snprintf(body + n, cap - n, "\">\n</account>");
+        http_resp_simple(pr->req, 200, type, body, n);
     } else {
-        http_resp_header(pr->req, "Content-Type", "text/plain; charset=utf-8");
+        http_resp_header(pr->req, "Content-Type", type);
         http_resp_simple(pr->req, 204, NULL, NULL, 0);
     }
 }
@@ -596,7 +589,7 @@ static void relay_failed(struct px_req *pr, int status,
     struct relay *rl = arg;
     if (status == 404 && rl->kind == NAMES_ACCOUNT &&
         pr->srv->conf.account_autocreate) {
-        empty_listing(pr, true);
+        empty_account(pr);
         return;
     }
     if (status == 404 && hdrs && rl->kind == NAMES_OBJECT) {

@@ -77,10 +77,15 @@ with Cluster(t) as cl:
 
     # ---- account (autocreate: a new account reads as empty)
     st, h, _ = req("HEAD", path)
-    t.eq(st, 204, "HEAD of a new account answers 204")
+    t.eq(st, 200, "HEAD of a new account answers 200 (as Swift's autocreate)")
     t.eq(h.get("x-account-container-count"), "0", "with zero containers")
     st, h, b = req("GET", path + "?format=json")
     t.eq((st, b), (200, b"[]"), "JSON listing of a new account is []")
+    st, h, b = req("GET", path)
+    t.eq((st, h.get("vary")), (204, "Accept"), "plain listing of it is a 204")
+    st, h, b = req("GET", path + "?format=xml")
+    t.eq(b, b'<?xml version="1.0" encoding="UTF-8"?>\n'
+         b'<account name="AUTH_test">\n</account>', "XML listing of it")
 
     # ---- containers
     st, _, _ = req("PUT", path + "/c1", headers={"X-Container-Meta-Color":
