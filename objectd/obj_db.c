@@ -1,13 +1,14 @@
 /*
  * obj_db.c - the container/account database handle: opening RocksDB, the
- * striped update locks, the key and value codecs, timestamps, metadata and
- * the helpers the container (obj_db_cont.c), account (obj_db_acct.c),
- * listing (obj_db_list.c) and replication code share.
+ * striped update locks and the group commit, the key and value codecs,
+ * metadata, content types, and the helpers the container (obj_db_cont.c),
+ * account (obj_db_acct.c) and listing (obj_db_list.c) code share.
  *
  * Invariants: every value starts with a version byte (OBJ_VAL_V1); a
  * decoder meeting anything else or running past the end reports -EIO and
  * logs, it never reads out of bounds. The handle is immutable after open
- * except for the mutexes, so any thread may use it.
+ * except for the mutexes and the group-commit state they guard, so any
+ * thread may use it.
  */
 #define LOG_COMPONENT "objectd"
 
@@ -15,13 +16,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "common/bug.h"
 #include "common/log.h"
@@ -29,6 +28,8 @@
 #include "common/util.h"
 #include "common/xalloc.h"
 #include "objectd/obj_db_int.h"
+
+/* ---------------------------------------------------------------- helpers */
 
 const struct ts *obj_ts_max(const struct ts *a, const struct ts *b)
 {

@@ -255,7 +255,6 @@ int obj_db_list_walk(const struct obj_rdctx *cx, const struct obj_dbref *ref,
         }
 
         scan_seek(it, &kp, &b, reverse, &tmp);
-        unsigned rowcount = 0;
         bool requery = false;
         while (rocksdb_iter_valid(it) && results < limit) {
             size_t klen, vlen;
@@ -287,7 +286,6 @@ int obj_db_list_walk(const struct obj_rdctx *cx, const struct obj_dbref *ref,
             obj_buf_put(&namebuf, name, nlen);
             obj_buf_put(&namebuf, "", 1);
             e.name = namebuf.p;
-            rowcount++;
             if (rollup) {
                 if (reverse)
                     bs_set(&end_marker, name, nlen);
@@ -352,7 +350,6 @@ int obj_db_list_walk(const struct obj_rdctx *cx, const struct obj_dbref *ref,
         }
         if (!requery)
             break; /* the range is exhausted, or the limit is reached */
-        (void)rowcount;
     }
 out:
     {
