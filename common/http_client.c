@@ -426,7 +426,7 @@ int http_client_header(struct http_client *c, const char *name,
     if (strcasecmp(name, "expect") == 0 &&
         strcasecmp(value, "100-continue") == 0)
         c->expect_header = true;
-    evbuffer_add_printf(c->hdrs, "%s: %s\r\n", name, value);
+    http_out_header(c->hdrs, name, value);
     return 0;
 }
 
@@ -481,8 +481,8 @@ int http_client_start(struct http_client *c, const char *method,
     else if (content_length > 0 ||
              (strcmp(method, "GET") != 0 && !c->head_request &&
               strcmp(method, "DELETE") != 0))
-        evbuffer_add_printf(out, "Content-Length: %lld\r\n",
-                            (long long)content_length);
+        http_out_header_u64(out, "Content-Length",
+                            (unsigned long long)content_length);
     evbuffer_add(out, "\r\n", 2);
     set_io_timeouts(c, true);
     update_read(c);

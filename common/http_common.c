@@ -123,6 +123,39 @@ int http_socket_port(int fd)
     return -EAFNOSUPPORT;
 }
 
+void http_out_header(struct evbuffer *out, const char *name,
+                     const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+    char small[256];
+    if (nl + vl + 4 <= sizeof(small)) {
+        /* one append for the usual short header */
+        memcpy(small, name, nl);
+        memcpy(small + nl, ": ", 2);
+        memcpy(small + nl + 2, value, vl);
+        memcpy(small + nl + 2 + vl, "\r\n", 2);
+        evbuffer_add(out, small, nl + vl + 4);
+        return;
+    }
+    evbuffer_add(out, name, nl);
+    evbuffer_add(out, ": ", 2);
+    evbuffer_add(out, value, vl);
+    evbuffer_add(out, "\r\n", 2);
+}
+
+void http_out_header_u64(struct evbuffer *out, const char *name,
+                         unsigned long long v)
+{
+    char digits[24];
+    size_t i = sizeof(digits);
+    digits[--i] = '\0';
+    do {
+        digits[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    http_out_header(out, name, digits + i);
+}
+
 void http_out_chunk(struct evbuffer *out, const void *data, size_t len)
 {
     if (len == 0)

@@ -15,6 +15,12 @@ void http_out_chunk(struct evbuffer *out, const void *data, size_t len);
 void http_out_chunk_buffer(struct evbuffer *out, struct evbuffer *buf);
 /* Appends the last chunk and an empty trailer. */
 void http_out_last_chunk(struct evbuffer *out);
+/* "name: value\r\n" without printf. */
+void http_out_header(struct evbuffer *out, const char *name,
+                     const char *value);
+/* "name: <decimal>\r\n" without printf. */
+void http_out_header_u64(struct evbuffer *out, const char *name,
+                         unsigned long long v);
 /* "Date: <IMF-fixdate>\r\n", formatted once per second per thread. */
 void http_out_date(struct evbuffer *out);
 

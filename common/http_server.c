@@ -807,7 +807,7 @@ int http_resp_header(struct http_req *r, const char *name, const char *value)
 {
     if (!http_header_ok(name, value))
         return -EINVAL;
-    evbuffer_add_printf(r->resp_hdrs, "%s: %s\r\n", name, value);
+    http_out_header(r->resp_hdrs, name, value);
     return 0;
 }
 
@@ -840,15 +840,25 @@ int http_resp_start(struct http_req *r, int status, int64_t content_length)
     if (!h->keep_alive || c->srv->shutting)
         c->closing = true;
 
-    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
-                        http_status_reason(status));
+    char line[64];
+    const char *reason = http_status_reason(status);
+    size_t rl = strlen(reason);
+    memcpy(line, "HTTP/1.1 ", 9);
+    line[9] = (char)('0' + status / 100);
+    line[10] = (char)('0' + status / 10 % 10);
+    line[11] = (char)('0' + status % 10);
+    line[12] = ' ';
+    BUG_ON(rl > sizeof(line) - 15); /* reasons are short constants */
+    memcpy(line + 13, reason, rl);
+    memcpy(line + 13 + rl, "\r\n", 2);
+    evbuffer_add(out, line, 15 + rl);
     http_out_date(out);
     evbuffer_add_buffer(out, r->resp_hdrs);
     if (status == 204) {
         /* no framing headers at all */
     } else if (content_length >= 0) {
-        evbuffer_add_printf(out, "Content-Length: %lld\r\n",
-                            (long long)content_length);
+        http_out_header_u64(out, "Content-Length",
+                            (unsigned long long)content_length);
     } else if (!r->resp_nobody) {
         if (h->version >= 11) {
             evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
