@@ -55,11 +55,26 @@ int obj_rq_submit(struct obj_rq *rq, workq_work_fn *work, obj_rq_cont_fn *cont)
     return rc;
 }
 
+/* One access line per request at info level (checked before formatting). */
+static void access_log(struct http_req *req, int err)
+{
+    if (log_get_level() < LOG_LVL_INFO)
+        return;
+    const char *txn = http_req_header(req, "X-Trans-Id");
+    uint64_t ms = (now_mono_ns() - http_req_start_ns(req)) / 1000000;
+    log_info("%s \"%s %s\" %d %llu %llu %llums txn=%s%s%s",
+             http_req_peer_str(req), http_req_method_str(req),
+             http_req_target(req), http_req_status(req),
+             (unsigned long long)http_req_bytes_sent(req),
+             (unsigned long long)http_req_bytes_received(req),
+             (unsigned long long)ms, txn ? txn : "-", err ? " error=" : "",
+             err ? strerror(-err) : "");
+}
+
 void obj_rq_http_done(struct http_req *req, int err, void *arg)
 {
     struct obj_rq *rq = arg;
-    (void)req;
-    (void)err;
+    access_log(req, err);
     rq->req = NULL;
     rq_maybe_release(rq);
 }

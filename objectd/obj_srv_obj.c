@@ -86,6 +86,10 @@ struct oreq {
     int ntg;
     int32_t policy;
     char *trans_id;
+
+    /* POST: what the container row needs */
+    struct ts data_ts;
+    char *post_ctype;
 };
 
 /* ------------------------------------------------------------ life cycle */
@@ -103,6 +107,7 @@ static void oreq_free(struct oreq *st)
     free(st->expect_etag);
     free(st->ctype);
     free(st->trans_id);
+    free(st->post_ctype);
     free(st);
 }
 
@@ -833,9 +838,27 @@ static int post_work(void *arg)
     rc = obj_df_post(st->srv->devs, st->dev, st->part, st->hash, &st->ts,
                      st->meta);
     st->status = 202;
+    st->data_ts = in->data_ts;
+    st->size = in->content_length;
+    memcpy(st->etag, in->etag, sizeof(st->etag));
+    json_t *nct = json_object_get(st->meta, "Content-Type");
+    st->post_ctype = xstrdup(json_is_string(nct) ? json_string_value(nct)
+                                                 : info_ctype(in));
+    st->have_data = json_is_string(nct); /* the POST sets the type */
 out:
     obj_df_reader_free(rd);
     return rc;
+}
+
+static void post_update_done(void *arg)
+{
+    struct oreq *st = arg;
+    st->rq.busy = false;
+    if (st->rq.req == NULL) {
+        st->rq.release(&st->rq);
+        return;
+    }
+    reply_status(st, st->status);
 }
 
 static void post_done(struct obj_rq *rq, int status)
@@ -845,7 +868,43 @@ static void post_done(struct obj_rq *rq, int status)
         obj_srv_reply(rq->req, df_status(status), NULL);
         return;
     }
-    reply_status(st, st->status);
+    if (st->status != 202 || st->ntg == 0) {
+        reply_status(st, st->status);
+        return;
+    }
+    /* As Swift: the row gets the data's timestamp, the content type with
+     * its own timestamp (this POST's when it set one, else the data's, so
+     * a newer type set by an earlier POST still wins) and this POST's
+     * metadata time. */
+    json_t *h = json_object();
+    char b[TS_INTERNAL_LEN];
+    ts_internal(&st->data_ts, b);
+    json_object_set_new(h, "X-Timestamp", json_string(b));
+    json_object_set_new(h, "X-Content-Type-Timestamp",
+                        json_string(b));
+    if (st->have_data) {
+        ts_internal(&st->ts, b);
+        json_object_set_new(h, "X-Content-Type-Timestamp", json_string(b));
+    }
+    ts_internal(&st->ts, b);
+    json_object_set_new(h, "X-Meta-Timestamp", json_string(b));
+    json_object_set_new(h, "X-Size", json_sprintf("%llu",
+                                                  (unsigned long long)st->size));
+    json_object_set_new(h, "X-Content-Type", json_string(st->post_ctype));
+    json_object_set_new(h, "X-Etag", json_string(st->etag));
+    if (st->policy >= 0)
+        json_object_set_new(h, "X-Backend-Storage-Policy-Index",
+                            json_sprintf("%d", st->policy));
+    if (st->trans_id)
+        json_object_set_new(h, "X-Trans-Id", json_string(st->trans_id));
+    size_t nlen = strlen(st->name);
+    char *q = xmalloc(3 * nlen + 1);
+    names_quote(st->name, nlen, "/", q);
+    st->rq.busy = true;
+    obj_upd_send(rq->w, "PUT", q, h, st->tg, st->ntg, st->dev, st->hash,
+                 &st->ts, post_update_done, st);
+    free(q);
+    json_decref(h);
 }
 
 /* ------------------------------------------------------------ dispatch */

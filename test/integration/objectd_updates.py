@@ -52,6 +52,18 @@ with Cluster(t) as cl:
     lst = listing()
     t.ok(lst is not None and "one" not in lst, "the row is gone")
 
+    # ---- a POST that changes Content-Type updates the row's type only
+    objn.obj("PUT", "/sda1/9/acc/box/typed", body=b"abc", headers=dict(
+        {"X-Timestamp": cl.ts(), "Content-Type": "text/plain"}, **upd))
+    st, _, _ = objn.obj("POST", "/sda1/9/acc/box/typed", headers=dict(
+        {"X-Timestamp": cl.ts(), "Content-Type": "image/gif"}, **upd))
+    t.eq(st, 202, "object POST with X-Container-*: 202")
+    e = (listing() or {}).get("typed") or {}
+    t.eq((e.get("content_type"), e.get("bytes")), ("image/gif", 3),
+         "the POST's Content-Type reached the row, size kept")
+    st, _, _ = objn.obj("DELETE", "/sda1/9/acc/box/typed",
+                        headers=dict({"X-Timestamp": cl.ts()}, **upd))
+
     # ---- account totals follow
     objn.obj("PUT", "/sda1/9/acc/box/two", body=b"12345", headers=dict(
         {"X-Timestamp": cl.ts(), "Content-Type": "t/t"}, **upd))

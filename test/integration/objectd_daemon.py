@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+# tier: quick
+"""cairn-objectd as a process: --check-config on a good and a bad file,
+--help, SIGHUP keeps it serving, SIGTERM ends it with status 0, and the
+access log line."""
+import os
+import signal
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from cluster import BUILD, Cluster, wait_for  # noqa: E402
+from tap import Tap  # noqa: E402
+
+t = Tap()
+exe = os.path.join(BUILD, "cairn-objectd")
+
+with Cluster(t) as cl:
+    n = cl.objectd(devices=["sda1"], start=False)
+    r = subprocess.run([exe, "-c", n.conf, "--check-config"],
+                       capture_output=True, text=True)
+    t.ok(r.returncode == 0 and "configuration OK" in r.stdout,
+         "--check-config on a good file: 0, configuration OK")
+    bad = os.path.join(cl.dir, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("[DEFAULT]\nworkers = many\nbind_prot = 1\n")
+    r = subprocess.run([exe, "-c", bad, "--check-config"],
+                       capture_output=True, text=True)
+    t.ok(r.returncode == 2 and "bad.conf:2:" in r.stdout and
+         "bad.conf:3:" in r.stdout,
+         "--check-config on a bad file: 2, every error with file:line")
+    r = subprocess.run([exe, "-c", os.path.join(cl.dir, "missing.conf")],
+                       capture_output=True, text=True)
+    t.ok(r.returncode == 2 and "missing.conf" in r.stderr,
+         "a missing config file: 2 and the path named")
+    r = subprocess.run([exe, "--help"], capture_output=True, text=True)
+    t.ok(r.returncode == 0 and "--check-config" in r.stdout, "--help")
+    r = subprocess.run([exe, "--workers", "0"], capture_output=True,
+                       text=True)
+    t.eq(r.returncode, 2, "--workers 0 is refused")
+
+    n.start()
+    n.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "SIGHUP" in n.read_log(), 10, "SIGHUP logged")
+    st, _, _ = n.obj("GET", "/healthcheck")
+    t.eq(st, 200, "still serving after SIGHUP")
+    st, _, _ = n.obj("GET", "/sda1/0/a/c/nothing",
+                     headers={"X-Trans-Id": "tx-daemon-test"})
+    t.eq(st, 404, "a request")
+    wait_for(lambda: "tx-daemon-test" in n.read_log(), 10, "access line")
+    line = [x for x in n.read_log().splitlines() if "tx-daemon-test" in x][0]
+    t.ok('"GET /sda1/0/a/c/nothing" 404' in line,
+         "the access log line has method, path and status")
+    t.eq(n.stop(signal.SIGTERM), 0, "SIGTERM: exit status 0")
+    t.ok("stopped" in n.read_log(), "shutdown logged")
+
+t.done()
