@@ -212,6 +212,34 @@ t.eq(got.get("upper_md5"), hashlib.md5(b"HELLO SERVICES\n" * 1000).hexdigest(),
      "services invoke: the storlet's output (Python storlet)")
 t.eq(got.get("identity_md5"), hashlib.md5(other).hexdigest(),
      "services invoke: the storlet's output (C storlet)")
+# the C SDK's services calls, through the concat example
+svcargs = ["--objects", objects, "--storlets", storlets]
+with open(os.path.join(storlets, "halfway.py"), "w") as f:
+    f.write("import cairn_storlet\n\ndef main(s):\n    s.write(b'part' * 50000)\n"
+            "    s.flush()\n    raise RuntimeError('gave up halfway')\n")
+r = lib.run(lib.storlet("concat"), b"head:", params={"objects": "docs/other,/AUTH_dev/docs/text"},
+            args=svcargs)
+t.eq(r.out, b"head:" + other + b"hello services\n" * 1000,
+     "concat (C SDK services read): input then two objects, byte for byte")
+t.eq(r.meta, {"Parts": "3"}, "concat: Parts metadata")
+r = lib.run(lib.storlet("concat"), b"ignored",
+            params={"objects": "docs/text,docs/text", "storlet": "upper.py", "skip-input": "true"},
+            args=svcargs)
+t.eq(r.out, b"HELLO SERVICES\n" * 2000, "concat (C SDK services invoke): another storlet's output")
+r = lib.run(lib.storlet("concat"), b"", params={"objects": "docs/nope", "skip-input": "true"},
+            args=svcargs)
+t.ok(r.res and r.res["status"] == 500 and "docs/nope: 404" in r.res["reason"]
+     and r.out == b"", "concat: a missing part fails before output with 500 and the 404")
+r = lib.run(lib.storlet("concat"), b"x", params={"objects": "docs/text,docs/nope"}, args=svcargs)
+t.ok(r.res and r.res["status"] == "aborted" and "404" in r.res["reason"],
+     "concat: a missing later part aborts the response (never a short 200)")
+r = lib.run(lib.storlet("concat"), b"", params={"objects": "docs/text", "storlet": "halfway.py",
+                                                "skip-input": "true"}, args=svcargs)
+t.ok(r.res and r.res["status"] == "aborted" and "ended short" in r.res["reason"],
+     "concat: an invoked storlet failing mid-stream is seen as a short stream")
+r = lib.run(lib.storlet("concat"), b"", params={"objects": "../x"}, args=svcargs)
+t.ok(r.res and r.res["status"] == 400, "concat: a bad path is a 400")
+
 r = lib.run(svc, b"")
 t.ok(r.rc == 1 and "no services channel" in (r.res or {}).get("reason", ""),
      "without a services channel the SDK says so")

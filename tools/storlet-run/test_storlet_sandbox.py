@@ -86,6 +86,10 @@ r = sbx(lib.storlet("identity"), data, policy={"class": "user", "output_max": 10
 t.eq(r.res and (r.res["end"], r.res["status"], r.res["output_bytes"]),
      ("output_cap", "aborted", 1000), "the output cap cuts the output at exactly the cap")
 
+r = sbx(lib.storlet("concat"), b"<", params={"objects": "c/o", "storlet": "identity"},
+        args=["--objects", objects, "--storlets", storlets])
+t.ok(r.rc == 0 and r.out == b"<" + data, "concat (C SDK services) in the sandbox")
+
 # every example storlet once, in the sandbox
 r = sbx(lib.storlet("fixity"), data)
 got = json.loads(r.out) if r.rc == 0 else {}
