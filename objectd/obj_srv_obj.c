@@ -347,8 +347,12 @@ static void get_pump(struct oreq *st)
         if (st->nread < 0) {
             /* -EUCLEAN (quarantined) or a read error: end short, so the
              * connection closes and the client sees a broken body */
-            log_err("GET %s: read failed: %s", st->name,
-                    strerror((int)-st->nread));
+            if (st->nread == -EUCLEAN)
+                log_warn("GET %s: read failed: body corrupt, quarantined",
+                         st->name);
+            else
+                log_err("GET %s: read failed: %s", st->name,
+                        strerror((int)-st->nread));
             http_resp_end(req);
             return;
         }

@@ -217,6 +217,41 @@ with Cluster(t) as cl:
         "X-Object-Meta-" + "k" * 200: "v"})
     t.eq(st, 400, "metadata name too long: 400")
 
+    # ---- a corrupt body is quarantined and never served whole
+    cb = os.urandom(200000)
+    st, _, _ = n.obj("PUT", "/sda1/7/a/c/rot", body=cb, headers={
+        "X-Timestamp": cl.ts(), "Content-Type": "t/t"})
+    import glob  # noqa: E402
+    data = glob.glob(os.path.join(n.devroot, "sda1", "objects", "7", "*", "*",
+                                  "*.data"))
+    rot = [d for d in data if os.path.getsize(d) > 200000]
+    t.eq(len(rot), 1, "the object's .data file is on disk")
+    with open(rot[0], "r+b") as f:
+        f.seek(-1, os.SEEK_END)
+        last = f.read(1)
+        f.seek(-1, os.SEEK_END)
+        f.write(bytes([last[0] ^ 0xff]))
+    st, h, got = n.obj("HEAD", "/sda1/7/a/c/rot")
+    t.eq(st, 200, "HEAD does not read the body: 200")
+    import http.client  # noqa: E402
+    c = n.conn()
+    c.request("GET", "/sda1/7/a/c/rot")
+    r = c.getresponse()
+    try:
+        got = r.read()
+        short = len(got) < len(cb)
+    except http.client.IncompleteRead as e:
+        short = len(e.partial) < len(cb)
+    c.close()
+    t.ok(r.status == 200 and short,
+         "GET of the corrupt object ends short (connection closed)")
+    st, _, _ = n.obj("GET", "/sda1/7/a/c/rot")
+    t.eq(st, 404, "afterwards the object is gone (quarantined): 404")
+    q = glob.glob(os.path.join(n.devroot, "sda1", "quarantined", "objects",
+                               "*"))
+    t.eq(len(q), 1, "its directory is under quarantined/objects")
+    cl.expect_log(r"GET /a/c/rot: read failed")
+
     # nothing was left in tmp/
     tmp = os.path.join(n.devroot, "sda1", "tmp")
     t.eq(os.listdir(tmp) if os.path.isdir(tmp) else [], [],
