@@ -30,6 +30,7 @@
 struct idle_addr {
     char ip[64];
     uint16_t port;
+    unsigned timeout_ms;  /* the io timeout the connections were made with */
     size_t n, cap;
     struct http_client **v;
 };
@@ -61,10 +62,12 @@ void px_idle_free(struct px_idle *p)
 }
 
 static struct idle_addr *idle_find(struct px_idle *p, const struct px_node *n,
-                                   bool create)
+                                   unsigned timeout_ms, bool create)
 {
     for (size_t i = 0; i < p->naddr; i++)
-        if (p->addrs[i].port == n->port && strcmp(p->addrs[i].ip, n->ip) == 0)
+        if (p->addrs[i].port == n->port &&
+            p->addrs[i].timeout_ms == timeout_ms &&
+            strcmp(p->addrs[i].ip, n->ip) == 0)
             return &p->addrs[i];
     if (!create)
         return NULL;
@@ -76,12 +79,14 @@ static struct idle_addr *idle_find(struct px_idle *p, const struct px_node *n,
     memset(a, 0, sizeof(*a));
     str_copy(a->ip, n->ip, sizeof(a->ip));
     a->port = n->port;
+    a->timeout_ms = timeout_ms;
     return a;
 }
 
-struct http_client *px_conn_get(struct px_worker *w, const struct px_node *n)
+struct http_client *px_conn_get(struct px_worker *w, const struct px_node *n,
+                                unsigned timeout_ms)
 {
-    struct idle_addr *a = idle_find(w->idle, n, false);
+    struct idle_addr *a = idle_find(w->idle, n, timeout_ms, false);
     while (a && a->n) {
         struct http_client *c = a->v[--a->n];
         if (http_client_reusable(c))
@@ -91,12 +96,12 @@ struct http_client *px_conn_get(struct px_worker *w, const struct px_node *n)
     struct http_client_config cfg;
     http_client_config_init(&cfg);
     cfg.connect_timeout_ms = (unsigned)w->srv->conf.conn_timeout;
-    cfg.io_timeout_ms = (unsigned)w->srv->conf.node_timeout;
+    cfg.io_timeout_ms = timeout_ms;
     return http_client_new(w->base, n->ip, n->port, &cfg);
 }
 
 void px_conn_put(struct px_worker *w, const struct px_node *n,
-                 struct http_client *c)
+                 unsigned timeout_ms, struct http_client *c)
 {
     if (!c)
         return;
@@ -104,7 +109,7 @@ void px_conn_put(struct px_worker *w, const struct px_node *n,
         http_client_free(c);
         return;
     }
-    struct idle_addr *a = idle_find(w->idle, n, true);
+    struct idle_addr *a = idle_find(w->idle, n, timeout_ms, true);
     if (a->n >= w->idle->max) {
         http_client_free(c);
         return;
@@ -358,7 +363,7 @@ static void fan_on_done(struct http_client *c, int err, void *arg)
                        n->device, strerror(-err));
         node_failed(f->pr->w, n, r->status ? r->status : -1);
     } else {
-        px_conn_put(f->pr->w, n, c);
+        px_conn_put(f->pr->w, n, (unsigned)f->pr->srv->conf.node_timeout, c);
         node_failed(f->pr->w, n, r->status);
     }
     if (s->body) {
@@ -393,7 +398,7 @@ static void fan_send(struct fan_slot *s)
     struct px_req *pr = f->pr;
     struct px_fan_reply *r = &f->replies[s->idx];
     r->status = 0;
-    s->c = px_conn_get(pr->w, r->node);
+    s->c = px_conn_get(pr->w, r->node, (unsigned)pr->srv->conf.node_timeout);
     if (pr->ts[0])
         http_client_header(s->c, "X-Timestamp", pr->ts);
     http_client_header(s->c, "X-Trans-Id", pr->txn);
@@ -587,7 +592,7 @@ static void read_on_done(struct http_client *c, int err, void *arg)
                    strerror(-err));
         node_failed(rd->pr->w, n, rd->status ? rd->status : -1);
     } else {
-        px_conn_put(rd->pr->w, n, c);
+        px_conn_put(rd->pr->w, n, px_read_timeout(rd->pr->srv), c);
         node_failed(rd->pr->w, n, rd->status);
     }
     if (rd->chosen) {
@@ -620,7 +625,7 @@ static void read_next(struct px_read *rd)
         rd->node = n;
         rd->status = 0;
         rd->paused = false;
-        rd->cl = px_conn_get(pr->w, n);
+        rd->cl = px_conn_get(pr->w, n, px_read_timeout(pr->srv));
         if (pr->ts[0])
             http_client_header(rd->cl, "X-Timestamp", pr->ts);
         http_client_header(rd->cl, "X-Trans-Id", pr->txn);

@@ -38,11 +38,15 @@ struct px_idle *px_idle_new(size_t max_per_addr);
 /* Frees every idle connection. NULL is a no-op. */
 void px_idle_free(struct px_idle *p);
 
-/* A connection to n (reused when one is idle). Never NULL. */
-struct http_client *px_conn_get(struct px_worker *w, const struct px_node *n);
-/* Gives c back: kept idle if reusable and there is room, else freed. */
+/* A connection to n whose io timeout is timeout_ms (node_timeout for
+ * writes, recoverable_node_timeout for reads), reused when one is idle.
+ * Never NULL. */
+struct http_client *px_conn_get(struct px_worker *w, const struct px_node *n,
+                                unsigned timeout_ms);
+/* Gives c back (made with timeout_ms): kept idle if reusable and there is
+ * room, else freed. */
 void px_conn_put(struct px_worker *w, const struct px_node *n,
-                 struct http_client *c);
+                 unsigned timeout_ms, struct http_client *c);
 
 /* ---------------------------------------------------------- error limits */
 

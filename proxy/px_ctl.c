@@ -721,12 +721,10 @@ void px_container_update_headers(struct px_req *pr, struct http_client *c,
     if (!cont->replicas || !nobj)
         return;
     char hosts[1024] = "", devs[512] = "";
-    size_t hl = 0, dl = 0;
-    size_t rounds = cont->replicas > nobj ? cont->replicas : nobj;
-    for (size_t j = 0; j < rounds; j++) {
-        if (j % nobj != i)
-            continue;
-        const struct px_node *cn = &cont->v[j % cont->replicas];
+    size_t hl = 0, dl = 0, idx[16];
+    size_t k = px_update_targets(cont->replicas, nobj, i, idx, 16);
+    for (size_t j = 0; j < k; j++) {
+        const struct px_node *cn = &cont->v[idx[j]];
         hl += (size_t)snprintf(hosts + hl, sizeof(hosts) - hl, "%s%s:%u",
                                hl ? "," : "", cn->ip, cn->port);
         dl += (size_t)snprintf(devs + dl, sizeof(devs) - dl, "%s%s",

@@ -18,6 +18,7 @@
 #define LOG_COMPONENT "proxy"
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -57,6 +58,8 @@ struct px_put {
     uint64_t sent;
     struct px_hdrs out;      /* headers for the object nodes */
     bool streaming, src_done, answered, dead;
+    bool quorum_timed_out;   /* post_quorum_timeout passed */
+    struct event *pq_timer;  /* post_quorum_timeout, once a quorum is in */
     /* COPY */
     struct px_read *src;
     struct px_nodes src_nodes;
@@ -74,6 +77,9 @@ static void put_cleanup(void *arg)
 {
     struct px_put *p = arg;
     p->dead = true;
+    if (p->pq_timer)
+        event_free(p->pq_timer);
+    p->pq_timer = NULL;
     for (size_t i = 0; i < p->n; i++) {
         http_client_free(p->slots[i].c);
         p->slots[i].c = NULL;
@@ -271,7 +277,7 @@ static void slot_done(struct http_client *c, int err, void *arg)
         else if (!p->src_done)
             s->status = 503; /* answered before the body was sent */
     } else {
-        px_conn_put(w, s->node, c);
+        px_conn_put(w, s->node, (unsigned)p->pr->srv->conf.node_timeout, c);
         if (s->status == 507)
             px_errl_error(w->errl, s->node, px_now_ms(), true);
         else if (px_status_is_node_error(s->status))
@@ -312,7 +318,7 @@ static void slot_connect(struct put_slot *s)
 {
     struct px_put *p = s->put;
     struct px_req *pr = p->pr;
-    s->c = px_conn_get(pr->w, s->node);
+    s->c = px_conn_get(pr->w, s->node, (unsigned)pr->srv->conf.node_timeout);
     s->connecting = true;
     http_client_header(s->c, "X-Timestamp", pr->ts);
     http_client_header(s->c, "X-Trans-Id", pr->txn);
@@ -381,13 +387,40 @@ static void check_ready(struct px_put *p)
         http_req_set_ops(p->pr->req, &put_req_ops, p);
 }
 
+static void on_post_quorum(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct px_put *p = arg;
+    p->quorum_timed_out = true;
+    check_complete(p);
+}
+
 static void check_complete(struct px_put *p)
 {
     if (p->answered || !p->src_done)
         return;
-    for (size_t i = 0; i < p->n; i++)
+    size_t pending = 0, good = 0;
+    for (size_t i = 0; i < p->n; i++) {
         if (!p->slots[i].finished)
-            return;
+            pending++;
+        else if (p->slots[i].status >= 200 && p->slots[i].status < 300)
+            good++;
+    }
+    if (pending && !p->quorum_timed_out) {
+        /* With a quorum of successes in, wait for the others only
+         * post_quorum_timeout longer (a slow node must not hold the
+         * client); the nodes still writing finish or are repaired by
+         * replication. */
+        if (good >= px_quorum_size(p->nodes.replicas) && !p->pq_timer) {
+            int64_t ms = p->pr->srv->conf.post_quorum_timeout;
+            struct timeval tv = {(time_t)(ms / 1000),
+                                 (suseconds_t)(ms % 1000) * 1000};
+            p->pq_timer = evtimer_new(p->pr->w->base, on_post_quorum, p);
+            evtimer_add(p->pq_timer, &tv);
+        }
+        return;
+    }
     int st[16] = {0};
     size_t k = p->n < 16 ? p->n : 16;
     for (size_t i = 0; i < k; i++)

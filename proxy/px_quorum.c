@@ -36,3 +36,15 @@ int px_best_status(const int *statuses, size_t n, size_t replicas,
     }
     return 503;
 }
+
+size_t px_update_targets(size_t ncont, size_t nobj, size_t i, size_t *out,
+                         size_t cap)
+{
+    size_t n = 0;
+    if (!ncont || !nobj)
+        return 0;
+    size_t rounds = ncont > nobj ? ncont : nobj;
+    for (size_t j = i; j < rounds && n < cap; j += nobj)
+        out[n++] = j % ncont;
+    return n;
+}

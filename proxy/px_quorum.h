@@ -25,4 +25,15 @@ size_t px_quorum_size(size_t n);
 int px_best_status(const int *statuses, size_t n, size_t replicas,
                    bool delete_404_ok);
 
+/*
+ * Container updates of an object write: which of the ncont container
+ * replicas object node slot i (of nobj) names in its X-Container-* headers.
+ * Replica j goes to slot j mod nobj for j < max(ncont, nobj), cycling over
+ * the container replicas, so every container replica is named at least
+ * once and every object node names at least one (as Swift spreads them).
+ * Writes the replica indexes to out[0..cap) and returns how many.
+ */
+size_t px_update_targets(size_t ncont, size_t nobj, size_t i, size_t *out,
+                         size_t cap);
+
 #endif

@@ -200,8 +200,7 @@ class Proxy(Node):
         self.log = os.path.join(self.dir, "proxy.log")
         self.proc = None
         self.users = dict(users)
-        app = {"account_autocreate": "true", "conn_timeout": "0.5",
-               "node_timeout": "5"}
+        app = {"account_autocreate": "true"}
         app.update((extra_conf or {}).get("app", {}))
         lines = ["[DEFAULT]",
                  "bind_ip = %s" % ip,

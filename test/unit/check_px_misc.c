@@ -74,6 +74,31 @@ START_TEST(best_status_like_swift)
 }
 END_TEST
 
+START_TEST(update_targets_cover_every_replica)
+{
+    size_t out[8];
+    /* 3 and 3: one each */
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(px_update_targets(3, 3, i, out, 8), 1);
+        ck_assert_uint_eq(out[0], i);
+    }
+    /* 5 container replicas over 3 object nodes: 0,3 / 1,4 / 2 */
+    ck_assert_uint_eq(px_update_targets(5, 3, 0, out, 8), 2);
+    ck_assert_uint_eq(out[0], 0);
+    ck_assert_uint_eq(out[1], 3);
+    ck_assert_uint_eq(px_update_targets(5, 3, 1, out, 8), 2);
+    ck_assert_uint_eq(out[1], 4);
+    ck_assert_uint_eq(px_update_targets(5, 3, 2, out, 8), 1);
+    /* 1 container replica over 3 object nodes: every node names it */
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(px_update_targets(1, 3, i, out, 8), 1);
+        ck_assert_uint_eq(out[0], 0);
+    }
+    ck_assert_uint_eq(px_update_targets(0, 3, 0, out, 8), 0);
+    ck_assert_uint_eq(px_update_targets(5, 3, 0, out, 1), 1);
+}
+END_TEST
+
 START_TEST(error_limit_skips_then_forgets)
 {
     struct px_errl *e = px_errl_new(2, 1000);
@@ -227,6 +252,7 @@ int main(void)
     tcase_add_test(tc, mime_guesses_like_python);
     tcase_add_test(tc, quorum_sizes);
     tcase_add_test(tc, best_status_like_swift);
+    tcase_add_test(tc, update_targets_cover_every_replica);
     tcase_add_test(tc, error_limit_skips_then_forgets);
     tcase_add_test(tc, auth_issues_and_verifies_tokens);
     tcase_add_test(tc, conf_requires_secret);
