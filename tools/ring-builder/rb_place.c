@@ -866,7 +866,8 @@ static int reassign(struct rebal *rb, struct err *e)
                      * spread-first variant takes the one holding the fewest
                      * replicas of this partition, then the most room */
                     const struct tier *bt = &p->t[best];
-                    if (rb->spread_first && kid->rat != bt->rat) {
+                    if (rb->spread_first && kid->rat != bt->rat &&
+                        kid->avail > 0 && bt->avail > 0) {
                         if (kid->rat < bt->rat)
                             best = t->kids[c];
                     } else if (kid->avail > bt->avail) {
