@@ -97,10 +97,14 @@ class Node:
         self.proc = None
 
     # -- process control
-    def start(self, wait=True):
+    def start(self, wait=True, wrap=None):
+        """Starts the daemon; wrap is a command prefix that must exec it
+        (e.g. unshare ... sh -c '... exec "$0" "$@"'), so the pid stays the
+        daemon's."""
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            [os.path.join(BUILD, "cairn-objectd"), "-c", self.conf],
+            (wrap or []) + [os.path.join(BUILD, "cairn-objectd"), "-c",
+                            self.conf],
             stdout=logf, stderr=subprocess.STDOUT)
         logf.close()
         self.cluster.pids.append(self.proc)
@@ -323,7 +327,8 @@ class Cluster:
         self.expected.append(re.compile(regex))
 
     def build_ring(self, kind, part_power, replicas, devs):
-        """devs: list of (ip, port, device). Returns the ring file path."""
+        """Builds <dir>/<kind>.ring with cairn-ring-builder; devs is a list
+        of (ip, port, device), one zone each. Returns the ring file path."""
         rb = os.path.join(BUILD, "cairn-ring-builder")
         builder = os.path.join(self.dir, kind + ".builder")
         subprocess.check_call([rb, builder, "create", str(part_power),
@@ -331,8 +336,12 @@ class Cluster:
         for i, (ip, port, dev) in enumerate(devs):
             subprocess.check_call([rb, builder, "add", "r1z%d-%s:%d/%s" % (
                 i + 1, ip, port, dev), "100"], stdout=subprocess.DEVNULL)
+        # like swift-ring-builder, rebalance exits 1 on mere warnings
         subprocess.call([rb, builder, "rebalance"], stdout=subprocess.DEVNULL)
-        return builder
+        ring = os.path.join(self.dir, kind + ".ring")
+        if not os.path.exists(ring):
+            raise RuntimeError("cairn-ring-builder wrote no %s" % ring)
+        return ring
 
     def check_logs(self):
         bad = []
