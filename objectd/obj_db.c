@@ -232,11 +232,20 @@ struct obj_db *obj_db_open(const char *path, const struct hashpath_secret *secre
     db->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(db->opts, 1);
     rocksdb_options_increase_parallelism(db->opts, 2);
+    /* a node has one db per device: bound the table files each keeps open */
+    rocksdb_options_set_max_open_files(db->opts, 512);
+    /* every new name is looked up as live, then as tombstone, and misses
+     * both: bloom filters answer those misses without reading blocks */
+    db->bbto = rocksdb_block_based_options_create();
+    rocksdb_block_based_options_set_filter_policy(db->bbto,
+                                                  rocksdb_filterpolicy_create_bloom(10));
+    rocksdb_options_set_block_based_table_factory(db->opts, db->bbto);
     db->rdb = rocksdb_open(db->opts, path, &rerr);
     if (rerr) {
         err_set(e, -EIO, "%s: cannot open RocksDB: %s", path, rerr);
         rocksdb_free(rerr);
         rocksdb_options_destroy(db->opts);
+        rocksdb_block_based_options_destroy(db->bbto);
         free(db);
         return NULL;
     }
@@ -264,6 +273,7 @@ void obj_db_close(struct obj_db *db)
     rocksdb_writeoptions_destroy(db->wopts);
     rocksdb_readoptions_destroy(db->ropts);
     rocksdb_options_destroy(db->opts);
+    rocksdb_block_based_options_destroy(db->bbto);
     for (int i = 0; i < OBJ_DB_LOCK_STRIPES; i++)
         pthread_mutex_destroy(&db->locks[i]);
     pthread_mutex_destroy(&db->sync_mu);

@@ -37,6 +37,7 @@
 struct obj_db {
     rocksdb_t *rdb;
     rocksdb_options_t *opts;
+    rocksdb_block_based_table_options_t *bbto;
     rocksdb_writeoptions_t *wopts;
     rocksdb_readoptions_t *ropts;
     char *prefix;

@@ -729,13 +729,13 @@ START_TEST(foreach_walks_every_db_once_by_partition)
     bool created, existed;
     struct ts t0 = T(1000), t1 = T(1001);
     for (int i = 0; i < 200; i++) {
-        char a[16], c[16];
+        char a[32], c[32];
         snprintf(a, sizeof(a), "AUTH_%d", i % 7);
         snprintf(c, sizeof(c), "c%d", i);
         ck_assert_int_eq(obj_db_cont_put(db, a, c, &t0, 0, 0, NULL, 0, &created, &e), 0);
     }
     for (int i = 0; i < 7; i++) {
-        char a[16];
+        char a[32];
         snprintf(a, sizeof(a), "AUTH_%d", i);
         ck_assert_int_eq(obj_db_acct_put(db, a, &t0, NULL, 0, &created, &e), 0);
     }
