@@ -1386,6 +1386,33 @@ START_TEST(server_timeouts_close_slow_clients)
 }
 END_TEST
 
+START_TEST(server_write_timeout_drops_a_reader_that_stopped)
+{
+    struct http_server_config cfg;
+    http_server_config_init(&cfg);
+    cfg.write_timeout_ms = 100;
+    tsrv_start(&cfg);
+    int fd = tconnect();
+    send_str(fd, "GET /big?1073741824 HTTP/1.1\r\n\r\n");
+    /* never read: the kernel buffers fill, then the output buffer, then
+     * nothing moves and the write timeout ends the request */
+    while (atomic_load(&T->done_err) == 0)
+        sched_yield();
+    ck_assert_int_eq(atomic_load(&T->last_err), -ETIMEDOUT);
+    ck_assert_int_eq(T->err_status, 200);
+    /* the connection is gone: reading ends before the whole GiB */
+    char buf[65536];
+    uint64_t got = 0;
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+        got += (uint64_t)n;
+    ck_assert_uint_lt(got, 1073741824ull);
+    close(fd);
+    tsrv_stop();
+    ck_assert_uint_le(T->max_buffered, cfg.write_high + 65536 + 32);
+}
+END_TEST
+
 START_TEST(server_short_body_closes_and_client_reset_reports)
 {
     tsrv_start(NULL);
@@ -1510,6 +1537,7 @@ static void add_server_tests(Suite *s)
     tcase_add_test(tc, server_streams_large_response_with_bounded_output);
     tcase_add_test(tc, server_request_body_back_pressure);
     tcase_add_test(tc, server_timeouts_close_slow_clients);
+    tcase_add_test(tc, server_write_timeout_drops_a_reader_that_stopped);
     tcase_add_test(tc, server_short_body_closes_and_client_reset_reports);
     tcase_add_test(tc, server_graceful_shutdown_finishes_requests);
     tcase_add_test(tc, server_survives_running_out_of_fds);
