@@ -562,6 +562,71 @@ def main():
     case("A15c", "kill(-1, SIGKILL) reaches only the sandbox itself", alive, a,
          not kalive, ka)
 
+    # --- A10b another tenant's scratch ------------------------------------
+    def read_other_scratch(vweaken, aweaken):
+        """Tenant 43 holds a secret in its scratch; tenant 42 tries to read
+        it through /proc/<host pid>/root of the holder's storlet."""
+        secret2 = token()
+        rd, wr = os.pipe()
+        got = {}
+        ev = threading.Event()
+        vc = Client()
+
+        def on_start(m):
+            got["pid"] = m["pid"]
+            ev.set()
+        th = threading.Thread(target=lambda: got.update(run=Run(
+            "holder", [secret2], tenant=43, weaken=vweaken, stdin=rd, cl=vc,
+            on_start=on_start)))
+        th.start()
+        ev.wait(20)
+        kid = None
+        end = time.time() + 20
+        while kid is None and time.time() < end:
+            try:
+                with open("/proc/%d/task/%d/children" % (got["pid"], got["pid"])) as f:
+                    kids = f.read().split()
+                if kids and os.path.exists("/proc/%s/root/tmp/secret.txt" % kids[0]):
+                    kid = int(kids[0])
+            except (OSError, KeyError):
+                pass
+            if kid is None:
+                time.sleep(0.01)
+        path = "/proc/%s/root/tmp/secret.txt" % kid
+        a = Run("read_path", [path], tenant=42, weaken=aweaken)
+        # the control: the path is real, root on the host reads the secret
+        try:
+            with open(path, "rb") as f:
+                host_read = f.read() == secret2.encode()
+        except OSError:
+            host_read = False
+        os.close(wr)
+        th.join(30)
+        os.close(rd)
+        vc.s.close()
+        return a, secret2.encode() in a.out, host_read
+
+    # Three layers stand between a storlet and another tenant's scratch: the
+    # pid namespace (the pid is not there), the uid (not ours), and the user
+    # namespace (ptrace-mode access to a process of another user namespace
+    # needs CAP_SYS_PTRACE in it). Each run removes one more; the control is
+    # the host reading the same path.
+    for cid, w, title in (
+            ("A10b", 0, "another tenant's scratch is out of sight (pid namespace)"),
+            ("A10c", PIDNS, "with its pid visible, the other tenant's uid keeps "
+                            "its scratch unreadable"),
+            ("A10d", PIDNS | IDENTITY, "even with the same uid, another user "
+                                       "namespace keeps its scratch unreadable")):
+        a, leaked, host_read = read_other_scratch(w, w)
+        ok_c = a.blocked() and not leaked
+        t.ok(ok_c, "%s %s: contained" % (cid, title))
+        if not ok_c:
+            t.diag(a.why())
+        t.ok(host_read, "%s %s: control (the host reads the secret by that path)" %
+             (cid, title))
+        if ok_c and host_read:
+            passed_cases.append(cid)
+
     # --- A16 namespaces and mounts -----------------------------------------
     c = Run("userns", ["unshare"], tenant=22)
     k = Run("userns", ["unshare"], tenant=22, weaken=SECCOMP | NESTED)
