@@ -605,12 +605,6 @@ static void relay_failed(struct px_req *pr, int status,
     px_reply(pr, status);
 }
 
-static const struct px_read_ops relay_ops = {
-    .headers = relay_headers_out,
-    .response = relay_response,
-    .failed = relay_failed,
-    .end = relay_end,
-};
 
 static const struct px_read_ops relay_obj_ops = {
     .headers = relay_headers_out,
@@ -635,6 +629,83 @@ static const struct px_read_ops relay_listing_ops = {
     .failed = relay_failed,
     .end = relay_end,
 };
+
+/* ---- X-Newest: ask every primary, read from the newest first */
+
+struct newest {
+    struct px_nodes *nodes;
+    void (*then)(struct px_req *pr, void *arg);
+    void *arg;
+};
+
+static void newest_done(struct px_req *pr, struct px_fan_reply *rv, size_t n,
+                        void *arg)
+{
+    struct newest *nw = arg;
+    struct ts best = {-1, 0};
+    struct px_node *pick = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = rv[i].status >= 200 && rv[i].status < 300
+                            ? px_hdrs_get(&rv[i].hdrs, "X-Backend-Timestamp")
+                            : NULL;
+        if (!v && rv[i].status >= 200 && rv[i].status < 300)
+            v = px_hdrs_get(&rv[i].hdrs, "X-Timestamp");
+        struct ts t;
+        if (v && ts_parse(v, &t) == 0 && ts_cmp(&t, &best) > 0) {
+            best = t;
+            pick = rv[i].node;
+        }
+    }
+    if (pick && pick != &nw->nodes->v[0]) {
+        /* Move the newest node to the front; the others keep their order
+         * as fallbacks. */
+        struct px_node tmp = *pick;
+        size_t at = (size_t)(pick - nw->nodes->v);
+        memmove(&nw->nodes->v[1], &nw->nodes->v[0], at * sizeof(tmp));
+        nw->nodes->v[0] = tmp;
+    }
+    nw->then(pr, nw->arg);
+}
+
+void px_newest_first(struct px_req *pr, struct px_nodes *nodes, const char *a,
+                     const char *c, const char *o,
+                     void (*then)(struct px_req *pr, void *arg), void *arg)
+{
+    struct newest *nw = pool_calloc(pr->pool, sizeof(*nw));
+    nw->nodes = nodes;
+    nw->then = then;
+    nw->arg = arg;
+    px_fan_start(pr, "HEAD", nodes, nodes->replicas, a, c, o, NULL, NULL, 0,
+                 NULL, newest_done, nw);
+}
+
+static bool header_true(struct px_req *pr, const char *name)
+{
+    const char *v = http_req_header(pr->req, name);
+    return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+                 strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0 ||
+                 strcasecmp(v, "t") == 0 || strcasecmp(v, "y") == 0);
+}
+
+struct read_go {
+    struct relay *rl;
+    const char *q;
+    enum px_ring_kind ring;
+};
+
+static const struct px_read_ops relay_obj_ops;
+static const struct px_read_ops relay_listing_ops;
+
+static void read_go(struct px_req *pr, void *arg)
+{
+    struct read_go *g = arg;
+    const struct names_api_path *p = &pr->path;
+    px_read_start(pr, http_req_method_str(pr->req), &g->rl->nodes,
+                  p->account, p->container, p->object, g->q,
+                  g->ring == PX_RING_OBJECT ? &relay_obj_ops
+                                            : &relay_listing_ops,
+                  g->rl);
+}
 
 static void do_read(struct px_req *pr, enum px_ring_kind ring)
 {
@@ -667,12 +738,15 @@ static void do_read(struct px_req *pr, enum px_ring_kind ring)
             return;
         }
     }
-    px_read_start(pr, http_req_method_str(pr->req), &rl->nodes, p->account,
-                  p->container, p->object, q,
-                  ring == PX_RING_OBJECT ? &relay_obj_ops
-                                         : &relay_listing_ops,
-                  rl);
-    (void)relay_ops;
+    struct read_go *g = pool_calloc(pr->pool, sizeof(*g));
+    g->rl = rl;
+    g->q = q;
+    g->ring = ring;
+    if (header_true(pr, "X-Newest"))
+        px_newest_first(pr, &rl->nodes, p->account, p->container, p->object,
+                        read_go, g);
+    else
+        read_go(pr, g);
 }
 
 /* ------------------------------------------------------------ writes */

@@ -43,6 +43,13 @@ void px_obj_forward_headers(struct px_req *pr, struct http_client *c);
  * 0, or answers 400 and returns -1. */
 int px_check_meta(struct px_req *pr, int target);
 
+/* X-Newest: HEADs every primary of nodes (in parallel), moves the one
+ * with the newest timestamp to the front of nodes, then calls then(pr,
+ * arg). */
+void px_newest_first(struct px_req *pr, struct px_nodes *nodes, const char *a,
+                     const char *c, const char *o,
+                     void (*then)(struct px_req *pr, void *arg), void *arg);
+
 /* The object controller's PUT and COPY (px_put.c). */
 void px_obj_put(struct px_req *pr);
 void px_obj_copy(struct px_req *pr);

@@ -764,6 +764,13 @@ static int split_ref(struct px_req *pr, const char *ref, char **c, char **o)
     return 0;
 }
 
+static void copy_src_go(struct px_req *pr, void *arg)
+{
+    struct px_put *p = arg;
+    px_read_start(pr, "GET", &p->src_nodes, pr->path.account,
+                  p->src_container, p->src_object, NULL, &copy_src_ops, p);
+}
+
 static void copy_dest_checked(struct px_req *pr, const struct px_cinfo *ci)
 {
     struct px_put *p = pr->ctl;
@@ -777,8 +784,9 @@ static void copy_dest_checked(struct px_req *pr, const struct px_cinfo *ci)
     }
     px_nodes_get(pr, PX_RING_OBJECT, pr->path.account, p->src_container,
                  p->src_object, 6, &p->src_nodes);
-    px_read_start(pr, "GET", &p->src_nodes, pr->path.account,
-                  p->src_container, p->src_object, NULL, &copy_src_ops, p);
+    /* The source is read from its newest replica, as Swift's copy does. */
+    px_newest_first(pr, &p->src_nodes, pr->path.account, p->src_container,
+                    p->src_object, copy_src_go, p);
 }
 
 void px_obj_copy(struct px_req *pr)

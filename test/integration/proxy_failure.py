@@ -80,6 +80,24 @@ with Cluster(t) as cl:
          "the dead node was error-limited")
     nodes[3].start()
 
+    # ---- a stale replica: X-Newest reads the newest one
+    part, on = object_nodes(cl, "AUTH_test", "c", "stale")
+    first = [n for n in nodes if (n.ip, n.port) == on[0][:2]][0]
+    t.eq(req("PUT", path + "/c/stale", body=b"old")[0], 201, "v1 stored")
+    first.stop()
+    t.eq(req("PUT", path + "/c/stale", body=b"new")[0], 201,
+         "v2 stored with the first primary down")
+    first.start()
+    st, _, got = req("GET", path + "/c/stale", headers={"X-Newest": "true"})
+    t.eq((st, got), (200, b"new"), "X-Newest reads the newest replica")
+    st, _, got = first.obj("GET", "/%s/%d/AUTH_test/c/stale" % (on[0][2],
+                                                                  part))
+    t.eq((st, got), (200, b"old"), "(the first primary still holds v1)")
+    st, _, got = req("COPY", path + "/c/stale",
+                     headers={"Destination": "c/stale-copy"})
+    st, _, got = req("GET", path + "/c/stale-copy")
+    t.eq(got, b"new", "COPY reads its source from the newest replica")
+
     # ---- two of three primaries and every handoff down
     part, on = object_nodes(cl, "AUTH_test", "c", "victim")
     prim = [x for x in on if not x[3]]
