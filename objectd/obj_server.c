@@ -166,8 +166,29 @@ bool obj_srv_hdr_prefix(const char *name, const char *prefix)
     return strncasecmp(name, prefix, strlen(prefix)) == 0;
 }
 
-bool obj_srv_healthcheck(struct http_req *req)
+/* GET /recon: counters as JSON, in the spirit of Swift's recon. */
+static void recon(struct http_req *req, struct obj_worker *w)
 {
+    struct obj_server *s = w->srv;
+    char body[512];
+    int n = snprintf(
+        body, sizeof(body),
+        "{\"requests\": %lu, \"async_pending_saved\": %lu, "
+        "\"async_pending_delivered\": %lu, \"disk_queue\": %zu, "
+        "\"workers\": %lld, \"disk_threads\": %lld}",
+        atomic_load(&s->n_requests), atomic_load(&s->n_async_saved),
+        atomic_load(&s->n_async_done), workq_queued(s->wq),
+        (long long)s->conf.workers, (long long)s->conf.disk_threads);
+    http_resp_simple(req, 200, "application/json", body, (size_t)n);
+}
+
+bool obj_srv_healthcheck(struct http_req *req, struct obj_worker *w)
+{
+    if (strcmp(http_req_path(req), "/recon") == 0 &&
+        http_req_method(req) == HTTP_M_GET) {
+        recon(req, w);
+        return true;
+    }
     if (strcmp(http_req_path(req), "/healthcheck") != 0)
         return false;
     enum http_method m = http_req_method(req);

@@ -513,7 +513,7 @@ void obj_srv_handle_container(struct http_req *req, void *arg)
     struct obj_worker *w = arg;
     struct obj_server *srv = w->srv;
     atomic_fetch_add(&srv->n_requests, 1);
-    if (obj_srv_healthcheck(req))
+    if (obj_srv_healthcheck(req, w))
         return;
     static const enum http_method ok[] = { HTTP_M_PUT, HTTP_M_POST,
                                            HTTP_M_HEAD, HTTP_M_GET,
@@ -632,7 +632,7 @@ void obj_srv_handle_account(struct http_req *req, void *arg)
     struct obj_worker *w = arg;
     struct obj_server *srv = w->srv;
     atomic_fetch_add(&srv->n_requests, 1);
-    if (obj_srv_healthcheck(req))
+    if (obj_srv_healthcheck(req, w))
         return;
     static const enum http_method ok[] = { HTTP_M_PUT, HTTP_M_POST,
                                            HTTP_M_HEAD, HTTP_M_GET,

@@ -56,9 +56,9 @@ void obj_rq_http_done(struct http_req *req, int err, void *arg);
 /* Ops with only obj_rq_http_done, for handlers without a request body. */
 extern const struct http_req_ops obj_rq_ops_nobody;
 
-/* Answers GET/HEAD /healthcheck ("OK") and returns true when the request
- * is one. */
-bool obj_srv_healthcheck(struct http_req *req);
+/* Answers GET/HEAD /healthcheck ("OK") and GET /recon (counters as JSON)
+ * and returns true when the request is one of them. */
+bool obj_srv_healthcheck(struct http_req *req, struct obj_worker *w);
 
 /* Answers a short text response (body may be NULL). */
 void obj_srv_reply(struct http_req *req, int status, const char *body);

@@ -923,7 +923,7 @@ void obj_srv_handle_object(struct http_req *req, void *arg)
     struct obj_worker *w = arg;
     struct obj_server *srv = w->srv;
     atomic_fetch_add(&srv->n_requests, 1);
-    if (obj_srv_healthcheck(req))
+    if (obj_srv_healthcheck(req, w))
         return;
     enum http_method m = http_req_method(req);
     if (m != HTTP_M_GET && m != HTTP_M_HEAD && m != HTTP_M_PUT &&

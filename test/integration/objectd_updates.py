@@ -94,6 +94,11 @@ with Cluster(t) as cl:
         objn.devroot, "sda1", "async_pending", "*", "*")), 30,
         "async pendings removed")
     t.ok(True, "delivered async pendings are removed")
+    st, _, rj = objn.obj("GET", "/recon")
+    rc = json.loads(rj)
+    t.ok(st == 200 and rc["async_pending_saved"] >= len(names) and
+         rc["async_pending_delivered"] >= len(names),
+         "/recon counts the saved and delivered updates: %s" % rc)
     wait_for(lambda: contn.acct("HEAD", A)[1].get("x-account-object-count")
              == str(1 + len(names)), 20, "account count")
     t.ok(True, "account count converges too")

@@ -216,15 +216,20 @@ def main():
         s = Sampler(n.proc.pid)
         s.start()
         done = []
+        t0 = time.monotonic()
         big_put(n.ip, n.port, "/sda1/3/AUTH_bench/rss/big", 4 << 30, done)
+        put_s = time.monotonic() - t0
         put_max = s.stop()
         s = Sampler(n.proc.pid)
         s.start()
+        t0 = time.monotonic()
         st, got = big_get(n.ip, n.port, "/sda1/3/AUTH_bench/rss/big")
+        get_s = time.monotonic() - t0
         get_max = s.stop()
-        print("RSS: before %d KiB, max during 4 GiB PUT %d KiB (status %s), "
-              "max during GET %d KiB (status %d, %d bytes)"
-              % (before, put_max, done, get_max, st, got))
+        print("RSS: before %d KiB, max during 4 GiB PUT %d KiB (status %s, "
+              "%.0f MiB/s), max during GET %d KiB (status %d, %d bytes, "
+              "%.0f MiB/s)" % (before, put_max, done, 4096 / put_s, get_max,
+                               st, got, 4096 / get_s))
         c = http.client.HTTPConnection(n.ip, n.port)
         c.request("DELETE", "/sda1/3/AUTH_bench/rss/big",
                   headers={"X-Timestamp": ts()})
