@@ -128,19 +128,22 @@ $(BUILD)/test/attacks/%: test/sandbox/attacks/%.c test/sandbox/attacks/attack.h
 
 # Storlets run inside the sandbox, whose root holds the host's /usr but no
 # promise about which libraries are there: they are static ELFs with the SDK,
-# Jansson and zlib inside. The SDK depends on nothing else of Cairn, and its
-# header is included as "cairn_storlet.h", as a storlet developer would.
-# Sanitizer runtimes cannot be linked statically, so sanitizer builds link
-# the storlets dynamically.
+# Jansson, zlib and libcrypto inside. The SDK depends on nothing else of
+# Cairn, and its header is included as "cairn_storlet.h", as a storlet
+# developer would. They are never built with sanitizers, even in `make asan`:
+# a sanitizer runtime cannot be linked statically and cannot reserve its
+# shadow memory under the sandbox's RLIMIT_AS. (The SDK's unit test still
+# runs under them: it links the SDK into a sanitized test program.)
 $(LIB_storlet): $(call obj_of,$(call lib_src,storlets/sdk))
-STORLET_CFLAGS := -Istorlets/sdk
-ifeq ($(SANITIZE),)
-STORLET_LINK := -static
-endif
-$(BUILD)/obj/storlets/%.o: ALL_CFLAGS += $(STORLET_CFLAGS)
+STORLET_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(ALL_CFLAGS)) -Istorlets/sdk
+$(BUILD)/obj/storlets/%.o: ALL_CFLAGS := $(STORLET_CFLAGS)
 $(STORLETS): $(BUILD)/storlets/%: $$(call obj_of,$$(wildcard storlets/%/*.c)) $(LIB_storlet)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(STORLET_LINK) -o $@ $(filter %.o,$^) $(LIB_storlet) -ljansson -lz -lcrypto -lm -pthread
+	$(CC) $(filter-out -fsanitize=%,$(LDFLAGS)) -static -o $@ $(filter %.o,$^) $(LIB_storlet) -ljansson -lz -lcrypto -lm -pthread
+
+# The SDK's unit test links the SDK as a storlet does.
+$(BUILD)/test/check_storlet_sdk: $(LIB_storlet)
+$(BUILD)/test/check_storlet_sdk: ALL_LIBS := $(LIB_storlet) $(ALL_LIBS)
 
 # The Python SDK sits in the build tree too, where cairn-storlet-run finds it.
 $(STORLET_PY): storlets/sdk/cairn_storlet.py

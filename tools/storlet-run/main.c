@@ -65,6 +65,7 @@ struct opts {
     const char *extra[EXTRA_MAX];
     unsigned nextra;
     const char *account, *container, *object, *method, *user;
+    char *path_copy;           /* owns account/container/object from --path */
     const char *content_type;
     bool has_range;
     uint64_t range_first, range_last;
@@ -1081,6 +1082,7 @@ static void parse_path(struct opts *o, const char *arg)
     if (!c1 || !c2 || c1 == s || c2 == c1 + 1 || !c2[1])
         die("--path %s: expected ACCOUNT/CONTAINER/OBJECT", arg);
     *c1 = *c2 = '\0';
+    o->path_copy = s;
     o->account = s;
     o->container = c1 + 1;
     o->object = c2 + 1;
@@ -1520,5 +1522,14 @@ int main(int argc, char **argv)
     }
     rm_rf(codedir);
     rm_rf(scratch);
+    free(r.doc);
+    free(r.min);
+    free(r.sin);
+    free(r.content_type);
+    free(r.err_reason);
+    json_decref(r.out_meta);
+    json_decref(o.params);
+    json_decref(o.meta);
+    free(o.path_copy);
     return exited_ok ? 0 : 1;
 }

@@ -1,0 +1,481 @@
+/*
+ * check_storlet_sdk.c - unit tests for the storlet C SDK
+ * (storlets/sdk/cairn_storlet.h) against the ABI of docs/storlets.md.
+ *
+ * Each case forks a "storlet" child whose fds 0-4 are pipes and sockets
+ * held by the test, which plays the engine: it writes the invocation
+ * document, reads the frames and output back, and answers services
+ * requests. The child reports by its exit status (the SDK's own exits:
+ * 70 for a bad document, the code given to storlet_fail). Check's own
+ * descriptors are never touched: only the grandchild moves fds.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "storlets/sdk/cairn_storlet.h"
+
+struct kid {
+    pid_t pid;
+    int meta;     /* our end of fd 3 */
+    int svc;      /* our end of fd 4 */
+    int out;      /* read end of fd 1 */
+    int log;      /* read end of fd 2 */
+};
+
+typedef int storlet_body_fn(void);
+
+static void frame_write(int fd, const char *json, size_t len)
+{
+    unsigned char h[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16),
+                           (unsigned char)(len >> 8), (unsigned char)len };
+    ck_assert_int_eq(write(fd, h, 4), 4);
+    if (len)
+        ck_assert_int_eq(write(fd, json, len), (ssize_t)len);
+}
+
+static void frame_write_fd(int sock, const char *json, int fd)
+{
+    size_t len = strlen(json);
+    char *buf = malloc(len + 4);
+    buf[0] = (char)(len >> 24);
+    buf[1] = (char)(len >> 16);
+    buf[2] = (char)(len >> 8);
+    buf[3] = (char)len;
+    memcpy(buf + 4, json, len);
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } c;
+    memset(&c, 0, sizeof(c));
+    struct iovec iov = { .iov_base = buf, .iov_len = len + 4 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (fd >= 0) {
+        m.msg_control = c.b;
+        m.msg_controllen = sizeof(c.b);
+        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(h), &fd, sizeof(int));
+    }
+    ck_assert_int_eq(sendmsg(sock, &m, 0), (ssize_t)(len + 4));
+    free(buf);
+}
+
+static int read_full(int fd, void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* Next frame from fd, as a new JSON object, or NULL at end of file. */
+static json_t *frame_read(int fd)
+{
+    unsigned char h[4];
+    if (read_full(fd, h, 4) < 0)
+        return NULL;
+    size_t len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+    ck_assert(len > 0 && len <= 65536);
+    char *b = malloc(len);
+    ck_assert_int_eq(read_full(fd, b, len), 0);
+    json_t *j = json_loadb(b, len, 0, NULL);
+    free(b);
+    ck_assert_ptr_nonnull(j);
+    return j;
+}
+
+static char *slurp(int fd)
+{
+    size_t cap = 4096, len = 0;
+    char *b = malloc(cap);
+    ssize_t r;
+    while ((r = read(fd, b + len, cap - len - 1)) > 0) {
+        len += (size_t)r;
+        if (cap - len < 2)
+            b = realloc(b, cap *= 2);
+    }
+    b[len] = '\0';
+    return b;
+}
+
+static struct kid spawn(storlet_body_fn *body, bool services)
+{
+    int in[2], out[2], log[2], meta[2], svc[2] = { -1, -1 };
+    ck_assert_int_eq(pipe(in), 0);
+    ck_assert_int_eq(pipe(out), 0);
+    ck_assert_int_eq(pipe(log), 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, meta), 0);
+    if (services)
+        ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, svc), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int want[5] = { in[0], out[1], log[1], meta[1], svc[1] };
+        int hi[5];
+        for (int i = 0; i < 5; i++)
+            hi[i] = want[i] >= 0 ? fcntl(want[i], F_DUPFD, 100) : -1;
+        for (int i = 0; i < 5; i++) {
+            if (hi[i] >= 0)
+                dup2(hi[i], i);
+            else
+                close(i);
+        }
+        for (int fd = 5; fd < 1024; fd++)
+            close(fd);
+        _exit(body());
+    }
+    close(in[0]);
+    close(in[1]);   /* empty input */
+    close(out[1]);
+    close(log[1]);
+    close(meta[1]);
+    if (services)
+        close(svc[1]);
+    return (struct kid){ pid, meta[0], svc[0], out[0], log[0] };
+}
+
+static int reap(struct kid *k)
+{
+    int st = 0;
+    ck_assert_int_eq(waitpid(k->pid, &st, 0), k->pid);
+    close(k->meta);
+    if (k->svc >= 0)
+        close(k->svc);
+    close(k->out);
+    close(k->log);
+    ck_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static const char DOC[] =
+    "{\"type\":\"invocation\",\"interface_version\":\"1.0\","
+    "\"parameters\":{\"a\":\"1\",\"max\":\"18446744073709551615\","
+    "\"over\":\"18446744073709551616\",\"neg\":\"-1\",\"b\":\"Yes\",\"c\":\"off\",\"d\":\"maybe\"},"
+    "\"request\":{\"method\":\"GET\",\"object\":\"o\"},"
+    "\"inputs\":[{\"fd\":0,\"metadata\":{\"Color\":\"blue\"}}],\"services\":true}";
+
+static void send_doc(struct kid *k)
+{
+    frame_write(k->meta, DOC, strlen(DOC));
+}
+
+/* ------------------------------------------------------------ facts */
+
+static int body_facts(void)
+{
+    struct storlet *s = storlet_start();
+    uint64_t u;
+    bool b;
+    if (strcmp(storlet_param(s, "a"), "1") != 0 || storlet_param(s, "zz") ||
+        strcmp(storlet_param_or(s, "zz", "d"), "d") != 0)
+        return 10;
+    if (storlet_param_u64(s, "max", 0, &u) != 0 || u != UINT64_MAX)
+        return 11;
+    if (storlet_param_u64(s, "over", 0, &u) != -EINVAL || storlet_param_u64(s, "neg", 0, &u) != -EINVAL)
+        return 12;
+    if (storlet_param_u64(s, "absent", 7, &u) != 0 || u != 7)
+        return 13;
+    if (storlet_param_bool(s, "b", false, &b) != 0 || !b || storlet_param_bool(s, "c", true, &b) != 0 ||
+        b || storlet_param_bool(s, "d", false, &b) != -EINVAL)
+        return 14;
+    if (strcmp(storlet_input_meta(s, 0, "color"), "blue") != 0 || storlet_input_meta(s, 1, "color"))
+        return 15;
+    if (strcmp(storlet_request(s, "method"), "GET") != 0 || storlet_input_count(s) != 1)
+        return 16;
+    char buf[8];
+    if (storlet_read(s, buf, sizeof(buf)) != 0 || storlet_read_input(s, 3, buf, 1) != -EINVAL)
+        return 17;
+    return storlet_finish(s);
+}
+
+START_TEST(start_reads_document_and_parameters)
+{
+    struct kid k = spawn(body_facts, false);
+    send_doc(&k);
+    json_t *m = frame_read(k.meta);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "type")), "metadata");
+    json_decref(m);
+    ck_assert_int_eq(reap(&k), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ bad documents */
+
+static int body_start_only(void)
+{
+    storlet_start();
+    return 0;
+}
+
+START_TEST(bad_documents_exit_70_with_an_error_frame)
+{
+    static const char *const bad[] = {
+        "[1,2]", "{\"type\":\"invocation\"}", "not json",
+        "{\"type\":\"invocation\",\"interface_version\":\"2.0\",\"parameters\":{},\"inputs\":[{\"fd\":0}]}",
+        "{\"type\":\"x\",\"interface_version\":\"1.0\",\"parameters\":{},\"inputs\":[{\"fd\":0}]}",
+        "{\"type\":\"invocation\",\"interface_version\":\"1.0\",\"parameters\":[],\"inputs\":[{\"fd\":0}]}",
+        "{\"type\":\"invocation\",\"interface_version\":\"1.0\",\"parameters\":{},\"inputs\":[]}",
+        "{\"type\":\"invocation\",\"interface_version\":\"1.0\",\"parameters\":{},\"inputs\":[{\"fd\":-1}]}",
+        "{\"a\":1,\"a\":2}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct kid k = spawn(body_start_only, false);
+        frame_write(k.meta, bad[i], strlen(bad[i]));
+        json_t *e = frame_read(k.meta);
+        ck_assert_msg(e != NULL, "case %zu: no error frame", i);
+        ck_assert_str_eq(json_string_value(json_object_get(e, "type")), "error");
+        json_decref(e);
+        char *log = slurp(k.log);
+        ck_assert_msg(strstr(log, "error: invocation document") != NULL, "case %zu log: %s", i, log);
+        free(log);
+        ck_assert_int_eq(reap(&k), STORLET_EXIT_PROTOCOL);
+    }
+    /* a zero length, and a length over the 1 MiB limit */
+    struct kid k = spawn(body_start_only, false);
+    frame_write(k.meta, NULL, 0);
+    ck_assert_int_eq(reap(&k), STORLET_EXIT_PROTOCOL);
+    k = spawn(body_start_only, false);
+    unsigned char h[4] = { 0, 0x10, 0, 1 };
+    ck_assert_int_eq(write(k.meta, h, 4), 4);
+    ck_assert_int_eq(reap(&k), STORLET_EXIT_PROTOCOL);
+    /* the engine closes fd 3 before the document is whole */
+    k = spawn(body_start_only, false);
+    unsigned char h2[4] = { 0, 0, 0, 50 };
+    ck_assert_int_eq(write(k.meta, h2, 4), 4);
+    shutdown(k.meta, SHUT_WR);
+    ck_assert_int_eq(reap(&k), STORLET_EXIT_PROTOCOL);
+}
+END_TEST
+
+/* ------------------------------------------------------------ metadata */
+
+static int body_meta_limits(void)
+{
+    struct storlet *s = storlet_start();
+    char key[200], val[300];
+    if (storlet_set_meta(s, "", "x") != -EINVAL || storlet_set_meta(s, "a:b", "x") != -EINVAL ||
+        storlet_set_meta(s, "a b", "x") != -EINVAL || storlet_set_meta(s, "k", "x\ny") != -EINVAL)
+        return 10;
+    memset(key, 'k', 129);
+    key[129] = '\0';
+    if (storlet_set_meta(s, key, "x") != -EINVAL)
+        return 11;
+    key[128] = '\0';
+    if (storlet_set_meta(s, key, "x") != 0)
+        return 12;
+    memset(val, 'v', 257);
+    val[257] = '\0';
+    if (storlet_set_meta(s, "V", val) != -EINVAL)
+        return 13;
+    /* 4096 bytes of keys and values in all: 128 + 1 so far */
+    val[256] = '\0';
+    int i;
+    for (i = 0; i < 15; i++) {   /* 15 * (2 + 256) = 3870, total 3999 */
+        snprintf(key, sizeof(key), "%02d", i);
+        if (storlet_set_meta(s, key, val) != 0)
+            return 14;
+    }
+    val[100] = '\0';
+    if (storlet_set_meta(s, "big", val) != -E2BIG)   /* 3999 + 103 > 4096 */
+        return 15;
+    val[90] = '\0';
+    if (storlet_set_meta(s, "ok", val) != 0)   /* 3999 + 92 = 4091 */
+        return 16;
+    if (storlet_set_meta(s, "ok", "short") != 0)   /* replacing does not count twice */
+        return 17;
+    if (storlet_set_content_type(s, "text/plain") != 0)
+        return 18;
+    if (storlet_write(s, "abc", 3) != 0 || storlet_write(s, "def", 3) != 0)
+        return 19;
+    if (storlet_set_meta(s, "late", "x") != -EALREADY ||
+        storlet_set_content_type(s, "text/html") != -EALREADY)
+        return 20;
+    return storlet_finish(s);
+}
+
+START_TEST(metadata_limits_and_one_frame_before_output)
+{
+    struct kid k = spawn(body_meta_limits, false);
+    send_doc(&k);
+    json_t *m = frame_read(k.meta);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "type")), "metadata");
+    ck_assert_str_eq(json_string_value(json_object_get(m, "content_type")), "text/plain");
+    json_t *md = json_object_get(m, "metadata");
+    ck_assert_uint_eq(json_object_size(md), 17);
+    ck_assert_str_eq(json_string_value(json_object_get(md, "ok")), "short");
+    json_decref(m);
+    ck_assert_ptr_null(frame_read(k.meta));   /* exactly one frame */
+    char *out = slurp(k.out);
+    ck_assert_str_eq(out, "abcdef");
+    free(out);
+    ck_assert_int_eq(reap(&k), 0);
+}
+END_TEST
+
+static int body_meta_count(void)
+{
+    struct storlet *s = storlet_start();
+    char key[16];
+    for (int i = 0; i < 90; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        if (storlet_set_meta(s, key, "v") != 0)
+            return 10;
+    }
+    if (storlet_set_meta(s, "one-more", "v") != -E2BIG)
+        return 11;
+    return storlet_finish(s);
+}
+
+START_TEST(metadata_at_most_90_keys)
+{
+    struct kid k = spawn(body_meta_count, false);
+    send_doc(&k);
+    json_decref(frame_read(k.meta));
+    ck_assert_int_eq(reap(&k), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------ failure */
+
+static int body_fail(void)
+{
+    struct storlet *s = storlet_start();
+    storlet_fail(s, STORLET_EXIT_BAD_PARAM, "width=%s: not a number", "abc");
+}
+
+START_TEST(fail_logs_sends_error_frame_and_exits_with_code)
+{
+    struct kid k = spawn(body_fail, false);
+    send_doc(&k);
+    json_t *e = frame_read(k.meta);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "type")), "error");
+    ck_assert_str_eq(json_string_value(json_object_get(e, "reason")), "width=abc: not a number");
+    json_decref(e);
+    char *log = slurp(k.log);
+    ck_assert_str_eq(log, "error: width=abc: not a number\n");
+    free(log);
+    ck_assert_int_eq(reap(&k), STORLET_EXIT_BAD_PARAM);
+}
+END_TEST
+
+/* ------------------------------------------------------------ services */
+
+static int body_services(void)
+{
+    struct storlet *s = storlet_start();
+    if (!storlet_has_services(s))
+        return 10;
+    struct storlet_stream st;
+    char why[128], buf[64];
+    if (storlet_open_object(s, "c/o", "bytes=0-4", &st, why, sizeof(why)) != 0)
+        return 11;
+    ssize_t n = storlet_stream_read(&st, buf, sizeof(buf));
+    if (n != 5 || memcmp(buf, "hello", 5) != 0 || storlet_stream_read(&st, buf, 1) != 0)
+        return 12;
+    if (json_integer_value(json_object_get(st.reply, "content_length")) != 5)
+        return 13;
+    if (storlet_stream_close(s, &st) != 0)
+        return 14;
+    if (storlet_open_object(s, "c/missing", NULL, &st, why, sizeof(why)) != -ENOENT ||
+        strcmp(why, "404 Not Found") != 0)
+        return 15;
+    json_t *params = json_pack("{s:s}", "k", "v");
+    if (storlet_invoke(s, "other", "c/o", params, &st, why, sizeof(why)) != 0)
+        return 16;
+    json_decref(params);
+    while (storlet_stream_read(&st, buf, sizeof(buf)) > 0)
+        ;
+    if (storlet_stream_close(s, &st) != -EIO)   /* the engine says it ended short */
+        return 17;
+    if (storlet_open_object(s, "c/o", NULL, &st, why, sizeof(why)) != -EACCES)
+        return 18;
+    return storlet_finish(s);
+}
+
+START_TEST(services_requests_replies_streams_and_end_frames)
+{
+    struct kid k = spawn(body_services, true);
+    send_doc(&k);
+    /* 1: read with a range, a stream, a good end */
+    json_t *r = frame_read(k.svc);
+    ck_assert_str_eq(json_string_value(json_object_get(r, "op")), "read");
+    ck_assert_str_eq(json_string_value(json_object_get(r, "path")), "c/o");
+    ck_assert_str_eq(json_string_value(json_object_get(r, "range")), "bytes=0-4");
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "id")), 1);
+    json_decref(r);
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    frame_write_fd(k.svc, "{\"type\":\"reply\",\"id\":1,\"status\":200,\"content_length\":5}", p[0]);
+    close(p[0]);
+    ck_assert_int_eq(write(p[1], "hello", 5), 5);
+    close(p[1]);
+    frame_write_fd(k.svc, "{\"type\":\"end\",\"id\":1,\"ok\":true,\"bytes\":5}", -1);
+    /* 2: 404, no stream */
+    r = frame_read(k.svc);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "id")), 2);
+    ck_assert_ptr_null(json_object_get(r, "range"));
+    json_decref(r);
+    frame_write_fd(k.svc, "{\"type\":\"reply\",\"id\":2,\"status\":404,\"reason\":\"Not Found\"}", -1);
+    /* 3: invoke, a stream that ends short */
+    r = frame_read(k.svc);
+    ck_assert_str_eq(json_string_value(json_object_get(r, "op")), "invoke");
+    ck_assert_str_eq(json_string_value(json_object_get(r, "storlet")), "other");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "parameters"), "k")), "v");
+    json_decref(r);
+    ck_assert_int_eq(pipe(p), 0);
+    frame_write_fd(k.svc, "{\"type\":\"reply\",\"id\":3,\"status\":200,\"metadata\":{}}", p[0]);
+    close(p[0]);
+    ck_assert_int_eq(write(p[1], "part", 4), 4);
+    close(p[1]);
+    frame_write_fd(k.svc, "{\"type\":\"end\",\"id\":3,\"ok\":false,\"reason\":\"storlet failed\"}", -1);
+    /* 4: forbidden */
+    json_decref(frame_read(k.svc));
+    frame_write_fd(k.svc, "{\"type\":\"reply\",\"id\":4,\"status\":403,\"reason\":\"Forbidden\"}", -1);
+    json_decref(frame_read(k.meta));
+    ck_assert_int_eq(reap(&k), 0);
+}
+END_TEST
+
+static Suite *sdk_suite(void)
+{
+    Suite *s = suite_create("storlet_sdk");
+    TCase *tc = tcase_create("document");
+    tcase_add_test(tc, start_reads_document_and_parameters);
+    tcase_add_test(tc, bad_documents_exit_70_with_an_error_frame);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("output");
+    tcase_add_test(tc, metadata_limits_and_one_frame_before_output);
+    tcase_add_test(tc, metadata_at_most_90_keys);
+    tcase_add_test(tc, fail_logs_sends_error_frame_and_exits_with_code);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("services");
+    tcase_add_test(tc, services_requests_replies_streams_and_end_frames);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    SRunner *sr = srunner_create(sdk_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
