@@ -154,7 +154,7 @@ $(STORLET_PY): storlets/sdk/cairn_storlet.py
 
 # ---------------------------------------------------------------- tests
 # `make test` is the one test command: deps, build, every tier.
-.PHONY: test quick unit integration asan deps deps-check hdr-check help clean fuzz ring-bench
+.PHONY: test quick unit integration asan deps deps-check hdr-check help clean fuzz ring-bench run stop
 test: deps
 	$(MAKE) -j$$(nproc) all
 	$(PYTHON) test/run.py --build $(BUILD) --tier full
@@ -176,6 +176,16 @@ asan: deps
 
 deps:
 	@sh tools/deps.sh
+
+# A four-node cluster and a proxy on loopback (tools/devcluster/devcluster.py
+# says where everything is); state in ./run, or RUN_DIR=...
+RUN_DIR ?= run
+run: deps
+	$(MAKE) -j2 all
+	$(PYTHON) tools/devcluster/devcluster.py start --build $(BUILD) --state-dir $(RUN_DIR)
+
+stop:
+	$(PYTHON) tools/devcluster/devcluster.py stop --build $(BUILD) --state-dir $(RUN_DIR)
 
 # Keep the dependency direction of STYLE R1: libraries never include daemons;
 # sandbox never includes engine; ring and common include nothing above them.
@@ -212,6 +222,8 @@ ring-bench: $(BUILD)/cairn-ring-bench
 help:
 	@echo "make            build libraries, daemons, tools and unit tests into $(BUILD)/"
 	@echo "make deps       install the missing Debian packages (apt-get)"
+	@echo "make run        deps + build + start 4 storage nodes and a proxy on :8080"
+	@echo "make stop       stop what make run started"
 	@echo "make test       deps + build + every test tier (unit, integration, CLI)"
 	@echo "make quick      unit tests and the fast integration tests"
 	@echo "make unit       unit tests only"

@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+# tier: full
+"""tools/devcluster (what `make run` / `make stop` drive): a cluster starts
+from nothing, answers the Swift API, a second start is a no-op that exits 0,
+stop ends exactly the recorded pids, and data survives a stop and a new
+start. Ports are picked free (on all four loopback addresses) and the state
+dir is a temp dir, so the test never touches a developer's ./run."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "lib"))
+from tap import Tap  # noqa: E402
+
+t = Tap()
+BUILD = os.environ.get("CAIRN_BUILD") or os.path.join(HERE, "..", "..", "build")
+IPS = ("127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4")
+
+
+def free_everywhere(n):
+    """n ports that are free on every node address right now."""
+    got = []
+    while len(got) < n:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        ok = True
+        for ip in IPS:
+            s = socket.socket()
+            try:
+                s.bind((ip, port))
+            except OSError:
+                ok = False
+            s.close()
+        if ok and port not in got:
+            got.append(port)
+    return got
+
+
+state = tempfile.mkdtemp(prefix="cairn-devcluster-")
+pp, op, cp, ap = free_everywhere(4)
+base = [sys.executable, os.path.join(HERE, "devcluster.py")]
+opts = ["--state-dir", state, "--build", BUILD, "--proxy-port", str(pp),
+        "--object-port", str(op), "--container-port", str(cp),
+        "--account-port", str(ap)]
+url = "http://127.0.0.1:%d" % pp
+
+
+def dc(cmd):
+    r = subprocess.run(base + [cmd] + opts, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, universal_newlines=True)
+    return r.returncode, r.stdout
+
+
+def pids():
+    out = {}
+    for n in sorted(os.listdir(os.path.join(state, "pid"))):
+        with open(os.path.join(state, "pid", n)) as f:
+            out[n[:-4]] = int(f.read())
+    return out
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+
+def call(method, path, token=None, body=None, headers=None):
+    req = urllib.request.Request(url + path, data=body, method=method,
+                                 headers=dict(headers or {}))
+    if token:
+        req.add_header("X-Auth-Token", token)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status, dict(r.headers), r.read()
+
+
+def auth():
+    st, h, _ = call("GET", "/auth/v1.0", headers={
+        "X-Auth-User": "test:tester", "X-Auth-Key": "testing"})
+    return h["X-Storage-Url"].split(url, 1)[1], h["X-Auth-Token"]
+
+
+try:
+    rc, out = dc("start")
+    t.eq(rc, 0, "start exits 0")
+    if rc:
+        t.diag(out)
+    t.ok("%s/auth/v1.0" % url in out, "start prints the auth URL")
+    t.ok("test:tester / testing" in out, "start prints the credentials")
+    t.ok("swift -A %s/auth/v1.0 -U test:tester -K testing stat" % url in out,
+         "start prints the swift stat command line")
+    for kind in ("account", "container", "object"):
+        t.ok(os.path.exists(os.path.join(state, kind + ".ring")),
+             "%s ring built" % kind)
+    first = pids()
+    t.eq(sorted(first), ["objectd1", "objectd2", "objectd3", "objectd4",
+                         "proxy"], "a pid file per daemon")
+    t.ok(all(alive(p) for p in first.values()), "every recorded pid runs")
+    st, _, b = call("GET", "/healthcheck")
+    t.eq((st, b), (200, b"OK"), "the proxy answers /healthcheck")
+    info = json.loads(call("GET", "/info")[2])
+    t.ok("swift" in info, "/info has the swift section")
+
+    path, tok = auth()
+    t.eq(path, "/v1/AUTH_test", "test:tester owns AUTH_test")
+    t.eq(call("PUT", path + "/keep", tok)[0] in (201, 202), True,
+         "container PUT")
+    t.eq(call("PUT", path + "/keep/obj", tok, b"survives",
+              {"Content-Type": "text/plain"})[0], 201, "object PUT")
+
+    rc, out = dc("start")
+    t.eq(rc, 0, "a second start exits 0")
+    t.ok("already running" in out, "and says the cluster is already running")
+    t.eq(pids(), first, "and starts nothing new")
+
+    rc, out = dc("stop")
+    t.eq(rc, 0, "stop exits 0")
+    t.ok(not any(alive(p) for p in first.values()),
+         "every started pid has exited when stop returns")
+    t.eq(os.listdir(os.path.join(state, "pid")), [], "pid files removed")
+    rc, out = dc("stop")
+    t.ok(rc == 0 and "nothing running" in out, "stop when stopped is a no-op")
+    rc, _ = dc("status")
+    t.eq(rc, 3, "status exits 3 when stopped")
+
+    rc, out = dc("start")
+    t.eq(rc, 0, "start again")
+    rc, _ = dc("status")
+    t.eq(rc, 0, "status exits 0 when running")
+    path, tok = auth()
+    st, _, b = call("GET", path + "/keep/obj", tok)
+    t.eq((st, b), (200, b"survives"), "data survives stop and start")
+    t.ok(not set(pids().values()) & set(first.values()),
+         "the new daemons have new pids")
+finally:
+    rc, out = dc("stop")
+    t.eq(rc, 0, "final stop")
+    logs = os.path.join(state, "log")
+    bad = []
+    for n in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
+        with open(os.path.join(logs, n), errors="replace") as f:
+            bad += ["%s: %s" % (n, ln.rstrip()) for ln in f if " ERR " in ln]
+    t.eq(bad, [], "no ERR lines in the daemons' logs")
+    if os.environ.get("TEST_KEEP"):
+        t.diag("TEST_KEEP: kept " + state)
+    else:
+        shutil.rmtree(state, ignore_errors=True)
+t.done()
