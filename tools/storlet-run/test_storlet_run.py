@@ -151,6 +151,79 @@ t.eq(r.res and (r.res["exit_code"], r.res["status"], r.res["reason"]),
 t.eq(lib.run(facts, b"", params={"storlet_x": "1"}).rc, 2,
      "parameter names starting with storlet_ are refused")
 
+upper = write("upper.py", r'''
+import cairn_storlet
+
+def main(s):
+    s.set_metadata({"Transformed": "upper"})
+    for chunk in iter(lambda: s.input.read(65536), b""):
+        s.write(chunk.upper())
+''')
+
+# ---------------------------------------------------------------- the Python SDK alone
+# Started by hand (not by the runner), with a socket at fd 3 carrying what
+# a broken engine would send: the SDK must refuse with exit 70.
+import socket  # noqa: E402
+import struct  # noqa: E402
+import subprocess  # noqa: E402
+SDK = os.path.join(lib.SRC, "storlets", "sdk", "cairn_storlet.py")
+pydir = os.path.join(work, "pysdk")
+os.mkdir(pydir)
+shutil.copy(SDK, os.path.join(pydir, "cairn_storlet.py"))
+shutil.copy(upper, os.path.join(pydir, "upper.py"))
+
+
+def raw_python(frame, with_fd3=True):
+    a, b = socket.socketpair()
+    if frame is not None:
+        a.sendall(frame)
+    a.shutdown(socket.SHUT_WR)
+
+    def setup():
+        if with_fd3:
+            os.dup2(b.fileno(), 3)
+    p = subprocess.run(["/usr/bin/python3", "-I", "-B", os.path.join(pydir, "cairn_storlet.py"),
+                        "upper.main"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, pass_fds=(b.fileno(), 3) if with_fd3 else (),
+                       preexec_fn=setup, timeout=60)
+    b.close()
+    got = b""
+    while True:
+        chunk = a.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    a.close()
+    return p.returncode, p.stderr.decode(errors="replace"), got
+
+
+def frame(obj):
+    body = json.dumps(obj).encode() if not isinstance(obj, bytes) else obj
+    return struct.pack(">I", len(body)) + body
+
+
+good = {"type": "invocation", "interface_version": "1.0", "parameters": {},
+        "inputs": [{"fd": 0}]}
+rc, err, back = raw_python(frame(good))
+t.eq((rc, back[4:]), (0, b'{"type":"metadata","metadata":{"Transformed":"upper"}}'),
+     "python SDK by hand: a good document, the metadata frame back, exit 0")
+for name, fr in [("wrong version", frame(dict(good, interface_version="9.9"))),
+                 ("not an object", frame([1])), ("duplicate keys", frame(b'{"a":1,"a":2}')),
+                 ("no parameters", frame({k: v for k, v in good.items() if k != "parameters"})),
+                 ("length 0", struct.pack(">I", 0)), ("cut short", struct.pack(">I", 99) + b"{"),
+                 ("over 1 MiB", struct.pack(">I", (1 << 20) + 1))]:
+    rc, err, back = raw_python(fr)
+    ok = rc == 70 and b'"type":"error"' in back and "error: invocation document" in err
+    t.ok(ok, "python SDK refuses a bad document (%s): exit 70, error frame, log" % name)
+    if not ok:
+        t.diag("rc=%r err=%r back=%r" % (rc, err[-300:], back))
+rc, err, back = raw_python(None, with_fd3=False)
+t.ok(rc == 70 and "not started by a storlet engine" in err,
+     "python SDK without fd 3 says it was not started by an engine")
+r = lib.run(upper, b"", args=["--main", "upper.nothere"])
+t.ok(r.res and r.res["exit_code"] == 70 and "upper.nothere" in r.res["reason"],
+     "a Python Main that names no function: exit 70 naming it")
+
 # ---------------------------------------------------------------- services
 objects = os.path.join(work, "objects")
 os.makedirs(os.path.join(objects, "docs"))
@@ -160,14 +233,6 @@ with open(os.path.join(objects, "docs", "other"), "wb") as f:
 storlets = os.path.join(work, "storlets")
 os.mkdir(storlets)
 shutil.copy(lib.storlet("identity"), os.path.join(storlets, "identity"))
-upper = write("upper.py", r'''
-import cairn_storlet
-
-def main(s):
-    s.set_metadata({"Transformed": "upper"})
-    for chunk in iter(lambda: s.input.read(65536), b""):
-        s.write(chunk.upper())
-''')
 shutil.copy(upper, os.path.join(storlets, "upper.py"))
 with open(os.path.join(objects, "docs", "text"), "wb") as f:
     f.write(b"hello services\n" * 1000)
