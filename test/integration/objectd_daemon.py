@@ -52,7 +52,21 @@ with Cluster(t) as cl:
     line = [x for x in n.read_log().splitlines() if "tx-daemon-test" in x][0]
     t.ok('"GET /sda1/0/a/c/nothing" 404' in line,
          "the access log line has method, path and status")
-    t.eq(n.stop(signal.SIGTERM), 0, "SIGTERM: exit status 0")
+    # SIGTERM while a GET is streaming: the response still completes
+    big = os.urandom(1 << 20) * 20
+    st, _, _ = n.obj("PUT", "/sda1/0/a/c/big", body=big, headers={
+        "X-Timestamp": cl.ts(), "Content-Type": "t/t"})
+    t.eq(st, 201, "a 20 MiB object")
+    c = n.conn()
+    c.request("GET", "/sda1/0/a/c/big")
+    r = c.getresponse()
+    head = r.read(65536)
+    n.proc.send_signal(signal.SIGTERM)
+    rest = r.read()
+    c.close()
+    t.ok(r.status == 200 and head + rest == big,
+         "a GET streaming at SIGTERM still gets the whole body")
+    t.eq(n.proc.wait(30), 0, "SIGTERM: exit status 0")
     t.ok("stopped" in n.read_log(), "shutdown logged")
 
 t.done()
