@@ -265,10 +265,12 @@ const struct sockaddr *http_req_peer(const struct http_req *req,
 const char *http_req_peer_str(const struct http_req *req);
 
 /*
- * For the access log line, also valid inside done: the status sent (0 if
- * no response started), response body bytes written by the handler,
- * decoded request body bytes received, and CLOCK_MONOTONIC nanoseconds
- * (now_mono_ns) when the head had been read.
+ * For the access log line: the status sent (0 if no response started),
+ * response body bytes written by the handler, decoded request body bytes
+ * received, and CLOCK_MONOTONIC nanoseconds (now_mono_ns) when the head
+ * had been read. These, and the request-head accessors above, stay valid
+ * inside done and inside the request pool's cleanups (which run right
+ * after done), so a pool cleanup can write the log line.
  */
 int http_req_status(const struct http_req *req);
 uint64_t http_req_bytes_sent(const struct http_req *req);

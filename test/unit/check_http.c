@@ -578,6 +578,7 @@ struct tsrv {
     uint64_t last_sent, last_received;
     int err_status;           /* of the last request done with an error */
     uint64_t err_received;
+    char *cleanup_line;       /* written by a pool cleanup of /sink */
 };
 
 static struct tsrv *T; /* the one server of the running test (fork mode) */
@@ -682,6 +683,18 @@ static void sink_resume(evutil_socket_t fd, short what, void *arg)
 static void sink_free_event(void *arg)
 {
     event_free(arg);
+}
+
+/* An access-log line written from a pool cleanup, as the daemons do. */
+static void log_from_cleanup(void *arg)
+{
+    struct http_req *req = arg;
+    free(T->cleanup_line);
+    T->cleanup_line = xasprintf("%s %s %d %llu %llu",
+                                http_req_method_str(req), http_req_path(req),
+                                http_req_status(req),
+                                (unsigned long long)http_req_bytes_received(req),
+                                (unsigned long long)http_req_bytes_sent(req));
 }
 
 static void sink_body(struct http_req *req, struct evbuffer *body, void *arg)
@@ -794,6 +807,8 @@ static void handler(struct http_req *req, void *arg)
         st->pausing = strcmp(path, "/pause-sink") == 0;
         st->resume_ev = event_new(T->base, -1, 0, sink_resume, st);
         pool_cleanup_add(pool, sink_free_event, st->resume_ev);
+        (void)http_req_path(req);
+        pool_cleanup_add(pool, log_from_cleanup, req);
         http_req_set_ops(req, &sink_ops, st);
     } else if (strcmp(path, "/reject") == 0) {
         http_req_set_ops(req, &done_only_ops, NULL);
@@ -1182,6 +1197,10 @@ START_TEST(server_expect_100_continue_handler_decides)
     char *b = rd_body_str(&r);
     ck_assert_str_eq(b, "3 900150983cd24fb0d6963f7d28e17f72");
     free(b);
+    /* the next request runs only after the pool cleanups of this one */
+    send_str(fd, "GET /hello HTTP/1.1\r\n\r\n");
+    ck_assert_int_eq(rd_response(&r, false, false), 200);
+    ck_assert_str_eq(T->cleanup_line, "PUT /sink 201 3 34");
     /* the handler refuses: a final answer, no 100, and the connection
      * closes because the announced body was never read */
     send_str(fd, "PUT /reject HTTP/1.1\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n");
