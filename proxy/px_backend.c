@@ -494,6 +494,11 @@ struct px_read {
     struct px_node *node;
     int status;           /* of the current attempt */
     bool chosen, dead, paused;
+    /* Resuming a relayed 200 whose node failed mid-body: the next node is
+     * asked for bytes delivered.. with If-Match: etag. */
+    bool resumable, resuming;
+    uint64_t delivered;
+    char *etag;
 };
 
 static void read_next(struct px_read *rd);
@@ -540,8 +545,27 @@ static void read_on_response(struct http_client *c, const struct http_head *h,
     rd->status = h->status;
     bool ok = rd->ops->usable ? rd->ops->usable(h->status, h, rd->arg)
                               : default_usable(h->status);
+    if (rd->resuming) {
+        /* Only the rest of the same object will do. */
+        if (h->status == 206) {
+            rd->chosen = true;
+            rd->resuming = false;
+            log_notice("GET resumed at byte %llu from %s:%u/%s",
+                       (unsigned long long)rd->delivered, rd->node->ip,
+                       rd->node->port, rd->node->device);
+        }
+        return;
+    }
     if (ok) {
         rd->chosen = true;
+        const char *et = http_head_get(h, "ETag");
+        rd->resumable = !rd->ops->body && h->status == 200 && et &&
+                        strcmp(rd->method, "GET") == 0 &&
+                        h->body == HTTP_BODY_LENGTH &&
+                        !http_req_header(rd->pr->req, "Range") &&
+                        !http_req_header(rd->pr->req, "If-Match");
+        if (rd->resumable)
+            rd->etag = pool_strdup(rd->pr->pool, et);
         rd->ops->response(rd->pr, rd, h, rd->arg);
     } else if (h->status == 404) {
         px_hdrs_copy(rd->pr->pool, h, &rd->last404);
@@ -573,6 +597,7 @@ static void read_on_body(struct http_client *c, struct evbuffer *b, void *arg)
     }
     struct http_req *req = rd->pr->req;
     if (http_resp_wants_more(req)) {
+        rd->delivered += evbuffer_get_length(b);
         http_resp_add_buffer(req, b);
     }
     if (!http_resp_wants_more(req) || evbuffer_get_length(b)) {
@@ -595,8 +620,20 @@ static void read_on_done(struct http_client *c, int err, void *arg)
         px_conn_put(rd->pr->w, n, px_read_timeout(rd->pr->srv), c);
         node_failed(rd->pr->w, n, rd->status);
     }
+    if (rd->chosen && err < 0 && rd->resumable && !rd->pr->done) {
+        /* The client has part of the body: carry on from another node. */
+        rd->chosen = false;
+        rd->resuming = true;
+        rd->paused = false;
+        read_next(rd);
+        return;
+    }
     if (rd->chosen) {
         rd->ops->end(rd->pr, err, rd->arg);
+        return;
+    }
+    if (rd->resuming) {
+        read_next(rd);
         return;
     }
     rd->statuses[rd->tried++] = err < 0 && !rd->status ? 503 : rd->status;
@@ -630,8 +667,13 @@ static void read_next(struct px_read *rd)
             http_client_header(rd->cl, "X-Timestamp", pr->ts);
         http_client_header(rd->cl, "X-Trans-Id", pr->txn);
         http_client_header(rd->cl, "X-Backend-Storage-Policy-Index", "0");
-        if (rd->ops->headers)
+        if (rd->resuming) {
+            http_client_headerf(rd->cl, "Range", "bytes=%llu-",
+                                (unsigned long long)rd->delivered);
+            http_client_header(rd->cl, "If-Match", rd->etag);
+        } else if (rd->ops->headers) {
             rd->ops->headers(pr, rd->cl, rd->arg);
+        }
         char *t = px_backend_path(pr->pool, n, rd->nodes->part, rd->a, rd->c,
                                   rd->o, rd->query);
         int rc = http_client_start(rd->cl, rd->method, t, 0, &read_ops, rd);
@@ -642,10 +684,17 @@ static void read_next(struct px_read *rd)
         http_client_free(rd->cl);
         rd->cl = NULL;
         node_failed(pr->w, n, -1);
-        rd->statuses[rd->tried++] = 503;
+        if (!rd->resuming)
+            rd->statuses[rd->tried++] = 503;
     }
     if (rd->dead)
         return;
+    if (rd->resuming) {
+        rd->resuming = false;
+        rd->chosen = true;
+        rd->ops->end(pr, -EIO, rd->arg);
+        return;
+    }
     int st = px_best_status(rd->statuses, rd->tried, rd->nodes->replicas,
                             false);
     rd->ops->failed(pr, st, rd->have404 ? &rd->last404 : NULL, rd->arg);
