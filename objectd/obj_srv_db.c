@@ -70,6 +70,7 @@ struct dreq {
     /* account update from a container PUT/DELETE */
     struct obj_upd_target tg[OBJ_UPD_MAX_TARGETS];
     int ntg;
+    int n404;
 };
 
 static void dreq_free(struct dreq *d)
@@ -290,10 +291,12 @@ static void acct_report_done(void *arg)
         d->rq.release(&d->rq);
         return;
     }
-    if (d->op == C_PUT)
+    if (d->n404 == d->ntg)
+        obj_srv_reply(d->rq.req, 404, "Account not found");
+    else if (d->op == C_PUT)
         obj_srv_reply(d->rq.req, d->created ? 201 : 202, NULL);
     else
-        obj_srv_reply(d->rq.req, d->existed ? 204 : 404, NULL);
+        obj_srv_reply(d->rq.req, 204, NULL);
 }
 
 static void db_done(struct obj_rq *rq, int rc)
@@ -321,7 +324,7 @@ static void db_done(struct obj_rq *rq, int rc)
         if (d->ntg > 0 && d->have_cinfo) {
             d->rq.busy = true;
             obj_acct_report(rq->w, d->dev, &d->cinfo, d->tg, d->ntg,
-                            acct_report_done, d);
+                            acct_report_done, d, &d->n404);
             return;
         }
         if (d->op == C_PUT)

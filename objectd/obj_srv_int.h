@@ -146,12 +146,14 @@ struct obj_db_cont_info;
  * Reports a container's totals (info) to its account targets as Swift's
  * container server does (PUT /<dev>/<part>/<a>/<c> with X-Put-Timestamp,
  * X-Delete-Timestamp, X-Object-Count, X-Bytes-Used); failures are saved
- * for the updater. done as obj_upd_send.
+ * for the updater. done as obj_upd_send; when n404 is not NULL it holds,
+ * when done runs, how many targets answered 404 by then (all of them means
+ * the account does not exist: Swift's container server then answers 404).
  */
 void obj_acct_report(struct obj_worker *w, const char *dev,
                      const struct obj_db_cont_info *info,
                      const struct obj_upd_target *t, int nt,
-                     obj_upd_done_fn *done, void *arg);
+                     obj_upd_done_fn *done, void *arg, int *n404);
 
 /* Sysmeta key under which a container keeps its account targets. */
 #define OBJ_ACCT_TARGETS_KEY "X-Container-Sysmeta-Cairn-Account-Targets"

@@ -177,7 +177,8 @@ struct upd_batch {
     void *arg;
     struct event *timer;
     char *payload;        /* what the file job writes; NULL = unlink */
-    int job_rc;
+    int n404;             /* targets that answered 404 */
+    int *n404_out;        /* reported to the caller with done */
 };
 
 static void batch_free(struct upd_batch *b)
@@ -196,6 +197,8 @@ static void batch_call_done(struct upd_batch *b)
 {
     obj_upd_done_fn *d = b->done;
     b->done = NULL;
+    if (d && b->n404_out)
+        *b->n404_out = b->n404;
     if (b->timer)
         event_del(b->timer);
     if (d)
@@ -284,6 +287,8 @@ static void one_done(struct http_client *c, int err, void *arg)
     struct upd_one *o = arg;
     struct upd_batch *b = o->b;
     o->ok = err == 0 && o->status >= 200 && o->status < 300;
+    if (err == 0 && o->status == 404)
+        b->n404++;
     if (!o->ok)
         log_warn("%s %s:%d/%s/%s%s failed: %s (status %d), saved for the "
                  "updater",
@@ -643,7 +648,7 @@ char *obj_acct_targets_sysmeta(const struct obj_upd_target *t, int n)
 void obj_acct_report(struct obj_worker *w, const char *dev,
                      const struct obj_db_cont_info *info,
                      const struct obj_upd_target *t, int nt,
-                     obj_upd_done_fn *done, void *arg)
+                     obj_upd_done_fn *done, void *arg, int *n404)
 {
     json_t *h = json_object();
     char b[TS_INTERNAL_LEN];
@@ -678,6 +683,9 @@ void obj_acct_report(struct obj_worker *w, const char *dev,
         bt->one[i].t = t[i];
     bt->done = done;
     bt->arg = arg;
+    bt->n404_out = n404;
+    if (n404)
+        *n404 = 0;
     free(name);
     batch_start(bt);
 }
@@ -692,7 +700,7 @@ static void rollup_done(void *arg, int status)
         struct obj_upd_target t[OBJ_UPD_MAX_TARGETS];
         int nt = targets_from_sysmeta(d->targets, t, OBJ_UPD_MAX_TARGETS);
         if (nt > 0)
-            obj_acct_report(r->w, d->dev, &d->info, t, nt, NULL, NULL);
+            obj_acct_report(r->w, d->dev, &d->info, t, nt, NULL, NULL, NULL);
     }
     dirty_free(r->list);
     free(r);

@@ -166,6 +166,10 @@ with Cluster(t) as cl:
     st, h, _ = n.acct("HEAD", A)
     t.eq((st, h.get("x-account-status")), (404, "Deleted"),
          "deleted account: 404 with X-Account-Status")
+    st, _, _ = n.cont("PUT", "/sdb1/4/ghost/c", headers=dict(
+        {"X-Timestamp": cl.ts()}, **n.acct_target("sdb1", 4)))
+    t.eq(st, 404, "container PUT whose account answers 404: 404, as Swift")
+    cl.expect_log(r"failed: .*saved for the updater")
     st, _, _ = n.cont("GET", "/sdb1/3")
     t.eq(st, 400, "container role with a short path: 400")
     st, _, _ = n.cont("GET", "/sdz1/3/a/c")
