@@ -12,8 +12,9 @@
  * metadata before it takes any output, serves services requests (objects
  * from --objects DIR, storlets from --storlets DIR), and reports how the run
  * ended and what the engine would have answered. By default the storlet runs
- * as a plain child process (quick development); --sandbox runs it in the
- * real sandbox through a launcher forked at start (needs root).
+ * as a plain child process (quick development), with the policy's wall
+ * clock and output cap enforced by the runner (no other limit); --sandbox
+ * runs it in the real sandbox through a launcher forked at start (root).
  *
  * Output: the storlet's output to -o FILE (default stdout); its log to
  * --log FILE (default stderr); one JSON result object to --result FILE
@@ -101,6 +102,10 @@ struct child_run {
 
 struct run {
     struct opts *o;
+    const struct sbx_policy *pol;
+    /* plain mode enforces the policy's wall clock and output cap itself */
+    uint64_t deadline_ns;      /* 0 = none */
+    const char *killed_for;    /* sandbox end name of a kill by the runner */
     int meta, svc;             /* our ends of fds 3 and 4 */
     int out_rd, log_rd;
     int out_dst, log_dst;
@@ -160,7 +165,8 @@ static void usage(void)
             "      --objects DIR      services: object C/O is DIR/C/O\n"
             "      --storlets DIR     services: storlet NAME is DIR/NAME\n"
             "      --sandbox          run in the sandbox (root; forks a launcher)\n"
-            "      --policy JSON      sandbox policy (default: user class)\n"
+            "      --policy JSON      sandbox policy (default: user class; plain runs\n"
+            "                         honour its wall_ms and output_max only)\n"
             "      --python-sdk FILE  cairn_storlet.py (default: beside this program)\n");
     exit(2);
 }
@@ -549,6 +555,14 @@ static void out_readable(struct run *r)
     }
     if (!r->meta_got)
         r->out_before_meta = true;
+    if (!r->o->sandbox && r->pol->output_max &&
+        r->out_bytes + (uint64_t)n > r->pol->output_max) {
+        /* as the launcher does: pass on exactly the cap, then kill */
+        n = (ssize_t)(r->pol->output_max - r->out_bytes);
+        kill(r->pid, SIGKILL);
+        r->killed_for = sbx_end_name(SBX_END_OUTPUT_CAP);
+        r->out_eof = true;
+    }
     r->out_bytes += (uint64_t)n;
     if (write_all(r->out_dst, buf, (size_t)n) < 0)
         die("writing the output: %s", strerror(errno));
@@ -965,10 +979,21 @@ static void loop(struct run *r, const char *self)
         }
         if (n == 0)
             break;
-        if (poll(pf, n, -1) < 0) {
+        int wait_ms = -1;
+        if (r->deadline_ns && !r->done) {
+            uint64_t now = now_mono_ns();
+            wait_ms = now >= r->deadline_ns ? 0 : (int)((r->deadline_ns - now) / 1000000 + 1);
+        }
+        int pr = poll(pf, n, wait_ms);
+        if (pr < 0) {
             if (errno == EINTR)
                 continue;
             die("poll: %s", strerror(errno));
+        }
+        if (r->deadline_ns && !r->done && now_mono_ns() >= r->deadline_ns && !r->killed_for) {
+            kill(r->pid, SIGKILL);
+            r->killed_for = sbx_end_name(SBX_END_TIMEOUT);
+            r->deadline_ns = 0;
         }
         if (i_meta >= 0 && pf[i_meta].revents) {
             if (pf[i_meta].revents & POLLOUT)
@@ -1253,6 +1278,7 @@ int main(int argc, char **argv)
     sbx_policy_init(&pol, SBX_CLASS_USER, 0);
     if (o.policy_json && sbx_policy_from_json(o.policy_json, &pol, &e) < 0)
         die("--policy: %s", e.msg);
+    r.pol = &pol;
 
     /* The launcher is forked before any thread exists, as it must be; its
      * notices (cgroup mode) would only mix with the storlet's log. */
@@ -1422,6 +1448,8 @@ int main(int argc, char **argv)
             _exit(127);
         }
         r.pid = pid;
+        if (pol.wall_ms)
+            r.deadline_ns = now_mono_ns() + pol.wall_ms * 1000000;
         r.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         if (r.pidfd < 0)
             die("pidfd_open: %s", strerror(errno));
@@ -1457,6 +1485,8 @@ int main(int argc, char **argv)
         json_object_set_new(res, "max_rss_kb", json_integer((json_int_t)r.sres.max_rss_kb));
         json_object_set_new(res, "wall_us", json_integer((json_int_t)r.sres.wall_us));
         json_object_set_new(res, "detail", json_string(r.sres.detail));
+    } else if (r.killed_for) {
+        json_object_set_new(res, "end", json_string(r.killed_for));
     } else if (WIFEXITED(r.wstatus)) {
         json_object_set_new(res, "end", json_string("exit"));
         code = WEXITSTATUS(r.wstatus);
@@ -1470,8 +1500,15 @@ int main(int argc, char **argv)
     int status = 200;
     const char *reason = NULL;
     char tail[LOG_TAIL + 1];
+    const char *end = json_string_value(json_object_get(res, "end"));
+    char killed[200];
     if (!exited_ok) {
-        if (r.proto_err)
+        if (strcmp(end, "exit") != 0 && strcmp(end, "signal") != 0) {
+            /* a kill by the sandbox (or the runner in its place) says why */
+            snprintf(killed, sizeof(killed), "killed by the sandbox: %s%s%s", end,
+                     o.sandbox && r.sres.detail[0] ? ": " : "", o.sandbox ? r.sres.detail : "");
+            reason = killed;
+        } else if (r.proto_err)
             reason = r.proto_why;
         else if (r.err_reason)
             reason = r.err_reason;

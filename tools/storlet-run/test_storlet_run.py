@@ -148,6 +148,14 @@ r = lib.run(native_fail, b"")
 t.eq(r.res and (r.res["exit_code"], r.res["status"], r.res["reason"]),
      (65, 422, "cannot parse header"), "without an error frame the last log line is the reason")
 
+spin = write("spin.py", "def main(s):\n    while True:\n        pass\n")
+r = lib.run(spin, b"", policy={"wall_ms": 300})
+t.eq(r.res and (r.res["end"], r.res["status"], r.res["reason"]),
+     ("timeout", 500, "killed by the sandbox: timeout"),
+     "plain runs keep the policy's wall clock: a spinning storlet is killed, 500")
+r = lib.run(lib.storlet("identity"), data, policy={"output_max": 4097})
+t.eq(r.res and (r.res["end"], r.res["status"], r.res["output_bytes"], len(r.out)),
+     ("output_cap", "aborted", 4097, 4097), "plain runs cut the output at the policy's cap")
 t.eq(lib.run(facts, b"", params={"storlet_x": "1"}).rc, 2,
      "parameter names starting with storlet_ are refused")
 

@@ -100,6 +100,14 @@ r = sbx(lib.storlet("concat"), b"<", params={"objects": "c/o", "storlet": "ident
         args=["--objects", objects, "--storlets", storlets])
 t.ok(r.rc == 0 and r.out == b"<" + data, "concat (C SDK services) in the sandbox")
 
+spin = os.path.join(work, "spin.py")
+with open(spin, "w") as f:
+    f.write("def main(s):\n    while True:\n        pass\n")
+r = sbx(spin, b"", policy={"class": "user", "wall_ms": 500}, expect_ok=False)
+t.eq(r.res and (r.res["end"], r.res["status"], r.res["reason"]),
+     ("timeout", 500, "killed by the sandbox: timeout"),
+     "a spinning storlet is killed at the wall clock: 500 with the reason")
+
 # every example storlet once, in the sandbox
 r = sbx(lib.storlet("fixity"), data)
 got = json.loads(r.out) if r.rc == 0 else {}
