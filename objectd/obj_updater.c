@@ -321,6 +321,7 @@ static void batch_start(struct upd_batch *b)
     cfg.connect_timeout_ms = (unsigned)srv->conf.conn_timeout;
     cfg.io_timeout_ms = (unsigned)srv->conf.node_timeout;
     b->pending = b->n;
+    int not_started = 0;
     if (b->done && srv->conf.container_update_timeout > 0) {
         b->timer = evtimer_new(b->w->base, batch_timeout, b);
         struct timeval tv = {
@@ -344,15 +345,20 @@ static void batch_start(struct upd_batch *b)
         if (rc == 0)
             rc = http_client_end(o->c);
         if (rc != 0) {
-            /* done will not come for a request that never started */
+            /* done will not come for a request that never started; client
+             * callbacks never run from inside this loop, so pending cannot
+             * reach 0 before the loop ends */
+            log_warn("%s %s:%d%s: cannot start: %s", b->method, o->t.host,
+                     o->t.port, b->path, strerror(-rc));
             http_client_free(o->c);
             o->c = NULL;
             o->ok = false;
-            if (--b->pending == 0)
-                batch_finish(b);
-            return;
+            not_started++;
         }
     }
+    b->pending -= not_started;
+    if (b->pending == 0)
+        batch_finish(b);
 }
 
 static char *pending_file(struct obj_server *srv, const char *dev,
