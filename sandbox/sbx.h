@@ -265,6 +265,14 @@ int sbx_client_run(struct sbx_client *c, const struct sbx_request *req,
 int sbx_client_prewarm(struct sbx_client *c, const struct sbx_policy *p,
                        unsigned count, struct err *e);
 
+/*
+ * The same for sandboxes that bind `code_dir` at /storlet (the pool key is
+ * policy + code_dir, so a run of that storlet version with `warm` takes
+ * one). code_dir NULL is sbx_client_prewarm. Returns 0 or -errno.
+ */
+int sbx_client_prewarm_dir(struct sbx_client *c, const struct sbx_policy *p,
+                           const char *code_dir, unsigned count, struct err *e);
+
 /* ------------------------------------------------------------ launcher */
 
 struct sbx_launcher_opts {

@@ -157,8 +157,16 @@ int sbx_client_run(struct sbx_client *c, const struct sbx_request *req,
 int sbx_client_prewarm(struct sbx_client *c, const struct sbx_policy *p,
                        unsigned count, struct err *e)
 {
+    return sbx_client_prewarm_dir(c, p, NULL, count, e);
+}
+
+int sbx_client_prewarm_dir(struct sbx_client *c, const struct sbx_policy *p,
+                           const char *code_dir, unsigned count, struct err *e)
+{
     json_t *o = json_pack("{s:s, s:o, s:I}", "op", "prewarm", "policy", policy_obj(p),
                           "count", (json_int_t)count);
+    if (o && code_dir)
+        json_object_set_new(o, "code_dir", json_string(code_dir));
     int rc = send_json(c, o, NULL, 0, e);
     if (rc < 0)
         return rc;
