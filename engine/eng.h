@@ -1,0 +1,283 @@
+/*
+ * eng.h - the storlet engine (libcairnengine): the extension service, which
+ * decides whether and where a storlet runs on a request, and the execution
+ * service, which runs one in the sandbox and streams its input and output on
+ * the daemon's event loop. The user-facing contract (headers, statuses, the
+ * storlet ABI) is docs/storlets.md; this header is the daemons' side of it.
+ *
+ * Extension service: pure functions over a request head (method, headers,
+ * query) and the daemon's role. Thread-safe, no allocation outside what the
+ * caller passes (except the parameters object, a new Jansson reference).
+ *
+ * Execution service: one struct eng per process, made by eng_start() at the
+ * very start of the daemon, before any thread exists, because it forks the
+ * sandbox launcher (sandbox/sbx.h); the launcher listens on a socket in a
+ * private 0700 directory and each invocation connects to it. A run
+ * (struct eng_run) belongs to the thread whose event_base it was made on;
+ * its callbacks run from that loop. struct eng itself is read-only after
+ * eng_start and may be shared by all threads. Design notes:
+ * docs/internals/engine.md.
+ */
+#ifndef CAIRN_ENG_H
+#define CAIRN_ENG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct http_head;
+struct event_base;
+struct evbuffer;
+
+/* ------------------------------------------------------- extension service */
+
+enum eng_role {
+    ENG_ROLE_PROXY = 0,   /* interface node */
+    ENG_ROLE_OBJECT = 1,  /* local node holding a replica */
+};
+
+enum eng_where {
+    ENG_NONE = 0,     /* no storlet on this request */
+    ENG_RUN_HERE,     /* this daemon runs it */
+    ENG_FORWARD,      /* the proxy forwards the storlet headers to an object
+                       * node, which runs it next to the data */
+    ENG_REJECT,       /* answer status/reason, run nothing */
+};
+
+enum eng_op {
+    ENG_OP_GET = 0,
+    ENG_OP_PUT,
+    ENG_OP_COPY,      /* COPY, or PUT with X-Copy-From */
+};
+
+struct eng_decision {
+    enum eng_where where;
+    enum eng_op op;
+    int status;              /* ENG_REJECT: the HTTP status */
+    char reason[256];        /* ENG_REJECT: the body */
+    const char *storlet;     /* borrowed from the head: X-Run-Storlet */
+    bool on_proxy;           /* the storlet runs on the proxy */
+    bool has_range;          /* X-Storlet-Range given (one range) */
+    uint64_t range_first;    /* inclusive; a suffix range "-n" has */
+    uint64_t range_last;     /* range_suffix set and range_last = n */
+    bool range_suffix;
+    bool range_open;         /* "a-": to the end */
+    bool generate_log;       /* X-Storlet-Generate-Log: True */
+};
+
+/*
+ * Decides for one request what the engine does, by docs/storlets.md section
+ * 2 and these rules: no X-Run-Storlet -> NONE; GET runs on the object node
+ * (proxy: FORWARD, object: RUN_HERE) unless X-Storlet-Run-On-Proxy (empty
+ * value; non-empty is 400) puts it on the proxy; PUT runs on the proxy;
+ * COPY and PUT + X-Copy-From read the source as a storlet GET would (so
+ * FORWARD by default) and store the output; HEAD, POST, DELETE run nothing.
+ * A plain Range with X-Run-Storlet is 400, so is a bad or multiple
+ * X-Storlet-Range, a COPY naming another account or X-Fresh-Metadata.
+ * On the object role a storlet runs only on GET (the proxy strips the
+ * storlet headers on what it runs itself). Never fails; d is filled.
+ */
+void eng_decide(enum eng_role role, const struct http_head *h, struct eng_decision *d);
+
+/*
+ * The storlet's parameters: X-Storlet-Parameter-<N>: key:value headers
+ * (split at the first ':', value URL-unquoted) merged with the query string
+ * (key and value URL-decoded, '+' is a space), leaving out the names Swift
+ * reads itself. Limits: names 1..128 bytes of [A-Za-z0-9_.-], values at
+ * most 1024 bytes, 64 parameters; names starting "storlet_" are reserved; a
+ * name given twice is an error. Returns a new reference to a JSON object of
+ * strings, or NULL with the reason (a 400 body) in e.
+ */
+json_t *eng_params(const struct http_head *h, const char *query, struct err *e);
+
+/*
+ * Deployment checks (docs/storlets.md section 1) on a PUT or POST into the
+ * `storlet` container: object name `name`, the request head h, whether the
+ * caller is a reseller admin (who alone may deploy an admin-class storlet).
+ * Returns 0, or -EINVAL with the 400 body in e ("Mandatory parameter is
+ * missing: X-Object-Meta-Storlet-Main").
+ */
+int eng_validate_storlet(const char *name, const struct http_head *h, bool reseller_admin,
+                         struct err *e);
+
+/* The same for a PUT or POST into the `dependency` container. */
+int eng_validate_dependency(const char *name, const struct http_head *h, struct err *e);
+
+/* Is an account enabled for storlets (X-Account-Meta-Storlet-Enabled is a
+ * true value: "true", "yes", "on", "1", any case)? value may be NULL. */
+bool eng_account_enabled(const char *value);
+
+/* Container names (fixed, as in OpenStack Storlets' defaults). */
+#define ENG_STORLET_CONTAINER "storlet"
+#define ENG_DEPENDENCY_CONTAINER "dependency"
+#define ENG_LOG_CONTAINER "storletlog"
+
+/* ------------------------------------------------------- execution service */
+
+struct eng_config {
+    const char *cache_dir;    /* storlet code cache (created) */
+    const char *sdk_path;     /* cairn_storlet.py for python storlets */
+    uint64_t wall_ms;         /* 0 = the sandbox class default */
+    uint64_t idle_ms;
+    uint64_t output_max;
+    uint32_t uid_base;        /* 0 = SBX_UID_BASE_DEFAULT */
+    unsigned warm;            /* warm sandboxes kept per storlet version */
+    bool no_cgroup;           /* launcher: behave as if no cgroup (tests) */
+};
+
+struct eng;
+
+/*
+ * Forks the launcher (before threads!) and prepares the cache. cfg's strings
+ * are copied. Returns the engine or NULL with the reason in e.
+ */
+struct eng *eng_start(const struct eng_config *cfg, struct err *e);
+
+/* Kills the launcher (and with it every sandbox), frees. NULL is a no-op. */
+void eng_free(struct eng *g);
+
+/*
+ * A storlet version as the daemon found it by a HEAD with the caller's
+ * credentials (never older: the cache is keyed by ETags, so a stale copy
+ * can never be used).
+ */
+struct eng_dep {
+    const char *name;
+    const char *etag;
+    unsigned mode;            /* 0644 default, 0755 executable */
+};
+
+struct eng_code {
+    const char *account;
+    const char *name;         /* object name in `storlet` */
+    const char *etag;
+    const char *language;     /* "native" | "python" */
+    const char *main;
+    bool object_metadata;     /* pass input metadata in the document */
+    bool admin;               /* X-Object-Meta-Storlet-Sandbox: admin */
+    const struct eng_dep *deps;
+    size_t ndeps;
+};
+
+/* Reads the storlet-related headers of a HEAD/GET of the storlet object
+ * (X-Object-Meta-Storlet-*, ETag) into c, strings borrowed from h. Deps are
+ * only counted (c->ndeps; names in the Dependency header). Returns 0 or
+ * -EINVAL when the object is not a deployed storlet (e says why). */
+int eng_code_from_head(struct eng_code *c, const char *account, const char *name,
+                       const struct http_head *h, struct err *e);
+
+/*
+ * Code cache. A file is cached as (account, name, etag); eng_cache_has()
+ * says whether it is there. To fill, eng_cache_begin() gives an fd to write
+ * the object's bytes to, eng_cache_commit() checks their MD5 against etag
+ * and publishes the file atomically (-EBADMSG if they differ); abort
+ * discards. Blocking file I/O: small files only, or from a worker thread.
+ */
+struct eng_fill;
+bool eng_cache_has(struct eng *g, const char *account, const char *name, const char *etag);
+struct eng_fill *eng_cache_begin(struct eng *g, const char *account, const char *name,
+                                 const char *etag, struct err *e);
+int eng_cache_write(struct eng_fill *f, const void *buf, size_t len);
+int eng_cache_commit(struct eng_fill *f, struct err *e);   /* frees f */
+void eng_cache_abort(struct eng_fill *f);                  /* frees f; NULL ok */
+
+/*
+ * Builds (or finds) the code directory for c from cached files: the storlet
+ * under its name, each dependency with its mode, the SDK for python. All
+ * files must be cached. Writes the directory path into out. Returns 0,
+ * -ENOENT when a file is not cached, or another -errno (e says why).
+ */
+int eng_code_dir(struct eng *g, const struct eng_code *c, char *out, size_t outsz,
+                 struct err *e);
+
+struct eng_invocation {
+    const struct eng_code *code;
+    const char *code_dir;         /* from eng_code_dir */
+    json_t *parameters;           /* borrowed */
+    enum eng_op op;
+    const char *account, *container, *object;
+    const char *trans_id;
+    bool on_proxy;
+    bool has_range;
+    uint64_t range_first, range_last, range_size;
+    const char *caller_user;      /* "account:user" */
+    const char *caller_account;
+    json_t *caller_roles;         /* borrowed array or NULL */
+    int64_t content_length;       /* of the input, -1 unknown */
+    const char *content_type;
+    json_t *metadata;             /* borrowed: the input's user metadata */
+    int input_fd;                 /* >= 0: given to the storlet as fd 0
+                                   * (the engine dups it); -1: the caller
+                                   * feeds input with eng_run_write */
+};
+
+/* Output metadata of the storlet (valid until done returns). */
+struct eng_meta {
+    json_t *metadata;             /* borrowed object of strings */
+    const char *content_type;     /* NULL if not given */
+};
+
+enum eng_outcome_kind {
+    ENG_OK = 0,            /* exit 0, output complete */
+    ENG_FAILED_BEFORE,     /* failed before the first output byte: status */
+    ENG_FAILED_AFTER,      /* failed mid-stream: abort the response */
+};
+
+struct eng_outcome {
+    enum eng_outcome_kind kind;
+    int status;            /* 200, or the answer for FAILED_BEFORE */
+    char reason[1024];     /* the storlet's reason ("" when ok) */
+    const char *end;       /* sandbox end name: "exit", "timeout", ... */
+    int exit_code;
+    uint64_t bytes_in, bytes_out, cpu_us, wall_us;
+    struct evbuffer *log;  /* first 1 MiB of the log (borrowed) */
+    bool log_cut;
+};
+
+struct eng_run;
+
+struct eng_run_ops {
+    /* The first output byte (or a successful end with no output) is there:
+     * start the response with this metadata. Called at most once, before
+     * any output callback. */
+    void (*start)(struct eng_run *r, const struct eng_meta *m, void *arg);
+    /* Output bytes: take them (evbuffer_remove_buffer); to apply
+     * back-pressure call eng_run_pause_output and resume later. */
+    void (*output)(struct eng_run *r, struct evbuffer *b, void *arg);
+    /* The input pipe can take more (after eng_run_write said full). */
+    void (*input_drain)(struct eng_run *r, void *arg);
+    /* The run is over. After this returns the run is freed. */
+    void (*done)(struct eng_run *r, const struct eng_outcome *o, void *arg);
+};
+
+/*
+ * Starts an invocation on `base`. Returns the run, or NULL when no sandbox
+ * could be asked for (e says why; answer 503). Callbacks never run from
+ * inside this call.
+ */
+struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
+                              const struct eng_invocation *inv,
+                              const struct eng_run_ops *ops, void *arg, struct err *e);
+
+/*
+ * Input (when inv->input_fd was -1): eng_run_write moves as much of b into
+ * the storlet's input as the pipe takes now; returns true while it could
+ * take everything (write more), false when it is full (wait for
+ * input_drain) or the storlet stopped reading (then the rest is dropped and
+ * true is returned: the storlet may stop early). eng_run_input_end closes
+ * the input.
+ */
+bool eng_run_write(struct eng_run *r, struct evbuffer *b);
+void eng_run_input_end(struct eng_run *r);
+
+void eng_run_pause_output(struct eng_run *r);
+void eng_run_resume_output(struct eng_run *r);
+
+/* Kills the storlet and frees the run without calling done (the request it
+ * served went away). NULL is a no-op. */
+void eng_run_cancel(struct eng_run *r);
+
+#endif

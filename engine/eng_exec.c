@@ -1,0 +1,948 @@
+/*
+ * eng_exec.c - the execution service: the launcher, and one storlet
+ * invocation driven by the daemon's event loop.
+ *
+ * The launcher is forked by eng_start() before the daemon makes threads and
+ * listens on a seqpacket socket in a private directory. An invocation makes
+ * its pipes and the metadata socket, then hands the storlet's ends to a
+ * short-lived thread that connects to the launcher and blocks in
+ * sbx_client_run() (the sandbox client is synchronous); the thread closes
+ * the storlet's ends once the launcher holds its own copies, so the loop
+ * sees end of file when the storlet is done, and wakes the loop through a
+ * pipe with the result. Everything else - writing the invocation document,
+ * reading the output metadata, relaying output with back-pressure, feeding
+ * input, keeping the log - happens on the run's event_base, non-blocking.
+ *
+ * Memory per run is bounded: the output buffer takes one pipe read (64 KiB)
+ * at a time and stops while the consumer pauses; the log keeps 1 MiB; the
+ * metadata frame is at most 64 KiB.
+ *
+ * Threading: a run belongs to its base's thread. The shared job between
+ * the run and its thread is reference counted (the run may be cancelled
+ * while the thread still waits for the launcher; shutting down the
+ * thread's socket makes the launcher kill the sandbox and the thread end).
+ */
+#include "engine/eng.h"
+#include "engine/eng_int.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LOG_COMPONENT "engine"
+#include "common/log.h"
+#include "common/bug.h"
+#include "common/md5.h"
+#include "common/util.h"
+#include "common/xalloc.h"
+#include "sandbox/sbx.h"
+
+#define FRAME_IN_MAX 65536
+#define LOG_KEEP (1024 * 1024)
+#define LOG_TAIL 1024
+#define OUT_CHUNK 65536
+
+/* ------------------------------------------------------------ engine */
+
+struct eng *eng_start(const struct eng_config *cfg, struct err *e)
+{
+    struct eng *g = xcalloc(1, sizeof(*g));
+    g->cache_dir = xstrdup(cfg->cache_dir);
+    g->sdk_path = cfg->sdk_path ? xstrdup(cfg->sdk_path) : NULL;
+    g->wall_ms = cfg->wall_ms;
+    g->idle_ms = cfg->idle_ms;
+    g->output_max = cfg->output_max;
+    g->uid_base = cfg->uid_base ? cfg->uid_base : SBX_UID_BASE_DEFAULT;
+    g->warm = cfg->warm;
+    g->launcher_pid = -1;
+    pthread_mutex_init(&g->lock, NULL);
+    int lfd = -1;
+
+    if (eng_cache_init(g, e) < 0)
+        goto fail;
+    str_copy(g->run_dir, "/tmp/cairn-eng.XXXXXX", sizeof(g->run_dir));
+    if (!mkdtemp(g->run_dir)) {
+        err_set(e, -errno, "engine: mkdtemp %s: %s", g->run_dir, strerror(errno));
+        g->run_dir[0] = '\0';
+        goto fail;
+    }
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    snprintf(g->sock_path, sizeof(g->sock_path), "%s/launcher", g->run_dir);
+    str_copy(sa.sun_path, g->sock_path, sizeof(sa.sun_path));
+    lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (lfd == -1 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+        listen(lfd, 128) == -1) {
+        err_set(e, -errno, "engine: launcher socket %s: %s", g->sock_path, strerror(errno));
+        goto fail;
+    }
+    pid_t parent = getpid();
+    pid_t p = fork();
+    if (p == -1) {
+        err_set(e, -errno, "engine: fork: %s", strerror(errno));
+        goto fail;
+    }
+    if (p == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (getppid() != parent)
+            _exit(1);
+        signal(SIGPIPE, SIG_IGN);
+        struct sbx_launcher_opts lo = { .force_no_cgroup = cfg->no_cgroup };
+        int rc = sbx_launcher_serve(lfd, -1, &lo);
+        _exit(rc < 0 ? 1 : 0);
+    }
+    g->launcher_pid = (int)p;
+    close(lfd);
+    log_info("storlet launcher pid %d at %s", (int)p, g->sock_path);
+    return g;
+fail:
+    if (lfd >= 0)
+        close(lfd);
+    eng_free(g);
+    return NULL;
+}
+
+void eng_free(struct eng *g)
+{
+    if (!g)
+        return;
+    if (g->launcher_pid > 0) {
+        kill(g->launcher_pid, SIGKILL);
+        while (waitpid(g->launcher_pid, NULL, 0) == -1 && errno == EINTR)
+            ;
+    }
+    if (g->sock_path[0])
+        unlink(g->sock_path);
+    if (g->run_dir[0])
+        rmdir(g->run_dir);
+    for (size_t i = 0; i < g->nwarmed; i++)
+        free(g->warmed[i]);
+    free(g->warmed);
+    pthread_mutex_destroy(&g->lock);
+    free(g->cache_dir);
+    free(g->sdk_path);
+    free(g);
+}
+
+/* ------------------------------------------------------------ the job */
+
+/* What the run and its launcher thread share. */
+struct job {
+    atomic_int refs;
+    pthread_mutex_t mu;        /* guards sock against close vs shutdown */
+    int sock;                  /* the thread's launcher connection */
+    int theirs[5];             /* storlet ends: closed by the thread */
+    int targets[5];
+    size_t nfds;
+    int wake_wr;
+    struct sbx_policy pol;
+    char *path, *code_dir;
+    char *argv[6];
+    char *env[8];
+    bool warm;
+    bool prewarm;              /* ask for warm ones of this key first */
+    unsigned warm_count;
+    /* result */
+    int rc;
+    char err[ERR_MSG_MAX];
+    struct sbx_result res;
+};
+
+static void job_unref(struct job *j)
+{
+    if (atomic_fetch_sub(&j->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < j->nfds; i++)
+        if (j->theirs[i] >= 0)
+            close(j->theirs[i]);
+    if (j->wake_wr >= 0)
+        close(j->wake_wr);
+    free(j->path);
+    free(j->code_dir);
+    for (size_t i = 0; i < 6; i++)
+        free(j->argv[i]);
+    for (size_t i = 0; i < 8; i++)
+        free(j->env[i]);
+    pthread_mutex_destroy(&j->mu);
+    free(j);
+}
+
+/* Makes the launcher kill the job's sandbox: it does so when the client's
+ * connection goes away. Safe against the thread closing the socket. */
+static void job_kill(struct job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    if (j->sock >= 0)
+        shutdown(j->sock, SHUT_RDWR);
+    pthread_mutex_unlock(&j->mu);
+}
+
+static void close_theirs(struct job *j)
+{
+    for (size_t i = 0; i < j->nfds; i++) {
+        if (j->theirs[i] >= 0)
+            close(j->theirs[i]);
+        j->theirs[i] = -1;
+    }
+}
+
+static void job_started(int host_pid, void *arg)
+{
+    (void)host_pid;
+    close_theirs(arg);
+}
+
+static void *job_thread(void *arg)
+{
+    struct job *j = arg;
+    struct err e;
+    err_clear(&e);
+    struct sbx_client *c = sbx_client_adopt(j->sock);
+    if (j->prewarm) {
+        struct err pe;
+        err_clear(&pe);
+        if (sbx_client_prewarm_dir(c, &j->pol, j->code_dir, j->warm_count, &pe) < 0)
+            log_warn("prewarm %s: %s", j->code_dir, pe.msg);
+    }
+    const char *const *argv = (const char *const *)j->argv;
+    const char *const *env = (const char *const *)j->env;
+    struct sbx_request req = {
+        .policy = &j->pol, .path = j->path, .argv = argv, .env = env,
+        .code_dir = j->code_dir, .fds = j->theirs, .fd_target = j->targets,
+        .nfds = j->nfds, .warm = j->warm,
+    };
+    j->rc = sbx_client_run(c, &req, job_started, j, &j->res, &e);
+    if (j->rc < 0)
+        str_copy(j->err, e.msg, sizeof(j->err));
+    close_theirs(j);
+    pthread_mutex_lock(&j->mu);
+    sbx_client_free(c);   /* closes j->sock */
+    j->sock = -1;
+    pthread_mutex_unlock(&j->mu);
+    (void)!write(j->wake_wr, "x", 1);
+    job_unref(j);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ the run */
+
+struct eng_run {
+    struct eng *g;
+    struct event_base *base;
+    const struct eng_run_ops *ops;
+    void *arg;
+    struct job *job;
+    char *account, *storlet, *etag;
+    enum eng_op op;
+    bool on_proxy;
+    uint64_t t0;
+
+    int in_wr, out_rd, log_rd, meta_fd, wake_rd;
+    struct event *ev_in, *ev_out, *ev_log, *ev_meta, *ev_doc, *ev_wake;
+
+    char *doc;
+    size_t doc_len, doc_off;
+
+    char *min;
+    size_t min_len;
+    bool meta_got, meta_eof, proto_err;
+    char proto_why[256];
+    char *err_reason;
+    json_t *out_meta;
+    char *content_type;
+
+    struct evbuffer *outbuf;
+    bool out_eof, out_paused, started, in_broken, in_ended;
+    uint64_t bytes_in, bytes_out;
+
+    struct evbuffer *log;
+    bool log_cut, log_eof;
+    char tail[LOG_TAIL];
+    size_t tail_len;
+
+    bool result_got, finished;
+};
+
+static void set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1)
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static char *frame_of(json_t *obj, size_t *len)
+{
+    char *body = json_dumps(obj, JSON_COMPACT);
+    size_t n = strlen(body);
+    char *f = xmalloc(n + 4);
+    f[0] = (char)(n >> 24);
+    f[1] = (char)(n >> 16);
+    f[2] = (char)(n >> 8);
+    f[3] = (char)n;
+    memcpy(f + 4, body, n);
+    free(body);
+    *len = n + 4;
+    return f;
+}
+
+static const char *op_name(enum eng_op op)
+{
+    return op == ENG_OP_GET ? "GET" : op == ENG_OP_PUT ? "PUT" : "COPY";
+}
+
+static json_t *build_doc(const struct eng_invocation *inv, const struct sbx_policy *pol)
+{
+    const struct eng_code *c = inv->code;
+    char path[2048], cobj[2048];
+    snprintf(path, sizeof(path), "/v1/%s/%s/%s", inv->account, inv->container, inv->object);
+    snprintf(cobj, sizeof(cobj), "%s/%s", inv->container, inv->object);
+    json_t *req = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "method", op_name(inv->op),
+                            "account", inv->account, "container", inv->container, "object",
+                            inv->object, "path", path, "trans_id",
+                            inv->trans_id ? inv->trans_id : "", "run_on",
+                            inv->on_proxy ? "proxy" : "object");
+    if (!req)
+        return NULL;
+    if (inv->has_range)
+        json_object_set_new(req, "range",
+                            json_pack("{s:I, s:I, s:I}", "first", (json_int_t)inv->range_first,
+                                      "last", (json_int_t)inv->range_last, "size",
+                                      (json_int_t)inv->range_size));
+    else
+        json_object_set_new(req, "range", json_null());
+    json_t *in = json_pack("{s:i, s:s}", "fd", 0, "path", cobj);
+    json_object_set_new(in, "content_length", inv->content_length >= 0
+                                                  ? json_integer(inv->content_length)
+                                                  : json_null());
+    json_object_set_new(in, "content_type",
+                        json_string(inv->content_type ? inv->content_type
+                                                      : "application/octet-stream"));
+    json_object_set_new(in, "metadata", c->object_metadata && inv->metadata
+                                            ? json_deep_copy(inv->metadata)
+                                            : json_object());
+    json_t *limits = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                               "wall_ms", (json_int_t)pol->wall_ms,
+                               "idle_ms", (json_int_t)pol->idle_ms,
+                               "output_max", (json_int_t)pol->output_max,
+                               "memory_bytes", (json_int_t)pol->mem_bytes,
+                               "scratch_bytes", (json_int_t)pol->scratch_bytes,
+                               "cpu_seconds", (json_int_t)pol->cpu_seconds,
+                               "pids_max", (json_int_t)pol->pids_max);
+    json_t *caller = json_pack("{s:s, s:s}", "account",
+                               inv->caller_account ? inv->caller_account : inv->account,
+                               "user", inv->caller_user ? inv->caller_user : "");
+    json_object_set_new(caller, "roles", inv->caller_roles ? json_deep_copy(inv->caller_roles)
+                                                           : json_array());
+    json_t *st = json_pack("{s:s, s:s, s:s, s:s}", "name", c->name, "language", c->language,
+                           "main", c->main, "etag", c->etag);
+    json_t *params = inv->parameters ? json_deep_copy(inv->parameters) : json_object();
+    json_t *doc = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:[o], s:o, s:b}", "type",
+                            "invocation", "interface_version", "1.0", "storlet", st,
+                            "parameters", params, "request", req, "caller", caller,
+                            "inputs", in, "limits", limits, "services", 0);
+    return doc;
+}
+
+/* Tenant slot of an account: a hash into the id range. Two accounts may
+ * share a slot (and so a host identity) with probability ~n^2/2e6. */
+static uint32_t tenant_of(const char *account)
+{
+    unsigned char d[MD5_DIGEST_LEN];
+    md5_digest(account, strlen(account), d);
+    uint32_t v = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+    return 1 + v % (SBX_TENANT_MAX - 1);
+}
+
+static void finish(struct eng_run *r);
+
+static void check_end(struct eng_run *r)
+{
+    if (r->finished || !r->result_got)
+        return;
+    bool ok = r->job->rc == 0 && r->job->res.end == SBX_END_EXIT &&
+              r->job->res.exit_code == 0 && !r->proto_err;
+    if (ok && (!r->out_eof || evbuffer_get_length(r->outbuf) > 0))
+        return;   /* output still to relay */
+    finish(r);
+}
+
+static void offer_output(struct eng_run *r)
+{
+    if (!r->started) {
+        r->started = true;
+        struct eng_meta m = { .metadata = r->out_meta, .content_type = r->content_type };
+        r->ops->start(r, &m, r->arg);
+        if (r->finished)
+            return;
+    }
+    while (evbuffer_get_length(r->outbuf) > 0 && !r->out_paused) {
+        size_t before = evbuffer_get_length(r->outbuf);
+        r->ops->output(r, r->outbuf, r->arg);
+        if (r->finished || evbuffer_get_length(r->outbuf) == before)
+            break;
+    }
+}
+
+static void out_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct eng_run *r = arg;
+    (void)what;
+    if (evbuffer_get_length(r->outbuf) >= OUT_CHUNK) {
+        event_del(r->ev_out);
+        return;
+    }
+    int n = evbuffer_read(r->outbuf, fd, OUT_CHUNK);
+    if (n > 0) {
+        r->bytes_out += (uint64_t)n;
+        offer_output(r);
+        if (r->finished)
+            return;
+        if (r->out_paused || evbuffer_get_length(r->outbuf) >= OUT_CHUNK)
+            event_del(r->ev_out);
+        return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    r->out_eof = true;
+    event_del(r->ev_out);
+    check_end(r);
+}
+
+static void enable_output(struct eng_run *r)
+{
+    if (!r->out_eof && !r->out_paused && (r->meta_got || r->meta_eof || r->proto_err))
+        event_add(r->ev_out, NULL);
+}
+
+static void meta_frames(struct eng_run *r)
+{
+    while (r->min_len >= 4) {
+        const unsigned char *u = (const unsigned char *)r->min;
+        size_t fl = (size_t)u[0] << 24 | (size_t)u[1] << 16 | (size_t)u[2] << 8 | u[3];
+        if (fl == 0 || fl > FRAME_IN_MAX) {
+            snprintf(r->proto_why, sizeof(r->proto_why), "frame length %zu out of range", fl);
+            r->proto_err = true;
+            return;
+        }
+        if (r->min_len < fl + 4)
+            return;
+        json_error_t je;
+        json_t *f = json_loadb(r->min + 4, fl, JSON_REJECT_DUPLICATES, &je);
+        memmove(r->min, r->min + 4 + fl, r->min_len - fl - 4);
+        r->min_len -= fl + 4;
+        const char *t = json_string_value(json_object_get(f, "type"));
+        if (t && strcmp(t, "error") == 0 && json_is_string(json_object_get(f, "reason"))) {
+            free(r->err_reason);
+            r->err_reason = xstrndup(json_string_value(json_object_get(f, "reason")), 1024);
+        } else if (t && strcmp(t, "metadata") == 0 && !r->meta_got &&
+                   json_is_object(json_object_get(f, "metadata"))) {
+            const char *key;
+            json_t *v;
+            json_object_foreach(json_object_get(f, "metadata"), key, v) {
+                size_t kl = strlen(key);
+                bool kok = kl >= 1 && kl <= 128 && !strpbrk(key, ": \t\r\n");
+                if (!json_is_string(v) || !kok || strlen(json_string_value(v)) > 256 ||
+                    strpbrk(json_string_value(v), "\r\n")) {
+                    snprintf(r->proto_why, sizeof(r->proto_why), "bad output metadata '%.64s'",
+                             key);
+                    r->proto_err = true;
+                }
+            }
+            json_t *ct = json_object_get(f, "content_type");
+            if (ct && (!json_is_string(ct) || strpbrk(json_string_value(ct), "\r\n"))) {
+                snprintf(r->proto_why, sizeof(r->proto_why), "bad content_type");
+                r->proto_err = true;
+            }
+            if (!r->proto_err) {
+                r->out_meta = json_incref(json_object_get(f, "metadata"));
+                r->content_type = ct ? xstrdup(json_string_value(ct)) : NULL;
+                r->meta_got = true;
+            }
+        } else {
+            snprintf(r->proto_why, sizeof(r->proto_why), "unexpected frame on fd 3 (%s)",
+                     !f ? "not JSON" : t ? t : "no type");
+            r->proto_err = true;
+        }
+        json_decref(f);
+        if (r->proto_err)
+            return;
+    }
+}
+
+static void meta_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct eng_run *r = arg;
+    (void)what;
+    for (;;) {
+        if (r->proto_err || r->min_len >= FRAME_IN_MAX + 4) {
+            if (!r->proto_err)
+                snprintf(r->proto_why, sizeof(r->proto_why), "frame on fd 3 too long");
+            r->proto_err = true;
+            break;
+        }
+        ssize_t n = read(fd, r->min + r->min_len, FRAME_IN_MAX + 4 - r->min_len);
+        if (n > 0) {
+            r->min_len += (size_t)n;
+            meta_frames(r);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            break;
+        r->meta_eof = true;
+        break;
+    }
+    if (r->meta_eof || r->proto_err)
+        event_del(r->ev_meta);
+    if (r->proto_err)
+        job_kill(r->job);   /* kill the storlet: ABI broken */
+    enable_output(r);
+}
+
+static void doc_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct eng_run *r = arg;
+    (void)what;
+    while (r->doc_off < r->doc_len) {
+        ssize_t w = send(fd, r->doc + r->doc_off, r->doc_len - r->doc_off, MSG_NOSIGNAL);
+        if (w > 0) {
+            r->doc_off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        r->doc_off = r->doc_len;   /* storlet gone: its exit says why */
+    }
+    event_del(r->ev_doc);
+}
+
+static void log_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct eng_run *r = arg;
+    (void)what;
+    char buf[16384];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) {
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+            r->log_eof = true;
+            event_del(r->ev_log);
+        }
+        return;
+    }
+    size_t k = (size_t)n, have = evbuffer_get_length(r->log);
+    if (have < LOG_KEEP)
+        evbuffer_add(r->log, buf, k < LOG_KEEP - have ? k : LOG_KEEP - have);
+    if (have + k > LOG_KEEP)
+        r->log_cut = true;
+    if (k >= LOG_TAIL) {
+        memcpy(r->tail, buf + k - LOG_TAIL, LOG_TAIL);
+        r->tail_len = LOG_TAIL;
+    } else {
+        if (r->tail_len + k > LOG_TAIL) {
+            size_t drop = r->tail_len + k - LOG_TAIL;
+            memmove(r->tail, r->tail + drop, r->tail_len - drop);
+            r->tail_len -= drop;
+        }
+        memcpy(r->tail + r->tail_len, buf, k);
+        r->tail_len += k;
+    }
+}
+
+static void in_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct eng_run *r = arg;
+    (void)fd;
+    (void)what;
+    if (r->ops->input_drain)
+        r->ops->input_drain(r, r->arg);
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct eng_run *r = arg;
+    (void)what;
+    char c;
+    if (read(fd, &c, 1) != 1)
+        return;
+    event_del(r->ev_wake);
+    r->result_got = true;
+    /* the storlet is gone: take what is left of the log and the metadata */
+    while (!r->log_eof) {
+        size_t before = evbuffer_get_length(r->log) + r->tail_len;
+        log_cb(r->log_rd, EV_READ, r);
+        if (evbuffer_get_length(r->log) + r->tail_len == before && !r->log_eof)
+            break;
+    }
+    if (!r->meta_eof && !r->proto_err)
+        meta_cb(r->meta_fd, EV_READ, r);
+    check_end(r);
+}
+
+/* The reason from the log's last non-empty line. */
+static void tail_reason(struct eng_run *r, char *out, size_t n)
+{
+    size_t end = r->tail_len;
+    while (end > 0 && (r->tail[end - 1] == '\n' || r->tail[end - 1] == '\r' ||
+                       r->tail[end - 1] == ' '))
+        end--;
+    size_t start = end;
+    while (start > 0 && r->tail[start - 1] != '\n')
+        start--;
+    size_t len = end - start < n - 1 ? end - start : n - 1;
+    memcpy(out, r->tail + start, len);
+    out[len] = '\0';
+}
+
+static void run_free(struct eng_run *r)
+{
+    struct event *evs[] = { r->ev_in, r->ev_out, r->ev_log, r->ev_meta, r->ev_doc, r->ev_wake };
+    for (size_t i = 0; i < ARRAY_SIZE(evs); i++)
+        if (evs[i])
+            event_free(evs[i]);
+    int fds[] = { r->in_wr, r->out_rd, r->log_rd, r->meta_fd, r->wake_rd };
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    if (r->job)
+        job_unref(r->job);
+    if (r->outbuf)
+        evbuffer_free(r->outbuf);
+    if (r->log)
+        evbuffer_free(r->log);
+    json_decref(r->out_meta);
+    free(r->content_type);
+    free(r->err_reason);
+    free(r->doc);
+    free(r->min);
+    free(r->account);
+    free(r->storlet);
+    free(r->etag);
+    free(r);
+}
+
+static void finish(struct eng_run *r)
+{
+    r->finished = true;
+    struct job *j = r->job;
+    struct eng_outcome o = { .status = 200, .end = "error", .exit_code = -1 };
+    if (j->rc == 0) {
+        o.end = sbx_end_name(j->res.end);
+        o.exit_code = j->res.end == SBX_END_EXIT ? j->res.exit_code : -1;
+        o.cpu_us = j->res.cpu_us;
+        o.wall_us = j->res.wall_us;
+    }
+    o.bytes_in = r->bytes_in;
+    o.bytes_out = r->bytes_out;
+    o.log = r->log;
+    o.log_cut = r->log_cut;
+    bool ok = j->rc == 0 && j->res.end == SBX_END_EXIT && j->res.exit_code == 0 &&
+              !r->proto_err;
+    if (ok) {
+        o.kind = ENG_OK;
+    } else {
+        char why[1024] = "";
+        if (j->rc < 0)
+            snprintf(why, sizeof(why), "no sandbox: %s", j->err);
+        else if (r->proto_err)
+            snprintf(why, sizeof(why), "protocol error: %s", r->proto_why);
+        else if (r->err_reason)
+            str_copy(why, r->err_reason, sizeof(why));
+        else if (j->res.end != SBX_END_EXIT)
+            snprintf(why, sizeof(why), "%s%s%s", sbx_end_name(j->res.end),
+                     j->res.detail[0] ? ": " : "", j->res.detail);
+        if (!why[0])
+            tail_reason(r, why, sizeof(why));
+        bool timeout = j->rc == 0 && (j->res.end == SBX_END_TIMEOUT ||
+                                      j->res.end == SBX_END_IDLE);
+        if (j->rc < 0)
+            o.status = 503;
+        else if (timeout)
+            o.status = 500;
+        else if (j->res.end == SBX_END_EXIT && j->res.exit_code == 64 && !r->proto_err)
+            o.status = 400;
+        else if (j->res.end == SBX_END_EXIT && j->res.exit_code == 65 && !r->proto_err)
+            o.status = 422;
+        else
+            o.status = 500;
+        if (o.status == 500)
+            snprintf(o.reason, sizeof(o.reason), "Storlet execution %s: %s",
+                     timeout ? "timed out" : "failed", why[0] ? why : "no reason given");
+        else
+            str_copy(o.reason, why[0] ? why : "Storlet execution failed", sizeof(o.reason));
+        o.kind = r->started ? ENG_FAILED_AFTER : ENG_FAILED_BEFORE;
+    }
+    if (ok && !r->started) {
+        offer_output(r);   /* an empty output: start the response now */
+        r->finished = true;
+    }
+    double ms = (double)(now_mono_ns() - r->t0) / 1e6;
+    log_notice("storlet account=%s storlet=%s etag=%s op=%s run_on=%s status=%d end=%s "
+               "exit=%d duration_ms=%.3f cpu_us=%llu bytes_in=%llu bytes_out=%llu warm=%d%s%s",
+               r->account, r->storlet, r->etag, op_name(r->op), r->on_proxy ? "proxy" : "object",
+               o.kind == ENG_FAILED_AFTER ? 0 : o.status, o.end, o.exit_code, ms,
+               (unsigned long long)o.cpu_us, (unsigned long long)o.bytes_in,
+               (unsigned long long)o.bytes_out, j->rc == 0 && j->res.warm ? 1 : 0,
+               o.reason[0] ? " reason=" : "", o.reason);
+    r->ops->done(r, &o, r->arg);
+    run_free(r);
+}
+
+static int mkpipe(int p[2])
+{
+    return pipe2(p, O_CLOEXEC) == -1 ? -errno : 0;
+}
+
+static bool warm_first_use(struct eng *g, const char *key)
+{
+    bool first = true;
+    pthread_mutex_lock(&g->lock);
+    for (size_t i = 0; i < g->nwarmed && first; i++)
+        if (strcmp(g->warmed[i], key) == 0)
+            first = false;
+    if (first) {
+        g->warmed = xrealloc(g->warmed, (g->nwarmed + 1) * sizeof(*g->warmed));
+        g->warmed[g->nwarmed++] = xstrdup(key);
+    }
+    pthread_mutex_unlock(&g->lock);
+    return first;
+}
+
+struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
+                              const struct eng_invocation *inv,
+                              const struct eng_run_ops *ops, void *arg, struct err *e)
+{
+    struct eng_run *r = xcalloc(1, sizeof(*r));
+    struct job *j = xcalloc(1, sizeof(*j));
+    int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, log_p[2] = { -1, -1 };
+    int meta_sp[2] = { -1, -1 }, wake_p[2] = { -1, -1 };
+    r->g = g;
+    r->base = base;
+    r->ops = ops;
+    r->arg = arg;
+    r->t0 = now_mono_ns();
+    r->in_wr = r->out_rd = r->log_rd = r->meta_fd = r->wake_rd = -1;
+    r->account = xstrdup(inv->code->account);
+    r->storlet = xstrdup(inv->code->name);
+    r->etag = xstrdup(inv->code->etag);
+    r->op = inv->op;
+    r->on_proxy = inv->on_proxy;
+    r->outbuf = evbuffer_new();
+    r->log = evbuffer_new();
+    r->min = xmalloc(FRAME_IN_MAX + 4);
+    atomic_init(&j->refs, 1);
+    pthread_mutex_init(&j->mu, NULL);
+    j->sock = -1;
+    j->wake_wr = -1;
+    for (size_t i = 0; i < ARRAY_SIZE(j->theirs); i++)
+        j->theirs[i] = -1;
+    r->job = j;
+
+    const struct eng_code *c = inv->code;
+    sbx_policy_init(&j->pol, c->admin ? SBX_CLASS_ADMIN : SBX_CLASS_USER,
+                    tenant_of(c->account));
+    j->pol.uid_base = g->uid_base;
+    if (g->wall_ms)
+        j->pol.wall_ms = g->wall_ms;
+    if (g->idle_ms)
+        j->pol.idle_ms = g->idle_ms;
+    if (g->output_max)
+        j->pol.output_max = g->output_max;
+
+    json_t *doc = build_doc(inv, &j->pol);
+    if (!doc) {
+        err_set(e, -EINVAL, "storlet %s: invocation document not encodable", c->name);
+        goto fail;
+    }
+    r->doc = frame_of(doc, &r->doc_len);
+    json_decref(doc);
+
+    if (mkpipe(out_p) < 0 || mkpipe(log_p) < 0 || mkpipe(wake_p) < 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, meta_sp) == -1 ||
+        (inv->input_fd < 0 && mkpipe(in_p) < 0)) {
+        err_set(e, -errno, "storlet %s: pipes: %s", c->name, strerror(errno));
+        goto fail;
+    }
+    /* storlet side */
+    j->theirs[0] = inv->input_fd >= 0 ? fcntl(inv->input_fd, F_DUPFD_CLOEXEC, 0) : in_p[0];
+    in_p[0] = -1;
+    j->theirs[1] = out_p[1];
+    j->theirs[2] = log_p[1];
+    j->theirs[3] = meta_sp[1];
+    out_p[1] = log_p[1] = meta_sp[1] = -1;
+    j->targets[0] = SBX_FD_INPUT;
+    j->targets[1] = SBX_FD_OUTPUT;
+    j->targets[2] = SBX_FD_LOG;
+    j->targets[3] = SBX_FD_META;
+    j->nfds = 4;
+    if (j->theirs[0] < 0) {
+        err_set(e, -errno, "storlet %s: dup input: %s", c->name, strerror(errno));
+        goto fail;
+    }
+    /* our side */
+    r->in_wr = in_p[1];
+    r->out_rd = out_p[0];
+    r->log_rd = log_p[0];
+    r->meta_fd = meta_sp[0];
+    r->wake_rd = wake_p[0];
+    j->wake_wr = wake_p[1];
+    in_p[1] = out_p[0] = log_p[0] = meta_sp[0] = wake_p[0] = wake_p[1] = -1;
+    if (r->in_wr >= 0) {
+        set_nonblock(r->in_wr);
+        fcntl(r->in_wr, F_SETPIPE_SZ, 1 << 20);
+    } else {
+        r->in_ended = true;
+        r->bytes_in = inv->content_length > 0 ? (uint64_t)inv->content_length : 0;
+    }
+    fcntl(r->out_rd, F_SETPIPE_SZ, 1 << 20);
+    set_nonblock(r->out_rd);
+    set_nonblock(r->log_rd);
+    set_nonblock(r->meta_fd);
+
+    /* the sandbox request */
+    bool py = strcmp(c->language, "python") == 0;
+    j->code_dir = xstrdup(inv->code_dir);
+    if (py) {
+        j->path = xstrdup("/usr/bin/python3");
+        j->argv[0] = xstrdup("/usr/bin/python3");
+        j->argv[1] = xstrdup("-I");
+        j->argv[2] = xstrdup("-B");
+        j->argv[3] = xstrdup("/storlet/cairn_storlet.py");
+        j->argv[4] = xstrdup(c->main);
+    } else {
+        j->path = xasprintf("/storlet/%s", c->main);
+        j->argv[0] = xstrdup(j->path);
+    }
+    const char *env[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8", "HOME=/tmp", "TMPDIR=/tmp",
+                          "CAIRN_STORLET_DIR=/storlet", "CAIRN_STORLET_INTERFACE=1.0" };
+    for (size_t i = 0; i < ARRAY_SIZE(env); i++)
+        j->env[i] = xstrdup(env[i]);
+    if (g->warm > 0) {
+        char *pj = sbx_policy_to_json(&j->pol);
+        char *key = xasprintf("%s|%s", pj, inv->code_dir);
+        free(pj);
+        j->prewarm = warm_first_use(g, key);
+        j->warm_count = g->warm;
+        j->warm = true;
+        free(key);
+    }
+
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    str_copy(sa.sun_path, g->sock_path, sizeof(sa.sun_path));
+    j->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (j->sock == -1 || connect(j->sock, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+        err_set(e, -errno, "storlet launcher %s: %s", g->sock_path, strerror(errno));
+        goto fail;
+    }
+
+    r->ev_out = event_new(base, r->out_rd, EV_READ | EV_PERSIST, out_cb, r);
+    r->ev_log = event_new(base, r->log_rd, EV_READ | EV_PERSIST, log_cb, r);
+    r->ev_meta = event_new(base, r->meta_fd, EV_READ | EV_PERSIST, meta_cb, r);
+    r->ev_doc = event_new(base, r->meta_fd, EV_WRITE | EV_PERSIST, doc_cb, r);
+    r->ev_wake = event_new(base, r->wake_rd, EV_READ | EV_PERSIST, wake_cb, r);
+    if (r->in_wr >= 0)
+        r->ev_in = event_new(base, r->in_wr, EV_WRITE, in_cb, r);
+    event_add(r->ev_log, NULL);
+    event_add(r->ev_meta, NULL);
+    event_add(r->ev_doc, NULL);
+    event_add(r->ev_wake, NULL);
+
+    atomic_fetch_add(&j->refs, 1);
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&at, 256 * 1024);
+    int prc = pthread_create(&th, &at, job_thread, j);
+    pthread_attr_destroy(&at);
+    if (prc != 0) {
+        atomic_fetch_sub(&j->refs, 1);
+        err_set(e, -prc, "storlet %s: thread: %s", c->name, strerror(prc));
+        goto fail;
+    }
+    return r;
+fail: {
+        int fds[] = { in_p[0], in_p[1], out_p[0], out_p[1], log_p[0], log_p[1],
+                      meta_sp[0], meta_sp[1], wake_p[0], wake_p[1] };
+        for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+        if (j->sock >= 0)
+            close(j->sock);
+        j->sock = -1;
+        run_free(r);
+        return NULL;
+    }
+}
+
+bool eng_run_write(struct eng_run *r, struct evbuffer *b)
+{
+    if (r->in_wr < 0 || r->in_broken) {
+        evbuffer_drain(b, evbuffer_get_length(b));
+        return true;
+    }
+    while (evbuffer_get_length(b) > 0) {
+        int n = evbuffer_write(b, r->in_wr);
+        if (n > 0) {
+            r->bytes_in += (uint64_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            event_add(r->ev_in, NULL);
+            return false;
+        }
+        r->in_broken = true;   /* the storlet stopped reading */
+        evbuffer_drain(b, evbuffer_get_length(b));
+        close(r->in_wr);
+        r->in_wr = -1;
+        return true;
+    }
+    return true;
+}
+
+void eng_run_input_end(struct eng_run *r)
+{
+    r->in_ended = true;
+    if (r->ev_in)
+        event_del(r->ev_in);
+    if (r->in_wr >= 0)
+        close(r->in_wr);
+    r->in_wr = -1;
+}
+
+void eng_run_pause_output(struct eng_run *r)
+{
+    r->out_paused = true;
+    event_del(r->ev_out);
+}
+
+void eng_run_resume_output(struct eng_run *r)
+{
+    if (!r->out_paused || r->finished)
+        return;
+    r->out_paused = false;
+    offer_output(r);
+    if (r->finished || r->out_paused)
+        return;
+    enable_output(r);
+    check_end(r);
+}
+
+void eng_run_cancel(struct eng_run *r)
+{
+    if (!r)
+        return;
+    r->finished = true;
+    if (!r->result_got)
+        job_kill(r->job);
+    run_free(r);
+}

@@ -1,0 +1,31 @@
+/*
+ * eng_int.h - private to engine/: the engine object shared by the
+ * execution service (eng_exec.c) and the code cache (eng_cache.c).
+ * Read-only after eng_start except the warm-key list (under lock).
+ */
+#ifndef CAIRN_ENG_INT_H
+#define CAIRN_ENG_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "engine/eng.h"
+
+struct eng {
+    char *cache_dir;
+    char *sdk_path;
+    uint64_t wall_ms, idle_ms, output_max;
+    uint32_t uid_base;
+    unsigned warm;
+    int launcher_pid;
+    char run_dir[64];
+    char sock_path[108];
+    pthread_mutex_t lock;      /* guards warmed */
+    char **warmed;             /* keys already prewarmed */
+    size_t nwarmed;
+};
+
+/* Creates the cache directories. Returns 0 or -errno (e says why). */
+int eng_cache_init(struct eng *g, struct err *e);
+
+#endif
