@@ -96,6 +96,26 @@ got = json.loads(r.out) if r.rc == 0 else {}
 t.eq((got.get("len"), got.get("content_length"), got.get("range")),
      (3, 3, {"first": 2, "last": 4, "size": 10}), "a ranged input is described in request.range")
 
+extras = write("extras.py", r"""
+import hashlib, json
+import cairn_storlet
+
+def main(s):
+    s.write(json.dumps([[i.info["fd"], i.path, i.info["content_length"],
+                         hashlib.md5(i.read()).hexdigest()] for i in s.inputs]))
+""")
+ex1, ex2 = os.path.join(work, "ex1"), os.path.join(work, "ex2")
+with open(ex1, "wb") as f:
+    f.write(b"first extra")
+with open(ex2, "wb") as f:
+    f.write(data[:70000])
+r = lib.run(extras, b"main", args=["--extra", ex1, "--extra", ex2])
+t.eq(json.loads(r.out) if r.rc == 0 else r.log,
+     [[0, "dev/input", 4, hashlib.md5(b"main").hexdigest()],
+      [5, "dev/ex1", 11, hashlib.md5(b"first extra").hexdigest()],
+      [6, "dev/ex2", 70000, hashlib.md5(data[:70000]).hexdigest()]],
+     "extra inputs arrive on fds 5 and 6, described in inputs[]")
+
 # ---------------------------------------------------------------- error paths
 badparam = write("badparam.py", r'''
 import cairn_storlet

@@ -108,6 +108,16 @@ t.eq(r.res and (r.res["end"], r.res["status"], r.res["reason"]),
      ("timeout", 500, "killed by the sandbox: timeout"),
      "a spinning storlet is killed at the wall clock: 500 with the reason")
 
+extras = os.path.join(work, "extras.py")
+with open(extras, "w") as f:
+    f.write("def main(s):\n    s.write(b'|'.join(i.read() for i in s.inputs))\n")
+ex = os.path.join(work, "ex")
+with open(ex, "wb") as f:
+    f.write(b"extra")
+os.chmod(ex, 0o644)
+r = sbx(extras, b"main", args=["--extra", ex, "--extra", ex])
+t.eq(r.out, b"main|extra|extra", "extra inputs (fds 5, 6) reach a sandboxed storlet")
+
 # every example storlet once, in the sandbox
 r = sbx(lib.storlet("fixity"), data)
 got = json.loads(r.out) if r.rc == 0 else {}
