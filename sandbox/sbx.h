@@ -221,7 +221,10 @@ int sbx_end_parse(const char *name);
  * "/storlet/main.py" or "/usr/bin/python3"); `code_dir`, if set, is a host
  * directory bound read-only at /storlet. `env` entries are "K=V"; nothing of
  * the launcher's environment is passed. fds[i] (the caller's fd) becomes fd
- * fd_target[i] in the storlet; the caller keeps its own copies.
+ * fd_target[i] in the storlet; the caller keeps its own copies. The fd
+ * given for SBX_FD_OUTPUT is not passed in: the launcher relays the
+ * storlet's output to it, and sets O_NONBLOCK on it (on the shared file
+ * description: give it a pipe or socket end of its own).
  * With `warm`, a pre-built sandbox of the same policy is used if one waits.
  */
 struct sbx_request {

@@ -523,6 +523,10 @@ static void relay(struct job *j)
             ssize_t w = write(j->out_caller, j->buf + j->boff, j->blen - j->boff);
             if (w > 0) {
                 j->boff += (size_t)w;
+                /* time spent waiting for a slow reader is not the
+                 * storlet's silence: restart the no-output clock */
+                if (j->boff == j->blen)
+                    j->t_last_out = now_us();
                 continue;
             }
             if (w == -1 && (errno == EAGAIN || errno == EINTR))

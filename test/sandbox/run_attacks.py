@@ -435,6 +435,31 @@ def main():
          c.end == "output_cap" and len(c.out) == 1 << 20 and c.r["output_bytes"] == 1 << 20,
          c, k.escaped() and len(k.out) == 8 << 20, k)
 
+    # a slow reader is not the storlet's silence: 1 MiB written at once into
+    # a pipe its reader only starts draining after 1 s (> idle_ms)
+    prd, pwr = os.pipe()
+    chunks = []
+
+    def slow_reader():
+        time.sleep(1.0)
+        while True:
+            b = os.read(prd, 65536)
+            if not b:
+                break
+            chunks.append(b)
+    th = threading.Thread(target=slow_reader)
+    th.start()
+    dn = os.open(os.devnull, os.O_RDWR)
+    res = client.run("/storlet/huge_output", ["/storlet/huge_output", "1"],
+                     policy(16, idle_ms=300, output_max=0), [dn, pwr, dn], [0, 1, 2])
+    os.close(pwr)
+    os.close(dn)
+    th.join(30)
+    os.close(prd)
+    t.ok(res.get("end") == "exit" and sum(len(c) for c in chunks) == 1 << 20,
+         "a slow reader of the output does not count as the storlet being idle "
+         "(end=%s, %d bytes)" % (res.get("end"), sum(len(c) for c in chunks)))
+
     # --- A06 scratch -------------------------------------------------------
     c = Run("disk_fill", ["bytes", 96], tenant=17)
     k = Run("disk_fill", ["bytes", 96], tenant=17, weaken=SCRATCH)
