@@ -10,8 +10,8 @@
  * completions come back to the worker that asked. The main thread does
  * nothing but wait for signals: SIGTERM/SIGINT shut down gracefully
  * (stop accepting, finish requests in progress, drain the disk pool),
- * SIGHUP is the log-reopen signal (logs go to stderr or syslog, which
- * need no reopening, so it is only acknowledged).
+ * SIGHUP reopens log_file when one is configured (log rotation; with
+ * stderr or syslog there is nothing to reopen and it is only logged).
  *
  * The node serves the backend API without rings, as Swift's servers do:
  * every request names its device and partition, and updates carry their
@@ -21,6 +21,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -49,6 +50,18 @@ struct wctl {
     struct event *deadline;
     int servers_open;
 };
+
+/* Points stderr (where log lines go) at the log file, opened anew: at
+ * start and on SIGHUP, so a rotated file is let go. */
+static int reopen_log(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd == -1)
+        return -errno;
+    int rc = dup2(fd, STDERR_FILENO) == -1 ? -errno : 0;
+    close(fd);
+    return rc;
+}
 
 static void usage(FILE *out)
 {
@@ -215,6 +228,14 @@ int main(int argc, char **argv)
     if (workers_opt)
         srv.conf.workers = workers_opt;
 
+    if (srv.conf.log_file[0]) {
+        int lrc = reopen_log(srv.conf.log_file);
+        if (lrc != 0) {
+            fprintf(stderr, "cairn-objectd: %s: log_file %s: %s\n", config,
+                    srv.conf.log_file, strerror(-lrc));
+            return 2;
+        }
+    }
     log_set_ident("cairn-objectd");
     log_set_level((enum log_level)level);
     if (srv.conf.log_facility[0] && log_use_syslog(srv.conf.log_facility) != 0) {
@@ -310,8 +331,17 @@ int main(int argc, char **argv)
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            log_notice("SIGHUP: logs go to %s, nothing to reopen",
-                       srv.conf.log_facility[0] ? "syslog" : "stderr");
+            if (!srv.conf.log_file[0]) {
+                log_notice("SIGHUP: logs go to %s, nothing to reopen",
+                           srv.conf.log_facility[0] ? "syslog" : "stderr");
+                continue;
+            }
+            int lrc = reopen_log(srv.conf.log_file);
+            if (lrc != 0)
+                log_err("SIGHUP: cannot reopen %s: %s", srv.conf.log_file,
+                        strerror(-lrc));
+            else
+                log_notice("SIGHUP: reopened %s", srv.conf.log_file);
             continue;
         }
         log_notice("signal %d: shutting down", sig);

@@ -55,6 +55,7 @@ struct obj_conf {
     char *cluster_conf;          /* etc/cairn.conf: hash secrets, limits */
     char *log_level;
     char *log_facility;          /* "" = stderr */
+    char *log_file;              /* "" = stderr as inherited */
     int64_t disk_threads;
     int64_t max_queued;
     int64_t conn_timeout;        /* ms, container/account updates */

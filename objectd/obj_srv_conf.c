@@ -49,6 +49,9 @@ const struct conf_option obj_conf_table[] = {
      0, "err, warning, notice, info or debug."},
     {"DEFAULT", "log_facility", CONF_STRING, OC(log_facility), "", 0, 0, NULL,
      0, "Syslog facility (LOG_LOCAL0...); empty logs to stderr."},
+    {"DEFAULT", "log_file", CONF_STRING, OC(log_file), "", 0, 0, NULL, 0,
+     "File the log lines are appended to instead of stderr; SIGHUP reopens "
+     "it (for log rotation). Empty keeps stderr."},
     {"DEFAULT", "disk_threads", CONF_INT, OC(disk_threads), "8", 1, 1024,
      NULL, 0,
      "Threads doing disk and database work, shared by all workers."},

@@ -52,6 +52,19 @@ with Cluster(t) as cl:
     line = [x for x in n.read_log().splitlines() if "tx-daemon-test" in x][0]
     t.ok('"GET /sda1/0/a/c/nothing" 404' in line,
          "the access log line has method, path and status")
+    # log_file: SIGHUP reopens it, so rotation by rename works
+    lf = os.path.join(cl.dir, "rot.log")
+    m = cl.objectd(devices=["sda1"], ip="127.0.0.3", conf={"log_file": lf})
+    m.obj("GET", "/sda1/0/a/c/x", headers={"X-Trans-Id": "tx-before"})
+    wait_for(lambda: "tx-before" in open(lf).read(), 10, "line in log_file")
+    os.rename(lf, lf + ".1")
+    m.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: os.path.exists(lf), 10, "log_file reopened")
+    m.obj("GET", "/sda1/0/a/c/x", headers={"X-Trans-Id": "tx-after"})
+    wait_for(lambda: "tx-after" in open(lf).read(), 10, "line in new file")
+    t.ok("tx-after" not in open(lf + ".1").read(),
+         "after SIGHUP lines go to the new log_file, not the rotated one")
+
     # SIGTERM while a GET is streaming: the response still completes
     big = os.urandom(1 << 20) * 20
     st, _, _ = n.obj("PUT", "/sda1/0/a/c/big", body=big, headers={
