@@ -1072,6 +1072,16 @@ static void do_container(struct px_req *pr)
                 clean_acls(pr, wr) < 0)
                 return;
         }
+        const char *pol = http_req_header(pr->req, "X-Storage-Policy");
+        if (m == HTTP_M_PUT && pol && strcasecmp(pol, "Policy-0") != 0) {
+            /* One storage policy exists (index 0, named Policy-0). */
+            char msg[600];
+            snprintf(msg, sizeof(msg), "Invalid X-Storage-Policy '%.500s'",
+                     pol);
+            px_resp_common(pr);
+            http_resp_simple(pr->req, 400, "text/plain", msg, strlen(msg));
+            return;
+        }
         set_timestamp(pr);
         px_nodes_get(pr, PX_RING_CONTAINER, pr->path.account, cn, NULL, 3,
                      &wr->nodes);

@@ -109,6 +109,15 @@ with Cluster(t) as cl:
     t.eq(st, 404, "POST to a missing container answers 404")
     st, _, _ = req("HEAD", path + "/nosuch")
     t.eq(st, 404, "HEAD of a missing container answers 404")
+    st, _, b = req("PUT", path + "/cp", headers={"X-Storage-Policy": "gold"})
+    t.eq((st, b), (400, b"Invalid X-Storage-Policy 'gold'"),
+         "an unknown storage policy answers 400")
+    st, h, _ = req("PUT", path + "/cp", headers={"X-Storage-Policy":
+                                                 "policy-0"})
+    t.eq(st, 201, "the one policy is accepted by name")
+    st, h, _ = req("HEAD", path + "/cp")
+    t.eq(h.get("x-storage-policy"), "Policy-0", "HEAD names the policy")
+    req("DELETE", path + "/cp")
     st, _, _ = req("PUT", path + "/" + "x" * 257)
     t.eq(st, 400, "a container name over 256 answers 400")
 
