@@ -206,14 +206,11 @@ class Proxy(Node):
         self.users = dict(users)
         app = {"account_autocreate": "true"}
         app.update((extra_conf or {}).get("app", {}))
-        lines = ["[DEFAULT]",
-                 "bind_ip = %s" % ip,
-                 "bind_port = %d" % self.port,
-                 "workers = %d" % workers,
-                 "swift_dir = %s" % cluster.dir,
-                 "log_level = info"]
-        lines += ["%s = %s" % kv for kv in
-                  (extra_conf or {}).get("DEFAULT", {}).items()]
+        default = {"bind_ip": ip, "bind_port": str(self.port),
+                   "workers": str(workers), "swift_dir": cluster.dir,
+                   "log_level": "info"}
+        default.update((extra_conf or {}).get("DEFAULT", {}))
+        lines = ["[DEFAULT]"] + ["%s = %s" % kv for kv in default.items()]
         lines.append("[app:proxy-server]")
         lines += ["%s = %s" % kv for kv in app.items()]
         lines += ["[filter:tempauth]",
