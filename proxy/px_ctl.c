@@ -28,6 +28,7 @@
 #include "proxy/px_acl.h"
 #include "proxy/px_auth.h"
 #include "proxy/px_ctl_int.h"
+#include "proxy/px_dlo.h"
 #include "proxy/px_quorum.h"
 
 #define CINFO_TTL_MS 10000
@@ -412,6 +413,16 @@ static enum px_authz authorize(struct px_req *pr, const char *acl)
     return px_acl_authorize(&id, &r);
 }
 
+bool px_ctl_may_read(struct px_req *pr, const char *acl)
+{
+    return pr->owner || authorize(pr, acl) != PX_AUTHZ_DENY;
+}
+
+void px_ctl_deny(struct px_req *pr)
+{
+    deny(pr);
+}
+
 /* ------------------------------------------------------------ reads */
 
 /* A GET/HEAD whose backend answer is relayed to the client. */
@@ -480,11 +491,23 @@ static const char *listing_type(struct px_req *pr)
     return "text/plain; charset=utf-8";
 }
 
+static void range_recheck(struct px_req *pr);
+
 static void relay_response(struct px_req *pr, struct px_read *rd,
                            const struct http_head *h, void *arg)
 {
-    (void)rd;
     struct relay *rl = arg;
+    if (rl->kind == NAMES_OBJECT && h->status == 200 && px_dlo_start(pr, h)) {
+        px_read_abort(rd); /* the manifest's own bytes are not wanted */
+        return;
+    }
+    if (rl->kind == NAMES_OBJECT && h->status == 416) {
+        /* The node applied the Range to the object it holds, which may be
+         * a DLO manifest: look again without the Range. */
+        px_read_abort(rd);
+        range_recheck(pr);
+        return;
+    }
     for (unsigned i = 0; i < h->nheaders; i++) {
         const char *n = h->headers[i].name, *v = h->headers[i].value;
         if (is_private_header(n) || (!pr->owner && is_owner_header(n)) ||
@@ -629,6 +652,67 @@ static const struct px_read_ops relay_listing_ops = {
     .failed = relay_failed,
     .end = relay_end,
 };
+
+/* ---- a 416 that might be a DLO manifest's */
+
+struct recheck {
+    struct px_nodes nodes;
+};
+
+static bool recheck_usable(int status, const struct http_head *h, void *arg)
+{
+    (void)h;
+    (void)arg;
+    return status == 200;
+}
+
+static void recheck_response(struct px_req *pr, struct px_read *rd,
+                             const struct http_head *h, void *arg)
+{
+    (void)arg;
+    px_read_abort(rd);
+    if (px_dlo_start(pr, h))
+        return;
+    /* A plain object: the 416 stands. */
+    char cr[64];
+    int64_t len = px_head_length(h);
+    snprintf(cr, sizeof(cr), "bytes */%lld", (long long)(len < 0 ? 0 : len));
+    http_resp_header(pr->req, "Content-Range", cr);
+    http_resp_header(pr->req, "Accept-Ranges", "bytes");
+    px_reply(pr, 416);
+}
+
+static void recheck_failed(struct px_req *pr, int status,
+                           const struct px_hdrs *hdrs, void *arg)
+{
+    (void)hdrs;
+    (void)arg;
+    px_reply(pr, status);
+}
+
+static void recheck_end(struct px_req *pr, int err, void *arg)
+{
+    (void)pr;
+    (void)err;
+    (void)arg;
+}
+
+static const struct px_read_ops recheck_ops = {
+    .usable = recheck_usable,
+    .response = recheck_response,
+    .failed = recheck_failed,
+    .end = recheck_end,
+};
+
+static void range_recheck(struct px_req *pr)
+{
+    struct recheck *rc = pool_calloc(pr->pool, sizeof(*rc));
+    const struct names_api_path *p = &pr->path;
+    px_nodes_get(pr, PX_RING_OBJECT, p->account, p->container, p->object, 6,
+                 &rc->nodes);
+    px_read_start(pr, "HEAD", &rc->nodes, p->account, p->container, p->object,
+                  NULL, &recheck_ops, rc);
+}
 
 /* ---- X-Newest: ask every primary, read from the newest first */
 

@@ -43,6 +43,12 @@ void px_obj_forward_headers(struct px_req *pr, struct http_client *c);
  * 0, or answers 400 and returns -1. */
 int px_check_meta(struct px_req *pr, int target);
 
+/* May the request's caller read through this container ACL (owner, or the
+ * ACL grants it)? */
+bool px_ctl_may_read(struct px_req *pr, const char *acl);
+/* Answers 401 (no valid token) or 403. */
+void px_ctl_deny(struct px_req *pr);
+
 /* X-Newest: HEADs every primary of nodes (in parallel), moves the one
  * with the newest timestamp to the front of nodes, then calls then(pr,
  * arg). */

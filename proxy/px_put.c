@@ -603,6 +603,18 @@ void px_obj_put(struct px_req *pr)
         px_reply_text(pr, 400, "X-Static-Large-Object is a reserved header");
         return;
     }
+    const char *man = http_req_header(pr->req, "X-Object-Manifest");
+    if (man) {
+        /* container/prefix: both non-empty, no query characters, and the
+         * prefix not absolute (Swift's dlo check). */
+        const char *sl = strchr(man, '/');
+        if (!sl || sl == man || !sl[1] || sl[1] == '/' || strchr(man, '?') ||
+            strchr(man, '&')) {
+            px_reply_text(pr, 400, "X-Object-Manifest must be in the format "
+                                   "container/prefix");
+            return;
+        }
+    }
     char dat[32];
     if (px_delete_at(pr, dat, sizeof(dat)) < 0)
         return;
