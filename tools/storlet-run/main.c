@@ -171,9 +171,15 @@ static void usage(void)
     exit(2);
 }
 
+/* Temporary directories made by main(), removed by die() too. */
+static const char *tmp_dirs[2];
+static void rm_rf(const char *dir);
+
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
+    for (size_t i = 0; i < 2; i++)
+        rm_rf(tmp_dirs[i]);
     va_list ap;
     va_start(ap, fmt);
     fputs("cairn-storlet-run: ", stderr);
@@ -1298,8 +1304,12 @@ int main(int argc, char **argv)
     /* the code directory, as the engine lays it out at /storlet */
     char codedir[] = "/tmp/cairn-storlet-run.XXXXXX";
     char scratch[] = "/tmp/cairn-storlet-tmp.XXXXXX";
-    if (!mkdtemp(codedir) || !mkdtemp(scratch))
+    if (!mkdtemp(codedir))
         die("mkdtemp: %s", strerror(errno));
+    tmp_dirs[0] = codedir;
+    if (!mkdtemp(scratch))
+        die("mkdtemp: %s", strerror(errno));
+    tmp_dirs[1] = scratch;
     chmod(codedir, 0755);
     chmod(scratch, 01777);
     bool py = strcmp(o.language, "python") == 0;

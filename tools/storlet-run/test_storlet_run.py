@@ -12,6 +12,7 @@ aborted, output without metadata -> protocol error); the services channel
 reads another object and invokes another storlet.
 The same storlets inside the real sandbox: test_storlet_sandbox.py.
 """
+import atexit
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ import storlet_test_lib as lib  # noqa: E402
 t = Tap()
 rnd = random.Random(6)
 work = tempfile.mkdtemp(prefix="cairn-st-run-")
+atexit.register(shutil.rmtree, work, True)  # also when a check crashes
 
 
 def write(name, text, mode=0o644):

@@ -9,6 +9,7 @@ static C storlets and python3 with the SDK work with what the sandbox's root
 holds, and that the services channel (fd 4, SCM_RIGHTS) passes the seccomp
 filter. Needs root; skipped otherwise.
 """
+import atexit
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ if os.geteuid() != 0:
 
 rnd = random.Random(7)
 work = tempfile.mkdtemp(prefix="cairn-st-sbx-")
+atexit.register(shutil.rmtree, work, True)  # also when a check crashes
 os.chmod(work, 0o755)
 
 
