@@ -210,7 +210,7 @@ fuzz: deps
 	    $(DAEMON_OBJS_NOMAIN:$(BUILD)/%=build/fuzz-lib/%) $(ALL_LIBS:$(BUILD)/%=build/fuzz-lib/%) $(LDLIBS) || exit 1; \
 	  mkdir -p test/fuzz/corpus/$$n build/fuzz/corpus-$$n; \
 	  echo "fuzz: $$n for $(FUZZ_TIME)s"; \
-	  build/fuzz/$$n -max_total_time=$(FUZZ_TIME) build/fuzz/corpus-$$n test/fuzz/corpus/$$n || exit 1; \
+	  build/fuzz/$$n -max_total_time=$(FUZZ_TIME) -artifact_prefix=build/fuzz/$$n- build/fuzz/corpus-$$n test/fuzz/corpus/$$n || exit 1; \
 	done
 
 # Ring lookups per second per core (a measurement, never a pass/fail test):
