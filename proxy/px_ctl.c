@@ -1020,7 +1020,7 @@ static void do_account(struct px_req *pr)
     case HTTP_M_PUT:
     case HTTP_M_DELETE: {
         if (!pr->srv->conf.allow_account_management) {
-            reply_allow(pr, "GET, HEAD, OPTIONS, POST");
+            reply_allow(pr, "GET, OPTIONS, POST, HEAD");
             return;
         }
         if (m == HTTP_M_DELETE && http_req_query(pr->req)) {
@@ -1039,7 +1039,7 @@ static void do_account(struct px_req *pr)
         return;
     }
     default:
-        reply_allow(pr, "DELETE, GET, HEAD, OPTIONS, POST, PUT");
+        reply_allow(pr, "GET, OPTIONS, DELETE, PUT, POST, HEAD");
     }
 }
 
@@ -1186,7 +1186,7 @@ static void do_container(struct px_req *pr)
         return;
     }
     default:
-        reply_allow(pr, "DELETE, GET, HEAD, OPTIONS, POST, PUT");
+        reply_allow(pr, "GET, OPTIONS, DELETE, PUT, POST, HEAD");
     }
 }
 
@@ -1232,7 +1232,7 @@ static void do_object_authorized(struct px_req *pr)
         return;
     }
     default:
-        reply_allow(pr, "COPY, DELETE, GET, HEAD, OPTIONS, POST, PUT");
+        reply_allow(pr, "GET, OPTIONS, DELETE, PUT, POST, HEAD");
     }
 }
 
@@ -1294,16 +1294,27 @@ void px_ctl_dispatch(struct px_req *pr)
 {
     enum http_method m = http_req_method(pr->req);
     enum names_kind k = pr->path.kind;
-    const char *allow = k == NAMES_OBJECT
-                            ? "COPY, DELETE, GET, HEAD, OPTIONS, POST, PUT"
-                            : "DELETE, GET, HEAD, OPTIONS, POST, PUT";
-    if (!method_known(m, k)) {
-        reply_allow(pr, allow);
+    /* Swift's Allow lists (COPY is the copy middleware's, so a 405 does
+     * not name it, an OPTIONS does). */
+    const char *allow = k != NAMES_ACCOUNT ||
+                                pr->srv->conf.allow_account_management
+                            ? "GET, OPTIONS, DELETE, PUT, POST, HEAD"
+                            : "GET, OPTIONS, POST, HEAD";
+    if (m == HTTP_M_OPTIONS) {
+        http_resp_header(pr->req, "Allow",
+                         k == NAMES_OBJECT
+                             ? "GET, OPTIONS, DELETE, PUT, POST, HEAD, COPY"
+                             : allow);
+        /* A CORS preflight (with Origin) needs the container's
+         * Access-Control metadata, which Cairn does not implement: it is
+         * refused as Swift refuses an origin it does not allow. */
+        px_reply(pr, http_req_header(pr->req, "Origin") ? 401 : 200);
         return;
     }
-    if (k == NAMES_ACCOUNT && (m == HTTP_M_PUT || m == HTTP_M_DELETE) &&
-        !pr->srv->conf.allow_account_management) {
-        reply_allow(pr, "GET, HEAD, OPTIONS, POST");
+    if (!method_known(m, k) ||
+        (k == NAMES_ACCOUNT && (m == HTTP_M_PUT || m == HTTP_M_DELETE) &&
+         !pr->srv->conf.allow_account_management)) {
+        reply_allow(pr, allow);
         return;
     }
     struct names_verdict v;

@@ -283,7 +283,15 @@ with Cluster(t) as cl:
     st, h, _ = req("PATCH", path + "/c1")
     t.eq(st, 405, "an unknown method answers 405")
     t.ok("GET" in h.get("allow", ""), "with Allow")
-    st, _, _ = req("PUT", path)
+    st, h, _ = req("PUT", path)
     t.eq(st, 405, "account PUT without allow_account_management: 405")
+    t.eq(h.get("allow"), "GET, OPTIONS, POST, HEAD", "Allow without PUT")
+    st, h, _ = p.request("OPTIONS", path + "/c1/o")
+    t.eq((st, h.get("allow")),
+         (200, "GET, OPTIONS, DELETE, PUT, POST, HEAD, COPY"),
+         "OPTIONS without a token answers 200 with Allow")
+    st, h, _ = p.request("OPTIONS", path + "/c1", headers={
+        "Origin": "http://example.com"})
+    t.eq(st, 401, "a CORS preflight is refused (no CORS metadata support)")
 
 t.done()
