@@ -27,12 +27,22 @@
 
 /* ------------------------------------------------------------ idle pool */
 
+/* Idle connections older than this are not reused: a storage node closes
+ * a keep-alive connection after its idle timeout (60 s by default), and a
+ * request sent just as it does so would fail for nothing. */
+#define IDLE_REUSE_MS 20000
+
+struct idle_conn {
+    struct http_client *c;
+    uint64_t since_ms;
+};
+
 struct idle_addr {
     char ip[64];
     uint16_t port;
     unsigned timeout_ms;  /* the io timeout the connections were made with */
     size_t n, cap;
-    struct http_client **v;
+    struct idle_conn *v;
 };
 
 struct px_idle {
@@ -54,7 +64,7 @@ void px_idle_free(struct px_idle *p)
         return;
     for (size_t i = 0; i < p->naddr; i++) {
         for (size_t k = 0; k < p->addrs[i].n; k++)
-            http_client_free(p->addrs[i].v[k]);
+            http_client_free(p->addrs[i].v[k].c);
         free(p->addrs[i].v);
     }
     free(p->addrs);
@@ -87,11 +97,12 @@ struct http_client *px_conn_get(struct px_worker *w, const struct px_node *n,
                                 unsigned timeout_ms)
 {
     struct idle_addr *a = idle_find(w->idle, n, timeout_ms, false);
+    uint64_t now = px_now_ms();
     while (a && a->n) {
-        struct http_client *c = a->v[--a->n];
-        if (http_client_reusable(c))
-            return c;
-        http_client_free(c);
+        struct idle_conn ic = a->v[--a->n];
+        if (http_client_reusable(ic.c) && now - ic.since_ms < IDLE_REUSE_MS)
+            return ic.c;
+        http_client_free(ic.c);
     }
     struct http_client_config cfg;
     http_client_config_init(&cfg);
@@ -118,7 +129,7 @@ void px_conn_put(struct px_worker *w, const struct px_node *n,
         a->cap = a->cap ? 2 * a->cap : 8;
         a->v = xrealloc(a->v, a->cap * sizeof(*a->v));
     }
-    a->v[a->n++] = c;
+    a->v[a->n++] = (struct idle_conn){c, px_now_ms()};
 }
 
 /* ------------------------------------------------------------ error limits */
