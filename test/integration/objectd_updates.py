@@ -94,10 +94,15 @@ with Cluster(t) as cl:
         objn.devroot, "sda1", "async_pending", "*", "*")), 30,
         "async pendings removed")
     t.ok(True, "delivered async pendings are removed")
-    st, _, rj = objn.obj("GET", "/recon")
-    rc = json.loads(rj)
-    t.ok(st == 200 and rc["async_pending_saved"] >= len(names) and
-         rc["async_pending_delivered"] >= len(names),
+
+    def recon():
+        st, _, rj = objn.obj("GET", "/recon")
+        return json.loads(rj) if st == 200 else {}
+    # the counter moves right after the file is gone: poll
+    wait_for(lambda: recon().get("async_pending_delivered", 0) >= len(names),
+             20, "recon counts")
+    rc = recon()
+    t.ok(rc["async_pending_saved"] >= len(names),
          "/recon counts the saved and delivered updates: %s" % rc)
     wait_for(lambda: contn.acct("HEAD", A)[1].get("x-account-object-count")
              == str(1 + len(names)), 20, "account count")
