@@ -193,6 +193,31 @@ void eng_cache_abort(struct eng_fill *f);                  /* frees f; NULL ok *
 int eng_code_dir(struct eng *g, const struct eng_code *c, char *out, size_t outsz,
                  struct err *e);
 
+/*
+ * Getting a storlet ready (eng_prep.c): HEAD of the storlet and of each
+ * dependency, then GET of whatever the cache lacks, all sent to the proxy
+ * at host:port with the caller's token, so the proxy's ACLs decide who may
+ * run what. cb runs once from the loop (never from inside eng_prep_start)
+ * with status 0 and the code and its directory (valid only during cb: start
+ * the run there), or the status to answer: 401 "Failed to verify access to
+ * the storlet ..." (missing or not readable), 400 (not a deployed storlet),
+ * 503 (the proxy or the cache failed). The prep is freed after cb.
+ */
+struct eng_prep;
+struct eng_prep_result {
+    int status;
+    char reason[1024];
+    struct eng_code code;
+    char code_dir[4096];
+};
+typedef void eng_prep_fn(struct eng_prep *p, const struct eng_prep_result *r, void *arg);
+struct eng_prep *eng_prep_start(struct eng *g, struct event_base *base, const char *host,
+                                int port, const char *token, const char *account,
+                                const char *storlet, const char *trans_id, eng_prep_fn *cb,
+                                void *arg);
+/* Stops a prep without calling cb. NULL is a no-op. */
+void eng_prep_cancel(struct eng_prep *p);
+
 struct eng_invocation {
     const struct eng_code *code;
     const char *code_dir;         /* from eng_code_dir */
