@@ -47,6 +47,13 @@ struct px_conf {
     char *auth_secret;      /* HMAC key for tokens; >= 16 bytes */
     char *auth_prefix;      /* "/auth/" */
     struct conf_kv_list users;
+    bool storlets;               /* run storlets (engine/) */
+    char *storlet_cache_dir;
+    char *storlet_sdk;
+    int64_t storlet_warm;
+    int64_t storlet_wall_timeout; /* ms */
+    int64_t storlet_idle_timeout; /* ms */
+    uint64_t storlet_output_max;
 };
 
 /* CONF_END-terminated table; also renders the sample file. */
