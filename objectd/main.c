@@ -39,6 +39,7 @@
 #include "common/workq.h"
 #include "common/xalloc.h"
 #include "objectd/obj_diskfile.h"
+#include "engine/eng.h"
 #include "objectd/obj_server.h"
 
 #define DEFAULT_CONFIG "/etc/cairn/objectd.conf"
@@ -253,6 +254,25 @@ int main(int argc, char **argv)
     srv.devs = obj_devices_new(&dopts);
     cleanup_devices(&srv);
 
+    /* The storlet launcher is forked now, before any thread exists. */
+    if (srv.conf.storlets) {
+        struct eng_config ec = {
+            .cache_dir = srv.conf.storlet_cache_dir,
+            .sdk_path = srv.conf.storlet_sdk,
+            .wall_ms = (uint64_t)srv.conf.storlet_wall_timeout,
+            .idle_ms = (uint64_t)srv.conf.storlet_idle_timeout,
+            .output_max = srv.conf.storlet_output_max,
+            .warm = (unsigned)srv.conf.storlet_warm,
+        };
+        struct err ee;
+        err_clear(&ee);
+        srv.eng = eng_start(&ec, &ee);
+        if (!srv.eng) {
+            log_err("%s", ee.msg);
+            return 1;
+        }
+    }
+
     srv.wq = workq_new((unsigned)srv.conf.disk_threads,
                        (size_t)srv.conf.max_queued);
     if (!srv.wq) {
@@ -366,6 +386,7 @@ int main(int argc, char **argv)
     workq_free(srv.wq);
     obj_server_close_dbs(&srv);
     obj_devices_free(srv.devs);
+    eng_free(srv.eng);
     obj_conf_release(&srv.conf);
     cluster_conf_release(&srv.cluster);
     log_notice("stopped");

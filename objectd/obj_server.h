@@ -68,6 +68,13 @@ struct obj_conf {
     int64_t reclaim_age;         /* seconds */
     bool db_fsync;               /* fsync container/account db writes */
     struct conf_list allowed_headers;
+    bool storlets;               /* run storlets (engine/) */
+    char *storlet_cache_dir;
+    char *storlet_sdk;
+    int64_t storlet_warm;
+    int64_t storlet_wall_timeout; /* ms */
+    int64_t storlet_idle_timeout; /* ms */
+    uint64_t storlet_output_max;
 };
 
 extern const struct conf_option obj_conf_table[];
@@ -93,8 +100,11 @@ struct obj_db_slot {
     struct obj_db *db;
 };
 
+struct eng;
+
 struct obj_server {
     struct obj_conf conf;
+    struct eng *eng;                 /* storlet engine, NULL when off */
     struct cluster_conf cluster;
     struct hashpath_secret secret;   /* borrowed from cluster */
     struct obj_devices *devs;

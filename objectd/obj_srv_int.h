@@ -158,4 +158,21 @@ void obj_acct_report(struct obj_worker *w, const char *dev,
 /* Sysmeta key under which a container keeps its account targets. */
 #define OBJ_ACCT_TARGETS_KEY "X-Container-Sysmeta-Cairn-Account-Targets"
 
+/* ---- obj_srv_storlet.c: GET with X-Run-Storlet on this node */
+
+struct obj_df_reader;
+
+/* Does this GET ask for a storlet here (or carry storlet headers that are
+ * wrong)? False when the server runs no storlets. */
+bool obj_storlet_wanted(struct http_req *req, struct obj_server *srv);
+
+/*
+ * Takes over an open reader of an existing object (preconditions passed)
+ * and answers the GET through the storlet. rq is the GET's state: its http
+ * done still runs (through this module's callbacks). dev and name ("/a/c/o")
+ * are copied.
+ */
+void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
+                     const char *name);
+
 #endif

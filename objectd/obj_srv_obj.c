@@ -80,6 +80,7 @@ struct oreq {
     char boundary[RANGE_BOUNDARY_LEN + 1];
     int64_t if_delete_at;
     bool have_if_delete_at;
+    bool storlet;               /* GET through a storlet (obj_srv_storlet.c) */
 
     /* container updates */
     struct obj_upd_target tg[OBJ_UPD_MAX_TARGETS];
@@ -281,7 +282,7 @@ static int get_open_work(void *arg)
         return rc;
     /* A whole-body GET reads its first chunk in the same job: small
      * objects then cost one trip to the disk pool. */
-    if (!st->headonly && !st->ranged &&
+    if (!st->headonly && !st->ranged && !st->storlet &&
         obj_df_info(st->rd)->state == OBJ_DF_EXISTS) {
         st->nread = obj_df_read(st->rd, st->buf, st->buflen);
         st->have_data = st->nread > 0;
@@ -436,6 +437,12 @@ static void get_open_done(struct obj_rq *rq, int status)
             st->have_orig = true;
         }
         reply_status(st, pc ? pc : 404);
+        return;
+    }
+    if (st->storlet && !pc) {
+        struct obj_df_reader *rd = st->rd;
+        st->rd = NULL;
+        obj_storlet_get(&st->rq, rd, st->dev, st->name);
         return;
     }
     object_headers(st, in);
@@ -971,7 +978,9 @@ void obj_srv_handle_object(struct http_req *req, void *arg)
 
     if (m == HTTP_M_GET || m == HTTP_M_HEAD) {
         st->headonly = m == HTTP_M_HEAD;
-        st->ranged = !st->headonly && http_req_header(req, "Range") != NULL;
+        st->storlet = obj_storlet_wanted(req, srv);
+        st->ranged = !st->headonly && !st->storlet &&
+                     http_req_header(req, "Range") != NULL;
         submit_or_503(st, get_open_work, get_open_done);
         return;
     }
