@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xalloc.h"
+#include "engine/eng.h"
 #include "proxy/px_auth.h"
 #include "proxy/px_backend.h"
 #include "proxy/px_ctl.h"
@@ -157,6 +158,22 @@ int main(int argc, char **argv)
     srv.secret = cluster_conf_secret(&srv.cluster);
     struct err e;
     err_clear(&e);
+    /* The storlet launcher is forked now, before any thread exists. */
+    if (srv.conf.storlets) {
+        struct eng_config ec = {
+            .cache_dir = srv.conf.storlet_cache_dir,
+            .sdk_path = srv.conf.storlet_sdk,
+            .wall_ms = (uint64_t)srv.conf.storlet_wall_timeout,
+            .idle_ms = (uint64_t)srv.conf.storlet_idle_timeout,
+            .output_max = srv.conf.storlet_output_max,
+            .warm = (unsigned)srv.conf.storlet_warm,
+        };
+        srv.eng = eng_start(&ec, &e);
+        if (!srv.eng) {
+            log_err("%s", e.msg);
+            return 1;
+        }
+    }
     if (load_rings(&srv, &e) < 0) {
         log_err("%s", e.msg);
         return 1;
@@ -222,6 +239,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < PX_RINGS; i++)
         ring_watch_free(srv.rings[i]);
     px_auth_free(srv.auth);
+    eng_free(srv.eng);
     free(srv.info_json);
     cluster_conf_release(&srv.cluster);
     px_conf_release(&srv.conf);

@@ -9,6 +9,7 @@
  * valid token and 403 with one.
  */
 #define LOG_COMPONENT "proxy"
+#include "proxy/px_storlet.h"
 #include "proxy/px_ctl.h"
 
 #include <errno.h>
@@ -444,12 +445,14 @@ static void relay_headers_out(struct px_req *pr, struct http_client *c,
         if (v)
             http_client_header(c, pass[i], v);
     }
+    px_storlet_forward_headers(pr, c);
 }
 
 static bool obj_usable(int status, const struct http_head *h, void *arg)
 {
-    (void)h;
     (void)arg;
+    if (px_storlet_usable(h))
+        return true;   /* a storlet's answer, whatever its status */
     return (status >= 200 && status < 400) || status == 412 || status == 416;
 }
 
@@ -557,6 +560,10 @@ static void relay_end(struct px_req *pr, int err, void *arg)
          * closed connection, and can retry with a Range. */
         log_warn("%s: source failed mid-body: %s", http_req_target(pr->req),
                  strerror(-err));
+        /* chunked: http_resp_end would send the last chunk and make the
+         * short body look whole */
+        http_resp_abort(pr->req);
+        return;
     }
     http_resp_end(pr->req);
 }
@@ -1192,10 +1199,17 @@ static void do_container(struct px_req *pr)
 
 /* ------------------------------------------------------------ object */
 
+void px_obj_read(struct px_req *pr)
+{
+    do_read(pr, PX_RING_OBJECT);
+}
+
 static void do_object_authorized(struct px_req *pr)
 {
     enum http_method m = http_req_method(pr->req);
     const char *o = pr->path.object;
+    if (px_storlet_object(pr))
+        return;
     switch (m) {
     case HTTP_M_GET:
     case HTTP_M_HEAD:

@@ -35,8 +35,11 @@ struct pool;
 
 enum px_ring_kind { PX_RING_ACCOUNT, PX_RING_CONTAINER, PX_RING_OBJECT, PX_RINGS };
 
+struct eng;
+
 struct px_server {
     struct px_conf conf;
+    struct eng *eng;                     /* storlet engine, NULL when off */
     struct cluster_conf cluster;
     struct hashpath_secret secret;       /* borrowed from cluster */
     struct ring_watch *rings[PX_RINGS];

@@ -1,0 +1,38 @@
+/*
+ * px_storlet.h - the proxy's storlet hooks (px_storlet.c): deployment
+ * checks, where a storlet runs, and the headers an object node needs to
+ * run one. All are no-ops when the proxy runs no storlets (srv->eng NULL).
+ * Threading: the worker's loop.
+ */
+#ifndef CAIRN_PX_STORLET_H
+#define CAIRN_PX_STORLET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proxy/px_int.h"
+
+struct http_client;
+struct http_head;
+
+/*
+ * For an authorized object request: checks uploads into the storlet and
+ * dependency containers, and takes requests that run a storlet. Returns
+ * true when it took the request (it answers), false to go on as usual.
+ */
+bool px_storlet_object(struct px_req *pr);
+
+/* Adds the storlet headers, the caller's token and this proxy's address to
+ * a backend GET of an object (the object node runs the storlet). */
+void px_storlet_forward_headers(struct px_req *pr, struct http_client *c);
+
+/* Is a backend answer a storlet's (relay it whatever its status)? */
+bool px_storlet_usable(const struct http_head *h);
+
+/* This proxy's own address for loopback requests. */
+void px_storlet_self(struct px_req *pr, char *host, size_t n, int *port);
+
+/* px_ctl.c: the plain object read (GET/HEAD) of pr. */
+void px_obj_read(struct px_req *pr);
+
+#endif
