@@ -992,6 +992,101 @@ int obj_db_drop_keys(struct obj_txn *t, size_t max, bool *more)
     return 0;
 }
 
+/*
+ * One batch of the tombstone scan: up to OBJ_DB_RECLAIM_BATCH 'd' rows after
+ * *resume (a name; empty from the start). *done when the scan finished.
+ */
+static int reclaim_tombstones(struct obj_txn *t, struct obj_rowstate *rs, const struct ts *age,
+                              obj_reclaim_row_fn *row, struct obj_buf *resume, bool *done)
+{
+    struct obj_buf kp = {0}, seek = {0}, qk = {0};
+    obj_key(&kp, &t->ref, 'd', NULL, 0); /* tombstones only */
+    obj_buf_put(&seek, kp.p, kp.len);
+    obj_buf_put(&seek, resume->p, resume->len);
+    rocksdb_iterator_t *it = rocksdb_create_iterator(t->db->rdb, t->db->ropts);
+    size_t seen = 0;
+    int rc = 0;
+    *done = true;
+    rocksdb_iter_seek(it, seek.p, seek.len);
+    if (resume->len && rocksdb_iter_valid(it)) {
+        size_t klen;
+        const char *key = rocksdb_iter_key(it, &klen);
+        if (klen == seek.len && memcmp(key, seek.p, klen) == 0)
+            rocksdb_iter_next(it);
+    }
+    for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t klen, vlen;
+        const char *key = rocksdb_iter_key(it, &klen);
+        if (klen < kp.len || memcmp(key, kp.p, kp.len) != 0)
+            break;
+        if (seen++ == OBJ_DB_RECLAIM_BATCH) {
+            *done = false;
+            break;
+        }
+        const char *name = key + kp.len;
+        size_t nlen = klen - kp.len;
+        resume->len = 0;
+        obj_buf_put(resume, name, nlen);
+        const char *val = rocksdb_iter_value(it, &vlen);
+        uint64_t seq = 0;
+        rc = row(t, rs, age, name, nlen, val, vlen, &seq);
+        if (rc < 0)
+            break;
+        if (rc == 0)
+            continue;
+        rc = 0;
+        unsigned char q[8];
+        obj_be64(q, seq);
+        obj_key(&qk, &t->ref, 'q', q, 8);
+        obj_wb_del(t->wb, &qk);
+        rocksdb_writebatch_wi_delete(t->wb, key, klen);
+    }
+    rocksdb_iter_destroy(it);
+    obj_buf_release(&kp);
+    obj_buf_release(&seek);
+    obj_buf_release(&qk);
+    return rc;
+}
+
+int obj_db_reclaim(struct obj_db *db, const struct obj_dbref *ref, const struct ts *age,
+                   bool *gone, obj_reclaim_info_fn *info, obj_reclaim_row_fn *row)
+{
+    struct obj_buf resume = {0};
+    bool done = false, first = true;
+    int rc = 0;
+    if (gone)
+        *gone = false;
+    while (rc == 0 && !done) {
+        struct obj_txn t;
+        struct obj_rowstate rs;
+        bool dead = false;
+        obj_txn_begin(&t, db, ref);
+        rc = info(&t, age, first, &dead);
+        if (rc == 0 && dead) {
+            bool more = true;
+            while (rc == 0 && more) {
+                rc = obj_db_drop_keys(&t, OBJ_DB_RECLAIM_BATCH, &more);
+                rc = obj_txn_end(&t, rc);
+                if (rc == 0 && more)
+                    obj_txn_begin(&t, db, ref);
+            }
+            if (rc == 0 && gone)
+                *gone = true;
+            break;
+        }
+        first = false;
+        if (rc == 0)
+            rc = obj_rowstate_load(&t.cx, ref, &rs);
+        if (rc == 0)
+            rc = reclaim_tombstones(&t, &rs, age, row, &resume, &done);
+        if (rc == 0)
+            obj_rowstate_put(t.wb, ref, &rs);
+        rc = obj_txn_end(&t, rc);
+    }
+    obj_buf_release(&resume);
+    return rc;
+}
+
 int obj_row_get(const struct obj_rdctx *cx, const struct obj_dbref *ref, const char *name,
                 size_t nlen, struct obj_buf *key, char **val, size_t *vlen)
 {

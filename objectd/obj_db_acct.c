@@ -722,114 +722,51 @@ int obj_db_acct_set_sync(struct obj_db *db, const char *account, const char *rem
 
 /* ------------------------------------------------------------------ reclaim */
 
-static int acct_reclaim_rows(struct obj_txn *t, struct obj_rowstate *rs, const struct ts *age,
-                             struct obj_buf *resume, bool *done)
+static int acct_reclaim_info(struct obj_txn *t, const struct ts *age, bool first, bool *dead)
 {
-    struct obj_buf kp = {0}, seek = {0}, qk = {0};
-    obj_key(&kp, &t->ref, 'd', NULL, 0); /* tombstones only */
-    obj_buf_put(&seek, kp.p, kp.len);
-    obj_buf_put(&seek, resume->p, resume->len);
-    rocksdb_iterator_t *it = rocksdb_create_iterator(t->db->rdb, t->db->ropts);
-    size_t seen = 0;
-    int rc = 0;
-    *done = true;
-    rocksdb_iter_seek(it, seek.p, seek.len);
-    if (resume->len && rocksdb_iter_valid(it)) {
-        size_t klen;
-        const char *key = rocksdb_iter_key(it, &klen);
-        if (klen == seek.len && memcmp(key, seek.p, klen) == 0)
-            rocksdb_iter_next(it);
-    }
-    for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-        size_t klen, vlen;
-        const char *key = rocksdb_iter_key(it, &klen);
-        if (klen < kp.len || memcmp(key, kp.p, kp.len) != 0)
-            break;
-        if (seen++ == OBJ_DB_RECLAIM_BATCH) {
-            *done = false;
-            break;
+    struct acct_rec a;
+    int64_t containers = 0;
+    int rc = acct_rec_load(&t->cx, &t->ref, &a);
+    if (rc == 0 && first) {
+        rc = acct_container_count(&t->cx, &t->ref, &containers);
+        if (rc == 0 && containers <= 0 && ts_cmp(&a.delete_ts, age) < 0 &&
+            ts_cmp(&a.delete_ts, &a.put_ts) > 0) {
+            *dead = true;
+        } else if (rc == 0) {
+            size_t before = a.nmeta;
+            obj_meta_reclaim(a.meta, &a.nmeta, age);
+            if (a.nmeta != before)
+                acct_rec_store(t->wb, &t->ref, &a);
         }
-        const char *name = key + kp.len;
-        size_t nlen = klen - kp.len;
-        resume->len = 0;
-        obj_buf_put(resume, name, nlen);
-        struct crow c;
-        const char *val = rocksdb_iter_value(it, &vlen);
-        rc = crow_decode(val, vlen, &c);
-        if (rc < 0)
-            break;
-        if (!c.deleted || ts_cmp(&c.delete_ts, age) >= 0)
-            continue;
-        acct_stat_add(&t->cx, &t->ref, &c, -1, &rc);
-        if (rc < 0)
-            break;
-        unsigned char q[8];
-        obj_be64(q, c.seq);
-        obj_key(&qk, &t->ref, 'q', q, 8);
-        obj_wb_del(t->wb, &qk);
-        rocksdb_writebatch_wi_delete(t->wb, key, klen);
-        char *nm = xstrndup(name, nlen);
-        crow_hash(rs, nm, &c);
-        free(nm);
     }
-    rocksdb_iter_destroy(it);
-    obj_buf_release(&kp);
-    obj_buf_release(&seek);
-    obj_buf_release(&qk);
+    acct_rec_release(&a);
     return rc;
+}
+
+static int acct_reclaim_row(struct obj_txn *t, struct obj_rowstate *rs, const struct ts *age,
+                            const char *name, size_t nlen, const char *val, size_t vlen,
+                            uint64_t *seq)
+{
+    struct crow c;
+    int rc = crow_decode(val, vlen, &c);
+    if (rc < 0)
+        return rc;
+    if (!c.deleted || ts_cmp(&c.delete_ts, age) >= 0)
+        return 0;
+    acct_stat_add(&t->cx, &t->ref, &c, -1, &rc);
+    if (rc < 0)
+        return rc;
+    *seq = c.seq;
+    char *nm = xstrndup(name, nlen);
+    crow_hash(rs, nm, &c);
+    free(nm);
+    return 1;
 }
 
 int obj_db_acct_reclaim(struct obj_db *db, const char *account, const struct ts *age,
                         bool *gone)
 {
     struct obj_dbref ref;
-    struct obj_buf resume = {0};
-    bool done = false, first = true;
-    int rc = 0;
-    if (gone)
-        *gone = false;
     obj_ref_acct(db, account, &ref);
-    while (rc == 0 && !done) {
-        struct obj_txn t;
-        struct acct_rec a;
-        struct obj_rowstate rs;
-        int64_t containers = 0;
-        obj_txn_begin(&t, db, &ref);
-        rc = acct_rec_load(&t.cx, &ref, &a);
-        if (rc == 0 && first) {
-            rc = acct_container_count(&t.cx, &ref, &containers);
-            if (rc == 0 && containers <= 0 && ts_cmp(&a.delete_ts, age) < 0 &&
-                ts_cmp(&a.delete_ts, &a.put_ts) > 0) {
-                bool more = true;
-                acct_rec_release(&a);
-                while (rc == 0 && more) {
-                    rc = obj_db_drop_keys(&t, OBJ_DB_RECLAIM_BATCH, &more);
-                    rc = obj_txn_end(&t, rc);
-                    if (rc == 0 && more)
-                        obj_txn_begin(&t, db, &ref);
-                }
-                if (rc == 0 && gone)
-                    *gone = true;
-                obj_buf_release(&resume);
-                return rc;
-            }
-            if (rc == 0) {
-                size_t before = a.nmeta;
-                obj_meta_reclaim(a.meta, &a.nmeta, age);
-                if (a.nmeta != before)
-                    acct_rec_store(t.wb, &ref, &a);
-            }
-        }
-        acct_rec_release(&a);
-        first = false;
-        if (rc == 0)
-            rc = obj_rowstate_load(&t.cx, &ref, &rs);
-        if (rc == 0)
-            rc = acct_reclaim_rows(&t, &rs, age, &resume, &done);
-        if (rc == 0)
-            obj_rowstate_put(t.wb, &ref, &rs);
-        rc = obj_txn_end(&t, rc);
-    }
-    obj_buf_release(&resume);
-    return rc;
+    return obj_db_reclaim(db, &ref, age, gone, acct_reclaim_info, acct_reclaim_row);
 }

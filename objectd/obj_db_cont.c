@@ -857,123 +857,56 @@ int obj_db_cont_set_sync(struct obj_db *db, const char *account, const char *con
 
 /* ------------------------------------------------------------------ reclaim */
 
-/*
- * Removes up to OBJ_DB_RECLAIM_BATCH tombstones older than age, starting
- * after *resume (a name; "" from the start). *done when the scan finished.
- */
-static int reclaim_rows(struct obj_txn *t, struct obj_rowstate *rs, const struct ts *age,
-                        struct obj_buf *resume, bool *done)
+static int cont_reclaim_info(struct obj_txn *t, const struct ts *age, bool first, bool *dead)
 {
-    struct obj_buf kp = {0}, seek = {0}, qk = {0};
-    obj_key(&kp, &t->ref, 'd', NULL, 0); /* tombstones only */
-    obj_buf_put(&seek, kp.p, kp.len);
-    obj_buf_put(&seek, resume->p, resume->len);
-    rocksdb_iterator_t *it = rocksdb_create_iterator(t->db->rdb, t->db->ropts);
-    size_t seen = 0;
-    int rc = 0;
-    char tsbuf[3 * TS_INTERNAL_LEN];
-    *done = true;
-    rocksdb_iter_seek(it, seek.p, seek.len);
-    if (resume->len && rocksdb_iter_valid(it)) {
-        size_t klen;
-        const char *key = rocksdb_iter_key(it, &klen);
-        if (klen == seek.len && memcmp(key, seek.p, klen) == 0)
-            rocksdb_iter_next(it);
-    }
-    for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-        size_t klen, vlen;
-        const char *key = rocksdb_iter_key(it, &klen);
-        if (klen < kp.len || memcmp(key, kp.p, kp.len) != 0)
-            break;
-        if (seen++ == OBJ_DB_RECLAIM_BATCH) {
-            *done = false;
-            break;
+    struct obj_db_cont_info ci;
+    int rc = cont_info_load(&t->cx, &t->ref, &ci);
+    if (rc == 0 && first) {
+        bool empty = false;
+        rc = cont_info_totals(&t->cx, &t->ref, &ci);
+        if (rc == 0)
+            rc = cont_empty(&t->cx, &t->ref, &empty);
+        /* Swift's is_reclaimable: deleted before age, after its put */
+        if (rc == 0 && empty && ts_cmp(&ci.delete_ts, age) < 0 &&
+            ts_cmp(&ci.delete_ts, &ci.put_ts) > 0) {
+            *dead = true;
+        } else if (rc == 0) {
+            size_t before = ci.nmeta;
+            obj_meta_reclaim(ci.meta, &ci.nmeta, age);
+            if (ci.nmeta != before)
+                cont_info_store(t->wb, &t->ref, &ci);
         }
-        const char *name = key + kp.len;
-        size_t nlen = klen - kp.len;
-        resume->len = 0;
-        obj_buf_put(resume, name, nlen);
-        struct rowview rv;
-        const char *val = rocksdb_iter_value(it, &vlen);
-        rc = row_decode(val, vlen, &rv);
-        if (rc < 0)
-            break;
-        if (!rv.deleted || ts_cmp(&rv.data_ts, age) >= 0)
-            continue;
-        /* Swift's DELETE of the row: its trigger takes it out of the totals
-         * and the hash */
-        stat_add(&t->cx, &t->ref, rv.policy, 0, -(int64_t)rv.size, &rc);
-        if (rc < 0)
-            break;
-        unsigned char q[8];
-        obj_be64(q, rv.seq);
-        obj_key(&qk, &t->ref, 'q', q, 8);
-        obj_wb_del(t->wb, &qk);
-        rocksdb_writebatch_wi_delete(t->wb, key, klen);
-        obj_ts_encode3(&rv.data_ts, &rv.ctype_ts, &rv.meta_ts, tsbuf, sizeof(tsbuf));
-        obj_rowstate_chexor(rs, name, nlen, tsbuf);
     }
-    rocksdb_iter_destroy(it);
-    obj_buf_release(&kp);
-    obj_buf_release(&seek);
-    obj_buf_release(&qk);
+    obj_db_cont_info_release(&ci);
     return rc;
+}
+
+static int cont_reclaim_row(struct obj_txn *t, struct obj_rowstate *rs, const struct ts *age,
+                            const char *name, size_t nlen, const char *val, size_t vlen,
+                            uint64_t *seq)
+{
+    struct rowview rv;
+    char tsbuf[3 * TS_INTERNAL_LEN];
+    int rc = row_decode(val, vlen, &rv);
+    if (rc < 0)
+        return rc;
+    if (!rv.deleted || ts_cmp(&rv.data_ts, age) >= 0)
+        return 0;
+    /* Swift's DELETE of the row: its trigger takes it out of the totals
+     * and the hash */
+    stat_add(&t->cx, &t->ref, rv.policy, 0, -(int64_t)rv.size, &rc);
+    if (rc < 0)
+        return rc;
+    *seq = rv.seq;
+    obj_ts_encode3(&rv.data_ts, &rv.ctype_ts, &rv.meta_ts, tsbuf, sizeof(tsbuf));
+    obj_rowstate_chexor(rs, name, nlen, tsbuf);
+    return 1;
 }
 
 int obj_db_cont_reclaim(struct obj_db *db, const char *account, const char *container,
                         const struct ts *age, bool *gone)
 {
     struct obj_dbref ref;
-    struct obj_buf resume = {0};
-    bool done = false, first = true;
-    int rc = 0;
-    if (gone)
-        *gone = false;
     obj_ref_cont(db, account, container, &ref);
-    while (rc == 0 && !done) {
-        struct obj_txn t;
-        struct obj_db_cont_info ci;
-        struct obj_rowstate rs;
-        obj_txn_begin(&t, db, &ref);
-        rc = cont_info_load(&t.cx, &ref, &ci);
-        if (rc == 0 && first) {
-            bool empty = false;
-            rc = cont_info_totals(&t.cx, &ref, &ci);
-            if (rc == 0)
-                rc = cont_empty(&t.cx, &ref, &empty);
-            /* Swift's is_reclaimable: deleted before age, after its put */
-            if (rc == 0 && empty && ts_cmp(&ci.delete_ts, age) < 0 &&
-                ts_cmp(&ci.delete_ts, &ci.put_ts) > 0) {
-                bool more = true;
-                obj_db_cont_info_release(&ci);
-                while (rc == 0 && more) {
-                    rc = obj_db_drop_keys(&t, OBJ_DB_RECLAIM_BATCH, &more);
-                    rc = obj_txn_end(&t, rc);
-                    if (rc == 0 && more)
-                        obj_txn_begin(&t, db, &ref);
-                }
-                if (rc == 0 && gone)
-                    *gone = true;
-                obj_buf_release(&resume);
-                return rc;
-            }
-            if (rc == 0) {
-                size_t before = ci.nmeta;
-                obj_meta_reclaim(ci.meta, &ci.nmeta, age);
-                if (ci.nmeta != before)
-                    cont_info_store(t.wb, &ref, &ci);
-            }
-        }
-        obj_db_cont_info_release(&ci);
-        first = false;
-        if (rc == 0)
-            rc = obj_rowstate_load(&t.cx, &ref, &rs);
-        if (rc == 0)
-            rc = reclaim_rows(&t, &rs, age, &resume, &done);
-        if (rc == 0)
-            obj_rowstate_put(t.wb, &ref, &rs);
-        rc = obj_txn_end(&t, rc);
-    }
-    obj_buf_release(&resume);
-    return rc;
+    return obj_db_reclaim(db, &ref, age, gone, cont_reclaim_info, cont_reclaim_row);
 }

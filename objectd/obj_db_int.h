@@ -204,6 +204,27 @@ int obj_meta_validate(const struct obj_db_meta *m, size_t n, struct err *e);
 void obj_meta_reclaim(struct obj_db_meta *m, size_t *n, const struct ts *age);
 /* Deletes up to `max` keys of the db `ref` into wb; *more when keys remain. */
 int obj_db_drop_keys(struct obj_txn *t, size_t max, bool *more);
+/*
+ * The reclaim pass shared by containers and accounts (obj_db_reclaim).
+ * info loads the db's info record inside t; on the first batch it sets
+ * *dead when the whole db may go (Swift's is_reclaimable), and otherwise
+ * drops old empty metadata. It returns 0 or a negative errno (-ENOENT: no
+ * such db) and releases what it loaded.
+ * row looks at one tombstone (name, value): 1 when it is reclaimed (it took
+ * the row out of the totals and the replica hash in rs, and set *seq for the
+ * caller to delete the row and its sequence index), 0 to keep it, or a
+ * negative errno.
+ */
+typedef int obj_reclaim_info_fn(struct obj_txn *t, const struct ts *age, bool first,
+                                bool *dead);
+typedef int obj_reclaim_row_fn(struct obj_txn *t, struct obj_rowstate *rs,
+                               const struct ts *age, const char *name, size_t nlen,
+                               const char *val, size_t vlen, uint64_t *seq);
+/* Drops the whole db when info says it is dead, else tombstones older than
+ * age, in batches of OBJ_DB_RECLAIM_BATCH, one locked txn per batch. *gone
+ * (may be NULL) says the db was dropped. 0 or a negative errno. */
+int obj_db_reclaim(struct obj_db *db, const struct obj_dbref *ref, const struct ts *age,
+                   bool *gone, obj_reclaim_info_fn *info, obj_reclaim_row_fn *row);
 /* Sets every key to ("", ts) where ts is newer (delete_db). */
 void obj_meta_clear(struct obj_db_meta *m, size_t n, const struct ts *ts);
 bool obj_utf8_valid(const char *s, size_t len);
