@@ -1087,6 +1087,45 @@ int obj_db_reclaim(struct obj_db *db, const struct obj_dbref *ref, const struct 
     return rc;
 }
 
+int obj_db_seq_walk(const struct obj_rdctx *cx, const struct obj_dbref *ref, uint64_t since,
+                    size_t max, obj_seq_row_fn *fn, void *arg)
+{
+    struct obj_buf k = {0}, rk = {0};
+    unsigned char q[8];
+    size_t n = 0;
+    int rc = 0;
+    obj_be64(q, since + 1);
+    obj_key(&k, ref, 'q', q, 8);
+    rocksdb_iterator_t *it =
+        rocksdb_create_iterator(cx->db->rdb, cx->ro ? cx->ro : cx->db->ropts);
+    for (rocksdb_iter_seek(it, k.p, k.len); rocksdb_iter_valid(it) && n < max;
+         rocksdb_iter_next(it)) {
+        size_t klen, vlen, rvlen;
+        const char *key = rocksdb_iter_key(it, &klen);
+        if (klen != OBJ_KEY_HDR + 8 || memcmp(key, k.p, OBJ_KEY_HDR) != 0)
+            break;
+        const char *name = rocksdb_iter_value(it, &vlen);
+        char *v;
+        rc = obj_row_get(cx, ref, name, vlen, &rk, &v, &rvlen);
+        if (rc < 0)
+            break;
+        if (!v) {
+            log_err("sequence index names a missing row");
+            rc = -EIO;
+            break;
+        }
+        rc = fn(arg, name, vlen, v, rvlen);
+        obj_db_free_val(v);
+        if (rc < 0)
+            break;
+        n++;
+    }
+    rocksdb_iter_destroy(it);
+    obj_buf_release(&k);
+    obj_buf_release(&rk);
+    return rc;
+}
+
 int obj_row_get(const struct obj_rdctx *cx, const struct obj_dbref *ref, const char *name,
                 size_t nlen, struct obj_buf *key, char **val, size_t *vlen)
 {

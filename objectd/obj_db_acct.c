@@ -561,62 +561,48 @@ void obj_db_cont_rows_free(struct obj_db_cont_row *rows, size_t n)
     free(rows);
 }
 
+struct acct_rows_out {
+    struct obj_db_cont_row **rows;
+    size_t *n;
+};
+
+static int acct_row_out(void *arg, const char *name, size_t nlen, const char *val, size_t vlen)
+{
+    struct acct_rows_out *o = arg;
+    struct crow c;
+    int rc = crow_decode(val, vlen, &c);
+    if (rc < 0)
+        return rc;
+    *o->rows = xrealloc(*o->rows, (*o->n + 1) * sizeof(**o->rows));
+    struct obj_db_cont_row *r = &(*o->rows)[(*o->n)++];
+    r->name = xstrndup(name, nlen);
+    r->put_ts = c.put_ts;
+    r->delete_ts = c.delete_ts;
+    r->object_count = c.object_count;
+    r->bytes_used = c.bytes_used;
+    r->deleted = c.deleted;
+    r->policy_index = c.policy;
+    r->seq = c.seq;
+    return 0;
+}
+
 int obj_db_acct_rows_since(struct obj_db *db, const char *account, uint64_t since, size_t max,
                            struct obj_db_cont_row **rows, size_t *n)
 {
     struct obj_dbref ref;
     struct obj_snap snap;
     struct acct_rec a;
-    struct obj_buf k = {0}, rk = {0};
-    unsigned char q[8];
+    struct acct_rows_out o = {rows, n};
     *rows = NULL;
     *n = 0;
     obj_ref_acct(db, account, &ref);
     obj_snap_take(db, &snap);
     struct obj_rdctx cx = {db, snap.ro, NULL};
     int rc = acct_rec_load(&cx, &ref, &a);
-    if (rc == 0)
+    if (rc == 0) {
         acct_rec_release(&a);
-    if (rc < 0)
-        goto out;
-    obj_be64(q, since + 1);
-    obj_key(&k, &ref, 'q', q, 8);
-    rocksdb_iterator_t *it = rocksdb_create_iterator(db->rdb, snap.ro);
-    for (rocksdb_iter_seek(it, k.p, k.len); rocksdb_iter_valid(it) && *n < max;
-         rocksdb_iter_next(it)) {
-        size_t klen, vlen, rvlen;
-        const char *key = rocksdb_iter_key(it, &klen);
-        if (klen != OBJ_KEY_HDR + 8 || memcmp(key, k.p, OBJ_KEY_HDR) != 0)
-            break;
-        const char *name = rocksdb_iter_value(it, &vlen);
-        char *v;
-        rc = obj_row_get(&cx, &ref, name, vlen, &rk, &v, &rvlen);
-        if (rc == 0 && !v) {
-            log_err("sequence index names a missing row");
-            rc = -EIO;
-        }
-        if (rc < 0)
-            break;
-        struct crow c;
-        rc = crow_decode(v, rvlen, &c);
-        obj_db_free_val(v);
-        if (rc < 0)
-            break;
-        *rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
-        struct obj_db_cont_row *r = &(*rows)[(*n)++];
-        r->name = xstrndup(name, vlen);
-        r->put_ts = c.put_ts;
-        r->delete_ts = c.delete_ts;
-        r->object_count = c.object_count;
-        r->bytes_used = c.bytes_used;
-        r->deleted = c.deleted;
-        r->policy_index = c.policy;
-        r->seq = c.seq;
+        rc = obj_db_seq_walk(&cx, &ref, since, max, acct_row_out, &o);
     }
-    rocksdb_iter_destroy(it);
-out:
-    obj_buf_release(&k);
-    obj_buf_release(&rk);
     obj_snap_release(db, &snap);
     if (rc < 0) {
         obj_db_cont_rows_free(*rows, *n);

@@ -690,14 +690,40 @@ void obj_db_obj_rows_free(struct obj_db_obj_row *rows, size_t n)
     free(rows);
 }
 
+struct cont_rows_out {
+    struct obj_db_obj_row **rows;
+    size_t *n;
+};
+
+static int cont_row_out(void *arg, const char *name, size_t nlen, const char *val, size_t vlen)
+{
+    struct cont_rows_out *o = arg;
+    struct rowview rv;
+    int rc = row_decode(val, vlen, &rv);
+    if (rc < 0)
+        return rc;
+    *o->rows = xrealloc(*o->rows, (*o->n + 1) * sizeof(**o->rows));
+    struct obj_db_obj_row *r = &(*o->rows)[(*o->n)++];
+    r->name = xstrndup(name, nlen);
+    r->data_ts = rv.data_ts;
+    r->ctype_ts = rv.ctype_ts;
+    r->meta_ts = rv.meta_ts;
+    r->size = rv.size;
+    r->content_type = xstrndup(rv.ctype, rv.ctype_len);
+    r->etag = xstrndup(rv.etag, rv.etag_len);
+    r->deleted = rv.deleted;
+    r->policy_index = rv.policy;
+    r->seq = rv.seq;
+    return 0;
+}
+
 int obj_db_cont_rows_since(struct obj_db *db, const char *account, const char *container,
                            uint64_t since, size_t max, struct obj_db_obj_row **rows, size_t *n)
 {
     struct obj_dbref ref;
     struct obj_snap snap;
     struct obj_db_cont_info ci;
-    struct obj_buf k = {0}, rk = {0};
-    unsigned char q[8];
+    struct cont_rows_out o = {rows, n};
     *rows = NULL;
     *n = 0;
     obj_ref_cont(db, account, container, &ref);
@@ -705,52 +731,8 @@ int obj_db_cont_rows_since(struct obj_db *db, const char *account, const char *c
     struct obj_rdctx cx = {db, snap.ro, NULL};
     int rc = cont_info_load(&cx, &ref, &ci);
     obj_db_cont_info_release(&ci);
-    if (rc < 0)
-        goto out;
-    obj_be64(q, since + 1);
-    obj_key(&k, &ref, 'q', q, 8);
-    rocksdb_iterator_t *it = rocksdb_create_iterator(db->rdb, snap.ro);
-    for (rocksdb_iter_seek(it, k.p, k.len); rocksdb_iter_valid(it) && *n < max;
-         rocksdb_iter_next(it)) {
-        size_t klen, vlen;
-        const char *key = rocksdb_iter_key(it, &klen);
-        if (klen != OBJ_KEY_HDR + 8 || memcmp(key, k.p, OBJ_KEY_HDR) != 0)
-            break;
-        const char *name = rocksdb_iter_value(it, &vlen);
-        char *v;
-        size_t rvlen;
-        rc = obj_row_get(&cx, &ref, name, vlen, &rk, &v, &rvlen);
-        if (rc < 0)
-            break;
-        if (!v) {
-            log_err("sequence index names a missing row");
-            rc = -EIO;
-            break;
-        }
-        struct rowview rv;
-        rc = row_decode(v, rvlen, &rv);
-        if (rc == 0) {
-            *rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
-            struct obj_db_obj_row *r = &(*rows)[(*n)++];
-            r->name = xstrndup(name, vlen);
-            r->data_ts = rv.data_ts;
-            r->ctype_ts = rv.ctype_ts;
-            r->meta_ts = rv.meta_ts;
-            r->size = rv.size;
-            r->content_type = xstrndup(rv.ctype, rv.ctype_len);
-            r->etag = xstrndup(rv.etag, rv.etag_len);
-            r->deleted = rv.deleted;
-            r->policy_index = rv.policy;
-            r->seq = rv.seq;
-        }
-        obj_db_free_val(v);
-        if (rc < 0)
-            break;
-    }
-    rocksdb_iter_destroy(it);
-out:
-    obj_buf_release(&k);
-    obj_buf_release(&rk);
+    if (rc == 0)
+        rc = obj_db_seq_walk(&cx, &ref, since, max, cont_row_out, &o);
     obj_snap_release(db, &snap);
     if (rc < 0) {
         obj_db_obj_rows_free(*rows, *n);

@@ -179,6 +179,18 @@ int obj_stat_load_all(const struct obj_rdctx *cx, const struct obj_dbref *ref, s
 int obj_row_get(const struct obj_rdctx *cx, const struct obj_dbref *ref, const char *name,
                 size_t nlen, struct obj_buf *key, char **val, size_t *vlen);
 
+/*
+ * Calls fn with the name and value (live or tombstone row) of each row of
+ * `ref` whose sequence number is above `since`, in sequence order, as cx
+ * sees them, for at most `max` rows. fn returns 0 or a negative errno, which
+ * stops the walk; the value is freed after fn returns. Returns 0 or a
+ * negative errno (-EIO: the index names a row that is missing).
+ */
+typedef int obj_seq_row_fn(void *arg, const char *name, size_t nlen, const char *val,
+                           size_t vlen);
+int obj_db_seq_walk(const struct obj_rdctx *cx, const struct obj_dbref *ref, uint64_t since,
+                    size_t max, obj_seq_row_fn *fn, void *arg);
+
 /* Calls fn for each db of `kind` ('c'/'a') that has an info record, in hash
  * order, limited to one partition when part >= 0. Stops at a non-zero
  * return, which it returns. */
