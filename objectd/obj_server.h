@@ -1,7 +1,9 @@
 /*
  * obj_server.h - the request side of cairn-objectd: configuration, the
  * shared server state, per-thread workers, and the backend API handlers
- * (docs/backend-api.md describes the API; this header the code's shape).
+ * (docs/backend-api.md describes the API, docs/internals/objectd.md the
+ * threads, the request life cycle and the updates; this header the code's
+ * shape).
  *
  * One process serves three roles, each on its own port, as Swift's object,
  * container and account servers do (the rings name each role's port):
