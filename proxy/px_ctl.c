@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/bug.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -496,6 +497,29 @@ static const char *listing_type(struct px_req *pr)
 
 static void range_recheck(struct px_req *pr);
 
+/* Swift's account server adds per-policy totals for each policy holding
+ * containers, and `swift stat` prints them ("Containers in policy ...").
+ * Cairn has one policy, so its totals are the account's. */
+static void add_policy_stats(struct px_req *pr, const struct http_head *h)
+{
+    static const char *const names[][2] = {
+        {"X-Account-Container-Count",
+         "X-Account-Storage-Policy-Policy-0-Container-Count"},
+        {"X-Account-Object-Count",
+         "X-Account-Storage-Policy-Policy-0-Object-Count"},
+        {"X-Account-Bytes-Used",
+         "X-Account-Storage-Policy-Policy-0-Bytes-Used"},
+    };
+    const char *cc = http_head_get(h, names[0][0]);
+    if (h->status < 200 || h->status >= 300 || !cc || strcmp(cc, "0") == 0)
+        return;
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        const char *v = http_head_get(h, names[i][0]);
+        if (v && !http_head_get(h, names[i][1]))
+            http_resp_header(pr->req, names[i][1], v);
+    }
+}
+
 static void relay_response(struct px_req *pr, struct px_read *rd,
                            const struct http_head *h, void *arg)
 {
@@ -531,6 +555,8 @@ static void relay_response(struct px_req *pr, struct px_read *rd,
             http_resp_header(pr->req, "Accept-Ranges", "bytes");
         if (!http_head_get(h, "Vary") && !has_format_param(pr))
             http_resp_header(pr->req, "Vary", "Accept");
+        if (rl->kind == NAMES_ACCOUNT)
+            add_policy_stats(pr, h);
         if (rl->kind == NAMES_CONTAINER &&
             !http_head_get(h, "X-Storage-Policy"))
             http_resp_header(pr->req, "X-Storage-Policy", "Policy-0");
