@@ -194,7 +194,7 @@ deps-check:
 
 # Every public header compiles on its own.
 hdr-check:
-	@for h in common/*.h ring/ring.h sandbox/sbx.h engine/eng.h storlets/sdk/cairn_storlet.h; do \
+	@for h in common/*.h ring/ring.h sandbox/sbx.h engine/eng*.h storlets/sdk/cairn_storlet.h; do \
 	  [ -f $$h ] || continue; \
 	  case $$h in *_int.h|common/banned.h) continue;; esac; \
 	  printf '#include "%s"\n' $$h | $(CC) $(ALL_CFLAGS) -x c -fsyntax-only - || exit 1; \
