@@ -43,7 +43,13 @@ size_t px_update_targets(size_t ncont, size_t nobj, size_t i, size_t *out,
     size_t n = 0;
     if (!ncont || !nobj)
         return 0;
-    size_t rounds = ncont > nobj ? ncont : nobj;
+    /* Swift's num_container_updates, with its (n + 1) / 2 quorums: enough
+     * updates that a quorum of object writes names a quorum of container
+     * replicas, and every container replica at least once. */
+    size_t qc = (ncont + 1) / 2, qo = (nobj + 1) / 2;
+    size_t rounds = qc + nobj - qo;
+    if (rounds < ncont)
+        rounds = ncont;
     for (size_t j = i; j < rounds && n < cap; j += nobj)
         out[n++] = j % ncont;
     return n;

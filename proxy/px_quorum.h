@@ -26,12 +26,14 @@ int px_best_status(const int *statuses, size_t n, size_t replicas,
                    bool delete_404_ok);
 
 /*
- * Container updates of an object write: which of the ncont container
- * replicas object node slot i (of nobj) names in its X-Container-* headers.
- * Replica j goes to slot j mod nobj for j < max(ncont, nobj), cycling over
- * the container replicas, so every container replica is named at least
- * once and every object node names at least one (as Swift spreads them).
- * Writes the replica indexes to out[0..cap) and returns how many.
+ * Container updates of an object write, spread as Swift spreads them: which
+ * of the ncont container replicas object node slot i (of nobj) names in its
+ * X-Container-* headers. There are U = max(Qc + nobj - Qo, ncont) updates
+ * (Q = (n + 1) / 2, Swift's num_container_updates); update j goes to slot
+ * j mod nobj and names container replica j mod ncont. So every container
+ * replica is named, and any quorum of object nodes names a quorum of
+ * container replicas. Writes the replica indexes to out[0..cap) and
+ * returns how many (0 for a slot that sends no update).
  */
 size_t px_update_targets(size_t ncont, size_t nobj, size_t i, size_t *out,
                          size_t cap);

@@ -89,11 +89,15 @@ START_TEST(update_targets_cover_every_replica)
     ck_assert_uint_eq(px_update_targets(5, 3, 1, out, 8), 2);
     ck_assert_uint_eq(out[1], 4);
     ck_assert_uint_eq(px_update_targets(5, 3, 2, out, 8), 1);
-    /* 1 container replica over 3 object nodes: every node names it */
-    for (size_t i = 0; i < 3; i++) {
+    /* 1 container replica over 3 object nodes: U = max(1 + 3 - 2, 1) = 2 */
+    for (size_t i = 0; i < 2; i++) {
         ck_assert_uint_eq(px_update_targets(1, 3, i, out, 8), 1);
         ck_assert_uint_eq(out[0], 0);
     }
+    ck_assert_uint_eq(px_update_targets(1, 3, 2, out, 8), 0);
+    /* 3 container replicas over 4 object nodes: U = max(2 + 4 - 2, 3) = 4 */
+    ck_assert_uint_eq(px_update_targets(3, 4, 3, out, 8), 1);
+    ck_assert_uint_eq(out[0], 0);
     ck_assert_uint_eq(px_update_targets(0, 3, 0, out, 8), 0);
     ck_assert_uint_eq(px_update_targets(5, 3, 0, out, 1), 1);
 }
