@@ -843,6 +843,15 @@ void obj_sync_put(rocksdb_writebatch_wi_t *wb, const struct obj_dbref *ref, cons
     obj_buf_release(&v);
 }
 
+int obj_sync_raise(struct obj_txn *t, const char *remote, int64_t point)
+{
+    int64_t old;
+    int rc = obj_sync_get(&t->cx, &t->ref, remote, true, &old);
+    if (rc == 0 && point > old)
+        obj_sync_put(t->wb, &t->ref, remote, true, point);
+    return rc;
+}
+
 /* ----------------------------------------------------------- content type */
 
 static bool ct_space(unsigned char c)

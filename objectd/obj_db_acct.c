@@ -640,12 +640,8 @@ int obj_db_acct_merge_rows(struct obj_db *db, const char *account,
     }
     if (rc == 0 && n)
         obj_rowstate_put(t.wb, &ref, &rs);
-    if (rc == 0 && remote_id) {
-        int64_t old;
-        rc = obj_sync_get(&t.cx, &ref, remote_id, true, &old);
-        if (rc == 0 && (int64_t)sync_point > old)
-            obj_sync_put(t.wb, &ref, remote_id, true, (int64_t)sync_point);
-    }
+    if (rc == 0 && remote_id)
+        rc = obj_sync_raise(&t, remote_id, (int64_t)sync_point);
     return obj_txn_end(&t, rc);
 }
 

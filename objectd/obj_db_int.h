@@ -250,6 +250,9 @@ int obj_sync_get(const struct obj_rdctx *cx, const struct obj_dbref *ref, const 
                  bool incoming, int64_t *point);
 void obj_sync_put(rocksdb_writebatch_wi_t *wb, const struct obj_dbref *ref, const char *remote,
                   bool incoming, int64_t point);
+/* Raises the incoming sync point of `remote` to `point` inside t (never
+ * lowers it). 0 or a negative errno. */
+int obj_sync_raise(struct obj_txn *t, const char *remote, int64_t point);
 const struct ts *obj_ts_max(const struct ts *a, const struct ts *b);
 
 /* ---- the listing walk shared by containers and accounts (obj_db_list.c) */
