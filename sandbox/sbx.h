@@ -288,8 +288,11 @@ struct sbx_launcher_opts {
  * Serves clients forever in this (single-threaded) process: `listen_fd` is
  * a listening seqpacket socket (accepts many clients) or -1, `conn_fd` one
  * already connected client or -1; with only conn_fd, returns 0 when that
- * client hangs up (all its sandboxes are killed first). Returns -errno on a
- * fatal setup error (no seccomp filter could be built, ...).
+ * client hangs up (all its sandboxes are killed first), or on SIGTERM/SIGINT
+ * (after killing every sandbox and removing its cgroups). Takes over the
+ * process: drops its supplementary groups, ignores SIGPIPE, handles
+ * SIGTERM/SIGINT, creates its cgroup subtree. Returns -errno on a fatal
+ * setup error (no seccomp filter could be built, ...).
  */
 int sbx_launcher_serve(int listen_fd, int conn_fd,
                        const struct sbx_launcher_opts *opts);
