@@ -171,6 +171,7 @@ struct upd_batch {
     char *file;           /* async-pending file for the failures */
     bool from_file;       /* a retry: delete or rewrite file at the end */
     bool supersede;       /* success removes an older saved copy */
+    bool no_timer;        /* done only when every target has answered */
     int n, pending;
     struct upd_one one[OBJ_UPD_MAX_TARGETS];
     obj_upd_done_fn *done;
@@ -322,7 +323,7 @@ static void batch_start(struct upd_batch *b)
     cfg.io_timeout_ms = (unsigned)srv->conf.node_timeout;
     b->pending = b->n;
     int not_started = 0;
-    if (b->done && srv->conf.container_update_timeout > 0) {
+    if (b->done && !b->no_timer && srv->conf.container_update_timeout > 0) {
         b->timer = evtimer_new(b->w->base, batch_timeout, b);
         struct timeval tv = {
             .tv_sec = srv->conf.container_update_timeout / 1000,
@@ -399,7 +400,12 @@ struct sweep {
     json_t **docs;
     size_t n, next;
     bool full;
+    int inflight;          /* batches started and not done */
+    bool starting;         /* inside sweep_pump's loop */
 };
+
+/* Files retried at once, as Swift's object-updater concurrency. */
+#define SWEEP_CONCURRENCY 8
 
 static void sweep_collect_dir(struct sweep *s, const char *dir)
 {
@@ -478,11 +484,24 @@ static void sweep_schedule(struct obj_worker *w, int64_t ms)
     evtimer_add(w->updater_ev, &tv);
 }
 
+static void sweep_pump(struct sweep *s);
+
+/* A batch of the sweep is done (possibly from inside batch_start). */
 static void sweep_next(void *arg)
 {
     struct sweep *s = arg;
+    s->inflight--;
+    if (!s->starting)
+        sweep_pump(s);
+}
+
+/* Starts batches until SWEEP_CONCURRENCY are in flight; ends the sweep
+ * when every file has been tried and none is in flight. */
+static void sweep_pump(struct sweep *s)
+{
     struct obj_worker *w = s->w;
-    while (s->next < s->n) {
+    s->starting = true;
+    while (s->inflight < SWEEP_CONCURRENCY && s->next < s->n) {
         size_t i = s->next++;
         json_t *doc = s->docs[i];
         const char *op, *path;
@@ -506,11 +525,16 @@ static void sweep_next(void *arg)
         b->n = nt;
         for (int k = 0; k < nt; k++)
             b->one[k].t = t[k];
+        /* no early answer for a retry: done means the batch is over */
+        b->no_timer = true;
         b->done = sweep_next;
         b->arg = s;
+        s->inflight++;
         batch_start(b);
-        return;
     }
+    s->starting = false;
+    if (s->inflight > 0 || s->next < s->n)
+        return;
     bool full = s->full;
     sweep_free(s);
     w->updater_busy = false;
@@ -523,7 +547,7 @@ static void sweep_listed(void *arg, int status)
     if (status != 0 && status != -ENOENT)
         log_warn("updater: cannot list %s: %s", s->w->srv->conf.devices,
                  strerror(-status));
-    sweep_next(s);
+    sweep_pump(s);
 }
 
 static void sweep_timer(evutil_socket_t fd, short what, void *arg)
