@@ -154,7 +154,7 @@ $(STORLET_PY): storlets/sdk/cairn_storlet.py
 
 # ---------------------------------------------------------------- tests
 # `make test` is the one test command: deps, build, every tier.
-.PHONY: test quick unit integration asan deps deps-check hdr-check help clean fuzz ring-bench run stop
+.PHONY: test quick unit integration asan deps deps-check hdr-check help clean fuzz ring-bench run stop install
 test: deps
 	$(MAKE) -j$$(nproc) all
 	$(PYTHON) test/run.py --build $(BUILD) --tier full
@@ -186,6 +186,23 @@ run: deps
 
 stop:
 	$(PYTHON) tools/devcluster/devcluster.py stop --build $(BUILD) --state-dir $(RUN_DIR)
+
+# Binaries, sample configs and systemd units; DESTDIR for packaging. The
+# units name the installed paths, so they follow BINDIR and SYSCONFDIR.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL_BIN := cairn-proxy cairn-objectd cairn-ring-builder cairn-get-nodes cairn-storlet-run
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/cairn/objectd
+	install -m 755 $(addprefix $(BUILD)/,$(INSTALL_BIN)) $(DESTDIR)$(BINDIR)/
+	install -m 644 etc/*.conf.sample $(DESTDIR)$(SYSCONFDIR)/cairn/
+	for u in etc/systemd/*.service etc/systemd/*.target; do \
+	  sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/etc/cairn/|$(SYSCONFDIR)/cairn/|g' \
+	    $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done
 
 # Keep the dependency direction of STYLE R1: libraries never include daemons;
 # sandbox never includes engine; ring and common include nothing above them.
@@ -224,6 +241,7 @@ help:
 	@echo "make deps       install the missing Debian packages (apt-get)"
 	@echo "make run        deps + build + start 4 storage nodes and a proxy on :8080"
 	@echo "make stop       stop what make run started"
+	@echo "make install    binaries, *.conf.sample, systemd units (DESTDIR, PREFIX)"
 	@echo "make test       deps + build + every test tier (unit, integration, CLI)"
 	@echo "make quick      unit tests and the fast integration tests"
 	@echo "make unit       unit tests only"
