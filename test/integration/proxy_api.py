@@ -87,6 +87,17 @@ with Cluster(t) as cl:
     t.eq(b, b'<?xml version="1.0" encoding="UTF-8"?>\n'
          b'<account name="AUTH_test">\n</account>', "XML listing of it")
 
+    st, _, _ = req("POST", path, headers={"X-Account-Meta-Color": "red"})
+    t.eq(st, 204, "account POST creates the account (autocreate): 204")
+    st, h, _ = req("HEAD", path)
+    t.eq((st, h.get("x-account-meta-color")), (204, "red"),
+         "the account now exists with its metadata")
+    st, _, _ = req("POST", path, headers={"X-Remove-Account-Meta-Color": "x",
+                                          "X-Account-Meta-Size": "big"})
+    st, h, _ = req("HEAD", path)
+    t.eq((h.get("x-account-meta-color"), h.get("x-account-meta-size")),
+         (None, "big"), "account POST merges and removes metadata")
+
     # ---- containers
     st, _, _ = req("PUT", path + "/c1", headers={"X-Container-Meta-Color":
                                                  "red"})
