@@ -181,6 +181,13 @@ START_TEST(whole_command_lines)
     ck_assert_int_eq(parse(&o, &e, "cairn-bench", "--os-auth-token", "t", NULL), -EINVAL);
     ck_assert_str_eq(e.msg, "--os-auth-token needs --os-storage-url");
     ck_assert_int_eq(parse(&o, &e, "cairn-bench", "--help", NULL), OPTS_HELP);
+    ck_assert_int_eq(parse(&o, &e, "cairn-bench", "--os-storage-url", "http://h/v1/AUTH_a",
+                           "--os-auth-token", "t", "-H", "X-Run-Storlet: identity",
+                           "--header", "X-Storlet-Parameter-1: a:b", NULL),
+                     OPTS_RUN);
+    ck_assert_uint_eq(o.nget_headers, 2);
+    ck_assert_str_eq(o.get_headers[1], "X-Storlet-Parameter-1: a:b");
+    ck_assert_int_eq(parse(&o, &e, "cairn-bench", "-H", "nocolon", NULL), -EINVAL);
 }
 END_TEST
 

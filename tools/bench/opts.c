@@ -263,6 +263,8 @@ void opts_usage(void)
 "                          is sent again up to 3 times, a second apart\n"
 "      --timeout DUR       per-request timeout (default: none)\n"
 "      --seed N            seed of the operation/size/object choices (default: clock)\n"
+"  -H, --header 'N: V'     add a header to GETs, e.g. 'X-Run-Storlet: identity'\n"
+"                          (repeatable; PUTs and prepopulation stay plain)\n"
 "\n"
 "Objects are named <container>/<run-tag>-<n>; bodies are generated while sent\n"
 "(never held whole in memory) and GET bodies are counted and discarded.\n"
@@ -314,6 +316,7 @@ static const struct option long_opts[] = {
     {"cleanup", no_argument, NULL, OPT_CLEANUP},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"header", required_argument, NULL, 'H'},
     {"json", required_argument, NULL, OPT_JSON},
     {"svg", required_argument, NULL, OPT_SVG},
     {"label", required_argument, NULL, OPT_LABEL},
@@ -361,7 +364,7 @@ int opts_parse(struct bench_opts *o, int argc, char **argv, struct err *e)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":A:U:K:m:s:c:d:n:p:qhV", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":A:U:K:m:s:c:d:n:p:H:qhV", long_opts, NULL)) != -1) {
         switch (c) {
         case 'A': o->auth_url = optarg; break;
         case 'U': o->user = optarg; break;
@@ -426,6 +429,15 @@ int opts_parse(struct bench_opts *o, int argc, char **argv, struct err *e)
             if ((rc = parse_uint("--seed", optarg, 0, UINT64_MAX, &o->seed, e)))
                 return rc;
             break;
+        case 'H': {
+            const char *colon = strchr(optarg, ':');
+            if (!colon || colon == optarg || strpbrk(optarg, "\r\n"))
+                return err_set(e, -EINVAL, "--header: '%s' is not 'Name: value'", optarg);
+            if (o->nget_headers == OPTS_MAX_HEADERS)
+                return err_set(e, -EINVAL, "--header: at most %d", OPTS_MAX_HEADERS);
+            o->get_headers[o->nget_headers++] = optarg;
+            break;
+        }
         case OPT_JSON: o->json_path = optarg; break;
         case OPT_SVG: o->svg_path = optarg; break;
         case OPT_LABEL: o->label = optarg; break;

@@ -24,6 +24,7 @@ const char *bench_op_name(enum bench_op op);
 const char *bench_op_method(enum bench_op op);
 
 #define OPTS_MAX_SIZES 16
+#define OPTS_MAX_HEADERS 16
 
 /* One entry of a size distribution: uniform in [lo, hi], chosen by weight. */
 struct size_entry {
@@ -61,6 +62,8 @@ struct bench_opts {
     bool cleanup;
     uint64_t timeout_ns;      /* per request; 0 = none */
     uint64_t seed;            /* 0 = from the clock */
+    const char *get_headers[OPTS_MAX_HEADERS]; /* "Name: value", GET only */
+    unsigned nget_headers;
 
     /* Reporting. */
     const char *json_path, *svg_path, *label;

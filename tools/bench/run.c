@@ -82,6 +82,7 @@ struct run {
     bool timer_set;         /* curl asked to be called back at timer_ns */
     uint64_t timer_ns;
     struct curl_slist *hdrs;
+    struct curl_slist *get_hdrs;   /* hdrs + --header, for GETs */
     struct slot *slots;
     unsigned nslots;
     unsigned char *pattern;
@@ -298,6 +299,7 @@ static void slot_start(struct slot *s, enum bench_op op, uint64_t id)
     /* HTTPGET=1 also clears UPLOAD and NOBODY left by the previous request. */
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, op == BENCH_GET ? r->get_hdrs : r->hdrs);
     switch (op) {
     case BENCH_PUT:
         s->pat_off = obj_pattern_offset(r, id);
@@ -742,8 +744,12 @@ struct run *run_new(const struct bench_opts *o, const char *storage_url, const c
     r->hdrs = curl_slist_append(r->hdrs, tok);
     /* No "Expect: 100-continue" round trip before each PUT body. */
     r->hdrs = curl_slist_append(r->hdrs, "Expect:");
+    for (struct curl_slist *l = r->hdrs; l; l = l->next)
+        r->get_hdrs = curl_slist_append(r->get_hdrs, l->data);
+    for (unsigned i = 0; i < o->nget_headers; i++)
+        r->get_hdrs = curl_slist_append(r->get_hdrs, o->get_headers[i]);
     free(tok);
-    BUG_ON(!r->hdrs);
+    BUG_ON(!r->hdrs || !r->get_hdrs);
 
     CURL *esc_h = curl_easy_init();
     BUG_ON(!esc_h);
@@ -819,6 +825,7 @@ void run_free(struct run *r)
     curl_multi_cleanup(r->multi);
     close(r->epfd);
     curl_slist_free_all(r->hdrs);
+    curl_slist_free_all(r->get_hdrs);
     for (unsigned i = 0; i < r->o->containers; i++)
         free(r->cont[i]);
     free(r->cont);
