@@ -687,9 +687,11 @@ static void finish(struct eng_run *r)
     }
     double ms = (double)(now_mono_ns() - r->t0) / 1e6;
     log_notice("storlet account=%s storlet=%s etag=%s op=%s run_on=%s status=%d end=%s "
-               "exit=%d duration_ms=%.3f cpu_us=%llu bytes_in=%llu bytes_out=%llu warm=%d%s%s",
+               "exit=%d duration_ms=%.3f sandbox_ms=%.3f cpu_us=%llu bytes_in=%llu bytes_out=%llu "
+               "warm=%d%s%s",
                r->account, r->storlet, r->etag, op_name(r->op), r->on_proxy ? "proxy" : "object",
                o.kind == ENG_FAILED_AFTER ? 0 : o.status, o.end, o.exit_code, ms,
+               (double)o.wall_us / 1e3,
                (unsigned long long)o.cpu_us, (unsigned long long)o.bytes_in,
                (unsigned long long)o.bytes_out, j->rc == 0 && j->res.warm ? 1 : 0,
                o.reason[0] ? " reason=" : "", o.reason);

@@ -19,6 +19,8 @@
 #include "objectd/obj_srv_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,6 +292,26 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
         return;
     }
     s->stl_etag = xstrdup(pr->code.etag);
+    /*
+     * A whole-object GET gives the storlet the .data file itself, opened
+     * afresh (its own offset) at the body's first byte: the body runs to
+     * the end of the file, and the storlet reads the page cache with no
+     * copy through this process. Ranges go through a pipe.
+     */
+    int in_fd = -1;
+    if (!s->ranged) {
+        int dfd;
+        uint64_t off;
+        char proc[64];
+        if (obj_df_body_fd(s->rd, &dfd, &off) == 0) {
+            snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dfd);
+            in_fd = open(proc, O_RDONLY | O_CLOEXEC);
+            if (in_fd >= 0 && lseek(in_fd, (off_t)off, SEEK_SET) != (off_t)off) {
+                close(in_fd);
+                in_fd = -1;
+            }
+        }
+    }
     struct eng_invocation inv = {
         .code = &pr->code, .code_dir = pr->code_dir, .parameters = s->params,
         .op = ENG_OP_GET, .account = s->account, .container = s->container,
@@ -299,11 +321,15 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
         .caller_user = http_req_header(s->req, "X-Backend-Storlet-User"),
         .caller_account = http_req_header(s->req, "X-Backend-Storlet-Caller-Account"),
         .content_length = (int64_t)(s->end - s->pos), .content_type = s->ctype,
-        .metadata = s->umeta, .input_fd = -1,
+        .metadata = s->umeta, .input_fd = in_fd,
     };
     struct err e;
     err_clear(&e);
     s->run = eng_run_start(s->srv->eng, s->w->base, &inv, &run_ops, s, &e);
+    if (in_fd >= 0) {
+        close(in_fd);   /* the run holds its own copy */
+        s->input_done = true;
+    }
     if (!s->run) {
         log_warn("storlet %s: %s", s->storlet, e.msg);
         reply(s, 503, e.msg);
