@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""Storlet overhead for issue 6 (not a test: it prints figures).
+
+  storlet_bench.py [--small-seconds S] [--big-count N] [--warm N]
+                   [--concurrency C]
+
+Starts a 3-node cluster on loopback with storlets on (warm sandboxes kept
+per storlet version), deploys the identity storlet, and runs cairn-bench
+twice on the same objects each time: plain GETs, then GETs with
+X-Run-Storlet: identity (the object node runs it):
+
+1. 4 KiB objects, one request at a time: added latency at p50 (goal: at
+   most 2 ms with warm workers);
+2. 64 MiB objects, one request at a time: throughput (goal: at most 10%
+   less).
+
+cairn-bench's table is printed for each run, then a summary. Standard
+library only; daemons from $CAIRN_BUILD (default ./build).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "lib"))
+from cluster import Cluster, BUILD  # noqa: E402
+
+SRC = os.environ.get("CAIRN_SRC") or os.path.join(HERE, "..", "..")
+
+
+def bench(p, args, label, tmp):
+    out = os.path.join(tmp, label + ".json")
+    cmd = [os.path.join(BUILD, "cairn-bench"), "-A",
+           "http://%s:%d/auth/v1.0" % (p.ip, p.port), "-U", "test:tester",
+           "-K", "testing", "-q", "--json", out, "--label", label] + args
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    print("## %s\n%s" % (label, r.stdout), flush=True)
+    if r.returncode != 0:
+        print(r.stderr)
+        raise SystemExit("cairn-bench failed")
+    with open(out) as f:
+        return json.load(f)
+
+
+def get_stats(j):
+    for op in j.get("ops", j.get("operations", [])):
+        if op.get("op", op.get("name")) in ("get", "GET"):
+            return op
+    return j
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--small-seconds", default="20s")
+    ap.add_argument("--big-count", type=int, default=12)
+    ap.add_argument("--warm", type=int, default=2)
+    ap.add_argument("--concurrency", type=int, default=1)
+    a = ap.parse_args()
+    with Cluster() as cl, tempfile.TemporaryDirectory() as tmp:
+        os.chmod(cl.dir, 0o755)
+        sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+
+        def conf(name):
+            return {"storlets": "true", "storlet_warm": str(a.warm),
+                    "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
+                    "storlet_sdk": sdk, "log_level": "notice"}
+        nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
+                            conf=conf("node%d" % i))
+                 for i, ip in enumerate(("127.0.0.1", "127.0.0.2",
+                                         "127.0.0.3"))]
+        for kind, port in (("account", "aport"), ("container", "cport"),
+                           ("object", "port")):
+            cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port),
+                                        n.devices[0]) for n in nodes])
+        p = cl.proxy(conf={"DEFAULT": conf("proxy")})
+        path, tok = p.auth("test:tester")
+        h = {"X-Auth-Token": tok}
+        p.request("POST", path, headers=dict(
+            h, **{"X-Account-Meta-Storlet-Enabled": "True"}))
+        p.request("PUT", path + "/storlet", headers=h)
+        with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
+            st, _, _ = p.request("PUT", path + "/storlet/identity",
+                                 body=f.read(), headers=dict(h, **{
+                                     "X-Object-Meta-Storlet-Language": "native",
+                                     "X-Object-Meta-Storlet-Interface-Version": "1.0",
+                                     "X-Object-Meta-Storlet-Object-Metadata": "no",
+                                     "X-Object-Meta-Storlet-Main": "identity"}))
+        assert st == 201, st
+        c = str(a.concurrency)
+        res = {}
+        for size, extra in (("4k", ["-d", a.small_seconds, "-p", "200"]),
+                            ("64m", ["-n", str(a.big_count), "-p", "2"])):
+            prefix = "sb-" + size
+            base = ["-m", "get", "-s", size, "-c", c, "--container-prefix",
+                    prefix] + extra
+            # warm the storlet path once (code fetch, warm pool)
+            bench(p, ["-m", "get", "-s", size, "-c", "1", "-n", "5", "-p", "2",
+                      "--container-prefix", prefix + "w", "--cleanup", "-H",
+                      "X-Run-Storlet: identity"], "warmup-" + size, tmp)
+            res[size] = (bench(p, base + ["--cleanup"], "plain-" + size, tmp),
+                         bench(p, base + ["--cleanup", "-H",
+                                          "X-Run-Storlet: identity"],
+                               "identity-" + size, tmp))
+        print("## summary")
+        for size, (pl, st) in res.items():
+            print("%s plain:    %s" % (size, json.dumps(get_stats(pl))[:600]))
+            print("%s identity: %s" % (size, json.dumps(get_stats(st))[:600]))
+
+
+if __name__ == "__main__":
+    main()
