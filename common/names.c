@@ -108,13 +108,16 @@ static int hexval(char c)
     return -1;
 }
 
-size_t names_unquote(const char *in, size_t len, char *out)
+/* out never runs ahead of in, so decoding in place (out == in) is safe */
+static size_t unquote(const char *in, size_t len, char *out, bool plus)
 {
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         int h, l;
-        if (in[i] == '%' && i + 2 < len && (h = hexval(in[i + 1])) >= 0 &&
-            (l = hexval(in[i + 2])) >= 0) {
+        if (plus && in[i] == '+') {
+            out[o++] = ' ';
+        } else if (in[i] == '%' && i + 2 < len && (h = hexval(in[i + 1])) >= 0 &&
+                   (l = hexval(in[i + 2])) >= 0) {
             out[o++] = (char)(h << 4 | l);
             i += 2;
         } else {
@@ -123,6 +126,16 @@ size_t names_unquote(const char *in, size_t len, char *out)
     }
     out[o] = '\0';
     return o;
+}
+
+size_t names_unquote(const char *in, size_t len, char *out)
+{
+    return unquote(in, len, out, false);
+}
+
+size_t names_unquote_plus(const char *in, size_t len, char *out)
+{
+    return unquote(in, len, out, true);
 }
 
 size_t names_quote(const char *in, size_t len, const char *safe, char *out)

@@ -56,8 +56,15 @@ size_t names_utf8_count(const char *s, size_t len);
  * server decodes PATH_INFO: "%XX" with two hex digits becomes the byte, a
  * '%' not followed by two hex digits stays literal, '+' stays '+'. out is
  * NUL-terminated; returns the decoded length (out may contain NUL bytes).
+ * out may be in itself (decoding in place). Pure; thread-safe.
  */
 size_t names_unquote(const char *in, size_t len, char *out);
+
+/*
+ * As names_unquote, but '+' becomes a space, as Python's unquote_plus
+ * decodes a query-string name or value (byte-wise, latin-1).
+ */
+size_t names_unquote_plus(const char *in, size_t len, char *out);
 
 /*
  * Percent-encodes in[0..len) into out (at least 3 * len + 1 bytes) as

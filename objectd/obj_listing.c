@@ -27,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/names.h"
 #include "common/util.h"
 #include "common/xalloc.h"
 
@@ -38,36 +39,6 @@ enum qparam { QP_MARKER, QP_END_MARKER, QP_PREFIX, QP_DELIMITER, QP_PATH, QP_FOR
 /* Swift validates in this order (validate_container_params, then limit). */
 static const char *const qp_names[QP_COUNT] = {"marker", "end_marker", "prefix", "delimiter",
                                                "path", "format", "reverse", "limit"};
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Python's unquote_plus (latin-1): '+' is a space, %XX a byte, a bad %
- * sequence stays as it is. Writes at most len bytes; returns the length. */
-static size_t unquote_plus(const char *s, size_t len, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '+') {
-            out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
-                   hexval(s[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    return o;
-}
 
 static size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
 
@@ -301,7 +272,7 @@ int obj_listing_query_parse(const char *qs, const char *accept, struct obj_listi
         if (end > i) {
             const char *eq = memchr(qs + i, '=', end - i);
             size_t nlen = eq ? (size_t)(eq - (qs + i)) : end - i;
-            size_t dn = unquote_plus(qs + i, nlen, namebuf);
+            size_t dn = names_unquote_plus(qs + i, nlen, namebuf);
             for (int k = 0; k < QP_COUNT; k++) {
                 if (strlen(qp_names[k]) == dn && memcmp(namebuf, qp_names[k], dn) == 0) {
                     raw[k] = eq ? eq + 1 : qs + end;
@@ -319,8 +290,7 @@ int obj_listing_query_parse(const char *qs, const char *accept, struct obj_listi
     for (int k = 0; k < QP_COUNT; k++) {
         if (!raw[k])
             continue;
-        vlen[k] = unquote_plus(raw[k], rawlen[k], w);
-        w[vlen[k]] = '\0';
+        vlen[k] = names_unquote_plus(raw[k], rawlen[k], w); /* NUL-terminates */
         val[k] = w;
         w += vlen[k] + 1;
         if (vlen[k] && (!utf8_ok(val[k], vlen[k]) || memchr(val[k], '\0', vlen[k])))

@@ -92,6 +92,13 @@ START_TEST(quote_and_unquote)
     /* a "%4" at the very end of a longer buffer must not read past len */
     ck_assert_uint_eq(names_unquote("x%41", 3, dec), 3);
     ck_assert_str_eq(dec, "x%4");
+    /* '+' is a space only for the query-string form */
+    ck_assert_uint_eq(names_unquote_plus("a+b%2B%2", 8, dec), 6);
+    ck_assert_str_eq(dec, "a b+%2");
+    /* in place, as get-nodes -Q decodes its arguments */
+    char inplace[] = "%41b%20c%zz";
+    ck_assert_uint_eq(names_unquote(inplace, strlen(inplace), inplace), 7);
+    ck_assert_str_eq(inplace, "Ab c%zz");
 }
 END_TEST
 

@@ -28,6 +28,7 @@
 #include "common/conf.h"
 #include "common/err.h"
 #include "common/hashpath.h"
+#include "common/names.h"
 #include "common/util.h"
 #include "common/xalloc.h"
 #include "ring/ring.h"
@@ -69,34 +70,6 @@ static void print_quoted(const char *s)
         else
             printf("%%%02X", *p);
     }
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* %-decodes s in place (Python's unquote: a bad escape stays as it is). */
-static void unquote(char *s)
-{
-    char *w = s;
-    for (char *r = s; *r; r++) {
-        int hi, lo;
-        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 &&
-            (lo = hexval(r[2])) >= 0) {
-            *w++ = (char)(hi << 4 | lo);
-            r += 2;
-        } else {
-            *w++ = *r;
-        }
-    }
-    *w = '\0';
 }
 
 /* "account", "container", "object" or "object-N" from a ring path:
@@ -194,7 +167,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < 3; i++)
         if (names[i] && quoted)
-            unquote(names[i]);
+            names_unquote(names[i], strlen(names[i]), names[i]); /* Python's unquote */
     const char *account = names[0] && *names[0] ? names[0] : NULL;
     const char *container = names[1] && *names[1] ? names[1] : NULL;
     const char *object = names[2] && *names[2] ? names[2] : NULL;
