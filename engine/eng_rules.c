@@ -703,6 +703,17 @@ bool eng_rules_subject(const struct eng_rules_facts *f, const struct eng_rules_s
     return false;
 }
 
+bool eng_rules_needs_object_facts(const struct eng_rules_sets *sets)
+{
+    const struct eng_rules *order[2] = {sets ? sets->container : NULL,
+                                        sets ? sets->account : NULL};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; order[k] && i < order[k]->n; i++)
+            if (order[k]->r[i].content_types || order[k]->r[i].metadata)
+                return true;
+    return false;
+}
+
 bool eng_rules_may_manage(const char *account, const char *const *groups, size_t ngroups)
 {
     for (size_t i = 0; i < ngroups; i++)

@@ -167,6 +167,14 @@ bool eng_rules_subject(const struct eng_rules_facts *f, const struct eng_rules_s
                        enum eng_rules_side side);
 
 /*
+ * Whether a decision over sets can depend on facts only the object holds
+ * (some rule matches on content type or metadata). When false, the proxy
+ * can decide from the caller and the name alone, without first asking an
+ * object node for the object's metadata. NULL sets: false.
+ */
+bool eng_rules_needs_object_facts(const struct eng_rules_sets *sets);
+
+/*
  * Whether the caller may set or read the rule documents of storage account
  * `account` ("AUTH_test"): a reseller admin (group ".reseller_admin") or
  * the account's owner, i.e. a tempauth user with .admin, whose groups hold

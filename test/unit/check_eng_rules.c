@@ -503,6 +503,17 @@ START_TEST(method_names_and_managers)
     ck_assert_int_eq(eng_rules_method_of("POST", false), ENG_RULES_OTHER);
     ck_assert_int_eq(eng_rules_method_of(NULL, false), ENG_RULES_OTHER);
 
+    struct eng_rules *c = parse_ok(hosp_container);
+    struct eng_rules *plain = parse_ok("{\"rules\": [{\"match\": {\"groups\": [\"g\"],"
+                                       " \"prefix\": \"p\"}, \"action\": {\"storlet\": \"s\"}}]}");
+    struct eng_rules_sets s1 = {plain, NULL}, s2 = {plain, c}, s3 = {NULL, NULL};
+    ck_assert(!eng_rules_needs_object_facts(&s1));
+    ck_assert(eng_rules_needs_object_facts(&s2));   /* json-lines: content type */
+    ck_assert(!eng_rules_needs_object_facts(&s3));
+    ck_assert(!eng_rules_needs_object_facts(NULL));
+    eng_rules_free(plain);
+    eng_rules_free(c);
+
     static const char *const reseller[] = {"r", "r:admin", ".reseller_admin"};
     ck_assert(eng_rules_may_manage("AUTH_hosp", owner_groups, 3));
     ck_assert(!eng_rules_may_manage("AUTH_hosp", researcher_groups, 3));
