@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import BUILD, Cluster  # noqa: E402
+from cluster import BUILD, Cluster, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -147,11 +147,18 @@ with Cluster(t) as cl:
                           headers=H2)
     t.eq(st, 201, "stored before the node hangs")
     os.kill(hung.proc.pid, signal.SIGSTOP)
+
+    def stopped():
+        with open("/proc/%d/stat" % hung.proc.pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    wait_for(stopped, 30, "the node to stop")
     try:
         st, _, got = p2.request("GET", path2 + "/c/" + name, headers=H2)
         t.eq((st, got), (200, b"v1"),
              "a GET whose first node hangs is served by another replica")
-        t.ok("timed out" in p2.read_log(), "after a node timeout")
+        where = "%s:%d/%s: Connection timed out" % (hung.ip, hung.port,
+                                                    hung.devices[0])
+        t.ok(where in p2.read_log(), "after a node timeout on the hung node")
     finally:
         os.kill(hung.proc.pid, signal.SIGCONT)
     # (A PUT with a hung primary is not checked here: while a peer hangs,
