@@ -114,6 +114,7 @@ bool eng_account_enabled(const char *value);
 #define ENG_STORLET_CONTAINER "storlet"
 #define ENG_DEPENDENCY_CONTAINER "dependency"
 #define ENG_LOG_CONTAINER "storletlog"
+#define ENG_SVC_DEPTH_MAX 4
 
 /* ------------------------------------------------------- execution service */
 
@@ -234,6 +235,14 @@ struct eng_invocation {
     int64_t content_length;       /* of the input, -1 unknown */
     const char *content_type;
     json_t *metadata;             /* borrowed: the input's user metadata */
+    /* services (fd 4): requests go to the proxy at svc_host:svc_port with
+     * svc_token (the caller's); svc_host NULL = no services channel.
+     * svc_depth: how deep in a chain of invocations this one is (0 for a
+     * client's request); at ENG_SVC_DEPTH_MAX - 1 it may not invoke. */
+    const char *svc_host;
+    int svc_port;
+    const char *svc_token;
+    unsigned svc_depth;
     int input_fd;                 /* >= 0: given to the storlet as fd 0
                                    * (the engine dups it); -1: the caller
                                    * feeds input with eng_run_write */

@@ -142,8 +142,8 @@ struct job {
     atomic_int refs;
     pthread_mutex_t mu;        /* guards sock against close vs shutdown */
     int sock;                  /* the thread's launcher connection */
-    int theirs[5];             /* storlet ends: closed by the thread */
-    int targets[5];
+    int theirs[6];             /* storlet ends: closed by the thread */
+    int targets[6];
     size_t nfds;
     int wake_wr;
     struct sbx_policy pol;
@@ -249,6 +249,7 @@ struct eng_run {
     uint64_t t0;
 
     int in_wr, out_rd, log_rd, meta_fd, wake_rd;
+    struct eng_svc *svc;
     struct event *ev_in, *ev_out, *ev_log, *ev_meta, *ev_doc, *ev_wake;
 
     char *doc;
@@ -350,7 +351,8 @@ static json_t *build_doc(const struct eng_invocation *inv, const struct sbx_poli
     json_t *doc = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:[o], s:o, s:b}", "type",
                             "invocation", "interface_version", "1.0", "storlet", st,
                             "parameters", params, "request", req, "caller", caller,
-                            "inputs", in, "limits", limits, "services", 0);
+                            "inputs", in, "limits", limits, "services",
+                            inv->svc_host != NULL);
     return doc;
 }
 
@@ -605,6 +607,7 @@ static void tail_reason(struct eng_run *r, char *out, size_t n)
 
 static void run_free(struct eng_run *r)
 {
+    eng_svc_free(r->svc);
     struct event *evs[] = { r->ev_in, r->ev_out, r->ev_log, r->ev_meta, r->ev_doc, r->ev_wake };
     for (size_t i = 0; i < ARRAY_SIZE(evs); i++)
         if (evs[i])
@@ -726,7 +729,7 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
     struct eng_run *r = xcalloc(1, sizeof(*r));
     struct job *j = xcalloc(1, sizeof(*j));
     int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, log_p[2] = { -1, -1 };
-    int meta_sp[2] = { -1, -1 }, wake_p[2] = { -1, -1 };
+    int meta_sp[2] = { -1, -1 }, wake_p[2] = { -1, -1 }, svc_sp[2] = { -1, -1 };
     r->g = g;
     r->base = base;
     r->ops = ops;
@@ -770,7 +773,8 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
 
     if (mkpipe(out_p) < 0 || mkpipe(log_p) < 0 || mkpipe(wake_p) < 0 ||
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, meta_sp) == -1 ||
-        (inv->input_fd < 0 && mkpipe(in_p) < 0)) {
+        (inv->input_fd < 0 && mkpipe(in_p) < 0) ||
+        (inv->svc_host && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, svc_sp) == -1)) {
         err_set(e, -errno, "storlet %s: pipes: %s", c->name, strerror(errno));
         goto fail;
     }
@@ -786,6 +790,16 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
     j->targets[2] = SBX_FD_LOG;
     j->targets[3] = SBX_FD_META;
     j->nfds = 4;
+    if (inv->svc_host) {
+        j->theirs[4] = svc_sp[1];
+        j->targets[4] = SBX_FD_CONTROL;
+        svc_sp[1] = -1;
+        j->nfds = 5;
+        r->svc = eng_svc_new(base, svc_sp[0], inv->svc_host, inv->svc_port,
+                             inv->svc_token ? inv->svc_token : "", inv->account,
+                             inv->svc_depth);
+        svc_sp[0] = -1;
+    }
     if (j->theirs[0] < 0) {
         err_set(e, -errno, "storlet %s: dup input: %s", c->name, strerror(errno));
         goto fail;
@@ -874,7 +888,7 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
     return r;
 fail: {
         int fds[] = { in_p[0], in_p[1], out_p[0], out_p[1], log_p[0], log_p[1],
-                      meta_sp[0], meta_sp[1], wake_p[0], wake_p[1] };
+                      meta_sp[0], meta_sp[1], wake_p[0], wake_p[1], svc_sp[0], svc_sp[1] };
         for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
             if (fds[i] >= 0)
                 close(fds[i]);

@@ -25,6 +25,15 @@ struct eng {
     size_t nwarmed;
 };
 
+/* The services channel of one run (eng_svc.c): serves requests arriving
+ * on fd (our end of the storlet's fd 4; taken over) through the proxy at
+ * host:port with token. Freed with eng_svc_free (NULL is a no-op). */
+struct eng_svc;
+struct event_base;
+struct eng_svc *eng_svc_new(struct event_base *base, int fd, const char *host, int port,
+                            const char *token, const char *account, unsigned depth);
+void eng_svc_free(struct eng_svc *s);
+
 /* Creates the cache directories. Returns 0 or -errno (e says why). */
 int eng_cache_init(struct eng *g, struct err *e);
 

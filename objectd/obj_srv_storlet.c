@@ -47,6 +47,9 @@ struct ostl {
     json_t *params;
     char *account, *container, *object, *storlet, *node, *trans_id;
     char *ctype;
+    char *px_host, *token;      /* the proxy and the caller's token */
+    int px_port;
+    unsigned depth;             /* X-Storlet-Depth: services chains */
     char *stl_etag;             /* the storlet's version */
     char src_etag[40];          /* the object's ETag */
     json_t *umeta;              /* the object's user metadata, no prefix */
@@ -77,6 +80,8 @@ static void ostl_maybe_free(struct ostl *s)
     free(s->trans_id);
     free(s->ctype);
     free(s->stl_etag);
+    free(s->px_host);
+    free(s->token);
     free(s->buf);
     free(s);
 }
@@ -322,6 +327,8 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
         .caller_account = http_req_header(s->req, "X-Backend-Storlet-Caller-Account"),
         .content_length = (int64_t)(s->end - s->pos), .content_type = s->ctype,
         .metadata = s->umeta, .input_fd = in_fd,
+        .svc_host = s->depth + 1 < ENG_SVC_DEPTH_MAX ? s->px_host : NULL,
+        .svc_port = s->px_port, .svc_token = s->token, .svc_depth = s->depth,
     };
     struct err e;
     err_clear(&e);
@@ -404,6 +411,18 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
         return;
     }
     char *host = xstrndup(px, (size_t)(colon - px));
+    s->px_host = xstrdup(host);
+    s->px_port = (int)port;
+    s->token = xstrdup(token);
+    const char *dh = http_req_header(req, "X-Storlet-Depth");
+    uint64_t depth = 0;
+    if (dh && (parse_u64(dh, &depth) < 0 || depth >= ENG_SVC_DEPTH_MAX)) {
+        reply(s, 508, "storlets invoke each other too deeply");
+        free(host);
+        ostl_maybe_free(s);
+        return;
+    }
+    s->depth = (unsigned)depth;
 
     s->size = in->content_length;
     str_copy(s->src_etag, in->etag, sizeof(s->src_etag));

@@ -55,6 +55,7 @@ struct pst {
     char host[64];
     int port;
     bool run_here;
+    unsigned depth;            /* X-Storlet-Depth */
     bool src_client;           /* input: the client's body (PUT) */
     bool snk_client;           /* output: the client response (GET) */
     const char *src_path;      /* "/v1/a/c/o" of the loopback source */
@@ -426,6 +427,8 @@ static bool run_begin(struct pst *s, const struct eng_prep_result *p, int64_t le
         .caller_user = pr->ngroups ? pr->groups[0] : "", .caller_account = pr->path.account,
         .caller_roles = jr, .content_length = len, .content_type = s->src_ctype,
         .metadata = s->src_meta, .input_fd = -1,
+        .svc_host = s->depth + 1 < ENG_SVC_DEPTH_MAX ? s->host : NULL,
+        .svc_port = s->port, .svc_token = s->token, .svc_depth = s->depth,
     };
     (void)roles;
     struct err e;
@@ -755,8 +758,16 @@ bool px_storlet_object(struct px_req *pr)
         px_reply_text(pr, 401, "Failed to verify access to the storlet");
         return true;
     }
+    const char *dh = http_req_header(pr->req, "X-Storlet-Depth");
+    uint64_t depth = 0;
+    if (dh && (parse_u64(dh, &depth) < 0 || depth >= ENG_SVC_DEPTH_MAX)) {
+        json_decref(params);
+        px_reply_text(pr, 508, "storlets invoke each other too deeply");
+        return true;
+    }
     struct pst *s = pool_calloc(pr->pool, sizeof(*s));
     s->pr = pr;
+    s->depth = (unsigned)depth;
     s->d = d;
     s->params = params;
     s->storlet = d.storlet;
