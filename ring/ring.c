@@ -105,6 +105,16 @@ size_t ring_primaries(const struct ring *r, uint32_t part,
  * The seen bitmap holds four sections, each starting on a word boundary:
  * devices by id, then ip tiers, zone tiers and region tiers by dense index.
  */
+int ring_tier_cmp(uint32_t region_a, uint32_t zone_a, const char *ip_a,
+                  uint32_t region_b, uint32_t zone_b, const char *ip_b)
+{
+    if (region_a != region_b)
+        return region_a < region_b ? -1 : 1;
+    if (zone_a != zone_b)
+        return zone_a < zone_b ? -1 : 1;
+    return strcmp(ip_a, ip_b);
+}
+
 static uint32_t words_for(uint32_t bits)
 {
     return (bits + 63) / 64;

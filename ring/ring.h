@@ -135,6 +135,14 @@ size_t ring_primaries(const struct ring *r, uint32_t part,
                       const struct ring_dev **out, size_t max);
 
 /*
+ * The tier order that the ring and the builder share: by region, then zone,
+ * then ip (bytewise). Returns <0, 0 or >0 as a comes before, with or after b;
+ * callers break ties (by id, by device name). Pure; thread-safe.
+ */
+int ring_tier_cmp(uint32_t region_a, uint32_t zone_a, const char *ip_a,
+                  uint32_t region_b, uint32_t zone_b, const char *ip_b);
+
+/*
  * Handoffs, in exactly the order of Swift's Ring.get_more_nodes(part): a walk
  * over partitions that starts where md5(decimal part) points and strides by
  * max(1, parts / 65536); pass 1 yields devices in regions holding no primary

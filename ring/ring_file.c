@@ -355,11 +355,7 @@ static int tier_cmp(const void *a, const void *b, void *arg)
     const struct ring *r = arg;
     const struct ring_dev *x = &r->devs[*(const uint16_t *)a];
     const struct ring_dev *y = &r->devs[*(const uint16_t *)b];
-    if (x->region != y->region)
-        return x->region < y->region ? -1 : 1;
-    if (x->zone != y->zone)
-        return x->zone < y->zone ? -1 : 1;
-    int c = strcmp(x->ip, y->ip);
+    int c = ring_tier_cmp(x->region, x->zone, x->ip, y->region, y->zone, y->ip);
     if (c)
         return c;
     return x->id < y->id ? -1 : x->id > y->id;

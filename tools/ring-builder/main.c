@@ -433,11 +433,7 @@ static int cmp_display(const void *x, const void *y)
 {
     const struct rb_dev *a = &g_cmp_b->devs[*(const uint32_t *)x];
     const struct rb_dev *c = &g_cmp_b->devs[*(const uint32_t *)y];
-    if (a->region != c->region)
-        return a->region < c->region ? -1 : 1;
-    if (a->zone != c->zone)
-        return a->zone < c->zone ? -1 : 1;
-    int r = strcmp(a->ip, c->ip);
+    int r = ring_tier_cmp(a->region, a->zone, a->ip, c->region, c->zone, c->ip);
     if (r)
         return r;
     return strcmp(a->device, c->device);

@@ -97,11 +97,7 @@ static int cmp_dev_tier(const void *a, const void *bb)
 {
     const struct rb_dev *x = &g_sort_b->devs[*(const uint32_t *)a];
     const struct rb_dev *y = &g_sort_b->devs[*(const uint32_t *)bb];
-    if (x->region != y->region)
-        return x->region < y->region ? -1 : 1;
-    if (x->zone != y->zone)
-        return x->zone < y->zone ? -1 : 1;
-    int c = strcmp(x->ip, y->ip);
+    int c = ring_tier_cmp(x->region, x->zone, x->ip, y->region, y->zone, y->ip);
     if (c)
         return c;
     return x->id < y->id ? -1 : x->id > y->id;
