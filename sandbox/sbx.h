@@ -219,7 +219,9 @@ int sbx_end_parse(const char *name);
 /*
  * One run request. `path` and `argv` are as seen inside the sandbox (e.g.
  * "/storlet/main.py" or "/usr/bin/python3"); `code_dir`, if set, is a host
- * directory bound read-only at /storlet. `env` entries are "K=V"; nothing of
+ * directory bound read-only at /storlet. The sandbox opens it already under
+ * the tenant's host uid, so every directory on its path must be searchable
+ * by others (0755/0711) and its files readable (0644/0755). `env` entries are "K=V"; nothing of
  * the launcher's environment is passed. fds[i] (the caller's fd) becomes fd
  * fd_target[i] in the storlet; the caller keeps its own copies. The fd
  * given for SBX_FD_OUTPUT is not passed in: the launcher relays the
