@@ -420,6 +420,11 @@ bool px_ctl_may_read(struct px_req *pr, const char *acl)
     return pr->owner || authorize(pr, acl) != PX_AUTHZ_DENY;
 }
 
+bool px_ctl_may_write(struct px_req *pr, const char *acl)
+{
+    return pr->owner || authorize(pr, acl) != PX_AUTHZ_DENY;
+}
+
 void px_ctl_deny(struct px_req *pr)
 {
     deny(pr);
@@ -1284,7 +1289,9 @@ static void object_acl_checked(struct px_req *pr, const struct px_cinfo *ci)
     }
     if (!pr->owner) {
         enum http_method m = http_req_method(pr->req);
-        bool read = m == HTTP_M_GET || m == HTTP_M_HEAD;
+        /* A COPY reads the object of its path (the destination's write
+         * access is checked by the copy itself). */
+        bool read = m == HTTP_M_GET || m == HTTP_M_HEAD || m == HTTP_M_COPY;
         const char *acl = ci->status < 300 ? (read ? ci->read_acl
                                                    : ci->write_acl)
                                            : NULL;

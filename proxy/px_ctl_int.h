@@ -46,6 +46,9 @@ int px_check_meta(struct px_req *pr, int target);
 /* May the request's caller read through this container ACL (owner, or the
  * ACL grants it)? */
 bool px_ctl_may_read(struct px_req *pr, const char *acl);
+/* The same for writing (PUT, POST, DELETE of objects). The decision uses
+ * the ACL string and the request's identity and method. */
+bool px_ctl_may_write(struct px_req *pr, const char *acl);
 /* Answers 401 (no valid token) or 403. */
 void px_ctl_deny(struct px_req *pr);
 

@@ -65,6 +65,7 @@ struct px_put {
     struct px_nodes src_nodes;
     char *src_container, *src_object;
     char *copied_from;       /* quoted "c/o" */
+    const char *dest_container;
     char *src_last_modified;
     char tsbuf[TS_NORMAL_LEN];
 };
@@ -790,6 +791,10 @@ static void copy_dest_checked(struct px_req *pr, const struct px_cinfo *ci)
         px_reply(pr, 503);
         return;
     }
+    if (!px_ctl_may_write(pr, ci->status < 300 ? ci->write_acl : NULL)) {
+        px_ctl_deny(pr);
+        return;
+    }
     if (ci->status == 404) {
         px_reply(pr, 404);
         return;
@@ -801,18 +806,27 @@ static void copy_dest_checked(struct px_req *pr, const struct px_cinfo *ci)
                     p->src_object, copy_src_go, p);
 }
 
+static void copy_src_checked(struct px_req *pr, const struct px_cinfo *ci)
+{
+    struct px_put *p = pr->ctl;
+    pr->path.container = p->dest_container;
+    if (ci->status >= 500) {
+        px_reply(pr, 503);
+        return;
+    }
+    if (!px_ctl_may_read(pr, ci->status < 300 ? ci->read_acl : NULL)) {
+        px_ctl_deny(pr);
+        return;
+    }
+    px_cinfo_get(pr, copy_dest_checked);
+}
+
 void px_obj_copy(struct px_req *pr)
 {
     const struct http_head *h = http_req_head(pr->req);
     bool is_copy = http_req_method(pr->req) == HTTP_M_COPY;
     if (h->body != HTTP_BODY_NONE) {
         px_reply_text(pr, 400, "Copy requests require a zero byte body");
-        return;
-    }
-    if (!pr->owner) {
-        /* Copies need read access to the source and write access to the
-         * destination container; only owners are let through for now. */
-        px_reply(pr, pr->authenticated ? 403 : 401);
         return;
     }
     struct px_put *p = put_new(pr);
@@ -861,5 +875,13 @@ void px_obj_copy(struct px_req *pr)
     snprintf(raw, cl, "%s/%s", p->src_container, p->src_object);
     p->copied_from = pool_alloc(pr->pool, 3 * cl + 1);
     names_quote(raw, strlen(raw), "/", p->copied_from);
+    if (!is_copy && !pr->owner) {
+        /* X-Copy-From: the caller may write here (checked on the way in)
+         * but must also be able to read the source. */
+        p->dest_container = pr->path.container;
+        pr->path.container = p->src_container;
+        px_cinfo_get(pr, copy_src_checked);
+        return;
+    }
     px_cinfo_get(pr, copy_dest_checked);
 }

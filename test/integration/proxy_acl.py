@@ -95,6 +95,34 @@ with Cluster(t) as cl:
     t.eq((st, h.get("x-container-read")), (204, None),
          "a reader does not see it")
 
+    # copies need read on the source and write on the destination
+    as_(tok, "PUT", path + "/src", headers={"X-Container-Read": "test2"})
+    as_(tok, "PUT", path + "/src/o", body=b"copy me")
+    as_(tok, "PUT", path + "/dst", headers={"X-Container-Write":
+                                            "test2:tester2"})
+    as_(tok, "PUT", path + "/nowrite")
+    st, _, _ = as_(tok2, "COPY", path + "/src/o", headers={
+        "Destination": "dst/o2"})
+    t.eq(st, 201, "COPY with read on the source and write on the target")
+    st, _, _ = as_(tok2, "PUT", path + "/dst/o3", body=b"", headers={
+        "X-Copy-From": "src/o"})
+    t.eq(st, 201, "X-Copy-From likewise")
+    st, _, b = as_(tok, "GET", path + "/dst/o3")
+    t.eq(b, b"copy me", "the copy has the data")
+    st, _, _ = as_(tok2, "COPY", path + "/src/o", headers={
+        "Destination": "nowrite/o"})
+    t.eq(st, 403, "COPY into a container without write access: 403")
+    as_(tok, "POST", path + "/src", headers={"X-Remove-Container-Read": "x"})
+    st, _, _ = as_(tok2, "PUT", path + "/dst/o4", body=b"", headers={
+        "X-Copy-From": "src/o"})
+    t.eq(st, 403, "X-Copy-From without read on the source: 403")
+    st, _, _ = as_(tok2, "COPY", path + "/src/o", headers={
+        "Destination": "dst/o5"})
+    t.eq(st, 403, "COPY without read on the source: 403")
+    st, _, _ = as_(None, "COPY", path + "/src/o", headers={
+        "Destination": "dst/o6"})
+    t.eq(st, 401, "anonymous COPY: 401")
+
     # bad ACLs
     st, _, b = as_(tok, "POST", path + "/priv", headers={
         "X-Container-Write": ".r:*"})
