@@ -310,6 +310,15 @@ void eng_run_input_end(struct eng_run *r);
 void eng_run_pause_output(struct eng_run *r);
 void eng_run_resume_output(struct eng_run *r);
 
+/*
+ * Stores o's log (call from the done callback) as storletlog/<storlet>.
+ * <trans_id>.log through the proxy at host:port with the caller's token.
+ * Asynchronous on base, fire and forget (a failure is logged).
+ */
+void eng_log_upload(struct event_base *base, const char *host, int port, const char *token,
+                    const char *account, const char *storlet, const char *trans_id,
+                    const struct eng_outcome *o);
+
 /* Kills the storlet and frees the run without calling done (the request it
  * served went away). NULL is a no-op. */
 void eng_run_cancel(struct eng_run *r);

@@ -264,6 +264,9 @@ static void on_done(struct eng_run *r, const struct eng_outcome *o, void *arg)
     (void)r;
     struct ostl *s = arg;
     s->run = NULL;
+    if (s->d.generate_log)
+        eng_log_upload(s->w->base, s->px_host, s->px_port, s->token, s->account, s->storlet,
+                       s->trans_id, o);
     if (s->req) {
         if (o->kind == ENG_OK)
             http_resp_end(s->req);

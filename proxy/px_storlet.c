@@ -385,6 +385,9 @@ static void run_done(struct eng_run *r, const struct eng_outcome *o, void *arg)
     (void)r;
     struct pst *s = arg;
     s->run = NULL;
+    if (s->d.generate_log)
+        eng_log_upload(s->pr->w->base, s->host, s->port, s->token, s->pr->path.account,
+                       s->storlet, s->pr->txn, o);
     if (o->kind == ENG_OK) {
         if (s->snk_client) {
             if (!s->pr->done)

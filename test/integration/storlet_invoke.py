@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, BUILD  # noqa: E402
+from cluster import Cluster, BUILD, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
 
 SRC = os.environ.get("CAIRN_SRC") or os.path.join(
@@ -271,6 +271,23 @@ with Cluster(t) as cl:
     t.eq(st, 500, "a PUT whose storlet fails mid-way answers 500")
     st, _, _ = req("HEAD", path + "/data/never")
     t.eq(st, 404, "and stores nothing")
+    # the log, when asked for
+    req("PUT", path + "/storletlog")
+    st, h, _ = req("GET", path + "/data/blob",
+                   headers={"X-Run-Storlet": "fail.sh",
+                            "X-Storlet-Generate-Log": "True"})
+    logname = "fail.sh.%s.log" % h.get("x-trans-id", "")
+
+    def log_there():
+        st, _, b = req("GET", path + "/storletlog/" + logname)
+        return b if st == 200 else None
+    try:
+        got = wait_for(log_there, 30, "the storlet log")
+    except TimeoutError:
+        got = None
+    t.ok(got is not None and b"the input is not a scan" in got,
+         "X-Storlet-Generate-Log stores the log in storletlog")
+
     st, _, b = req("GET", path + "/data/blob", headers={"X-Run-Storlet": "nothere"})
     t.ok(st == 401 and b"Failed to verify access" in b,
          "a missing storlet is 401")
