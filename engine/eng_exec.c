@@ -653,7 +653,9 @@ static void finish(struct eng_run *r)
     if (ok) {
         o.kind = ENG_OK;
     } else {
-        char why[1024] = "";
+        /* Room for the "Storlet execution timed out: " prefix below, so
+         * the status reason is never cut. */
+        char why[sizeof(o.reason) - 64] = "";
         if (j->rc < 0)
             snprintf(why, sizeof(why), "no sandbox: %s", j->err);
         else if (r->proto_err)
