@@ -350,9 +350,12 @@ struct http_client;
 struct http_client_config {
     struct http_limits limits;   /* for the response head (defaults) */
     unsigned connect_timeout_ms; /* TCP connect (5000) */
-    unsigned io_timeout_ms;      /* while a request is in progress: no byte
-                                    received, or no progress writing, for this
-                                    long (60000); done(-ETIMEDOUT) */
+    unsigned io_timeout_ms;      /* while a request is in progress: no
+                                    progress writing pending bytes, or no
+                                    byte received once an answer is owed
+                                    (body sent, 100 Continue awaited, or
+                                    response begun), for this long (60000);
+                                    done(-ETIMEDOUT) */
     size_t write_high;           /* as the server's (256 KiB / 64 KiB) */
     size_t write_low;
     size_t read_max;             /* decoded response body held (256 KiB) */

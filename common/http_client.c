@@ -128,6 +128,13 @@ static void kick(struct http_client *c)
         event_active(c->kick, EV_TIMEOUT, 0);
 }
 
+/* The read timeout runs only once the server owes an answer: after the
+ * request body ended, while it waits for 100 Continue, or once a response
+ * (maybe an early one) has begun. While the body
+ * is still being sent the server rightly says nothing, however long the
+ * body takes; the write timeout (which runs only while output is pending)
+ * catches a server that stops reading. Call again when c->req or
+ * c->await_continue changes. */
 static void set_io_timeouts(struct http_client *c, bool on)
 {
     if (!c->bev || !c->connected)
@@ -138,7 +145,9 @@ static void set_io_timeouts(struct http_client *c, bool on)
         return;
     }
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    bufferevent_set_timeouts(c->bev, &tv, &tv);
+    bool owed = c->req != REQ_BODY || c->await_continue ||
+                c->resp != RS_WAIT_HEAD;
+    bufferevent_set_timeouts(c->bev, owed ? &tv : NULL, &tv);
 }
 
 static void update_read(struct http_client *c)
@@ -206,8 +215,10 @@ static bool step(struct http_client *c)
         if (c->head.status < 200) {
             bool cont = c->head.status == 100;
             http_parser_reset(&c->parser, c->head_request);
-            if (cont)
+            if (cont) {
                 c->await_continue = false;
+                set_io_timeouts(c, true);
+            }
             if (cont && c->ops && c->ops->cont) {
                 c->in_cb++;
                 c->ops->cont(c, c->arg);
@@ -217,6 +228,7 @@ static bool step(struct http_client *c)
         }
         c->resp = RS_BODY;
         c->await_continue = false;
+        set_io_timeouts(c, true);
         c->body_complete = c->head.body == HTTP_BODY_NONE;
         if (c->ops && c->ops->response) {
             c->in_cb++;
@@ -542,6 +554,7 @@ int http_client_end(struct http_client *c)
     c->req = REQ_ENDED;
     if (!c->bev)
         return 0;
+    set_io_timeouts(c, true);
     if (c->req_chunked) {
         http_out_last_chunk(bufferevent_get_output(c->bev));
     } else if (c->req_written < (uint64_t)c->req_len) {

@@ -1943,6 +1943,131 @@ static int client_against_ex(const char *script, unsigned io_timeout_ms,
     return err;
 }
 
+/* A peer that reads a head and then exactly `len` body bytes before it
+ * answers 201, as a storage node takes an object PUT. */
+struct sinkpeer {
+    int lfd, port;
+    size_t len;
+    pthread_t th;
+};
+
+static void *sinkpeer_main(void *arg)
+{
+    struct sinkpeer *p = arg;
+    int fd = accept(p->lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    char buf[4096];
+    size_t got = 0, body = 0;
+    bool in_body = false;
+    char head[4096];
+    while (!in_body || body < p->len) {
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0)
+            break;
+        if (in_body) {
+            body += (size_t)n;
+            continue;
+        }
+        size_t take = (size_t)n < sizeof(head) - 1 - got ? (size_t)n
+                                                          : sizeof(head) - 1 - got;
+        memcpy(head + got, buf, take);
+        got += take;
+        head[got] = '\0';
+        char *end = strstr(head, "\r\n\r\n");
+        if (end) {
+            in_body = true;
+            body = got - (size_t)(end + 4 - head);
+        }
+    }
+    if (body >= p->len)
+        send_all(fd, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 45);
+    while (recv(fd, buf, sizeof(buf), 0) > 0)
+        ;
+    close(fd);
+    return NULL;
+}
+
+struct slowput {
+    struct event_base *base;
+    struct http_client *c;
+    struct event *tick;
+    int pieces_left, status, err;
+    bool done;
+};
+
+static void slowput_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct slowput *s = arg;
+    (void)fd;
+    (void)what;
+    if (s->done)
+        return;
+    ck_assert_int_eq(http_client_write(s->c, "0123456789", 10), 0);
+    if (--s->pieces_left == 0) {
+        ck_assert_int_eq(http_client_end(s->c), 0);
+        return;
+    }
+    struct timeval tv = {0, 40 * 1000};
+    evtimer_add(s->tick, &tv);
+}
+
+static void slowput_response(struct http_client *c, const struct http_head *h,
+                             void *arg)
+{
+    (void)c;
+    ((struct slowput *)arg)->status = h->status;
+}
+
+static void slowput_done(struct http_client *c, int err, void *arg)
+{
+    struct slowput *s = arg;
+    (void)c;
+    s->done = true;
+    s->err = err;
+    event_base_loopbreak(s->base);
+}
+
+/* io_timeout is about progress: a request body that keeps flowing for
+ * longer than io_timeout_ms, while the server says nothing until it has
+ * the whole body, must not time out (a 5 GiB object PUT through the
+ * proxy failed after node_timeout). 25 pieces 40 ms apart take a second;
+ * the timeout is 400 ms. */
+START_TEST(client_body_longer_than_io_timeout)
+{
+    struct sinkpeer p = {.len = 250};
+    struct err e;
+    p.lfd = http_listen("127.0.0.1", 0, 4, &e);
+    ck_assert_int_ge(p.lfd, 0);
+    ck_assert_int_eq(fcntl(p.lfd, F_SETFL, 0), 0);
+    p.port = http_socket_port(p.lfd);
+    ck_assert_int_eq(pthread_create(&p.th, NULL, sinkpeer_main, &p), 0);
+
+    struct event_base *base = event_base_new();
+    struct http_client_config cfg;
+    http_client_config_init(&cfg);
+    cfg.io_timeout_ms = 400;
+    struct slowput s = {.base = base, .pieces_left = 25};
+    s.c = http_client_new(base, "127.0.0.1", p.port, &cfg);
+    s.tick = evtimer_new(base, slowput_tick, &s);
+    static const struct http_client_ops ops = {
+        .response = slowput_response, .done = slowput_done};
+    ck_assert_int_eq(http_client_start(s.c, "PUT", "/o", 250, &ops, &s), 0);
+    struct timeval tv = {0, 40 * 1000};
+    evtimer_add(s.tick, &tv);
+    while (!s.done)
+        event_base_loop(base, EVLOOP_ONCE);
+    ck_assert_int_eq(s.err, 0);
+    ck_assert_int_eq(s.status, 201);
+    ck_assert_int_eq(s.pieces_left, 0);
+    event_free(s.tick);
+    http_client_free(s.c);
+    event_base_free(base);
+    pthread_join(p.th, NULL);
+    close(p.lfd);
+}
+END_TEST
+
 START_TEST(client_reports_peer_failures)
 {
     char *body;
@@ -2029,6 +2154,7 @@ static void add_client_tests(Suite *s)
     tcase_add_test(tc, client_streams_both_ways_with_bounded_buffers);
     tcase_add_test(tc, client_expect_100_continue);
     tcase_add_test(tc, client_reports_peer_failures);
+    tcase_add_test(tc, client_body_longer_than_io_timeout);
     suite_add_tcase(s, tc);
 }
 
