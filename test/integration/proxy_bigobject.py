@@ -71,10 +71,14 @@ def put(p, path, tok):
             "\r\n" % (path, tok, SIZE)).encode()
     s.sendall(head)
     h = hashlib.md5()
-    for i in range(SIZE // MIB):
-        c = chunk(i)
-        h.update(c)
-        s.sendall(c)
+    try:
+        for i in range(SIZE // MIB):
+            c = chunk(i)
+            h.update(c)
+            s.sendall(c)
+    except OSError as e:
+        # The proxy gave up early; its answer says why.
+        t.diag("PUT: sending stopped after %d MiB: %s" % (i, e))
     f = s.makefile("rb")
     status = int(f.readline().split()[1])
     etag = None
