@@ -862,15 +862,21 @@ static void suggest(const struct conf_option *t, const char *section,
         out[0] = '\0';
 }
 
+/* Whether a row before t in table has t's section: the walks over a
+ * table's sections act on a section at its first row only. */
+static bool section_seen_before(const struct conf_option *table, const struct conf_option *t)
+{
+    for (const struct conf_option *u = table; u < t; u++)
+        if (strcmp(u->section, t->section) == 0)
+            return true;
+    return false;
+}
+
 static void list_sections(const struct conf_option *table, struct sbuf *b)
 {
     bool first = true;
     for (const struct conf_option *t = table; t->section; t++) {
-        bool seen = false;
-        for (const struct conf_option *u = table; u < t; u++)
-            if (strcmp(u->section, t->section) == 0)
-                seen = true;
-        if (seen || row_is_default(t))
+        if (section_seen_before(table, t) || row_is_default(t))
             continue;
         sb_printf(b, "%s[%s]", first ? "" : ", ", t->section);
         first = false;
@@ -1142,11 +1148,7 @@ char *conf_render_sample(const struct conf_option *table, const char *intro)
         sb_puts(&b, "\n");
     }
     for (const struct conf_option *t = table; t->section; t++) {
-        bool seen = false;
-        for (const struct conf_option *u = table; u < t; u++)
-            if (strcmp(u->section, t->section) == 0)
-                seen = true;
-        if (seen)
+        if (section_seen_before(table, t))
             continue;
         if (is_pattern(t->section))
             sb_printf(&b, "# [%.*s<name>]\n", (int)strlen(t->section) - 1,
@@ -1244,11 +1246,7 @@ char *conf_render_effective(const struct conf_option *table, const void *base)
     for (const struct conf_option *t = table; t->section; t++) {
         if (is_pattern(t->section))
             continue;
-        bool seen = false;
-        for (const struct conf_option *u = table; u < t; u++)
-            if (strcmp(u->section, t->section) == 0)
-                seen = true;
-        if (seen)
+        if (section_seen_before(table, t))
             continue;
         sb_printf(&b, "[%s]\n", t->section);
         for (const struct conf_option *o = t; o->section; o++) {
