@@ -735,8 +735,14 @@ static int parse_val(const struct conf_option *o, const char *text,
     return rc;
 }
 
+/* Moves v into its field of base; with no base (a pass that only checks)
+ * releases v instead. */
 static void store(const struct conf_option *o, void *base, union conf_val *v)
 {
+    if (!base) {
+        val_release(o, v);
+        return;
+    }
     char *f = (char *)base + o->offset;
     switch (o->type) {
     case CONF_BOOL:
@@ -902,10 +908,7 @@ static int apply_row(const struct conf *c, const struct conf_option *o,
     if (e) {
         rc = parse_val(o, e->value, &v, why, sizeof(why));
         if (rc == 0) {
-            if (base)
-                store(o, base, &v);
-            else
-                val_release(o, &v);
+            store(o, base, &v);
             return 0;
         }
         struct sbuf exp = {0};
@@ -935,10 +938,7 @@ static int apply_row(const struct conf *c, const struct conf_option *o,
         memset(&v, 0, sizeof(v));
         rc = -EINVAL;
     }
-    if (base)
-        store(o, base, &v);
-    else
-        val_release(o, &v);
+    store(o, base, &v);
     return rc;
 }
 
