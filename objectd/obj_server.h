@@ -77,6 +77,14 @@ struct obj_conf {
     int64_t storlet_wall_timeout; /* ms */
     int64_t storlet_idle_timeout; /* ms */
     uint64_t storlet_output_max;
+    /* background daemons (obj_repl.h) */
+    char *swift_dir;
+    int64_t ring_check_interval; /* ms */
+    struct conf_list my_ips;
+    int64_t replicator_interval; /* ms, 0 = off */
+    int64_t auditor_interval;    /* ms, 0 = off */
+    uint64_t auditor_bytes_per_second;
+    int64_t expirer_interval;    /* ms, 0 = off */
 };
 
 extern const struct conf_option obj_conf_table[];

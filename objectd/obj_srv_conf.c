@@ -112,6 +112,34 @@ const struct conf_option obj_conf_table[] = {
      "A storlet that writes no output for this long is killed."},
     {"DEFAULT", "storlet_output_max", CONF_SIZE, OC(storlet_output_max), "5G", 1,
      1000000000000000, NULL, 0, "Most output bytes one storlet may write."},
+    {"DEFAULT", "swift_dir", CONF_PATH, OC(swift_dir), "/etc/cairn", 0, 0,
+     NULL, 0,
+     "Directory with account.ring, container.ring and object.ring, which "
+     "the background daemons (replicator, expirer) read."},
+    {"DEFAULT", "ring_check_interval", CONF_DURATION, OC(ring_check_interval),
+     "15", 0, 86400000, NULL, 0,
+     "How often the ring files are checked for changes (0: never)."},
+    {"DEFAULT", "my_ips", CONF_LIST, OC(my_ips), "", 0, 0, NULL, 0,
+     "Addresses that are this node's in the rings (a ring device is local "
+     "when its ip or replication_ip is one of them and its port is this "
+     "role's port). Empty: bind_ip, or every interface address when "
+     "bind_ip is a wildcard."},
+    {"DEFAULT", "replicator_interval", CONF_DURATION, OC(replicator_interval),
+     "30", 0, 86400000, NULL, 0,
+     "Time between replication passes (objects, containers, accounts); 0 "
+     "runs none in the daemon (cairn-objectd --replicate-once still "
+     "works)."},
+    {"DEFAULT", "auditor_interval", CONF_DURATION, OC(auditor_interval),
+     "1800", 0, 86400000, NULL, 0,
+     "Time between auditor passes over every object (0: no auditor "
+     "thread)."},
+    {"DEFAULT", "auditor_bytes_per_second", CONF_SIZE,
+     OC(auditor_bytes_per_second), "10M", 0, 1000000000000, NULL, 0,
+     "Body bytes the auditor reads per second per pass (0: no limit)."},
+    {"DEFAULT", "expirer_interval", CONF_DURATION, OC(expirer_interval),
+     "300", 0, 86400000, NULL, 0,
+     "Time between expirer passes, which delete objects whose "
+     "X-Delete-At has passed (0: no expirer thread)."},
     CONF_END,
 };
 

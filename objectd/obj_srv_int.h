@@ -175,4 +175,10 @@ bool obj_storlet_wanted(struct http_req *req, struct obj_server *srv);
 void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
                      const char *name);
 
+/* ---- obj_repl_srv.c: the replication verb */
+
+/* Answers REPLICATE /<dev>/<part> (suffix hashes as JSON) and returns
+ * true when the request is one; false leaves it to the caller. */
+bool obj_repl_srv_handle(struct http_req *req, struct obj_worker *w);
+
 #endif
