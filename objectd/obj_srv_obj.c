@@ -769,8 +769,12 @@ static int delete_work(void *arg)
     st->orig_ts = ts_cmp(&orig, &st->ts) > 0 ? orig : st->ts;
     st->have_orig = true;
     if (ts_cmp(&orig, &st->ts) < 0) {
+        /* the name travels with the tombstone, so the replicator can
+         * push it through the backend API */
+        json_t *tm = json_pack("{s:s}", "name", st->name);
         rc = obj_df_delete(st->srv->devs, st->dev, st->part, st->hash,
-                           &st->ts, NULL);
+                           &st->ts, tm);
+        json_decref(tm);
         st->have_data = rc == 0; /* a tombstone was written: update */
     }
 out:
@@ -931,6 +935,8 @@ void obj_srv_handle_object(struct http_req *req, void *arg)
     struct obj_server *srv = w->srv;
     atomic_fetch_add(&srv->n_requests, 1);
     if (obj_srv_healthcheck(req, w))
+        return;
+    if (obj_repl_srv_handle(req, w))
         return;
     enum http_method m = http_req_method(req);
     if (m != HTTP_M_GET && m != HTTP_M_HEAD && m != HTTP_M_PUT &&
