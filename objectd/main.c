@@ -3,6 +3,7 @@
  * start-up cleanup of the devices, worker threads, signals.
  *
  *   cairn-objectd [-c FILE] [--check-config] [--workers N]
+ *   cairn-objectd [-c FILE] --replicate-once | --audit-once | --expire-once
  *
  * Runs in the foreground (systemd supervises it). Each worker thread owns
  * an event_base and one SO_REUSEPORT listener per role (object, container,
@@ -15,7 +16,11 @@
  *
  * The node serves the backend API without rings, as Swift's servers do:
  * every request names its device and partition, and updates carry their
- * destinations (X-Container-Host...). Rings come in with the replicator.
+ * destinations (X-Container-Host...). Only the background daemons
+ * (replicator, auditor, expirer: obj_repl.h) read the rings, on their own
+ * threads. The --*-once modes run one pass of one daemon in the
+ * foreground beside a running daemon (no listeners, no start-up
+ * cleanup), print its counters as JSON and exit: for tests and operators.
  */
 #define LOG_COMPONENT "objectd"
 
@@ -40,7 +45,10 @@
 #include "common/xalloc.h"
 #include "objectd/obj_diskfile.h"
 #include "engine/eng.h"
+#include "objectd/obj_repl.h"
 #include "objectd/obj_server.h"
+
+#include <urcu.h>
 
 #define DEFAULT_CONFIG "/etc/cairn/objectd.conf"
 
@@ -70,7 +78,10 @@ static void usage(FILE *out)
             "usage: cairn-objectd [-c FILE] [--check-config] [--workers N]\n"
             "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
             "      --check-config  validate the configuration and exit\n"
-            "      --workers N     event-loop threads (overrides the file)\n");
+            "      --workers N     event-loop threads (overrides the file)\n"
+            "      --replicate-once  run one replication pass and exit\n"
+            "      --audit-once      run one auditor pass and exit\n"
+            "      --expire-once     run one expirer pass and exit\n");
 }
 
 static void server_closed(struct http_server *srv, void *arg)
@@ -166,6 +177,34 @@ static void cleanup_devices(struct obj_server *s)
     closedir(d);
 }
 
+/* One pass of one background daemon, beside the running server. */
+static int run_once(struct obj_server *s, int which)
+{
+    rcu_register_thread();
+    struct obj_bg *bg = obj_bg_new(s);
+    struct obj_bg_stats st;
+    memset(&st, 0, sizeof(st));
+    int rc = which == 'R'   ? obj_repl_objects_once(bg, &st)
+             : which == 'A' ? obj_auditor_once(bg, &st)
+                            : obj_expirer_once(bg, &st);
+    obj_bg_free(bg);
+    rcu_unregister_thread();
+    printf("{\"parts\": %llu, \"suffixes\": %llu, \"pushed\": %llu, "
+           "\"failures\": %llu, \"removed\": %llu, \"checked\": %llu, "
+           "\"quarantined\": %llu, \"expired\": %llu, \"bytes\": %llu}\n",
+           (unsigned long long)st.parts, (unsigned long long)st.suffixes,
+           (unsigned long long)st.pushed, (unsigned long long)st.failures,
+           (unsigned long long)st.removed, (unsigned long long)st.checked,
+           (unsigned long long)st.quarantined, (unsigned long long)st.expired,
+           (unsigned long long)st.bytes);
+    obj_devices_free(s->devs);
+    obj_conf_release(&s->conf);
+    cluster_conf_release(&s->cluster);
+    if (rc != 0)
+        fprintf(stderr, "cairn-objectd: pass failed: %s\n", strerror(-rc));
+    return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *config = DEFAULT_CONFIG;
@@ -176,9 +215,13 @@ int main(int argc, char **argv)
         { "check-config", no_argument, NULL, 'C' },
         { "workers", required_argument, NULL, 'w' },
         { "help", no_argument, NULL, 'h' },
+        { "replicate-once", no_argument, NULL, 'R' },
+        { "audit-once", no_argument, NULL, 'A' },
+        { "expire-once", no_argument, NULL, 'E' },
         { NULL, 0, NULL, 0 },
     };
     int opt;
+    int once = 0;
     while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c':
@@ -194,6 +237,11 @@ int main(int argc, char **argv)
                         optarg);
                 return 2;
             }
+            break;
+        case 'R':
+        case 'A':
+        case 'E':
+            once = opt;
             break;
         case 'h':
             usage(stdout);
@@ -252,6 +300,8 @@ int main(int argc, char **argv)
         .reclaim_age = (uint64_t)srv.conf.reclaim_age,
     };
     srv.devs = obj_devices_new(&dopts);
+    if (once)
+        return run_once(&srv, once);
     cleanup_devices(&srv);
 
     /* The storlet launcher is forked now, before any thread exists. */
@@ -346,6 +396,13 @@ int main(int argc, char **argv)
         }
     }
 
+    /* the background daemons read rings: after the workers, so that a
+     * node answers requests before its first pass */
+    rcu_register_thread();
+    struct obj_bg *bg = obj_bg_new(&srv);
+    if (obj_bg_start(bg) != 0)
+        return 1;
+
     for (;;) {
         int sig;
         if (sigwait(&sigs, &sig) != 0)
@@ -367,6 +424,8 @@ int main(int argc, char **argv)
         log_notice("signal %d: shutting down", sig);
         break;
     }
+    obj_bg_free(bg);
+    rcu_unregister_thread();
     for (unsigned i = 0; i < nw; i++) {
         uint64_t one = 1;
         if (write(ctl[i].stop_fd, &one, sizeof(one)) != sizeof(one))
