@@ -89,7 +89,13 @@ class Node:
                 "cluster_conf": cluster.cairn_conf,
                 "workers": 2,
                 "disk_threads": 4,
-                "log_level": "info"}
+                "log_level": "info",
+                # the rings live in the cluster dir; the background daemons
+                # run only when a test asks (run_once), never on a timer
+                "swift_dir": cluster.dir,
+                "replicator_interval": 0,
+                "auditor_interval": 0,
+                "expirer_interval": 0}
         opts.update(extra_conf or {})
         lines = ["[DEFAULT]"] + ["%s = %s" % kv for kv in opts.items()]
         with open(self.conf, "w") as f:
@@ -111,6 +117,17 @@ class Node:
         if wait:
             self.wait_healthy()
         return self
+
+    def run_once(self, daemon, timeout=120):
+        """Runs one pass of a background daemon ("replicate", "audit" or
+        "expire") with this node's configuration, beside the running
+        daemon, and returns its counters (a dict)."""
+        import json
+        with open(self.log, "ab") as logf:
+            out = subprocess.check_output(
+                [os.path.join(BUILD, "cairn-objectd"), "-c", self.conf,
+                 "--%s-once" % daemon], stderr=logf, timeout=timeout)
+        return json.loads(out.decode())
 
     def wait_healthy(self, timeout=30):
         def ok():
@@ -318,6 +335,45 @@ class Cluster:
         if start:
             p.start()
         return p
+
+    def node_by_ip(self, ip):
+        for n in self.nodes:
+            if n.ip == ip:
+                return n
+        raise KeyError(ip)
+
+    def locate(self, a, c=None, o=None, ring="object"):
+        """(partition, primaries, handoffs) of a name in a ring file of the
+        cluster dir; each device is (Node, device name)."""
+        names = [a] + ([c] if c else []) + ([o] if o else [])
+        out = subprocess.check_output([
+            os.path.join(BUILD, "cairn-get-nodes"), "-a", "--swift-conf",
+            self.cairn_conf, os.path.join(self.dir, ring + ".ring")] + names,
+            text=True)
+        part, prim, hand = None, [], []
+        for line in out.splitlines():
+            if line.startswith("Server:Port Device"):
+                hp, dev = line.split("\t")[1].split(" ")
+                ip = hp.rsplit(":", 1)[0]
+                (hand if "Handoff" in line else prim).append(
+                    (self.node_by_ip(ip), dev))
+            elif line.startswith("Partition"):
+                part = int(line.split("\t")[1])
+        return part, prim, hand
+
+    def hash_of(self, a, c=None, o=None):
+        """The hash path (32 hex) of a name under the cluster's secrets."""
+        import hashlib
+        pre = suf = ""
+        with open(self.cairn_conf) as f:
+            for line in f:
+                k, _, v = line.partition("=")
+                if k.strip() == "swift_hash_path_suffix":
+                    suf = v.strip()
+                elif k.strip() == "swift_hash_path_prefix":
+                    pre = v.strip()
+        path = "/" + "/".join(x for x in (a, c, o) if x is not None)
+        return hashlib.md5((pre + path + suf).encode()).hexdigest()
 
     def expect_log(self, regex):
         """Declares log lines matching regex as expected (not failures)."""
