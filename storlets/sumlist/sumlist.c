@@ -1,0 +1,181 @@
+/*
+ * sumlist - the merge storlet of the Distributed example: sums one number
+ * over the split outputs and lists it per object.
+ *
+ * Input: the merge stream of docs/compound-storlets.md section 2.3 on fd 0
+ * (a part frame, the part's bytes as chunks, a zero chunk, for every
+ * split; then an end frame). Each part's bytes are one JSON object, e.g.
+ * cellcount's {"object": ..., "cells": N, ...}; at most 1 MiB each.
+ * Parameters:
+ *   key   the number to sum (default "cells")
+ * Output: one line of JSON,
+ *   {"key":"cells","total":T,"parts":N,
+ *    "objects":[{"object":"scans/a.pgm","cells":3},...]}
+ * with the objects in request order (the part frames' index), whatever
+ * order the splits finished in; output metadata Total, Parts;
+ * Content-Type application/json. The total is an integer when every value
+ * is one. Exit 65 when the stream is malformed, ends early, lacks a part,
+ * or a part has no number `key` (the reason names the part's object).
+ * Memory: one part and one small entry per part.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn_storlet.h"
+
+#define PART_MAX (1u << 20)
+#define FRAME_MAX (1u << 20)
+#define PARTS_MAX 100000u
+
+struct entry {
+    bool used;
+    char *path;
+    json_t *value;
+};
+
+static void read_exact(struct storlet *s, void *buf, size_t n, const char *what)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = storlet_read(s, (char *)buf + got, n - got);
+        if (r < 0)
+            storlet_fail(s, STORLET_EXIT_FAILED, "read input: %s", strerror((int)-r));
+        if (r == 0)
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input ended early, in %s", what);
+        got += (size_t)r;
+    }
+}
+
+static uint32_t read_u32(struct storlet *s, const char *what)
+{
+    unsigned char b[4];
+    read_exact(s, b, 4, what);
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static json_t *read_frame(struct storlet *s)
+{
+    uint32_t n = read_u32(s, "a frame length");
+    if (n == 0 || n > FRAME_MAX)
+        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: frame length %u", n);
+    char *buf = malloc(n);
+    if (!buf)
+        storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
+    read_exact(s, buf, n, "a frame");
+    json_error_t je;
+    json_t *o = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
+    free(buf);
+    if (!json_is_object(o))
+        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: a frame is not a JSON object");
+    return o;
+}
+
+int main(void)
+{
+    struct storlet *s = storlet_start();
+    const char *key = storlet_param_or(s, "key", "cells");
+    if (!*key)
+        storlet_fail(s, STORLET_EXIT_BAD_PARAM, "parameter key: must not be empty");
+    struct entry *ent = NULL;
+    size_t nent = 0, received = 0;
+    char *part = malloc(PART_MAX);
+    if (!part)
+        storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
+    json_int_t itotal = 0;
+    double dtotal = 0;
+    bool real = false;
+    size_t parts;
+    for (;;) {
+        json_t *f = read_frame(s);
+        const char *type = json_string_value(json_object_get(f, "type"));
+        if (type && strcmp(type, "end") == 0) {
+            json_t *p = json_object_get(f, "parts");
+            if (!json_is_integer(p) || json_integer_value(p) < 0)
+                storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: bad end frame");
+            parts = (size_t)json_integer_value(p);
+            json_decref(f);
+            break;
+        }
+        json_t *jidx = json_object_get(f, "index");
+        const char *path = json_string_value(json_object_get(f, "path"));
+        if (!type || strcmp(type, "part") != 0 || !json_is_integer(jidx) || !path ||
+            json_integer_value(jidx) < 0 || json_integer_value(jidx) >= PARTS_MAX)
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: bad part frame");
+        size_t idx = (size_t)json_integer_value(jidx);
+        if (idx >= nent) {
+            size_t nn = idx + 1 > 2 * nent ? idx + 1 : 2 * nent;
+            ent = realloc(ent, nn * sizeof(*ent));
+            if (!ent)
+                storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
+            memset(ent + nent, 0, (nn - nent) * sizeof(*ent));
+            nent = nn;
+        }
+        if (ent[idx].used)
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: part %zu (%s) twice", idx,
+                         path);
+        size_t len = 0;
+        for (;;) {
+            uint32_t n = read_u32(s, "a chunk length");
+            if (n == 0)
+                break;
+            if (n > PART_MAX - len)
+                storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: more than %u bytes", path,
+                             PART_MAX);
+            read_exact(s, part + len, n, "a chunk");
+            len += n;
+        }
+        json_error_t je;
+        json_t *o = json_loadb(part, len, 0, &je);
+        json_t *v = json_object_get(o, key);
+        if (!json_is_number(v))
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: no number \"%s\" in its output",
+                         path, key);
+        if (json_is_real(v))
+            real = true;
+        else
+            itotal += json_integer_value(v);
+        dtotal += json_number_value(v);
+        ent[idx].used = true;
+        ent[idx].path = strdup(path);
+        ent[idx].value = json_incref(v);
+        received++;
+        json_decref(o);
+        json_decref(f);
+    }
+    free(part);
+    if (received != parts)
+        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: %zu parts, the end frame says %zu",
+                     received, parts);
+    json_t *list = json_array();
+    for (size_t i = 0; i < nent; i++) {
+        if (!ent[i].used)
+            continue;
+        if (i >= parts)
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: part index %zu of %zu parts",
+                         i, parts);
+        json_t *e = json_pack("{s:s}", "object", ent[i].path);
+        json_object_set_new(e, key, ent[i].value);
+        json_array_append_new(list, e);
+        free(ent[i].path);
+    }
+    free(ent);
+    json_t *out = json_pack("{s:s, s:o, s:I, s:o}", "key", key, "total",
+                            real ? json_real(dtotal) : json_integer(itotal), "parts",
+                            (json_int_t)parts, "objects", list);
+    char *text = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char num[64];
+    if (real)
+        snprintf(num, sizeof(num), "%.17g", dtotal);
+    else
+        snprintf(num, sizeof(num), "%lld", (long long)itotal);
+    storlet_set_meta(s, "Total", num);
+    snprintf(num, sizeof(num), "%zu", parts);
+    storlet_set_meta(s, "Parts", num);
+    storlet_set_content_type(s, "application/json");
+    if (!text || storlet_printf(s, "%s\n", text) < 0)
+        storlet_fail(s, STORLET_EXIT_FAILED, "write: output closed");
+    free(text);
+    json_decref(out);
+    return storlet_finish(s);
+}
