@@ -132,6 +132,15 @@ with Cluster(t) as cl:
         headers={"X-Object-Meta-Patient": "anon-17"})
     req("PUT", path + "/data/text.txt", body=text)
 
+    # a storlet whose main is a dependency; an updated dependency is noticed
+    req("PUT", path + "/dependency/upper.sh", body=b"#!/bin/sh\nexec 3>&-\nexec tr a-z A-Z\n",
+        headers={"X-Object-Meta-Storlet-Dependency-Version": "1",
+                 "X-Object-Meta-Storlet-Dependency-Permissions": "0755"})
+    st, _, _ = req("PUT", path + "/storlet/shout", body=b"a storlet packaged as a script",
+                   headers=native("upper.sh", **{
+                       "X-Object-Meta-Storlet-Dependency": "upper.sh"}))
+    t.eq(st, 201, "deploy a storlet whose main is its dependency")
+
     # ---- the account must be enabled
     st, _, b = req("GET", path + "/data/blob",
                    headers={"X-Run-Storlet": "identity"})
@@ -177,6 +186,16 @@ with Cluster(t) as cl:
                    headers={"X-Run-Storlet": "grep",
                             "X-Storlet-Parameter-1": "pattern:y"})
     t.eq(st, 400, "a parameter given twice is 400")
+
+    # dependencies
+    st, _, b = req("GET", path + "/data/text.txt", headers={"X-Run-Storlet": "shout"})
+    t.eq((st, b), (200, text.upper()), "a storlet runs its dependency")
+    req("PUT", path + "/dependency/upper.sh", body=b"#!/bin/sh\nexec 3>&-\nexec tr a-z X\n",
+        headers={"X-Object-Meta-Storlet-Dependency-Version": "2",
+                 "X-Object-Meta-Storlet-Dependency-Permissions": "0755"})
+    st, _, b = req("GET", path + "/data/text.txt", headers={"X-Run-Storlet": "shout"})
+    t.ok(st == 200 and b == bytes(c if not (97 <= c <= 122) else 88 for c in text),
+         "an updated dependency is used at once (cache keyed by ETag)")
 
     # ranges
     st, h, b = req("GET", path + "/data/blob",
