@@ -43,6 +43,7 @@
 #include "common/xalloc.h"
 #include "engine/eng.h"
 #include "proxy/px_backend.h"
+#include "proxy/px_ctl_int.h"
 
 #define ERR_BODY_MAX 1024
 
@@ -55,6 +56,7 @@ struct pst {
     char host[64];
     int port;
     bool run_here;
+    bool upload;               /* a checked PUT into storlet/dependency */
     unsigned depth;            /* X-Storlet-Depth */
     bool src_client;           /* input: the client's body (PUT) */
     bool snk_client;           /* output: the client response (GET) */
@@ -690,6 +692,10 @@ static void acct_end(struct px_req *pr, int err, void *arg)
         return;
     }
     s->src_status = 0;
+    if (s->upload) {
+        px_obj_put(s->pr);   /* the account may hold storlets: store it */
+        return;
+    }
     go(s);
 }
 
@@ -708,6 +714,10 @@ static const struct px_read_ops acct_ops = {
     .end = acct_end,
 };
 
+static void check_enabled(struct pst *s);
+
+/* Returns false when it answered (bad metadata) or took the request (a
+ * valid PUT waits for the account check). */
 static bool upload_checked(struct px_req *pr)
 {
     enum http_method m = http_req_method(pr->req);
@@ -726,8 +736,16 @@ static bool upload_checked(struct px_req *pr)
     err_clear(&e);
     int rc = stl ? eng_validate_storlet(pr->path.object, http_req_head(pr->req), reseller, &e)
                  : eng_validate_dependency(pr->path.object, http_req_head(pr->req), &e);
-    if (rc == 0)
+    if (rc == 0 && m == HTTP_M_POST)
         return true;
+    if (rc == 0) {
+        struct pst *s = pool_calloc(pr->pool, sizeof(*s));
+        s->pr = pr;
+        s->upload = true;
+        pool_cleanup_add(pr->pool, cleanup, s);
+        check_enabled(s);
+        return false;
+    }
     px_reply_text(pr, rc == -EPERM ? 403 : 400, e.msg);
     return false;
 }
@@ -819,10 +837,16 @@ bool px_storlet_object(struct px_req *pr)
         break;
     }
     }
-    /* is the account enabled? (internal read, as Swift's account info) */
+    check_enabled(s);
+    return true;
+}
+
+/* Is the account enabled? (an internal read, as Swift's account info) */
+static void check_enabled(struct pst *s)
+{
+    struct px_req *pr = s->pr;
     px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3, &s->anodes);
     px_read_start(pr, "HEAD", &s->anodes, pr->path.account, NULL, NULL, NULL, &acct_ops, s);
-    return true;
 }
 
 void px_storlet_forward_headers(struct px_req *pr, struct http_client *c)

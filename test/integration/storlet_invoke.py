@@ -83,6 +83,10 @@ with Cluster(t) as cl:
         with open(name, "rb") as f:
             return f.read()
 
+    st, _, _ = req("POST", path,
+                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
+    t.eq(st, 204, "enable the account")
+
     # ---- deployment
     for c in ("storlet", "dependency"):
         req("PUT", path + "/" + c)
@@ -141,14 +145,18 @@ with Cluster(t) as cl:
                        "X-Object-Meta-Storlet-Dependency": "upper.sh"}))
     t.eq(st, 201, "deploy a storlet whose main is its dependency")
 
-    # ---- the account must be enabled
-    st, _, b = req("GET", path + "/data/blob",
+    # ---- an account not enabled (test2)
+    req("PUT", path2 + "/storlet", token=tok2)
+    req("PUT", path2 + "/c", token=tok2)
+    req("PUT", path2 + "/c/o", body=b"x", token=tok2)
+    st, _, b = req("PUT", path2 + "/storlet/identity", body=b"x",
+                   headers=native("identity"), token=tok2)
+    t.ok(st == 400 and b"Account disabled for storlets" in b,
+         "an account not enabled for storlets cannot deploy one")
+    st, _, b = req("GET", path2 + "/c/o", token=tok2,
                    headers={"X-Run-Storlet": "identity"})
     t.ok(st == 400 and b"Account disabled for storlets" in b,
-         "an account not enabled for storlets gets 400")
-    st, _, _ = req("POST", path,
-                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    t.eq(st, 204, "enable the account")
+         "nor run one")
 
     # ---- GET on the object node
     st, h, b, whole = raw_get(p, path + "/data/blob", {
