@@ -329,6 +329,7 @@ static bool fan_replace(struct fan_slot *s)
 {
     struct px_fan *f = s->fan;
     uint64_t now = px_now_ms();
+    px_nodes_load_handoffs(f->pr, f->nodes);
     while (f->next_handoff < f->nodes->n) {
         struct px_node *n = &f->nodes->v[f->next_handoff++];
         if (!px_errl_limited(f->pr->w->errl, n, now)) {
@@ -664,7 +665,15 @@ static void read_next(struct px_read *rd)
     struct px_req *pr = rd->pr;
     uint64_t now = px_now_ms();
     size_t q = px_quorum_size(rd->nodes->replicas);
-    while (!rd->dead && rd->next < rd->nodes->n) {
+    while (!rd->dead) {
+        if (rd->next >= rd->nodes->n) {
+            /* Primaries exhausted: handoffs, unless a quorum said 404. */
+            if (rd->n404 >= q)
+                break;
+            px_nodes_load_handoffs(pr, rd->nodes);
+            if (rd->next >= rd->nodes->n)
+                break;
+        }
         struct px_node *n = &rd->nodes->v[rd->next++];
         if (n->handoff && rd->n404 >= q)
             break;
@@ -726,7 +735,9 @@ struct px_read *px_read_start(struct px_req *pr, const char *method,
     rd->query = query;
     rd->ops = ops;
     rd->arg = arg;
-    rd->statuses = pool_calloc(pr->pool, (nodes->n + 1) * sizeof(int));
+    rd->statuses = pool_calloc(pr->pool, (nodes->replicas +
+                                          nodes->max_handoffs + 1) *
+                                             sizeof(int));
     pool_cleanup_add(pr->pool, read_cleanup, rd);
     read_next(rd);
     return rd;

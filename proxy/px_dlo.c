@@ -13,8 +13,9 @@
  * none satisfiable -> 416), and then streams a plan of pieces: literal
  * text (multipart part headers) and byte spans of the concatenation, each
  * span read segment by segment through px_read with a Range, relayed with
- * the same back-pressure as any GET. A segment that fails ends the response
- * short (the client sees a short body), as Swift does.
+ * the same back-pressure as any GET. A segment that fails aborts the
+ * response (http_resp_abort: the client sees a short body and a closed
+ * connection, also when chunked), as Swift does.
  *
  * Memory: the listing page (bounded by the listing limit) and the plan
  * (bounded by RANGE_MAX_RANGES) live in the request pool; bodies stream.
@@ -121,7 +122,7 @@ static void seg_response(struct px_req *pr, struct px_read *rd,
                  (unsigned long long)want);
         px_read_abort(rd);
         d->dead = true;
-        http_resp_end(d->pr->req); /* short: the connection closes */
+        http_resp_abort(d->pr->req); /* the client sees a short body */
     }
 }
 
@@ -134,7 +135,7 @@ static void seg_failed(struct px_req *pr, int status,
              status);
     d->dead = true;
     if (!pr->done)
-        http_resp_end(pr->req);
+        http_resp_abort(pr->req);
 }
 
 static void seg_end(struct px_req *pr, int err, void *arg)
@@ -144,7 +145,7 @@ static void seg_end(struct px_req *pr, int err, void *arg)
         return;
     if (err < 0) {
         d->dead = true;
-        http_resp_end(pr->req);
+        http_resp_abort(pr->req);
         return;
     }
     d->pos = d->want_end;

@@ -57,11 +57,15 @@ struct px_node {
     bool handoff;
 };
 
-/* The nodes of one name: primaries first, then handoffs. */
+/* The nodes of one name: primaries first, then handoffs, which are looked
+ * up only when a request needs one (px_nodes_load_handoffs). */
 struct px_nodes {
     uint32_t part;
+    enum px_ring_kind kind;
     size_t replicas;     /* primaries */
-    size_t n;            /* primaries + handoffs copied */
+    size_t n;            /* primaries + handoffs copied so far */
+    size_t max_handoffs; /* room in v after the primaries */
+    bool handoffs_loaded;
     struct px_node *v;   /* in the request pool */
 };
 
@@ -113,11 +117,15 @@ void px_reply_text(struct px_req *pr, int status, const char *body);
 /* The trans-id headers every response carries. */
 void px_resp_common(struct px_req *pr);
 
-/* Looks up a name's nodes in ring `kind`: primaries and up to `handoffs`
- * handoffs, copied into pr's pool. */
+/* Looks up a name's primaries in ring `kind`, copied into pr's pool, with
+ * room for up to `handoffs` handoffs loaded later. */
 void px_nodes_get(struct px_req *pr, enum px_ring_kind kind,
                   const char *account, const char *container,
                   const char *object, size_t handoffs, struct px_nodes *out);
+/* Appends the handoffs (in the ring's order, at most max_handoffs) the
+ * first time it is called; a no-op afterwards. Most requests never need
+ * them, and the walk that finds them is the costly part of a lookup. */
+void px_nodes_load_handoffs(struct px_req *pr, struct px_nodes *nodes);
 
 /* Timeouts in ms for GET/HEAD and for other requests. */
 unsigned px_read_timeout(const struct px_server *s);

@@ -251,6 +251,7 @@ static bool replace_node(struct put_slot *s)
 {
     struct px_put *p = s->put;
     uint64_t now = px_now_ms();
+    px_nodes_load_handoffs(p->pr, &p->nodes);
     while (p->next_handoff < p->nodes.n) {
         struct px_node *n = &p->nodes.v[p->next_handoff++];
         if (!px_errl_limited(p->pr->w->errl, n, now)) {

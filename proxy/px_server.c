@@ -123,37 +123,53 @@ unsigned px_read_timeout(const struct px_server *s)
                           : s->conf.node_timeout);
 }
 
+static void node_copy(struct px_node *n, const struct ring_dev *d,
+                      bool handoff)
+{
+    str_copy(n->ip, d->ip, sizeof(n->ip));
+    n->port = d->port;
+    str_copy(n->device, d->device, sizeof(n->device));
+    n->id = d->id;
+    n->handoff = handoff;
+}
+
 void px_nodes_get(struct px_req *pr, enum px_ring_kind kind,
                   const char *account, const char *container,
                   const char *object, size_t handoffs, struct px_nodes *out)
 {
-    static __thread struct ring_handoff_iter it;
     const struct ring_dev *prim[16];
     rcu_read_lock();
     const struct ring *r = ring_watch_get(pr->srv->rings[kind]);
+    out->kind = kind;
     out->part = ring_partition(r, &pr->srv->secret, account, container, object);
     size_t np = ring_primaries(r, out->part, prim, 16);
     out->replicas = np;
+    out->max_handoffs = handoffs;
+    out->handoffs_loaded = false;
     out->v = pool_calloc(pr->pool, (np + handoffs + 1) * sizeof(*out->v));
     out->n = 0;
-    for (size_t i = 0; i < np; i++) {
-        struct px_node *n = &out->v[out->n++];
-        str_copy(n->ip, prim[i]->ip, sizeof(n->ip));
-        n->port = prim[i]->port;
-        str_copy(n->device, prim[i]->device, sizeof(n->device));
-        n->id = prim[i]->id;
-    }
-    if (handoffs) {
-        ring_handoffs_begin(r, out->part, &it);
+    for (size_t i = 0; i < np; i++)
+        node_copy(&out->v[out->n++], prim[i], false);
+    rcu_read_unlock();
+}
+
+void px_nodes_load_handoffs(struct px_req *pr, struct px_nodes *nodes)
+{
+    static __thread struct ring_handoff_iter it;
+    if (nodes->handoffs_loaded || !nodes->max_handoffs)
+        return;
+    nodes->handoffs_loaded = true;
+    rcu_read_lock();
+    /* The ring may have been reloaded since the primaries were looked up;
+     * the handoffs of the same partition in the current ring are as good
+     * (a part outside a smaller ring simply has none). */
+    const struct ring *r = ring_watch_get(pr->srv->rings[nodes->kind]);
+    if (nodes->part < ring_partition_count(r)) {
+        ring_handoffs_begin(r, nodes->part, &it);
         const struct ring_dev *d;
-        while (out->n < np + handoffs && (d = ring_handoff_next(&it))) {
-            struct px_node *n = &out->v[out->n++];
-            str_copy(n->ip, d->ip, sizeof(n->ip));
-            n->port = d->port;
-            str_copy(n->device, d->device, sizeof(n->device));
-            n->id = d->id;
-            n->handoff = true;
-        }
+        size_t limit = nodes->replicas + nodes->max_handoffs;
+        while (nodes->n < limit && (d = ring_handoff_next(&it)))
+            node_copy(&nodes->v[nodes->n++], d, true);
     }
     rcu_read_unlock();
 }
