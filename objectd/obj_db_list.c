@@ -183,6 +183,28 @@ static const char *find_bytes(const char *hay, size_t hlen, size_t from, const c
     return memmem(hay + from, hlen - from, needle, nlen);
 }
 
+/*
+ * Moves the scan past every name that starts with name[0..end) + delim (the
+ * group the delimiter rolls up), as Swift re-queries: in reverse the
+ * end_marker becomes that group's name, forward the marker becomes
+ * name[0..end) followed by delim with its last code point incremented.
+ * tmpb and namebuf are scratch.
+ */
+static void skip_group(const char *name, size_t end, const struct bstr *delim, bool reverse,
+                       struct bstr *marker, struct bstr *end_marker, struct bstr *tmpb,
+                       struct obj_buf *namebuf)
+{
+    if (reverse) {
+        bs_set(end_marker, name, end + delim->len);
+        return;
+    }
+    succ_last(delim->p, delim->len, tmpb);
+    namebuf->len = 0;
+    obj_buf_put(namebuf, name, end);
+    obj_buf_put(namebuf, tmpb->p, tmpb->len);
+    bs_set(marker, namebuf->p, namebuf->len);
+}
+
 int obj_db_list_walk(const struct obj_rdctx *cx, const struct obj_dbref *ref,
                      const struct obj_db_list_params *p, obj_list_decode_fn *decode, void *darg,
                      obj_db_list_fn *fn, void *arg)
@@ -297,29 +319,16 @@ int obj_db_list_walk(const struct obj_rdctx *cx, const struct obj_dbref *ref,
                     if (bs_cmp(name, nlen, path.p, path.len) == 0)
                         goto next;
                     if (hit && nlen > end + delim.len) {
-                        if (reverse) {
-                            bs_set(&end_marker, name, end + delim.len);
-                        } else {
-                            succ_last(delim.p, delim.len, &tmpb);
-                            namebuf.len = 0;
-                            obj_buf_put(&namebuf, name, end);
-                            obj_buf_put(&namebuf, tmpb.p, tmpb.len);
-                            bs_set(&marker, namebuf.p, namebuf.len);
-                        }
+                        skip_group(name, end, &delim, reverse, &marker, &end_marker, &tmpb,
+                                   &namebuf);
                         requery = true;
                         break;
                     }
                 } else if (hit) {
-                    if (reverse) {
-                        bs_set(&end_marker, name, end + delim.len);
-                    } else {
-                        succ_last(delim.p, delim.len, &tmpb);
-                        namebuf.len = 0;
-                        obj_buf_put(&namebuf, name, end);
-                        obj_buf_put(&namebuf, tmpb.p, tmpb.len);
-                        bs_set(&marker, namebuf.p, namebuf.len);
+                    skip_group(name, end, &delim, reverse, &marker, &end_marker, &tmpb,
+                               &namebuf);
+                    if (!reverse)
                         delim_force_gte = true;
-                    }
                     size_t dlen = end + delim.len;
                     if (!orig_marker.p || bs_cmp(name, dlen, orig_marker.p, orig_marker.len) != 0) {
                         struct obj_db_list_entry se;
