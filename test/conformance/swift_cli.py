@@ -65,8 +65,10 @@ class Endpoint:
         self.own = own           # started by this script: exact totals
         self.storage = {}        # user -> storage URL
 
-    def swift(self, *args, user=0, storage_url=None, key=None, cwd=None):
-        """Runs the swift CLI; returns (exit status, stdout, stderr)."""
+    def swift(self, *args, user=0, storage_url=None, key=None, cwd=None,
+              stdin=None):
+        """Runs the swift CLI (stdin: text fed to it); returns (exit
+        status, stdout, stderr)."""
         who, k = self.users[user]
         argv = SWIFT + ["-A", self.auth_url, "-U", who, "-K", key or k]
         if storage_url:
@@ -74,6 +76,7 @@ class Endpoint:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("ST_", "OS_", "SWIFTCLIENT_"))}
         r = subprocess.run(argv + list(args), cwd=cwd or WORK, env=env,
+                           input=stdin if stdin is not None else "",
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            universal_newlines=True, timeout=300)
         return r.returncode, r.stdout, r.stderr
@@ -171,6 +174,18 @@ def check_upload_stat_list(ep):
                               "copyof/sub/2.txt"],
          "upload --object-name of a directory renames its prefix")
 
+    rc, out, err = ep.swift("upload", "--object-name", "stdin.txt", C2, "-",
+                            stdin="from stdin\n")
+    t.eq((rc, out), (0, "stdin.txt\n"), "upload from stdin")
+    rc, out, err = ep.swift("upload", "-H", "Content-Type:text/x-cairn", "-H",
+                            "X-Delete-After:3600", "--object-name", "h.txt",
+                            C2, "a.txt")
+    s = stat_fields(ep.swift("stat", C2, "h.txt")[1])
+    t.eq(s.get("Content Type"), "text/x-cairn", "upload -H sets Content-Type")
+    t.ok(re.match(r"^\d{10}$", s.get("X-Delete-At", "")) and
+         0 < int(s["X-Delete-At"]) - time.time() <= 3600,
+         "upload -H X-Delete-After becomes X-Delete-At")
+
     rc, out, err = ep.swift("stat", C1, "a.txt")
     s = stat_fields(out)
     t.eq(rc, 0, "stat of an object")
@@ -241,8 +256,15 @@ def check_upload_stat_list(ep):
     t.eq(lines(out), ["   0 %10s %8s %24s tree/" % ("", "", "None"),
                       "   0"], "list --lh shows a subdir row")
 
+    rc, out, err = ep.swift("list", C1, "--long", "--totals")
+    t.eq(lines(out), ["%12s" % (6 + 2048 + 4 + 4 + 6)],
+         "list --long --totals prints only the total")
+
     rc, out, err = ep.swift("list", "--prefix", RUN)
-    t.eq(lines(out), [C1, C2], "list the account with --prefix")
+    # An upload from stdin makes <container>_segments first (swiftclient
+    # 4.1 readies it for segments whatever the size).
+    t.eq(lines(out), [C1, C2, C2 + "_segments"],
+         "list the account with --prefix")
     c1_bytes = 6 + 2048 + 4 + 4 + 6
 
     def account_long():
@@ -299,6 +321,13 @@ def check_download(ep):
                             "-o", os.path.join(dl, "a.txt"))
     t.eq((rc, out.strip()), (0, "Skipped identical file 'a.txt'"),
          "download --skip-identical gets a 304")
+    rc, out, err = ep.swift("download", C1, "--prefix", "tree/sub", "-D",
+                            os.path.join(WORK, "dl2"))
+    t.eq([ln.split(" [")[0] for ln in lines(out)],
+         [os.path.join(WORK, "dl2", "tree", "sub", "2.txt")],
+         "download --prefix")
+    rc, out, err = ep.swift("download", C2, "stdin.txt", "-o", "-")
+    t.eq(out, "from stdin\n", "the object uploaded from stdin reads back")
     rc, out, err = ep.swift("download", C1, "nope", "-o", "-")
     t.eq((rc, err.strip()), (1, "Object '%s/nope' not found" % C1),
          "download of a missing object")
@@ -497,7 +526,8 @@ def check_delete(ep):
     rc, out, err = ep.swift("delete", C2)
     t.eq(rc, 0, "delete a container with its objects")
     t.eq(sorted(lines(out)), sorted(["b.txt", "copyof/1.txt", "copyof/empty",
-                                     "copyof/sub/2.txt", C2]),
+                                     "copyof/sub/2.txt", "h.txt", "stdin.txt",
+                                     C2]),
          "delete prints each object, then the container")
     rc, out, err = ep.swift("stat", C2)
     t.eq((rc, err.strip()), (1, "Container '%s' not found" % C2),
@@ -528,7 +558,7 @@ def check_delete(ep):
 
 
 def cleanup(ep):
-    for c in (C1, C1 + "_segments", C2, C3):
+    for c in (C1, C1 + "_segments", C2, C2 + "_segments", C3):
         ep.swift("delete", c)
     for c in (CX, CX + "b"):
         ep.swift("delete", c, user=1)
