@@ -679,13 +679,40 @@ static void acct_response(struct px_req *pr, struct px_read *rd, const struct ht
                         ? 1 : -1;
 }
 
+/*
+ * Account info is cached per worker thread for ACCT_TTL_MS, as Swift caches
+ * get_account_info: turning storlets on or off for an account takes effect
+ * within that time. A small direct-mapped table; no locks (per thread).
+ */
+#define ACCT_SLOTS 64
+#define ACCT_TTL_MS 10000
+struct acct_slot {
+    char name[128];
+    bool enabled;
+    uint64_t expires_ms;
+};
+static _Thread_local struct acct_slot acct_cache[ACCT_SLOTS];
+
+static struct acct_slot *acct_slot_of(const char *a)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = a; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return &acct_cache[h % ACCT_SLOTS];
+}
+
 static void acct_end(struct px_req *pr, int err, void *arg)
 {
-    (void)pr;
     struct pst *s = arg;
     if (err < 0 || s->src_status == 0) {
         answer(s, 503, NULL);
         return;
+    }
+    if (strlen(pr->path.account) < sizeof(acct_cache[0].name)) {
+        struct acct_slot *sl = acct_slot_of(pr->path.account);
+        str_copy(sl->name, pr->path.account, sizeof(sl->name));
+        sl->enabled = s->src_status > 0;
+        sl->expires_ms = px_now_ms() + ACCT_TTL_MS;
     }
     if (s->src_status < 0) {
         answer(s, 400, "Account disabled for storlets");
@@ -845,6 +872,18 @@ bool px_storlet_object(struct px_req *pr)
 static void check_enabled(struct pst *s)
 {
     struct px_req *pr = s->pr;
+    struct acct_slot *sl = acct_slot_of(pr->path.account);
+    if (strcmp(sl->name, pr->path.account) == 0 && px_now_ms() < sl->expires_ms) {
+        if (!sl->enabled) {
+            answer(s, 400, "Account disabled for storlets");
+            return;
+        }
+        if (s->upload)
+            px_obj_put(pr);
+        else
+            go(s);
+        return;
+    }
     px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3, &s->anodes);
     px_read_start(pr, "HEAD", &s->anodes, pr->path.account, NULL, NULL, NULL, &acct_ops, s);
 }
