@@ -616,6 +616,27 @@ static void sort_dev_reps(struct dev_rep *v, uint32_t n)
     }
 }
 
+/*
+ * Counts every replica of part into the plan's tiers (rat) and fills dr with
+ * those on devices that want fewer partitions (parts_wanted < 0), most
+ * overweight first. Returns how many it filled.
+ */
+static uint32_t count_overweight_reps(struct plan *p, uint32_t part, struct dev_rep *dr)
+{
+    const struct rb_builder *b = p->b;
+    uint32_t n = 0;
+    for (uint32_t r = 0; r < b->rows; r++) {
+        if (part >= b->row_len[r] || b->r2p2d[r][part] == RB_NONE_DEV)
+            continue;
+        const struct rb_dev *d = &b->devs[b->r2p2d[r][part]];
+        rat_add(p, d, 1);
+        if (d->parts_wanted < 0)
+            dr[n++] = (struct dev_rep){d->parts_wanted, d->id, r};
+    }
+    sort_dev_reps(dr, n);
+    return n;
+}
+
 static void gather_dispersion(struct rebal *rb, struct dev_rep *dr)
 {
     struct rb_builder *b = rb->b;
@@ -668,20 +689,11 @@ static void gather_balance_can_disperse(struct rebal *rb, uint32_t start,
         uint32_t part = (uint32_t)(((uint64_t)start + off) % b->parts);
         if (!can_move(rb, part))
             continue;
-        uint32_t n = 0;
-        for (uint32_t r = 0; r < b->rows; r++) {
-            if (part >= b->row_len[r] || b->r2p2d[r][part] == RB_NONE_DEV)
-                continue;
-            const struct rb_dev *d = &b->devs[b->r2p2d[r][part]];
-            rat_add(p, d, 1);
-            if (d->parts_wanted < 0)
-                dr[n++] = (struct dev_rep){d->parts_wanted, d->id, r};
-        }
+        uint32_t n = count_overweight_reps(p, part, dr);
         if (!n) {
             rat_reset(p);
             continue;
         }
-        sort_dev_reps(dr, n);
         for (uint32_t k = 0; k < n; k++) {
             struct rb_dev *d = &b->devs[dr[k].dev];
             bool stuck = false;
@@ -976,16 +988,7 @@ static uint64_t balance_direct(struct rebal *rb, struct dev_rep *dr)
         uint32_t part = (uint32_t)(((uint64_t)start + off) % b->parts);
         if (!can_move(rb, part))
             continue;
-        uint32_t n = 0;
-        for (uint32_t r = 0; r < b->rows; r++) {
-            if (part >= b->row_len[r] || b->r2p2d[r][part] == RB_NONE_DEV)
-                continue;
-            const struct rb_dev *d = &b->devs[b->r2p2d[r][part]];
-            rat_add(p, d, 1);
-            if (d->parts_wanted < 0)
-                dr[n++] = (struct dev_rep){d->parts_wanted, d->id, r};
-        }
-        sort_dev_reps(dr, n);
+        uint32_t n = count_overweight_reps(p, part, dr);
         for (uint32_t k = 0; k < n; k++) {
             struct rb_dev *from = &b->devs[dr[k].dev];
             rat_add(p, from, -1);
