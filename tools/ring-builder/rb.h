@@ -83,6 +83,9 @@ struct rb_builder {
 int rb_new(uint32_t part_power, double replicas, uint32_t min_part_hours,
            struct rb_builder **out, struct err *e);
 void rb_free(struct rb_builder *b);
+/* Frees what b owns (rows, devices, move times) but not b itself, leaving
+ * b's fields dangling: for a caller about to overwrite *b. */
+void rb_release(struct rb_builder *b);
 
 /* The number of present devices / distinct regions / zones. */
 uint32_t rb_dev_count(const struct rb_builder *b);

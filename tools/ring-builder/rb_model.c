@@ -40,16 +40,21 @@ int rb_new(uint32_t part_power, double replicas, uint32_t min_part_hours,
     return 0;
 }
 
-void rb_free(struct rb_builder *b)
+void rb_release(struct rb_builder *b)
 {
-    if (!b)
-        return;
     for (uint32_t r = 0; r < b->rows; r++)
         free(b->r2p2d[r]);
     free(b->r2p2d);
     free(b->row_len);
     free(b->last_part_moves);
     free(b->devs);
+}
+
+void rb_free(struct rb_builder *b)
+{
+    if (!b)
+        return;
+    rb_release(b);
     free(b);
 }
 

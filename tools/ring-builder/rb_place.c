@@ -1370,12 +1370,7 @@ int rb_rebalance(struct rb_builder *b, uint64_t seed,
         return rc;
     }
     /* take over best's contents */
-    for (uint32_t r = 0; r < b->rows; r++)
-        free(b->r2p2d[r]);
-    free(b->r2p2d);
-    free(b->row_len);
-    free(b->last_part_moves);
-    free(b->devs);
+    rb_release(b);
     *b = *best;
     free(best);
     *res = best_res;
