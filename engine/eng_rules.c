@@ -417,6 +417,16 @@ struct eng_rules *eng_rules_parse(const char *text, size_t len, const char *wher
         }
         json_array_append_new(canon, c);
     }
+    /* defaults filled in make the stored form longer than the input: it
+     * must still fit the sysmeta header */
+    char *stored = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+    size_t slen = strlen(stored);
+    free(stored);
+    if (slen > ENG_RULES_DOC_MAX) {
+        err_set(e, -EINVAL, "%s: the stored form would be %zu bytes, at most %d", where, slen,
+                ENG_RULES_DOC_MAX);
+        goto out;
+    }
     r = xcalloc(1, sizeof(*r));
     r->doc = out;
     out = NULL;

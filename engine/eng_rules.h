@@ -47,7 +47,9 @@ struct eng_rules;
 
 /*
  * Parses and fully checks a rule document (docs/rules.md section 2):
- * text[0..len) is JSON, at most ENG_RULES_DOC_MAX bytes. Unknown keys,
+ * text[0..len) is JSON, at most ENG_RULES_DOC_MAX bytes, and so must be
+ * its canonical form (eng_rules_serialize, which fills in defaults and
+ * can be longer). Unknown keys,
  * wrong types, empty lists, bad names, duplicate ids, a mandatory rule
  * naming COPY, methods other than GET, PUT, COPY: all errors. `where`
  * prefixes reasons ("X-Storlet-Rules"). Returns the rules (free with

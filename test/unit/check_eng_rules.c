@@ -113,6 +113,15 @@ START_TEST(document_limits)
     n += (size_t)snprintf(doc + n, sizeof(doc) - n, "]}");
     ck_assert_ptr_null(eng_rules_parse(doc, n, "r", &e));
     ck_assert_str_eq(e.msg, "r: rules: more than 32 rules");
+    /* short enough as given, too long once defaults are filled in */
+    n = (size_t)snprintf(doc, sizeof(doc), "{\"rules\": [");
+    for (int i = 0; i < 32; i++)
+        n += (size_t)snprintf(doc + n, sizeof(doc) - n,
+                              "%s{\"action\": {\"storlet\": \"s%0200d\"}}", i ? "," : "", i);
+    n += (size_t)snprintf(doc + n, sizeof(doc) - n, "]}");
+    ck_assert_uint_le(n, ENG_RULES_DOC_MAX);
+    ck_assert_ptr_null(eng_rules_parse(doc, n, "r", &e));
+    ck_assert_msg(strstr(e.msg, "r: the stored form would be "), "%s", e.msg);
     /* longer than a header line can carry */
     memset(doc, ' ', sizeof(doc));
     memcpy(doc, "{\"rules\": []}", 13);
