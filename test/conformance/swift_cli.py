@@ -174,6 +174,17 @@ def check_upload_stat_list(ep):
                               "copyof/sub/2.txt"],
          "upload --object-name of a directory renames its prefix")
 
+    write(os.path.join(WORK, "uni dir", "\u00fcber \u00fc+&?.txt"),
+          b"unicode\n")
+    rc, out, err = ep.swift("upload", C2, "uni dir")
+    t.eq((rc, out), (0, "uni dir/\u00fcber \u00fc+&?.txt\n"),
+         "upload of a UTF-8 name with a space, + & and ?")
+    rc, out, err = ep.swift("list", C2, "--prefix", "uni dir/\u00fc")
+    t.eq(lines(out), ["uni dir/\u00fcber \u00fc+&?.txt"],
+         "list --prefix with UTF-8 and a space")
+    rc, out, err = ep.swift("download", C2, "uni dir/\u00fcber \u00fc+&?.txt",
+                            "-o", "-")
+    t.eq((rc, out), (0, "unicode\n"), "download of the UTF-8 name")
     rc, out, err = ep.swift("upload", "--object-name", "stdin.txt", C2, "-",
                             stdin="from stdin\n")
     t.eq((rc, out), (0, "stdin.txt\n"), "upload from stdin")
@@ -321,6 +332,10 @@ def check_download(ep):
                             "-o", os.path.join(dl, "a.txt"))
     t.eq((rc, out.strip()), (0, "Skipped identical file 'a.txt'"),
          "download --skip-identical gets a 304")
+    rc, out, err = ep.swift("download", C1, "a.txt", "-o", "-", "-H",
+                            "Range: bytes=1-3")
+    t.eq((rc, out, err), (0, "ell", ""),
+         "download -H Range: a part, no MD5 complaint")
     rc, out, err = ep.swift("download", C1, "--prefix", "tree/sub", "-D",
                             os.path.join(WORK, "dl2"))
     t.eq([ln.split(" [")[0] for ln in lines(out)],
@@ -414,6 +429,10 @@ def check_post_acl(ep):
                             user=1, storage_url=su)
     t.eq((rc, out), (0, "w2.txt\n"),
          "the other account's user can write after -w")
+    rc, out, err = ep.swift("stat", user=2)
+    t.eq((rc, err.splitlines()[:1]), (1, ["Account HEAD failed: %s 403 "
+                                          "Forbidden" % ep.url_of()]),
+         "a non-admin user's account stat fails with 403")
     rc, out, err = ep.swift("list", C3, user=2)
     t.ok(rc == 1 and "403 Forbidden" in err,
          "write access alone does not allow listing")
@@ -527,7 +546,7 @@ def check_delete(ep):
     t.eq(rc, 0, "delete a container with its objects")
     t.eq(sorted(lines(out)), sorted(["b.txt", "copyof/1.txt", "copyof/empty",
                                      "copyof/sub/2.txt", "h.txt", "stdin.txt",
-                                     C2]),
+                                     "uni dir/\u00fcber \u00fc+&?.txt", C2]),
          "delete prints each object, then the container")
     rc, out, err = ep.swift("stat", C2)
     t.eq((rc, err.strip()), (1, "Container '%s' not found" % C2),
