@@ -404,3 +404,14 @@ int obj_repl_objects_once(struct obj_bg *bg, struct obj_bg_stats *st)
     obj_bg_http_free(http);
     return 0;
 }
+
+int obj_repl_once(struct obj_bg *bg, struct obj_bg_stats *st)
+{
+    int rc = obj_repl_objects_once(bg, st);
+    int rc2 = obj_repl_dbs_once(bg, OBJ_BG_RING_CONTAINER, st);
+    int rc3 = obj_repl_dbs_once(bg, OBJ_BG_RING_ACCOUNT, st);
+    /* a missing ring is not an error of the pass: it is logged at load */
+    if (rc == -ENOENT && rc2 == -ENOENT && rc3 == -ENOENT)
+        return -ENOENT;
+    return 0;
+}

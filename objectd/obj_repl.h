@@ -46,15 +46,51 @@ struct obj_bg_stats {
  */
 struct obj_bg *obj_bg_new(struct obj_server *srv);
 
-/* Stops the daemon threads (waits for a running pass to notice; passes
- * check between objects) and frees; NULL is a no-op. */
+/* Tells every pass to stop (they check between objects) and joins the
+ * daemon threads. A pass running elsewhere (a RUN request on the disk
+ * pool) returns soon after; wait for it before obj_bg_free. NULL: no-op. */
+void obj_bg_stop(struct obj_bg *bg);
+
+/* Stops (as obj_bg_stop) and frees; NULL is a no-op. No pass may be
+ * running any more. */
 void obj_bg_free(struct obj_bg *bg);
+
+enum obj_bg_daemon {
+    OBJ_BG_RUN_REPLICATE, /* objects, then containers, then accounts */
+    OBJ_BG_RUN_AUDIT,
+    OBJ_BG_RUN_EXPIRE,
+};
+
+/*
+ * Runs one pass of a daemon now, waiting for a pass of the same kind that
+ * is running (the timer's, or another request's) to finish first. BLOCKS
+ * for the whole pass; the calling thread must be an RCU reader
+ * (rcu_register_thread). Returns as the pass function.
+ */
+int obj_bg_run(struct obj_bg *bg, enum obj_bg_daemon which,
+               struct obj_bg_stats *st);
+
+/*
+ * The client of the --*-once modes: asks the daemon configured in conf
+ * (bind_ip, or 127.0.0.1 for a wildcard, and bind_port) to run one pass
+ * (RUN /replicate|/audit|/expire) and waits for it, without a time limit.
+ * On success *out (heap, caller frees) holds the counters as JSON.
+ * Returns 0, or a negative errno with a message on stderr.
+ */
+struct obj_conf;
+int obj_bg_run_remote(const struct obj_conf *conf, enum obj_bg_daemon which,
+                      char **out);
 
 /*
  * Starts one thread per daemon whose interval is not 0. Returns 0 or a
  * negative errno (nothing started then).
  */
 int obj_bg_start(struct obj_bg *bg);
+
+/*
+ * One replication pass: objects, then container and account databases.
+ */
+int obj_repl_once(struct obj_bg *bg, struct obj_bg_stats *st);
 
 /*
  * One object replication pass over every local device found in the

@@ -90,11 +90,13 @@ struct obj_bg *obj_bg_new(struct obj_server *srv)
     bg->srv = srv;
     pthread_mutex_init(&bg->lock, NULL);
     pthread_cond_init(&bg->cond, NULL);
+    for (int k = 0; k < OBJ_BG_KIND_COUNT; k++)
+        pthread_mutex_init(&bg->pass_lock[k], NULL);
     find_my_ips(bg);
     return bg;
 }
 
-void obj_bg_free(struct obj_bg *bg)
+void obj_bg_stop(struct obj_bg *bg)
 {
     if (!bg)
         return;
@@ -103,14 +105,25 @@ void obj_bg_free(struct obj_bg *bg)
     atomic_store(&bg->stopping, true);
     pthread_cond_broadcast(&bg->cond);
     pthread_mutex_unlock(&bg->lock);
-    for (int k = 0; k < OBJ_BG_KIND_COUNT; k++)
+    for (int k = 0; k < OBJ_BG_KIND_COUNT; k++) {
         if (bg->started[k])
             pthread_join(bg->threads[k], NULL);
+        bg->started[k] = false;
+    }
+}
+
+void obj_bg_free(struct obj_bg *bg)
+{
+    if (!bg)
+        return;
+    obj_bg_stop(bg);
     for (int r = 0; r < OBJ_BG_RING_COUNT; r++)
         ring_watch_free(bg->rings[r]);
     for (size_t i = 0; i < bg->nips; i++)
         free(bg->ips[i]);
     free(bg->ips);
+    for (int k = 0; k < OBJ_BG_KIND_COUNT; k++)
+        pthread_mutex_destroy(&bg->pass_lock[k]);
     pthread_cond_destroy(&bg->cond);
     pthread_mutex_destroy(&bg->lock);
     free(bg);
@@ -240,23 +253,23 @@ struct daemon_def {
 };
 
 static const struct daemon_def daemons[OBJ_BG_KIND_COUNT] = {
-    { "replicator", obj_repl_objects_once },
+    { "replicator", obj_repl_once },
     { "auditor", obj_auditor_once },
     { "expirer", obj_expirer_once },
 };
 
 struct thread_arg {
     struct obj_bg *bg;
-    enum obj_bg_kind kind;
+    enum obj_bg_daemon kind;
 };
 
-static int64_t interval_of(const struct obj_bg *bg, enum obj_bg_kind k)
+static int64_t interval_of(const struct obj_bg *bg, enum obj_bg_daemon k)
 {
     const struct obj_conf *c = &bg->srv->conf;
     switch (k) {
-    case OBJ_BG_REPLICATOR:
+    case OBJ_BG_RUN_REPLICATE:
         return c->replicator_interval;
-    case OBJ_BG_AUDITOR:
+    case OBJ_BG_RUN_AUDIT:
         return c->auditor_interval;
     default:
         return c->expirer_interval;
@@ -277,7 +290,7 @@ static void *daemon_main(void *arg)
         struct obj_bg_stats st;
         memset(&st, 0, sizeof(st));
         uint64_t t0 = now_mono_ns();
-        int rc = d->pass(bg, &st);
+        int rc = obj_bg_run(bg, ta.kind, &st);
         if (rc != 0 && rc != -ENOENT)
             log_warn("%s pass: %s", d->name, strerror(-rc));
         log_info("%s pass: %llu parts, %llu pushed, %llu failures, %llu "
@@ -295,14 +308,24 @@ static void *daemon_main(void *arg)
     return NULL;
 }
 
+int obj_bg_run(struct obj_bg *bg, enum obj_bg_daemon which,
+               struct obj_bg_stats *st)
+{
+    int k = (int)which;
+    pthread_mutex_lock(&bg->pass_lock[k]);
+    int rc = daemons[k].pass(bg, st);
+    pthread_mutex_unlock(&bg->pass_lock[k]);
+    return rc;
+}
+
 int obj_bg_start(struct obj_bg *bg)
 {
     for (int k = 0; k < OBJ_BG_KIND_COUNT; k++) {
-        if (interval_of(bg, (enum obj_bg_kind)k) <= 0)
+        if (interval_of(bg, (enum obj_bg_daemon)k) <= 0)
             continue;
         struct thread_arg *ta = xmalloc(sizeof(*ta));
         ta->bg = bg;
-        ta->kind = (enum obj_bg_kind)k;
+        ta->kind = (enum obj_bg_daemon)k;
         int rc = pthread_create(&bg->threads[k], NULL, daemon_main, ta);
         if (rc != 0) {
             free(ta);
@@ -451,6 +474,18 @@ int obj_bg_http_do(struct obj_bg_http *h, struct obj_bg_req *r)
     return (int)code;
 }
 
+ssize_t obj_bg_read_mem(void *arg, void *buf, size_t len, uint64_t off)
+{
+    const char *s = arg;
+    size_t n = strlen(s);
+    if (off >= n)
+        return 0;
+    if (len > n - off)
+        len = (size_t)(n - off);
+    memcpy(buf, s + off, len);
+    return (ssize_t)len;
+}
+
 char *obj_bg_path(const char *dev, uint32_t part, const char *name)
 {
     size_t nl = strlen(name);
@@ -459,4 +494,42 @@ char *obj_bg_path(const char *dev, uint32_t part, const char *name)
     char *out = xasprintf("/%s/%u%s", dev, part, q);
     free(q);
     return out;
+}
+
+int obj_bg_run_remote(const struct obj_conf *conf, enum obj_bg_daemon which,
+                      char **out)
+{
+    static const char *const paths[] = { "/replicate", "/audit", "/expire" };
+    pthread_once(&curl_once, curl_init_once);
+    const char *ip = conf->bind_ip;
+    if (strcmp(ip, "0.0.0.0") == 0)
+        ip = "127.0.0.1";
+    else if (strcmp(ip, "::") == 0)
+        ip = "::1";
+    bool v6 = strchr(ip, ':') != NULL;
+    char url[256];
+    snprintf(url, sizeof(url), "http://%s%s%s:%lld%s", v6 ? "[" : "", ip,
+             v6 ? "]" : "", (long long)conf->bind_port, paths[which]);
+    CURL *cu = curl_easy_init();
+    if (!cu)
+        abort();
+    struct resp_buf rb = { .want = true };
+    curl_easy_setopt(cu, CURLOPT_URL, url);
+    curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, "RUN");
+    curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(cu, CURLOPT_WRITEDATA, &rb);
+    CURLcode cc = curl_easy_perform(cu);
+    long code = 0;
+    curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(cu);
+    if (cc != CURLE_OK || code != 200) {
+        fprintf(stderr, "cairn-objectd: RUN %s: %s\n", url,
+                cc != CURLE_OK ? curl_easy_strerror(cc)
+                : rb.p ? rb.p : "failed");
+        free(rb.p);
+        return cc != CURLE_OK ? -EIO : -EPROTO;
+    }
+    *out = rb.p ? rb.p : xstrdup("{}");
+    return 0;
 }

@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+#include <sys/types.h>
+
 #include "objectd/obj_repl.h"
 
 struct ring_watch;
@@ -28,12 +31,7 @@ enum obj_bg_ring {
     OBJ_BG_RING_COUNT,
 };
 
-enum obj_bg_kind {
-    OBJ_BG_REPLICATOR,
-    OBJ_BG_AUDITOR,
-    OBJ_BG_EXPIRER,
-    OBJ_BG_KIND_COUNT,
-};
+#define OBJ_BG_KIND_COUNT 3 /* the members of enum obj_bg_daemon */
 
 struct obj_bg {
     struct obj_server *srv;
@@ -44,6 +42,7 @@ struct obj_bg {
     struct ring_watch *rings[OBJ_BG_RING_COUNT];
     char **ips;                     /* this node's addresses */
     size_t nips;
+    pthread_mutex_t pass_lock[OBJ_BG_KIND_COUNT]; /* one pass per kind */
     pthread_t threads[OBJ_BG_KIND_COUNT];
     bool started[OBJ_BG_KIND_COUNT];
 };
@@ -77,6 +76,23 @@ size_t obj_bg_primaries(struct obj_bg *bg, enum obj_bg_ring kind,
 int64_t obj_bg_partition(struct obj_bg *bg, enum obj_bg_ring kind,
                          const char *a, const char *c, const char *o);
 
+/* One container (OBJ_BG_RING_CONTAINER) or account DB replication pass
+ * (obj_repl_db.c). Returns 0 or -ENOENT (no ring). */
+int obj_repl_dbs_once(struct obj_bg *bg, enum obj_bg_ring kind,
+                      struct obj_bg_stats *st);
+
+struct obj_db;
+
+/*
+ * The peer side of DB replication: applies one REPLICATE body (req, a
+ * JSON object: op "sync" or "merge_items") to container a/c (c NULL and
+ * acct true: account a) in db, and sets *resp (new reference) to the
+ * answer. BLOCKS (RocksDB). Returns 0, -EINVAL for a malformed body, or
+ * an obj_db error.
+ */
+int obj_repl_db_apply(struct obj_db *db, bool acct, const char *a,
+                      const char *c, json_t *req, json_t **resp);
+
 /* Waits ms milliseconds or until stop; returns true when stopping. */
 bool obj_bg_sleep(struct obj_bg *bg, uint64_t ms);
 
@@ -102,6 +118,9 @@ struct obj_bg_req {
                                       when want_resp, else NULL */
     bool want_resp;
 };
+
+/* obj_bg_read_fn over a NUL-terminated string in memory (arg). */
+ssize_t obj_bg_read_mem(void *arg, void *buf, size_t len, uint64_t off);
 
 /* Sends the request and returns the status (>= 100) or a negative errno
  * when no answer came (logged at warning by the caller). */

@@ -111,9 +111,11 @@ struct obj_db_slot {
 };
 
 struct eng;
+struct obj_bg;
 
 struct obj_server {
     struct obj_conf conf;
+    struct obj_bg *bg;               /* background daemons (obj_repl.h) */
     struct eng *eng;                 /* storlet engine, NULL when off */
     struct cluster_conf cluster;
     struct hashpath_secret secret;   /* borrowed from cluster */

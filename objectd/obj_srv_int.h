@@ -177,8 +177,14 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
 
 /* ---- obj_repl_srv.c: the replication verb */
 
-/* Answers REPLICATE /<dev>/<part> (suffix hashes as JSON) and returns
- * true when the request is one; false leaves it to the caller. */
+/* Object role: answers REPLICATE /<dev>/<part> (suffix hashes as JSON)
+ * and RUN /replicate|/audit|/expire (one daemon pass), and returns true
+ * when the request is one of them; false leaves it to the caller. */
 bool obj_repl_srv_handle(struct http_req *req, struct obj_worker *w);
+
+/* Container (acct false) or account role: takes REPLICATE with its JSON
+ * body (DB replication) and returns true when the request is one. */
+bool obj_repl_srv_handle_db(struct http_req *req, struct obj_worker *w,
+                            bool acct);
 
 #endif
