@@ -18,9 +18,11 @@
  * every request names its device and partition, and updates carry their
  * destinations (X-Container-Host...). Only the background daemons
  * (replicator, auditor, expirer: obj_repl.h) read the rings, on their own
- * threads. The --*-once modes run one pass of one daemon in the
- * foreground beside a running daemon (no listeners, no start-up
- * cleanup), print its counters as JSON and exit: for tests and operators.
+ * threads. The --*-once modes ask the running daemon on this
+ * configuration's bind_ip:bind_port to run one pass of one daemon now
+ * (RUN /replicate...), print its counters as JSON and exit: for tests and
+ * operators. The daemon runs it because it holds the devices' databases
+ * open (RocksDB allows one process per database).
  */
 #define LOG_COMPONENT "objectd"
 
@@ -47,8 +49,6 @@
 #include "engine/eng.h"
 #include "objectd/obj_repl.h"
 #include "objectd/obj_server.h"
-
-#include <urcu.h>
 
 #define DEFAULT_CONFIG "/etc/cairn/objectd.conf"
 
@@ -177,31 +177,20 @@ static void cleanup_devices(struct obj_server *s)
     closedir(d);
 }
 
-/* One pass of one background daemon, beside the running server. */
+/* One pass of one background daemon, run by the daemon itself (which
+ * holds the devices' databases open), waited for here. */
 static int run_once(struct obj_server *s, int which)
 {
-    rcu_register_thread();
-    struct obj_bg *bg = obj_bg_new(s);
-    struct obj_bg_stats st;
-    memset(&st, 0, sizeof(st));
-    int rc = which == 'R'   ? obj_repl_objects_once(bg, &st)
-             : which == 'A' ? obj_auditor_once(bg, &st)
-                            : obj_expirer_once(bg, &st);
-    obj_bg_free(bg);
-    rcu_unregister_thread();
-    printf("{\"parts\": %llu, \"suffixes\": %llu, \"pushed\": %llu, "
-           "\"failures\": %llu, \"removed\": %llu, \"checked\": %llu, "
-           "\"quarantined\": %llu, \"expired\": %llu, \"bytes\": %llu}\n",
-           (unsigned long long)st.parts, (unsigned long long)st.suffixes,
-           (unsigned long long)st.pushed, (unsigned long long)st.failures,
-           (unsigned long long)st.removed, (unsigned long long)st.checked,
-           (unsigned long long)st.quarantined, (unsigned long long)st.expired,
-           (unsigned long long)st.bytes);
-    obj_devices_free(s->devs);
+    char *out = NULL;
+    int rc = obj_bg_run_remote(&s->conf, which == 'R'   ? OBJ_BG_RUN_REPLICATE
+                                         : which == 'A' ? OBJ_BG_RUN_AUDIT
+                                                        : OBJ_BG_RUN_EXPIRE,
+                               &out);
+    if (rc == 0)
+        printf("%s\n", out);
+    free(out);
     obj_conf_release(&s->conf);
     cluster_conf_release(&s->cluster);
-    if (rc != 0)
-        fprintf(stderr, "cairn-objectd: pass failed: %s\n", strerror(-rc));
     return rc == 0 ? 0 : 1;
 }
 
@@ -274,6 +263,8 @@ int main(int argc, char **argv)
         return rc;
     }
     conf_errors_release(&errs);
+    if (once)
+        return run_once(&srv, once);
     if (workers_opt)
         srv.conf.workers = workers_opt;
 
@@ -300,8 +291,6 @@ int main(int argc, char **argv)
         .reclaim_age = (uint64_t)srv.conf.reclaim_age,
     };
     srv.devs = obj_devices_new(&dopts);
-    if (once)
-        return run_once(&srv, once);
     cleanup_devices(&srv);
 
     /* The storlet launcher is forked now, before any thread exists. */
@@ -323,6 +312,7 @@ int main(int argc, char **argv)
         }
     }
 
+    srv.bg = obj_bg_new(&srv);
     srv.wq = workq_new((unsigned)srv.conf.disk_threads,
                        (size_t)srv.conf.max_queued);
     if (!srv.wq) {
@@ -396,11 +386,9 @@ int main(int argc, char **argv)
         }
     }
 
-    /* the background daemons read rings: after the workers, so that a
-     * node answers requests before its first pass */
-    rcu_register_thread();
-    struct obj_bg *bg = obj_bg_new(&srv);
-    if (obj_bg_start(bg) != 0)
+    /* the daemon threads start after the workers, so that a node answers
+     * requests before its first pass */
+    if (obj_bg_start(srv.bg) != 0)
         return 1;
 
     for (;;) {
@@ -424,8 +412,7 @@ int main(int argc, char **argv)
         log_notice("signal %d: shutting down", sig);
         break;
     }
-    obj_bg_free(bg);
-    rcu_unregister_thread();
+    obj_bg_stop(srv.bg); /* passes on the disk pool end at the drain */
     for (unsigned i = 0; i < nw; i++) {
         uint64_t one = 1;
         if (write(ctl[i].stop_fd, &one, sizeof(one)) != sizeof(one))
@@ -443,6 +430,7 @@ int main(int argc, char **argv)
     }
     free(ctl);
     workq_free(srv.wq);
+    obj_bg_free(srv.bg);
     obj_server_close_dbs(&srv);
     obj_devices_free(srv.devs);
     eng_free(srv.eng);

@@ -518,6 +518,8 @@ void obj_srv_handle_container(struct http_req *req, void *arg)
     atomic_fetch_add(&srv->n_requests, 1);
     if (obj_srv_healthcheck(req, w))
         return;
+    if (obj_repl_srv_handle_db(req, w, false))
+        return;
     static const enum http_method ok[] = { HTTP_M_PUT, HTTP_M_POST,
                                            HTTP_M_HEAD, HTTP_M_GET,
                                            HTTP_M_DELETE };
@@ -636,6 +638,8 @@ void obj_srv_handle_account(struct http_req *req, void *arg)
     struct obj_server *srv = w->srv;
     atomic_fetch_add(&srv->n_requests, 1);
     if (obj_srv_healthcheck(req, w))
+        return;
+    if (obj_repl_srv_handle_db(req, w, true))
         return;
     static const enum http_method ok[] = { HTTP_M_PUT, HTTP_M_POST,
                                            HTTP_M_HEAD, HTTP_M_GET,
