@@ -1025,19 +1025,7 @@ static int change_addr(const char **s, char *ip, bool *has_ip, uint32_t *port,
 {
     const char *p = *s;
     char buf[128];
-    size_t n = 0;
-    if (*p >= '0' && *p <= '9') {
-        while (((*p >= '0' && *p <= '9') || *p == '.') && n + 1 < sizeof(buf))
-            buf[n++] = *p++;
-    } else if (*p == '[') {
-        p++;
-        while (*p && *p != ']' && n + 1 < sizeof(buf))
-            buf[n++] = *p++;
-        if (*p == ']')
-            p++;
-    }
-    buf[n] = '\0';
-    if (n) {
+    if (rb_scan_ip(&p, buf, sizeof(buf))) {
         if (rb_normalize_ip(buf, ip, 64))
             return -EINVAL;
         *has_ip = true;

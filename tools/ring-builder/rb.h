@@ -187,6 +187,11 @@ int rb_parse_search_value(const char *s, struct rb_search *out,
                           struct err *e);
 /* Normalizes an IPv4/IPv6 address (IPv6 to inet_ntop's canonical form). */
 int rb_normalize_ip(const char *in, char *out, size_t outsz);
+/* Copies the ip text at *s (digits and dots, or what is inside [ipv6]) into
+ * buf (NUL-terminated, cut at bufsz - 1) and moves *s past it; returns its
+ * length. *s does not move when no ip starts there ("[]" moves it, length
+ * 0). Does not check the text: see rb_normalize_ip. */
+size_t rb_scan_ip(const char **s, char *buf, size_t bufsz);
 /* Same, but a host name (RFC 1123 labels) is also accepted, lower-cased. */
 int rb_normalize_address(const char *in, char *out, size_t outsz);
 

@@ -189,26 +189,33 @@ int rb_parse_add_value(const char *s, struct rb_dev *d, bool *has_region,
     return 0;
 }
 
+size_t rb_scan_ip(const char **s, char *buf, size_t bufsz)
+{
+    const char *p = *s;
+    size_t n = 0;
+    if (isdigit((unsigned char)*p)) {
+        while ((isdigit((unsigned char)*p) || *p == '.') && n + 1 < bufsz)
+            buf[n++] = *p++;
+    } else if (*p == '[') {
+        p++;
+        while (*p && *p != ']' && n + 1 < bufsz)
+            buf[n++] = *p++;
+        if (*p == ']')
+            p++;
+    }
+    buf[n] = '\0';
+    *s = p;
+    return n;
+}
+
 /* An ip in a search value: digits and dots, or [ipv6]. */
 static int take_search_ip(const char **s, char *out, size_t outsz)
 {
     const char *p = *s;
     char buf[128];
-    size_t n = 0;
-    if (isdigit((unsigned char)*p)) {
-        while (*p && (isdigit((unsigned char)*p) || *p == '.') &&
-               n + 1 < sizeof(buf))
-            buf[n++] = *p++;
-    } else if (*p == '[') {
-        p++;
-        while (*p && *p != ']' && n + 1 < sizeof(buf))
-            buf[n++] = *p++;
-        if (*p == ']')
-            p++;
-    } else {
+    rb_scan_ip(&p, buf, sizeof(buf));
+    if (p == *s)
         return 1;               /* no ip here */
-    }
-    buf[n] = '\0';
     if (rb_normalize_ip(buf, out, outsz))
         return -EINVAL;
     *s = p;
