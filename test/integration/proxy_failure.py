@@ -11,6 +11,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
@@ -45,7 +47,9 @@ def object_nodes(cl, a, c, o, ring="object"):
 
 
 with Cluster(t) as cl:
-    nodes = cl.storage_cluster()
+    # node_timeout well above container_update_timeout (1 s), so that a
+    # container update awaited for longer than that is seen (hung node)
+    nodes = cl.storage_cluster(conf={"node_timeout": "10"})
     p = cl.proxy(conf={"app": {"error_suppression_limit": "3"}})
     path, tok = p.auth()
     H = {"X-Auth-Token": tok}
@@ -161,9 +165,59 @@ with Cluster(t) as cl:
         t.ok(where in p2.read_log(), "after a node timeout on the hung node")
     finally:
         os.kill(hung.proc.pid, signal.SIGCONT)
-    # (A PUT with a hung primary is not checked here: while a peer hangs,
-    # cairn-objectd on the healthy nodes was seen to hold back its own
-    # 100 Continue for over a second, which is a storage-node matter.)
+
+    # ---- one primary hung (SIGSTOP) that is also a container replica.
+    # The proxy waits node_timeout for its 100 Continue (as Swift) and
+    # gives its replica to a handoff; the healthy object nodes must answer
+    # within container_update_timeout (1 s) even though one of their
+    # container updates goes to the hung node, which answers nothing for
+    # the storage nodes' node_timeout (10 s, see above). If they waited for
+    # it, the PUT would fail here at the proxy's node_timeout (4 s).
+    p3 = cl.proxy(conf={"app": {"node_timeout": "4",
+                                "error_suppression_limit": "100"}})
+    path3, tok3 = p3.auth()
+    H3 = {"X-Auth-Token": tok3}
+    hung = [n for n in nodes if (n.ip, n.cport) in cprim][0]
+    name = next("hungput%d" % i for i in range(1000)
+                if (hung.ip, hung.port) in set(
+                    x[:2] for x in object_nodes(
+                        cl, "AUTH_test", "c", "hungput%d" % i)[1]
+                    if not x[3]))
+    data = os.urandom(70000)
+    os.kill(hung.proc.pid, signal.SIGSTOP)
+    try:
+        wait_for(stopped, 30, "the node to stop")
+        st, _, _ = p3.request("PUT", path3 + "/c/" + name, body=data,
+                              headers=H3)
+        t.eq(st, 201, "an upload with one primary hung succeeds (quorum)")
+        st, _, got = p3.request("GET", path3 + "/c/" + name, headers=H3)
+        t.ok(st == 200 and got == data, "and the download returns the data")
+        # A healthy node answers its own PUT whose container update goes
+        # to the hung node, and serves other requests meanwhile.
+        good = [n for n in nodes if n is not hung][0]
+        cpart, _ = object_nodes(cl, "AUTH_test", "c", None,
+                                ring="container")
+        res = {}
+
+        def direct_put():
+            res["put"] = good.obj("PUT", "/%s/1/AUTH_test/c/direct" %
+                                  good.devices[0], body=b"hello", headers={
+                                      "X-Timestamp": "%.5f" % time.time(),
+                                      "Content-Type": "text/plain",
+                                      "X-Container-Host": "%s:%d" % (
+                                          hung.ip, hung.cport),
+                                      "X-Container-Device": hung.devices[0],
+                                      "X-Container-Partition": str(cpart)},
+                                  timeout=8)[0]
+        th = threading.Thread(target=direct_put)
+        th.start()
+        st, _, _ = good.obj("GET", "/healthcheck", timeout=8)
+        th.join()
+        t.eq((st, res.get("put")), (200, 201),
+             "a node whose container update hangs answers the PUT and "
+             "other requests")
+    finally:
+        os.kill(hung.proc.pid, signal.SIGCONT)
 
     cl.expect_log(r"error limited|Connection refused|timed out")
 
