@@ -312,6 +312,15 @@ int obj_bg_run(struct obj_bg *bg, enum obj_bg_daemon which,
                struct obj_bg_stats *st)
 {
     int k = (int)which;
+    /* a pass works on the rings as they are now, whatever the watcher's
+     * interval: an operator who just rebalanced and runs a pass gets it */
+    for (int r = 0; r < OBJ_BG_RING_COUNT; r++) {
+        pthread_mutex_lock(&bg->lock);
+        struct ring_watch *w = bg->rings[r];
+        pthread_mutex_unlock(&bg->lock);
+        if (w && ring_watch_check(w) == 1)
+            log_notice("%s ring reloaded", ring_names[r]);
+    }
     pthread_mutex_lock(&bg->pass_lock[k]);
     int rc = daemons[k].pass(bg, st);
     pthread_mutex_unlock(&bg->pass_lock[k]);
