@@ -154,7 +154,7 @@ $(STORLET_PY): storlets/sdk/cairn_storlet.py
 
 # ---------------------------------------------------------------- tests
 # `make test` is the one test command: deps, build, every tier.
-.PHONY: test quick unit integration asan deps deps-check hdr-check help clean fuzz ring-bench run stop install
+.PHONY: test quick unit integration asan deps deps-check hdr-check help clean fuzz ring-bench run stop install bench
 test: deps
 	$(MAKE) -j$$(nproc) all
 	$(PYTHON) test/run.py --build $(BUILD) --tier full
@@ -186,6 +186,12 @@ run: deps
 
 stop:
 	$(PYTHON) tools/devcluster/devcluster.py stop --build $(BUILD) --state-dir $(RUN_DIR)
+
+# Cairn (its own cluster, state dir and ports) and the real Swift of the
+# swift-saio anchor side by side; JSON and table in build/bench/<timestamp>/.
+# BENCH_ARGS=... passes options (tools/bench/bench.py --help), e.g. -d 10s.
+bench: all
+	$(PYTHON) tools/bench/bench.py --build $(BUILD) $(BENCH_ARGS)
 
 # Binaries, sample configs and systemd units; DESTDIR for packaging. The
 # units name the installed paths, so they follow BINDIR and SYSCONFDIR.
@@ -241,6 +247,7 @@ help:
 	@echo "make deps       install the missing Debian packages (apt-get)"
 	@echo "make run        deps + build + start 4 storage nodes and a proxy on :8080"
 	@echo "make stop       stop what make run started"
+	@echo "make bench      Cairn vs the real Swift, one table of ratios (tools/bench)"
 	@echo "make install    binaries, *.conf.sample, systemd units (DESTDIR, PREFIX)"
 	@echo "make test       deps + build + every test tier (unit, integration, CLI)"
 	@echo "make quick      unit tests and the fast integration tests"
