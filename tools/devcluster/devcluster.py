@@ -195,6 +195,7 @@ def write_configs(args):
             "devices = %s" % os.path.join(nd, "srv"),
             "mount_check = false",
             "cluster_conf = %s" % cairn_conf,
+            "swift_dir = %s" % sd,
             "workers = 1",
             "disk_threads = 4",
             "log_level = info",
@@ -216,8 +217,8 @@ def write_configs(args):
              "secret = %s" % secret]
     lines += ["user_%s_%s = %s" % u for u in USERS]
     write_file(os.path.join(pd, "proxy-server.conf"), "\n".join(lines) + "\n")
-    # The rings are found in swift_dir (the state dir) by the proxy; objectd
-    # needs none today.
+    # Both find the rings in swift_dir, the state dir (objectd's background
+    # replicator and expirer read them).
 
 
 def banner(args):
