@@ -228,6 +228,38 @@ static int check_delete_at(struct oreq *st)
     return 0;
 }
 
+/*
+ * Swift's X-Backend-Ignore-Range-If-Metadata-Present: a comma-separated
+ * list of metadata names. When the object carries any of them (names
+ * compared without case), the proxy wants the whole object (a DLO or SLO
+ * manifest, whose Range applies to the assembled object), so the Range is
+ * ignored and the answer is a plain 200.
+ */
+static bool ignore_range(struct http_req *req, const struct obj_df_info *in)
+{
+    const char *list =
+        http_req_header(req, "X-Backend-Ignore-Range-If-Metadata-Present");
+    if (!list || !in->meta)
+        return false;
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ",");
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n > 0) {
+            const char *k;
+            json_t *v;
+            json_object_foreach(in->meta, k, v) {
+                if (strlen(k) == n && strncasecmp(k, p, n) == 0)
+                    return true;
+            }
+        }
+        p += strcspn(p, ",");
+    }
+    return false;
+}
+
 /* Response headers of an existing object (GET/HEAD/304/412). */
 static void object_headers(struct oreq *st, const struct obj_df_info *in)
 {
@@ -456,6 +488,8 @@ static void get_open_done(struct obj_rq *rq, int status)
         http_resp_end(req);
         return;
     }
+    if (st->ranged && ignore_range(req, in))
+        st->ranged = false;
     if (st->ranged) {
         /* ranged was a guess from the header; now decide with the length */
         enum range_outcome ro = range_resolve(

@@ -73,6 +73,21 @@ with Cluster(t) as cl:
          "unsatisfiable range: 416")
     st, _, got = n.obj("GET", P, headers={"Range": "bytes=x-y"})
     t.eq((st, len(got)), (200, len(body)), "bad Range is ignored")
+    # X-Backend-Ignore-Range-If-Metadata-Present (Swift's): the Range is
+    # dropped when the object carries one of the listed metadata names
+    IR = "X-Backend-Ignore-Range-If-Metadata-Present"
+    st, h, got = n.obj("GET", P, headers={
+        "Range": "bytes=200000-", IR: "X-Static-Large-Object, "
+        "x-object-meta-COLOR"})
+    t.ok(st == 200 and got == body and "content-range" not in h,
+         "a listed metadata name present: the whole object, 200")
+    st, h, got = n.obj("GET", P, headers={
+        "Range": "bytes=10-19", IR: "X-Object-Manifest,X-Static-Large-Object"})
+    t.eq((st, got), (206, body[10:20]),
+         "no listed name present: the Range applies")
+    st, _, _ = n.obj("GET", P, headers={"Range": "bytes=200000-",
+                                        IR: "X-Object-Manifest"})
+    t.eq(st, 416, "and an unsatisfiable one still answers 416")
 
     # ---- conditionals
     et = md5(body)
