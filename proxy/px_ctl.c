@@ -441,7 +441,7 @@ struct relay {
 static void relay_headers_out(struct px_req *pr, struct http_client *c,
                               void *arg)
 {
-    (void)arg;
+    const struct relay *rl = arg;
     static const char *const pass[] = {
         "Range", "If-Match", "If-None-Match", "If-Modified-Since",
         "If-Unmodified-Since", "X-Newest", "Accept",
@@ -451,6 +451,15 @@ static void relay_headers_out(struct px_req *pr, struct http_client *c,
         if (v)
             http_client_header(c, pass[i], v);
     }
+    /* A Range asks for bytes of the assembled object when the object is a
+     * DLO manifest, so the node must answer with the manifest whole (as
+     * Swift's dlo middleware asks); with ?multipart-manifest=get the
+     * manifest is what is read and the Range is its own. */
+    const char *q = http_req_query(pr->req);
+    if (rl && rl->kind == NAMES_OBJECT && http_req_header(pr->req, "Range") &&
+        !(q && strstr(q, "multipart-manifest=get")))
+        http_client_header(c, "X-Backend-Ignore-Range-If-Metadata-Present",
+                           "X-Object-Manifest");
     px_storlet_forward_headers(pr, c);
 }
 
@@ -500,8 +509,6 @@ static const char *listing_type(struct px_req *pr)
     return "text/plain; charset=utf-8";
 }
 
-static void range_recheck(struct px_req *pr);
-
 /* Swift's account server adds per-policy totals for each policy holding
  * containers, and `swift stat` prints them ("Containers in policy ...").
  * Cairn has one policy, so its totals are the account's. */
@@ -531,13 +538,6 @@ static void relay_response(struct px_req *pr, struct px_read *rd,
     struct relay *rl = arg;
     if (rl->kind == NAMES_OBJECT && h->status == 200 && px_dlo_start(pr, h)) {
         px_read_abort(rd); /* the manifest's own bytes are not wanted */
-        return;
-    }
-    if (rl->kind == NAMES_OBJECT && h->status == 416) {
-        /* The node applied the Range to the object it holds, which may be
-         * a DLO manifest: look again without the Range. */
-        px_read_abort(rd);
-        range_recheck(pr);
         return;
     }
     for (unsigned i = 0; i < h->nheaders; i++) {
@@ -690,67 +690,6 @@ static const struct px_read_ops relay_listing_ops = {
     .failed = relay_failed,
     .end = relay_end,
 };
-
-/* ---- a 416 that might be a DLO manifest's */
-
-struct recheck {
-    struct px_nodes nodes;
-};
-
-static bool recheck_usable(int status, const struct http_head *h, void *arg)
-{
-    (void)h;
-    (void)arg;
-    return status == 200;
-}
-
-static void recheck_response(struct px_req *pr, struct px_read *rd,
-                             const struct http_head *h, void *arg)
-{
-    (void)arg;
-    px_read_abort(rd);
-    if (px_dlo_start(pr, h))
-        return;
-    /* A plain object: the 416 stands. */
-    char cr[64];
-    int64_t len = px_head_length(h);
-    snprintf(cr, sizeof(cr), "bytes */%lld", (long long)(len < 0 ? 0 : len));
-    http_resp_header(pr->req, "Content-Range", cr);
-    http_resp_header(pr->req, "Accept-Ranges", "bytes");
-    px_reply(pr, 416);
-}
-
-static void recheck_failed(struct px_req *pr, int status,
-                           const struct px_hdrs *hdrs, void *arg)
-{
-    (void)hdrs;
-    (void)arg;
-    px_reply(pr, status);
-}
-
-static void recheck_end(struct px_req *pr, int err, void *arg)
-{
-    (void)pr;
-    (void)err;
-    (void)arg;
-}
-
-static const struct px_read_ops recheck_ops = {
-    .usable = recheck_usable,
-    .response = recheck_response,
-    .failed = recheck_failed,
-    .end = recheck_end,
-};
-
-static void range_recheck(struct px_req *pr)
-{
-    struct recheck *rc = pool_calloc(pr->pool, sizeof(*rc));
-    const struct names_api_path *p = &pr->path;
-    px_nodes_get(pr, PX_RING_OBJECT, p->account, p->container, p->object, 6,
-                 &rc->nodes);
-    px_read_start(pr, "HEAD", &rc->nodes, p->account, p->container, p->object,
-                  NULL, &recheck_ops, rc);
-}
 
 /* ---- X-Newest: ask every primary, read from the newest first */
 

@@ -76,6 +76,18 @@ with Cluster(t) as cl:
          "an unsatisfiable range answers 416 with the total")
     st, h, got = req("GET", path + "/c/big?multipart-manifest=get")
     t.eq((st, got), (200, b""), "?multipart-manifest=get gives the manifest")
+    # A manifest with a body of its own: a Range is on the assembled
+    # object, not on the manifest's bytes (the node must not apply it).
+    st, _, _ = req("PUT", path + "/c/bodied", body=b"manifest bytes",
+                   headers={"X-Object-Manifest": "segs/big/"})
+    st, h, got = req("GET", path + "/c/bodied",
+                     headers={"Range": "bytes=2-9"})
+    t.eq((st, got), (206, whole[2:10]),
+         "a manifest with a body: the Range applies to the segments")
+    st, h, got = req("GET", path + "/c/bodied?multipart-manifest=get",
+                     headers={"Range": "bytes=2-9"})
+    t.eq((st, got), (206, b"nifest b"),
+         "and with ?multipart-manifest=get to the manifest's own bytes")
     st, _, b = req("PUT", path + "/c/bad", body=b"",
                    headers={"X-Object-Manifest": "nocontainer"})
     t.eq((st, b), (400, b"X-Object-Manifest must be in the format "
