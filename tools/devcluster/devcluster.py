@@ -199,6 +199,8 @@ def write_configs(args):
             "workers = 1",
             "disk_threads = 4",
             "log_level = info",
+            # the replicator, auditor and expirer read the rings here
+            "swift_dir = %s" % sd,
             ""]))
     pd = os.path.join(sd, "proxy")
     os.makedirs(pd, exist_ok=True)
