@@ -1135,6 +1135,24 @@ int obj_db_seq_walk(const struct obj_rdctx *cx, const struct obj_dbref *ref, uin
     return rc;
 }
 
+int obj_info_read(const struct obj_rdctx *cx, const struct obj_dbref *ref, char **v,
+                  struct obj_rd *r)
+{
+    struct obj_buf k = {0};
+    size_t vlen;
+    obj_key(&k, ref, 'i', NULL, 0);
+    int rc = obj_db_get(cx, &k, v, &vlen);
+    obj_buf_release(&k);
+    if (rc < 0)
+        return rc;
+    if (!*v)
+        return -ENOENT;
+    *r = (struct obj_rd){*v, vlen, 0, false};
+    if (obj_rd_u8(r) != OBJ_VAL_V1)
+        r->bad = true;
+    return 0;
+}
+
 int obj_row_get(const struct obj_rdctx *cx, const struct obj_dbref *ref, const char *name,
                 size_t nlen, struct obj_buf *key, char **val, size_t *vlen)
 {

@@ -48,20 +48,12 @@ static void acct_rec_release(struct acct_rec *a)
 static int acct_rec_load(const struct obj_rdctx *cx, const struct obj_dbref *ref,
                          struct acct_rec *a)
 {
-    struct obj_buf k = {0};
     char *v;
-    size_t vlen;
+    struct obj_rd r;
     memset(a, 0, sizeof(*a));
-    obj_key(&k, ref, 'i', NULL, 0);
-    int rc = obj_db_get(cx, &k, &v, &vlen);
-    obj_buf_release(&k);
+    int rc = obj_info_read(cx, ref, &v, &r);
     if (rc < 0)
         return rc;
-    if (!v)
-        return -ENOENT;
-    struct obj_rd r = {v, vlen, 0, false};
-    if (obj_rd_u8(&r) != OBJ_VAL_V1)
-        r.bad = true;
     a->account = obj_rd_str(&r);
     a->created_at = obj_rd_ts(&r);
     a->put_ts = obj_rd_ts(&r);

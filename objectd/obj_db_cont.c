@@ -60,20 +60,12 @@ void obj_db_cont_info_release(struct obj_db_cont_info *ci)
 static int cont_info_load(const struct obj_rdctx *cx, const struct obj_dbref *ref,
                           struct obj_db_cont_info *ci)
 {
-    struct obj_buf k = {0};
     char *v;
-    size_t vlen;
+    struct obj_rd r;
     memset(ci, 0, sizeof(*ci));
-    obj_key(&k, ref, 'i', NULL, 0);
-    int rc = obj_db_get(cx, &k, &v, &vlen);
-    obj_buf_release(&k);
+    int rc = obj_info_read(cx, ref, &v, &r);
     if (rc < 0)
         return rc;
-    if (!v)
-        return -ENOENT;
-    struct obj_rd r = {v, vlen, 0, false};
-    if (obj_rd_u8(&r) != OBJ_VAL_V1)
-        r.bad = true;
     ci->account = obj_rd_str(&r);
     ci->container = obj_rd_str(&r);
     ci->created_at = obj_rd_ts(&r);

@@ -174,6 +174,13 @@ void obj_stat_put(rocksdb_writebatch_wi_t *wb, const struct obj_dbref *ref,
 int obj_stat_load_all(const struct obj_rdctx *cx, const struct obj_dbref *ref, struct obj_db_policy_stat **out,
                       size_t *n);
 
+/* Reads the db's info record ('i'): on 0, *v holds it (free with
+ * obj_db_free_val) and r reads it from past the version byte (r->bad set
+ * when the version is not OBJ_VAL_V1). -ENOENT when the db has none, or
+ * -EIO. */
+int obj_info_read(const struct obj_rdctx *cx, const struct obj_dbref *ref, char **v,
+                  struct obj_rd *r);
+
 /* Looks a row up as live ('o') then as tombstone ('d'); *val NULL when the
  * name has no row. key is left holding the key where it was found. */
 int obj_row_get(const struct obj_rdctx *cx, const struct obj_dbref *ref, const char *name,
