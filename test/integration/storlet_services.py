@@ -48,6 +48,7 @@ with Cluster(t) as cl:
 
     def conf(name):
         return {"storlets": "true", "storlet_warm": "0",
+                "storlet_idle_timeout": "4",
                 "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
                 "storlet_sdk": sdk}
 
@@ -122,6 +123,29 @@ with Cluster(t) as cl:
         "X-Storlet-Parameter-1": "objects:/AUTH_test2/x/y",
         "X-Storlet-Parameter-2": "skip-input:true"})
     t.ok(st >= 400, "nor another account's object (%d)" % st)
+
+    # a storlet that never writes is killed by the no-output timeout
+    req("PUT", path + "/storlet/stall.sh", body=b"#!/bin/sh\nexec 3>&-\nexec sleep 60\n",
+        headers=native("stall.sh"))
+    cl.expect_log(r"storlet .*stall")
+    st, body, _ = get(p, path + "/data/a", dict(H, **{"X-Run-Storlet": "stall.sh"}))
+    t.ok(st == 500 and b"Storlet execution timed out" in body,
+         "no output for storlet_idle_timeout: 500 timed out (%d %r)" % (st, body[:80]))
+    # a dependency the caller may not read
+    req("PUT", path + "/dependency")
+    req("PUT", path + "/dependency/lib.txt", body=b"x",
+        headers={"X-Object-Meta-Storlet-Dependency-Version": "1"})
+    h = native("identity")
+    h["X-Object-Meta-Storlet-Dependency"] = "lib.txt"
+    with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
+        req("PUT", path + "/storlet/identity-dep", body=f.read(), headers=dict(
+            h, **{"X-Object-Meta-Storlet-Main": "identity-dep"}))
+    st, body, _ = get(p, path + "/data/a", dict(H, **{"X-Run-Storlet": "identity-dep"}))
+    t.ok(st == 200 and body == a, "the owner runs a storlet with a dependency")
+    st, body, _ = get(p, path + "/data/a", {"X-Auth-Token": tok3,
+                                             "X-Run-Storlet": "identity-dep"})
+    t.ok(st == 401 and b"dependency" in body,
+         "without read on its dependency: 401 (%d %r)" % (st, body[:80]))
 
     # depth: a request already at the limit is refused
     st, body, _ = get(p, path + "/data/a", dict(
