@@ -127,6 +127,12 @@ def slow_get(p, path, tok):
     return status, got, h.hexdigest()
 
 
+def sanitized(binary):
+    """True when the binary was built with AddressSanitizer (make asan)."""
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 with Cluster(t) as cl:
     cl.storage_cluster()
     p = cl.proxy()
@@ -159,8 +165,14 @@ with Cluster(t) as cl:
     t.diag("proxy RSS: %d kB at start, peak %d kB after the PUT, peak %d kB "
            "(VmHWM) at the end, %d kB highest sample" % (
                base_kb, hwm_put, hwm, sampler.max_kb))
-    t.ok(hwm * 1024 < LIMIT, "the proxy's peak RSS (%.1f MB) stays under "
-         "64 MB" % (hwm * 1024 / 1e6))
+    if sanitized(p.proc.args[0]):
+        # ASan keeps freed memory in a quarantine (256 MB by default) and
+        # maps shadow memory, so RSS says nothing about our own bound there.
+        t.skip("the proxy's peak RSS stays under 64 MB",
+               "RSS is not meaningful under AddressSanitizer")
+    else:
+        t.ok(hwm * 1024 < LIMIT, "the proxy's peak RSS (%.1f MB) stays under "
+             "64 MB" % (hwm * 1024 / 1e6))
     st, _, _ = p.request("DELETE", path + "/big/obj",
                          headers={"X-Auth-Token": tok})
     t.eq(st, 204, "DELETE")
