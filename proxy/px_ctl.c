@@ -536,7 +536,11 @@ static void relay_response(struct px_req *pr, struct px_read *rd,
                            const struct http_head *h, void *arg)
 {
     struct relay *rl = arg;
-    if (rl->kind == NAMES_OBJECT && h->status == 200 && px_dlo_start(pr, h)) {
+    /* A manifest answered 304 or 412 was judged by its own ETag; the
+     * assembled object's decides (px_dlo evaluates the conditionals). */
+    if (rl->kind == NAMES_OBJECT &&
+        (h->status == 200 || h->status == 304 || h->status == 412) &&
+        px_dlo_start(pr, h)) {
         px_read_abort(rd); /* the manifest's own bytes are not wanted */
         return;
     }

@@ -36,7 +36,9 @@
 #include "common/md5.h"
 #include "common/names.h"
 #include "common/pool.h"
+#include "common/preconds.h"
 #include "common/range.h"
+#include "common/timestamp.h"
 #include "common/util.h"
 #include "proxy/px_acl.h"
 #include "proxy/px_auth.h"
@@ -246,6 +248,40 @@ static void respond(struct px_dlo *d)
     if (!ctype)
         ctype = "application/octet-stream";
     bool head = http_req_method(pr->req) == HTTP_M_HEAD;
+    char etag[MD5_HEX_LEN];
+    if (fits) {
+        struct md5 m;
+        md5_init(&m);
+        for (size_t i = 0; i < d->nsegs; i++) {
+            /* hashes were stored right after the names (see parse) */
+            const char *hash = d->segs[i].name + strlen(d->segs[i].name) + 1;
+            md5_update(&m, hash, strlen(hash));
+        }
+        md5_final_hex(&m, etag);
+    }
+    /* Conditionals are about the assembled object (its ETag, when the
+     * listing is whole, and the manifest's Last-Modified), decided before
+     * the Range, as Swift's conditional response does. */
+    struct preconds_req cq = {
+        .if_match = http_req_header(pr->req, "If-Match"),
+        .if_none_match = http_req_header(pr->req, "If-None-Match"),
+        .if_modified_since = http_req_header(pr->req, "If-Modified-Since"),
+        .if_unmodified_since = http_req_header(pr->req, "If-Unmodified-Since"),
+    };
+    int64_t lm = 0;
+    const char *lmh = px_hdrs_get(&d->manifest, "Last-Modified");
+    if (!lmh || ts_parse_http_date(lmh, &lm) != 0)
+        lm = 0;
+    struct preconds_obj co = {.exists = true, .etag = fits ? etag : NULL,
+                              .last_modified = lm};
+    int pc = preconds_eval_read(&cq, &co);
+    if (pc) {
+        if (fits)
+            http_resp_headerf(pr->req, "ETag", "\"%s\"", etag);
+        http_resp_start(pr->req, pc, 0);
+        http_resp_end(pr->req);
+        return;
+    }
     struct range_set rs;
     enum range_outcome ro = fits && !head
                                 ? range_resolve(http_req_header(pr->req,
@@ -301,18 +337,8 @@ static void respond(struct px_dlo *d)
         ctype = NULL;
         http_resp_header(pr->req, "Content-Type", ct);
     }
-    if (fits) {
-        struct md5 m;
-        md5_init(&m);
-        for (size_t i = 0; i < d->nsegs; i++) {
-            /* hashes were stored right after the names (see parse) */
-            const char *hash = d->segs[i].name + strlen(d->segs[i].name) + 1;
-            md5_update(&m, hash, strlen(hash));
-        }
-        char hex[MD5_HEX_LEN];
-        md5_final_hex(&m, hex);
-        http_resp_headerf(pr->req, "ETag", "\"%s\"", hex);
-    }
+    if (fits)
+        http_resp_headerf(pr->req, "ETag", "\"%s\"", etag);
     if (head) {
         http_resp_start(pr->req, 200, fits ? (int64_t)d->total
                                            : HTTP_LENGTH_UNKNOWN);

@@ -76,6 +76,28 @@ with Cluster(t) as cl:
          "an unsatisfiable range answers 416 with the total")
     st, h, got = req("GET", path + "/c/big?multipart-manifest=get")
     t.eq((st, got), (200, b""), "?multipart-manifest=get gives the manifest")
+    # Conditionals are checked against the assembled object's ETag
+    qe = '"%s"' % etag
+    st, h, got = req("GET", path + "/c/big", headers={"If-Match": qe})
+    t.ok(st == 200 and got == whole, "If-Match with the assembled ETag: 200")
+    st, h, got = req("GET", path + "/c/big", headers={"If-Match": '"x"'})
+    t.eq((st, got, h.get("etag")), (412, b"", qe),
+         "If-Match with another ETag: 412")
+    st, h, got = req("GET", path + "/c/big", headers={"If-None-Match": qe})
+    t.eq((st, got, h.get("etag")), (304, b"", qe),
+         "If-None-Match with the assembled ETag: 304")
+    st, h, got = req("HEAD", path + "/c/big", headers={"If-None-Match": qe})
+    t.eq(st, 304, "a HEAD too")
+    st, h, got = req("GET", path + "/c/big",
+                     headers={"If-None-Match": '"%s"' % md5(b"")})
+    t.ok(st == 200 and got == whole,
+         "the manifest's own ETag does not match the object")
+    st, h, got = req("GET", path + "/c/big", headers={
+        "If-Match": qe, "Range": "bytes=1-3"})
+    t.eq((st, got), (206, whole[1:4]), "If-Match with a Range: 206")
+    st, h, got = req("GET", path + "/c/big?multipart-manifest=get",
+                     headers={"If-None-Match": '"%s"' % md5(b"")})
+    t.eq(st, 304, "?multipart-manifest=get: the manifest's ETag")
     # A manifest with a body of its own: a Range is on the assembled
     # object, not on the manifest's bytes (the node must not apply it).
     st, _, _ = req("PUT", path + "/c/bodied", body=b"manifest bytes",
