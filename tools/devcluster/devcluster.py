@@ -195,7 +195,6 @@ def write_configs(args):
             "devices = %s" % os.path.join(nd, "srv"),
             "mount_check = false",
             "cluster_conf = %s" % cairn_conf,
-            "swift_dir = %s" % sd,
             "workers = 1",
             "disk_threads = 4",
             "log_level = info",
