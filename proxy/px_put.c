@@ -550,8 +550,31 @@ static void put_go(struct px_put *p)
 
 /* ---- PUT */
 
+/* True when the query holds the parameter multipart-manifest=put. */
+static bool slo_manifest_put(struct px_req *pr)
+{
+    static const char want[] = "multipart-manifest=put";
+    const char *q = http_req_query(pr->req);
+    for (const char *f = q ? strstr(q, want) : NULL; f;
+         f = strstr(f + 1, want)) {
+        char end = f[sizeof(want) - 1];
+        if ((f == q || f[-1] == '&') && (end == '\0' || end == '&'))
+            return true;
+    }
+    return false;
+}
+
 void px_obj_put(struct px_req *pr)
 {
+    /* Static large objects are not implemented. Storing the manifest's
+     * JSON as the object (what Swift does without its slo middleware)
+     * would let `swift upload` from stdin (which always segments as SLO
+     * beyond 10 MiB) succeed with an object that reads back as JSON. */
+    if (slo_manifest_put(pr)) {
+        px_reply_text(pr, 501, "Static large objects "
+                               "(multipart-manifest=put) are not supported.");
+        return;
+    }
     if (http_req_header(pr->req, "X-Copy-From")) {
         px_obj_copy(pr);
         return;

@@ -8,6 +8,7 @@ refused; the segment container's ACL applies to other users. Also the real
 swift CLI: upload --segment-size (DLO, as /info has no slo) and download
 with its MD5 check."""
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -76,6 +77,16 @@ with Cluster(t) as cl:
          "an unsatisfiable range answers 416 with the total")
     st, h, got = req("GET", path + "/c/big?multipart-manifest=get")
     t.eq((st, got), (200, b""), "?multipart-manifest=get gives the manifest")
+    # Static large objects are not implemented: a manifest PUT is refused
+    # rather than stored as a plain object holding the JSON
+    slo = json.dumps([{"path": "/segs/big/00000000", "etag": md5(segs[0]),
+                       "size_bytes": len(segs[0])}]).encode()
+    st, _, _ = req("PUT", path + "/c/slo?multipart-manifest=put", body=slo)
+    t.eq(st, 501, "an SLO manifest PUT answers 501")
+    st, _, _ = req("HEAD", path + "/c/slo")
+    t.eq(st, 404, "and stores nothing")
+    st, _, _ = req("PUT", path + "/c/slo?multipart-manifest=putx", body=b"x")
+    t.eq(st, 201, "(another parameter is no manifest PUT)")
     # Conditionals are checked against the assembled object's ETag
     qe = '"%s"' % etag
     st, h, got = req("GET", path + "/c/big", headers={"If-Match": qe})
