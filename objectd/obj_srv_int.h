@@ -175,6 +175,16 @@ bool obj_storlet_wanted(struct http_req *req, struct obj_server *srv);
 void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
                      const char *name);
 
+/* ---- obj_srv_seq.c: a Sequence (X-Run-Storlet: a,b,c) on this node */
+
+/* Does this storlet GET name a chain of storlets (a ',' in X-Run-Storlet)? */
+bool obj_seq_wanted(struct http_req *req);
+
+/* As obj_storlet_get, for a chain: every stage runs here, each one's output
+ * the next one's input (docs/compound-storlets.md section 1). */
+void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
+                 const char *name);
+
 /* ---- obj_repl_srv.c: the replication verb */
 
 /* Object role: answers REPLICATE /<dev>/<part> (suffix hashes as JSON)

@@ -363,6 +363,10 @@ bool obj_storlet_wanted(struct http_req *req, struct obj_server *srv)
 void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
                      const char *name)
 {
+    if (obj_seq_wanted(rq->req)) {
+        obj_seq_get(rq, rd, dev, name);
+        return;
+    }
     struct http_req *req = rq->req;
     struct obj_server *srv = rq->w->srv;
     const struct obj_df_info *in = obj_df_info(rd);

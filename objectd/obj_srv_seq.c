@@ -1,0 +1,465 @@
+/*
+ * obj_srv_seq.c - a Sequence of storlets on the local node (GET with
+ * X-Run-Storlet: a,b,c; docs/compound-storlets.md section 1).
+ *
+ * The whole chain runs here, one sandbox per stage: the object is fed to
+ * stage 1, each stage's output is the next stage's input, and only the last
+ * stage's output goes back to the proxy, so a chain next to the data moves
+ * only its final result over the network. The response says so with
+ * X-Storlet-Sequence-Placement: object=<n>, proxy=0.
+ *
+ * Stage k+1 is got ready (eng_prep) when stage k starts its output, because
+ * its invocation document carries stage k's output metadata as its input
+ * metadata; until then stage k's output is paused. Back-pressure runs the
+ * other way: a full input pipe of stage k+1 pauses stage k's output, and its
+ * input_drain resumes it. A failure of any stage before the response has
+ * started answers that stage's status with a reason naming the stage; after
+ * it the response is aborted. X-Storlet-Range is not supported on a
+ * sequence yet (400).
+ *
+ * Invariants: run[k] != NULL only for started, unfinished stages; nstarted
+ * stages have been started. Life cycle: freed once the http request is
+ * over and no prep, run or disk job is in flight. Threading: the worker's
+ * loop, except the read job on a disk thread.
+ */
+#include "objectd/obj_srv_int.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define LOG_COMPONENT "objectd"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xalloc.h"
+#include "engine/eng.h"
+#include "engine/eng_seq.h"
+#include "objectd/obj_diskfile.h"
+
+#define SEQ_FEED_CHUNK (256 * 1024)
+
+struct oseq;
+
+struct oseq_stage {
+    struct oseq *s;
+    unsigned k;
+};
+
+struct oseq {
+    struct obj_rq *rq;
+    struct obj_worker *w;
+    struct obj_server *srv;
+    struct http_req *req;        /* NULL once the request is over */
+    struct obj_df_reader *rd;
+    struct eng_seq seq;
+    struct eng_prep *prep;
+    struct eng_run *run[ENG_SEQ_MAX];
+    struct oseq_stage stage[ENG_SEQ_MAX];
+    bool ended[ENG_SEQ_MAX];     /* stage k finished its output */
+    unsigned nstarted;
+    char *account, *container, *object, *node, *trans_id;
+    char *px_host, *token;
+    int px_port;
+    unsigned depth;
+    char src_etag[40];
+    json_t *umeta;               /* the object's user metadata */
+    char *ctype;                 /* the object's content type */
+    json_t *next_meta;           /* input metadata of the next stage */
+    char *next_ctype;
+    uint64_t size;
+    char *buf;
+    ssize_t nread;
+    bool busy, input_done, started, failed;
+    struct evbuffer *inb;
+};
+
+static void oseq_maybe_free(struct oseq *s)
+{
+    if (s->req || s->busy || s->prep)
+        return;
+    for (unsigned k = 0; k < s->seq.n; k++)
+        if (s->run[k])
+            return;
+    obj_df_reader_free(s->rd);
+    eng_seq_release(&s->seq);
+    json_decref(s->umeta);
+    json_decref(s->next_meta);
+    if (s->inb)
+        evbuffer_free(s->inb);
+    free(s->account);
+    free(s->container);
+    free(s->object);
+    free(s->node);
+    free(s->trans_id);
+    free(s->px_host);
+    free(s->token);
+    free(s->ctype);
+    free(s->next_ctype);
+    free(s->buf);
+    free(s);
+}
+
+static void cancel_all(struct oseq *s)
+{
+    eng_prep_cancel(s->prep);
+    s->prep = NULL;
+    for (unsigned k = 0; k < s->seq.n; k++) {
+        eng_run_cancel(s->run[k]);
+        s->run[k] = NULL;
+    }
+}
+
+/* Ends the request for a failure (once): a status before the response
+ * started, an abort after. */
+static void fail(struct oseq *s, int status, const char *why)
+{
+    if (s->failed)
+        return;
+    s->failed = true;
+    cancel_all(s);
+    if (!s->req)
+        return;
+    if (s->started) {
+        http_resp_abort(s->req);
+        return;
+    }
+    http_resp_header(s->req, "X-Storlet-Executed-On", s->node);
+    obj_srv_reply(s->req, status, why);
+}
+
+static void fail_stage(struct oseq *s, unsigned k, int status, const char *reason)
+{
+    char why[1400];
+    snprintf(why, sizeof(why), "stage %u (%s): %s", k + 1, s->seq.st[k].storlet, reason);
+    fail(s, status, why);
+}
+
+/* ------------------------------------------------------------ http side */
+
+static void http_drain(struct http_req *req, void *arg)
+{
+    (void)req;
+    struct oseq *s = arg;
+    if (s->run[s->seq.n - 1])
+        eng_run_resume_output(s->run[s->seq.n - 1]);
+}
+
+static void http_done(struct http_req *req, int err, void *arg)
+{
+    struct oseq *s = arg;
+    s->req = NULL;
+    obj_rq_http_done(req, err, s->rq);
+    cancel_all(s);
+    oseq_maybe_free(s);
+}
+
+static const struct http_req_ops seq_http_ops = {
+    .drain = http_drain,
+    .done = http_done,
+};
+
+/* ------------------------------------------------------------ input */
+
+static void feed(struct oseq *s);
+
+static int read_work(void *arg)
+{
+    struct oseq *s = arg;
+    s->nread = obj_df_read(s->rd, s->buf, SEQ_FEED_CHUNK);
+    return 0;
+}
+
+static void read_done(void *arg, int status)
+{
+    (void)status;
+    struct oseq *s = arg;
+    s->busy = false;
+    if (!s->run[0] || s->failed) {
+        oseq_maybe_free(s);
+        return;
+    }
+    if (s->nread < 0) {
+        log_err("sequence on /%s/%s/%s: reading the object failed: %s", s->account,
+                s->container, s->object, strerror((int)-s->nread));
+        fail(s, 500, "Storlet input could not be read");
+        oseq_maybe_free(s);
+        return;
+    }
+    if (s->nread > 0)
+        evbuffer_add(s->inb, s->buf, (size_t)s->nread);
+    feed(s);
+}
+
+static void feed(struct oseq *s)
+{
+    if (!s->run[0] || s->input_done || s->busy)
+        return;
+    if (evbuffer_get_length(s->inb) > 0 && !eng_run_write(s->run[0], s->inb))
+        return;   /* input_drain calls again */
+    if (s->nread == 0) {
+        s->input_done = true;
+        eng_run_input_end(s->run[0]);
+        return;
+    }
+    s->busy = true;
+    if (workq_submit(s->w->port, read_work, read_done, s) != 0) {
+        s->busy = false;
+        fail(s, 503, "Disk queue full");
+    }
+}
+
+/* ------------------------------------------------------------ stages */
+
+static void start_prep(struct oseq *s, unsigned k);
+
+static void on_start(struct eng_run *r, const struct eng_meta *m, void *arg)
+{
+    struct oseq_stage *st = arg;
+    struct oseq *s = st->s;
+    if (st->k + 1 < s->seq.n) {
+        /* the next stage reads this one's output and its metadata */
+        eng_run_pause_output(r);
+        json_decref(s->next_meta);
+        s->next_meta = m->metadata ? json_deep_copy(m->metadata) : json_object();
+        free(s->next_ctype);
+        s->next_ctype = xstrdup(m->content_type ? m->content_type
+                                : s->ctype ? s->ctype : "application/octet-stream");
+        start_prep(s, st->k + 1);
+        return;
+    }
+    if (!s->req)
+        return;
+    s->started = true;
+    struct http_req *req = s->req;
+    if (m->metadata) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(m->metadata, key, v) {
+            char *name = xasprintf("X-Object-Meta-%s", key);
+            http_resp_header(req, name, json_string_value(v));
+            free(name);
+        }
+    }
+    http_resp_header(req, "Content-Type", m->content_type ? m->content_type
+                                          : s->next_ctype ? s->next_ctype : s->ctype);
+    http_resp_header(req, "X-Storlet-Executed-On", s->node);
+    http_resp_header(req, "X-Storlet-Source-Etag", s->src_etag);
+    struct eng_seq_plan p = {.n = s->seq.n, .split = s->seq.n};
+    char pl[64];
+    eng_seq_plan_describe(&p, pl, sizeof(pl));
+    http_resp_header(req, "X-Storlet-Sequence-Placement", pl);
+    http_resp_start(req, 200, HTTP_LENGTH_UNKNOWN);
+}
+
+static void on_output(struct eng_run *r, struct evbuffer *b, void *arg)
+{
+    struct oseq_stage *st = arg;
+    struct oseq *s = st->s;
+    unsigned k = st->k;
+    if (k + 1 == s->seq.n) {
+        if (!s->req || !http_resp_wants_more(s->req)) {
+            eng_run_pause_output(r);
+            return;
+        }
+        http_resp_add_buffer(s->req, b);
+        return;
+    }
+    struct eng_run *next = s->run[k + 1];
+    if (!next) {
+        eng_run_pause_output(r);   /* the next stage is not running yet */
+        return;
+    }
+    if (!eng_run_write(next, b))
+        eng_run_pause_output(r);
+}
+
+static void on_input_drain(struct eng_run *r, void *arg)
+{
+    (void)r;
+    struct oseq_stage *st = arg;
+    struct oseq *s = st->s;
+    if (st->k == 0)
+        feed(s);
+    else if (s->run[st->k - 1])
+        eng_run_resume_output(s->run[st->k - 1]);
+}
+
+static void on_done(struct eng_run *r, const struct eng_outcome *o, void *arg)
+{
+    (void)r;
+    struct oseq_stage *st = arg;
+    struct oseq *s = st->s;
+    unsigned k = st->k;
+    s->run[k] = NULL;
+    if (o->kind != ENG_OK) {
+        fail_stage(s, k, o->kind == ENG_FAILED_AFTER ? 500 : o->status, o->reason);
+        oseq_maybe_free(s);
+        return;
+    }
+    s->ended[k] = true;
+    if (k + 1 == s->seq.n) {
+        if (s->req && !s->failed)
+            http_resp_end(s->req);
+    } else if (s->run[k + 1]) {
+        eng_run_input_end(s->run[k + 1]);
+    }
+    oseq_maybe_free(s);
+}
+
+static const struct eng_run_ops stage_ops = {
+    .start = on_start,
+    .output = on_output,
+    .input_drain = on_input_drain,
+    .done = on_done,
+};
+
+static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void *arg)
+{
+    (void)p;
+    struct oseq *s = arg;
+    s->prep = NULL;
+    unsigned k = s->nstarted;
+    if (!s->req || s->failed) {
+        oseq_maybe_free(s);
+        return;
+    }
+    if (pr->status) {
+        fail_stage(s, k, pr->status, pr->reason);
+        oseq_maybe_free(s);
+        return;
+    }
+    s->stage[k].s = s;
+    s->stage[k].k = k;
+    struct eng_invocation inv = {
+        .code = &pr->code, .code_dir = pr->code_dir, .parameters = s->seq.st[k].params,
+        .op = ENG_OP_GET, .account = s->account, .container = s->container,
+        .object = s->object, .trans_id = s->trans_id, .on_proxy = false,
+        .caller_user = http_req_header(s->req, "X-Backend-Storlet-User"),
+        .caller_account = http_req_header(s->req, "X-Backend-Storlet-Caller-Account"),
+        .content_length = k == 0 ? (int64_t)s->size : -1,
+        .content_type = k == 0 ? s->ctype : s->next_ctype,
+        .metadata = k == 0 ? s->umeta : s->next_meta, .input_fd = -1,
+        .svc_host = s->depth + 1 < ENG_SVC_DEPTH_MAX ? s->px_host : NULL,
+        .svc_port = s->px_port, .svc_token = s->token, .svc_depth = s->depth,
+    };
+    struct err e;
+    err_clear(&e);
+    s->run[k] = eng_run_start(s->srv->eng, s->w->base, &inv, &stage_ops, &s->stage[k], &e);
+    if (!s->run[k]) {
+        log_warn("sequence stage %u (%s): %s", k + 1, s->seq.st[k].storlet, e.msg);
+        fail_stage(s, k, 503, e.msg);
+        oseq_maybe_free(s);
+        return;
+    }
+    s->nstarted = k + 1;
+    if (k == 0) {
+        feed(s);
+        return;
+    }
+    if (s->ended[k - 1])
+        eng_run_input_end(s->run[k]);
+    else if (s->run[k - 1])
+        eng_run_resume_output(s->run[k - 1]);
+}
+
+static void start_prep(struct oseq *s, unsigned k)
+{
+    s->prep = eng_prep_start(s->srv->eng, s->w->base, s->px_host, s->px_port, s->token,
+                             s->account, s->seq.st[k].storlet, s->trans_id, prep_done, s);
+}
+
+/* ------------------------------------------------------------ entry */
+
+bool obj_seq_wanted(struct http_req *req)
+{
+    const char *v = http_req_header(req, "X-Run-Storlet");
+    return v && strchr(v, ',');
+}
+
+void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
+                 const char *name)
+{
+    struct http_req *req = rq->req;
+    struct obj_server *srv = rq->w->srv;
+    const struct obj_df_info *in = obj_df_info(rd);
+    struct oseq *s = xcalloc(1, sizeof(*s));
+    s->rq = rq;
+    s->w = rq->w;
+    s->srv = srv;
+    s->req = req;
+    s->rd = rd;
+    eng_seq_init(&s->seq);
+    s->node = xasprintf("%s:%d/%s", srv->conf.bind_ip, srv->ports[OBJ_ROLE_OBJECT], dev);
+    const char *tx = http_req_header(req, "X-Trans-Id");
+    s->trans_id = xstrdup(tx ? tx : "");
+    http_req_set_ops(req, &seq_http_ops, s);
+    const char *a = name + 1, *c = strchr(a, '/');
+    const char *o = c ? strchr(c + 1, '/') : NULL;
+    if (!c || !o) {
+        fail(s, 400, "bad object name");
+        oseq_maybe_free(s);
+        return;
+    }
+    s->account = xstrndup(a, (size_t)(c - a));
+    s->container = xstrndup(c + 1, (size_t)(o - c - 1));
+    s->object = xstrdup(o + 1);
+    if (http_req_header(req, "X-Storlet-Range")) {
+        fail(s, 400, "X-Storlet-Range is not supported on a sequence");
+        oseq_maybe_free(s);
+        return;
+    }
+    struct err e;
+    err_clear(&e);
+    const char *q = http_req_header(req, "X-Backend-Storlet-Query");
+    if (eng_seq_from_head(http_req_head(req), q ? q : http_req_query(req), &s->seq, &e) != 0) {
+        fail(s, 400, e.msg[0] ? e.msg : "bad X-Run-Storlet");
+        oseq_maybe_free(s);
+        return;
+    }
+    const char *token = http_req_header(req, "X-Backend-Storlet-Token");
+    const char *px = http_req_header(req, "X-Backend-Storlet-Proxy");
+    const char *colon = px ? strrchr(px, ':') : NULL;
+    uint64_t port = 0;
+    if (!token || !colon || parse_u64(colon + 1, &port) < 0 || port == 0 || port > 65535) {
+        fail(s, 400, "a storlet runs only on requests that come through the proxy");
+        oseq_maybe_free(s);
+        return;
+    }
+    s->px_host = xstrndup(px, (size_t)(colon - px));
+    s->px_port = (int)port;
+    s->token = xstrdup(token);
+    const char *dh = http_req_header(req, "X-Storlet-Depth");
+    uint64_t depth = 0;
+    if (dh && (parse_u64(dh, &depth) < 0 || depth >= ENG_SVC_DEPTH_MAX)) {
+        fail(s, 508, "storlets invoke each other too deeply");
+        oseq_maybe_free(s);
+        return;
+    }
+    s->depth = (unsigned)depth;
+    s->size = in->content_length;
+    str_copy(s->src_etag, in->etag, sizeof(s->src_etag));
+    s->umeta = json_object();
+    s->ctype = xstrdup("application/octet-stream");
+    const char *k;
+    json_t *v;
+    json_object_foreach(in->meta, k, v) {
+        if (!json_is_string(v))
+            continue;
+        if (strcasecmp(k, "Content-Type") == 0) {
+            free(s->ctype);
+            s->ctype = xstrdup(json_string_value(v));
+        } else if (strncasecmp(k, "X-Object-Meta-", 14) == 0) {
+            json_object_set(s->umeta, k + 14, v);
+        }
+    }
+    s->nread = -1;   /* whole-body reads end on a 0 read */
+    s->buf = xmalloc(SEQ_FEED_CHUNK);
+    s->inb = evbuffer_new();
+    log_info("sequence of %u stages on /%s/%s/%s, all on this node", s->seq.n, s->account,
+             s->container, s->object);
+    start_prep(s, 0);
+}
