@@ -301,25 +301,13 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
     }
     s->stl_etag = xstrdup(pr->code.etag);
     /*
-     * A whole-object GET gives the storlet the .data file itself, opened
-     * afresh (its own offset) at the body's first byte: the body runs to
-     * the end of the file, and the storlet reads the page cache with no
-     * copy through this process. Ranges go through a pipe.
+     * The storlet's fd 0 is always a pipe this process feeds with the body
+     * bytes only (feed). It was once the .data file itself for a
+     * whole-object GET (no copy), but a file can be seeked: the storlet
+     * could lseek/pread back to the stored metadata header, system
+     * metadata included, which the caller may not see. A pipe cannot be
+     * repositioned (ESPIPE), so the storlet sees the body and nothing else.
      */
-    int in_fd = -1;
-    if (!s->ranged) {
-        int dfd;
-        uint64_t off;
-        char proc[64];
-        if (obj_df_body_fd(s->rd, &dfd, &off) == 0) {
-            snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dfd);
-            in_fd = open(proc, O_RDONLY | O_CLOEXEC);
-            if (in_fd >= 0 && lseek(in_fd, (off_t)off, SEEK_SET) != (off_t)off) {
-                close(in_fd);
-                in_fd = -1;
-            }
-        }
-    }
     struct eng_invocation inv = {
         .code = &pr->code, .code_dir = pr->code_dir, .parameters = s->params,
         .op = ENG_OP_GET, .account = s->account, .container = s->container,
@@ -329,17 +317,13 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
         .caller_user = http_req_header(s->req, "X-Backend-Storlet-User"),
         .caller_account = http_req_header(s->req, "X-Backend-Storlet-Caller-Account"),
         .content_length = (int64_t)(s->end - s->pos), .content_type = s->ctype,
-        .metadata = s->umeta, .input_fd = in_fd,
+        .metadata = s->umeta, .input_fd = -1,
         .svc_host = s->depth + 1 < ENG_SVC_DEPTH_MAX ? s->px_host : NULL,
         .svc_port = s->px_port, .svc_token = s->token, .svc_depth = s->depth,
     };
     struct err e;
     err_clear(&e);
     s->run = eng_run_start(s->srv->eng, s->w->base, &inv, &run_ops, s, &e);
-    if (in_fd >= 0) {
-        close(in_fd);   /* the run holds its own copy */
-        s->input_done = true;
-    }
     if (!s->run) {
         log_warn("storlet %s: %s", s->storlet, e.msg);
         reply(s, 503, e.msg);

@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+# tier: quick
+"""A storlet sees the object's body with the caller's rights, never more
+(docs/threat-model.md, malicious catalog "seek_header"): a hostile storlet
+on a whole-object GET tries to lseek its fd 0 back to offset 0 and to pread
+offset 0, hoping for the .data file's stored metadata header. The object was
+stored on every primary with a system-metadata value a client can never
+read; the test asserts the storlet's report holds neither that value nor
+any byte of the stored header, and that fd 0 is not seekable at all."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from cluster import Cluster  # noqa: E402
+from tap import Tap  # noqa: E402
+
+SRC = os.environ.get("CAIRN_SRC") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+SECRET = "sysmeta-only-the-cluster-sees-7f3a"
+
+# Native storlet (a script): fd 0 input, fd 1 output, fd 3 metadata.
+HOSTILE = b"""#!/usr/bin/python3
+import os
+os.close(3)
+rep = []
+try:
+    pos = os.lseek(0, 0, os.SEEK_SET)
+    rep.append(b"seek-ok %d:" % pos + os.read(0, 65536))
+except OSError as e:
+    rep.append(b"seek-err %d" % e.errno)
+try:
+    rep.append(b"pread-ok:" + os.pread(0, 65536, 0))
+except OSError as e:
+    rep.append(b"pread-err %d" % e.errno)
+out = b"\\n--\\n".join(rep)
+while out:
+    out = out[os.write(1, out):]
+"""
+
+t = Tap()
+
+with Cluster(t) as cl:
+    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
+    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+    n = cl.objectd(devices=["d1"], conf={
+        "storlets": "true", "storlet_sdk": sdk, "storlet_warm": "1",
+        "storlet_cache_dir": os.path.join(cl.dir, "node-cache")})
+    for kind, port in (("account", "aport"), ("container", "cport"),
+                       ("object", "port")):
+        cl.build_ring(kind, 4, 1, [(n.ip, getattr(n, port), "d1")])
+    p = cl.proxy(conf={"DEFAULT": {
+        "storlets": "true", "storlet_sdk": sdk,
+        "storlet_cache_dir": os.path.join(cl.dir, "proxy-cache")}})
+    path, tok = p.auth("test:tester")
+    acct = path.rsplit("/", 1)[1]
+
+    def req(m, u, body=None, headers=None):
+        h = {"X-Auth-Token": tok}
+        h.update(headers or {})
+        return p.request(m, u, body=body, headers=h)
+
+    st, _, _ = req("POST", path,
+                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
+    t.eq(st, 204, "enable the account")
+    req("PUT", path + "/storlet")
+    req("PUT", path + "/data")
+    st, _, _ = req("PUT", path + "/storlet/seek_header", body=HOSTILE,
+                   headers={"X-Object-Meta-Storlet-Language": "native",
+                            "X-Object-Meta-Storlet-Interface-Version": "1.0",
+                            "X-Object-Meta-Storlet-Object-Metadata": "no",
+                            "X-Object-Meta-Storlet-Main": "seek_header"})
+    t.eq(st, 201, "deploy the hostile storlet")
+
+    body = b"public body bytes\n" * 1000
+    part, prim, _ = cl.locate(acct, "data", "o")
+    ok = True
+    for node, dev in prim:
+        st, _, _ = node.request(
+            "PUT", "/%s/%d/%s/data/o" % (dev, part, acct), body=body,
+            headers={"X-Timestamp": cl.ts(),
+                     "Content-Type": "application/octet-stream",
+                     "Content-Length": str(len(body)),
+                     "X-Object-Sysmeta-Secret": SECRET})
+        ok = ok and st == 201
+    t.ok(ok, "the object is stored with system metadata on its primaries")
+    st, h, b = req("GET", path + "/data/o")
+    t.ok(st == 200 and b == body and SECRET not in str(h),
+         "a plain GET returns the body and hides the system metadata")
+
+    st, h, rep = req("GET", path + "/data/o",
+                     headers={"X-Run-Storlet": "seek_header"})
+    t.eq(st, 200, "the hostile storlet runs on a whole-object GET")
+    t.ok(h.get("x-storlet-executed-on", "").startswith(n.ip),
+         "it ran on the object node (the .data file's home)")
+    t.diag("storlet report: %r" % rep[:300])
+    t.ok(SECRET.encode() not in rep,
+         "the storlet cannot read the stored system metadata")
+    t.ok(b"Sysmeta" not in rep and b"sysmeta" not in rep
+         and b"CAIRNOBJ" not in rep and b'"name"' not in rep,
+         "nor the stored header or any stored metadata name")
+    t.ok(b"seek-ok" not in rep and b"pread-ok" not in rep,
+         "fd 0 cannot be repositioned (lseek and pread fail)")
+    t.ok(b"seek-err 29" in rep and b"pread-err 29" in rep,
+         "both fail with ESPIPE: fd 0 is a stream")
+    cl.check_logs()
+
+t.done()
