@@ -433,7 +433,7 @@ def main():
                                       endpoint, cpid, bench)
         sres, srss = {}, None
         if swift:
-            spid = read_pid("/run/swift-anchor/proxy-server.pid")
+            spid = read_pid("/run/swift-anchor/proxy.pid")
             sres, srss, _ = run_scenarios(
                 "swift", out, args.duration, only,
                 ["-A", SWIFT_AUTH[0], "-U", SWIFT_AUTH[1], "-K", SWIFT_AUTH[2]],
