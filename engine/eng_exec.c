@@ -24,6 +24,7 @@
  */
 #include "engine/eng.h"
 #include "engine/eng_int.h"
+#include "engine/eng_slot.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -72,6 +73,13 @@ struct eng *eng_start(const struct eng_config *cfg, struct err *e)
 
     if (eng_cache_init(g, e) < 0)
         goto fail;
+    {
+        char sp[4096];
+        snprintf(sp, sizeof(sp), "%s/tenant-slots", g->cache_dir);
+        g->slots = eng_slots_open(sp, SBX_TENANT_MAX, e);
+        if (!g->slots)
+            goto fail;
+    }
     str_copy(g->run_dir, "/tmp/cairn-eng.XXXXXX", sizeof(g->run_dir));
     if (!mkdtemp(g->run_dir)) {
         err_set(e, -errno, "engine: mkdtemp %s: %s", g->run_dir, strerror(errno));
@@ -126,6 +134,7 @@ void eng_free(struct eng *g)
         unlink(g->sock_path);
     if (g->run_dir[0])
         rmdir(g->run_dir);
+    eng_slots_free(g->slots);
     for (size_t i = 0; i < g->nwarmed; i++)
         free(g->warmed[i]);
     free(g->warmed);
@@ -354,16 +363,6 @@ static json_t *build_doc(const struct eng_invocation *inv, const struct sbx_poli
                             "inputs", in, "limits", limits, "services",
                             inv->svc_host != NULL);
     return doc;
-}
-
-/* Tenant slot of an account: a hash into the id range. Two accounts may
- * share a slot (and so a host identity) with probability ~n^2/2e6. */
-static uint32_t tenant_of(const char *account)
-{
-    unsigned char d[MD5_DIGEST_LEN];
-    md5_digest(account, strlen(account), d);
-    uint32_t v = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
-    return 1 + v % (SBX_TENANT_MAX - 1);
 }
 
 static void finish(struct eng_run *r);
@@ -755,8 +754,11 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
     r->job = j;
 
     const struct eng_code *c = inv->code;
-    sbx_policy_init(&j->pol, c->admin ? SBX_CLASS_ADMIN : SBX_CLASS_USER,
-                    tenant_of(c->account));
+    /* each account its own host identity: slots are never shared */
+    uint32_t slot;
+    if (eng_slots_get(g->slots, c->account, &slot, e) < 0)
+        goto fail;
+    sbx_policy_init(&j->pol, c->admin ? SBX_CLASS_ADMIN : SBX_CLASS_USER, slot);
     j->pol.uid_base = g->uid_base;
     if (g->wall_ms)
         j->pol.wall_ms = g->wall_ms;

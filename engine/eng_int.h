@@ -23,6 +23,7 @@ struct eng {
     pthread_mutex_t lock;      /* guards warmed */
     char **warmed;             /* keys already prewarmed */
     size_t nwarmed;
+    struct eng_slots *slots;   /* account -> tenant slot (own lock) */
 };
 
 /* The services channel of one run (eng_svc.c): serves requests arriving

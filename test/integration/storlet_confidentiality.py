@@ -104,6 +104,37 @@ with Cluster(t) as cl:
          "fd 0 cannot be repositioned (lseek and pread fail)")
     t.ok(b"seek-err 29" in rep and b"pread-err 29" in rep,
          "both fail with ESPIPE: fd 0 is a stream")
+
+    # ---- tenants: two accounts never share a host identity
+    UIDMAP = b"#!/bin/sh\nexec 3>&-\ncat /proc/self/uid_map\n"
+    maps = []
+    for who in ("test:tester", "test2:tester2"):
+        apath, atok = p.auth(who)
+        h = {"X-Auth-Token": atok}
+        p.request("POST", apath, headers=dict(
+            h, **{"X-Account-Meta-Storlet-Enabled": "True"}))
+        for c in ("storlet", "c"):
+            p.request("PUT", apath + "/" + c, headers=h)
+        p.request("PUT", apath + "/c/x", body=b"x", headers=h)
+        p.request("PUT", apath + "/storlet/uidmap", body=UIDMAP, headers=dict(
+            h, **{"X-Object-Meta-Storlet-Language": "native",
+                  "X-Object-Meta-Storlet-Interface-Version": "1.0",
+                  "X-Object-Meta-Storlet-Object-Metadata": "no",
+                  "X-Object-Meta-Storlet-Main": "uidmap"}))
+        st, _, b = p.request("GET", apath + "/c/x", headers=dict(
+            h, **{"X-Run-Storlet": "uidmap"}))
+        f = b.split()
+        maps.append(int(f[1]) if st == 200 and len(f) == 3 else None)
+    t.diag("host uids: %r" % maps)
+    t.ok(None not in maps and maps[0] != maps[1],
+         "two accounts' storlets run under different host uids")
+    st, _, b = req("GET", path + "/data/o", headers={"X-Run-Storlet": "uidmap"})
+    t.ok(st == 200 and int(b.split()[1]) == maps[0],
+         "an account keeps its host uid from one run to the next")
+    slots = open(os.path.join(cl.dir, "node-cache", "tenant-slots")).read()
+    t.ok(slots.count("\n") == 2 and "AUTH_test\n" in slots
+         and "AUTH_test2\n" in slots,
+         "the node's slot table records each account once")
     cl.check_logs()
 
 t.done()
