@@ -27,6 +27,7 @@
 #include "common/timestamp.h"
 #include "common/util.h"
 #include "common/xalloc.h"
+#include "engine/eng_rules.h"
 #include "proxy/px_acl.h"
 #include "proxy/px_auth.h"
 #include "proxy/px_ctl_int.h"
@@ -257,10 +258,23 @@ static bool is_owner_header(const char *n)
            strcasecmp(n, "X-Account-Access-Control") == 0;
 }
 
+#define RULES_ACCT_SYSMETA "X-Account-Sysmeta-Cairn-Storlet-Rules"
+#define RULES_CONT_SYSMETA "X-Container-Sysmeta-Cairn-Storlet-Rules"
+
+/* Only a rules manager sees a rule document (docs/rules.md section 1). */
+static bool may_manage_rules(const struct px_req *pr)
+{
+    return eng_rules_may_manage(pr->path.account, pr->groups, pr->ngroups);
+}
+
 void px_relay_headers(struct px_req *pr, const struct http_head *h)
 {
     for (unsigned i = 0; i < h->nheaders; i++) {
         const char *n = h->headers[i].name;
+        if ((strcasecmp(n, RULES_ACCT_SYSMETA) == 0 ||
+             strcasecmp(n, RULES_CONT_SYSMETA) == 0) && h->headers[i].value[0] &&
+            may_manage_rules(pr))
+            http_resp_header(pr->req, "X-Storlet-Rules", h->headers[i].value);
         if (is_private_header(n) || (!pr->owner && is_owner_header(n)))
             continue;
         http_resp_header(pr->req, n, h->headers[i].value);
@@ -546,6 +560,10 @@ static void relay_response(struct px_req *pr, struct px_read *rd,
     }
     for (unsigned i = 0; i < h->nheaders; i++) {
         const char *n = h->headers[i].name, *v = h->headers[i].value;
+        if (rl->kind != NAMES_OBJECT &&
+            (strcasecmp(n, RULES_ACCT_SYSMETA) == 0 ||
+             strcasecmp(n, RULES_CONT_SYSMETA) == 0) && v[0] && may_manage_rules(pr))
+            http_resp_header(pr->req, "X-Storlet-Rules", v);
         if (is_private_header(n) || (!pr->owner && is_owner_header(n)) ||
             strcasecmp(n, "X-Put-Timestamp") == 0)
             continue;
@@ -825,13 +843,50 @@ struct write {
     bool retry_after_create;  /* account POST on a missing account */
     char delete_at[32];
     char *acl_read, *acl_write;
+    const char *rules;   /* canonical rule document, "" removes, NULL: keep */
 };
+
+/*
+ * X-Storlet-Rules on an account or container write (docs/rules.md section
+ * 1): only a rules manager may send it (403), the document must pass
+ * eng_rules_parse (400 naming the rule); its canonical form goes to the
+ * backend as sysmeta. Returns 0 or -1 when it answered.
+ */
+static int rules_checked(struct px_req *pr, struct write *wr)
+{
+    const char *v = http_req_header(pr->req, "X-Storlet-Rules");
+    if (!v)
+        return 0;
+    if (!may_manage_rules(pr)) {
+        px_reply_text(pr, 403, "X-Storlet-Rules: only the account's owner or a "
+                               "reseller admin may manage storlet rules");
+        return -1;
+    }
+    if (!v[0]) {
+        wr->rules = "";
+        return 0;
+    }
+    struct err e;
+    err_clear(&e);
+    struct eng_rules *r = eng_rules_parse(v, strlen(v), "X-Storlet-Rules", &e);
+    if (!r) {
+        px_reply_text(pr, 400, e.msg);
+        return -1;
+    }
+    char *canon = eng_rules_serialize(r);
+    eng_rules_free(r);
+    wr->rules = pool_strdup(pr->pool, canon);
+    free(canon);
+    return 0;
+}
 
 static void account_update_headers(struct px_req *pr, struct http_client *c,
                                    size_t i, void *arg)
 {
     struct write *wr = arg;
     forward_meta(pr, c, "Container");
+    if (wr->rules)
+        http_client_header(c, RULES_CONT_SYSMETA, wr->rules);
     if (wr->acl_read)
         http_client_header(c, "X-Container-Read", wr->acl_read);
     if (wr->acl_write)
@@ -848,8 +903,10 @@ static void account_meta_headers(struct px_req *pr, struct http_client *c,
                                  size_t i, void *arg)
 {
     (void)i;
-    (void)arg;
+    struct write *wr = arg;
     forward_meta(pr, c, "Account");
+    if (wr->rules)
+        http_client_header(c, RULES_ACCT_SYSMETA, wr->rules);
 }
 
 void px_container_update_headers(struct px_req *pr, struct http_client *c,
@@ -989,6 +1046,8 @@ static void do_account(struct px_req *pr)
         if (px_check_meta(pr, NAMES_T_ACCOUNT) < 0)
             return;
         struct write *wr = pool_calloc(pr->pool, sizeof(*wr));
+        if (rules_checked(pr, wr) < 0)
+            return;
         wr->method = "POST";
         wr->success = 204;
         wr->retry_after_create = pr->srv->conf.account_autocreate;
@@ -1134,7 +1193,7 @@ static void do_container(struct px_req *pr)
         wr->success = m == HTTP_M_PUT ? 201 : 204;
         if (m != HTTP_M_DELETE) {
             if (px_check_meta(pr, NAMES_T_CONTAINER) < 0 ||
-                clean_acls(pr, wr) < 0)
+                rules_checked(pr, wr) < 0 || clean_acls(pr, wr) < 0)
                 return;
         }
         const char *pol = http_req_header(pr->req, "X-Storage-Policy");
