@@ -511,33 +511,52 @@ static int listing_query(struct dreq *d, struct http_req *req)
     return 0;
 }
 
+/*
+ * What every container and account request starts with: the counters, the
+ * healthcheck and replication routes, the method, the path split into nsegs
+ * (nsegs - 1 required; container paths may name an object row), the
+ * partition, and the X-Timestamp of a write. Returns 0 to go on, or -1 when
+ * the request was already answered.
+ */
+static int db_request_head(struct http_req *req, struct obj_worker *w,
+                           bool account, char **segs, size_t nsegs,
+                           enum http_method *m, uint32_t *part, struct ts *ts)
+{
+    atomic_fetch_add(&w->srv->n_requests, 1);
+    if (obj_srv_healthcheck(req, w))
+        return -1;
+    if (obj_repl_srv_handle_db(req, w, account))
+        return -1;
+    static const enum http_method ok[] = { HTTP_M_PUT, HTTP_M_POST,
+                                           HTTP_M_HEAD, HTTP_M_GET,
+                                           HTTP_M_DELETE };
+    *m = http_req_method(req);
+    if (!method_in(*m, ok, ARRAY_SIZE(ok))) {
+        http_resp_header(req, "Allow", "DELETE, GET, HEAD, POST, PUT");
+        obj_srv_reply(req, 405, NULL);
+        return -1;
+    }
+    if (obj_srv_split(req, (int)nsegs - 1, (int)nsegs, !account, segs) != 0)
+        return -1;
+    if (obj_srv_partition(req, segs[1], part) != 0)
+        return -1;
+    *ts = (struct ts){ 0, 0 };
+    if (*m != HTTP_M_GET && *m != HTTP_M_HEAD &&
+        obj_srv_timestamp(req, ts) != 0)
+        return -1;
+    return 0;
+}
+
 void obj_srv_handle_container(struct http_req *req, void *arg)
 {
     struct obj_worker *w = arg;
     struct obj_server *srv = w->srv;
-    atomic_fetch_add(&srv->n_requests, 1);
-    if (obj_srv_healthcheck(req, w))
-        return;
-    if (obj_repl_srv_handle_db(req, w, false))
-        return;
-    static const enum http_method ok[] = { HTTP_M_PUT, HTTP_M_POST,
-                                           HTTP_M_HEAD, HTTP_M_GET,
-                                           HTTP_M_DELETE };
-    enum http_method m = http_req_method(req);
-    if (!method_in(m, ok, ARRAY_SIZE(ok))) {
-        http_resp_header(req, "Allow", "DELETE, GET, HEAD, POST, PUT");
-        obj_srv_reply(req, 405, NULL);
-        return;
-    }
     char *segs[5];
-    if (obj_srv_split(req, 4, 5, true, segs) != 0)
-        return;
+    enum http_method m;
     uint32_t part;
-    if (obj_srv_partition(req, segs[1], &part) != 0)
-        return;
-    struct ts ts = { 0, 0 };
-    if (m != HTTP_M_GET && m != HTTP_M_HEAD &&
-        obj_srv_timestamp(req, &ts) != 0)
+    struct ts ts;
+    if (db_request_head(req, w, false, segs, ARRAY_SIZE(segs), &m, &part,
+                        &ts) != 0)
         return;
     if (segs[4]) {
         /* an object row from an object server */
@@ -636,29 +655,12 @@ void obj_srv_handle_account(struct http_req *req, void *arg)
 {
     struct obj_worker *w = arg;
     struct obj_server *srv = w->srv;
-    atomic_fetch_add(&srv->n_requests, 1);
-    if (obj_srv_healthcheck(req, w))
-        return;
-    if (obj_repl_srv_handle_db(req, w, true))
-        return;
-    static const enum http_method ok[] = { HTTP_M_PUT, HTTP_M_POST,
-                                           HTTP_M_HEAD, HTTP_M_GET,
-                                           HTTP_M_DELETE };
-    enum http_method m = http_req_method(req);
-    if (!method_in(m, ok, ARRAY_SIZE(ok))) {
-        http_resp_header(req, "Allow", "DELETE, GET, HEAD, POST, PUT");
-        obj_srv_reply(req, 405, NULL);
-        return;
-    }
     char *segs[4];
-    if (obj_srv_split(req, 3, 4, false, segs) != 0)
-        return;
+    enum http_method m;
     uint32_t part;
-    if (obj_srv_partition(req, segs[1], &part) != 0)
-        return;
-    struct ts ts = { 0, 0 };
-    if (m != HTTP_M_GET && m != HTTP_M_HEAD &&
-        obj_srv_timestamp(req, &ts) != 0)
+    struct ts ts;
+    if (db_request_head(req, w, true, segs, ARRAY_SIZE(segs), &m, &part,
+                        &ts) != 0)
         return;
     if (segs[3]) {
         /* a container's report */
