@@ -510,16 +510,36 @@ static int req_check(struct http_client *c, size_t len)
     return 0;
 }
 
+/* An idle output buffer means libevent would switch write interest on
+ * (one epoll_ctl), write, and switch it off again (another) for every
+ * chunk of a relayed body. Sending straight to the socket while nothing
+ * is queued skips both; whatever the socket does not take is queued as
+ * before, and a real error is left for the bufferevent's own write to
+ * find. Returns the bytes sent. */
+static size_t try_send_now(struct http_client *c, const void *data, size_t len)
+{
+    if (!c->connected || c->await_continue ||
+        evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
+        return 0;
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (fd < 0)
+        return 0;
+    ssize_t n = send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return n > 0 ? (size_t)n : 0;
+}
+
 int http_client_write(struct http_client *c, const void *data, size_t len)
 {
     int rc = req_check(c, len);
     if (rc || len == 0)
         return rc;
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (c->req_chunked)
+    if (c->req_chunked) {
         http_out_chunk(out, data, len);
-    else
-        evbuffer_add(out, data, len);
+    } else {
+        size_t sent = try_send_now(c, data, len);
+        evbuffer_add(out, (const char *)data + sent, len - sent);
+    }
     c->req_written += len;
     return 0;
 }
