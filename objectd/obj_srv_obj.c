@@ -819,7 +819,10 @@ out:
     return rc;
 }
 
-static void delete_update_done(void *arg)
+/* DELETE and POST answer the same way once their container row is sent:
+ * release a request whose client went away, else reply the status the
+ * worker settled on. */
+static void update_reply_done(void *arg)
 {
     struct oreq *st = arg;
     st->rq.busy = false;
@@ -852,7 +855,7 @@ static void delete_done(struct obj_rq *rq, int status)
         names_quote(st->name, nlen, "/", q);
         st->rq.busy = true;
         obj_upd_send(rq->w, "DELETE", q, h, st->tg, st->ntg, st->dev,
-                     st->hash, &st->ts, delete_update_done, st);
+                     st->hash, &st->ts, update_reply_done, st);
         free(q);
         json_decref(h);
         return;
@@ -902,17 +905,6 @@ out:
     return rc;
 }
 
-static void post_update_done(void *arg)
-{
-    struct oreq *st = arg;
-    st->rq.busy = false;
-    if (st->rq.req == NULL) {
-        st->rq.release(&st->rq);
-        return;
-    }
-    reply_status(st, st->status);
-}
-
 static void post_done(struct obj_rq *rq, int status)
 {
     struct oreq *st = (struct oreq *)rq;
@@ -954,7 +946,7 @@ static void post_done(struct obj_rq *rq, int status)
     names_quote(st->name, nlen, "/", q);
     st->rq.busy = true;
     obj_upd_send(rq->w, "PUT", q, h, st->tg, st->ntg, st->dev, st->hash,
-                 &st->ts, post_update_done, st);
+                 &st->ts, update_reply_done, st);
     free(q);
     json_decref(h);
 }
