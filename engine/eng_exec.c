@@ -23,6 +23,7 @@
  * thread's socket makes the launcher kill the sandbox and the thread end).
  */
 #include "engine/eng.h"
+#include "engine/eng_frame.h"
 #include "engine/eng_int.h"
 #include "engine/eng_slot.h"
 
@@ -289,21 +290,6 @@ static void set_nonblock(int fd)
     int fl = fcntl(fd, F_GETFL);
     if (fl != -1)
         fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-static char *frame_of(json_t *obj, size_t *len)
-{
-    char *body = json_dumps(obj, JSON_COMPACT);
-    size_t n = strlen(body);
-    char *f = xmalloc(n + 4);
-    f[0] = (char)(n >> 24);
-    f[1] = (char)(n >> 16);
-    f[2] = (char)(n >> 8);
-    f[3] = (char)n;
-    memcpy(f + 4, body, n);
-    free(body);
-    *len = n + 4;
-    return f;
 }
 
 static const char *op_name(enum eng_op op)
@@ -772,7 +758,7 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
         err_set(e, -EINVAL, "storlet %s: invocation document not encodable", c->name);
         goto fail;
     }
-    r->doc = frame_of(doc, &r->doc_len);
+    r->doc = eng_frame_of(doc, &r->doc_len);
     json_decref(doc);
 
     if (mkpipe(out_p) < 0 || mkpipe(log_p) < 0 || mkpipe(wake_p) < 0 ||

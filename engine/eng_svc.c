@@ -18,6 +18,7 @@
  * Threading: the run's event loop. Owned by the run (eng_exec.c).
  */
 #include "engine/eng.h"
+#include "engine/eng_frame.h"
 #include "engine/eng_int.h"
 
 #include <errno.h>
@@ -68,40 +69,14 @@ static void svc_read_cb(evutil_socket_t fd, short what, void *arg);
  * (the storlet waits for this reply), so a small frame goes in one call. */
 static int send_frame(struct eng_svc *s, json_t *o, int fd)
 {
-    char *body = json_dumps(o, JSON_COMPACT);
+    size_t len;
+    char *f = eng_frame_of(o, &len);
     json_decref(o);
-    if (!body)
+    if (!f)
         return -EINVAL;
-    size_t n = strlen(body);
-    char *f = xmalloc(n + 4);
-    f[0] = (char)(n >> 24);
-    f[1] = (char)(n >> 16);
-    f[2] = (char)(n >> 8);
-    f[3] = (char)n;
-    memcpy(f + 4, body, n);
-    free(body);
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(int))];
-    } cbuf;
-    struct iovec iov = { .iov_base = f, .iov_len = n + 4 };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (fd >= 0) {
-        memset(&cbuf, 0, sizeof(cbuf));
-        msg.msg_control = cbuf.b;
-        msg.msg_controllen = sizeof(cbuf.b);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    }
-    ssize_t w;
-    do
-        w = sendmsg(s->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    while (w < 0 && errno == EINTR);
+    ssize_t w = eng_frame_sendmsg(s->fd, f, len, fd, MSG_NOSIGNAL | MSG_DONTWAIT);
     free(f);
-    if (w != (ssize_t)(n + 4)) {
+    if (w != (ssize_t)len) {
         s->broken = true;   /* the storlet does not read its replies */
         return -EPIPE;
     }

@@ -46,6 +46,7 @@
 #include "common/md5.h"
 #include "common/util.h"
 #include "common/xalloc.h"
+#include "engine/eng_frame.h"
 #include "sandbox/sbx.h"
 
 #define FRAME_IN_MAX (64u << 10)   /* storlet -> engine */
@@ -227,21 +228,6 @@ static void kv_add(json_t *obj, const char *arg, const char *what)
     free(k);
 }
 
-static char *frame_of(json_t *obj, size_t *len)
-{
-    char *body = json_dumps(obj, JSON_COMPACT);
-    size_t n = strlen(body);
-    char *f = xmalloc(n + 4);
-    f[0] = (char)(n >> 24);
-    f[1] = (char)(n >> 16);
-    f[2] = (char)(n >> 8);
-    f[3] = (char)n;
-    memcpy(f + 4, body, n);
-    free(body);
-    *len = n + 4;
-    return f;
-}
-
 /*
  * Takes one complete frame off the front of buf if there is one: returns 1
  * and the parsed object, 0 if more bytes are needed, -1 on a bad frame.
@@ -274,28 +260,9 @@ static int frame_take(char *buf, size_t *len, size_t max, json_t **out, char *wh
 static int send_frame_fd(int sock, json_t *obj, int fd)
 {
     size_t len;
-    char *f = frame_of(obj, &len);
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(int))];
-    } cbuf;
-    struct iovec iov = { .iov_base = f, .iov_len = len };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (fd >= 0) {
-        memset(&cbuf, 0, sizeof(cbuf));
-        msg.msg_control = cbuf.b;
-        msg.msg_controllen = sizeof(cbuf.b);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    }
+    char *f = eng_frame_of(obj, &len);
     /* the socket is blocking for sends: frames are small */
-    ssize_t w;
-    do
-        w = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (w < 0 && errno == EINTR);
+    ssize_t w = eng_frame_sendmsg(sock, f, len, fd, MSG_NOSIGNAL);
     int rc = 0;
     if (w < 0)
         rc = -errno;
@@ -467,7 +434,7 @@ static void meta_frames(struct run *r)
                 r->meta_got = true;
                 if (r->meta_copy_fd >= 0) {
                     size_t len;
-                    char *fr = frame_of(f, &len);
+                    char *fr = eng_frame_of(f, &len);
                     (void)write_all(r->meta_copy_fd, fr, len);
                     free(fr);
                     close(r->meta_copy_fd);
@@ -1375,7 +1342,7 @@ int main(int argc, char **argv)
         die("%s: %s", o.log, strerror(errno));
 
     json_t *doc = build_doc(&o, &pol, in_len, total_len, services);
-    r.doc = frame_of(doc, &r.doc_len);
+    r.doc = eng_frame_of(doc, &r.doc_len);
     json_decref(doc);
     if (r.doc_len - 4 > DOC_MAX)
         die("the invocation document is over %u bytes", DOC_MAX);
