@@ -161,6 +161,13 @@ void obj_acct_report(struct obj_worker *w, const char *dev,
 /* ---- obj_srv_storlet.c: GET with X-Run-Storlet on this node */
 
 struct obj_df_reader;
+struct obj_df_info;
+
+/* What a storlet or a sequence sees of its source object: *umeta gets a
+ * new object of the X-Object-Meta-* values without the prefix, *ctype a
+ * malloc'd Content-Type (application/octet-stream when none); the caller
+ * owns both. Any thread; in is only read. */
+void obj_storlet_src_meta(const struct obj_df_info *in, json_t **umeta, char **ctype);
 
 /* Does this GET ask for a storlet here (or carry storlet headers that are
  * wrong)? False when the server runs no storlets. */

@@ -442,20 +442,7 @@ void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
     s->depth = (unsigned)depth;
     s->size = in->content_length;
     str_copy(s->src_etag, in->etag, sizeof(s->src_etag));
-    s->umeta = json_object();
-    s->ctype = xstrdup("application/octet-stream");
-    const char *k;
-    json_t *v;
-    json_object_foreach(in->meta, k, v) {
-        if (!json_is_string(v))
-            continue;
-        if (strcasecmp(k, "Content-Type") == 0) {
-            free(s->ctype);
-            s->ctype = xstrdup(json_string_value(v));
-        } else if (strncasecmp(k, "X-Object-Meta-", 14) == 0) {
-            json_object_set(s->umeta, k + 14, v);
-        }
-    }
+    obj_storlet_src_meta(in, &s->umeta, &s->ctype);
     s->nread = -1;   /* whole-body reads end on a 0 read */
     s->buf = xmalloc(SEQ_FEED_CHUNK);
     s->inb = evbuffer_new();

@@ -335,6 +335,24 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
 
 /* ------------------------------------------------------------ entry */
 
+void obj_storlet_src_meta(const struct obj_df_info *in, json_t **umeta, char **ctype)
+{
+    *umeta = json_object();
+    *ctype = xstrdup("application/octet-stream");
+    const char *k;
+    json_t *v;
+    json_object_foreach(in->meta, k, v) {
+        if (!json_is_string(v))
+            continue;
+        if (strcasecmp(k, "Content-Type") == 0) {
+            free(*ctype);
+            *ctype = xstrdup(json_string_value(v));
+        } else if (strncasecmp(k, "X-Object-Meta-", 14) == 0) {
+            json_object_set(*umeta, k + 14, v);
+        }
+    }
+}
+
 bool obj_storlet_wanted(struct http_req *req, struct obj_server *srv)
 {
     if (!srv->eng || http_req_method(req) != HTTP_M_GET)
@@ -417,20 +435,7 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
 
     s->size = in->content_length;
     str_copy(s->src_etag, in->etag, sizeof(s->src_etag));
-    s->umeta = json_object();
-    s->ctype = xstrdup("application/octet-stream");
-    const char *k;
-    json_t *v;
-    json_object_foreach(in->meta, k, v) {
-        if (!json_is_string(v))
-            continue;
-        if (strcasecmp(k, "Content-Type") == 0) {
-            free(s->ctype);
-            s->ctype = xstrdup(json_string_value(v));
-        } else if (strncasecmp(k, "X-Object-Meta-", 14) == 0) {
-            json_object_set(s->umeta, k + 14, v);
-        }
-    }
+    obj_storlet_src_meta(in, &s->umeta, &s->ctype);
     if (s->d.has_range) {
         uint64_t first = s->d.range_first, last = s->size ? s->size - 1 : 0;
         if (s->d.range_suffix)
