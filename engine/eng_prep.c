@@ -28,6 +28,7 @@
 #define LOG_COMPONENT "engine"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/util.h"
 #include "common/xalloc.h"
 
@@ -68,18 +69,7 @@ static char *quote_path(const char *s)
 {
     size_t n = strlen(s);
     char *out = xmalloc(3 * n + 1);
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("-._~/", c)) {
-            out[j++] = (char)c;
-        } else {
-            snprintf(out + j, 4, "%%%02X", c);
-            j += 3;
-        }
-    }
-    out[j] = '\0';
+    names_quote(s, n, "/", out);
     return out;
 }
 
