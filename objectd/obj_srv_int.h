@@ -163,6 +163,17 @@ void obj_acct_report(struct obj_worker *w, const char *dev,
 struct obj_df_reader;
 struct obj_df_info;
 
+/*
+ * The caller of a storlet GET, from the proxy's backend headers: on
+ * success returns 0 with *host malloc'd (caller frees), *port, *token
+ * (points into req) and *depth (X-Storlet-Depth, 0 when absent). Else
+ * returns the status to answer (400 without a token or a host:port proxy,
+ * 508 at ENG_SVC_DEPTH_MAX or a bad depth) with *why its text, and
+ * allocates nothing. Loop thread.
+ */
+int obj_storlet_caller(struct http_req *req, char **host, int *port, const char **token,
+                       unsigned *depth, const char **why);
+
 /* What a storlet or a sequence sees of its source object: *umeta gets a
  * new object of the X-Object-Meta-* values without the prefix, *ctype a
  * malloc'd Content-Type (application/octet-stream when none); the caller

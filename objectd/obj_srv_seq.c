@@ -420,26 +420,15 @@ void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
         oseq_maybe_free(s);
         return;
     }
-    const char *token = http_req_header(req, "X-Backend-Storlet-Token");
-    const char *px = http_req_header(req, "X-Backend-Storlet-Proxy");
-    const char *colon = px ? strrchr(px, ':') : NULL;
-    uint64_t port = 0;
-    if (!token || !colon || parse_u64(colon + 1, &port) < 0 || port == 0 || port > 65535) {
-        fail(s, 400, "a storlet runs only on requests that come through the proxy");
+    const char *token, *why;
+    int port, st = obj_storlet_caller(req, &s->px_host, &port, &token, &s->depth, &why);
+    if (st != 0) {
+        fail(s, st, why);
         oseq_maybe_free(s);
         return;
     }
-    s->px_host = xstrndup(px, (size_t)(colon - px));
-    s->px_port = (int)port;
+    s->px_port = port;
     s->token = xstrdup(token);
-    const char *dh = http_req_header(req, "X-Storlet-Depth");
-    uint64_t depth = 0;
-    if (dh && (parse_u64(dh, &depth) < 0 || depth >= ENG_SVC_DEPTH_MAX)) {
-        fail(s, 508, "storlets invoke each other too deeply");
-        oseq_maybe_free(s);
-        return;
-    }
-    s->depth = (unsigned)depth;
     s->size = in->content_length;
     str_copy(s->src_etag, in->etag, sizeof(s->src_etag));
     obj_storlet_src_meta(in, &s->umeta, &s->ctype);

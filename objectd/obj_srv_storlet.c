@@ -335,6 +335,29 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
 
 /* ------------------------------------------------------------ entry */
 
+int obj_storlet_caller(struct http_req *req, char **host, int *port, const char **token,
+                       unsigned *depth, const char **why)
+{
+    *token = http_req_header(req, "X-Backend-Storlet-Token");
+    const char *px = http_req_header(req, "X-Backend-Storlet-Proxy");
+    const char *colon = px ? strrchr(px, ':') : NULL;
+    uint64_t p = 0;
+    if (!*token || !colon || parse_u64(colon + 1, &p) < 0 || p == 0 || p > 65535) {
+        *why = "a storlet runs only on requests that come through the proxy";
+        return 400;
+    }
+    const char *dh = http_req_header(req, "X-Storlet-Depth");
+    uint64_t d = 0;
+    if (dh && (parse_u64(dh, &d) < 0 || d >= ENG_SVC_DEPTH_MAX)) {
+        *why = "storlets invoke each other too deeply";
+        return 508;
+    }
+    *host = xstrndup(px, (size_t)(colon - px));
+    *port = (int)p;
+    *depth = (unsigned)d;
+    return 0;
+}
+
 void obj_storlet_src_meta(const struct obj_df_info *in, json_t **umeta, char **ctype)
 {
     *umeta = json_object();
@@ -410,28 +433,17 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
         ostl_maybe_free(s);
         return;
     }
-    const char *token = http_req_header(req, "X-Backend-Storlet-Token");
-    const char *px = http_req_header(req, "X-Backend-Storlet-Proxy");
-    const char *colon = px ? strrchr(px, ':') : NULL;
-    uint64_t port = 0;
-    if (!token || !colon || parse_u64(colon + 1, &port) < 0 || port == 0 || port > 65535) {
-        reply(s, 400, "a storlet runs only on requests that come through the proxy");
+    const char *token, *why;
+    char *host;
+    int port, st = obj_storlet_caller(req, &host, &port, &token, &s->depth, &why);
+    if (st != 0) {
+        reply(s, st, why);
         ostl_maybe_free(s);
         return;
     }
-    char *host = xstrndup(px, (size_t)(colon - px));
     s->px_host = xstrdup(host);
-    s->px_port = (int)port;
+    s->px_port = port;
     s->token = xstrdup(token);
-    const char *dh = http_req_header(req, "X-Storlet-Depth");
-    uint64_t depth = 0;
-    if (dh && (parse_u64(dh, &depth) < 0 || depth >= ENG_SVC_DEPTH_MAX)) {
-        reply(s, 508, "storlets invoke each other too deeply");
-        free(host);
-        ostl_maybe_free(s);
-        return;
-    }
-    s->depth = (unsigned)depth;
 
     s->size = in->content_length;
     str_copy(s->src_etag, in->etag, sizeof(s->src_etag));
