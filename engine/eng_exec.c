@@ -26,6 +26,7 @@
 #include "engine/eng_frame.h"
 #include "engine/eng_int.h"
 #include "engine/eng_slot.h"
+#include "engine/eng_tail.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -531,18 +532,7 @@ static void log_cb(evutil_socket_t fd, short what, void *arg)
         evbuffer_add(r->log, buf, k < LOG_KEEP - have ? k : LOG_KEEP - have);
     if (have + k > LOG_KEEP)
         r->log_cut = true;
-    if (k >= LOG_TAIL) {
-        memcpy(r->tail, buf + k - LOG_TAIL, LOG_TAIL);
-        r->tail_len = LOG_TAIL;
-    } else {
-        if (r->tail_len + k > LOG_TAIL) {
-            size_t drop = r->tail_len + k - LOG_TAIL;
-            memmove(r->tail, r->tail + drop, r->tail_len - drop);
-            r->tail_len -= drop;
-        }
-        memcpy(r->tail + r->tail_len, buf, k);
-        r->tail_len += k;
-    }
+    eng_tail_keep(r->tail, LOG_TAIL, &r->tail_len, buf, k);
 }
 
 static void in_cb(evutil_socket_t fd, short what, void *arg)

@@ -47,6 +47,7 @@
 #include "common/util.h"
 #include "common/xalloc.h"
 #include "engine/eng_frame.h"
+#include "engine/eng_tail.h"
 #include "sandbox/sbx.h"
 
 #define FRAME_IN_MAX (64u << 10)   /* storlet -> engine */
@@ -503,18 +504,7 @@ static void log_readable(struct run *r)
     (void)write_all(r->log_dst, buf, (size_t)n);
     /* keep the tail: the last line is the reason when no error frame came */
     size_t k = (size_t)n;
-    if (k >= LOG_TAIL) {
-        memcpy(r->log_tail, buf + k - LOG_TAIL, LOG_TAIL);
-        r->tail_len = LOG_TAIL;
-    } else {
-        if (r->tail_len + k > LOG_TAIL) {
-            size_t drop = r->tail_len + k - LOG_TAIL;
-            memmove(r->log_tail, r->log_tail + drop, r->tail_len - drop);
-            r->tail_len -= drop;
-        }
-        memcpy(r->log_tail + r->tail_len, buf, k);
-        r->tail_len += k;
-    }
+    eng_tail_keep(r->log_tail, LOG_TAIL, &r->tail_len, buf, k);
 }
 
 static void out_readable(struct run *r)
