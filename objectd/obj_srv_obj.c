@@ -627,6 +627,27 @@ static void put_update_done(void *arg)
     put_finish(st);
 }
 
+/* Sends the container row update of every object verb: adds the policy and
+ * transaction headers to h (consumed), quotes the row path /a/c/o as the
+ * proxy quotes paths, and marks the request busy until done runs. */
+static void send_row(struct oreq *st, const char *method, json_t *h,
+                     obj_upd_done_fn *done)
+{
+    if (st->policy >= 0)
+        json_object_set_new(h, "X-Backend-Storage-Policy-Index",
+                            json_sprintf("%d", st->policy));
+    if (st->trans_id)
+        json_object_set_new(h, "X-Trans-Id", json_string(st->trans_id));
+    size_t nlen = strlen(st->name);
+    char *q = xmalloc(3 * nlen + 1);
+    names_quote(st->name, nlen, "/", q);
+    st->rq.busy = true;
+    obj_upd_send(st->rq.w, method, q, h, st->tg, st->ntg, st->dev, st->hash,
+                 &st->ts, done, st);
+    free(q);
+    json_decref(h);
+}
+
 static void send_update(struct oreq *st, const char *method)
 {
     json_t *h = json_object();
@@ -639,20 +660,7 @@ static void send_update(struct oreq *st, const char *method)
         json_object_set_new(h, "X-Content-Type", json_string(st->ctype));
         json_object_set_new(h, "X-Etag", json_string(st->etag));
     }
-    if (st->policy >= 0)
-        json_object_set_new(h, "X-Backend-Storage-Policy-Index",
-                            json_sprintf("%d", st->policy));
-    if (st->trans_id)
-        json_object_set_new(h, "X-Trans-Id", json_string(st->trans_id));
-    /* the row path is /a/c/o quoted as the proxy quotes paths */
-    size_t nlen = strlen(st->name);
-    char *q = xmalloc(3 * nlen + 1);
-    names_quote(st->name, nlen, "/", q);
-    st->rq.busy = true;
-    obj_upd_send(st->rq.w, method, q, h, st->tg, st->ntg, st->dev, st->hash,
-                 &st->ts, put_update_done, st);
-    free(q);
-    json_decref(h);
+    send_row(st, method, h, put_update_done);
 }
 
 static void put_commit_done(struct obj_rq *rq, int status)
@@ -845,19 +853,7 @@ static void delete_done(struct obj_rq *rq, int status)
         char b[TS_INTERNAL_LEN];
         ts_internal(&st->ts, b);
         json_object_set_new(h, "X-Timestamp", json_string(b));
-        if (st->policy >= 0)
-            json_object_set_new(h, "X-Backend-Storage-Policy-Index",
-                                json_sprintf("%d", st->policy));
-        if (st->trans_id)
-            json_object_set_new(h, "X-Trans-Id", json_string(st->trans_id));
-        size_t nlen = strlen(st->name);
-        char *q = xmalloc(3 * nlen + 1);
-        names_quote(st->name, nlen, "/", q);
-        st->rq.busy = true;
-        obj_upd_send(rq->w, "DELETE", q, h, st->tg, st->ntg, st->dev,
-                     st->hash, &st->ts, update_reply_done, st);
-        free(q);
-        json_decref(h);
+        send_row(st, "DELETE", h, update_reply_done);
         return;
     }
     reply_status(st, st->status);
@@ -936,19 +932,7 @@ static void post_done(struct obj_rq *rq, int status)
                                                   (unsigned long long)st->size));
     json_object_set_new(h, "X-Content-Type", json_string(st->post_ctype));
     json_object_set_new(h, "X-Etag", json_string(st->etag));
-    if (st->policy >= 0)
-        json_object_set_new(h, "X-Backend-Storage-Policy-Index",
-                            json_sprintf("%d", st->policy));
-    if (st->trans_id)
-        json_object_set_new(h, "X-Trans-Id", json_string(st->trans_id));
-    size_t nlen = strlen(st->name);
-    char *q = xmalloc(3 * nlen + 1);
-    names_quote(st->name, nlen, "/", q);
-    st->rq.busy = true;
-    obj_upd_send(rq->w, "PUT", q, h, st->tg, st->ntg, st->dev, st->hash,
-                 &st->ts, update_reply_done, st);
-    free(q);
-    json_decref(h);
+    send_row(st, "PUT", h, update_reply_done);
 }
 
 /* ------------------------------------------------------------ dispatch */
