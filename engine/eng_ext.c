@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "common/http_parser.h"
+#include "common/names.h"
 #include "common/util.h"
 #include "common/xalloc.h"
 
@@ -140,34 +141,14 @@ void eng_decide(enum eng_role role, const struct http_head *h, struct eng_decisi
 
 /* ------------------------------------------------------------ parameters */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* URL-decodes s[0..n) into a new string; plus_space turns '+' into ' '. */
 static char *unquote(const char *s, size_t n, bool plus_space)
 {
     char *out = xmalloc(n + 1);
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)s[i + 2])) >= 0) {
-            out[j++] = (char)(hi << 4 | lo);
-            i += 2;
-        } else if (plus_space && s[i] == '+') {
-            out[j++] = ' ';
-        } else {
-            out[j++] = s[i];
-        }
-    }
-    out[j] = '\0';
+    if (plus_space)
+        names_unquote_plus(s, n, out);
+    else
+        names_unquote(s, n, out);
     return out;
 }
 

@@ -127,31 +127,12 @@ int eng_seq_extend(struct eng_seq *s, const struct eng_seq *from, unsigned max,
 
 /* ------------------------------------------------------------ header form */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* %XX-decodes s into a new string ('+' stays), as eng_params does values. */
 static char *unquote(const char *s)
 {
     size_t n = strlen(s);
     char *out = xmalloc(n + 1);
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)s[i + 2])) >= 0) {
-            out[j++] = (char)(hi << 4 | lo);
-            i += 2;
-        } else {
-            out[j++] = s[i];
-        }
-    }
-    out[j] = '\0';
+    names_unquote(s, n, out);
     return out;
 }
 
