@@ -1980,8 +1980,9 @@ static void *sinkpeer_main(void *arg)
             body = got - (size_t)(end + 4 - head);
         }
     }
+    static const char created[] = "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n";
     if (body >= p->len)
-        send_all(fd, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 45);
+        send_all(fd, created, sizeof(created) - 1);
     while (recv(fd, buf, sizeof(buf), 0) > 0)
         ;
     close(fd);
