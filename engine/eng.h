@@ -323,4 +323,34 @@ void eng_log_upload(struct event_base *base, const char *host, int port, const c
  * served went away). NULL is a no-op. */
 void eng_run_cancel(struct eng_run *r);
 
+
+/*
+ * The storlet options of both daemons' config tables (common/conf.h rows),
+ * one source for their defaults and help. OFF(field) is the daemon's
+ * offsetof macro; its config struct has a field of each name below, of
+ * the type its row declares.
+ */
+#define ENG_CONF_ROWS(OFF) \
+    {"DEFAULT", "storlets", CONF_BOOL, OFF(storlets), "false", 0, 0, NULL, 0, \
+     "Run storlets (X-Run-Storlet): forks the sandbox launcher at start " \
+     "(docs/storlets.md)."}, \
+    {"DEFAULT", "storlet_cache_dir", CONF_PATH, OFF(storlet_cache_dir), \
+     "/var/cache/cairn/storlets", 0, 0, NULL, 0, \
+     "Where storlet code is cached, by ETag; its parents must be " \
+     "searchable by others (the sandbox opens code directories there)."}, \
+    {"DEFAULT", "storlet_sdk", CONF_PATH, OFF(storlet_sdk), \
+     "/usr/share/cairn/cairn_storlet.py", 0, 0, NULL, 0, \
+     "The Python storlet SDK, put beside each python storlet."}, \
+    {"DEFAULT", "storlet_warm", CONF_INT, OFF(storlet_warm), "2", 0, 64, NULL, 0, \
+     "Warm sandboxes kept ready per storlet version and tenant (0: start " \
+     "each sandbox on demand)."}, \
+    {"DEFAULT", "storlet_wall_timeout", CONF_DURATION, OFF(storlet_wall_timeout), \
+     "30", 1, 86400000, NULL, 0, \
+     "Longest run of one storlet; it is killed after that."}, \
+    {"DEFAULT", "storlet_idle_timeout", CONF_DURATION, OFF(storlet_idle_timeout), \
+     "10", 1, 86400000, NULL, 0, \
+     "A storlet that writes no output for this long is killed."}, \
+    {"DEFAULT", "storlet_output_max", CONF_SIZE, OFF(storlet_output_max), "5G", 1, \
+     1000000000000000, NULL, 0, "Most output bytes one storlet may write."},
+
 #endif

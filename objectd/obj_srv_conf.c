@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/eng.h"
+
 #define OC(f) offsetof(struct obj_conf, f)
 
 const char obj_conf_intro[] =
@@ -91,27 +93,7 @@ const struct conf_option obj_conf_table[] = {
      0, 0, NULL, 0,
      "Request headers an object keeps besides Content-Type and metadata, "
      "as Swift's allowed_headers."},
-    {"DEFAULT", "storlets", CONF_BOOL, OC(storlets), "false", 0, 0, NULL, 0,
-     "Run storlets (X-Run-Storlet): forks the sandbox launcher at start "
-     "(docs/storlets.md)."},
-    {"DEFAULT", "storlet_cache_dir", CONF_PATH, OC(storlet_cache_dir),
-     "/var/cache/cairn/storlets", 0, 0, NULL, 0,
-     "Where storlet code is cached, by ETag; its parents must be "
-     "searchable by others (the sandbox opens code directories there)."},
-    {"DEFAULT", "storlet_sdk", CONF_PATH, OC(storlet_sdk),
-     "/usr/share/cairn/cairn_storlet.py", 0, 0, NULL, 0,
-     "The Python storlet SDK, put beside each python storlet."},
-    {"DEFAULT", "storlet_warm", CONF_INT, OC(storlet_warm), "2", 0, 64, NULL, 0,
-     "Warm sandboxes kept ready per storlet version and tenant (0: start "
-     "each sandbox on demand)."},
-    {"DEFAULT", "storlet_wall_timeout", CONF_DURATION, OC(storlet_wall_timeout),
-     "30", 1, 86400000, NULL, 0,
-     "Longest run of one storlet; it is killed after that."},
-    {"DEFAULT", "storlet_idle_timeout", CONF_DURATION, OC(storlet_idle_timeout),
-     "10", 1, 86400000, NULL, 0,
-     "A storlet that writes no output for this long is killed."},
-    {"DEFAULT", "storlet_output_max", CONF_SIZE, OC(storlet_output_max), "5G", 1,
-     1000000000000000, NULL, 0, "Most output bytes one storlet may write."},
+    ENG_CONF_ROWS(OC)
     {"DEFAULT", "swift_dir", CONF_PATH, OC(swift_dir), "/etc/cairn", 0, 0,
      NULL, 0,
      "Directory with account.ring, container.ring and object.ring, which "

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/token.h"
+#include "engine/eng.h"
 
 #define O(f) offsetof(struct px_conf, f)
 #define APP "app:proxy-server"
@@ -89,27 +90,7 @@ const struct conf_option px_conf_table[] = {
      "Users as in tempauth: user_<account>_<user> = <key> [group ...] "
      "[storage_url]. The group .admin makes the user an owner of the "
      "account, .reseller_admin an owner of every account."},
-    {"DEFAULT", "storlets", CONF_BOOL, O(storlets), "false", 0, 0, NULL, 0,
-     "Run storlets (X-Run-Storlet): forks the sandbox launcher at start "
-     "(docs/storlets.md)."},
-    {"DEFAULT", "storlet_cache_dir", CONF_PATH, O(storlet_cache_dir),
-     "/var/cache/cairn/storlets", 0, 0, NULL, 0,
-     "Where storlet code is cached, by ETag; its parents must be "
-     "searchable by others (the sandbox opens code directories there)."},
-    {"DEFAULT", "storlet_sdk", CONF_PATH, O(storlet_sdk),
-     "/usr/share/cairn/cairn_storlet.py", 0, 0, NULL, 0,
-     "The Python storlet SDK, put beside each python storlet."},
-    {"DEFAULT", "storlet_warm", CONF_INT, O(storlet_warm), "2", 0, 64, NULL, 0,
-     "Warm sandboxes kept ready per storlet version and tenant (0: start "
-     "each sandbox on demand)."},
-    {"DEFAULT", "storlet_wall_timeout", CONF_DURATION, O(storlet_wall_timeout),
-     "30", 1, 86400000, NULL, 0,
-     "Longest run of one storlet; it is killed after that."},
-    {"DEFAULT", "storlet_idle_timeout", CONF_DURATION, O(storlet_idle_timeout),
-     "10", 1, 86400000, NULL, 0,
-     "A storlet that writes no output for this long is killed."},
-    {"DEFAULT", "storlet_output_max", CONF_SIZE, O(storlet_output_max), "5G", 1,
-     1000000000000000, NULL, 0, "Most output bytes one storlet may write."},
+    ENG_CONF_ROWS(O)
     CONF_END,
 };
 
