@@ -243,6 +243,10 @@ struct eng_invocation {
     int svc_port;
     const char *svc_token;
     unsigned svc_depth;
+    uint64_t wall_ms, idle_ms;    /* 0: the engine's configured limits;
+                                   * else this run's (a Distributed merge
+                                   * waits for its input as long as its
+                                   * splits run) */
     int input_fd;                 /* >= 0: given to the storlet as fd 0
                                    * (the engine dups it); -1: the caller
                                    * feeds input with eng_run_write */

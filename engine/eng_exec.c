@@ -742,6 +742,10 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
         j->pol.idle_ms = g->idle_ms;
     if (g->output_max)
         j->pol.output_max = g->output_max;
+    if (inv->wall_ms)
+        j->pol.wall_ms = inv->wall_ms;
+    if (inv->idle_ms)
+        j->pol.idle_ms = inv->idle_ms;
 
     json_t *doc = build_doc(inv, &j->pol);
     if (!doc) {
