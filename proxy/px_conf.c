@@ -91,6 +91,16 @@ const struct conf_option px_conf_table[] = {
      "[storage_url]. The group .admin makes the user an owner of the "
      "account, .reseller_admin an owner of every account."},
     ENG_CONF_ROWS(O)
+    {"DEFAULT", "storlet_distributed_concurrency", CONF_INT,
+     O(storlet_dist_concurrency), "16", 1, 64, NULL, 0,
+     "Most splits of one Distributed request (docs/compound-storlets.md "
+     "section 2) running at once; a request asking for more gets this "
+     "many."},
+    {"DEFAULT", "storlet_distributed_timeout", CONF_DURATION,
+     O(storlet_dist_timeout), "600", 1, 86400000, NULL, 0,
+     "Longest run of a Distributed request's merge storlet, which waits "
+     "for its input as long as the splits run (each split has "
+     "storlet_wall_timeout); it is killed after that."},
     CONF_END,
 };
 

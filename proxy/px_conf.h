@@ -54,6 +54,8 @@ struct px_conf {
     int64_t storlet_wall_timeout; /* ms */
     int64_t storlet_idle_timeout; /* ms */
     uint64_t storlet_output_max;
+    int64_t storlet_dist_concurrency;   /* splits at once, ceiling */
+    int64_t storlet_dist_timeout;       /* ms: a Distributed merge's life */
 };
 
 /* CONF_END-terminated table; also renders the sample file. */

@@ -1,0 +1,308 @@
+#!/usr/bin/python3
+# tier: quick
+"""Distributed storlets on a real cluster (docs/compound-storlets.md section
+2): POST /v1/<account> with X-Storlet-Distributed: 1 runs a split storlet on
+every resource, each as a storlet GET on an object node, and a merge storlet
+on the proxy over their outputs.
+
+Covered: cellcount + sumlist over 100 small PGM images under a prefix, the
+merged output checked against cell counts computed here independently;
+the list form (request order kept); wordcount + wcmerge over a container;
+the result stored as an object with provenance; a missing object and a
+split storlet failing on one object fail the whole request with a reason
+naming the resource and store nothing; too many resources (400), an empty
+prefix (404); a caller without read access (403 naming the container or
+the object); malformed bodies (400)."""
+import json
+import os
+import random
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from cluster import Cluster, BUILD  # noqa: E402
+from tap import Tap  # noqa: E402
+
+SRC = os.environ.get("CAIRN_SRC") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+t = Tap()
+
+
+def storlet_headers(lang, main):
+    return {"X-Object-Meta-Storlet-Language": lang,
+            "X-Object-Meta-Storlet-Interface-Version": "1.0",
+            "X-Object-Meta-Storlet-Object-Metadata": "yes",
+            "X-Object-Meta-Storlet-Main": main}
+
+
+def make_pgm(rng, w, h):
+    """A P5 PGM with a few bright blobs; returns (bytes, pixel rows)."""
+    px = [[rng.randrange(0, 100) for _ in range(w)] for _ in range(h)]
+    for _ in range(rng.randrange(0, 7)):
+        cx, cy = rng.randrange(w), rng.randrange(h)
+        for y in range(max(0, cy - 1), min(h, cy + 2)):
+            for x in range(max(0, cx - rng.randrange(0, 3)), min(w, cx + 2)):
+                px[y][x] = rng.randrange(129, 256)
+    body = b"P5\n%d %d\n255\n" % (w, h) + bytes(v for row in px for v in row)
+    return body, px
+
+
+def count_cells(px, threshold=128):
+    """8-connected components of pixels > threshold (independent of the
+    storlet's two-row union-find)."""
+    h, w = len(px), len(px[0])
+    seen = [[False] * w for _ in range(h)]
+    cells = bright = 0
+    for y in range(h):
+        for x in range(w):
+            if px[y][x] <= threshold or seen[y][x]:
+                continue
+            cells += 1
+            stack = [(y, x)]
+            seen[y][x] = True
+            while stack:
+                cy, cx = stack.pop()
+                bright += 1
+                for dy in (-1, 0, 1):
+                    for dx in (-1, 0, 1):
+                        ny, nx = cy + dy, cx + dx
+                        if (0 <= ny < h and 0 <= nx < w and not seen[ny][nx]
+                                and px[ny][nx] > threshold):
+                            seen[ny][nx] = True
+                            stack.append((ny, nx))
+    return cells, bright
+
+
+def wc(data):
+    return {"bytes": len(data), "lines": data.count(b"\n"),
+            "words": len(data.split()),
+            "chars": len(data) - sum(1 for b in data if 0x80 <= b <= 0xbf)}
+
+
+with Cluster(t) as cl:
+    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
+    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+
+    def conf(name):
+        return {"storlets": "true",
+                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
+                "storlet_sdk": sdk, "storlet_warm": "1"}
+
+    nodes = []
+    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
+        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
+                                conf=conf("node%d" % i)))
+    for kind, port in (("account", "aport"), ("container", "cport"),
+                       ("object", "port")):
+        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
+                                   for n in nodes])
+    p = cl.proxy(users={"test:tester": "testing .admin",
+                        "test:reader": "reading"},
+                 conf={"DEFAULT": dict(conf("proxy"),
+                                       storlet_distributed_concurrency="4")})
+    path, tok = p.auth("test:tester")
+    _, rtok = p.auth("test:reader")
+
+    def req(m, u, body=None, headers=None, token=None):
+        h = {"X-Auth-Token": token or tok}
+        h.update(headers or {})
+        return p.request(m, u, body=body, headers=h)
+
+    def dist(doc, token=None, raw=None, value="1"):
+        body = raw if raw is not None else json.dumps(doc).encode()
+        return req("POST", path, body=body, token=token, headers={
+            "X-Storlet-Distributed": value,
+            "Content-Type": "application/json"})
+
+    st, _, _ = req("POST", path,
+                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
+    t.eq(st, 204, "enable the account")
+    for c in ("storlet", "dependency", "scans", "books", "results"):
+        req("PUT", path + "/" + c)
+    for name in ("cellcount", "sumlist"):
+        with open(os.path.join(BUILD, "storlets", name), "rb") as f:
+            st, _, _ = req("PUT", path + "/storlet/" + name, body=f.read(),
+                           headers=storlet_headers("native", name))
+        t.eq(st, 201, "deploy %s" % name)
+    for name, d in (("wordcount", "wordcount"), ("wcmerge", "wcmerge")):
+        with open(os.path.join(SRC, "storlets", d, name + ".py"), "rb") as f:
+            st, _, _ = req("PUT", path + "/storlet/%s.py" % name,
+                           body=f.read(),
+                           headers=storlet_headers("python", name + ".main"))
+        t.eq(st, 201, "deploy %s.py" % name)
+    # the storlets are the caller's: the reader may run them, not the data
+    req("POST", path + "/storlet",
+        headers={"X-Container-Read": "test:reader"})
+
+    # ---- 100 small images under p1/, a few others beside them
+    rng = random.Random(7)
+    want = {}
+    for i in range(100):
+        body, px = make_pgm(rng, rng.randrange(8, 25), rng.randrange(6, 17))
+        name = "p1/ct-%03d.pgm" % i
+        st, _, _ = req("PUT", path + "/scans/" + name, body=body)
+        if st != 201:
+            t.eq(st, 201, "store %s" % name)
+        want[name] = count_cells(px)
+    for name in ("p2/ct-000.pgm", "p2/ct-001.pgm"):
+        body, _ = make_pgm(rng, 8, 8)
+        req("PUT", path + "/scans/" + name, body=body)
+    req("PUT", path + "/scans/bad.pgm", body=b"this is not an image\n")
+    total = sum(c for c, _ in want.values())
+    t.ok(total > 50, "the images hold cells (%d)" % total)
+
+    # ---- container + prefix: every image, merged
+    doc = {"resources": {"container": "scans", "prefix": "p1/"},
+           "split": {"storlet": "cellcount",
+                     "parameters": {"threshold": "128"}},
+           "merge": {"storlet": "sumlist", "parameters": {"key": "cells"}},
+           "concurrency": 8}
+    st, h, b = dist(doc)
+    t.eq(st, 200, "Distributed cellcount + sumlist over 100 images")
+    out = json.loads(b) if st == 200 else {}
+    t.eq(out.get("total"), total, "the total is the cells counted here")
+    t.eq(out.get("parts"), 100, "100 parts merged")
+    t.eq(out.get("objects"),
+         [{"object": "scans/" + n, "cells": want[n][0]} for n in sorted(want)],
+         "every image's count, in listing order")
+    t.eq(h.get("x-storlet-distributed-parts"), "100",
+         "X-Storlet-Distributed-Parts")
+    t.eq(h.get("x-object-meta-total"), str(total),
+         "the merge's output metadata is a header")
+    log = "".join(n.read_log() for n in nodes)
+    t.ok(log.count("storlet account=AUTH_test storlet=cellcount ") >= 100,
+         "the object nodes ran the splits")
+    t.ok("storlet account=AUTH_test storlet=cellcount " not in p.read_log(),
+         "the proxy ran no split")
+
+    # ---- a list, in its own order; the bright pixels as the key
+    names = ["p1/ct-042.pgm", "p1/ct-007.pgm", "p2/ct-001.pgm",
+             "p1/ct-099.pgm"]
+    st, _, b = dist({"resources": {"objects": ["scans/" + n for n in names]},
+                     "split": [{"storlet": "cellcount",
+                                "parameters": {"threshold": "128"}}],
+                     "merge": {"storlet": "sumlist",
+                               "parameters": {"key": "bright_pixels"}}})
+    out = json.loads(b) if st == 200 else {}
+    t.eq(st, 200, "the list form")
+    t.eq([o["object"] for o in out.get("objects", [])],
+         ["scans/" + n for n in names], "parts in request order")
+    t.eq([o["bright_pixels"] for o in out.get("objects", [])[:2]],
+         [want[names[0]][1], want[names[1]][1]],
+         "split parameters reached the split, merge ones the merge")
+
+    # ---- word count over a container
+    texts = {"a.txt": b"the quick brown fox\njumps over\n",
+             "b.txt": "caf\u00e9 cr\u00e8me\n\tbr\u00fbl\u00e9e  \n".encode(),
+             "c.txt": b"no newline at the end",
+             "d.txt": b""}
+    for n, data in texts.items():
+        req("PUT", path + "/books/" + n, body=data)
+    st, h, b = dist({"resources": {"container": "books"},
+                     "split": {"storlet": "wordcount.py"},
+                     "merge": {"storlet": "wcmerge.py"}})
+    out = json.loads(b) if st == 200 else {}
+    t.eq(st, 200, "Distributed wordcount over a container")
+    tot = {k: sum(wc(d)[k] for d in texts.values())
+           for k in ("bytes", "chars", "lines", "words")}
+    t.eq({k: out.get(k) for k in tot}, tot, "the totals are wc's")
+    t.eq(out.get("per_object"),
+         [dict(wc(texts[n]), object="books/" + n) for n in sorted(texts)],
+         "per object, in listing order (an empty object too)")
+
+    # ---- the result as an object
+    doc_r = dict(doc, result="results/p1-cells.json")
+    st, h, b = dist(doc_r)
+    t.eq(st, 201, "with result: 201")
+    t.eq(h.get("x-storlet-distributed-parts"), "100", "parts on the 201")
+    st2, h2, b2 = req("GET", path + "/results/p1-cells.json")
+    t.eq(st2, 200, "the result is stored")
+    t.eq(json.loads(b2 or b"{}").get("total"), total, "it holds the merge")
+    t.eq(h.get("etag"), h2.get("etag"), "the 201's Etag is the stored one")
+    t.eq(h2.get("x-object-meta-storlet-generated-by"), "sumlist",
+         "provenance: the merge")
+    t.eq(h2.get("x-object-meta-storlet-generated-from"), "scans/p1/",
+         "provenance: the container and prefix")
+    t.ok("cellcount" in h2.get("x-object-meta-storlet-generated-split", ""),
+         "provenance: the split")
+    t.eq(h2.get("x-object-meta-total"), str(total),
+         "the merge's metadata is stored")
+
+    # ---- a failing split fails everything, naming the resource
+    bad_list = ["scans/p1/ct-001.pgm", "scans/p1/nothere.pgm",
+                "scans/p1/ct-002.pgm"]
+    st, _, b = dist({"resources": {"objects": bad_list},
+                     "split": {"storlet": "cellcount"},
+                     "merge": {"storlet": "sumlist"},
+                     "result": "results/missing.json"})
+    t.eq((st, b), (404, b"split cellcount failed on scans/p1/nothere.pgm: "
+                        b"404 Not Found"),
+         "a missing object: 404 naming it")
+    st, _, _ = req("HEAD", path + "/results/missing.json")
+    t.eq(st, 404, "and nothing stored")
+    st, _, b = dist({"resources": {"objects": ["scans/p1/ct-003.pgm",
+                                               "scans/bad.pgm"]},
+                     "split": {"storlet": "cellcount"},
+                     "merge": {"storlet": "sumlist"},
+                     "result": "results/bad.json"})
+    t.ok(st == 422 and b.startswith(
+        b"split cellcount failed on scans/bad.pgm: 422 "),
+        "a split storlet failing on one object: 422 naming it (%d %r)"
+        % (st, b[:160]))
+    st, _, _ = req("HEAD", path + "/results/bad.json")
+    t.eq(st, 404, "and nothing stored")
+    st, _, b = dist({"resources": {"objects": ["scans/p1/ct-003.pgm"]},
+                     "split": {"storlet": "cellcount"},
+                     "merge": {"storlet": "nosuchmerge"}})
+    t.ok(st == 401 and b"nosuchmerge" in b,
+         "a missing merge storlet: 401 naming it (%d %r)" % (st, b[:120]))
+
+    # ---- fan-out bounds
+    st, _, b = dist(dict(doc, max_resources=10))
+    t.eq((st, b), (400, b"the prefix 'p1/' of container 'scans' names more "
+                        b"than 10 objects; raise max_resources or narrow "
+                        b"the prefix"), "too many resources: 400")
+    st, _, b = dist(dict(doc, resources={"container": "scans",
+                                         "prefix": "p9/"}))
+    t.eq((st, b), (404, b"the prefix 'p9/' of container 'scans' names no "
+                        b"object"), "an empty prefix: 404")
+    st, _, b = dist(dict(doc, resources={"container": "nocontainer"}))
+    t.eq(st, 404, "a missing container: 404")
+
+    # ---- access: the reader may run the storlets, not read the scans
+    st, _, b = dist(doc, token=rtok)
+    t.eq((st, b), (403, b"cannot list container 'scans': 403 Forbidden"),
+         "no read access to the container: 403 naming it")
+    st, _, b = dist({"resources": {"objects": ["scans/p1/ct-005.pgm"]},
+                     "split": {"storlet": "cellcount"},
+                     "merge": {"storlet": "sumlist"}}, token=rtok)
+    t.eq((st, b), (403, b"split cellcount failed on scans/p1/ct-005.pgm: "
+                        b"403 Forbidden"),
+         "no read access to an object: 403 naming it")
+    req("POST", path + "/scans", headers={"X-Container-Read": "test:reader"})
+    st, _, b = dist(doc, token=rtok)
+    t.eq(st, 200, "with a read ACL the reader may (%d %r)" % (st, b[:100]))
+    st, _, _ = req("POST", path, headers={"X-Storlet-Distributed": "1"},
+                   token="AUTH_tkbogus")
+    t.eq(st, 401, "a bad token: 401")
+
+    # ---- malformed requests
+    st, _, b = dist(None, raw=b"{not json")
+    t.eq(st, 400, "a body that is not JSON: 400")
+    st, _, b = dist(dict(doc, colour="blue"))
+    t.ok(st == 400 and b"colour" in b, "an unknown key: 400 naming it")
+    st, _, b = dist({"resources": {"objects": ["scans/p1/ct-001.pgm",
+                                               "noslash"]},
+                     "split": {"storlet": "cellcount"},
+                     "merge": {"storlet": "sumlist"}})
+    t.ok(st == 400 and b"resources.objects[1]" in b,
+         "a bad object path: 400 naming its index (%r)" % b[:100])
+    st, _, _ = dist(dict(doc, concurrency=0))
+    t.eq(st, 400, "concurrency 0: 400")
+    st, _, _ = dist(None, raw=b" " * 70000)
+    t.eq(st, 400, "a body over 64 KiB: 400")
+    st, _, _ = dist(doc, value="yes")
+    t.eq(st, 400, "X-Storlet-Distributed other than 1: 400")
+
+t.done()
