@@ -216,6 +216,19 @@ struct eng_prep *eng_prep_start(struct eng *g, struct event_base *base, const ch
                                 int port, const char *token, const char *account,
                                 const char *storlet, const char *trans_id, eng_prep_fn *cb,
                                 void *arg);
+/*
+ * The same, and every request also carries cap (when not NULL or empty)
+ * as ENG_CAP_HEADER: a capability the proxy minted (proxy/px_cap.h,
+ * purpose "storlet-code") that lets these reads of the account's `storlet`
+ * and `dependency` containers succeed with the account owner's rights
+ * whatever the caller may read. cap is copied.
+ */
+struct eng_prep *eng_prep_start_cap(struct eng *g, struct event_base *base, const char *host,
+                                    int port, const char *token, const char *cap,
+                                    const char *account, const char *storlet,
+                                    const char *trans_id, eng_prep_fn *cb, void *arg);
+/* The header a proxy capability travels in (docs/internals/capabilities.md). */
+#define ENG_CAP_HEADER "X-Cairn-Capability"
 /* Stops a prep without calling cb. NULL is a no-op. */
 void eng_prep_cancel(struct eng_prep *p);
 

@@ -40,6 +40,7 @@ struct eng_prep {
     char *host;
     int port;
     char *token;
+    char *cap;                 /* capability to send, or NULL */
     char *trans_id;
     char *account, *name;
     eng_prep_fn *cb;
@@ -79,6 +80,7 @@ static void prep_free(struct eng_prep *p)
     eng_cache_abort(p->fill);
     free(p->host);
     free(p->token);
+    free(p->cap);
     free(p->trans_id);
     free(p->account);
     free(p->name);
@@ -293,6 +295,8 @@ static void send_req(struct eng_prep *p, const char *method, const char *contain
     free(qa);
     free(qo);
     http_client_header(p->c, "X-Auth-Token", p->token);
+    if (p->cap)
+        http_client_header(p->c, ENG_CAP_HEADER, p->cap);
     if (p->trans_id)
         http_client_header(p->c, "X-Trans-Id-Extra", p->trans_id);
     p->status = 0;
@@ -310,6 +314,8 @@ static void send_req(struct eng_prep *p, const char *method, const char *contain
         free(qa);
         free(qo);
         http_client_header(p->c, "X-Auth-Token", p->token);
+        if (p->cap)
+            http_client_header(p->c, ENG_CAP_HEADER, p->cap);
         rc = http_client_start(p->c, method, target, 0, &prep_ops, p);
         free(target);
         if (rc == 0)
@@ -351,7 +357,17 @@ struct eng_prep *eng_prep_start(struct eng *g, struct event_base *base, const ch
                                 const char *storlet, const char *trans_id, eng_prep_fn *cb,
                                 void *arg)
 {
+    return eng_prep_start_cap(g, base, host, port, token, NULL, account, storlet, trans_id,
+                              cb, arg);
+}
+
+struct eng_prep *eng_prep_start_cap(struct eng *g, struct event_base *base, const char *host,
+                                    int port, const char *token, const char *cap,
+                                    const char *account, const char *storlet,
+                                    const char *trans_id, eng_prep_fn *cb, void *arg)
+{
     struct eng_prep *p = xcalloc(1, sizeof(*p));
+    p->cap = cap && *cap ? xstrdup(cap) : NULL;
     p->g = g;
     p->base = base;
     p->host = xstrdup(host);

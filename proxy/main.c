@@ -31,6 +31,7 @@
 #include "engine/eng.h"
 #include "proxy/px_auth.h"
 #include "proxy/px_backend.h"
+#include "proxy/px_cap.h"
 #include "proxy/px_ctl.h"
 #include "proxy/px_server.h"
 #include "ring/ring.h"
@@ -156,6 +157,12 @@ int main(int argc, char **argv)
     if (workers_override)
         srv.conf.workers = workers_override;
     srv.secret = cluster_conf_secret(&srv.cluster);
+    int krc = px_cap_key_init(&srv.cap_key);
+    if (krc < 0) {
+        fprintf(stderr, "cairn-proxy: getrandom for the capability key: %s\n",
+                strerror(-krc));
+        return 1;
+    }
     struct err e;
     err_clear(&e);
     /* The storlet launcher is forked now, before any thread exists. */

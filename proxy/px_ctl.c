@@ -11,6 +11,7 @@
 #define LOG_COMPONENT "proxy"
 #include "proxy/px_storlet.h"
 #include "proxy/px_ctl.h"
+#include "proxy/px_cap.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -1377,7 +1378,9 @@ void px_ctl_dispatch(struct px_req *pr)
     if (px_dist_request(pr))
         return;   /* each split's GET is authorized as the caller's own */
     enum px_authz az = authorize(pr, NULL);
-    if (az == PX_AUTHZ_OWNER)
+    /* A verified code capability (px_cap_admit checked method and
+     * container) reads storlet code with the account owner's rights. */
+    if (az == PX_AUTHZ_OWNER || px_cap_granted(pr, PX_CAP_CODE))
         pr->owner = true;
     if (k == NAMES_ACCOUNT) {
         if (az == PX_AUTHZ_DENY) {

@@ -22,6 +22,7 @@
 #include "common/cluster_conf.h"
 #include "common/hashpath.h"
 #include "common/names.h"
+#include "proxy/px_cap.h"
 #include "proxy/px_conf.h"
 
 struct event;
@@ -46,6 +47,7 @@ struct px_server {
     struct px_auth *auth;
     char *info_json;                     /* GET /info body */
     int port;                            /* actual listening port */
+    struct px_cap_key cap_key;           /* this process's capability key */
 };
 
 /* A storage node a request goes to, copied out of the ring. */
@@ -102,6 +104,8 @@ struct px_req {
     const char *groups[40];
     size_t ngroups;
     char *group_store;             /* pool text the groups point into */
+    const char *cap;               /* purpose of a verified capability
+                                    * (px_cap_admit), or NULL */
     bool done;                     /* the http request is over */
     void *ctl;                     /* the controller's state */
     int (*abort_fn)(struct px_req *pr); /* called when the client goes away */

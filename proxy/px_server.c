@@ -28,6 +28,7 @@
 #include "common/util.h"
 #include "common/xalloc.h"
 #include "proxy/px_auth.h"
+#include "proxy/px_cap.h"
 #include "proxy/px_ctl.h"
 #include "ring/ring.h"
 
@@ -354,6 +355,7 @@ void px_handle(struct http_req *req, void *arg)
         px_reply_text(pr, v.status, v.body);
         return;
     }
+    px_cap_admit(pr);
     if (!identify(pr))
         return;
     px_ctl_dispatch(pr);
