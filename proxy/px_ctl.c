@@ -355,7 +355,8 @@ static bool is_allowed_obj_header(const char *n)
     for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
         if (strcasecmp(n, allowed[i]) == 0)
             return true;
-    return hdr_prefix(n, "X-Object-Meta-");
+    /* provenance is never a client's to write (px_ctl_int.h) */
+    return hdr_prefix(n, "X-Object-Meta-") && !hdr_prefix(n, PX_PROV_META);
 }
 
 void px_obj_forward_headers(struct px_req *pr, struct http_client *c)
@@ -548,6 +549,23 @@ static void add_policy_stats(struct px_req *pr, const struct http_head *h)
     }
 }
 
+/* Provenance (px_ctl_int.h): the stored sysmeta is shown under the user
+ * metadata name; user metadata of that name (an object stored before
+ * provenance was sysmeta) is not shown, since anyone could have set it.
+ * Returns true when it dealt with the header. */
+static bool relay_provenance(struct px_req *pr, const char *n, const char *v)
+{
+    if (hdr_prefix(n, PX_PROV_META))
+        return true;
+    if (!hdr_prefix(n, PX_PROV_SYSMETA))
+        return false;
+    size_t len = PX_PROV_META_LEN + strlen(n + PX_PROV_SYSMETA_LEN) + 1;
+    char *shown = pool_alloc(pr->pool, len);
+    snprintf(shown, len, "%s%s", PX_PROV_META, n + PX_PROV_SYSMETA_LEN);
+    http_resp_header(pr->req, shown, v);
+    return true;
+}
+
 static void relay_response(struct px_req *pr, struct px_read *rd,
                            const struct http_head *h, void *arg)
 {
@@ -566,6 +584,8 @@ static void relay_response(struct px_req *pr, struct px_read *rd,
             (strcasecmp(n, RULES_ACCT_SYSMETA) == 0 ||
              strcasecmp(n, RULES_CONT_SYSMETA) == 0) && v[0] && may_manage_rules(pr))
             http_resp_header(pr->req, "X-Storlet-Rules", v);
+        if (rl->kind == NAMES_OBJECT && relay_provenance(pr, n, v))
+            continue;
         if (is_private_header(n) || (!pr->owner && is_owner_header(n)) ||
             strcasecmp(n, "X-Put-Timestamp") == 0)
             continue;

@@ -10,6 +10,19 @@
 
 struct http_head;
 
+/*
+ * Provenance of storlet outputs (docs/storlets.md section 2). Clients see,
+ * and the storlet write path sends, X-Object-Meta-Storlet-Generated-*; it
+ * is stored as object sysmeta, so that no client can set it (the proxy
+ * drops those headers from clients; only a PUT holding a PX_CAP_OUTPUT
+ * capability stores them) and a POST, which replaces user metadata,
+ * keeps it. GET and HEAD show the sysmeta under the user-metadata name.
+ */
+#define PX_PROV_META "X-Object-Meta-Storlet-Generated-"
+#define PX_PROV_SYSMETA "X-Object-Sysmeta-Storlet-Generated-"
+#define PX_PROV_META_LEN (sizeof(PX_PROV_META) - 1)
+#define PX_PROV_SYSMETA_LEN (sizeof(PX_PROV_SYSMETA) - 1)
+
 /* Facts about a container from a HEAD to its nodes (possibly cached). */
 struct px_cinfo {
     int status;        /* 2xx: exists; 404; 503 */

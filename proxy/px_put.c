@@ -29,6 +29,7 @@
 #include "common/pool.h"
 #include "common/timestamp.h"
 #include "common/util.h"
+#include "proxy/px_cap.h"
 #include "proxy/px_ctl_int.h"
 #include "proxy/px_mime.h"
 #include "proxy/px_quorum.h"
@@ -506,6 +507,12 @@ static bool is_obj_meta(const char *n)
     return strncasecmp(n, "X-Object-Meta-", 14) == 0;
 }
 
+/* Provenance as a client would send it: never stored from a client. */
+static bool is_prov_meta(const char *n)
+{
+    return strncasecmp(n, PX_PROV_META, PX_PROV_META_LEN) == 0;
+}
+
 static struct px_put *put_new(struct px_req *pr)
 {
     struct px_put *p = pool_calloc(pr->pool, sizeof(*p));
@@ -647,10 +654,23 @@ void px_obj_put(struct px_req *pr)
                                         : op.content_length;
     size_t cap = 0;
     out_add(pr, &p->out, &cap, "Content-Type", ct);
-    for (unsigned i = 0; i < h->nheaders; i++)
-        if (is_obj_meta(h->headers[i].name))
-            out_add(pr, &p->out, &cap, h->headers[i].name,
-                    h->headers[i].value);
+    bool prov = px_cap_granted(pr, PX_CAP_OUTPUT);
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const char *n = h->headers[i].name;
+        if (is_prov_meta(n)) {
+            /* a storlet's output (checked by px_cap_admit): provenance,
+             * stored as sysmeta; from anyone else: dropped */
+            if (prov) {
+                char *sn = pool_alloc(pr->pool, PX_PROV_SYSMETA_LEN + strlen(n));
+                snprintf(sn, PX_PROV_SYSMETA_LEN + strlen(n), "%s%s", PX_PROV_SYSMETA,
+                         n + PX_PROV_META_LEN);
+                out_add(pr, &p->out, &cap, sn, h->headers[i].value);
+            }
+            continue;
+        }
+        if (is_obj_meta(n))
+            out_add(pr, &p->out, &cap, n, h->headers[i].value);
+    }
     if (dat[0])
         out_add(pr, &p->out, &cap, "X-Delete-At", dat);
     const char *etag = http_req_header(pr->req, "ETag");
@@ -688,14 +708,18 @@ static void copy_src_response(struct px_req *pr, struct px_read *rd,
     const char *ct = http_req_header(pr->req, "Content-Type");
     out_add(pr, &p->out, &cap, "Content-Type",
             ct && ct[0] ? ct : sct ? sct : "application/octet-stream");
-    if (!fresh)
-        for (unsigned i = 0; i < h->nheaders; i++)
-            if (is_obj_meta(h->headers[i].name))
-                out_add(pr, &p->out, &cap, h->headers[i].name,
-                        h->headers[i].value);
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const char *n = h->headers[i].name;
+        /* the copy holds the same bytes: their provenance stays true, and
+         * it is sysmeta, which Swift copies even with X-Fresh-Metadata */
+        if (strncasecmp(n, PX_PROV_SYSMETA, PX_PROV_SYSMETA_LEN) == 0)
+            out_add(pr, &p->out, &cap, n, h->headers[i].value);
+        else if (!fresh && is_obj_meta(n) && !is_prov_meta(n))
+            out_add(pr, &p->out, &cap, n, h->headers[i].value);
+    }
     const struct http_head *rh = http_req_head(pr->req);
     for (unsigned i = 0; i < rh->nheaders; i++)
-        if (is_obj_meta(rh->headers[i].name))
+        if (is_obj_meta(rh->headers[i].name) && !is_prov_meta(rh->headers[i].name))
             out_add(pr, &p->out, &cap, rh->headers[i].name,
                     rh->headers[i].value);
     const char *se = http_head_get(h, "ETag");

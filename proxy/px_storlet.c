@@ -44,6 +44,7 @@
 #include "common/xalloc.h"
 #include "engine/eng.h"
 #include "proxy/px_backend.h"
+#include "proxy/px_cap.h"
 #include "proxy/px_ctl_int.h"
 
 #define ERR_BODY_MAX 1024
@@ -185,7 +186,7 @@ static void snk_start(struct pst *s)
         "Content-Length", "Transfer-Encoding", "Expect", "Host", "Connection",
         "X-Auth-Token", "X-Storage-Token", "X-Copy-From", "Destination", "ETag",
         "Range", "Content-Type", "X-Copy-From-Account", "Destination-Account",
-        "X-Fresh-Metadata", "Keep-Alive", "TE", "Trailer", "Upgrade",
+        "X-Fresh-Metadata", "Keep-Alive", "TE", "Trailer", "Upgrade", PX_CAP_HEADER,
     };
     for (unsigned i = 0; i < h->nheaders; i++) {
         const char *n = h->headers[i].name;
@@ -208,7 +209,10 @@ static void snk_start(struct pst *s)
         json_decref(cm);
     }
     add_meta(c, s->out_meta);
-    /* provenance */
+    /* provenance: stored only with this proxy's capability (px_cap.h) */
+    const char *cap = px_cap_mint_target(pr, PX_CAP_OUTPUT, s->dst_path);
+    if (cap)
+        http_client_header(c, PX_CAP_HEADER, cap);
     http_client_header(c, "X-Object-Meta-Storlet-Generated-By", s->storlet);
     if (s->stl_etag)
         http_client_header(c, "X-Object-Meta-Storlet-Generated-By-Etag", s->stl_etag);

@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+# tier: quick
+"""Provenance cannot be forged (docs/storlets.md section 2): a client's
+X-Object-Meta-Storlet-Generated-* headers are dropped on PUT, POST, COPY and
+X-Copy-From, with or without a made-up X-Cairn-Capability; the output of a
+storlet PUT or COPY carries provenance, stored as object sysmeta; a later
+POST by the owner replaces the user metadata and keeps the provenance; a
+plain copy of a storlet's output keeps it; an overwrite drops it."""
+import hashlib
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from cluster import Cluster, BUILD  # noqa: E402
+from tap import Tap  # noqa: E402
+
+SRC = os.environ.get("CAIRN_SRC") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+t = Tap()
+
+PROV = ("By", "By-Etag", "Params", "From", "From-Etag")
+FORGED = {"X-Object-Meta-Storlet-Generated-" + k: "forged-" + k for k in PROV}
+
+
+def prov(h):
+    """The provenance a client sees in a HEAD or GET answer."""
+    return {k: h.get("x-object-meta-storlet-generated-" + k.lower())
+            for k in PROV if "x-object-meta-storlet-generated-" + k.lower() in h}
+
+
+with Cluster(t) as cl:
+    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
+    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+
+    def conf(name):
+        return {"storlets": "true",
+                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
+                "storlet_sdk": sdk, "storlet_warm": "0"}
+
+    nodes = []
+    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
+        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
+                                conf=conf("node%d" % i)))
+    for kind, port in (("account", "aport"), ("container", "cport"),
+                       ("object", "port")):
+        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
+                                   for n in nodes])
+    p = cl.proxy(conf={"DEFAULT": conf("proxy")})
+    path, tok = p.auth("test:tester")
+
+    def req(m, u, body=None, headers=None):
+        h = {"X-Auth-Token": tok}
+        h.update(headers or {})
+        return p.request(m, u, body=body, headers=h)
+
+    req("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "True"})
+    for c in ("storlet", "data"):
+        req("PUT", path + "/" + c)
+    with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
+        st, _, _ = req("PUT", path + "/storlet/identity", body=f.read(), headers={
+            "X-Object-Meta-Storlet-Language": "native",
+            "X-Object-Meta-Storlet-Interface-Version": "1.0",
+            "X-Object-Meta-Storlet-Object-Metadata": "yes",
+            "X-Object-Meta-Storlet-Main": "identity"})
+    t.eq(st, 201, "deploy identity")
+    _, sh, _ = req("HEAD", path + "/storlet/identity")
+    data = b"some measured values\n" * 50
+    src_etag = hashlib.md5(data).hexdigest()
+
+    # ---- clients cannot set provenance
+    cl.expect_log(r"ignoring an X-Cairn-Capability")
+    st, _, _ = req("PUT", path + "/data/src", body=data,
+                   headers=dict(FORGED, **{"X-Object-Meta-Color": "blue"}))
+    t.eq(st, 201, "a PUT with provenance headers succeeds")
+    st, h, _ = req("HEAD", path + "/data/src")
+    t.eq(prov(h), {}, "but stores none of them (dropped silently)")
+    t.eq(h.get("x-object-meta-color"), "blue", "its other metadata is stored")
+
+    forged_cap = ("v1;storlet-output;9999999999;x;%s;/v1/%s/data/capped"
+                  % ("ab" * 32, path.rsplit("/", 1)[1]))
+    req("PUT", path + "/data/capped", body=data,
+        headers=dict(FORGED, **{"X-Cairn-Capability": forged_cap}))
+    st, h, _ = req("HEAD", path + "/data/capped")
+    t.eq((st, prov(h)), (200, {}), "nor with a made-up X-Cairn-Capability")
+    t.ok("ignoring an X-Cairn-Capability" in p.read_log(),
+         "the proxy logged the capability it ignored")
+
+    st, _, _ = req("POST", path + "/data/src", headers=FORGED)
+    t.eq(st, 202, "a POST with provenance headers succeeds")
+    st, h, _ = req("HEAD", path + "/data/src")
+    t.eq(prov(h), {}, "but stores none of them")
+
+    st, _, _ = p.request("COPY", path + "/data/src", headers=dict(
+        FORGED, **{"X-Auth-Token": tok, "Destination": "data/copied"}))
+    t.eq(st, 201, "a COPY with provenance headers succeeds")
+    st, h, _ = req("HEAD", path + "/data/copied")
+    t.eq(prov(h), {}, "but stores none of them")
+    st, _, _ = req("PUT", path + "/data/copied2", body=b"",
+                   headers=dict(FORGED, **{"X-Copy-From": "data/src"}))
+    st, h, _ = req("HEAD", path + "/data/copied2")
+    t.eq(prov(h), {}, "nor does a PUT with X-Copy-From")
+
+    # ---- a storlet's output carries it
+    st, _, _ = req("PUT", path + "/data/out", body=data, headers=dict(
+        FORGED, **{"X-Run-Storlet": "identity", "X-Storlet-Parameter-1": "k:v",
+                   "X-Object-Meta-Color": "red"}))
+    t.eq(st, 201, "PUT through identity")
+    st, h, b = req("GET", path + "/data/out")
+    t.eq(b, data, "the output is stored")
+    t.eq(prov(h), {"By": "identity", "By-Etag": sh.get("etag"),
+                   "Params": '{"k":"v"}'},
+         "its provenance is the storlet's, not the client's forgery")
+    t.eq(h.get("x-object-meta-color"), "red", "the request's metadata is kept")
+
+    for copy_on_proxy in (False, True):
+        dst = "data/by-copy-%d" % copy_on_proxy
+        hdr = {"X-Auth-Token": tok, "Destination": dst,
+               "X-Run-Storlet": "identity"}
+        if copy_on_proxy:
+            hdr["X-Storlet-Run-On-Proxy"] = ""
+        hdr.update(FORGED)
+        st, _, _ = p.request("COPY", path + "/data/src", headers=hdr)
+        t.eq(st, 201, "COPY through identity (on the %s)"
+             % ("proxy" if copy_on_proxy else "object node"))
+        st, h, _ = req("HEAD", path + "/" + dst)
+        t.eq(prov(h), {"By": "identity", "By-Etag": sh.get("etag"),
+                       "Params": "{}", "From": "data/src",
+                       "From-Etag": src_etag},
+             "the copy's provenance names the storlet and the source")
+
+    # stored as sysmeta on the object nodes, not as user metadata
+    a = path.rsplit("/", 1)[1]
+    part, prim, _ = cl.locate(a, "data", "out")
+    node, dev = prim[0]
+    st, h, _ = node.obj("HEAD", "/%s/%d/%s/data/out" % (dev, part, a))
+    t.eq((st, h.get("x-object-sysmeta-storlet-generated-by"),
+          h.get("x-object-meta-storlet-generated-by")), (200, "identity", None),
+         "an object node holds it as X-Object-Sysmeta-Storlet-Generated-*")
+
+    # ---- POST replaces user metadata, keeps provenance
+    st, _, _ = req("POST", path + "/data/out",
+                   headers=dict(FORGED, **{"X-Object-Meta-Reviewed": "yes"}))
+    t.eq(st, 202, "the owner POSTs other metadata")
+    st, h, _ = req("HEAD", path + "/data/out")
+    t.eq(h.get("x-object-meta-reviewed"), "yes", "the new metadata is there")
+    t.ok("x-object-meta-color" not in h, "the old user metadata is replaced")
+    t.eq(prov(h).get("By"), "identity",
+         "the provenance survives the POST, unforged")
+
+    # ---- plain copies keep it (same bytes); an overwrite drops it
+    req("PUT", path + "/data/plain-copy", body=b"",
+        headers={"X-Copy-From": "data/out", "X-Fresh-Metadata": "true"})
+    st, h, _ = req("HEAD", path + "/data/plain-copy")
+    t.eq(prov(h).get("By"), "identity",
+         "a plain copy (even X-Fresh-Metadata) keeps the provenance")
+    req("PUT", path + "/data/out", body=b"new bytes")
+    st, h, _ = req("HEAD", path + "/data/out")
+    t.eq(prov(h), {}, "overwriting the object drops it")
+
+t.done()
