@@ -50,6 +50,7 @@
 #include "engine/eng.h"
 #include "engine/eng_dist.h"
 #include "proxy/px_backend.h"
+#include "proxy/px_cap.h"
 #include "proxy/px_storlet.h"
 
 #define SPLIT_HIGH (256u << 10)    /* a split's held output: pause above */
@@ -539,6 +540,10 @@ static void put_start(struct dist *d)
     char *target = xasprintf("/v1/%s/%s/%s", quote(pr->pool, pr->path.account, ""),
                              quote(pr->pool, q->result.container, ""),
                              quote(pr->pool, q->result.object, "/"));
+    /* provenance is stored only with this proxy's capability (px_cap.h) */
+    const char *cap = px_cap_mint_target(pr, PX_CAP_OUTPUT, target);
+    if (cap)
+        http_client_header(c, PX_CAP_HEADER, cap);
     int rc = http_client_start(c, "PUT", target, HTTP_LENGTH_UNKNOWN, &put_ops, d);
     free(target);
     if (rc < 0) {
