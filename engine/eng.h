@@ -83,6 +83,15 @@ struct eng_decision {
 void eng_decide(enum eng_role role, const struct http_head *h, struct eng_decision *d);
 
 /*
+ * Parses an X-Storlet-Range value (exactly one range: "bytes=a-b",
+ * "bytes=a-" or "bytes=-n") into d's range fields (has_range and the
+ * rest), as eng_decide does; the object node reads the proxy's
+ * X-Backend-Storlet-Range with it. Returns 0 or -EINVAL (d unchanged but
+ * for its range fields).
+ */
+int eng_storlet_range_parse(const char *v, struct eng_decision *d);
+
+/*
  * The storlet's parameters: X-Storlet-Parameter-<N>: key:value headers
  * (split at the first ':', value URL-unquoted) merged with the query string
  * (key and value URL-decoded, '+' is a space), leaving out the names Swift

@@ -19,6 +19,7 @@
 #include "common/names.h"
 #include "common/util.h"
 #include "common/xalloc.h"
+#include "engine/eng_seq.h"
 
 #define PARAM_NAME_MAX 128
 #define PARAM_VALUE_MAX 1024
@@ -34,7 +35,7 @@ static void reject(struct eng_decision *d, int status, const char *reason)
 }
 
 /* "bytes=a-b", "bytes=a-", "bytes=-n": exactly one range. */
-static int parse_storlet_range(const char *v, struct eng_decision *d)
+int eng_storlet_range_parse(const char *v, struct eng_decision *d)
 {
     if (strncasecmp(v, "bytes=", 6) != 0)
         return -EINVAL;
@@ -111,7 +112,7 @@ void eng_decide(enum eng_role role, const struct http_head *h, struct eng_decisi
         return;
     }
     const char *sr = http_head_get(h, "X-Storlet-Range");
-    if (sr && parse_storlet_range(sr, d) < 0) {
+    if (sr && eng_storlet_range_parse(sr, d) < 0) {
         reject(d, 400, "X-Storlet-Range: expected one range, bytes=first-last");
         return;
     }
@@ -334,6 +335,9 @@ int eng_validate_storlet(const char *name, const struct http_head *h, bool resel
     size_t ndeps;
     const char *deps = http_head_get(h, "X-Object-Meta-Storlet-Dependency");
     if (check_deps(name, deps, &ndeps, e) < 0)
+        return -EINVAL;
+    struct eng_seq_props props;   /* placement (docs/compound-storlets.md 1.2) */
+    if (eng_seq_props_from_head(h, &props, e) < 0)
         return -EINVAL;
     if (py) {
         if (!str_has_suffix(name, ".py") || strlen(name) < 4)

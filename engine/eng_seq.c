@@ -372,3 +372,68 @@ int eng_seq_plan_describe(const struct eng_seq_plan *p, char *buf, size_t n)
 {
     return snprintf(buf, n, "object=%u, proxy=%u", p->split, p->n - p->split);
 }
+
+int eng_seq_props_from_head(const struct http_head *h, struct eng_seq_props *p,
+                            struct err *e)
+{
+    memset(p, 0, sizeof(*p));
+    const char *ro = http_head_get(h, "X-Object-Meta-Storlet-Run-On");
+    if (eng_seq_run_on_parse(ro, &p->run_on) < 0)
+        return err_set(e, -EINVAL, "X-Object-Meta-Storlet-Run-On: any, object or proxy");
+    const char *sv = http_head_get(h, "X-Object-Meta-Storlet-Services");
+    if (sv && strcasecmp(sv, "yes") == 0)
+        p->services = true;
+    else if (sv && strcasecmp(sv, "no") != 0)
+        return err_set(e, -EINVAL, "X-Object-Meta-Storlet-Services: yes or no");
+    return 0;
+}
+
+char *eng_seq_names(const struct eng_seq *s)
+{
+    size_t len = 1;
+    for (unsigned i = 0; i < s->n; i++)
+        len += strlen(s->st[i].storlet) + 1;
+    char *out = xmalloc(len);
+    size_t at = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < s->n; i++)
+        at += (size_t)snprintf(out + at, len - at, "%s%s", i ? "," : "", s->st[i].storlet);
+    return out;
+}
+
+int eng_seq_stage_set_parse(const char *v, unsigned n, uint32_t *mask)
+{
+    uint32_t m = 0;
+    const char *p = v;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        uint64_t k;
+        if (parse_u64n(p, len, &k) < 0 || k == 0 || k > n || k > 32)
+            return -EINVAL;
+        m |= 1u << (k - 1);
+        if (p[len] == '\0')
+            break;
+        p += len + 1;
+    }
+    *mask = m;
+    return 0;
+}
+
+unsigned eng_seq_stage_set_format(uint32_t mask, unsigned from, unsigned to, char *buf,
+                                  size_t n)
+{
+    unsigned count = 0;
+    size_t at = 0;
+    if (n)
+        buf[0] = '\0';
+    for (unsigned k = from; k < to && k < 32; k++) {
+        if (!(mask & (1u << k)))
+            continue;
+        int w = snprintf(at < n ? buf + at : NULL, at < n ? n - at : 0, "%s%u", count ? "," : "",
+                         k - from + 1);
+        if (w > 0)
+            at += (size_t)w;
+        count++;
+    }
+    return count;
+}

@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -130,6 +131,35 @@ struct eng_seq_props {
     enum eng_seq_run_on run_on;
     bool services;      /* needs the services channel (fd 4): proxy only */
 };
+
+/*
+ * A storlet's placement facts from the head of its object (a HEAD of
+ * storlet/<name>): X-Object-Meta-Storlet-Run-On (any/object/proxy, absent =
+ * any) and X-Object-Meta-Storlet-Services (yes/no, absent = no: yes says
+ * the storlet uses the services channel). Values in any case. Returns 0,
+ * or -EINVAL with the reason naming the header in e (a storlet uploaded
+ * before these were checked may carry a bad value).
+ */
+int eng_seq_props_from_head(const struct http_head *h, struct eng_seq_props *p,
+                            struct err *e);
+
+/*
+ * The chain's storlet names joined by ',' ("deid.py,grep,wordcount.py"),
+ * as provenance names a chain. A new string (free()); "" for no stages.
+ */
+char *eng_seq_names(const struct eng_seq *s);
+
+/*
+ * The stage set of X-Backend-Storlet-Log: a comma-separated list of stage
+ * numbers, 1-based, each at most n ("1,3"). Sets bit k-1 of *mask for each
+ * k. Returns 0, or -EINVAL for anything else (an empty list included).
+ */
+int eng_seq_stage_set_parse(const char *v, unsigned n, uint32_t *mask);
+
+/* The inverse: stages [from, to) whose bit is set in mask, numbered from 1
+ * at `from`, into buf. Returns the count of stages written (0: buf ""). */
+unsigned eng_seq_stage_set_format(uint32_t mask, unsigned from, unsigned to, char *buf,
+                                  size_t n);
 
 /* Where the chain's input comes from. */
 enum eng_seq_input {

@@ -2,7 +2,8 @@
  * check_eng_seq.c - unit tests for Sequence storlets (engine/eng_seq.h):
  * X-Run-Storlet lists and stage-scoped parameters (table of good and bad
  * heads with the reason each must give), the JSON form and its round trip,
- * and the placement planner's splits.
+ * the placement planner's splits, the placement facts of a storlet's head,
+ * provenance names and the stage sets of X-Backend-Storlet-Log.
  */
 #include <check.h>
 #include <errno.h>
@@ -316,6 +317,85 @@ START_TEST(run_on_and_describe)
 }
 END_TEST
 
+START_TEST(props_from_head)
+{
+    static const struct {
+        const char *headers;
+        int rc;
+        enum eng_seq_run_on run_on;
+        bool services;
+        const char *reason;
+    } cases[] = {
+        {"", 0, ENG_SEQ_RUN_ANY, false, NULL},
+        {"X-Object-Meta-Storlet-Run-On: Proxy\r\n", 0, ENG_SEQ_RUN_PROXY, false, NULL},
+        {"X-Object-Meta-Storlet-Run-On: object\r\n"
+         "X-Object-Meta-Storlet-Services: no\r\n", 0, ENG_SEQ_RUN_OBJECT, false, NULL},
+        {"X-Object-Meta-Storlet-Services: YES\r\n", 0, ENG_SEQ_RUN_ANY, true, NULL},
+        {"X-Object-Meta-Storlet-Run-On: anywhere\r\n", -EINVAL, 0, false,
+         "X-Object-Meta-Storlet-Run-On: any, object or proxy"},
+        {"X-Object-Meta-Storlet-Services: maybe\r\n", -EINVAL, 0, false,
+         "X-Object-Meta-Storlet-Services: yes or no"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct req *r = parse(cases[i].headers);
+        struct eng_seq_props p;
+        struct err e;
+        err_clear(&e);
+        int rc = eng_seq_props_from_head(&r->h, &p, &e);
+        req_free(r);
+        ck_assert_msg(rc == cases[i].rc, "case %zu: rc %d", i, rc);
+        if (rc == 0) {
+            ck_assert_int_eq(p.run_on, cases[i].run_on);
+            ck_assert_int_eq(p.services, cases[i].services);
+        } else {
+            ck_assert_str_eq(e.msg, cases[i].reason);
+        }
+    }
+}
+END_TEST
+
+START_TEST(names_and_stage_sets)
+{
+    struct eng_seq s;
+    struct err e;
+    eng_seq_init(&s);
+    char *n = eng_seq_names(&s);
+    ck_assert_str_eq(n, "");
+    free(n);
+    ck_assert_int_eq(eng_seq_append(&s, "deid.py", NULL, ENG_SEQ_MAX, &e), 0);
+    ck_assert_int_eq(eng_seq_append(&s, "grep", NULL, ENG_SEQ_MAX, &e), 0);
+    ck_assert_int_eq(eng_seq_append(&s, "wordcount.py", NULL, ENG_SEQ_MAX, &e), 0);
+    n = eng_seq_names(&s);
+    ck_assert_str_eq(n, "deid.py,grep,wordcount.py");
+    free(n);
+    eng_seq_release(&s);
+
+    uint32_t m = 0;
+    ck_assert_int_eq(eng_seq_stage_set_parse("1,3", 3, &m), 0);
+    ck_assert_uint_eq(m, 5);
+    ck_assert_int_eq(eng_seq_stage_set_parse("2", 2, &m), 0);
+    ck_assert_uint_eq(m, 2);
+    static const char *const bad[] = {"", "0", "4", "1,", ",1", "1,,2", "a", "1 ,2"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(eng_seq_stage_set_parse(bad[i], 3, &m) == -EINVAL, "'%s'", bad[i]);
+
+    char buf[64];
+    /* stages 0..4 with bits 0, 2, 3: the prefix [0, 3) numbers from 1 */
+    ck_assert_uint_eq(eng_seq_stage_set_format(0xd, 0, 3, buf, sizeof(buf)), 2);
+    ck_assert_str_eq(buf, "1,3");
+    ck_assert_uint_eq(eng_seq_stage_set_format(0xd, 2, 5, buf, sizeof(buf)), 2);
+    ck_assert_str_eq(buf, "1,2");
+    ck_assert_uint_eq(eng_seq_stage_set_format(0x2, 2, 5, buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "");
+    /* a short buffer is cut, never overrun */
+    ck_assert_uint_eq(eng_seq_stage_set_format(0xff, 0, 8, buf, 4), 8);
+    ck_assert_str_eq(buf, "1,2");
+    ck_assert_int_eq(eng_seq_stage_set_parse("1,3", 3, &m), 0);
+    ck_assert_uint_eq(eng_seq_stage_set_format(m, 0, 3, buf, sizeof(buf)), 2);
+    ck_assert_str_eq(buf, "1,3");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("eng_seq");
@@ -332,6 +412,8 @@ int main(void)
     TCase *tp = tcase_create("planner");
     tcase_add_loop_test(tp, planner, 0, (int)(sizeof(plans) / sizeof(plans[0])));
     tcase_add_test(tp, run_on_and_describe);
+    tcase_add_test(tp, props_from_head);
+    tcase_add_test(tp, names_and_stage_sets);
     suite_add_tcase(s, tp);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
