@@ -158,21 +158,36 @@ void obj_acct_report(struct obj_worker *w, const char *dev,
 /* Sysmeta key under which a container keeps its account targets. */
 #define OBJ_ACCT_TARGETS_KEY "X-Container-Sysmeta-Cairn-Account-Targets"
 
-/* ---- obj_srv_storlet.c: GET with X-Run-Storlet on this node */
+/* ---- obj_srv_storlet.c: a storlet chain the proxy sent, on this node */
 
 struct obj_df_reader;
 struct obj_df_info;
+struct eng_seq;
+struct eng_decision;
 
 /*
  * The caller of a storlet GET, from the proxy's backend headers: on
  * success returns 0 with *host malloc'd (caller frees), *port, *token
- * (points into req) and *depth (X-Storlet-Depth, 0 when absent). Else
- * returns the status to answer (400 without a token or a host:port proxy,
- * 508 at ENG_SVC_DEPTH_MAX or a bad depth) with *why its text, and
+ * (points into req) and *depth (X-Backend-Storlet-Depth, 0 when absent).
+ * Else returns the status to answer (400 without a token or a host:port
+ * proxy, 508 at ENG_SVC_DEPTH_MAX or a bad depth) with *why its text, and
  * allocates nothing. Loop thread.
  */
 int obj_storlet_caller(struct http_req *req, char **host, int *port, const char **token,
                        unsigned *depth, const char **why);
+
+/*
+ * What the proxy asks this node to run (docs/rules.md 4.11): the chain in
+ * X-Backend-Storlet-Chain (eng_seq_from_json; *seq must be empty and is
+ * the caller's to release), the first stage's input range in
+ * X-Backend-Storlet-Range (d's range fields; the rest of d zero) and the
+ * stages whose log is stored, X-Backend-Storlet-Log (*log_mask, bit k for
+ * stage k+1). A client's X-Run-Storlet and X-Storlet-* headers are never
+ * read. Returns 0, or 400 with *why (valid until the next call on this
+ * thread) and *seq empty.
+ */
+int obj_storlet_backend(struct http_req *req, struct eng_seq *seq, struct eng_decision *d,
+                        uint32_t *log_mask, const char **why);
 
 /* What a storlet or a sequence sees of its source object: *umeta gets a
  * new object of the X-Object-Meta-* values without the prefix, *ctype a
@@ -180,28 +195,28 @@ int obj_storlet_caller(struct http_req *req, char **host, int *port, const char 
  * owns both. Any thread; in is only read. */
 void obj_storlet_src_meta(const struct obj_df_info *in, json_t **umeta, char **ctype);
 
-/* Does this GET ask for a storlet here (or carry storlet headers that are
- * wrong)? False when the server runs no storlets. */
+/* Does this GET carry a chain from the proxy (X-Backend-Storlet-Chain)?
+ * False when the server runs no storlets: the GET is then a plain one. */
 bool obj_storlet_wanted(struct http_req *req, struct obj_server *srv);
 
 /*
  * Takes over an open reader of an existing object (preconditions passed)
- * and answers the GET through the storlet. rq is the GET's state: its http
- * done still runs (through this module's callbacks). dev and name ("/a/c/o")
- * are copied.
+ * and answers the GET through the chain (one stage here, more in
+ * obj_srv_seq.c). rq is the GET's state: its http done still runs (through
+ * this module's callbacks). dev and name ("/a/c/o") are copied.
  */
 void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
                      const char *name);
 
-/* ---- obj_srv_seq.c: a Sequence (X-Run-Storlet: a,b,c) on this node */
+/* ---- obj_srv_seq.c: a chain of 2 or more storlets on this node */
 
-/* Does this storlet GET name a chain of storlets (a ',' in X-Run-Storlet)? */
-bool obj_seq_wanted(struct http_req *req);
-
-/* As obj_storlet_get, for a chain: every stage runs here, each one's output
+/* As obj_storlet_get, for a chain of n >= 2 (taken over: *seq is left
+ * empty), with d's range applied to the first stage's input and the logs
+ * of log_mask's stages stored: every stage runs here, each one's output
  * the next one's input (docs/compound-storlets.md section 1). */
 void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
-                 const char *name);
+                 const char *name, struct eng_seq *seq, const struct eng_decision *d,
+                 uint32_t log_mask);
 
 /* ---- obj_repl_srv.c: the replication verb */
 

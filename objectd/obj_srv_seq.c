@@ -1,12 +1,16 @@
 /*
- * obj_srv_seq.c - a Sequence of storlets on the local node (GET with
- * X-Run-Storlet: a,b,c; docs/compound-storlets.md section 1).
+ * obj_srv_seq.c - a chain of storlets on the local node: the part of a
+ * Sequence the proxy planned for this node (X-Backend-Storlet-Chain with 2
+ * or more stages; docs/compound-storlets.md section 1).
  *
- * The whole chain runs here, one sandbox per stage: the object is fed to
- * stage 1, each stage's output is the next stage's input, and only the last
- * stage's output goes back to the proxy, so a chain next to the data moves
- * only its final result over the network. The response says so with
- * X-Storlet-Sequence-Placement: object=<n>, proxy=0.
+ * The whole chain it was sent runs here, one sandbox per stage: the object
+ * (or the X-Backend-Storlet-Range of it) is fed to stage 1, each stage's
+ * output is the next stage's input, and only the last stage's output goes
+ * back to the proxy, so a chain next to the data moves only its final
+ * result over the network. The response says so with
+ * X-Storlet-Sequence-Placement: object=<n>, proxy=0 (the proxy, which may
+ * run more stages, answers the client with the whole chain's placement)
+ * and X-Storlet-Etag: the stages' versions, comma-separated.
  *
  * Stage k+1 is got ready (eng_prep) when stage k starts its output, because
  * its invocation document carries stage k's output metadata as its input
@@ -14,8 +18,7 @@
  * other way: a full input pipe of stage k+1 pauses stage k's output, and its
  * input_drain resumes it. A failure of any stage before the response has
  * started answers that stage's status with a reason naming the stage; after
- * it the response is aborted. X-Storlet-Range is not supported on a
- * sequence yet (400).
+ * it the response is aborted.
  *
  * Invariants: run[k] != NULL only for started, unfinished stages; nstarted
  * stages have been started. Life cycle: freed once the http request is
@@ -71,6 +74,11 @@ struct oseq {
     json_t *next_meta;           /* input metadata of the next stage */
     char *next_ctype;
     uint64_t size;
+    struct eng_decision d;       /* the range of the first stage's input */
+    uint32_t log_mask;           /* bit k: store stage k's log */
+    char *etags[ENG_SEQ_MAX];    /* the stages' versions, as prepared */
+    bool ranged;
+    uint64_t first, last, pos, end;  /* ranged: feeding [pos, end) */
     char *buf;
     ssize_t nread;
     bool busy, input_done, started, failed;
@@ -99,6 +107,8 @@ static void oseq_maybe_free(struct oseq *s)
     free(s->token);
     free(s->ctype);
     free(s->next_ctype);
+    for (unsigned k = 0; k < ENG_SEQ_MAX; k++)
+        free(s->etags[k]);
     free(s->buf);
     free(s);
 }
@@ -169,7 +179,14 @@ static void feed(struct oseq *s);
 static int read_work(void *arg)
 {
     struct oseq *s = arg;
-    s->nread = obj_df_read(s->rd, s->buf, SEQ_FEED_CHUNK);
+    if (s->ranged) {
+        uint64_t want = s->end - s->pos < SEQ_FEED_CHUNK ? s->end - s->pos : SEQ_FEED_CHUNK;
+        s->nread = obj_df_pread(s->rd, s->buf, want, s->pos);
+        if (s->nread == 0)
+            s->nread = -EIO;   /* the file is shorter than its length */
+    } else {
+        s->nread = obj_df_read(s->rd, s->buf, SEQ_FEED_CHUNK);
+    }
     return 0;
 }
 
@@ -189,8 +206,10 @@ static void read_done(void *arg, int status)
         oseq_maybe_free(s);
         return;
     }
-    if (s->nread > 0)
+    if (s->nread > 0) {
         evbuffer_add(s->inb, s->buf, (size_t)s->nread);
+        s->pos += (uint64_t)s->nread;
+    }
     feed(s);
 }
 
@@ -200,7 +219,7 @@ static void feed(struct oseq *s)
         return;
     if (evbuffer_get_length(s->inb) > 0 && !eng_run_write(s->run[0], s->inb))
         return;   /* input_drain calls again */
-    if (s->nread == 0) {
+    if (s->ranged ? s->pos >= s->end : s->nread == 0) {
         s->input_done = true;
         eng_run_input_end(s->run[0]);
         return;
@@ -248,6 +267,20 @@ static void on_start(struct eng_run *r, const struct eng_meta *m, void *arg)
                                           : s->next_ctype ? s->next_ctype : s->ctype);
     http_resp_header(req, "X-Storlet-Executed-On", s->node);
     http_resp_header(req, "X-Storlet-Source-Etag", s->src_etag);
+    size_t elen = 1;
+    for (unsigned k = 0; k < s->seq.n; k++)
+        elen += (s->etags[k] ? strlen(s->etags[k]) : 0) + 1;
+    char *etags = xmalloc(elen);
+    size_t at = 0;
+    for (unsigned k = 0; k < s->seq.n; k++)
+        at += (size_t)snprintf(etags + at, elen - at, "%s%s", k ? "," : "",
+                               s->etags[k] ? s->etags[k] : "");
+    http_resp_header(req, "X-Storlet-Etag", etags);
+    free(etags);
+    if (s->ranged)
+        http_resp_headerf(req, "Storlet-Input-Range", "bytes %llu-%llu/%llu",
+                          (unsigned long long)s->first, (unsigned long long)s->last,
+                          (unsigned long long)s->size);
     struct eng_seq_plan p = {.n = s->seq.n, .split = s->seq.n};
     char pl[64];
     eng_seq_plan_describe(&p, pl, sizeof(pl));
@@ -295,6 +328,9 @@ static void on_done(struct eng_run *r, const struct eng_outcome *o, void *arg)
     struct oseq *s = st->s;
     unsigned k = st->k;
     s->run[k] = NULL;
+    if (s->log_mask & (1u << k))
+        eng_log_upload(s->w->base, s->px_host, s->px_port, s->token, s->account,
+                       s->seq.st[k].storlet, s->trans_id, o);
     if (o->kind != ENG_OK) {
         fail_stage(s, k, o->kind == ENG_FAILED_AFTER ? 500 : o->status, o->reason);
         oseq_maybe_free(s);
@@ -334,13 +370,17 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
     }
     s->stage[k].s = s;
     s->stage[k].k = k;
+    free(s->etags[k]);
+    s->etags[k] = xstrdup(pr->code.etag);
     struct eng_invocation inv = {
         .code = &pr->code, .code_dir = pr->code_dir, .parameters = s->seq.st[k].params,
         .op = ENG_OP_GET, .account = s->account, .container = s->container,
         .object = s->object, .trans_id = s->trans_id, .on_proxy = false,
         .caller_user = http_req_header(s->req, "X-Backend-Storlet-User"),
         .caller_account = http_req_header(s->req, "X-Backend-Storlet-Caller-Account"),
-        .content_length = k == 0 ? (int64_t)s->size : -1,
+        .has_range = k == 0 && s->ranged, .range_first = s->first,
+        .range_last = s->last, .range_size = s->size,
+        .content_length = k == 0 ? (int64_t)(s->end - s->pos) : -1,
         .content_type = k == 0 ? s->ctype : s->next_ctype,
         .metadata = k == 0 ? s->umeta : s->next_meta, .input_fd = -1,
         .svc_host = s->depth + 1 < ENG_SVC_DEPTH_MAX ? s->px_host : NULL,
@@ -374,14 +414,9 @@ static void start_prep(struct oseq *s, unsigned k)
 
 /* ------------------------------------------------------------ entry */
 
-bool obj_seq_wanted(struct http_req *req)
-{
-    const char *v = http_req_header(req, "X-Run-Storlet");
-    return v && strchr(v, ',');
-}
-
 void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
-                 const char *name)
+                 const char *name, struct eng_seq *seq, const struct eng_decision *d,
+                 uint32_t log_mask)
 {
     struct http_req *req = rq->req;
     struct obj_server *srv = rq->w->srv;
@@ -392,7 +427,10 @@ void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
     s->srv = srv;
     s->req = req;
     s->rd = rd;
-    eng_seq_init(&s->seq);
+    s->seq = *seq;          /* taken over */
+    eng_seq_init(seq);
+    s->d = *d;
+    s->log_mask = log_mask;
     s->node = xasprintf("%s:%d/%s", srv->conf.bind_ip, srv->ports[OBJ_ROLE_OBJECT], dev);
     const char *tx = http_req_header(req, "X-Trans-Id");
     s->trans_id = xstrdup(tx ? tx : "");
@@ -407,19 +445,6 @@ void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
     s->account = xstrndup(a, (size_t)(c - a));
     s->container = xstrndup(c + 1, (size_t)(o - c - 1));
     s->object = xstrdup(o + 1);
-    if (http_req_header(req, "X-Storlet-Range")) {
-        fail(s, 400, "X-Storlet-Range is not supported on a sequence");
-        oseq_maybe_free(s);
-        return;
-    }
-    struct err e;
-    err_clear(&e);
-    const char *q = http_req_header(req, "X-Backend-Storlet-Query");
-    if (eng_seq_from_head(http_req_head(req), q ? q : http_req_query(req), &s->seq, &e) != 0) {
-        fail(s, 400, e.msg[0] ? e.msg : "bad X-Run-Storlet");
-        oseq_maybe_free(s);
-        return;
-    }
     const char *token, *why;
     int port, st = obj_storlet_caller(req, &s->px_host, &port, &token, &s->depth, &why);
     if (st != 0) {
@@ -432,7 +457,29 @@ void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
     s->size = in->content_length;
     str_copy(s->src_etag, in->etag, sizeof(s->src_etag));
     obj_storlet_src_meta(in, &s->umeta, &s->ctype);
+    s->pos = 0;
+    s->end = s->size;
     s->nread = -1;   /* whole-body reads end on a 0 read */
+    if (s->d.has_range) {
+        /* the range is the first stage's input (as for one storlet) */
+        uint64_t first = s->d.range_first, last = s->size ? s->size - 1 : 0;
+        if (s->d.range_suffix)
+            first = s->d.range_last >= s->size ? 0 : s->size - s->d.range_last;
+        else if (!s->d.range_open && s->d.range_last < last)
+            last = s->d.range_last;
+        if (s->size == 0 || first >= s->size) {
+            http_resp_headerf(req, "Content-Range", "bytes */%llu",
+                              (unsigned long long)s->size);
+            fail(s, 416, "X-Storlet-Range: not satisfiable");
+            oseq_maybe_free(s);
+            return;
+        }
+        s->first = first;
+        s->last = last;
+        s->ranged = true;
+        s->pos = first;
+        s->end = last + 1;
+    }
     s->buf = xmalloc(SEQ_FEED_CHUNK);
     s->inb = evbuffer_new();
     log_info("sequence of %u stages on /%s/%s/%s, all on this node", s->seq.n, s->account,

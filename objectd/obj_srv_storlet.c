@@ -1,16 +1,23 @@
 /*
- * obj_srv_storlet.c - a storlet on the local node: GET with X-Run-Storlet
- * on the object node that holds the replica (docs/storlets.md section 2).
+ * obj_srv_storlet.c - a storlet on the local node: a GET that carries the
+ * chain the proxy planned for this node (X-Backend-Storlet-Chain;
+ * docs/storlets.md section 2, docs/rules.md 4.11).
  *
- * The GET handler opens the object as usual (preconditions included) and
- * then hands the open reader here. This file gets the storlet ready
- * through the proxy with the caller's token (engine/eng_prep.c: the
- * proxy's ACLs decide), starts it in the sandbox, feeds it the object (or
- * the X-Storlet-Range) read on the disk pool, and streams its output as a
- * chunked 200 without the stored object's ETag and Content-Length, which
- * describe other bytes. A failure before the first output byte answers its
- * status and reason; after it the response is aborted (no last chunk).
- * Every storlet answer carries X-Storlet-Executed-On naming this node.
+ * The node never decides what runs: it runs exactly the chain the proxy
+ * sends and ignores a client's X-Run-Storlet and X-Storlet-* headers, so a
+ * request sent straight to a node cannot run or skip a storlet (it is a
+ * plain GET). A chain of one stage runs here; longer chains go to
+ * obj_srv_seq.c. The GET handler opens the object as usual (preconditions
+ * included) and then hands the open reader here. This file gets the
+ * storlet ready through the proxy with the caller's token
+ * (engine/eng_prep.c: the proxy's ACLs decide), starts it in the sandbox,
+ * feeds it the object (or the X-Backend-Storlet-Range) read on the disk
+ * pool, and streams its output as a chunked 200 without the stored
+ * object's ETag and Content-Length, which describe other bytes. A failure
+ * before the first output byte answers its status and reason; after it the
+ * response is aborted (no last chunk). Every storlet answer carries
+ * X-Storlet-Executed-On naming this node and
+ * X-Storlet-Sequence-Placement: object=1, proxy=0.
  *
  * Life cycle: the state is freed once the http request is over, no engine
  * step (prep or run) and no disk job is in flight. Threading: the worker's
@@ -32,6 +39,7 @@
 #include "common/util.h"
 #include "common/xalloc.h"
 #include "engine/eng.h"
+#include "engine/eng_seq.h"
 #include "objectd/obj_diskfile.h"
 
 #define FEED_CHUNK (256 * 1024)
@@ -54,6 +62,7 @@ struct ostl {
     char src_etag[40];          /* the object's ETag */
     json_t *umeta;              /* the object's user metadata, no prefix */
     struct eng_decision d;
+    bool log;                   /* store the log in storletlog */
     bool ranged;
     uint64_t first, last, size;
     uint64_t pos, end;          /* feeding [pos, end) */
@@ -228,6 +237,7 @@ static void add_meta_headers(struct ostl *s, const struct eng_meta *m)
     if (s->stl_etag)
         http_resp_header(req, "X-Storlet-Etag", s->stl_etag);
     http_resp_header(req, "X-Storlet-Source-Etag", s->src_etag);
+    http_resp_header(req, "X-Storlet-Sequence-Placement", "object=1, proxy=0");
     if (s->d.has_range)
         http_resp_headerf(req, "Storlet-Input-Range", "bytes %llu-%llu/%llu",
                           (unsigned long long)s->first, (unsigned long long)s->last,
@@ -264,7 +274,7 @@ static void on_done(struct eng_run *r, const struct eng_outcome *o, void *arg)
     (void)r;
     struct ostl *s = arg;
     s->run = NULL;
-    if (s->d.generate_log)
+    if (s->log)
         eng_log_upload(s->w->base, s->px_host, s->px_port, s->token, s->account, s->storlet,
                        s->trans_id, o);
     if (s->req) {
@@ -346,7 +356,7 @@ int obj_storlet_caller(struct http_req *req, char **host, int *port, const char 
         *why = "a storlet runs only on requests that come through the proxy";
         return 400;
     }
-    const char *dh = http_req_header(req, "X-Storlet-Depth");
+    const char *dh = http_req_header(req, "X-Backend-Storlet-Depth");
     uint64_t d = 0;
     if (dh && (parse_u64(dh, &d) < 0 || d >= ENG_SVC_DEPTH_MAX)) {
         *why = "storlets invoke each other too deeply";
@@ -376,24 +386,65 @@ void obj_storlet_src_meta(const struct obj_df_info *in, json_t **umeta, char **c
     }
 }
 
+int obj_storlet_backend(struct http_req *req, struct eng_seq *seq, struct eng_decision *d,
+                        uint32_t *log_mask, const char **why)
+{
+    static _Thread_local char reason[600];
+    memset(d, 0, sizeof(*d));
+    *log_mask = 0;
+    const char *cj = http_req_header(req, "X-Backend-Storlet-Chain");
+    json_error_t je;
+    json_t *j = cj ? json_loads(cj, JSON_REJECT_DUPLICATES, &je) : NULL;
+    struct err e;
+    err_clear(&e);
+    if (!j) {
+        snprintf(reason, sizeof(reason), "X-Backend-Storlet-Chain: %s",
+                 cj ? je.text : "missing");
+        *why = reason;
+        return 400;
+    }
+    int rc = eng_seq_from_json(j, ENG_SEQ_MAX, "X-Backend-Storlet-Chain", seq, &e);
+    json_decref(j);
+    if (rc < 0) {
+        str_copy(reason, e.msg, sizeof(reason));
+        *why = reason;
+        return 400;
+    }
+    const char *r = http_req_header(req, "X-Backend-Storlet-Range");
+    const char *l = http_req_header(req, "X-Backend-Storlet-Log");
+    if ((r && eng_storlet_range_parse(r, d) < 0) ||
+        (l && eng_seq_stage_set_parse(l, seq->n, log_mask) < 0)) {
+        eng_seq_release(seq);
+        *why = r && !d->has_range ? "X-Backend-Storlet-Range: expected one range"
+                                  : "X-Backend-Storlet-Log: expected stage numbers";
+        return 400;
+    }
+    d->where = ENG_RUN_HERE;
+    d->op = ENG_OP_GET;
+    return 0;
+}
+
 bool obj_storlet_wanted(struct http_req *req, struct obj_server *srv)
 {
-    if (!srv->eng || http_req_method(req) != HTTP_M_GET)
-        return false;
-    struct eng_decision d;
-    eng_decide(ENG_ROLE_OBJECT, http_req_head(req), &d);
-    return d.where == ENG_RUN_HERE || d.where == ENG_REJECT;
+    return srv->eng && http_req_method(req) == HTTP_M_GET &&
+           http_req_header(req, "X-Backend-Storlet-Chain") != NULL;
 }
 
 void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
                      const char *name)
 {
-    if (obj_seq_wanted(rq->req)) {
-        obj_seq_get(rq, rd, dev, name);
-        return;
-    }
     struct http_req *req = rq->req;
     struct obj_server *srv = rq->w->srv;
+    struct eng_seq seq;
+    eng_seq_init(&seq);
+    struct eng_decision d;
+    uint32_t log_mask;
+    const char *bwhy;
+    int bst = obj_storlet_backend(req, &seq, &d, &log_mask, &bwhy);
+    if (bst == 0 && seq.n > 1) {
+        obj_seq_get(rq, rd, dev, name, &seq, &d, log_mask);
+        return;
+    }
     const struct obj_df_info *in = obj_df_info(rd);
     struct ostl *s = xcalloc(1, sizeof(*s));
     s->rq = rq;
@@ -405,6 +456,16 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
     const char *tx = http_req_header(req, "X-Trans-Id");
     s->trans_id = xstrdup(tx ? tx : "");
     http_req_set_ops(req, &stl_http_ops, s);
+    if (bst != 0) {
+        reply(s, bst, bwhy);
+        ostl_maybe_free(s);
+        return;
+    }
+    s->d = d;
+    s->log = log_mask & 1u;
+    s->storlet = xstrdup(seq.st[0].storlet);
+    s->params = json_incref(seq.st[0].params);
+    eng_seq_release(&seq);
 
     /* "/a/c/o" */
     const char *a = name + 1, *c = strchr(a, '/');
@@ -417,22 +478,6 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
     s->account = xstrndup(a, (size_t)(c - a));
     s->container = xstrndup(c + 1, (size_t)(o - c - 1));
     s->object = xstrdup(o + 1);
-    eng_decide(ENG_ROLE_OBJECT, http_req_head(req), &s->d);
-    if (s->d.where == ENG_REJECT) {
-        reply(s, s->d.status, s->d.reason);
-        ostl_maybe_free(s);
-        return;
-    }
-    s->storlet = xstrdup(s->d.storlet);
-    struct err e;
-    err_clear(&e);
-    const char *q = http_req_header(req, "X-Backend-Storlet-Query");
-    s->params = eng_params(http_req_head(req), q ? q : http_req_query(req), &e);
-    if (!s->params) {
-        reply(s, 400, e.msg);
-        ostl_maybe_free(s);
-        return;
-    }
     const char *token, *why;
     char *host;
     int port, st = obj_storlet_caller(req, &host, &port, &token, &s->depth, &why);

@@ -108,6 +108,8 @@ struct px_req {
                                     * (px_cap_admit), or NULL */
     bool done;                     /* the http request is over */
     void *ctl;                     /* the controller's state */
+    void *stl;                     /* px_storlet.c: the chain of a storlet
+                                      GET relayed from an object node */
     int (*abort_fn)(struct px_req *pr); /* called when the client goes away */
 };
 

@@ -1,29 +1,47 @@
 /*
- * px_storlet.c - the proxy's side of the storlet engine (docs/storlets.md).
+ * px_storlet.c - the proxy's side of the storlet engine (docs/storlets.md,
+ * docs/compound-storlets.md section 1).
  *
  * Deployment checks on PUT/POST into the `storlet` and `dependency`
  * containers; the account's X-Account-Meta-Storlet-Enabled (read from the
- * account nodes directly, as Swift's get_account_info does); then one of:
+ * account nodes directly, as Swift's get_account_info does). Then the proxy
+ * owns the chain: chain_of() turns the request into the struct eng_seq to
+ * run (the client's X-Run-Storlet list; THE one place where the chain is
+ * made, so that rules can add stages there), the storlets' placement facts
+ * come from HEADs of their objects (X-Object-Meta-Storlet-Run-On and
+ * -Services, cached per worker for FACTS_TTL_MS), eng_seq_plan splits the
+ * chain into an object-node prefix and a proxy rest, and everything below
+ * runs from that plan:
  *
- *   GET (default)        the storlet headers travel with the proxy's normal
- *                        object read (px_storlet_forward_headers) and the
- *                        object node runs it next to the data;
- *   GET + Run-On-Proxy   loopback GET of the object -> storlet here -> client
- *   PUT                  client body -> storlet here -> loopback PUT
- *   COPY / X-Copy-From   loopback GET of the source with the storlet headers
- *                        (the object node runs it) -> loopback PUT of the
- *                        destination; with Run-On-Proxy the plain source
- *                        goes through the storlet here
+ *   GET, all on the node    the normal object read (px_obj_read) carries
+ *                           X-Backend-Storlet-Chain (eng_seq_to_json of the
+ *                           chain) and the node's answer is relayed;
+ *   GET, split              a backend GET with the prefix's chain feeds the
+ *                           rest, run here, into the client response;
+ *   GET, all here           loopback GET of the plain object (Run-On-Proxy,
+ *                           or a first stage that must run on the proxy);
+ *   PUT                     client body -> every stage here -> loopback PUT;
+ *   COPY / X-Copy-From      the source as a GET would read it (loopback
+ *                           HEAD of the source to authorize, then a backend
+ *                           GET with the prefix's chain; or a loopback GET
+ *                           of the plain source when nothing runs on the
+ *                           node) -> the rest here -> loopback PUT.
+ *
+ * An object node runs only what X-Backend-Storlet-Chain says; a client's
+ * X-Run-Storlet and X-Storlet-* headers never reach it. Stages here run one
+ * sandbox each, stage k's output piped into stage k+1 (stage k+1 is got
+ * ready when stage k starts output, since its invocation document carries
+ * stage k's output metadata), back-pressure both ways. Every answer says
+ * X-Storlet-Sequence-Placement: object=<k>, proxy=<n-k>. Objects written
+ * through a chain carry provenance metadata naming it.
  *
  * "Loopback" requests go to this proxy's own listener with the caller's
  * token, so every read and write is authorized exactly as the caller's own
  * request would be: a storlet sees data with the caller's rights, never
- * more. Objects written through a storlet carry provenance metadata
- * (X-Object-Meta-Storlet-Generated-By, -By-Etag, -Params, -From,
- * -From-Etag).
+ * more.
  *
  * Life cycle: the state lives in the request pool; a pool cleanup frees
- * the loopback clients and cancels the prep and the run, so nothing runs
+ * the loopback clients and cancels the preps and runs, so nothing runs
  * after the client has gone. Threading: the worker's loop only.
  */
 #include "proxy/px_storlet.h"
@@ -43,21 +61,33 @@
 #include "common/util.h"
 #include "common/xalloc.h"
 #include "engine/eng.h"
+#include "engine/eng_seq.h"
 #include "proxy/px_backend.h"
 #include "proxy/px_cap.h"
 #include "proxy/px_ctl_int.h"
 
 #define ERR_BODY_MAX 1024
 
+struct pst;
+
+struct pst_stage {
+    struct pst *s;
+    unsigned k;
+};
+
 struct pst {
     struct px_req *pr;
     struct eng_decision d;
-    json_t *params;
-    const char *storlet;
+    /* the chain (chain_of) and its plan */
+    struct eng_seq seq;
+    uint32_t log_mask;         /* bit k: store stage k's log in storletlog */
+    struct eng_seq_props props[ENG_SEQ_MAX];
+    char *etag[ENG_SEQ_MAX];   /* storlet versions: facts, then the runs */
+    struct eng_seq_plan plan;
+    char placement[64];
     const char *token;
     char host[64];
     int port;
-    bool run_here;
     bool upload;               /* a checked PUT into storlet/dependency */
     unsigned depth;            /* X-Storlet-Depth */
     bool src_client;           /* input: the client's body (PUT) */
@@ -65,16 +95,27 @@ struct pst {
     const char *src_path;      /* "/v1/a/c/o" of the loopback source */
     const char *dst_path;      /* "/v1/a/c/o" of the loopback PUT */
     const char *src_name;      /* "c/o" for provenance */
+    const char *src_c, *src_o; /* decoded source container and object */
 
-    struct px_nodes anodes;
+    struct px_nodes anodes, onodes;
+    struct http_client *fact[ENG_SEQ_MAX];
+    unsigned facts_pending;
+    bool facts_failed;
+
     struct eng_prep *prep;
-    struct eng_run *run;
+    struct eng_run *run[ENG_SEQ_MAX];
+    struct pst_stage stage[ENG_SEQ_MAX];
+    bool ended[ENG_SEQ_MAX];
+    json_t *next_meta;         /* input metadata of the next stage */
+    char *next_ctype;
     struct http_client *src, *snk;
+    struct px_read *brd;       /* backend read of the node prefix */
+    char *node;                /* where the node prefix ran */
 
     /* what the source said */
     int src_status;
     int64_t src_len;
-    char *src_ctype, *src_etag, *stl_etag;
+    char *src_ctype, *src_etag;
     json_t *src_meta;          /* user metadata, no prefix */
     json_t *out_meta;          /* metadata for the PUT (output or source's) */
     char *out_ctype;
@@ -84,38 +125,65 @@ struct pst {
     /* the loopback PUT's answer */
     int snk_status;
     char *snk_etag, *snk_lm;
-    bool answered;
+    bool answered, failed;
 };
 
-/* ------------------------------------------------------------ helpers */
+static void go(struct pst *s);
+static void facts_done(struct pst *s);
 
-static bool is_storlet_header(const char *n)
-{
-    return strcasecmp(n, "X-Run-Storlet") == 0 || strncasecmp(n, "X-Storlet-", 10) == 0;
-}
+/* ------------------------------------------------------------ helpers */
 
 static void cleanup(void *arg)
 {
     struct pst *s = arg;
     eng_prep_cancel(s->prep);
     s->prep = NULL;
-    eng_run_cancel(s->run);
-    s->run = NULL;
+    for (unsigned k = 0; k < ENG_SEQ_MAX; k++) {
+        eng_run_cancel(s->run[k]);
+        s->run[k] = NULL;
+        http_client_free(s->fact[k]);
+        s->fact[k] = NULL;
+        free(s->etag[k]);
+    }
+    if (s->brd)
+        px_read_abort(s->brd);
+    s->brd = NULL;
     http_client_free(s->src);
     s->src = NULL;
     http_client_free(s->snk);
     s->snk = NULL;
-    json_decref(s->params);
+    eng_seq_release(&s->seq);
+    json_decref(s->next_meta);
     json_decref(s->src_meta);
     json_decref(s->out_meta);
+    free(s->next_ctype);
+    free(s->node);
     free(s->src_ctype);
     free(s->src_etag);
-    free(s->stl_etag);
     free(s->out_ctype);
     free(s->snk_etag);
     free(s->snk_lm);
     if (s->errbody)
         evbuffer_free(s->errbody);
+}
+
+static void stop_all(struct pst *s)
+{
+    eng_prep_cancel(s->prep);
+    s->prep = NULL;
+    for (unsigned k = 0; k < ENG_SEQ_MAX; k++) {
+        eng_run_cancel(s->run[k]);
+        s->run[k] = NULL;
+        http_client_free(s->fact[k]);
+        s->fact[k] = NULL;
+    }
+    if (s->brd)
+        px_read_abort(s->brd);
+    s->brd = NULL;
+    http_client_free(s->src);
+    s->src = NULL;
+    http_client_free(s->snk);
+    s->snk = NULL;
 }
 
 /* Answers once; later failures only close things down. */
@@ -125,19 +193,37 @@ static void answer(struct pst *s, int status, const char *text)
         return;
     s->answered = true;
     http_resp_header(s->pr->req, "X-Storlet-Executed-On", "proxy");
+    if (s->placement[0])
+        http_resp_header(s->pr->req, "X-Storlet-Sequence-Placement", s->placement);
     px_reply_text(s->pr, status, text);
 }
 
-static void stop_all(struct pst *s)
+/* Ends the request for a failure (once): its status before the client
+ * response started, an abnormal end after (never a short body as whole,
+ * never a partial PUT stored). */
+static void fail(struct pst *s, int status, const char *why)
 {
-    if (s->run) {
-        eng_run_cancel(s->run);
-        s->run = NULL;
+    if (s->failed)
+        return;
+    s->failed = true;
+    stop_all(s);
+    if (s->answered && s->snk_client && !s->pr->done) {
+        http_resp_abort(s->pr->req);
+        return;
     }
-    http_client_free(s->src);
-    s->src = NULL;
-    http_client_free(s->snk);
-    s->snk = NULL;
+    answer(s, status, why);
+}
+
+/* A stage's failure; the reason names the stage in a chain of several. */
+static void fail_stage(struct pst *s, unsigned k, int status, const char *reason)
+{
+    if (s->seq.n == 1) {
+        fail(s, status, reason);
+        return;
+    }
+    char why[1400];
+    snprintf(why, sizeof(why), "stage %u (%s): %s", k + 1, s->seq.st[k].storlet, reason);
+    fail(s, status, why);
 }
 
 static char *quote(struct pool *p, const char *s)
@@ -170,9 +256,84 @@ static json_t *user_meta_of(const struct http_head *h)
     return m;
 }
 
+static bool is_storlet_header(const char *n)
+{
+    return strcasecmp(n, "X-Run-Storlet") == 0 || strncasecmp(n, "X-Storlet-", 10) == 0;
+}
+
+/* The first stage that runs here, and whether any does. */
+static unsigned first_here(const struct pst *s)
+{
+    return s->plan.split;
+}
+
+static bool any_here(const struct pst *s)
+{
+    return s->plan.split < s->seq.n;
+}
+
+static void note_etags(struct pst *s, const char *list, unsigned n)
+{
+    /* the node's X-Storlet-Etag: its stages' versions, comma-separated */
+    const char *p = list;
+    for (unsigned k = 0; p && k < n; k++) {
+        size_t len = strcspn(p, ",");
+        if (len > 0) {
+            free(s->etag[k]);
+            s->etag[k] = xstrndup(p, len);
+        }
+        p = p[len] ? p + len + 1 : NULL;
+    }
+}
+
 /* ------------------------------------------------------------ the sink */
 
 static const struct http_client_ops snk_ops;
+
+static void add_provenance(struct pst *s, struct http_client *c)
+{
+    /* provenance: stored only with this proxy's capability (px_cap.h) */
+    const char *cap = px_cap_mint_target(s->pr, PX_CAP_OUTPUT, s->dst_path);
+    if (cap)
+        http_client_header(c, PX_CAP_HEADER, cap);
+    char *names = eng_seq_names(&s->seq);
+    http_client_header(c, "X-Object-Meta-Storlet-Generated-By", names);
+    free(names);
+    size_t len = 1;
+    for (unsigned k = 0; k < s->seq.n; k++)
+        len += (s->etag[k] ? strlen(s->etag[k]) : 0) + 1;
+    char *etags = xmalloc(len);
+    size_t at = 0;
+    bool any = false;
+    for (unsigned k = 0; k < s->seq.n; k++) {
+        any = any || s->etag[k];
+        at += (size_t)snprintf(etags + at, len - at, "%s%s", k ? "," : "",
+                               s->etag[k] ? s->etag[k] : "");
+    }
+    if (any)
+        http_client_header(c, "X-Object-Meta-Storlet-Generated-By-Etag", etags);
+    free(etags);
+    /* one storlet: its parameters; a chain: the list of its stages' */
+    json_t *pj;
+    if (s->seq.n == 1) {
+        pj = json_incref(s->seq.st[0].params);
+    } else {
+        pj = json_array();
+        for (unsigned k = 0; k < s->seq.n; k++)
+            json_array_append(pj, s->seq.st[k].params);
+    }
+    char *ps = json_dumps(pj, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(pj);
+    if (strlen(ps) > 256)
+        ps[256] = '\0';
+    http_client_header(c, "X-Object-Meta-Storlet-Generated-Params", ps);
+    free(ps);
+    if (s->src_name) {
+        http_client_header(c, "X-Object-Meta-Storlet-Generated-From", s->src_name);
+        if (s->src_etag)
+            http_client_header(c, "X-Object-Meta-Storlet-Generated-From-Etag", s->src_etag);
+    }
+}
 
 static void snk_start(struct pst *s)
 {
@@ -209,27 +370,9 @@ static void snk_start(struct pst *s)
         json_decref(cm);
     }
     add_meta(c, s->out_meta);
-    /* provenance: stored only with this proxy's capability (px_cap.h) */
-    const char *cap = px_cap_mint_target(pr, PX_CAP_OUTPUT, s->dst_path);
-    if (cap)
-        http_client_header(c, PX_CAP_HEADER, cap);
-    http_client_header(c, "X-Object-Meta-Storlet-Generated-By", s->storlet);
-    if (s->stl_etag)
-        http_client_header(c, "X-Object-Meta-Storlet-Generated-By-Etag", s->stl_etag);
-    char *pj = json_dumps(s->params, JSON_COMPACT | JSON_SORT_KEYS);
-    if (strlen(pj) > 256)
-        pj[256] = '\0';
-    http_client_header(c, "X-Object-Meta-Storlet-Generated-Params", pj);
-    free(pj);
-    if (s->src_name) {
-        http_client_header(c, "X-Object-Meta-Storlet-Generated-From", s->src_name);
-        if (s->src_etag)
-            http_client_header(c, "X-Object-Meta-Storlet-Generated-From-Etag", s->src_etag);
-    }
-    if (http_client_start(c, "PUT", s->dst_path, HTTP_LENGTH_UNKNOWN, &snk_ops, s) < 0) {
-        stop_all(s);
-        answer(s, 503, "storlet: cannot store the output");
-    }
+    add_provenance(s, c);
+    if (http_client_start(c, "PUT", s->dst_path, HTTP_LENGTH_UNKNOWN, &snk_ops, s) < 0)
+        fail(s, 503, "storlet: cannot store the output");
 }
 
 static void snk_response(struct http_client *c, const struct http_head *h, void *arg)
@@ -250,16 +393,28 @@ static void snk_body(struct http_client *c, struct evbuffer *b, void *arg)
     evbuffer_drain(b, evbuffer_get_length(b));
 }
 
+static void src_resume(struct pst *s);
+
 static void snk_drain(struct http_client *c, void *arg)
 {
     (void)c;
     struct pst *s = arg;
-    if (s->run)
-        eng_run_resume_output(s->run);
-    else if (s->src && s->src_paused) {
-        s->src_paused = false;
-        http_client_resume(s->src);
-    }
+    unsigned last = s->seq.n - 1;
+    if (any_here(s) && s->run[last])
+        eng_run_resume_output(s->run[last]);
+    else if (!any_here(s))
+        src_resume(s);
+}
+
+static const char *executed_on(struct pst *s)
+{
+    if (!any_here(s))
+        return s->node ? s->node : "object";
+    if (first_here(s) == 0 || !s->node)
+        return "proxy";
+    char *v = pool_alloc(s->pr->pool, strlen(s->node) + 8);
+    snprintf(v, strlen(s->node) + 8, "%s, proxy", s->node);
+    return v;
 }
 
 static void snk_done(struct http_client *c, int err, void *arg)
@@ -267,8 +422,7 @@ static void snk_done(struct http_client *c, int err, void *arg)
     (void)c;
     struct pst *s = arg;
     if (err < 0 || s->snk_status == 0) {
-        stop_all(s);
-        answer(s, 503, "storlet: storing the output failed");
+        fail(s, 503, "storlet: storing the output failed");
         return;
     }
     if (s->pr->done || s->answered)
@@ -285,7 +439,8 @@ static void snk_done(struct http_client *c, int err, void *arg)
             http_resp_header(req, "X-Storlet-Generated-From-Account", s->pr->path.account);
         }
     }
-    http_resp_header(req, "X-Storlet-Executed-On", s->run_here ? "proxy" : "object");
+    http_resp_header(req, "X-Storlet-Executed-On", executed_on(s));
+    http_resp_header(req, "X-Storlet-Sequence-Placement", s->placement);
     px_reply(s->pr, s->snk_status);
 }
 
@@ -296,169 +451,347 @@ static const struct http_client_ops snk_ops = {
     .done = snk_done,
 };
 
-/* ------------------------------------------------------------ the run */
-
-static void client_drain(struct http_req *req, void *arg)
+/* Output of the chain (the last stage here, or the node prefix when
+ * nothing runs here): to the client or the loopback PUT. Returns false
+ * when the sink is full (the producer pauses until a drain). */
+static bool sink_take(struct pst *s, struct evbuffer *b)
 {
-    (void)req;
-    struct pst *s = arg;
-    if (s->run)
-        eng_run_resume_output(s->run);
-}
-
-static void run_start_cb(struct eng_run *r, const struct eng_meta *m, void *arg)
-{
-    (void)r;
-    struct pst *s = arg;
     if (s->snk_client) {
-        struct http_req *req = s->pr->req;
-        const char *k;
-        json_t *v;
-        json_object_foreach(s->src_meta, k, v) {
-            if (m->metadata && json_object_get(m->metadata, k))
-                continue;
-            char *n = xasprintf("X-Object-Meta-%s", k);
-            http_resp_header(req, n, json_string_value(v));
-            free(n);
-        }
-        if (m->metadata) {
-            json_object_foreach(m->metadata, k, v) {
-                char *n = xasprintf("X-Object-Meta-%s", k);
-                http_resp_header(req, n, json_string_value(v));
-                free(n);
-            }
-        }
-        http_resp_header(req, "Content-Type", m->content_type ? m->content_type
-                                              : s->src_ctype ? s->src_ctype
-                                                             : "application/octet-stream");
-        http_resp_header(req, "X-Storlet-Executed-On", "proxy");
-        px_resp_common(s->pr);
-        s->answered = true;
-        http_resp_start(req, 200, HTTP_LENGTH_UNKNOWN);
-        return;
-    }
-    /* PUT or COPY: the output metadata over the request's (or source's) */
-    s->out_meta = s->src_meta ? json_deep_copy(s->src_meta) : json_object();
-    if (m->metadata)
-        json_object_update(s->out_meta, m->metadata);
-    if (m->content_type)
-        s->out_ctype = xstrdup(m->content_type);
-    snk_start(s);
-}
-
-static void run_output(struct eng_run *r, struct evbuffer *b, void *arg)
-{
-    struct pst *s = arg;
-    if (s->snk_client) {
-        if (!http_resp_wants_more(s->pr->req)) {
-            eng_run_pause_output(r);
-            return;
-        }
+        if (!http_resp_wants_more(s->pr->req))
+            return false;
         http_resp_add_buffer(s->pr->req, b);
-        return;
+        return true;
     }
-    if (!s->snk || !http_client_wants_more(s->snk)) {
-        eng_run_pause_output(r);
-        return;
-    }
-    http_client_add_buffer(s->snk, b);
-}
-
-static void run_input_drain(struct eng_run *r, void *arg)
-{
-    (void)r;
-    struct pst *s = arg;
-    if (s->src_client)
-        http_req_resume(s->pr->req);
-    else if (s->src && s->src_paused) {
-        s->src_paused = false;
-        http_client_resume(s->src);
-    }
-}
-
-static void run_done(struct eng_run *r, const struct eng_outcome *o, void *arg)
-{
-    (void)r;
-    struct pst *s = arg;
-    s->run = NULL;
-    if (s->d.generate_log)
-        eng_log_upload(s->pr->w->base, s->host, s->port, s->token, s->pr->path.account,
-                       s->storlet, s->pr->txn, o);
-    if (o->kind == ENG_OK) {
-        if (s->snk_client) {
-            if (!s->pr->done)
-                http_resp_end(s->pr->req);
-        } else if (s->snk) {
-            http_client_end(s->snk);   /* the PUT's answer is the reply */
-        }
-        return;
-    }
-    if (o->kind == ENG_FAILED_AFTER && s->snk_client) {
-        if (!s->pr->done)
-            http_resp_abort(s->pr->req);
-        stop_all(s);
-        return;
-    }
-    stop_all(s);   /* a partial chunked PUT is never stored */
-    answer(s, o->status, o->reason);
-}
-
-static const struct eng_run_ops run_ops = {
-    .start = run_start_cb,
-    .output = run_output,
-    .input_drain = run_input_drain,
-    .done = run_done,
-};
-
-static bool run_begin(struct pst *s, const struct eng_prep_result *p, int64_t len)
-{
-    struct px_req *pr = s->pr;
-    s->stl_etag = xstrdup(p->code.etag);
-    char *roles = NULL;
-    json_t *jr = json_array();
-    for (size_t i = 0; i < pr->ngroups; i++)
-        json_array_append_new(jr, json_string(pr->groups[i]));
-    struct eng_invocation inv = {
-        .code = &p->code, .code_dir = p->code_dir, .parameters = s->params,
-        .op = s->d.op, .account = pr->path.account,
-        .container = pr->path.container, .object = pr->path.object,
-        .trans_id = pr->txn, .on_proxy = true,
-        .caller_user = pr->ngroups ? pr->groups[0] : "", .caller_account = pr->path.account,
-        .caller_roles = jr, .content_length = len, .content_type = s->src_ctype,
-        .metadata = s->src_meta, .input_fd = -1,
-        .svc_host = s->depth + 1 < ENG_SVC_DEPTH_MAX ? s->host : NULL,
-        .svc_port = s->port, .svc_token = s->token, .svc_depth = s->depth,
-    };
-    (void)roles;
-    struct err e;
-    err_clear(&e);
-    s->run = eng_run_start(pr->srv->eng, pr->w->base, &inv, &run_ops, s, &e);
-    json_decref(jr);
-    if (!s->run) {
-        stop_all(s);
-        answer(s, 503, e.msg);
+    if (!s->snk || !http_client_wants_more(s->snk))
         return false;
-    }
+    http_client_add_buffer(s->snk, b);
     return true;
 }
 
 /* ------------------------------------------------------------ the source */
 
+static void src_pause(struct pst *s)
+{
+    s->src_paused = true;
+    if (s->src_client)
+        http_req_pause(s->pr->req);
+    else if (s->src)
+        http_client_pause(s->src);
+    else if (s->brd)
+        px_read_pause(s->brd);
+}
+
+static void src_resume(struct pst *s)
+{
+    if (!s->src_paused)
+        return;
+    s->src_paused = false;
+    if (s->src_client)
+        http_req_resume(s->pr->req);
+    else if (s->src)
+        http_client_resume(s->src);
+    else if (s->brd)
+        px_read_resume(s->brd);
+}
+
+/* Source bytes: into the first stage here, or straight to the sink. */
+static void src_take(struct pst *s, struct evbuffer *b)
+{
+    if (s->failed) {
+        evbuffer_drain(b, evbuffer_get_length(b));
+        return;
+    }
+    if (!any_here(s)) {
+        if (!sink_take(s, b))
+            src_pause(s);
+        return;
+    }
+    struct eng_run *r = s->run[first_here(s)];
+    if (!r || !eng_run_write(r, b))
+        src_pause(s);
+}
+
+static void src_end(struct pst *s)
+{
+    s->src_ended = true;
+    if (s->failed)
+        return;
+    if (!any_here(s)) {
+        if (s->snk)
+            http_client_end(s->snk);
+        return;
+    }
+    struct eng_run *r = s->run[first_here(s)];
+    if (r)
+        eng_run_input_end(r);
+}
+
+static void prep_stage(struct pst *s, unsigned k);
+
+/* The source's head (loopback or backend) is here: what the first stage
+ * here reads, or what the PUT stores when nothing runs here. */
+static void src_head(struct pst *s, const struct http_head *h)
+{
+    const char *v = http_head_get(h, "Content-Type");
+    s->src_ctype = v ? xstrdup(v) : NULL;
+    v = http_head_get(h, "X-Storlet-Source-Etag");
+    if (!v)
+        v = http_head_get(h, "ETag");
+    if (v && v[0] == '"' && strlen(v) >= 2)
+        s->src_etag = xstrndup(v + 1, strlen(v) - 2);
+    else
+        s->src_etag = v ? xstrdup(v) : NULL;
+    v = http_head_get(h, "X-Storlet-Etag");
+    if (v)
+        note_etags(s, v, first_here(s));
+    v = http_head_get(h, "X-Storlet-Executed-On");
+    if (v && first_here(s) > 0)
+        s->node = xstrdup(v);
+    s->src_meta = user_meta_of(h);
+    s->src_len = h->body == HTTP_BODY_LENGTH ? (int64_t)h->content_length : -1;
+    if (!any_here(s)) {
+        /* the object node ran the whole chain: its output is stored */
+        s->out_meta = json_deep_copy(s->src_meta);
+        snk_start(s);
+        return;
+    }
+    /* hold the body until the first stage here is running */
+    src_pause(s);
+    prep_stage(s, first_here(s));
+}
+
+static void errbody_take(struct pst *s, struct evbuffer *b)
+{
+    size_t room = ERR_BODY_MAX - evbuffer_get_length(s->errbody);
+    size_t n = evbuffer_get_length(b);
+    evbuffer_remove_buffer(b, s->errbody, n < room ? n : room);
+    evbuffer_drain(b, evbuffer_get_length(b));
+}
+
+static void errbody_answer(struct pst *s)
+{
+    size_t n = evbuffer_get_length(s->errbody);
+    char *t = xmalloc(n + 1);
+    evbuffer_remove(s->errbody, t, n);
+    t[n] = '\0';
+    fail(s, s->src_status, t);
+    free(t);
+}
+
+/* -- loopback source: the plain object (or an authorizing HEAD) */
+
+static void node_src_start(struct pst *s);
+
+static void src_response(struct http_client *c, const struct http_head *h, void *arg)
+{
+    (void)c;
+    struct pst *s = arg;
+    s->src_status = h->status;
+    if (h->status < 200 || h->status >= 300) {
+        s->errbody = evbuffer_new();
+        return;
+    }
+    if (first_here(s) > 0)
+        return;   /* an authorizing HEAD: the backend read follows */
+    src_head(s, h);
+}
+
+static void src_body(struct http_client *c, struct evbuffer *b, void *arg)
+{
+    (void)c;
+    struct pst *s = arg;
+    if (s->errbody) {
+        errbody_take(s, b);
+        return;
+    }
+    src_take(s, b);
+}
+
+static void src_done(struct http_client *c, int err, void *arg)
+{
+    (void)c;
+    struct pst *s = arg;
+    if (s->errbody) {
+        errbody_answer(s);
+        return;
+    }
+    if (err < 0 || s->src_status == 0) {
+        fail(s, 503, "storlet: reading the source failed");
+        return;
+    }
+    if (first_here(s) > 0) {
+        /* the caller may read the source: read it through the node */
+        http_client_free(s->src);
+        s->src = NULL;
+        node_src_start(s);
+        return;
+    }
+    src_end(s);
+}
+
+static const struct http_client_ops src_ops = {
+    .response = src_response,
+    .body = src_body,
+    .done = src_done,
+};
+
+/* A loopback GET of the plain source (nothing runs on the node), or a
+ * HEAD that only checks the caller may read it (head_only). */
+static void loop_src_start(struct pst *s, bool head_only)
+{
+    struct px_req *pr = s->pr;
+    s->src = http_client_new(pr->w->base, s->host, s->port, NULL);
+    struct http_client *c = s->src;
+    http_client_header(c, "X-Auth-Token", s->token);
+    if (!head_only && s->d.has_range) {
+        if (s->d.range_suffix)
+            http_client_headerf(c, "Range", "bytes=-%llu", (unsigned long long)s->d.range_last);
+        else if (s->d.range_open)
+            http_client_headerf(c, "Range", "bytes=%llu-", (unsigned long long)s->d.range_first);
+        else
+            http_client_headerf(c, "Range", "bytes=%llu-%llu",
+                                (unsigned long long)s->d.range_first,
+                                (unsigned long long)s->d.range_last);
+    }
+    int rc = http_client_start(c, head_only ? "HEAD" : "GET", s->src_path, 0, &src_ops, s);
+    if (rc == 0)
+        rc = http_client_end(c);
+    if (rc < 0)
+        fail(s, 503, "storlet: cannot read the source");
+}
+
+/* -- backend source: the node runs the chain's prefix */
+
+static void backend_headers(struct pst *s, struct http_client *c)
+{
+    struct px_req *pr = s->pr;
+    struct eng_seq prefix;
+    eng_seq_init(&prefix);
+    struct err e;
+    for (unsigned k = 0; k < s->plan.split; k++)
+        eng_seq_append(&prefix, s->seq.st[k].storlet, s->seq.st[k].params, ENG_SEQ_MAX, &e);
+    json_t *j = eng_seq_to_json(&prefix);
+    char *cj = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    eng_seq_release(&prefix);
+    http_client_header(c, "X-Backend-Storlet-Chain", cj);
+    free(cj);
+    const char *r = http_req_header(pr->req, "X-Storlet-Range");
+    if (s->d.has_range && r)
+        http_client_header(c, "X-Backend-Storlet-Range", r);
+    char logs[128];
+    if (eng_seq_stage_set_format(s->log_mask, 0, s->plan.split, logs, sizeof(logs)) > 0)
+        http_client_header(c, "X-Backend-Storlet-Log", logs);
+    http_client_header(c, "X-Backend-Storlet-Token", s->token);
+    http_client_headerf(c, "X-Backend-Storlet-Proxy", "%s:%d", s->host, s->port);
+    if (s->depth)
+        http_client_headerf(c, "X-Backend-Storlet-Depth", "%u", s->depth);
+    if (pr->ngroups)
+        http_client_header(c, "X-Backend-Storlet-User", pr->groups[0]);
+    http_client_header(c, "X-Backend-Storlet-Caller-Account", pr->path.account);
+}
+
+static void brd_headers(struct px_req *pr, struct http_client *c, void *arg)
+{
+    (void)pr;
+    backend_headers(arg, c);
+}
+
+static bool brd_usable(int status, const struct http_head *h, void *arg)
+{
+    (void)arg;
+    return px_storlet_usable(h) || (status >= 200 && status < 300);
+}
+
+static void brd_response(struct px_req *pr, struct px_read *rd, const struct http_head *h,
+                         void *arg)
+{
+    (void)pr;
+    (void)rd;
+    struct pst *s = arg;
+    s->src_status = h->status;
+    if (h->status < 200 || h->status >= 300) {
+        s->errbody = evbuffer_new();
+        return;
+    }
+    src_head(s, h);
+}
+
+static void brd_body(struct px_req *pr, struct px_read *rd, struct evbuffer *b, void *arg)
+{
+    (void)pr;
+    (void)rd;
+    struct pst *s = arg;
+    if (s->errbody) {
+        errbody_take(s, b);
+        return;
+    }
+    src_take(s, b);
+}
+
+static void brd_failed(struct px_req *pr, int status, const struct px_hdrs *hdrs, void *arg)
+{
+    (void)pr;
+    (void)hdrs;
+    struct pst *s = arg;
+    s->brd = NULL;
+    fail(s, status == 404 ? 404 : 503, status == 404 ? "Not Found" : NULL);
+}
+
+static void brd_end(struct px_req *pr, int err, void *arg)
+{
+    (void)pr;
+    struct pst *s = arg;
+    s->brd = NULL;
+    if (s->errbody) {
+        errbody_answer(s);
+        return;
+    }
+    if (err < 0) {
+        fail(s, 503, "storlet: reading the source failed");
+        return;
+    }
+    src_end(s);
+}
+
+static const struct px_read_ops brd_ops = {
+    .headers = brd_headers,
+    .usable = brd_usable,
+    .response = brd_response,
+    .failed = brd_failed,
+    .body = brd_body,
+    .end = brd_end,
+};
+
+static void node_src_start(struct pst *s)
+{
+    struct px_req *pr = s->pr;
+    px_nodes_get(pr, PX_RING_OBJECT, pr->path.account, s->src_c, s->src_o, 3 * 2, &s->onodes);
+    s->brd = px_read_start(pr, "GET", &s->onodes, pr->path.account, s->src_c, s->src_o, NULL,
+                           &brd_ops, s);
+}
+
+/* ------------------------------------------------------------ stages here */
+
+static void client_drain(struct http_req *req, void *arg)
+{
+    (void)req;
+    struct pst *s = arg;
+    unsigned last = s->seq.n - 1;
+    if (s->run[last])
+        eng_run_resume_output(s->run[last]);
+}
+
 static void client_body(struct http_req *req, struct evbuffer *b, void *arg)
 {
-    struct pst *s = arg;
-    if (s->run && !eng_run_write(s->run, b))
-        http_req_pause(req);
-    else if (!s->run)
-        evbuffer_drain(b, evbuffer_get_length(b));
+    (void)req;
+    src_take(arg, b);
 }
 
 static void client_body_end(struct http_req *req, void *arg)
 {
     (void)req;
-    struct pst *s = arg;
-    if (s->run)
-        eng_run_input_end(s->run);
+    src_end(arg);
 }
 
 static const struct http_req_ops client_ops = {
@@ -471,190 +804,443 @@ static const struct http_req_ops client_out_ops = {
     .drain = client_drain,
 };
 
-static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void *arg);
-
-static void src_response(struct http_client *c, const struct http_head *h, void *arg)
+static void respond_headers(struct pst *s, const struct eng_meta *m)
 {
-    (void)c;
-    struct pst *s = arg;
-    s->src_status = h->status;
-    if (h->status < 200 || h->status >= 300) {
-        s->errbody = evbuffer_new();
-        return;
+    struct http_req *req = s->pr->req;
+    const char *k;
+    json_t *v;
+    /* a chain of several answers with its last stage's metadata; one
+     * storlet keeps the object's, under its output's */
+    json_t *base = first_here(s) == 0 && s->seq.n > 1 ? NULL : s->src_meta;
+    json_object_foreach(base, k, v) {
+        if (m->metadata && json_object_get(m->metadata, k))
+            continue;
+        char *n = xasprintf("X-Object-Meta-%s", k);
+        http_resp_header(req, n, json_string_value(v));
+        free(n);
     }
-    const char *v = http_head_get(h, "Content-Type");
-    s->src_ctype = v ? xstrdup(v) : NULL;
-    v = http_head_get(h, "X-Storlet-Source-Etag");
-    if (!v)
-        v = http_head_get(h, "ETag");
-    s->src_etag = v ? xstrdup(v) : NULL;
-    v = http_head_get(h, "X-Storlet-Etag");
-    if (v && !s->stl_etag)
-        s->stl_etag = xstrdup(v);
-    s->src_meta = user_meta_of(h);
-    s->src_len = h->body == HTTP_BODY_LENGTH ? (int64_t)h->content_length : -1;
-    if (!s->run_here) {
-        /* the object node ran the storlet: its output goes to the PUT */
-        s->out_meta = json_deep_copy(s->src_meta);
-        snk_start(s);
-        return;
-    }
-    /* the storlet runs here: hold the body until its code is ready */
-    s->src_paused = true;
-    http_client_pause(c);
-    s->prep = eng_prep_start(s->pr->srv->eng, s->pr->w->base, s->host, s->port, s->token,
-                             s->pr->path.account, s->storlet, s->pr->txn, prep_done, s);
-}
-
-static void src_body(struct http_client *c, struct evbuffer *b, void *arg)
-{
-    struct pst *s = arg;
-    if (s->errbody) {
-        size_t room = ERR_BODY_MAX - evbuffer_get_length(s->errbody);
-        size_t n = evbuffer_get_length(b);
-        evbuffer_remove_buffer(b, s->errbody, n < room ? n : room);
-        evbuffer_drain(b, evbuffer_get_length(b));
-        return;
-    }
-    if (s->run_here) {
-        if (s->run && !eng_run_write(s->run, b)) {
-            s->src_paused = true;
-            http_client_pause(c);
+    if (m->metadata) {
+        json_object_foreach(m->metadata, k, v) {
+            char *n = xasprintf("X-Object-Meta-%s", k);
+            http_resp_header(req, n, json_string_value(v));
+            free(n);
         }
-        return;
     }
-    if (!s->snk || !http_client_wants_more(s->snk)) {
-        s->src_paused = true;
-        http_client_pause(c);
-        return;
-    }
-    http_client_add_buffer(s->snk, b);
+    const char *ct = m->content_type ? m->content_type
+                     : s->next_ctype ? s->next_ctype
+                     : s->src_ctype ? s->src_ctype : "application/octet-stream";
+    http_resp_header(req, "Content-Type", ct);
+    http_resp_header(req, "X-Storlet-Executed-On", executed_on(s));
+    http_resp_header(req, "X-Storlet-Sequence-Placement", s->placement);
+    px_resp_common(s->pr);
 }
 
-static void src_done(struct http_client *c, int err, void *arg)
+static void stage_start(struct eng_run *r, const struct eng_meta *m, void *arg)
 {
-    (void)c;
-    struct pst *s = arg;
-    s->src_ended = true;
-    if (s->errbody) {
-        size_t n = evbuffer_get_length(s->errbody);
-        char *t = xmalloc(n + 1);
-        evbuffer_remove(s->errbody, t, n);
-        t[n] = '\0';
-        stop_all(s);
-        answer(s, s->src_status, t);
-        free(t);
+    struct pst_stage *st = arg;
+    struct pst *s = st->s;
+    if (st->k + 1 < s->seq.n) {
+        /* the next stage reads this one's output and its metadata */
+        eng_run_pause_output(r);
+        json_decref(s->next_meta);
+        s->next_meta = m->metadata ? json_deep_copy(m->metadata) : json_object();
+        char *ct = xstrdup(m->content_type ? m->content_type
+                           : s->next_ctype ? s->next_ctype
+                           : s->src_ctype ? s->src_ctype : "application/octet-stream");
+        free(s->next_ctype);
+        s->next_ctype = ct;
+        prep_stage(s, st->k + 1);
         return;
     }
-    if (err < 0 || s->src_status == 0) {
-        /* the source broke: never store or send a short body as whole */
-        if (s->snk_client && s->answered && !s->pr->done)
-            http_resp_abort(s->pr->req);
-        stop_all(s);
-        answer(s, 503, "storlet: reading the source failed");
+    if (s->snk_client) {
+        if (s->pr->done)
+            return;
+        respond_headers(s, m);
+        s->answered = true;
+        http_resp_start(s->pr->req, 200, HTTP_LENGTH_UNKNOWN);
         return;
     }
-    if (s->run_here) {
-        if (s->run)
-            eng_run_input_end(s->run);
+    /* PUT or COPY: the output metadata over the request's (or source's) */
+    s->out_meta = s->src_meta ? json_deep_copy(s->src_meta) : json_object();
+    if (m->metadata)
+        json_object_update(s->out_meta, m->metadata);
+    if (m->content_type)
+        s->out_ctype = xstrdup(m->content_type);
+    snk_start(s);
+}
+
+static void stage_output(struct eng_run *r, struct evbuffer *b, void *arg)
+{
+    struct pst_stage *st = arg;
+    struct pst *s = st->s;
+    if (st->k + 1 == s->seq.n) {
+        if (!sink_take(s, b))
+            eng_run_pause_output(r);
+        return;
+    }
+    struct eng_run *next = s->run[st->k + 1];
+    if (!next || !eng_run_write(next, b))
+        eng_run_pause_output(r);
+}
+
+static void stage_input_drain(struct eng_run *r, void *arg)
+{
+    (void)r;
+    struct pst_stage *st = arg;
+    struct pst *s = st->s;
+    if (st->k == first_here(s))
+        src_resume(s);
+    else if (s->run[st->k - 1])
+        eng_run_resume_output(s->run[st->k - 1]);
+}
+
+static void stage_done(struct eng_run *r, const struct eng_outcome *o, void *arg)
+{
+    (void)r;
+    struct pst_stage *st = arg;
+    struct pst *s = st->s;
+    unsigned k = st->k;
+    s->run[k] = NULL;
+    if (s->log_mask & (1u << k))
+        eng_log_upload(s->pr->w->base, s->host, s->port, s->token, s->pr->path.account,
+                       s->seq.st[k].storlet, s->pr->txn, o);
+    if (o->kind != ENG_OK) {
+        fail_stage(s, k, o->kind == ENG_FAILED_AFTER ? 500 : o->status, o->reason);
+        return;
+    }
+    s->ended[k] = true;
+    if (k + 1 < s->seq.n) {
+        if (s->run[k + 1])
+            eng_run_input_end(s->run[k + 1]);
+        return;
+    }
+    if (s->snk_client) {
+        if (!s->pr->done)
+            http_resp_end(s->pr->req);
     } else if (s->snk) {
-        http_client_end(s->snk);
+        http_client_end(s->snk);   /* the PUT's answer is the reply */
     }
 }
 
-static const struct http_client_ops src_ops = {
-    .response = src_response,
-    .body = src_body,
-    .done = src_done,
+static const struct eng_run_ops stage_ops = {
+    .start = stage_start,
+    .output = stage_output,
+    .input_drain = stage_input_drain,
+    .done = stage_done,
 };
-
-static void src_start(struct pst *s, bool with_storlet)
-{
-    struct px_req *pr = s->pr;
-    s->src = http_client_new(pr->w->base, s->host, s->port, NULL);
-    struct http_client *c = s->src;
-    http_client_header(c, "X-Auth-Token", s->token);
-    if (with_storlet) {
-        const struct http_head *h = http_req_head(pr->req);
-        for (unsigned i = 0; i < h->nheaders; i++)
-            if (is_storlet_header(h->headers[i].name))
-                http_client_header(c, h->headers[i].name, h->headers[i].value);
-    } else if (s->d.has_range) {
-        if (s->d.range_suffix)
-            http_client_headerf(c, "Range", "bytes=-%llu", (unsigned long long)s->d.range_last);
-        else if (s->d.range_open)
-            http_client_headerf(c, "Range", "bytes=%llu-", (unsigned long long)s->d.range_first);
-        else
-            http_client_headerf(c, "Range", "bytes=%llu-%llu",
-                                (unsigned long long)s->d.range_first,
-                                (unsigned long long)s->d.range_last);
-    }
-    const char *q = http_req_query(pr->req);
-    char *target = q && with_storlet ? xasprintf("%s?%s", s->src_path, q) : xstrdup(s->src_path);
-    int rc = http_client_start(c, "GET", target, 0, &src_ops, s);
-    free(target);
-    if (rc == 0)
-        rc = http_client_end(c);
-    if (rc < 0) {
-        stop_all(s);
-        answer(s, 503, "storlet: cannot read the source");
-    }
-}
-
-/* ------------------------------------------------------------ prep */
 
 static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void *arg)
 {
     (void)p;
     struct pst *s = arg;
+    struct px_req *pr = s->pr;
     s->prep = NULL;
-    if (s->pr->done)
+    unsigned k = first_here(s);
+    while (k < s->seq.n && (s->run[k] || s->ended[k]))
+        k++;
+    if (pr->done || s->failed || k >= s->seq.n)
         return;
     if (r->status) {
-        answer(s, r->status, r->reason);
+        fail_stage(s, k, r->status, r->reason);
+        return;
+    }
+    free(s->etag[k]);
+    s->etag[k] = xstrdup(r->code.etag);
+    bool first = k == first_here(s);
+    if (first && s->src_client) {
+        const struct http_head *h = http_req_head(pr->req);
+        s->src_meta = user_meta_of(h);
+        const char *ct = http_req_header(pr->req, "Content-Type");
+        s->src_ctype = ct ? xstrdup(ct) : NULL;
+        s->src_len = h->body == HTTP_BODY_LENGTH ? (int64_t)h->content_length : -1;
+    }
+    json_t *jr = json_array();
+    for (size_t i = 0; i < pr->ngroups; i++)
+        json_array_append_new(jr, json_string(pr->groups[i]));
+    s->stage[k].s = s;
+    s->stage[k].k = k;
+    struct eng_invocation inv = {
+        .code = &r->code, .code_dir = r->code_dir, .parameters = s->seq.st[k].params,
+        .op = s->d.op, .account = pr->path.account,
+        .container = pr->path.container, .object = pr->path.object,
+        .trans_id = pr->txn, .on_proxy = true,
+        .caller_user = pr->ngroups ? pr->groups[0] : "", .caller_account = pr->path.account,
+        .caller_roles = jr, .content_length = first ? s->src_len : -1,
+        .content_type = first ? s->src_ctype : s->next_ctype,
+        .metadata = first ? s->src_meta : s->next_meta, .input_fd = -1,
+        .svc_host = s->depth + 1 < ENG_SVC_DEPTH_MAX ? s->host : NULL,
+        .svc_port = s->port, .svc_token = s->token, .svc_depth = s->depth,
+    };
+    struct err e;
+    err_clear(&e);
+    s->run[k] = eng_run_start(pr->srv->eng, pr->w->base, &inv, &stage_ops, &s->stage[k], &e);
+    json_decref(jr);
+    if (!s->run[k]) {
+        log_warn("storlet stage %u (%s): %s", k + 1, s->seq.st[k].storlet, e.msg);
+        fail_stage(s, k, 503, e.msg);
+        return;
+    }
+    if (first) {
+        if (s->src_client) {
+            http_req_set_ops(pr->req, &client_ops, s);
+        } else {
+            if (s->snk_client)
+                http_req_set_ops(pr->req, &client_out_ops, s);
+            if (s->src_ended)
+                eng_run_input_end(s->run[k]);
+            else
+                src_resume(s);
+        }
+        return;
+    }
+    if (s->ended[k - 1])
+        eng_run_input_end(s->run[k]);
+    else if (s->run[k - 1])
+        eng_run_resume_output(s->run[k - 1]);
+}
+
+static void prep_stage(struct pst *s, unsigned k)
+{
+    struct px_req *pr = s->pr;
+    s->prep = eng_prep_start(pr->srv->eng, pr->w->base, s->host, s->port, s->token,
+                             pr->path.account, s->seq.st[k].storlet, pr->txn, prep_done, s);
+}
+
+/* ------------------------------------------------------------ facts */
+
+/*
+ * What the planner knows of a storlet (its object's Run-On and Services
+ * metadata), cached per worker thread for FACTS_TTL_MS by account and
+ * name, with the ETag it was read at: a storlet re-uploaded with other
+ * placement metadata is planned by it within that time. The cache only
+ * saves a HEAD: the code itself is always fetched and checked by ETag.
+ */
+#define FACTS_SLOTS 128
+#define FACTS_TTL_MS 10000
+struct facts_slot {
+    char account[128];
+    char name[256];
+    struct eng_seq_props props;
+    char etag[64];
+    uint64_t expires_ms;
+};
+static _Thread_local struct facts_slot facts_cache[FACTS_SLOTS];
+
+static struct facts_slot *facts_slot_of(const char *a, const char *n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = a; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ '/') * 1099511628211ull;
+    for (const char *p = n; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return &facts_cache[h % FACTS_SLOTS];
+}
+
+static bool facts_cached(struct pst *s, unsigned k)
+{
+    const char *a = s->pr->path.account, *n = s->seq.st[k].storlet;
+    struct facts_slot *sl = facts_slot_of(a, n);
+    if (strcmp(sl->account, a) != 0 || strcmp(sl->name, n) != 0 ||
+        px_now_ms() >= sl->expires_ms)
+        return false;
+    s->props[k] = sl->props;
+    free(s->etag[k]);
+    s->etag[k] = sl->etag[0] ? xstrdup(sl->etag) : NULL;
+    return true;
+}
+
+static void facts_remember(struct pst *s, unsigned k)
+{
+    const char *a = s->pr->path.account, *n = s->seq.st[k].storlet;
+    if (strlen(a) >= sizeof(facts_cache[0].account) ||
+        strlen(n) >= sizeof(facts_cache[0].name))
+        return;
+    struct facts_slot *sl = facts_slot_of(a, n);
+    str_copy(sl->account, a, sizeof(sl->account));
+    str_copy(sl->name, n, sizeof(sl->name));
+    sl->props = s->props[k];
+    str_copy(sl->etag, s->etag[k] && strlen(s->etag[k]) < sizeof(sl->etag) ? s->etag[k] : "",
+             sizeof(sl->etag));
+    sl->expires_ms = px_now_ms() + FACTS_TTL_MS;
+}
+
+static unsigned fact_index(struct pst *s, struct http_client *c)
+{
+    for (unsigned k = 0; k < s->seq.n; k++)
+        if (s->fact[k] == c)
+            return k;
+    return ENG_SEQ_MAX;
+}
+
+static void fact_response(struct http_client *c, const struct http_head *h, void *arg)
+{
+    struct pst *s = arg;
+    unsigned k = fact_index(s, c);
+    if (k >= s->seq.n || s->facts_failed)
+        return;
+    if (h->status < 200 || h->status >= 300) {
+        s->facts_failed = true;
+        fail_stage(s, k, 401, "Failed to verify access to the storlet");
+        return;
+    }
+    struct err e;
+    err_clear(&e);
+    if (eng_seq_props_from_head(h, &s->props[k], &e) < 0) {
+        s->facts_failed = true;
+        fail_stage(s, k, 400, e.msg);
+        return;
+    }
+    const char *et = http_head_get(h, "ETag");
+    free(s->etag[k]);
+    s->etag[k] = et ? xstrdup(et) : NULL;
+    facts_remember(s, k);
+}
+
+static void fact_body(struct http_client *c, struct evbuffer *b, void *arg)
+{
+    (void)c;
+    (void)arg;
+    evbuffer_drain(b, evbuffer_get_length(b));
+}
+
+static void fact_done(struct http_client *c, int err, void *arg)
+{
+    struct pst *s = arg;
+    unsigned k = fact_index(s, c);
+    if (k >= s->seq.n)
+        return;
+    s->fact[k] = NULL;
+    http_client_free(c);
+    s->facts_pending--;
+    if (s->facts_failed)
+        return;
+    if (err < 0) {
+        s->facts_failed = true;
+        fail_stage(s, k, 503, "storlet: cannot read the storlet's metadata");
+        return;
+    }
+    if (s->facts_pending == 0)
+        facts_done(s);
+}
+
+static const struct http_client_ops fact_ops = {
+    .response = fact_response,
+    .body = fact_body,
+    .done = fact_done,
+};
+
+/* HEADs (with the caller's token) the storlets the cache does not know,
+ * in parallel; facts_done follows. */
+static void facts_start(struct pst *s)
+{
+    struct px_req *pr = s->pr;
+    const char *acct = quote(pr->pool, pr->path.account);
+    for (unsigned k = 0; k < s->seq.n; k++) {
+        if (facts_cached(s, k))
+            continue;
+        const char *name = quote(pr->pool, s->seq.st[k].storlet);
+        size_t len = strlen(acct) + strlen(name) + 32;
+        char *path = pool_alloc(pr->pool, len);
+        snprintf(path, len, "/v1/%s/%s/%s", acct, ENG_STORLET_CONTAINER, name);
+        struct http_client *c = http_client_new(pr->w->base, s->host, s->port, NULL);
+        s->fact[k] = c;
+        s->facts_pending++;
+        http_client_header(c, "X-Auth-Token", s->token);
+        int rc = http_client_start(c, "HEAD", path, 0, &fact_ops, s);
+        if (rc == 0)
+            rc = http_client_end(c);
+        if (rc < 0) {
+            s->facts_failed = true;
+            fail_stage(s, k, 503, "storlet: cannot read the storlet's metadata");
+            return;
+        }
+    }
+    if (s->facts_pending == 0)
+        facts_done(s);
+}
+
+/* ------------------------------------------------------------ the chain */
+
+/*
+ * THE place where the chain to run is made from the request: the client's
+ * X-Run-Storlet list with its parameters (eng_seq_from_head), and which
+ * stages' logs go to storletlog (every stage with X-Storlet-Generate-Log).
+ * Everything downstream (facts, placement, execution, provenance) runs
+ * from *out alone. Storlet rules (docs/rules.md section 3) hook in here:
+ * mandatory read stages go before the client's, write stages after, with
+ * their bits clear in *log_mask. Returns 0 with *out filled (n == 0: no
+ * storlet runs, the request goes on as a plain one), or a negative errno
+ * with the 400 reason in e. *out is empty on entry.
+ */
+static int chain_of(struct pst *s, struct eng_seq *out, uint32_t *log_mask, struct err *e)
+{
+    struct px_req *pr = s->pr;
+    int rc = eng_seq_from_head(http_req_head(pr->req), http_req_query(pr->req), out, e);
+    if (rc < 0)
+        return rc;
+    *log_mask = s->d.generate_log ? (1u << out->n) - 1 : 0;
+    return 0;
+}
+
+/* The plan is made: run it. */
+static void facts_done(struct pst *s)
+{
+    struct px_req *pr = s->pr;
+    enum eng_seq_input in =
+        s->d.op == ENG_OP_PUT || s->d.on_proxy ? ENG_SEQ_FROM_PROXY : ENG_SEQ_FROM_OBJECT;
+    struct err e;
+    err_clear(&e);
+    if (eng_seq_plan(&s->seq, s->props, in, &s->plan, &e) < 0) {
+        fail(s, 400, e.msg);
+        return;
+    }
+    eng_seq_plan_describe(&s->plan, s->placement, sizeof(s->placement));
+    log_info("storlet chain of %u on %s: %s", s->seq.n, http_req_target(pr->req),
+             s->placement);
+    if (s->d.op == ENG_OP_GET && !any_here(s)) {
+        pr->stl = s;            /* px_storlet_forward_headers sends the chain */
+        px_obj_read(pr);
         return;
     }
     if (s->src_client) {
-        const struct http_head *h = http_req_head(s->pr->req);
-        s->src_meta = user_meta_of(h);
-        const char *ct = http_req_header(s->pr->req, "Content-Type");
-        s->src_ctype = ct ? xstrdup(ct) : NULL;
-        int64_t len = h->body == HTTP_BODY_LENGTH ? (int64_t)h->content_length : -1;
-        if (!run_begin(s, r, len))
-            return;
-        http_req_set_ops(s->pr->req, &client_ops, s);
+        prep_stage(s, 0);       /* PUT: the body waits for the first stage */
         return;
     }
-    /* the source's head is here (src_response): run on its body */
-    if (!run_begin(s, r, s->src_len))
+    if (s->plan.split == 0) {
+        loop_src_start(s, false);
         return;
-    if (s->snk_client)
-        http_req_set_ops(s->pr->req, &client_out_ops, s);
-    if (s->src && s->src_paused) {
-        s->src_paused = false;
-        http_client_resume(s->src);
     }
+    if (s->d.op == ENG_OP_COPY) {
+        loop_src_start(s, true);   /* may the caller read the source? */
+        return;
+    }
+    node_src_start(s);
 }
-
-/* ------------------------------------------------------------ entry */
 
 static void go(struct pst *s)
 {
-    if (!s->run_here) {
-        if (s->d.op == ENG_OP_GET) {
-            px_obj_read(s->pr);   /* headers forwarded by the hook below */
-            return;
-        }
-        src_start(s, true);        /* COPY: the object node runs it */
+    struct px_req *pr = s->pr;
+    struct err e;
+    err_clear(&e);
+    if (chain_of(s, &s->seq, &s->log_mask, &e) < 0) {
+        answer(s, 400, e.msg);
         return;
     }
-    if (!s->src_client) {
-        src_start(s, false);       /* prep follows its head */
+    if (s->seq.n == 0) {
+        /* nothing to run after all: the plain request */
+        if (s->d.op == ENG_OP_GET)
+            px_obj_read(pr);
+        else if (s->d.op == ENG_OP_PUT)
+            px_obj_put(pr);
+        else
+            px_obj_copy(pr);
         return;
     }
-    s->prep = eng_prep_start(s->pr->srv->eng, s->pr->w->base, s->host, s->port, s->token,
-                             s->pr->path.account, s->storlet, s->pr->txn, prep_done, s);
+    facts_start(s);
 }
+
+/* ------------------------------------------------------------ account */
 
 static bool acct_usable(int status, const struct http_head *h, void *arg)
 {
@@ -785,25 +1371,16 @@ bool px_storlet_object(struct px_req *pr)
         px_reply_text(pr, d.status, d.reason);
         return true;
     }
-    struct err e;
-    err_clear(&e);
-    json_t *params = eng_params(http_req_head(pr->req), http_req_query(pr->req), &e);
-    if (!params) {
-        px_reply_text(pr, 400, e.msg);
-        return true;
-    }
     const char *tok = http_req_header(pr->req, "X-Auth-Token");
     if (!tok || !tok[0])
         tok = http_req_header(pr->req, "X-Storage-Token");
     if (!tok || !tok[0]) {
-        json_decref(params);
         px_reply_text(pr, 401, "Failed to verify access to the storlet");
         return true;
     }
     const char *dh = http_req_header(pr->req, "X-Storlet-Depth");
     uint64_t depth = 0;
     if (dh && (parse_u64(dh, &depth) < 0 || depth >= ENG_SVC_DEPTH_MAX)) {
-        json_decref(params);
         px_reply_text(pr, 508, "storlets invoke each other too deeply");
         return true;
     }
@@ -811,10 +1388,9 @@ bool px_storlet_object(struct px_req *pr)
     s->pr = pr;
     s->depth = (unsigned)depth;
     s->d = d;
-    s->params = params;
-    s->storlet = d.storlet;
+    s->d.storlet = NULL;   /* the chain (chain_of) says what runs */
     s->token = tok;
-    s->run_here = d.where == ENG_RUN_HERE;
+    eng_seq_init(&s->seq);
     px_storlet_self(pr, s->host, sizeof(s->host), &s->port);
     pool_cleanup_add(pr->pool, cleanup, s);
 
@@ -824,6 +1400,8 @@ bool px_storlet_object(struct px_req *pr)
     char *here = pool_alloc(pr->pool, strlen(acct) + strlen(self) + strlen(obj) + 8);
     snprintf(here, strlen(acct) + strlen(self) + strlen(obj) + 8, "/v1/%s/%s/%s", acct, self,
              obj);
+    s->src_c = pr->path.container;
+    s->src_o = pr->path.object;
     switch (d.op) {
     case ENG_OP_GET:
         s->snk_client = true;
@@ -843,7 +1421,8 @@ bool px_storlet_object(struct px_req *pr)
         }
         while (*ref == '/')
             ref++;
-        if (!strchr(ref, '/')) {
+        const char *slash = strchr(ref, '/');
+        if (!slash || !slash[1]) {
             px_reply_text(pr, 412, "Bad header value: expected <container>/<object>");
             return true;
         }
@@ -855,6 +1434,15 @@ bool px_storlet_object(struct px_req *pr)
         s->src_path = is_copy ? here : other;
         s->dst_path = is_copy ? other : here;
         s->src_name = is_copy ? hn : pool_strdup(pr->pool, ref);
+        if (!is_copy) {
+            /* the header names the source URL-quoted, as Swift's copy does */
+            size_t cl = (size_t)(slash - ref), ol = strlen(slash + 1);
+            char *c = pool_alloc(pr->pool, cl + 1), *o = pool_alloc(pr->pool, ol + 1);
+            names_unquote(ref, cl, c);
+            names_unquote(slash + 1, ol, o);
+            s->src_c = c;
+            s->src_o = o;
+        }
         break;
     }
     }
@@ -884,28 +1472,10 @@ static void check_enabled(struct pst *s)
 
 void px_storlet_forward_headers(struct px_req *pr, struct http_client *c)
 {
-    if (!pr->srv->eng || !http_req_header(pr->req, "X-Run-Storlet"))
+    struct pst *s = pr->stl;
+    if (!pr->srv->eng || !s)
         return;
-    const struct http_head *h = http_req_head(pr->req);
-    for (unsigned i = 0; i < h->nheaders; i++)
-        if (is_storlet_header(h->headers[i].name))
-            http_client_header(c, h->headers[i].name, h->headers[i].value);
-    const char *tok = http_req_header(pr->req, "X-Auth-Token");
-    if (!tok || !tok[0])
-        tok = http_req_header(pr->req, "X-Storage-Token");
-    if (tok)
-        http_client_header(c, "X-Backend-Storlet-Token", tok);
-    char host[64];
-    int port;
-    px_storlet_self(pr, host, sizeof(host), &port);
-    http_client_headerf(c, "X-Backend-Storlet-Proxy", "%s:%d", host, port);
-    /* the backend GET carries no query string: pass it for parameters */
-    const char *q = http_req_query(pr->req);
-    if (q && *q)
-        http_client_header(c, "X-Backend-Storlet-Query", q);
-    if (pr->ngroups)
-        http_client_header(c, "X-Backend-Storlet-User", pr->groups[0]);
-    http_client_header(c, "X-Backend-Storlet-Caller-Account", pr->path.account);
+    backend_headers(s, c);
 }
 
 bool px_storlet_usable(const struct http_head *h)

@@ -22,8 +22,10 @@ struct http_head;
  */
 bool px_storlet_object(struct px_req *pr);
 
-/* Adds the storlet headers, the caller's token and this proxy's address to
- * a backend GET of an object (the object node runs the storlet). */
+/* For a storlet GET whose chain runs wholly on the object node (pr->stl
+ * set by px_storlet.c before px_obj_read): adds X-Backend-Storlet-Chain
+ * and the other backend storlet headers (caller's token, this proxy's
+ * address, range, logs) to the backend GET. No-op for any other read. */
 void px_storlet_forward_headers(struct px_req *pr, struct http_client *c);
 
 /* Is a backend answer a storlet's (relay it whatever its status)? */
