@@ -193,6 +193,20 @@ with Cluster(t) as cl:
          [want[names[0]][1], want[names[1]][1]],
          "split parameters reached the split, merge ones the merge")
 
+    # ---- a split chain: a Sequence on the object node per resource,
+    # stage-scoped parameters reaching their stage
+    st, _, b = dist({"resources": {"objects": ["scans/" + n for n in names]},
+                     "split": [{"storlet": "identity"},
+                               {"storlet": "cellcount",
+                                "parameters": {"threshold": "128"}}],
+                     "merge": {"storlet": "sumlist"}})
+    out = json.loads(b) if st == 200 else {}
+    t.eq((st, [o["cells"] for o in out.get("objects", [])]),
+         (200, [want[n][0] if n in want else o["cells"]
+                for n, o in zip(names, out.get("objects", []))]),
+         "a split chain (identity, cellcount) per resource (%d %r)"
+         % (st, b[:100]))
+
     # ---- word count over a container
     texts = {"a.txt": b"the quick brown fox\njumps over\n",
              "b.txt": "caf\u00e9 cr\u00e8me\n\tbr\u00fbl\u00e9e  \n".encode(),
@@ -306,6 +320,12 @@ with Cluster(t) as cl:
     req("POST", path + "/scans", headers={"X-Container-Read": "test:reader"})
     st, _, b = dist(doc, token=rtok)
     t.eq(st, 200, "with a read ACL the reader may (%d %r)" % (st, b[:100]))
+    st, _, b = dist(dict(doc, result="results/reader.json"), token=rtok)
+    t.eq((st, b), (403, b"storing the result in results/reader.json failed: "
+                        b"403 Forbidden"),
+         "no write access to the result's container: 403 naming it")
+    st, _, _ = req("HEAD", path + "/results/reader.json")
+    t.eq(st, 404, "and nothing stored")
     st, _, _ = req("POST", path, headers={"X-Storlet-Distributed": "1"},
                    token="AUTH_tkbogus")
     t.eq(st, 401, "a bad token: 401")
