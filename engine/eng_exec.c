@@ -48,6 +48,7 @@
 #include "common/log.h"
 #include "common/bug.h"
 #include "common/md5.h"
+#include "common/names.h"
 #include "common/util.h"
 #include "common/xalloc.h"
 #include "sandbox/sbx.h"
@@ -255,6 +256,7 @@ struct eng_run {
     void *arg;
     struct job *job;
     char *account, *storlet, *etag;
+    char *txn;                 /* for the accounting line */
     enum eng_op op;
     bool on_proxy;
     uint64_t t0;
@@ -605,7 +607,48 @@ static void run_free(struct eng_run *r)
     free(r->account);
     free(r->storlet);
     free(r->etag);
+    free(r->txn);
     free(r);
+}
+
+/* s percent-encoded for the accounting line (new string). */
+static char *acct_quote(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = xmalloc(3 * n + 1);
+    names_quote(s, n, "/:", out);
+    return out;
+}
+
+/*
+ * The accounting line, one per invocation (docs/storlets.md section 8): a
+ * stable key=value format, the documented keys in this order (others may
+ * be added between them), reason last, to the end of the line. Names are
+ * percent-encoded and control characters in the reason become spaces, so
+ * a value never holds a space (but reason) and a line never breaks.
+ */
+static void acct_line(const struct eng_run *r, const struct eng_outcome *o, int status,
+                      const char *outcome, bool warm)
+{
+    double ms = (double)(now_mono_ns() - r->t0) / 1e6;
+    char *qa = acct_quote(r->account), *qs = acct_quote(r->storlet);
+    char *qt = acct_quote(r->txn);
+    char why[sizeof(o->reason)];
+    str_copy(why, o->reason, sizeof(why));
+    for (char *c = why; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = ' ';
+    log_notice("storlet account=%s storlet=%s etag=%s op=%s run_on=%s status=%d end=%s "
+               "exit=%d duration_ms=%.3f sandbox_ms=%.3f cpu_us=%llu bytes_in=%llu bytes_out=%llu "
+               "warm=%d txn=%s outcome=%s%s%s",
+               qa, qs, r->etag, op_name(r->op), r->on_proxy ? "proxy" : "object", status,
+               o->end, o->exit_code, ms, (double)o->wall_us / 1e3,
+               (unsigned long long)o->cpu_us, (unsigned long long)o->bytes_in,
+               (unsigned long long)o->bytes_out, warm ? 1 : 0, qt[0] ? qt : "-", outcome,
+               why[0] ? " reason=" : "", why);
+    free(qa);
+    free(qs);
+    free(qt);
 }
 
 static void finish(struct eng_run *r)
@@ -665,16 +708,10 @@ static void finish(struct eng_run *r)
         offer_output(r);   /* an empty output: start the response now */
         r->finished = true;
     }
-    double ms = (double)(now_mono_ns() - r->t0) / 1e6;
-    log_notice("storlet account=%s storlet=%s etag=%s op=%s run_on=%s status=%d end=%s "
-               "exit=%d duration_ms=%.3f sandbox_ms=%.3f cpu_us=%llu bytes_in=%llu bytes_out=%llu "
-               "warm=%d%s%s",
-               r->account, r->storlet, r->etag, op_name(r->op), r->on_proxy ? "proxy" : "object",
-               o.kind == ENG_FAILED_AFTER ? 0 : o.status, o.end, o.exit_code, ms,
-               (double)o.wall_us / 1e3,
-               (unsigned long long)o.cpu_us, (unsigned long long)o.bytes_in,
-               (unsigned long long)o.bytes_out, j->rc == 0 && j->res.warm ? 1 : 0,
-               o.reason[0] ? " reason=" : "", o.reason);
+    acct_line(r, &o, o.kind == ENG_FAILED_AFTER ? 0 : o.status,
+              o.kind == ENG_OK ? "ok" : o.kind == ENG_FAILED_BEFORE ? "failed_before"
+                                                                   : "failed_after",
+              j->rc == 0 && j->res.warm);
     r->ops->done(r, &o, r->arg);
     run_free(r);
 }
@@ -716,6 +753,7 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
     r->account = xstrdup(inv->code->account);
     r->storlet = xstrdup(inv->code->name);
     r->etag = xstrdup(inv->code->etag);
+    r->txn = xstrdup(inv->trans_id ? inv->trans_id : "");
     r->op = inv->op;
     r->on_proxy = inv->on_proxy;
     r->outbuf = evbuffer_new();
@@ -941,6 +979,19 @@ void eng_run_cancel(struct eng_run *r)
 {
     if (!r)
         return;
+    if (!r->finished) {
+        /* the caller gave up (the client went away): still one accounting
+         * line, with what is known now (CPU time only once the sandbox
+         * has ended, else 0) */
+        struct job *j = r->job;
+        struct eng_outcome o = { .end = "cancelled", .exit_code = -1,
+                                 .bytes_in = r->bytes_in, .bytes_out = r->bytes_out };
+        if (r->result_got && j->rc == 0) {
+            o.cpu_us = j->res.cpu_us;
+            o.wall_us = j->res.wall_us;
+        }
+        acct_line(r, &o, 0, "cancelled", false);
+    }
     r->finished = true;
     if (!r->result_got)
         job_kill(r->job);
