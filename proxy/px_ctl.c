@@ -14,6 +14,7 @@
 #include "proxy/px_cap.h"
 
 #include <errno.h>
+#include <event2/buffer.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,8 @@
 #include "proxy/px_dist.h"
 #include "proxy/px_dlo.h"
 #include "proxy/px_quorum.h"
+#include "proxy/px_rules.h"
+#include "engine/eng.h"
 
 #define CINFO_TTL_MS 10000
 #define CINFO_MAX 4096
@@ -44,7 +47,7 @@
 struct cinfo_entry {
     char *key;        /* "a/c" */
     uint64_t expires; /* px_now_ms */
-    char *read_acl, *write_acl;
+    char *read_acl, *write_acl, *rules;
 };
 
 /* One cache per process, shared by the workers, so that an ACL change made
@@ -68,6 +71,7 @@ static void centry_clear(struct cinfo_entry *e)
     free(e->key);
     free(e->read_acl);
     free(e->write_acl);
+    free(e->rules);
     memset(e, 0, sizeof(*e));
 }
 
@@ -137,6 +141,7 @@ static void cinfo_store(struct px_worker *w, const char *a, const char *c,
     e->expires = now + CINFO_TTL_MS;
     e->read_acl = xstrdup(ci->read_acl);
     e->write_acl = xstrdup(ci->write_acl);
+    e->rules = xstrdup(ci->rules ? ci->rules : "");
     pthread_mutex_unlock(&cc->lock);
 }
 
@@ -153,7 +158,9 @@ static void cinfo_response(struct px_req *pr, struct px_read *rd,
     struct cinfo_req *cr = arg;
     const char *r = http_head_get(h, "X-Container-Read");
     const char *wr = http_head_get(h, "X-Container-Write");
+    const char *ru = http_head_get(h, ENG_RULES_CONTAINER_SYSMETA);
     cr->ci.status = h->status;
+    cr->ci.rules = pool_strdup(pr->pool, ru ? ru : "");
     cr->ci.read_acl = pool_strdup(pr->pool, r ? r : "");
     cr->ci.write_acl = pool_strdup(pr->pool, wr ? wr : "");
 }
@@ -184,6 +191,7 @@ static void cinfo_failed(struct px_req *pr, int status,
     cr->ci.status = status;
     cr->ci.read_acl = "";
     cr->ci.write_acl = "";
+    cr->ci.rules = "";
     cr->fn(pr, &cr->ci);
 }
 
@@ -202,7 +210,8 @@ void px_cinfo_get(struct px_req *pr, px_cinfo_fn *fn)
                                        pr->path.container);
     if (e && e->expires > px_now_ms()) {
         struct px_cinfo ci = {204, pool_strdup(pr->pool, e->read_acl),
-                              pool_strdup(pr->pool, e->write_acl)};
+                              pool_strdup(pr->pool, e->write_acl),
+                              pool_strdup(pr->pool, e->rules)};
         pthread_mutex_unlock(&cc->lock);
         fn(pr, &ci);
         return;
@@ -453,6 +462,11 @@ void px_ctl_deny(struct px_req *pr)
 struct relay {
     struct px_nodes nodes;
     enum names_kind kind;
+    const char *ruled;   /* an object HEAD under a mandatory read rule
+                          * (docs/rules.md 4.3): the rule ids applied */
+    struct evbuffer *listing; /* a listing rewritten for rules (4.10) */
+    const char *listing_type; /* the format the client asked for */
+    bool listing_on;          /* the answer is a listing being rewritten */
 };
 
 static void relay_headers_out(struct px_req *pr, struct http_client *c,
@@ -465,8 +479,21 @@ static void relay_headers_out(struct px_req *pr, struct http_client *c,
     };
     for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
         const char *v = http_req_header(pr->req, pass[i]);
-        if (v)
-            http_client_header(c, pass[i], v);
+        if (!v)
+            continue;
+        /* Under a mandatory rule the stored ETag is never an input and
+         * the stored bytes are never read by range (docs/rules.md 4.2):
+         * If-Match with ETags was answered 412 before, If-None-Match
+         * with ETags is ignored, "*" keeps its meaning. */
+        if (rl && rl->ruled &&
+            (strcasecmp(pass[i], "Range") == 0 ||
+             ((strcasecmp(pass[i], "If-Match") == 0 ||
+               strcasecmp(pass[i], "If-None-Match") == 0) && strcmp(v, "*") != 0)))
+            continue;
+        /* A rewritten listing is read as JSON whatever the client asked. */
+        if (rl && rl->listing && strcasecmp(pass[i], "Accept") == 0)
+            continue;
+        http_client_header(c, pass[i], v);
     }
     /* A Range asks for bytes of the assembled object when the object is a
      * DLO manifest, so the node must answer with the manifest whole (as
@@ -566,12 +593,101 @@ static bool relay_provenance(struct px_req *pr, const char *n, const char *v)
     return true;
 }
 
+/* Headers that tell facts of the stored bytes, which a caller under a
+ * mandatory read rule must not learn (docs/rules.md 4.2, 4.3). */
+static bool is_raw_fact_header(const char *n)
+{
+    return strcasecmp(n, "ETag") == 0 || strcasecmp(n, "Content-Range") == 0 ||
+           strcasecmp(n, "X-Object-Manifest") == 0 ||
+           strcasecmp(n, "X-Static-Large-Object") == 0 ||
+           strcasecmp(n, "X-Manifest-Etag") == 0 || hdr_prefix(n, "X-Symlink-") ||
+           hdr_prefix(n, "X-Object-Meta-");
+}
+
+/* HEAD of an object under a mandatory read rule (docs/rules.md 4.3). */
+static void ruled_head_response(struct px_req *pr, const struct http_head *h,
+                                const char *applied)
+{
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const char *n = h->headers[i].name;
+        if (is_private_header(n) || (!pr->owner && is_owner_header(n)) ||
+            is_raw_fact_header(n))
+            continue;
+        http_resp_header(pr->req, n, h->headers[i].value);
+    }
+    http_resp_header(pr->req, "X-Storlet-Rules-Applied", applied);
+    px_resp_common(pr);
+    http_resp_start(pr->req, h->status,
+                    h->status == 304 || h->status == 204 ? 0 : HTTP_LENGTH_UNKNOWN);
+}
+
+/* A listing under rules (4.10): the backend's JSON is collected (bounded
+ * by the listing limit), rewritten and sent in the format asked for. */
+#define LISTING_MAX ((size_t)64 << 20)
+
+static void listing_response(struct px_req *pr, const struct http_head *h)
+{
+    struct relay *rl = pr->ctl;
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const char *n = h->headers[i].name;
+        if (is_private_header(n) || (!pr->owner && is_owner_header(n)) ||
+            strcasecmp(n, "X-Put-Timestamp") == 0 || strcasecmp(n, "Content-Type") == 0)
+            continue;
+        if ((strcasecmp(n, RULES_ACCT_SYSMETA) == 0 || strcasecmp(n, RULES_CONT_SYSMETA) == 0))
+            continue;
+        http_resp_header(pr->req, n, h->headers[i].value);
+    }
+    const char *rules = http_head_get(h, RULES_CONT_SYSMETA);
+    if (rules && rules[0] && may_manage_rules(pr))
+        http_resp_header(pr->req, "X-Storlet-Rules", rules);
+    http_resp_header(pr->req, "Content-Type", rl->listing_type);
+    if (!http_head_get(h, "Accept-Ranges"))
+        http_resp_header(pr->req, "Accept-Ranges", "bytes");
+    if (!http_head_get(h, "Vary") && !has_format_param(pr))
+        http_resp_header(pr->req, "Vary", "Accept");
+    if (!http_head_get(h, "X-Storage-Policy"))
+        http_resp_header(pr->req, "X-Storage-Policy", "Policy-0");
+    px_resp_common(pr);
+    rl->listing_on = true;
+    http_resp_start(pr->req, h->status, HTTP_LENGTH_UNKNOWN);
+}
+
+static void listing_body(struct px_req *pr, struct px_read *rd, struct evbuffer *b,
+                         void *arg)
+{
+    struct relay *rl = arg;
+    if (!rl->listing_on) {
+        http_resp_add_buffer(pr->req, b);   /* an error's body */
+        return;
+    }
+    if (evbuffer_get_length(rl->listing) + evbuffer_get_length(b) > LISTING_MAX) {
+        px_read_abort(rd);
+        log_err("%s: listing larger than %zu bytes", http_req_target(pr->req), LISTING_MAX);
+        http_resp_abort(pr->req);
+        return;
+    }
+    evbuffer_add_buffer(rl->listing, b);
+}
+
+static void listing_free(void *arg)
+{
+    evbuffer_free(arg);
+}
+
 static void relay_response(struct px_req *pr, struct px_read *rd,
                            const struct http_head *h, void *arg)
 {
     struct relay *rl = arg;
     /* A manifest answered 304 or 412 was judged by its own ETag; the
      * assembled object's decides (px_dlo evaluates the conditionals). */
+    if (rl->ruled) {
+        ruled_head_response(pr, h, rl->ruled);
+        return;
+    }
+    if (rl->listing && h->status >= 200 && h->status < 300 && h->status != 204) {
+        listing_response(pr, h);
+        return;
+    }
     if (rl->kind == NAMES_OBJECT &&
         (h->status == 200 || h->status == 304 || h->status == 412) &&
         px_dlo_start(pr, h)) {
@@ -627,9 +743,26 @@ static void relay_response(struct px_req *pr, struct px_read *rd,
 
 static void relay_end(struct px_req *pr, int err, void *arg)
 {
-    (void)arg;
+    struct relay *rl = arg;
     if (pr->done)
         return;
+    if (rl && rl->listing_on && err == 0) {
+        struct evbuffer *out = evbuffer_new();
+        size_t n = evbuffer_get_length(rl->listing);
+        const char *json = (const char *)evbuffer_pullup(rl->listing, (ssize_t)n);
+        int rc = px_rules_listing(pr, pr->rules, json ? json : "[]", json ? n : 2,
+                                  strstr(rl->listing_type, "xml") != NULL, out);
+        if (rc < 0) {
+            evbuffer_free(out);
+            log_err("%s: a container listing that is not JSON", http_req_target(pr->req));
+            http_resp_abort(pr->req);
+            return;
+        }
+        http_resp_add_buffer(pr->req, out);
+        evbuffer_free(out);
+        http_resp_end(pr->req);
+        return;
+    }
     if (err < 0) {
         /* The node failed mid-body: the client sees a short body and a
          * closed connection, and can retry with a Range. */
@@ -735,6 +868,15 @@ static const struct px_read_ops relay_listing_ops = {
     .end = relay_end,
 };
 
+static const struct px_read_ops rules_listing_ops = {
+    .headers = relay_headers_out,
+    .usable = listing_usable,
+    .response = relay_response,
+    .failed = relay_failed,
+    .body = listing_body,
+    .end = relay_end,
+};
+
 /* ---- X-Newest: ask every primary, read from the newest first */
 
 struct newest {
@@ -808,14 +950,44 @@ static void read_go(struct px_req *pr, void *arg)
     px_read_start(pr, http_req_method_str(pr->req), &g->rl->nodes,
                   p->account, p->container, p->object, g->q,
                   g->ring == PX_RING_OBJECT ? &relay_obj_ops
+                  : g->rl->listing          ? &rules_listing_ops
                                             : &relay_listing_ops,
                   g->rl);
 }
 
+/* The query of a listing read as JSON: format= replaced by format=json. */
+static const char *json_query(struct px_req *pr, const char *q)
+{
+    size_t n = q ? strlen(q) : 0;
+    char *out = pool_alloc(pr->pool, n + 16), *o = out;
+    for (const char *p = q; p && *p;) {
+        size_t k = strcspn(p, "&");
+        if (!(k >= 7 && strncmp(p, "format=", 7) == 0)) {
+            if (o != out)
+                *o++ = '&';
+            memcpy(o, p, k);
+            o += k;
+        }
+        p += k;
+        if (*p == '&')
+            p++;
+    }
+    memcpy(o, o == out ? "format=json" : "&format=json", o == out ? 12 : 13);
+    return out;
+}
+
+static void do_read2(struct px_req *pr, enum px_ring_kind ring, const char *ruled);
+
 static void do_read(struct px_req *pr, enum px_ring_kind ring)
+{
+    do_read2(pr, ring, NULL);
+}
+
+static void do_read2(struct px_req *pr, enum px_ring_kind ring, const char *ruled)
 {
     struct relay *rl = pool_calloc(pr->pool, sizeof(*rl));
     rl->kind = pr->path.kind;
+    rl->ruled = ruled;
     const struct names_api_path *p = &pr->path;
     px_nodes_get(pr, ring, p->account, p->container, p->object, 3 * 2,
                  &rl->nodes);
@@ -843,6 +1015,17 @@ static void do_read(struct px_req *pr, enum px_ring_kind ring)
             return;
         }
     }
+    const char *lt = ring == PX_RING_CONTAINER ? listing_type(pr) : NULL;
+    if (lt && http_req_method(pr->req) == HTTP_M_GET && pr->rules &&
+        pr->rules->any_mandatory && !strstr(lt, "text/plain")) {
+        /* docs/rules.md 4.10: rows subject to a mandatory read rule lose
+         * their hash and size; plain listings hold names only */
+        rl->listing = evbuffer_new();
+        pool_cleanup_add(pr->pool, listing_free, rl->listing);
+        rl->listing_type = lt;
+        q = json_query(pr, q);
+        pr->ctl = rl;
+    }
     struct read_go *g = pool_calloc(pr->pool, sizeof(*g));
     g->rl = rl;
     g->q = q;
@@ -860,12 +1043,15 @@ struct write {
     struct px_nodes nodes;
     struct px_nodes upd;      /* account nodes (container writes) or
                                  container nodes (object writes) */
+    struct px_nodes upd_acct; /* account nodes marked for a mandatory rule */
     const char *method;
     int success;              /* status to answer on a 2xx quorum */
     bool retry_after_create;  /* account POST on a missing account */
     char delete_at[32];
     char *acl_read, *acl_write;
     const char *rules;   /* canonical rule document, "" removes, NULL: keep */
+    bool rules_mandatory;     /* ... and it has a mandatory rule */
+    void (*go)(struct px_req *pr, struct write *wr); /* after the rule checks */
 };
 
 /*
@@ -896,6 +1082,7 @@ static int rules_checked(struct px_req *pr, struct write *wr)
         return -1;
     }
     char *canon = eng_rules_serialize(r);
+    wr->rules_mandatory = eng_rules_has_mandatory(r);
     eng_rules_free(r);
     wr->rules = pool_strdup(pr->pool, canon);
     free(canon);
@@ -929,6 +1116,71 @@ static void account_meta_headers(struct px_req *pr, struct http_client *c,
     forward_meta(pr, c, "Account");
     if (wr->rules)
         http_client_header(c, RULES_ACCT_SYSMETA, wr->rules);
+}
+
+/*
+ * The checks of a rule document that need the account (docs/rules.md
+ * section 1 and 4.12): a document may be set only in an account enabled
+ * for storlets (or one this very request enables); and before a container
+ * document with a mandatory rule is stored, the account is marked
+ * (ACCOUNT_MANDATORY_SYSMETA), so that writes to its storlet and
+ * dependency containers need a rules manager from then on. The mark is
+ * never removed: a stale mark only keeps that restriction.
+ */
+static void rules_mark_done(struct px_req *pr, struct px_fan_reply *rv, size_t n, void *arg)
+{
+    struct write *wr = arg;
+    int st[16];
+    size_t k = n < 16 ? n : 16;
+    for (size_t i = 0; i < k; i++)
+        st[i] = rv[i].status;
+    int best = px_best_status(st, k, wr->upd_acct.replicas, false);
+    if (best < 200 || best >= 300) {
+        log_warn("%s: marking the account for a mandatory storlet rule: %d",
+                 pr->path.account, best);
+        px_reply(pr, 503);
+        return;
+    }
+    px_rules_forget_account(pr->path.account);
+    wr->go(pr, wr);
+}
+
+static void rules_mark_headers(struct px_req *pr, struct http_client *c, size_t i, void *arg)
+{
+    (void)pr;
+    (void)i;
+    (void)arg;
+    http_client_header(c, PX_RULES_ACCOUNT_MANDATORY, "1");
+}
+
+static void rules_enabled_checked(struct px_req *pr, bool enabled)
+{
+    struct write *wr = pr->ctl;
+    if (!enabled && !(pr->path.kind == NAMES_ACCOUNT &&
+                      eng_account_enabled(http_req_header(pr->req,
+                                                          "X-Account-Meta-Storlet-Enabled")))) {
+        px_reply_text(pr, 400, "Account disabled for storlets");
+        return;
+    }
+    if (wr->rules_mandatory && pr->path.kind == NAMES_CONTAINER) {
+        px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3, &wr->upd_acct);
+        px_fan_start(pr, "POST", &wr->upd_acct, wr->upd_acct.replicas, pr->path.account,
+                     NULL, NULL, NULL, NULL, 0, rules_mark_headers, rules_mark_done, wr);
+        return;
+    }
+    wr->go(pr, wr);
+}
+
+/* Runs wr->go once the rule document of the request (if it sets one)
+ * passed the account checks; answers otherwise. */
+static void rules_then_write(struct px_req *pr, struct write *wr)
+{
+    if (!wr->rules || !wr->rules[0]) {
+        wr->go(pr, wr);
+        return;
+    }
+    pr->ctl = wr;
+    px_rules_account_enabled(pr, rules_enabled_checked);
 }
 
 void px_container_update_headers(struct px_req *pr, struct http_client *c,
@@ -1047,6 +1299,8 @@ static void write_done(struct px_req *pr, struct px_fan_reply *rv, size_t n,
     }
     if (pr->path.kind == NAMES_CONTAINER)
         px_cinfo_forget(pr->w, pr->path.account, pr->path.container);
+    if (pr->path.kind == NAMES_ACCOUNT)
+        px_rules_forget_account(pr->path.account);
     bool container_put = pr->path.kind == NAMES_CONTAINER &&
                          strcmp(wr->method, "PUT") == 0;
     if (best >= 200 && best < 300 && wr->success && !container_put)
@@ -1055,6 +1309,11 @@ static void write_done(struct px_req *pr, struct px_fan_reply *rv, size_t n,
 }
 
 /* ------------------------------------------------------------ account */
+
+static void account_post_go(struct px_req *pr, struct write *wr)
+{
+    start_write(pr, wr, account_meta_headers);
+}
 
 static void do_account(struct px_req *pr)
 {
@@ -1076,7 +1335,8 @@ static void do_account(struct px_req *pr)
         set_timestamp(pr);
         px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3,
                      &wr->nodes);
-        start_write(pr, wr, account_meta_headers);
+        wr->go = account_post_go;
+        rules_then_write(pr, wr);
         return;
     }
     case HTTP_M_PUT:
@@ -1190,6 +1450,20 @@ static const struct px_read_ops ainfo_ops = {
     .end = ainfo_end,
 };
 
+static void container_put_go(struct px_req *pr, struct write *wr)
+{
+    struct ainfo *ai = pool_calloc(pr->pool, sizeof(*ai));
+    ai->wr = wr;
+    px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3, &ai->nodes);
+    px_read_start(pr, "HEAD", &ai->nodes, pr->path.account, NULL, NULL, NULL, &ainfo_ops,
+                  ai);
+}
+
+static void container_write_go2(struct px_req *pr, struct write *wr)
+{
+    start_write(pr, wr, account_update_headers);
+}
+
 static void do_container(struct px_req *pr)
 {
     enum http_method m = http_req_method(pr->req);
@@ -1235,16 +1509,8 @@ static void do_container(struct px_req *pr)
             px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL,
                          0, &wr->upd);
         px_cinfo_forget(pr->w, pr->path.account, cn);
-        if (m == HTTP_M_PUT) {
-            struct ainfo *ai = pool_calloc(pr->pool, sizeof(*ai));
-            ai->wr = wr;
-            px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3,
-                         &ai->nodes);
-            px_read_start(pr, "HEAD", &ai->nodes, pr->path.account, NULL,
-                          NULL, NULL, &ainfo_ops, ai);
-            return;
-        }
-        start_write(pr, wr, account_update_headers);
+        wr->go = m == HTTP_M_PUT ? container_put_go : container_write_go2;
+        rules_then_write(pr, wr);
         return;
     }
     default:
@@ -1305,6 +1571,215 @@ static void do_object_authorized(struct px_req *pr)
     }
 }
 
+/* ---- storlet rules on object requests (docs/rules.md section 4) */
+
+/* Does a conditional header name ETags (anything but "*")? */
+static bool names_etags(const char *v)
+{
+    if (!v)
+        return false;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    return !(n == 1 && v[0] == '*');
+}
+
+static bool query_has(struct px_req *pr, const char *kv)
+{
+    const char *q = http_req_query(pr->req);
+    size_t n = strlen(kv);
+    for (const char *f = q ? strstr(q, kv) : NULL; f; f = strstr(f + 1, kv))
+        if ((f == q || f[-1] == '&') && (f[n] == '\0' || f[n] == '&'))
+            return true;
+    return false;
+}
+
+/* The container a COPY writes into (its Destination), or NULL. */
+static const char *copy_dest_container(struct px_req *pr)
+{
+    const char *d = http_req_header(pr->req, "Destination");
+    if (!d)
+        return NULL;
+    size_t len = strlen(d);
+    char *dec = pool_alloc(pr->pool, len + 1);
+    size_t dl = names_unquote(d, len, dec);
+    dec[dl] = '\0';
+    char *c = dec[0] == '/' ? dec + 1 : dec;
+    char *slash = strchr(c, '/');
+    if (slash)
+        *slash = '\0';
+    return c;
+}
+
+/* The object's user metadata a PUT sends (keys without X-Object-Meta-). */
+static json_t *request_meta(struct px_req *pr)
+{
+    const struct http_head *h = http_req_head(pr->req);
+    json_t *m = json_object();
+    for (unsigned i = 0; i < h->nheaders; i++)
+        if (hdr_prefix(h->headers[i].name, "X-Object-Meta-"))
+            json_object_set_new(m, h->headers[i].name + 14,
+                                json_string(h->headers[i].value));
+    return m;
+}
+
+static void json_put(void *arg)
+{
+    json_decref(arg);
+}
+
+/*
+ * GET, PUT, COPY under rules: decides the chain (docs/rules.md section 3)
+ * and checks the bypasses of 4.2 and 4.6. Returns true when it answered.
+ */
+static bool rules_chain(struct px_req *pr)
+{
+    const struct px_rules *r = pr->rules;
+    enum http_method m = http_req_method(pr->req);
+    bool copy = m == HTTP_M_COPY ||
+                (m == HTTP_M_PUT && http_req_header(pr->req, "X-Copy-From"));
+    if (copy) {
+        /* The other side's rules are not loaded here: in an account with
+         * a mandatory rule a copy fails closed (docs/rules.md, "What the
+         * daemons do today"). */
+        if (r->account_mandatory || r->any_mandatory) {
+            px_reply_text(pr, 503, "COPY in an account with mandatory storlet rules is "
+                                   "not supported yet");
+            return true;
+        }
+        return false;
+    }
+    if (m != HTTP_M_GET && m != HTTP_M_PUT)
+        return false;
+    struct eng_seq client;
+    eng_seq_init(&client);
+    struct err e;
+    err_clear(&e);
+    int rc = eng_seq_from_head(http_req_head(pr->req), http_req_query(pr->req), &client, &e);
+    if (rc < 0) {
+        px_reply_text(pr, 400, e.msg);
+        return true;
+    }
+    struct eng_rules_facts f;
+    json_t *meta = NULL;
+    if (m == HTTP_M_PUT) {
+        meta = request_meta(pr);
+        pool_cleanup_add(pr->pool, json_put, meta);
+        px_rules_facts(pr, ENG_RULES_PUT, pr->path.object,
+                       http_req_header(pr->req, "Content-Type"), meta, &f);
+    } else {
+        px_rules_facts(pr, ENG_RULES_GET, pr->path.object, NULL, NULL, &f);
+    }
+    struct eng_rules_decision d;
+    rc = eng_rules_eval(&f, &r->sets, NULL, NULL, rc == 0 ? &client : NULL, &d, &e);
+    eng_seq_release(&client);
+    if (rc < 0) {
+        px_reply_text(pr, 400, e.msg);
+        return true;
+    }
+    bool mand = d.mandatory, nothing = d.chain.n == 0,
+         client_only = d.main == ENG_RULES_MAIN_EXPLICIT && !d.n_pre && !d.n_post;
+    eng_rules_decision_release(&d);
+    if (nothing || (client_only && !mand))
+        return false;   /* as without rules */
+    if (mand && m == HTTP_M_GET) {
+        if (query_has(pr, "multipart-manifest=get")) {
+            px_reply_text(pr, 403, "The manifest of an object under a mandatory storlet "
+                                   "rule cannot be read");
+            return true;
+        }
+        if (http_req_header(pr->req, "X-Storlet-Range")) {
+            px_reply_text(pr, 400, "X-Storlet-Range cannot be used on an object under a "
+                                   "mandatory storlet rule; use Range");
+            return true;
+        }
+        if (names_etags(http_req_header(pr->req, "If-Match"))) {
+            px_reply(pr, 412);
+            return true;
+        }
+    }
+    if (!mand)
+        return false;   /* plain rules: not run yet (docs/rules.md) */
+    px_reply_text(pr, 503, "This request is under a mandatory storlet rule, which the "
+                           "proxy cannot run yet");
+    return true;
+}
+
+/*
+ * What the rules hold for an authorized object request before anything
+ * is read or written. Returns true when it answered (or took the
+ * request), false to go on as without rules.
+ */
+static bool rules_object(struct px_req *pr)
+{
+    const struct px_rules *r = pr->rules;
+    if (!r || !r->on)
+        return false;
+    enum http_method m = http_req_method(pr->req);
+    bool manager = may_manage_rules(pr);
+    /* 4.12: whoever rewrites a mandatory storlet's code rewrites the rule */
+    if (r->account_mandatory && !manager) {
+        bool code = ((m == HTTP_M_PUT || m == HTTP_M_POST || m == HTTP_M_DELETE) &&
+                     px_rules_code_container(pr->path.container)) ||
+                    (m == HTTP_M_COPY && px_rules_code_container(copy_dest_container(pr)));
+        if (code) {
+            px_reply_text(pr, 403, "Storlet code in an account with mandatory storlet rules "
+                                   "may be changed only by a manager of its rules");
+            return true;
+        }
+    }
+    if (px_rules_code_container(pr->path.container) ||
+        (!r->sets.account && !r->sets.container))
+        return false;
+    const char *o = pr->path.object;
+    switch (m) {
+    case HTTP_M_POST:
+        /* 4.5: metadata could move the object out of the rule's match */
+        if (!manager && px_rules_subject(pr, r, o, NULL, NULL, ENG_RULES_READ)) {
+            px_reply_text(pr, 403, "The object is under a mandatory storlet rule: its "
+                                   "metadata may be changed only by a manager of its rules");
+            return true;
+        }
+        return false;
+    case HTTP_M_HEAD: {
+        struct eng_rules_facts f;
+        px_rules_facts(pr, ENG_RULES_HEAD, o, NULL, NULL, &f);
+        struct eng_rules_decision d;
+        struct err e;
+        err_clear(&e);
+        if (eng_rules_eval(&f, &r->sets, NULL, NULL, NULL, &d, &e) < 0) {
+            px_reply_text(pr, 400, e.msg);
+            return true;
+        }
+        bool mand = d.mandatory;
+        const char *applied = pool_strdup(pr->pool, d.applied);
+        eng_rules_decision_release(&d);
+        if (!mand)
+            return false;
+        /* 4.3: no storlet runs; no fact of the stored bytes leaves */
+        if (names_etags(http_req_header(pr->req, "If-Match"))) {
+            px_reply(pr, 412);
+            return true;
+        }
+        do_read2(pr, PX_RING_OBJECT, applied);
+        return true;
+    }
+    default:
+        break;
+    }
+    return rules_chain(pr);
+}
+
+static void object_rules_loaded(struct px_req *pr, const struct px_rules *r)
+{
+    (void)r;
+    if (rules_object(pr))
+        return;
+    do_object_authorized(pr);
+}
+
 static void object_acl_checked(struct px_req *pr, const struct px_cinfo *ci)
 {
     if (ci->status >= 500) {
@@ -1328,7 +1803,17 @@ static void object_acl_checked(struct px_req *pr, const struct px_cinfo *ci)
         px_reply(pr, 404);
         return;
     }
+    if (pr->srv->eng) {
+        px_rules_load(pr, ci->status < 300 ? ci->rules : "", object_rules_loaded);
+        return;
+    }
     do_object_authorized(pr);
+}
+
+static void container_rules_loaded(struct px_req *pr, const struct px_rules *r)
+{
+    (void)r;
+    do_container(pr);
 }
 
 static void container_acl_checked(struct px_req *pr, const struct px_cinfo *ci)
@@ -1337,9 +1822,13 @@ static void container_acl_checked(struct px_req *pr, const struct px_cinfo *ci)
         px_reply(pr, 503);
         return;
     }
-    if (authorize(pr, ci->status < 300 ? ci->read_acl : NULL) ==
-        PX_AUTHZ_DENY) {
+    if (!pr->owner &&
+        authorize(pr, ci->status < 300 ? ci->read_acl : NULL) == PX_AUTHZ_DENY) {
         deny(pr);
+        return;
+    }
+    if (pr->srv->eng && http_req_method(pr->req) == HTTP_M_GET && ci->status < 300) {
+        px_rules_load(pr, ci->rules, container_rules_loaded);
         return;
     }
     do_container(pr);
@@ -1411,7 +1900,7 @@ void px_ctl_dispatch(struct px_req *pr)
         return;
     }
     if (k == NAMES_CONTAINER) {
-        if (pr->owner) {
+        if (pr->owner && !(pr->srv->eng && m == HTTP_M_GET)) {
             do_container(pr);
         } else if (m == HTTP_M_GET || m == HTTP_M_HEAD) {
             px_cinfo_get(pr, container_acl_checked);
@@ -1422,7 +1911,8 @@ void px_ctl_dispatch(struct px_req *pr)
     }
     /* Objects: owners skip the container lookup for reads; everyone else,
      * and every PUT (the container must exist), looks at the container. */
-    if (pr->owner && m != HTTP_M_PUT && m != HTTP_M_COPY) {
+    /* With storlets, every object request needs the container's rules. */
+    if (pr->owner && m != HTTP_M_PUT && m != HTTP_M_COPY && !pr->srv->eng) {
         do_object_authorized(pr);
         return;
     }

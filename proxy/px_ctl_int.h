@@ -28,6 +28,8 @@ struct px_cinfo {
     int status;        /* 2xx: exists; 404; 503 */
     const char *read_acl; /* pool copies, "" when unset */
     const char *write_acl;
+    const char *rules;    /* the container's storlet rule document
+                           * (docs/rules.md), "" when none */
 };
 
 typedef void px_cinfo_fn(struct px_req *pr, const struct px_cinfo *ci);

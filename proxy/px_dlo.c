@@ -43,6 +43,7 @@
 #include "proxy/px_acl.h"
 #include "proxy/px_auth.h"
 #include "proxy/px_ctl_int.h"
+#include "proxy/px_rules.h"
 
 #define DLO_LISTING_MAX (16u << 20) /* bytes of JSON listing kept */
 
@@ -476,8 +477,20 @@ static void seg_acl_checked(struct px_req *pr, const struct px_cinfo *ci)
         px_reply(pr, 503);
         return;
     }
-    if (!px_ctl_may_read(pr, ci->status < 300 ? ci->read_acl : NULL)) {
+    if (!pr->owner && !px_ctl_may_read(pr, ci->status < 300 ? ci->read_acl : NULL)) {
         px_ctl_deny(pr);
+        return;
+    }
+    /* Segments under a mandatory storlet rule are never assembled raw
+     * (docs/rules.md 4.2): the manifest is no way around the rule. */
+    int sub = px_rules_subject_in(pr, d->container, ci->status < 300 ? ci->rules : "",
+                                  NULL, ENG_RULES_READ);
+    if (sub != 0) {
+        if (sub < 0)
+            px_reply(pr, 503);
+        else
+            px_reply_text(pr, 403, "The segments of this manifest are under a mandatory "
+                                   "storlet rule");
         return;
     }
     list_segments(pr, d);
@@ -507,7 +520,7 @@ bool px_dlo_start(struct px_req *pr, const struct http_head *h)
     d->container = dec;
     d->prefix = slash + 1;
     pr->ctl = d;
-    if (pr->owner) {
+    if (pr->owner && !(pr->rules && pr->rules->on)) {
         list_segments(pr, d);
     } else {
         d->manifest_container_saved = pr->path.container;

@@ -33,6 +33,7 @@ struct http_client;
 struct ring_watch;
 struct px_auth;
 struct pool;
+struct px_rules;
 
 enum px_ring_kind { PX_RING_ACCOUNT, PX_RING_CONTAINER, PX_RING_OBJECT, PX_RINGS };
 
@@ -110,6 +111,8 @@ struct px_req {
     void *ctl;                     /* the controller's state */
     void *stl;                     /* px_storlet.c: the chain of a storlet
                                       GET relayed from an object node */
+    struct px_rules *rules;        /* storlet rules of the object or
+                                    * container (px_rules.h), once loaded */
     int (*abort_fn)(struct px_req *pr); /* called when the client goes away */
 };
 

@@ -1,49 +1,127 @@
 #!/usr/bin/python3
 # tier: quick
-"""Storlet rule documents on a real cluster (docs/rules.md section 1):
-the account's owner sets, reads and removes a container's or an account's
-document with X-Storlet-Rules; the stored form is canonical; anyone else
-gets 403 and changes nothing, and never sees a document; a bad document is
-400 naming the rule; the sysmeta keys never reach a client.
-Enforcement of the rules on object requests (section 4) is not wired yet,
-so this test does not cover it."""
+"""Storlet rules on a real cluster (docs/rules.md).
+
+Section 1: the account's owner sets, reads and removes a container's or an
+account's document with X-Storlet-Rules, only in an account enabled for
+storlets; the stored form is canonical; anyone else gets 403 and changes
+nothing, and never sees a document; a bad document is 400 naming the rule;
+the sysmeta keys never reach a client.
+
+Section 4, the researcher example: a container of patient records (CSV and
+JSON) under a mandatory deid rule for the group `researcher`. The admin
+sees the raw bytes; a researcher never does, whichever path they take: each
+bypass is its own test below."""
+import hashlib
+import http.client
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, BUILD  # noqa: E402
 from tap import Tap  # noqa: E402
+
+SRC = os.environ.get("CAIRN_SRC") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 t = Tap()
 
-DOC = {"rules": [{"id": "deid-researchers", "mandatory": True,
-                  "match": {"groups": ["researcher"]},
-                  "action": {"storlet": "deid",
-                             "parameters": {"fields": "name,ssn"}}}]}
+DEID = {"id": "deid-researchers", "mandatory": True,
+        "match": {"groups": ["researcher"]},
+        "action": {"storlet": "deid.py",
+                   "parameters": {"fields": "name,ssn", "mode": "mask"}}}
+DOC = {"rules": [DEID]}
+
+CSV = (b"id,name,ssn,diagnosis\r\n"
+       b"1,Alice Smith,123-45-6789,flu\r\n"
+       b"2,Bob Jones,987-65-4321,asthma\r\n")
+JSONL = (b'{"id": 1, "name": "Alice Smith", "ssn": "123-45-6789", "dx": "flu"}\n'
+         b'{"id": 2, "name": "Bob Jones", "ssn": "987-65-4321", "dx": "asthma"}\n')
+SECRETS = (b"Alice", b"Bob", b"123-45-6789", b"987-65-4321")
+
+
+def leaks(body):
+    return any(s in body for s in SECRETS)
+
+
+def native(main):
+    return {"X-Object-Meta-Storlet-Language": "native",
+            "X-Object-Meta-Storlet-Interface-Version": "1.0",
+            "X-Object-Meta-Storlet-Object-Metadata": "no",
+            "X-Object-Meta-Storlet-Main": main}
+
+
+def python(main):
+    h = native(main)
+    h["X-Object-Meta-Storlet-Language"] = "python"
+    return h
+
 
 with Cluster(t) as cl:
-    nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip)
+    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
+    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+
+    def conf(name):
+        return {"storlets": "true", "storlet_warm": "0",
+                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
+                "storlet_sdk": sdk}
+
+    nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
+                        conf=conf("node%d" % i))
              for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3"))]
     for kind, port in (("account", "aport"), ("container", "cport"),
                        ("object", "port")):
         cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
                                    for n in nodes])
-    p = cl.proxy()
+    p = cl.proxy(users={"test:tester": "testing .admin",
+                        "test:tester3": "testing3",
+                        "test:res": "resing researcher",
+                        "test2:tester2": "testing2 .admin"},
+                 conf={"DEFAULT": conf("proxy")})
     path, tok = p.auth("test:tester")
     _, tok3 = p.auth("test:tester3")
+    _, rtok = p.auth("test:res")
 
-    def req(m, u, headers=None, token=tok):
+    def req(m, u, body=None, headers=None, token=tok):
         h = {"X-Auth-Token": token}
         h.update(headers or {})
-        return p.request(m, u, headers=h)
+        return p.request(m, u, body=body, headers=h)
 
+    def rget(u, headers=None, token=None, method="GET"):
+        """A request that reports an abnormal end instead of raising."""
+        c = http.client.HTTPConnection(p.ip, p.port, timeout=60)
+        try:
+            h = {"X-Auth-Token": token or rtok}
+            h.update(headers or {})
+            c.request(method, u, headers=h)
+            r = c.getresponse()
+            hd = {k.lower(): v for k, v in r.getheaders()}
+            try:
+                return r.status, hd, r.read()
+            except http.client.IncompleteRead as e:
+                return r.status, hd, e.partial
+        finally:
+            c.close()
+
+    # ---------------------------------------------------------- section 1
     st, _, _ = req("PUT", path + "/records")
     t.eq(st, 201, "make the container")
-    # a reader who is not the owner
+    st, _, b = req("POST", path + "/records",
+                   headers={"X-Storlet-Rules": json.dumps(DOC)})
+    t.ok(st == 400 and b"Account disabled for storlets" in b,
+         "a document in an account not enabled for storlets is 400 (%d %r)"
+         % (st, b[:80]))
+    st, h, _ = req("HEAD", path + "/records")
+    t.ok("x-storlet-rules" not in h, "and nothing is stored")
+    st, _, _ = req("POST", path,
+                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
+    t.eq(st, 204, "enable the account for storlets")
+
+    # a reader who is not the owner, and the researchers
     req("POST", path + "/records",
-        headers={"X-Container-Read": "test:tester3"})
+        headers={"X-Container-Read": "test:tester3,researcher"})
 
     st, _, _ = req("POST", path + "/records",
                    headers={"X-Storlet-Rules": json.dumps(DOC)})
@@ -80,13 +158,9 @@ with Cluster(t) as cl:
     t.eq(json.loads(h.get("x-storlet-rules", "{}")).get("rules", [{}])[0]
          .get("id"), "deid-researchers", "and nothing of it is stored")
 
-    st, _, _ = req("POST", path + "/records", headers={"X-Storlet-Rules": ""})
-    t.eq(st, 204, "the owner removes the document with an empty value")
-    st, h, _ = req("HEAD", path + "/records")
-    t.ok("x-storlet-rules" not in h, "it is gone")
-
     # the account's document
-    st, _, _ = req("POST", path, headers={"X-Storlet-Rules": json.dumps(DOC)})
+    st, _, _ = req("POST", path, headers={"X-Storlet-Rules": json.dumps(
+        {"rules": [dict(DEID, match={"groups": ["nobody-here"]})]})})
     t.eq(st, 204, "the owner sets the account's rule document")
     st, h, _ = req("HEAD", path)
     t.ok("deid-researchers" in h.get("x-storlet-rules", ""),
@@ -96,5 +170,156 @@ with Cluster(t) as cl:
     st, _, _ = req("POST", path, token=tok3,
                    headers={"X-Storlet-Rules": json.dumps(DOC)})
     t.eq(st, 403, "someone else setting the account's document is 403")
+    st, _, _ = req("POST", path, headers={"X-Storlet-Rules": ""})
+    t.eq(st, 204, "the owner removes the account's document")
+    st, h, _ = req("HEAD", path)
+    t.ok("x-storlet-rules" not in h, "it is gone")
+
+    # ---------------------------------------------------------- the data
+    for c in ("storlet", "dependency", "scratch"):
+        req("PUT", path + "/" + c)
+    with open(os.path.join(SRC, "storlets", "deid", "deid.py"), "rb") as f:
+        deid_code = f.read()
+    st, _, _ = req("PUT", path + "/storlet/deid.py", body=deid_code,
+                   headers=python("deid.main"))
+    t.eq(st, 201, "deploy deid.py")
+    with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
+        st, _, _ = req("PUT", path + "/storlet/identity", body=f.read(),
+                       headers=native("identity"))
+    t.eq(st, 201, "deploy identity")
+    st, _, _ = req("PUT", path + "/records/p1.csv", body=CSV,
+                   headers={"Content-Type": "text/csv",
+                            "X-Object-Meta-Patient": "Alice Smith"})
+    t.eq(st, 201, "store a CSV record")
+    st, _, _ = req("PUT", path + "/records/p2.json", body=JSONL,
+                   headers={"Content-Type": "application/x-ndjson"})
+    t.eq(st, 201, "store a JSON-lines record")
+    csv_md5 = hashlib.md5(CSV).hexdigest()
+
+    # the admin is not a researcher: raw bytes, all facts
+    st, h, b = req("GET", path + "/records/p1.csv")
+    t.ok(st == 200 and b == CSV and h.get("etag") == csv_md5,
+         "the admin reads the raw record with its ETag")
+    st, h, b = req("GET", path + "/records/p1.csv", token=tok3)
+    t.ok(st == 200 and b == CSV, "so does a reader outside the group")
+
+    # ---------------------------------------------------------- GET
+    st, h, b = rget(path + "/records/p1.csv")
+    t.ok(not leaks(b), "a researcher's GET never sees a raw record (%d)" % st)
+
+    # ---------------------------------------------------------- 4.2 bypasses
+    st, h, b = rget(path + "/records/p1.csv",
+                    headers={"X-Storlet-Range": "bytes=0-30"})
+    t.ok(st == 400 and b"X-Storlet-Range" in b and not leaks(b),
+         "X-Storlet-Range under a mandatory rule is 400 (%d %r)" % (st, b[:80]))
+    st, h, b = rget(path + "/records/p1.csv", headers={"If-Match": csv_md5})
+    t.ok(st == 412 and not leaks(b),
+         "If-Match with the stored ETag is 412: the ETag is never an input")
+    st, h, b = rget(path + "/records/p1.csv", headers={"If-Match": "nope"})
+    t.ok(st == 412 and not leaks(b), "so is If-Match with any other ETag")
+    st, h, b = rget(path + "/records/p1.csv?multipart-manifest=get")
+    t.ok(st == 403 and not leaks(b),
+         "?multipart-manifest=get is 403 (%d)" % st)
+
+    # ---------------------------------------------------------- 4.3 HEAD
+    st, h, b = rget(path + "/records/p1.csv", method="HEAD")
+    t.eq(st, 200, "a researcher may HEAD a record")
+    t.ok("etag" not in h and "content-length" not in h,
+         "without ETag or Content-Length (%s)" % sorted(h))
+    t.ok(not any(k.startswith("x-object-meta-") for k in h),
+         "and without the stored user metadata")
+    t.eq(h.get("x-storlet-rules-applied"), "deid-researchers",
+         "X-Storlet-Rules-Applied names the rule")
+    t.eq(h.get("content-type"), "text/csv", "the content type stays")
+    st, h, _ = rget(path + "/records/p1.csv", method="HEAD",
+                    headers={"If-Match": csv_md5})
+    t.eq(st, 412, "HEAD with If-Match naming an ETag is 412")
+    st, h, _ = rget(path + "/records/p1.csv", method="HEAD",
+                    headers={"If-None-Match": csv_md5})
+    t.eq(st, 200, "If-None-Match with the stored ETag is ignored (not a 304)")
+    st, h, _ = req("HEAD", path + "/records/p1.csv")
+    t.ok(st == 200 and h.get("etag") == csv_md5 and
+         h.get("x-object-meta-patient") == "Alice Smith",
+         "the admin's HEAD shows everything")
+
+    # ---------------------------------------------------------- 4.5 POST
+    req("POST", path + "/records",
+        headers={"X-Container-Read": "test:tester3,researcher",
+                 "X-Container-Write": "researcher"})
+    st, _, b = rget(path + "/records/p1.csv", method="POST",
+                    headers={"Content-Type": "application/octet-stream"})
+    t.eq(st, 403, "a researcher (with write access) may not POST to a record")
+    st, h, _ = req("HEAD", path + "/records/p1.csv")
+    t.eq(h.get("content-type"), "text/csv", "and its content type is unchanged")
+    st, _, _ = req("POST", path + "/records/p1.csv",
+                   headers={"Content-Type": "text/csv",
+                            "X-Object-Meta-Patient": "Alice Smith",
+                            "X-Object-Meta-Reviewed": "yes"})
+    t.eq(st, 202, "the admin may")
+    req("POST", path + "/records",
+        headers={"X-Container-Read": "test:tester3,researcher",
+                 "X-Remove-Container-Write": "x"})
+
+    # ---------------------------------------------------------- 4.10 listings
+    st, h, b = rget(path + "/records?format=json")
+    rows = {r["name"]: r for r in json.loads(b)} if st == 200 else {}
+    r1 = rows.get("p1.csv", {})
+    t.ok(st == 200 and r1.get("hash") == "" and r1.get("bytes") == 0 and
+         r1.get("storlet_rule") is True and r1.get("content_type") == "text/csv",
+         "a researcher's JSON listing has hash \"\", bytes 0, storlet_rule (%r)"
+         % r1)
+    t.ok(csv_md5.encode() not in b, "and no stored ETag at all")
+    st, h, b = rget(path + "/records", headers={"Accept": "application/xml"})
+    t.ok(st == 200 and b.startswith(b"<?xml") and
+         b"<name>p1.csv</name><hash></hash><bytes>0</bytes>" in b and
+         b"<storlet_rule>true</storlet_rule>" in b and csv_md5.encode() not in b,
+         "the XML listing too (%r)" % b[:300])
+    t.ok(h.get("content-type", "").startswith("application/xml"),
+         "with the XML content type")
+    st, h, b = rget(path + "/records")
+    t.ok(st == 200 and b.split() == [b"p1.csv", b"p2.json"],
+         "the plain listing keeps every name (%r)" % b)
+    st, h, b = req("GET", path + "/records?format=json")
+    rows = {r["name"]: r for r in json.loads(b)} if st == 200 else {}
+    t.ok(rows.get("p1.csv", {}).get("hash") == csv_md5 and
+         "storlet_rule" not in rows.get("p1.csv", {}),
+         "the admin's listing is unchanged")
+
+    # ---------------------------------------------------------- DLO
+    req("PUT", path + "/scratch/seg1", body=b"harmless\n")
+    req("POST", path + "/scratch",
+        headers={"X-Container-Read": "researcher",
+                 "X-Container-Write": "researcher"})
+    st, _, _ = req("PUT", path + "/scratch/man", body=b"", token=rtok,
+                   headers={"X-Object-Manifest": "records/p"})
+    t.eq(st, 201, "a researcher may write a DLO manifest in scratch/")
+    st, h, b = rget(path + "/scratch/man")
+    t.ok(st == 403 and not leaks(b),
+         "but it does not assemble the protected records (%d %r)"
+         % (st, b[:80]))
+    st, h, b = req("GET", path + "/scratch/man")
+    t.ok(st == 200 and CSV in b, "while the admin's read of it does")
+
+    # ---------------------------------------------------------- 4.12 code
+    req("POST", path + "/storlet",
+        headers={"X-Container-Write": "test:tester3,researcher",
+                 "X-Container-Read": "test:tester3,researcher"})
+    st, _, _ = req("PUT", path + "/storlet/deid.py", token=rtok,
+                   body=b"def main(s):\n    pass\n",
+                   headers=python("deid.main"))
+    t.eq(st, 403, "a researcher with write access may not rewrite deid.py")
+    st, _, _ = req("DELETE", path + "/storlet/deid.py", token=tok3)
+    t.eq(st, 403, "nor may another writer delete it")
+    st, _, _ = req("POST", path + "/storlet/deid.py", token=tok3,
+                   headers=python("deid.main"))
+    t.eq(st, 403, "or POST to it")
+    st, _, _ = req("COPY", path + "/scratch/seg1", token=rtok,
+                   headers={"Destination": "storlet/deid.py"})
+    t.eq(st, 403, "or COPY over it")
+    st, _, b = req("GET", path + "/storlet/deid.py")
+    t.ok(st == 200 and b == deid_code, "deid.py is unchanged")
+    st, _, _ = req("PUT", path + "/storlet/deid.py", body=deid_code,
+                   headers=python("deid.main"))
+    t.eq(st, 201, "the owner still may")
 
 t.done()

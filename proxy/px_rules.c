@@ -1,0 +1,474 @@
+/*
+ * px_rules.c - loads the rule documents governing one request and the
+ * caller's facts (px_rules.h). Two process-wide caches, each behind its
+ * own mutex held only for a slot lookup and a copy:
+ *
+ *  - account info (enabled for storlets, the account's rule document) for
+ *    ACCT_TTL_MS, as Swift caches get_account_info and as the container
+ *    info cache keeps ACLs: a rule change applies within that time on
+ *    every proxy, at once on the proxy that made it;
+ *  - parsed documents by their text: a struct eng_rules is immutable, so
+ *    requests on every worker share one, counted; a slot replaced while a
+ *    request still holds its document is freed by the last holder.
+ */
+#define LOG_COMPONENT "proxy"
+#include "proxy/px_rules.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/http.h"
+#include "common/log.h"
+#include "common/pool.h"
+#include "common/util.h"
+#include "common/xalloc.h"
+#include "engine/eng.h"
+#include "proxy/px_auth.h"
+#include "proxy/px_backend.h"
+
+#define ACCT_SLOTS 256
+#define ACCT_TTL_MS 10000
+#define DOC_SLOTS 256
+
+/* ------------------------------------------------------------ documents */
+
+struct doc {
+    char *text;
+    struct eng_rules *r;
+    unsigned refs;
+    bool cached;      /* still in its slot (else the last holder frees it) */
+};
+
+static pthread_mutex_t doc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct doc *doc_slots[DOC_SLOTS];
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = s; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+static void doc_free(struct doc *d)
+{
+    if (!d)
+        return;
+    eng_rules_free(d->r);
+    free(d->text);
+    free(d);
+}
+
+static void doc_release(void *arg)
+{
+    struct doc *d = arg;
+    pthread_mutex_lock(&doc_lock);
+    bool last = --d->refs == 0 && !d->cached;
+    pthread_mutex_unlock(&doc_lock);
+    if (last)
+        doc_free(d);
+}
+
+/* The parsed document of `text`, held by pr's pool. NULL with *bad set
+ * when the stored text does not parse (a corrupt or foreign value). */
+static const struct eng_rules *doc_get(struct px_req *pr, const char *text, bool *bad)
+{
+    *bad = false;
+    struct doc **slot = &doc_slots[fnv(text) % DOC_SLOTS];
+    pthread_mutex_lock(&doc_lock);
+    struct doc *d = *slot;
+    if (d && strcmp(d->text, text) == 0) {
+        d->refs++;
+        pthread_mutex_unlock(&doc_lock);
+        pool_cleanup_add(pr->pool, doc_release, d);
+        return d->r;
+    }
+    pthread_mutex_unlock(&doc_lock);
+
+    struct err e;
+    err_clear(&e);
+    struct eng_rules *r = eng_rules_parse(text, strlen(text), "stored rules", &e);
+    if (!r) {
+        log_err("%s/%s: stored storlet rule document does not parse: %s", pr->path.account,
+                pr->path.container ? pr->path.container : "", e.msg);
+        *bad = true;
+        return NULL;
+    }
+    d = xcalloc(1, sizeof(*d));
+    d->text = xstrdup(text);
+    d->r = r;
+    d->refs = 1;
+    d->cached = true;
+    struct doc *old = NULL;
+    pthread_mutex_lock(&doc_lock);
+    old = *slot;
+    *slot = d;
+    if (old) {
+        old->cached = false;
+        if (old->refs)
+            old = NULL;   /* its last holder frees it */
+    }
+    pthread_mutex_unlock(&doc_lock);
+    doc_free(old);
+    pool_cleanup_add(pr->pool, doc_release, d);
+    return r;
+}
+
+/* ------------------------------------------------------------ account info */
+
+struct acct_slot {
+    char name[256];
+    bool enabled;
+    bool mark;          /* PX_RULES_ACCOUNT_MANDATORY */
+    char *rules;        /* "" when none */
+    uint64_t expires_ms;
+};
+
+static pthread_mutex_t acct_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct acct_slot acct_slots[ACCT_SLOTS];
+
+struct ainfo {
+    bool enabled;
+    bool mark;
+    const char *rules;  /* pool copy */
+};
+
+static bool acct_cached(struct px_req *pr, const char *a, struct ainfo *out)
+{
+    struct acct_slot *s = &acct_slots[fnv(a) % ACCT_SLOTS];
+    bool hit = false;
+    pthread_mutex_lock(&acct_lock);
+    if (strcmp(s->name, a) == 0 && px_now_ms() < s->expires_ms) {
+        out->enabled = s->enabled;
+        out->mark = s->mark;
+        out->rules = pool_strdup(pr->pool, s->rules ? s->rules : "");
+        hit = true;
+    }
+    pthread_mutex_unlock(&acct_lock);
+    return hit;
+}
+
+static void acct_store(const char *a, const struct ainfo *ai)
+{
+    if (strlen(a) >= sizeof(acct_slots[0].name))
+        return;
+    struct acct_slot *s = &acct_slots[fnv(a) % ACCT_SLOTS];
+    char *copy = xstrdup(ai->rules ? ai->rules : "");
+    pthread_mutex_lock(&acct_lock);
+    char *old = s->rules;
+    str_copy(s->name, a, sizeof(s->name));
+    s->enabled = ai->enabled;
+    s->mark = ai->mark;
+    s->rules = copy;
+    s->expires_ms = px_now_ms() + ACCT_TTL_MS;
+    pthread_mutex_unlock(&acct_lock);
+    free(old);
+}
+
+void px_rules_forget_account(const char *account)
+{
+    struct acct_slot *s = &acct_slots[fnv(account) % ACCT_SLOTS];
+    pthread_mutex_lock(&acct_lock);
+    if (strcmp(s->name, account) == 0)
+        s->expires_ms = 0;
+    pthread_mutex_unlock(&acct_lock);
+}
+
+struct aload;
+struct aload {
+    struct px_nodes nodes;
+    struct ainfo ai;
+    int status;          /* of the chosen answer; 0 none */
+    void (*then)(struct px_req *pr, struct aload *al, const struct ainfo *ai);
+    /* what the caller of px_rules_load / _account_enabled wants */
+    const char *cont_doc;
+    void (*rules_then)(struct px_req *pr, const struct px_rules *r);
+    void (*enabled_then)(struct px_req *pr, bool enabled);
+};
+
+static bool aload_usable(int status, const struct http_head *h, void *arg)
+{
+    (void)h;
+    (void)arg;
+    return status >= 200 && status < 300;
+}
+
+static void aload_response(struct px_req *pr, struct px_read *rd, const struct http_head *h,
+                           void *arg)
+{
+    (void)rd;
+    struct aload *al = arg;
+    al->status = h->status;
+    al->ai.enabled = eng_account_enabled(http_head_get(h, "X-Account-Meta-Storlet-Enabled"));
+    al->ai.mark = http_head_get(h, PX_RULES_ACCOUNT_MANDATORY) != NULL;
+    const char *r = http_head_get(h, ENG_RULES_ACCOUNT_SYSMETA);
+    al->ai.rules = pool_strdup(pr->pool, r ? r : "");
+}
+
+static void aload_end(struct px_req *pr, int err, void *arg)
+{
+    struct aload *al = arg;
+    if (err < 0 || !al->status) {
+        px_reply(pr, 503);
+        return;
+    }
+    acct_store(pr->path.account, &al->ai);
+    al->then(pr, al, &al->ai);
+}
+
+static void aload_failed(struct px_req *pr, int status, const struct px_hdrs *hdrs, void *arg)
+{
+    (void)hdrs;
+    struct aload *al = arg;
+    if (status != 404) {
+        /* The account may be enabled and hold rules: never "no rules". */
+        log_warn("%s: account info for storlet rules: %d", pr->path.account, status);
+        px_reply(pr, 503);
+        return;
+    }
+    /* No account: not enabled, no document (autocreate makes it later). */
+    al->ai.enabled = false;
+    al->ai.rules = "";
+    al->then(pr, al, &al->ai);
+}
+
+static const struct px_read_ops aload_ops = {
+    .usable = aload_usable,
+    .response = aload_response,
+    .failed = aload_failed,
+    .end = aload_end,
+};
+
+static void ainfo_get(struct px_req *pr, struct aload *al)
+{
+    struct ainfo ai;
+    if (acct_cached(pr, pr->path.account, &ai)) {
+        al->then(pr, al, &ai);
+        return;
+    }
+    px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3, &al->nodes);
+    px_read_start(pr, "HEAD", &al->nodes, pr->path.account, NULL, NULL, NULL, &aload_ops, al);
+}
+
+/* ------------------------------------------------------------ loading */
+
+bool px_rules_code_container(const char *container)
+{
+    return container && (strcmp(container, ENG_STORLET_CONTAINER) == 0 ||
+                         strcmp(container, ENG_DEPENDENCY_CONTAINER) == 0);
+}
+
+static void rules_have_account(struct px_req *pr, struct aload *al, const struct ainfo *ai)
+{
+    struct px_rules *r = pr->rules;
+    r->on = ai->enabled;
+    if (r->on) {
+        bool bad = false;
+        if (ai->rules && ai->rules[0])
+            r->sets.account = doc_get(pr, ai->rules, &bad);
+        if (!bad && al->cont_doc && al->cont_doc[0])
+            r->sets.container = doc_get(pr, al->cont_doc, &bad);
+        if (bad) {
+            px_reply(pr, 503);
+            return;
+        }
+        r->any_mandatory = eng_rules_has_mandatory(r->sets.account) ||
+                           eng_rules_has_mandatory(r->sets.container);
+        r->account_mandatory = ai->mark || eng_rules_has_mandatory(r->sets.account);
+    }
+    al->rules_then(pr, r);
+}
+
+void px_rules_load(struct px_req *pr, const char *cont_doc,
+                   void (*then)(struct px_req *pr, const struct px_rules *r))
+{
+    struct px_rules *r = pool_calloc(pr->pool, sizeof(*r));
+    pr->rules = r;
+    if (!pr->srv->eng) {
+        then(pr, r);
+        return;
+    }
+    struct aload *al = pool_calloc(pr->pool, sizeof(*al));
+    al->cont_doc = cont_doc ? pool_strdup(pr->pool, cont_doc) : NULL;
+    al->rules_then = then;
+    al->then = rules_have_account;
+    ainfo_get(pr, al);
+}
+
+static void enabled_have_account(struct px_req *pr, struct aload *al, const struct ainfo *ai)
+{
+    al->enabled_then(pr, ai->enabled);
+}
+
+void px_rules_account_enabled(struct px_req *pr, void (*then)(struct px_req *pr, bool enabled))
+{
+    struct aload *al = pool_calloc(pr->pool, sizeof(*al));
+    al->enabled_then = then;
+    al->then = enabled_have_account;
+    ainfo_get(pr, al);
+}
+
+/* ------------------------------------------------------------ facts */
+
+void px_rules_facts(const struct px_req *pr, enum eng_rules_method m, const char *object,
+                    const char *content_type, json_t *metadata, struct eng_rules_facts *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->method = m;
+    f->object = object;
+    f->content_type = content_type;
+    f->metadata = metadata;
+    if (!pr->authenticated || pr->ngroups < 2)
+        return;   /* anonymous: no user, no account, no groups */
+    /* px_auth's list: account, account:user, then the groups */
+    const char *pfx = px_auth_reseller_prefix(pr->srv->auth);
+    size_t n = strlen(pfx) + strlen(pr->groups[0]) + 1;
+    char *acct = pool_alloc(pr->pool, n);
+    snprintf(acct, n, "%s%s", pfx, pr->groups[0]);
+    f->caller_account = acct;
+    f->caller_user = pr->groups[1];
+    f->groups = pr->groups;
+    f->ngroups = pr->ngroups;
+}
+
+bool px_rules_subject(const struct px_req *pr, const struct px_rules *r, const char *object,
+                      const char *content_type, json_t *metadata, enum eng_rules_side side)
+{
+    if (!r || !r->on || !r->any_mandatory || px_rules_code_container(pr->path.container))
+        return false;
+    struct eng_rules_facts f;
+    px_rules_facts(pr, side == ENG_RULES_READ ? ENG_RULES_GET : ENG_RULES_PUT, object,
+                   content_type, metadata, &f);
+    return eng_rules_subject(&f, &r->sets, side);
+}
+
+/* ------------------------------------------------------------ listings */
+
+static void xml_text(struct evbuffer *out, const char *s, bool attr)
+{
+    for (const char *p = s; *p; p++) {
+        switch (*p) {
+        case '&': evbuffer_add(out, "&amp;", 5); break;
+        case '<': evbuffer_add(out, "&lt;", 4); break;
+        case '>': evbuffer_add(out, "&gt;", 4); break;
+        case '"': attr ? evbuffer_add(out, "&quot;", 6) : evbuffer_add(out, p, 1); break;
+        case '\r': attr ? evbuffer_add(out, "&#13;", 5) : evbuffer_add(out, p, 1); break;
+        case '\n': attr ? evbuffer_add(out, "&#10;", 5) : evbuffer_add(out, p, 1); break;
+        case '\t': attr ? evbuffer_add(out, "&#09;", 5) : evbuffer_add(out, p, 1); break;
+        default: evbuffer_add(out, p, 1); break;
+        }
+    }
+}
+
+static void xml_elem(struct evbuffer *out, const char *tag, const char *text)
+{
+    evbuffer_add_printf(out, "<%s>", tag);
+    xml_text(out, text, false);
+    evbuffer_add_printf(out, "</%s>", tag);
+}
+
+static const char *str_of(json_t *row, const char *key, char *num, size_t numsz)
+{
+    json_t *v = json_object_get(row, key);
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(num, numsz, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return num;
+    }
+    return "";
+}
+
+int px_rules_listing(const struct px_req *pr, const struct px_rules *r, const char *json,
+                     size_t len, bool xml, struct evbuffer *out)
+{
+    json_error_t je;
+    json_t *rows = json_loadb(json, len, 0, &je);
+    if (!json_is_array(rows)) {
+        json_decref(rows);
+        return -EINVAL;
+    }
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        json_t *name = json_object_get(row, "name");
+        if (!json_is_object(row) || !json_is_string(name))
+            continue;   /* a subdir row: a name only */
+        json_t *ct = json_object_get(row, "content_type");
+        if (!px_rules_subject(pr, r, json_string_value(name),
+                              json_is_string(ct) ? json_string_value(ct) : NULL, NULL,
+                              ENG_RULES_READ))
+            continue;
+        /* the keys stay (clients expect them); their values say nothing */
+        json_object_set_new(row, "hash", json_string(""));
+        json_object_set_new(row, "bytes", json_integer(0));
+        json_object_set_new(row, "storlet_rule", json_true());
+    }
+    if (!xml) {
+        char *s = json_dumps(rows, JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        json_decref(rows);
+        if (!s)
+            return -ENOMEM;
+        evbuffer_add(out, s, strlen(s));
+        free(s);
+        return 0;
+    }
+    /* Swift's container XML (ElementTree's tostring), as the container
+     * server writes it (objectd/obj_listing.c) */
+    const char *cont = pr->path.container;
+    evbuffer_add_printf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"");
+    xml_text(out, cont, true);
+    if (json_array_size(rows) == 0) {
+        evbuffer_add(out, "\" />", 4);
+        json_decref(rows);
+        return 0;
+    }
+    evbuffer_add(out, "\">", 2);
+    json_array_foreach(rows, i, row) {
+        char num[32];
+        json_t *sub = json_object_get(row, "subdir");
+        if (json_is_string(sub)) {
+            evbuffer_add(out, "<subdir name=\"", 14);
+            xml_text(out, json_string_value(sub), true);
+            evbuffer_add(out, "\">", 2);
+            xml_elem(out, "name", json_string_value(sub));
+            evbuffer_add(out, "</subdir>", 9);
+            continue;
+        }
+        evbuffer_add(out, "<object>", 8);
+        static const char *const keys[] = {"name", "hash", "bytes", "content_type",
+                                           "last_modified"};
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+            xml_elem(out, keys[k], str_of(row, keys[k], num, sizeof(num)));
+        if (json_is_true(json_object_get(row, "storlet_rule")))
+            xml_elem(out, "storlet_rule", "true");
+        evbuffer_add(out, "</object>", 9);
+    }
+    evbuffer_add(out, "</container>", 12);
+    json_decref(rows);
+    return 0;
+}
+
+int px_rules_subject_in(struct px_req *pr, const char *container, const char *cont_doc,
+                        const char *object, enum eng_rules_side side)
+{
+    const struct px_rules *r = pr->rules;
+    if (!r || !r->on || px_rules_code_container(container))
+        return 0;
+    struct eng_rules_sets sets = {NULL, r->sets.account};
+    bool bad = false;
+    if (cont_doc && cont_doc[0])
+        sets.container = doc_get(pr, cont_doc, &bad);
+    if (bad)
+        return -EIO;
+    if (!eng_rules_has_mandatory(sets.container) && !eng_rules_has_mandatory(sets.account))
+        return 0;
+    struct eng_rules_facts f;
+    px_rules_facts(pr, side == ENG_RULES_READ ? ENG_RULES_GET : ENG_RULES_PUT, object, NULL,
+                   NULL, &f);
+    return eng_rules_subject(&f, &sets, side) ? 1 : 0;
+}

@@ -1,0 +1,113 @@
+/*
+ * px_rules.h - the proxy's side of storlet rules (docs/rules.md): for one
+ * request, the rule documents that govern the object or container it names,
+ * parsed, with the facts of the caller, so the controllers can ask
+ * engine/eng_rules.h what must run and what must not leak.
+ *
+ * Where the documents come from: the container's document travels with the
+ * container info the proxy fetches for ACLs (px_cinfo_get, same cache and
+ * lifetime); the account's with the account info this module fetches (a
+ * HEAD of the account, cached process-wide for the same lifetime), which
+ * also says whether the account is enabled for storlets. Rules apply only
+ * in an enabled account of a proxy that runs storlets. If the account is
+ * (or may be) enabled and either document cannot be had, the request is
+ * answered 503: a backend error never reads as "no rules".
+ *
+ * Parsed documents are cached by their text (an immutable struct
+ * eng_rules shared by every worker, reference-counted, released by the
+ * request pool), so a request pays a hash lookup, not a parse.
+ *
+ * Threading: the worker thread owning the request; the two caches are
+ * shared by the workers behind one mutex each, held for a lookup.
+ */
+#ifndef CAIRN_PX_RULES_H
+#define CAIRN_PX_RULES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "engine/eng_rules.h"
+#include "proxy/px_int.h"
+
+/* Account sysmeta set (never removed) once a container of the account got
+ * a document with a mandatory rule: docs/rules.md 4.12. */
+#define PX_RULES_ACCOUNT_MANDATORY "X-Account-Sysmeta-Cairn-Storlet-Mandatory"
+
+/* What governs the request's object or container. Lives in the request
+ * pool; the documents are released with it. */
+struct px_rules {
+    bool on;                   /* storlets enabled for the account */
+    struct eng_rules_sets sets; /* NULL members: no document */
+    bool any_mandatory;        /* either document has a mandatory rule */
+    bool account_mandatory;    /* the account has (had) a mandatory rule
+                                * somewhere: its document, or the mark
+                                * PX_RULES_ACCOUNT_MANDATORY (4.12) */
+};
+
+/*
+ * Loads the rules for pr->path (account and container of the request, the
+ * container's document `cont_doc` as the container info carried it: NULL
+ * or "" for none) and calls then(pr, r) with them; r is also stored in
+ * pr->rules. When the proxy runs no storlets, r->on is false at once. On a
+ * backend error while the account may be enabled it answers 503 itself
+ * and never calls then.
+ */
+void px_rules_load(struct px_req *pr, const char *cont_doc,
+                   void (*then)(struct px_req *pr, const struct px_rules *r));
+
+/*
+ * Whether the account of pr->path is enabled for storlets, from the
+ * account info (cached). Calls then(pr, enabled); answers 503 itself on a
+ * backend error. For checks like "rules may be set only in an enabled
+ * account".
+ */
+void px_rules_account_enabled(struct px_req *pr,
+                              void (*then)(struct px_req *pr, bool enabled));
+
+/* Forgets the cached account info of `account` (after an account POST). */
+void px_rules_forget_account(const char *account);
+
+/*
+ * Fills *f with the caller of pr (account with the reseller prefix,
+ * account:user, groups; an anonymous caller has none) and the given
+ * object facts (borrowed; NULL content type or metadata: not known).
+ */
+void px_rules_facts(const struct px_req *pr, enum eng_rules_method m, const char *object,
+                    const char *content_type, json_t *metadata, struct eng_rules_facts *f);
+
+/*
+ * Whether r puts a mandatory rule of `side` on `object` for pr's caller,
+ * counting unknown facts (NULL content_type / metadata) as matching. False
+ * when r is NULL or off. Objects of the storlet and dependency containers
+ * are never subject (they are code, guarded by docs/rules.md 4.12).
+ */
+bool px_rules_subject(const struct px_req *pr, const struct px_rules *r, const char *object,
+                      const char *content_type, json_t *metadata, enum eng_rules_side side);
+
+/*
+ * A container listing under rules (docs/rules.md 4.10): json[0..len) is
+ * the container server's JSON listing; each object row subject to a
+ * mandatory read rule for pr's caller (name and content type known,
+ * metadata not) gets "hash": "", "bytes": 0 and "storlet_rule": true.
+ * Appends the listing to out as JSON, or (xml) as Swift's container XML
+ * with a <storlet_rule>true</storlet_rule> element on those rows.
+ * Returns 0, or -EINVAL when json is not a listing.
+ */
+struct evbuffer;
+int px_rules_listing(const struct px_req *pr, const struct px_rules *r, const char *json,
+                     size_t len, bool xml, struct evbuffer *out);
+
+/*
+ * The same for an object of another container of the same account (a DLO
+ * segment, a copy source) whose document is cont_doc (as px_cinfo carried
+ * it); object NULL: any object of it (unknown name). Returns 1 (subject),
+ * 0, or -EIO when the stored document does not parse (answer 503).
+ */
+int px_rules_subject_in(struct px_req *pr, const char *container, const char *cont_doc,
+                        const char *object, enum eng_rules_side side);
+
+/* Whether the container of pr->path holds storlet code (storlet or
+ * dependency container). */
+bool px_rules_code_container(const char *container);
+
+#endif
