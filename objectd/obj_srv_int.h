@@ -25,6 +25,8 @@
 #include "common/names.h"
 #include "common/timestamp.h"
 #include "common/workq.h"
+#include "engine/eng.h"
+#include "engine/eng_seq.h"
 #include "objectd/obj_server.h"
 
 struct obj_rq;
@@ -162,8 +164,6 @@ void obj_acct_report(struct obj_worker *w, const char *dev,
 
 struct obj_df_reader;
 struct obj_df_info;
-struct eng_seq;
-struct eng_decision;
 
 /*
  * The caller of a storlet GET, from the proxy's backend headers: on
@@ -176,18 +176,24 @@ struct eng_decision;
 int obj_storlet_caller(struct http_req *req, char **host, int *port, const char **token,
                        unsigned *depth, const char **why);
 
+/* What the proxy asks this node to run (docs/rules.md 4.11). */
+struct obj_storlet_req {
+    struct eng_seq seq;         /* X-Backend-Storlet-Chain */
+    struct eng_decision d;      /* X-Backend-Storlet-Range: d's range fields */
+    uint32_t log_mask;          /* X-Backend-Storlet-Log: bit k, stage k+1 */
+    uint32_t code_mask;         /* X-Backend-Storlet-Code-Stages: stages whose
+                                 * code is read with code_cap */
+    const char *code_cap;       /* X-Backend-Storlet-Code-Cap (in the req) */
+};
+
 /*
- * What the proxy asks this node to run (docs/rules.md 4.11): the chain in
- * X-Backend-Storlet-Chain (eng_seq_from_json; *seq must be empty and is
- * the caller's to release), the first stage's input range in
- * X-Backend-Storlet-Range (d's range fields; the rest of d zero) and the
- * stages whose log is stored, X-Backend-Storlet-Log (*log_mask, bit k for
- * stage k+1). A client's X-Run-Storlet and X-Storlet-* headers are never
+ * Reads the proxy's storlet headers of a backend GET into *out (out->seq
+ * must be empty and is the caller's to release; eng_seq_from_json checks
+ * the chain). A client's X-Run-Storlet and X-Storlet-* headers are never
  * read. Returns 0, or 400 with *why (valid until the next call on this
- * thread) and *seq empty.
+ * thread) and out->seq empty.
  */
-int obj_storlet_backend(struct http_req *req, struct eng_seq *seq, struct eng_decision *d,
-                        uint32_t *log_mask, const char **why);
+int obj_storlet_backend(struct http_req *req, struct obj_storlet_req *out, const char **why);
 
 /* What a storlet or a sequence sees of its source object: *umeta gets a
  * new object of the X-Object-Meta-* values without the prefix, *ctype a
@@ -210,13 +216,13 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
 
 /* ---- obj_srv_seq.c: a chain of 2 or more storlets on this node */
 
-/* As obj_storlet_get, for a chain of n >= 2 (taken over: *seq is left
- * empty), with d's range applied to the first stage's input and the logs
- * of log_mask's stages stored: every stage runs here, each one's output
- * the next one's input (docs/compound-storlets.md section 1). */
+/* As obj_storlet_get, for a chain of n >= 2 (br->seq is taken over and
+ * left empty; br->code_cap is copied), with br->d's range applied to the
+ * first stage's input and the logs of br->log_mask's stages stored: every
+ * stage runs here, each one's output the next one's input
+ * (docs/compound-storlets.md section 1). */
 void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
-                 const char *name, struct eng_seq *seq, const struct eng_decision *d,
-                 uint32_t log_mask);
+                 const char *name, struct obj_storlet_req *br);
 
 /* ---- obj_repl_srv.c: the replication verb */
 

@@ -76,6 +76,8 @@ struct oseq {
     uint64_t size;
     struct eng_decision d;       /* the range of the first stage's input */
     uint32_t log_mask;           /* bit k: store stage k's log */
+    uint32_t code_mask;          /* bit k: read stage k's code with code_cap */
+    char *code_cap;
     char *etags[ENG_SEQ_MAX];    /* the stages' versions, as prepared */
     bool ranged;
     uint64_t first, last, pos, end;  /* ranged: feeding [pos, end) */
@@ -107,6 +109,7 @@ static void oseq_maybe_free(struct oseq *s)
     free(s->token);
     free(s->ctype);
     free(s->next_ctype);
+    free(s->code_cap);
     for (unsigned k = 0; k < ENG_SEQ_MAX; k++)
         free(s->etags[k]);
     free(s->buf);
@@ -408,15 +411,15 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
 
 static void start_prep(struct oseq *s, unsigned k)
 {
-    s->prep = eng_prep_start(s->srv->eng, s->w->base, s->px_host, s->px_port, s->token,
-                             s->account, s->seq.st[k].storlet, s->trans_id, prep_done, s);
+    s->prep = eng_prep_start_cap(s->srv->eng, s->w->base, s->px_host, s->px_port, s->token,
+                                 s->code_mask & (1u << k) ? s->code_cap : NULL, s->account,
+                                 s->seq.st[k].storlet, s->trans_id, prep_done, s);
 }
 
 /* ------------------------------------------------------------ entry */
 
 void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
-                 const char *name, struct eng_seq *seq, const struct eng_decision *d,
-                 uint32_t log_mask)
+                 const char *name, struct obj_storlet_req *br)
 {
     struct http_req *req = rq->req;
     struct obj_server *srv = rq->w->srv;
@@ -427,10 +430,12 @@ void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
     s->srv = srv;
     s->req = req;
     s->rd = rd;
-    s->seq = *seq;          /* taken over */
-    eng_seq_init(seq);
-    s->d = *d;
-    s->log_mask = log_mask;
+    s->seq = br->seq;       /* taken over */
+    eng_seq_init(&br->seq);
+    s->d = br->d;
+    s->log_mask = br->log_mask;
+    s->code_mask = br->code_mask;
+    s->code_cap = br->code_cap ? xstrdup(br->code_cap) : NULL;
     s->node = xasprintf("%s:%d/%s", srv->conf.bind_ip, srv->ports[OBJ_ROLE_OBJECT], dev);
     const char *tx = http_req_header(req, "X-Trans-Id");
     s->trans_id = xstrdup(tx ? tx : "");

@@ -59,6 +59,7 @@ struct ostl {
     int px_port;
     unsigned depth;             /* X-Storlet-Depth: services chains */
     char *stl_etag;             /* the storlet's version */
+    char *code_cap;             /* read the code with this capability */
     char src_etag[40];          /* the object's ETag */
     json_t *umeta;              /* the object's user metadata, no prefix */
     struct eng_decision d;
@@ -89,6 +90,7 @@ static void ostl_maybe_free(struct ostl *s)
     free(s->trans_id);
     free(s->ctype);
     free(s->stl_etag);
+    free(s->code_cap);
     free(s->px_host);
     free(s->token);
     free(s->buf);
@@ -386,12 +388,14 @@ void obj_storlet_src_meta(const struct obj_df_info *in, json_t **umeta, char **c
     }
 }
 
-int obj_storlet_backend(struct http_req *req, struct eng_seq *seq, struct eng_decision *d,
-                        uint32_t *log_mask, const char **why)
+int obj_storlet_backend(struct http_req *req, struct obj_storlet_req *out, const char **why)
 {
     static _Thread_local char reason[600];
+    struct eng_decision *d = &out->d;
     memset(d, 0, sizeof(*d));
-    *log_mask = 0;
+    out->log_mask = 0;
+    out->code_mask = 0;
+    out->code_cap = NULL;
     const char *cj = http_req_header(req, "X-Backend-Storlet-Chain");
     json_error_t je;
     json_t *j = cj ? json_loads(cj, JSON_REJECT_DUPLICATES, &je) : NULL;
@@ -403,7 +407,7 @@ int obj_storlet_backend(struct http_req *req, struct eng_seq *seq, struct eng_de
         *why = reason;
         return 400;
     }
-    int rc = eng_seq_from_json(j, ENG_SEQ_MAX, "X-Backend-Storlet-Chain", seq, &e);
+    int rc = eng_seq_from_json(j, ENG_SEQ_MAX, "X-Backend-Storlet-Chain", &out->seq, &e);
     json_decref(j);
     if (rc < 0) {
         str_copy(reason, e.msg, sizeof(reason));
@@ -412,11 +416,19 @@ int obj_storlet_backend(struct http_req *req, struct eng_seq *seq, struct eng_de
     }
     const char *r = http_req_header(req, "X-Backend-Storlet-Range");
     const char *l = http_req_header(req, "X-Backend-Storlet-Log");
-    if ((r && eng_storlet_range_parse(r, d) < 0) ||
-        (l && eng_seq_stage_set_parse(l, seq->n, log_mask) < 0)) {
-        eng_seq_release(seq);
-        *why = r && !d->has_range ? "X-Backend-Storlet-Range: expected one range"
-                                  : "X-Backend-Storlet-Log: expected stage numbers";
+    const char *cs = http_req_header(req, "X-Backend-Storlet-Code-Stages");
+    out->code_cap = http_req_header(req, "X-Backend-Storlet-Code-Cap");
+    *why = NULL;
+    if (r && eng_storlet_range_parse(r, d) < 0)
+        *why = "X-Backend-Storlet-Range: expected one range";
+    else if (l && eng_seq_stage_set_parse(l, out->seq.n, &out->log_mask) < 0)
+        *why = "X-Backend-Storlet-Log: expected stage numbers";
+    else if (cs && (!out->code_cap ||
+                    eng_seq_stage_set_parse(cs, out->seq.n, &out->code_mask) < 0))
+        *why = "X-Backend-Storlet-Code-Stages: expected stage numbers and a "
+               "X-Backend-Storlet-Code-Cap";
+    if (*why) {
+        eng_seq_release(&out->seq);
         return 400;
     }
     d->where = ENG_RUN_HERE;
@@ -435,14 +447,12 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
 {
     struct http_req *req = rq->req;
     struct obj_server *srv = rq->w->srv;
-    struct eng_seq seq;
-    eng_seq_init(&seq);
-    struct eng_decision d;
-    uint32_t log_mask;
+    struct obj_storlet_req br;
+    eng_seq_init(&br.seq);
     const char *bwhy;
-    int bst = obj_storlet_backend(req, &seq, &d, &log_mask, &bwhy);
-    if (bst == 0 && seq.n > 1) {
-        obj_seq_get(rq, rd, dev, name, &seq, &d, log_mask);
+    int bst = obj_storlet_backend(req, &br, &bwhy);
+    if (bst == 0 && br.seq.n > 1) {
+        obj_seq_get(rq, rd, dev, name, &br);
         return;
     }
     const struct obj_df_info *in = obj_df_info(rd);
@@ -461,11 +471,12 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
         ostl_maybe_free(s);
         return;
     }
-    s->d = d;
-    s->log = log_mask & 1u;
-    s->storlet = xstrdup(seq.st[0].storlet);
-    s->params = json_incref(seq.st[0].params);
-    eng_seq_release(&seq);
+    s->d = br.d;
+    s->log = br.log_mask & 1u;
+    s->code_cap = br.code_mask & 1u ? xstrdup(br.code_cap) : NULL;
+    s->storlet = xstrdup(br.seq.st[0].storlet);
+    s->params = json_incref(br.seq.st[0].params);
+    eng_seq_release(&br.seq);
 
     /* "/a/c/o" */
     const char *a = name + 1, *c = strchr(a, '/');
@@ -519,7 +530,7 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
     }
     s->buf = xmalloc(FEED_CHUNK);
     s->inb = evbuffer_new();
-    s->prep = eng_prep_start(srv->eng, s->w->base, host, (int)port, token, s->account,
-                             s->storlet, s->trans_id, prep_done, s);
+    s->prep = eng_prep_start_cap(srv->eng, s->w->base, host, (int)port, token, s->code_cap,
+                                 s->account, s->storlet, s->trans_id, prep_done, s);
     free(host);
 }

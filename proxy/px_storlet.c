@@ -81,6 +81,10 @@ struct pst {
     /* the chain (chain_of) and its plan */
     struct eng_seq seq;
     uint32_t log_mask;         /* bit k: store stage k's log in storletlog */
+    uint32_t code_mask;        /* bit k: stage k's code is read with the
+                                * account's authority (PX_CAP_CODE), not the
+                                * caller's (a rule's storlet) */
+    const char *code_cap;      /* that capability (pool), minted once */
     struct eng_seq_props props[ENG_SEQ_MAX];
     char *etag[ENG_SEQ_MAX];   /* storlet versions: facts, then the runs */
     struct eng_seq_plan plan;
@@ -259,6 +263,17 @@ static json_t *user_meta_of(const struct http_head *h)
 static bool is_storlet_header(const char *n)
 {
     return strcasecmp(n, "X-Run-Storlet") == 0 || strncasecmp(n, "X-Storlet-", 10) == 0;
+}
+
+/* The capability that reads the account's storlet code (both `storlet`
+ * and `dependency`) with the owner's rights, for stages in code_mask. */
+static const char *code_cap_of(struct pst *s, unsigned k)
+{
+    if (!(s->code_mask & (1u << k)))
+        return NULL;
+    if (!s->code_cap)
+        s->code_cap = px_cap_mint_for(s->pr, PX_CAP_CODE, NULL, NULL, true);
+    return s->code_cap;
 }
 
 /* The first stage that runs here, and whether any does. */
@@ -682,6 +697,16 @@ static void backend_headers(struct pst *s, struct http_client *c)
     char logs[128];
     if (eng_seq_stage_set_format(s->log_mask, 0, s->plan.split, logs, sizeof(logs)) > 0)
         http_client_header(c, "X-Backend-Storlet-Log", logs);
+    if (eng_seq_stage_set_format(s->code_mask, 0, s->plan.split, logs, sizeof(logs)) > 0) {
+        unsigned k = 0;
+        while (!(s->code_mask & (1u << k)))
+            k++;
+        const char *cap = code_cap_of(s, k);
+        if (cap) {
+            http_client_header(c, "X-Backend-Storlet-Code-Stages", logs);
+            http_client_header(c, "X-Backend-Storlet-Code-Cap", cap);
+        }
+    }
     http_client_header(c, "X-Backend-Storlet-Token", s->token);
     http_client_headerf(c, "X-Backend-Storlet-Proxy", "%s:%d", s->host, s->port);
     if (s->depth)
@@ -1002,8 +1027,9 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void 
 static void prep_stage(struct pst *s, unsigned k)
 {
     struct px_req *pr = s->pr;
-    s->prep = eng_prep_start(pr->srv->eng, pr->w->base, s->host, s->port, s->token,
-                             pr->path.account, s->seq.st[k].storlet, pr->txn, prep_done, s);
+    s->prep = eng_prep_start_cap(pr->srv->eng, pr->w->base, s->host, s->port, s->token,
+                                 code_cap_of(s, k), pr->path.account, s->seq.st[k].storlet,
+                                 pr->txn, prep_done, s);
 }
 
 /* ------------------------------------------------------------ facts */
@@ -1147,6 +1173,9 @@ static void facts_start(struct pst *s)
         s->fact[k] = c;
         s->facts_pending++;
         http_client_header(c, "X-Auth-Token", s->token);
+        const char *cap = code_cap_of(s, k);
+        if (cap)
+            http_client_header(c, PX_CAP_HEADER, cap);
         int rc = http_client_start(c, "HEAD", path, 0, &fact_ops, s);
         if (rc == 0)
             rc = http_client_end(c);
@@ -1164,22 +1193,30 @@ static void facts_start(struct pst *s)
 
 /*
  * THE place where the chain to run is made from the request: the client's
- * X-Run-Storlet list with its parameters (eng_seq_from_head), and which
- * stages' logs go to storletlog (every stage with X-Storlet-Generate-Log).
- * Everything downstream (facts, placement, execution, provenance) runs
- * from *out alone. Storlet rules (docs/rules.md section 3) hook in here:
- * mandatory read stages go before the client's, write stages after, with
- * their bits clear in *log_mask. Returns 0 with *out filled (n == 0: no
- * storlet runs, the request goes on as a plain one), or a negative errno
- * with the 400 reason in e. *out is empty on entry.
+ * X-Run-Storlet list with its parameters (eng_seq_from_head) into *out,
+ * and two stage sets on s: log_mask, whose logs go to storletlog (every
+ * stage with X-Storlet-Generate-Log), and code_mask, whose storlet code is
+ * read with the account's authority instead of the caller's (none here).
+ * Everything downstream (facts, placement, the hand-off to the node,
+ * execution, provenance) runs from these alone.
+ *
+ * Storlet rules (docs/rules.md section 3) hook in here: put the mandatory
+ * read stages before the client's and the write stages after, with their
+ * bits clear in log_mask and set in code_mask. Anything they need to fetch
+ * first (rule documents) is fetched before go() calls this, which is
+ * synchronous. Returns 0 with *out filled (n == 0: no storlet runs, the
+ * request goes on as a plain one), or a negative errno with the reason in
+ * e: -EINVAL or -E2BIG answer 400, -EACCES 403, anything else 503. *out is
+ * empty on entry.
  */
-static int chain_of(struct pst *s, struct eng_seq *out, uint32_t *log_mask, struct err *e)
+static int chain_of(struct pst *s, struct eng_seq *out, struct err *e)
 {
     struct px_req *pr = s->pr;
     int rc = eng_seq_from_head(http_req_head(pr->req), http_req_query(pr->req), out, e);
     if (rc < 0)
         return rc;
-    *log_mask = s->d.generate_log ? (1u << out->n) - 1 : 0;
+    s->log_mask = s->d.generate_log ? (1u << out->n) - 1 : 0;
+    s->code_mask = 0;
     return 0;
 }
 
@@ -1223,8 +1260,10 @@ static void go(struct pst *s)
     struct px_req *pr = s->pr;
     struct err e;
     err_clear(&e);
-    if (chain_of(s, &s->seq, &s->log_mask, &e) < 0) {
-        answer(s, 400, e.msg);
+    int rc = chain_of(s, &s->seq, &e);
+    if (rc < 0) {
+        answer(s, rc == -EINVAL || rc == -E2BIG ? 400 : rc == -EACCES ? 403 : 503,
+               e.msg[0] ? e.msg : NULL);
         return;
     }
     if (s->seq.n == 0) {
