@@ -12,7 +12,11 @@
  *
  * Reading: enabled while waiting for a head, or reading the body, not
  * paused, with less than read_max bytes waiting for the caller; also while
- * idle, so that a server closing a keep-alive connection is noticed.
+ * idle, so that a server closing a keep-alive connection is noticed. A
+ * read callback that got libevent's whole 4 KiB tops the input up with one
+ * larger read (http_read_more, bounded by read_max); an error that read
+ * meets is kept in read_err, so that the EOF libevent then sees is not
+ * taken for the clean end of a close-delimited body.
  *
  * Threading: belongs to the thread of its event_base.
  */
@@ -65,6 +69,8 @@ struct http_client {
     bool free_pending;
     bool broken;           /* request body cut short: never reuse */
     bool await_continue;   /* sent Expect: 100-continue, no answer yet */
+    int read_err;          /* socket error met by http_read_more, or 0 */
+    size_t in_seen;        /* input length after the last processing */
     bool expect_header;    /* an Expect: 100-continue header was added */
     enum req_state req;
     enum resp_state resp;
@@ -178,7 +184,7 @@ static void finish(struct http_client *c, int err)
     c->active = false;
     /* Bytes beyond the response mean the framing is off: no reuse. */
     c->reusable = err == 0 && c->head.keep_alive && c->req == REQ_ENDED &&
-                  !c->broken && !c->eof && c->bev != NULL &&
+                  !c->broken && !c->eof && !c->read_err && c->bev != NULL &&
                   evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
     evbuffer_drain(c->body, evbuffer_get_length(c->body));
     if (c->reusable) {
@@ -296,6 +302,8 @@ static void client_process(struct http_client *c)
             client_destroy(c);
         return;
     }
+    if (c->bev)
+        c->in_seen = evbuffer_get_length(bufferevent_get_input(c->bev));
     update_read(c);
 }
 
@@ -307,6 +315,13 @@ static void on_read(struct bufferevent *bev, void *arg)
          * trusted any more (and they must not pile up). */
         close_conn(c);
         return;
+    }
+    size_t have = evbuffer_get_length(bufferevent_get_input(bev));
+    if (have >= c->in_seen + HTTP_LIBEVENT_READ && have < c->cfg.read_max &&
+        !c->read_err) {
+        ssize_t r = http_read_more(bev, c->cfg.read_max - have);
+        if (r < 0 && r != -EAGAIN && r != -ENOBUFS)
+            c->read_err = (int)r;
     }
     client_process(c);
 }
@@ -348,8 +363,12 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         return;
     }
     c->in_process = true;
+    if ((what & BEV_EVENT_EOF) && c->read_err)
+        what |= BEV_EVENT_ERROR; /* the reset our own read met */
     if (what & (BEV_EVENT_TIMEOUT | BEV_EVENT_ERROR)) {
-        int err = (what & BEV_EVENT_TIMEOUT) ? -ETIMEDOUT : socket_err(c);
+        int err = (what & BEV_EVENT_TIMEOUT) ? -ETIMEDOUT
+                  : c->read_err              ? c->read_err
+                                             : socket_err(c);
         close_conn(c);
         if (c->active)
             finish(c, err);
@@ -414,6 +433,9 @@ struct http_client *http_client_new(struct event_base *base, const char *host,
     BUG_ON(!c->bev);
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     bufferevent_setwatermark(c->bev, EV_WRITE, c->cfg.write_low, 0);
+    /* libevent writes at most 16 KiB per call by default */
+    bufferevent_set_max_single_write(c->bev, c->cfg.write_high > 16384
+                                                 ? c->cfg.write_high : 16384);
     if (c->cfg.connect_timeout_ms) {
         struct timeval tv = {c->cfg.connect_timeout_ms / 1000,
                              (c->cfg.connect_timeout_ms % 1000) * 1000};

@@ -1,6 +1,7 @@
 /*
  * http_common.c - pieces of the HTTP layer that are not the server or the
- * client: the listening socket, reason phrases, output framing helpers.
+ * client: the listening socket, reason phrases, output framing helpers,
+ * the larger socket read both use.
  *
  * Threading: the Date cache is per thread, everything else is stateless.
  */
@@ -14,10 +15,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 
 #include "common/err.h"
 
@@ -194,4 +197,54 @@ void http_out_date(struct evbuffer *out)
         cached_at = now;
     }
     evbuffer_add(out, line, len);
+}
+
+static ssize_t read_into(struct evbuffer *in, evutil_socket_t fd, size_t room)
+{
+    struct evbuffer_iovec v[2];
+    struct iovec iov[2];
+    int n = evbuffer_reserve_space(in, (ev_ssize_t)room, v, 2);
+    if (n <= 0)
+        return -ENOBUFS;
+    size_t left = room;
+    for (int i = 0; i < n; i++) {
+        /* reserve_space may offer more than asked: keep to the bound */
+        if (v[i].iov_len > left)
+            v[i].iov_len = left;
+        left -= v[i].iov_len;
+        iov[i].iov_base = v[i].iov_base;
+        iov[i].iov_len = v[i].iov_len;
+    }
+    ssize_t r;
+    do
+        r = readv(fd, iov, n);
+    while (r == -1 && errno == EINTR);
+    if (r <= 0) {
+        int e = errno;
+        evbuffer_commit_space(in, v, 0);
+        return r == 0 ? 0 : (e == EWOULDBLOCK ? -EAGAIN : -e);
+    }
+    size_t got = (size_t)r;
+    int used = 0;
+    for (int i = 0; i < n && got > 0; i++, used++) {
+        if (v[i].iov_len > got)
+            v[i].iov_len = got;
+        got -= v[i].iov_len;
+    }
+    evbuffer_commit_space(in, v, used);
+    return r;
+}
+
+ssize_t http_read_more(struct bufferevent *bev, size_t room)
+{
+    struct evbuffer *in = bufferevent_get_input(bev);
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    if (fd < 0 || room == 0)
+        return -EAGAIN;
+    /* libevent keeps the end of an input buffer frozen outside its own
+     * reads (so that nobody else appends): thaw it for ours, as it does */
+    evbuffer_unfreeze(in, 0);
+    ssize_t r = read_into(in, fd, room);
+    evbuffer_freeze(in, 0);
+    return r;
 }

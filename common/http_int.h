@@ -6,8 +6,25 @@
 #define CAIRN_HTTP_INT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct evbuffer;
+struct bufferevent;
+
+/* The most libevent 2.1 reads from a socket per read callback
+ * (EVBUFFER_MAX_READ in its buffer.c, not configurable before 2.2). */
+#define HTTP_LIBEVENT_READ 4096
+
+/*
+ * One read of up to `room` bytes from the bufferevent's socket straight
+ * into its input buffer, for a read callback that found libevent's 4 KiB
+ * full: it saves a wakeup, an ioctl and a readv per 4 KiB of a large body.
+ * Returns the bytes read, 0 at EOF, or a negative errno (-EAGAIN when
+ * nothing was waiting, -ENOBUFS when no room could be reserved). EOF and errors stay visible to libevent's next
+ * read only as EOF, so a caller that must tell a reset from a clean close
+ * keeps the error itself.
+ */
+ssize_t http_read_more(struct bufferevent *bev, size_t room);
 
 /* Appends len bytes as one chunk ("%zx\r\n" data "\r\n"); nothing for 0. */
 void http_out_chunk(struct evbuffer *out, const void *data, size_t len);

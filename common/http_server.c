@@ -16,6 +16,20 @@
  * handler writing only while http_resp_wants_more(), with the drain
  * callback from the bufferevent's write low watermark.
  *
+ * Writing: the bufferevent's write event is off while the output is empty.
+ * conn_flush() sends what is queued straight to the socket and switches
+ * the write event on only for what the socket did not take (write_on); the
+ * write callback switches it off again once the output is empty. Letting
+ * libevent do it would switch EPOLLOUT on and off (two epoll_ctl) around
+ * every body chunk written to a socket that keeps up. Invariant: outside
+ * http_* calls and callbacks, output is queued only while write_on. A
+ * socket error met by a direct write is left for the bufferevent's own
+ * write to find and report.
+ *
+ * Reading more per wakeup: libevent 2.1 reads at most 4 KiB per read
+ * callback, so the read callback tops the input up with one larger read
+ * when that 4 KiB was not all there was (http_read_more).
+ *
  * Lifetime: a connection is freed by conn_free() only outside
  * conn_process() (conn_close() defers it with close_now when called
  * inside). A request ends in req_finish(), which calls done, clears the
@@ -100,6 +114,9 @@ struct http_conn {
     bool closing;       /* close once the output is sent */
     bool eof;           /* the client half-closed */
     bool lingering;     /* output sent, write side shut, discarding input */
+    bool write_on;      /* the bufferevent's write event is enabled */
+    size_t read_high;   /* input buffer bound (read high watermark) */
+    size_t in_seen;     /* input length after the last processing */
     LIST_ENTRY(http_conn) link;
 };
 
@@ -153,6 +170,21 @@ static void conn_kick(struct http_conn *c)
 {
     if (!c->in_process)
         event_active(c->kick, EV_TIMEOUT, 0);
+}
+
+/* Sends queued output now; what the socket does not take is left to the
+ * bufferevent (write event on until the output is empty). Calls no
+ * callback and never frees c. */
+static void conn_flush(struct http_conn *c)
+{
+    struct evbuffer *out = conn_out(c);
+    if (c->write_on || evbuffer_get_length(out) == 0)
+        return;
+    (void)evbuffer_write(out, bufferevent_getfd(c->bev));
+    if (evbuffer_get_length(out) > 0) {
+        c->write_on = true;
+        bufferevent_enable(c->bev, EV_WRITE);
+    }
 }
 
 static void conn_free(struct http_conn *c)
@@ -417,11 +449,18 @@ static void conn_process(struct http_conn *c)
     c->in_process = true;
     while (!c->close_now && conn_step(c))
         ;
+    if (!c->close_now && !c->lingering) {
+        conn_flush(c);
+        if (c->closing && !c->req.active &&
+            evbuffer_get_length(conn_out(c)) == 0)
+            conn_linger(c); /* a close inside is deferred to close_now */
+    }
     c->in_process = false;
     if (c->close_now) {
         conn_free(c);
         return;
     }
+    c->in_seen = evbuffer_get_length(conn_in(c));
     conn_update_read(c);
 }
 
@@ -430,10 +469,14 @@ static void conn_process(struct http_conn *c)
 static void on_read(struct bufferevent *bev, void *arg)
 {
     struct http_conn *c = arg;
+    struct evbuffer *in = conn_in(c);
     if (c->lingering) {
-        evbuffer_drain(conn_in(c), evbuffer_get_length(conn_in(c)));
+        evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
+    size_t have = evbuffer_get_length(in);
+    if (have >= c->in_seen + HTTP_LIBEVENT_READ && have < c->read_high)
+        http_read_more(bev, c->read_high - have);
     conn_process(c);
 }
 
@@ -441,6 +484,11 @@ static void on_write(struct bufferevent *bev, void *arg)
 {
     struct http_conn *c = arg;
     struct http_req *r = &c->req;
+    if (evbuffer_get_length(conn_out(c)) == 0 && c->write_on) {
+        /* libevent has already deleted the event: no epoll call here */
+        c->write_on = false;
+        bufferevent_disable(bev, EV_WRITE);
+    }
     if (c->lingering)
         return;
     if (c->closing && !r->active && evbuffer_get_length(conn_out(c)) == 0) {
@@ -494,6 +542,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     } else {
         c->close_now = true;
     }
+    if (!c->close_now && !c->lingering)
+        conn_flush(c);
     c->in_process = false;
     if (c->close_now) {
         conn_free(c);
@@ -568,12 +618,17 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     if (read_high < cfg->read_max)
         read_high = cfg->read_max;
     bufferevent_setwatermark(c->bev, EV_READ, 0, read_high);
+    c->read_high = read_high;
+    /* When the socket backs up, libevent writes at most 16 KiB per call by
+     * default: a whole watermark's worth at once instead. */
+    bufferevent_set_max_single_write(c->bev, cfg->write_high > 16384
+                                                 ? cfg->write_high : 16384);
     if (cfg->write_timeout_ms) {
         struct timeval wt = {cfg->write_timeout_ms / 1000,
                              (cfg->write_timeout_ms % 1000) * 1000};
         bufferevent_set_timeouts(c->bev, NULL, &wt);
     }
-    bufferevent_enable(c->bev, EV_WRITE);
+    /* the write event stays off until output backs up (conn_flush) */
     /* A fresh connection waits for its first head under the header
      * timeout: a client that connects and says nothing is a slow client. */
     timer_arm(c, T_HEADER, true);
@@ -898,6 +953,7 @@ int http_resp_write(struct http_req *r, const void *data, size_t len)
     else
         evbuffer_add(out, data, len);
     r->resp_written += len;
+    conn_flush(r->conn);
     return 0;
 }
 
@@ -917,6 +973,7 @@ int http_resp_add_buffer(struct http_req *r, struct evbuffer *buf)
     else
         evbuffer_add_buffer(out, buf);
     r->resp_written += len;
+    conn_flush(r->conn);
     return 0;
 }
 
@@ -944,6 +1001,7 @@ int http_resp_end(struct http_req *r)
         rc = -EPROTO;
     }
     r->resp = RESP_DONE;
+    conn_flush(c);
     conn_kick(c);
     return rc;
 }

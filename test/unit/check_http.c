@@ -633,6 +633,60 @@ static const struct http_req_ops big_ops = {
     .done = count_done,
 };
 
+/* /seq?N: N bytes whose value depends on their offset (seq_byte), written
+ * in chunks of varying size, alternately with http_resp_write and
+ * http_resp_add_buffer, so a lost, doubled or reordered piece shows. */
+static unsigned char seq_byte(uint64_t off)
+{
+    return (unsigned char)(off * 131 + off / 65521);
+}
+
+struct seq_state {
+    uint64_t off, total;
+    unsigned seed;
+    unsigned char chunk[70001];
+};
+
+static void seq_fill(struct http_req *req, struct seq_state *q)
+{
+    while (q->off < q->total && http_resp_wants_more(req)) {
+        q->seed = q->seed * 1103515245u + 12345u;
+        size_t n = 1 + (q->seed >> 8) % sizeof(q->chunk);
+        if (n > q->total - q->off)
+            n = (size_t)(q->total - q->off);
+        for (size_t i = 0; i < n; i++)
+            q->chunk[i] = seq_byte(q->off + i);
+        if (q->seed & 0x10000) {
+            ck_assert_int_eq(http_resp_write(req, q->chunk, n), 0);
+        } else {
+            struct evbuffer *b = evbuffer_new();
+            evbuffer_add(b, q->chunk, n);
+            ck_assert_int_eq(http_resp_add_buffer(req, b), 0);
+            ck_assert_uint_eq(evbuffer_get_length(b), 0);
+            evbuffer_free(b);
+        }
+        q->off += n;
+        size_t buffered = http_resp_buffered(req);
+        if (buffered > T->max_buffered)
+            T->max_buffered = buffered;
+    }
+    if (q->off == q->total)
+        ck_assert_int_eq(http_resp_end(req), 0);
+}
+
+static void seq_drain(struct http_req *req, void *arg)
+{
+    atomic_fetch_add(&T->drains, 1);
+    struct seq_state *q = arg;
+    if (q->off < q->total)
+        seq_fill(req, q);
+}
+
+static const struct http_req_ops seq_ops = {
+    .drain = seq_drain,
+    .done = count_done,
+};
+
 /* /echo: the request body streamed back, with back-pressure both ways. */
 struct echo_state {
     struct evbuffer *pending;
@@ -791,6 +845,16 @@ static void handler(struct http_req *req, void *arg)
             return;
         }
         big_fill(req, b);
+    } else if (strcmp(path, "/seq") == 0) {
+        struct seq_state *q = pool_calloc(pool, sizeof(*q));
+        ck_assert_int_eq(parse_u64(http_req_query(req), &q->total), 0);
+        q->seed = 7;
+        http_req_set_ops(req, &seq_ops, q);
+        ck_assert_int_eq(http_resp_start(req, 200,
+                                         http_req_header(req, "x-chunked")
+                                             ? HTTP_LENGTH_UNKNOWN
+                                             : (int64_t)q->total), 0);
+        seq_fill(req, q);
     } else if (strcmp(path, "/echo") == 0) {
         const struct http_head *h = http_req_head(req);
         /* ops first: a response started before the body is being read
@@ -1262,6 +1326,79 @@ START_TEST(server_streams_large_response_with_bounded_output)
 }
 END_TEST
 
+/*
+ * A response of many differently sized pieces, written straight to the
+ * socket while it keeps up and queued when it does not, reaches a reader
+ * that takes a few KiB at a time whole and in order, twice on one
+ * connection (length-framed, then chunked); the output buffer stays
+ * within the watermark plus one piece.
+ */
+START_TEST(server_large_response_to_slow_reader_arrives_in_order)
+{
+    struct http_server_config cfg;
+    http_server_config_init(&cfg);
+    cfg.write_high = 128 * 1024;
+    cfg.write_low = 32 * 1024;
+    tsrv_start(&cfg);
+    int fd = tconnect();
+    const uint64_t total = 12ull << 20;
+    for (int chunked = 0; chunked < 2; chunked++) {
+        char req[128];
+        snprintf(req, sizeof(req), "GET /seq?%llu HTTP/1.1\r\n%s\r\n",
+                 (unsigned long long)total, chunked ? "X-Chunked: 1\r\n" : "");
+        send_str(fd, req);
+        struct http_parser p;
+        struct http_head h;
+        http_parser_init(&p, HTTP_PARSE_RESPONSE, NULL);
+        http_head_init(&h);
+        struct evbuffer *in = evbuffer_new(), *body = evbuffer_new();
+        uint64_t off = 0;
+        bool head = false;
+        unsigned char buf[3000], got[4096];
+        for (;;) {
+            /* small reads: the server's socket buffer fills and it queues */
+            ssize_t n = recv(fd, buf, sizeof(buf), 0);
+            ck_assert_int_gt(n, 0);
+            evbuffer_add(in, buf, (size_t)n);
+            if (!head) {
+                enum http_rc rc = http_parser_head(&p, in, &h);
+                if (rc == HTTP_AGAIN)
+                    continue;
+                ck_assert_int_eq(rc, HTTP_OK);
+                ck_assert_int_eq(h.status, 200);
+                ck_assert_int_eq(h.body, chunked ? HTTP_BODY_CHUNKED
+                                                 : HTTP_BODY_LENGTH);
+                head = true;
+            }
+            enum http_rc rc = http_parser_body(&p, &h, in, body, SIZE_MAX);
+            ck_assert_int_ne(rc, HTTP_ERROR);
+            size_t have;
+            while ((have = evbuffer_get_length(body)) > 0) {
+                size_t k = have < sizeof(got) ? have : sizeof(got);
+                evbuffer_remove(body, got, k);
+                for (size_t i = 0; i < k; i++)
+                    if (got[i] != seq_byte(off + i))
+                        ck_abort_msg("byte %llu is wrong",
+                                     (unsigned long long)(off + i));
+                off += k;
+            }
+            if (rc == HTTP_OK)
+                break;
+        }
+        ck_assert_uint_eq(off, total);
+        ck_assert_uint_eq(evbuffer_get_length(in), 0);
+        http_head_release(&h);
+        evbuffer_free(in);
+        evbuffer_free(body);
+    }
+    close(fd);
+    tsrv_stop();
+    ck_assert_int_eq(atomic_load(&T->done_ok), 2);
+    ck_assert_int_gt(atomic_load(&T->drains), 0);
+    ck_assert_uint_le(T->max_buffered, cfg.write_high + 70001 + 32);
+}
+END_TEST
+
 /* Sends `total` pseudo-random bytes as a body (CL or chunked with varying
  * chunk sizes) while the main thread reads the answer: the sender runs in
  * its own thread so both directions can block. */
@@ -1554,6 +1691,7 @@ static void add_server_tests(Suite *s)
     tcase_add_test(tc, server_limits_and_garbage_get_answer_and_close);
     tcase_add_test(tc, server_expect_100_continue_handler_decides);
     tcase_add_test(tc, server_streams_large_response_with_bounded_output);
+    tcase_add_test(tc, server_large_response_to_slow_reader_arrives_in_order);
     tcase_add_test(tc, server_request_body_back_pressure);
     tcase_add_test(tc, server_timeouts_close_slow_clients);
     tcase_add_test(tc, server_write_timeout_drops_a_reader_that_stopped);
