@@ -135,6 +135,7 @@ struct eng_config {
     uint64_t output_max;
     uint32_t uid_base;        /* 0 = SBX_UID_BASE_DEFAULT */
     unsigned warm;            /* warm sandboxes kept per storlet version */
+    uint64_t cache_max;       /* code cache bound in bytes; 0 = none */
     bool no_cgroup;           /* launcher: behave as if no cgroup (tests) */
 };
 
@@ -202,6 +203,32 @@ void eng_cache_abort(struct eng_fill *f);                  /* frees f; NULL ok *
  */
 int eng_code_dir(struct eng *g, const struct eng_code *c, char *out, size_t outsz,
                  struct err *e);
+
+/*
+ * Bounding the cache (cache_max, storlet_cache_size): after each new file
+ * or directory, and at eng_start, the least recently used files and code
+ * directories are deleted until the rest fits; one in use never is, in
+ * this or another process sharing cache_dir (flock-based, eng_cache.c).
+ *
+ * eng_code_dir_hold is eng_code_dir returning the directory held in use
+ * (*hold, release with eng_cache_release) so that nothing evicts it before
+ * the run holds it itself. eng_cache_hold holds a code directory of this
+ * cache (eng_run_start does, until the run ends): returns a handle >= 0,
+ * -ENOENT when it is gone, -EINVAL when dir is not one of the cache's.
+ * eng_cache_pin holds it for the engine's life (warm sandboxes bind it).
+ * eng_cache_bytes is what files and directories take now. Thread-safe.
+ */
+int eng_code_dir_hold(struct eng *g, const struct eng_code *c, char *out, size_t outsz,
+                      int *hold, struct err *e);
+int eng_cache_hold(struct eng *g, const char *code_dir);
+/* eng_cache_has that also holds the file in use (eng_prep, from finding
+ * or fetching it until the code directory is built): a handle >= 0 for
+ * eng_cache_release, or -ENOENT when it is not cached. */
+int eng_cache_hold_file(struct eng *g, const char *account, const char *name,
+                        const char *etag);
+void eng_cache_release(int hold);   /* a negative hold is a no-op */
+int eng_cache_pin(struct eng *g, const char *code_dir);
+uint64_t eng_cache_bytes(struct eng *g);
 
 /*
  * Getting a storlet ready (eng_prep.c): HEAD of the storlet and of each
@@ -364,6 +391,11 @@ void eng_run_cancel(struct eng_run *r);
      "/var/cache/cairn/storlets", 0, 0, NULL, 0, \
      "Where storlet code is cached, by ETag; its parents must be " \
      "searchable by others (the sandbox opens code directories there)."}, \
+    {"DEFAULT", "storlet_cache_size", CONF_SIZE, OFF(storlet_cache_size), "1G", 0, \
+     1000000000000000, NULL, 0, \
+     "Most bytes of storlet code the cache keeps (fetched files and the " \
+     "code directories built from them); the least recently used go " \
+     "first, never one in use. 0: no bound."}, \
     {"DEFAULT", "storlet_sdk", CONF_PATH, OFF(storlet_sdk), \
      "/usr/share/cairn/cairn_storlet.py", 0, 0, NULL, 0, \
      "The Python storlet SDK, put beside each python storlet."}, \

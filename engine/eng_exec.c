@@ -70,6 +70,7 @@ struct eng *eng_start(const struct eng_config *cfg, struct err *e)
     g->output_max = cfg->output_max;
     g->uid_base = cfg->uid_base ? cfg->uid_base : SBX_UID_BASE_DEFAULT;
     g->warm = cfg->warm;
+    g->cache_max = cfg->cache_max;
     g->launcher_pid = -1;
     pthread_mutex_init(&g->lock, NULL);
     int lfd = -1;
@@ -138,6 +139,7 @@ void eng_free(struct eng *g)
     if (g->run_dir[0])
         rmdir(g->run_dir);
     eng_slots_free(g->slots);
+    eng_cache_release_all(g);
     for (size_t i = 0; i < g->nwarmed; i++)
         free(g->warmed[i]);
     free(g->warmed);
@@ -257,6 +259,7 @@ struct eng_run {
     struct job *job;
     char *account, *storlet, *etag;
     char *txn;                 /* for the accounting line */
+    int code_hold;             /* the code directory, held in use */
     enum eng_op op;
     bool on_proxy;
     uint64_t t0;
@@ -608,6 +611,7 @@ static void run_free(struct eng_run *r)
     free(r->storlet);
     free(r->etag);
     free(r->txn);
+    eng_cache_release(r->code_hold);
     free(r);
 }
 
@@ -750,6 +754,9 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
     r->arg = arg;
     r->t0 = now_mono_ns();
     r->in_wr = r->out_rd = r->log_rd = r->meta_fd = r->wake_rd = -1;
+    /* the cache must not evict the code while the sandbox binds it (a
+     * directory outside the cache, or one gone, is the sandbox's error) */
+    r->code_hold = eng_cache_hold(g, inv->code_dir);
     r->account = xstrdup(inv->code->account);
     r->storlet = xstrdup(inv->code->name);
     r->etag = xstrdup(inv->code->etag);
@@ -869,6 +876,8 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
         char *key = xasprintf("%s|%s", pj, inv->code_dir);
         free(pj);
         j->prewarm = warm_first_use(g, key);
+        if (j->prewarm)   /* warm sandboxes bind it for as long as they wait */
+            eng_cache_pin(g, inv->code_dir);
         j->warm_count = g->warm;
         j->warm = true;
         free(key);

@@ -7,6 +7,7 @@
 #define CAIRN_ENG_INT_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine/eng.h"
@@ -24,6 +25,11 @@ struct eng {
     char **warmed;             /* keys already prewarmed */
     size_t nwarmed;
     struct eng_slots *slots;   /* account -> tenant slot (own lock) */
+    /* code cache (eng_cache.c) */
+    uint64_t cache_max;        /* bytes; 0 = unbounded */
+    bool cache_ready;          /* eng_cache_init done */
+    pthread_mutex_t cache_lock; /* one eviction pass at a time; pins */
+    struct eng_cache_pins *pins;
 };
 
 /* The services channel of one run (eng_svc.c): serves requests arriving
@@ -35,7 +41,10 @@ struct eng_svc *eng_svc_new(struct event_base *base, int fd, const char *host, i
                             const char *token, const char *account, unsigned depth);
 void eng_svc_free(struct eng_svc *s);
 
-/* Creates the cache directories. Returns 0 or -errno (e says why). */
+/* Creates the cache directories and trims the cache to g->cache_max.
+ * Returns 0 or -errno (e says why). */
 int eng_cache_init(struct eng *g, struct err *e);
+/* Drops every pin (eng_free). A no-op before eng_cache_init. */
+void eng_cache_release_all(struct eng *g);
 
 #endif

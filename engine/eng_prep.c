@@ -60,6 +60,9 @@ struct eng_prep {
     bool getting;
     size_t get_idx;            /* 0 = storlet, 1.. = deps */
     struct eng_fill *fill;
+    int hold;                  /* the code directory, held until cb ran */
+    int file_hold[PREP_DEPS_MAX + 1]; /* each file, held once found */
+    bool refetched;            /* fetched again after an eviction */
     int status;
     int ferr;
 };
@@ -78,6 +81,9 @@ static void prep_free(struct eng_prep *p)
 {
     http_client_free(p->c);
     eng_cache_abort(p->fill);
+    eng_cache_release(p->hold);
+    for (size_t i = 0; i <= PREP_DEPS_MAX; i++)
+        eng_cache_release(p->file_hold[i]);
     free(p->host);
     free(p->token);
     free(p->cap);
@@ -121,7 +127,20 @@ static void finish(struct eng_prep *p, int status, const char *fmt, ...)
         };
         struct err e;
         err_clear(&e);
-        if (eng_code_dir(p->g, &r.code, r.code_dir, sizeof(r.code_dir), &e) < 0) {
+        int rc = eng_code_dir_hold(p->g, &r.code, r.code_dir, sizeof(r.code_dir), &p->hold,
+                                   &e);
+        if (rc == -ENOENT && !p->refetched) {
+            /* a file went (evicted) after it was found: fetch again, once */
+            p->refetched = true;
+            p->get_idx = 0;
+            for (size_t i = 0; i <= PREP_DEPS_MAX; i++) {
+                eng_cache_release(p->file_hold[i]);
+                p->file_hold[i] = -1;
+            }
+            next(p);
+            return;
+        }
+        if (rc < 0) {
             r.status = 503;
             snprintf(r.reason, sizeof(r.reason), "storlet code: %s", e.msg);
         }
@@ -264,6 +283,11 @@ static void on_done(struct http_client *c, int err, void *arg)
             finish(p, 503, "storlet %s: %s", p->name, e.msg);
             return;
         }
+        /* held until the code directory is built, so that filling the
+         * cache with the next file cannot evict this one */
+        const char *nm = p->get_idx == 0 ? p->name : p->dep_name[p->get_idx - 1];
+        const char *et = p->get_idx == 0 ? p->etag : p->dep_etag[p->get_idx - 1];
+        p->file_hold[p->get_idx] = eng_cache_hold_file(p->g, p->account, nm, et);
         p->get_idx++;
     } else {
         p->step++;
@@ -341,7 +365,10 @@ static void next(struct eng_prep *p)
     while (p->get_idx <= p->ndeps) {
         const char *nm = p->get_idx == 0 ? p->name : p->dep_name[p->get_idx - 1];
         const char *et = p->get_idx == 0 ? p->etag : p->dep_etag[p->get_idx - 1];
-        if (eng_cache_has(p->g, p->account, nm, et)) {
+        int h = eng_cache_hold_file(p->g, p->account, nm, et);
+        if (h >= 0) {
+            eng_cache_release(p->file_hold[p->get_idx]);
+            p->file_hold[p->get_idx] = h;
             p->get_idx++;
             continue;
         }
@@ -368,6 +395,9 @@ struct eng_prep *eng_prep_start_cap(struct eng *g, struct event_base *base, cons
 {
     struct eng_prep *p = xcalloc(1, sizeof(*p));
     p->cap = cap && *cap ? xstrdup(cap) : NULL;
+    p->hold = -1;
+    for (size_t i = 0; i <= PREP_DEPS_MAX; i++)
+        p->file_hold[i] = -1;
     p->g = g;
     p->base = base;
     p->host = xstrdup(host);

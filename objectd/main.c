@@ -302,6 +302,7 @@ int main(int argc, char **argv)
             .idle_ms = (uint64_t)srv.conf.storlet_idle_timeout,
             .output_max = srv.conf.storlet_output_max,
             .warm = (unsigned)srv.conf.storlet_warm,
+            .cache_max = srv.conf.storlet_cache_size,
         };
         struct err ee;
         err_clear(&ee);

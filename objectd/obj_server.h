@@ -73,6 +73,7 @@ struct obj_conf {
     bool storlets;               /* run storlets (engine/) */
     char *storlet_cache_dir;
     char *storlet_sdk;
+    uint64_t storlet_cache_size;   /* bytes; 0 = unbounded */
     int64_t storlet_warm;
     int64_t storlet_wall_timeout; /* ms */
     int64_t storlet_idle_timeout; /* ms */

@@ -174,6 +174,7 @@ int main(int argc, char **argv)
             .idle_ms = (uint64_t)srv.conf.storlet_idle_timeout,
             .output_max = srv.conf.storlet_output_max,
             .warm = (unsigned)srv.conf.storlet_warm,
+            .cache_max = srv.conf.storlet_cache_size,
         };
         srv.eng = eng_start(&ec, &e);
         if (!srv.eng) {
