@@ -11,8 +11,9 @@
  *           own GET and the split runs on a node holding the object; at
  *           most `concurrency` at once (capped by the proxy's
  *           storlet_distributed_concurrency)
- *        -> merge: one run here whose fd 0 is the framed merge stream
- *           (eng_dist_put_*), fed part by part as splits deliver
+ *        -> merge: a chain of 1-4 runs here; the first one's fd 0 is the
+ *           framed merge stream (eng_dist_put_*), fed part by part as
+ *           splits deliver, each stage's output the next one's input
  *        -> the client (200), or a loopback PUT of `result` (201).
  *
  * Invariants. Memory is bounded whatever the outputs' sizes: a split holds
@@ -65,6 +66,19 @@
 
 struct dist;
 
+/* One stage of the merge chain: its output feeds the next stage's input,
+ * the last one's the answer. */
+struct mstage {
+    struct dist *d;
+    unsigned k;
+    struct eng_prep *prep;
+    struct eng_run *run;
+    char *etag;
+    json_t *meta_out;          /* its output metadata: the next's input's */
+    char *ctype_out;
+    bool ended;                /* ended well (its output all taken) */
+};
+
 struct split {
     struct dist *d;
     size_t idx;
@@ -85,7 +99,7 @@ struct dist {
     int port;
     struct evbuffer *body;       /* the request body */
     const char *split_names;     /* "a, b" */
-    const char *merge_name;
+    const char *merge_name;      /* "a, b" */
 
     /* resources */
     size_t nres;
@@ -105,13 +119,16 @@ struct dist {
     struct split *cur;           /* the split streaming into the merge */
 
     /* the merge */
-    struct eng_prep *prep;
-    struct eng_run *run;
+    struct mstage ms[ENG_DIST_CHAIN_MAX];
+    unsigned nms;
+    bool merge_launched;
+    struct eng_run *run;         /* stage 0, fed the stream; NULL once over */
+    bool in_done;                /* stage 0 has ended: drop split output */
     struct evbuffer *min;        /* merge input not yet in its pipe */
     bool input_full, end_sent, input_ended;
-    bool merge_started, merge_done;
+    bool merge_started, merge_done;   /* the last stage's start, end */
     json_t *mmeta;
-    char *mctype, *metag;
+    char *mctype;
 
     /* the answer */
     struct evbuffer *hold;       /* merge output held back */
@@ -157,9 +174,12 @@ static const char *chain_names(struct pool *p, const struct eng_seq *s)
 
 static void stop_all(struct dist *d)
 {
-    eng_prep_cancel(d->prep);
-    d->prep = NULL;
-    eng_run_cancel(d->run);
+    for (unsigned k = 0; k < d->nms; k++) {
+        eng_prep_cancel(d->ms[k].prep);
+        d->ms[k].prep = NULL;
+        eng_run_cancel(d->ms[k].run);
+        d->ms[k].run = NULL;
+    }
     d->run = NULL;
     http_client_free(d->lc);
     d->lc = NULL;
@@ -192,7 +212,11 @@ static void cleanup(void *arg)
     eng_dist_free(d->req);
     json_decref(d->mmeta);
     free(d->mctype);
-    free(d->metag);
+    for (unsigned k = 0; k < d->nms; k++) {
+        free(d->ms[k].etag);
+        json_decref(d->ms[k].meta_out);
+        free(d->ms[k].ctype_out);
+    }
     free(d->put_etag);
     if (d->body)
         evbuffer_free(d->body);
@@ -261,10 +285,26 @@ static void check_finish(struct dist *d);
 
 static void begin_output(struct dist *d);
 
+static void stage_prep(struct dist *d, unsigned k);
+
+static struct eng_run *last_run(struct dist *d)
+{
+    return d->nms ? d->ms[d->nms - 1].run : NULL;
+}
+
 static void run_start_cb(struct eng_run *r, const struct eng_meta *m, void *arg)
 {
     (void)r;
-    struct dist *d = arg;
+    struct mstage *ms = arg;
+    struct dist *d = ms->d;
+    if (ms->k + 1 < d->nms) {
+        /* its output metadata is the next stage's input metadata, so the
+         * next stage starts now */
+        ms->meta_out = m->metadata ? json_deep_copy(m->metadata) : json_object();
+        ms->ctype_out = m->content_type ? xstrdup(m->content_type) : NULL;
+        stage_prep(d, ms->k + 1);
+        return;
+    }
     d->merge_started = true;
     d->mmeta = m->metadata ? json_deep_copy(m->metadata) : json_object();
     d->mctype = m->content_type ? xstrdup(m->content_type) : NULL;
@@ -273,9 +313,20 @@ static void run_start_cb(struct eng_run *r, const struct eng_meta *m, void *arg)
 
 static void run_output(struct eng_run *r, struct evbuffer *b, void *arg)
 {
-    struct dist *d = arg;
+    struct mstage *ms = arg;
+    struct dist *d = ms->d;
     if (d->failed)
         return;
+    if (ms->k + 1 < d->nms) {
+        struct eng_run *next = d->ms[ms->k + 1].run;
+        if (d->ms[ms->k + 1].ended) {
+            evbuffer_drain(b, evbuffer_get_length(b));   /* it stopped early */
+            return;
+        }
+        if (!next || !eng_run_write(next, b))
+            eng_run_pause_output(r);   /* resumed by the next's input_drain */
+        return;
+    }
     if (!d->begun) {
         evbuffer_remove_buffer(b, d->hold, evbuffer_get_length(b));
         if (evbuffer_get_length(d->hold) >= HOLD_MAX)
@@ -302,27 +353,57 @@ static void run_output(struct eng_run *r, struct evbuffer *b, void *arg)
 static void run_input_drain(struct eng_run *r, void *arg)
 {
     (void)r;
-    struct dist *d = arg;
-    d->input_full = false;
-    pump(d);
+    struct mstage *ms = arg;
+    struct dist *d = ms->d;
+    if (ms->k == 0) {
+        d->input_full = false;
+        pump(d);
+    } else if (d->ms[ms->k - 1].run) {
+        eng_run_resume_output(d->ms[ms->k - 1].run);
+    }
+}
+
+/* "merge sumlist" for one stage, "merge stage 2 (b)" in a chain. */
+static void stage_name(const struct dist *d, unsigned k, char *out, size_t n)
+{
+    if (d->nms == 1)
+        snprintf(out, n, "merge %s", d->req->merge.st[0].storlet);
+    else
+        snprintf(out, n, "merge stage %u (%s)", k + 1, d->req->merge.st[k].storlet);
 }
 
 static void run_done(struct eng_run *r, const struct eng_outcome *o, void *arg)
 {
     (void)r;
-    struct dist *d = arg;
-    d->run = NULL;
-    d->merge_done = true;
+    struct mstage *ms = arg;
+    struct dist *d = ms->d;
+    ms->run = NULL;
+    if (ms->k == 0) {
+        d->run = NULL;
+        d->in_done = true;
+    }
     if (d->failed)
         return;
     if (o->kind != ENG_OK) {
-        char msg[1400];
-        snprintf(msg, sizeof(msg), "merge %s failed: %s", d->merge_name,
+        char name[1100], msg[2400];
+        stage_name(d, ms->k, name, sizeof(name));
+        snprintf(msg, sizeof(msg), "%s failed: %s", name,
                  o->reason[0] ? o->reason : "the storlet failed");
         fail(d, o->kind == ENG_FAILED_BEFORE && o->status >= 400 ? o->status : 500, msg);
         return;
     }
-    pump(d);   /* the merge may have stopped reading: drop the rest */
+    ms->ended = true;
+    if (ms->k > 0 && d->ms[ms->k - 1].run)
+        eng_run_resume_output(d->ms[ms->k - 1].run);   /* to drop the rest */
+    if (ms->k + 1 < d->nms) {
+        if (d->ms[ms->k + 1].run)
+            eng_run_input_end(d->ms[ms->k + 1].run);
+        /* else the next stage gets its input's end when it starts */
+    } else {
+        d->merge_done = true;
+    }
+    if (ms->k == 0)
+        pump(d);   /* the merge may have stopped reading: drop the rest */
     check_finish(d);
 }
 
@@ -336,18 +417,21 @@ static const struct eng_run_ops run_ops = {
 static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void *arg)
 {
     (void)p;
-    struct dist *d = arg;
+    struct mstage *ms = arg;
+    struct dist *d = ms->d;
     struct px_req *pr = d->pr;
-    d->prep = NULL;
+    unsigned k = ms->k;
+    ms->prep = NULL;
     if (d->failed || pr->done)
         return;
+    char name[1100], msg[2400];
+    stage_name(d, k, name, sizeof(name));
     if (r->status) {
-        char msg[1400];
-        snprintf(msg, sizeof(msg), "merge %s: %s", d->merge_name, r->reason);
+        snprintf(msg, sizeof(msg), "%s: %s", name, r->reason);
         fail(d, r->status, msg);
         return;
     }
-    d->metag = xstrdup(r->code.etag);
+    ms->etag = xstrdup(r->code.etag);
     json_t *roles = json_array();
     for (size_t i = 0; i < pr->ngroups; i++)
         json_array_append_new(roles, json_string(pr->groups[i]));
@@ -358,28 +442,46 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void 
                        : q->container      ? q->container
                                            : "";
     const char *obj = q->result.container ? q->result.object : q->prefix ? q->prefix : "";
+    const struct mstage *prev = k ? &d->ms[k - 1] : NULL;
     uint64_t life = (uint64_t)pr->srv->conf.storlet_dist_timeout;
     struct eng_invocation inv = {
-        .code = &r->code, .code_dir = r->code_dir, .parameters = q->merge.st[0].params,
+        .code = &r->code, .code_dir = r->code_dir, .parameters = q->merge.st[k].params,
         .op = q->result.container ? ENG_OP_PUT : ENG_OP_GET, .account = pr->path.account,
         .container = cont, .object = obj, .trans_id = pr->txn, .on_proxy = true,
         .caller_user = pr->ngroups ? pr->groups[0] : "", .caller_account = pr->path.account,
-        .caller_roles = roles, .content_length = -1, .content_type = MERGE_CTYPE,
-        .metadata = NULL, .input_fd = -1,
+        .caller_roles = roles, .content_length = -1,
+        .content_type = prev ? prev->ctype_out : MERGE_CTYPE,
+        .metadata = prev ? prev->meta_out : NULL, .input_fd = -1,
         .svc_host = d->host, .svc_port = d->port, .svc_token = d->token, .svc_depth = 0,
         .wall_ms = life, .idle_ms = life,
     };
     struct err e;
     err_clear(&e);
-    d->run = eng_run_start(pr->srv->eng, pr->w->base, &inv, &run_ops, d, &e);
+    ms->run = eng_run_start(pr->srv->eng, pr->w->base, &inv, &run_ops, ms, &e);
     json_decref(roles);
-    if (!d->run) {
-        char msg[1400];
-        snprintf(msg, sizeof(msg), "merge %s: %s", d->merge_name, e.msg);
+    if (!ms->run) {
+        snprintf(msg, sizeof(msg), "%s: %s", name, e.msg);
         fail(d, 503, msg);
         return;
     }
-    pump(d);
+    if (k == 0) {
+        d->run = ms->run;
+        pump(d);
+    } else if (prev->ended) {
+        eng_run_input_end(ms->run);
+    } else if (prev->run) {
+        eng_run_resume_output(prev->run);   /* its output waited for us */
+    }
+}
+
+/* Fetches stage k's code (with the caller's token), then starts it. */
+static void stage_prep(struct dist *d, unsigned k)
+{
+    struct px_req *pr = d->pr;
+    struct mstage *ms = &d->ms[k];
+    ms->prep = eng_prep_start(pr->srv->eng, pr->w->base, d->host, d->port, d->token,
+                              pr->path.account, d->req->merge.st[k].storlet, pr->txn,
+                              prep_done, ms);
 }
 
 /* ------------------------------------------------------------ the stream */
@@ -431,7 +533,7 @@ static void pump(struct dist *d)
 {
     while (!d->failed) {
         bool progress = false;
-        bool sink = !d->merge_done;
+        bool sink = !d->in_done;
         if (sink && !d->run)
             return;   /* the merge is not running yet */
         if (!d->cur && (d->cur = pick(d)) != NULL) {
@@ -514,10 +616,30 @@ static void put_start(struct dist *d)
         http_client_header(c, n, json_string_value(v));
         free(n);
     }
-    http_client_header(c, "X-Object-Meta-Storlet-Generated-By", d->merge_name);
-    if (d->metag)
-        http_client_header(c, "X-Object-Meta-Storlet-Generated-By-Etag", d->metag);
-    char *pj = json_dumps(q->merge.st[0].params, JSON_COMPACT | JSON_SORT_KEYS);
+    char *names = eng_seq_names(&q->merge);
+    http_client_header(c, "X-Object-Meta-Storlet-Generated-By", names);
+    free(names);
+    size_t elen = 1;
+    for (unsigned st = 0; st < d->nms; st++)
+        elen += (d->ms[st].etag ? strlen(d->ms[st].etag) : 0) + 1;
+    char *etags = xmalloc(elen);
+    size_t at = 0;
+    for (unsigned st = 0; st < d->nms; st++)
+        at += (size_t)snprintf(etags + at, elen - at, "%s%s", st ? "," : "",
+                               d->ms[st].etag ? d->ms[st].etag : "");
+    http_client_header(c, "X-Object-Meta-Storlet-Generated-By-Etag", etags);
+    free(etags);
+    /* one storlet: its parameters; a chain: the list of its stages' */
+    json_t *pl;
+    if (d->nms == 1) {
+        pl = json_incref(q->merge.st[0].params);
+    } else {
+        pl = json_array();
+        for (unsigned st = 0; st < d->nms; st++)
+            json_array_append(pl, q->merge.st[st].params);
+    }
+    char *pj = json_dumps(pl, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(pl);
     if (strlen(pj) > 256)
         pj[256] = '\0';
     http_client_header(c, "X-Object-Meta-Storlet-Generated-Params", pj);
@@ -573,8 +695,8 @@ static void put_drain(struct http_client *c, void *arg)
 {
     (void)c;
     struct dist *d = arg;
-    if (d->run)
-        eng_run_resume_output(d->run);
+    if (last_run(d))
+        eng_run_resume_output(last_run(d));
 }
 
 static void put_done(struct http_client *c, int err, void *arg)
@@ -683,13 +805,11 @@ static void split_response(struct http_client *c, const struct http_head *h, voi
     s->meta = user_meta_of(h);
     const char *ct = http_head_get(h, "Content-Type");
     s->ctype = ct ? xstrdup(ct) : NULL;
-    if (!d->run && !d->prep && !d->merge_done) {
+    if (!d->merge_launched) {
         /* A split answered 200, so the account runs storlets: now the
-         * merge may start. */
-        struct px_req *pr = d->pr;
-        d->prep = eng_prep_start(pr->srv->eng, pr->w->base, d->host, d->port, d->token,
-                                 pr->path.account, d->req->merge.st[0].storlet, pr->txn,
-                                 prep_done, d);
+         * merge may start (its later stages as each one's output begins). */
+        d->merge_launched = true;
+        stage_prep(d, 0);
     }
 }
 
@@ -973,14 +1093,13 @@ static void body_end(struct http_req *req, void *arg)
         px_reply_text(pr, 400, e.msg);
         return;
     }
-    if (d->req->merge.n != 1) {
-        d->answered = true;
-        px_reply_text(pr, 400, "merge: a chain of more than one stage is not supported "
-                               "yet; give one storlet");
-        return;
-    }
     d->split_names = chain_names(pr->pool, &d->req->split);
-    d->merge_name = d->req->merge.st[0].storlet;
+    d->merge_name = chain_names(pr->pool, &d->req->merge);
+    d->nms = d->req->merge.n;
+    for (unsigned k = 0; k < d->nms; k++) {
+        d->ms[k].d = d;
+        d->ms[k].k = k;
+    }
     d->conc = d->req->concurrency;
     if (d->conc > (unsigned)pr->srv->conf.storlet_dist_concurrency)
         d->conc = (unsigned)pr->srv->conf.storlet_dist_concurrency;
@@ -1010,8 +1129,8 @@ static void client_drain(struct http_req *req, void *arg)
 {
     (void)req;
     struct dist *d = arg;
-    if (d->run)
-        eng_run_resume_output(d->run);
+    if (last_run(d))
+        eng_run_resume_output(last_run(d));
 }
 
 static const struct http_req_ops req_ops = {

@@ -9,6 +9,7 @@ Covered: cellcount + sumlist over 100 small PGM images under a prefix, the
 merged output checked against cell counts computed here independently;
 split outputs larger than the proxy's buffers (identity + partlist raw);
 the list form (request order kept); wordcount + wcmerge over a container;
+merge chains of two and three stages, and one whose second stage fails;
 the result stored as an object with provenance; a missing object and a
 split storlet failing on one object fail the whole request with a reason
 naming the resource and store nothing; too many resources (400), an empty
@@ -225,6 +226,35 @@ with Cluster(t) as cl:
     t.eq(out.get("per_object"),
          [dict(wc(texts[n]), object="books/" + n) for n in sorted(texts)],
          "per object, in listing order (an empty object too)")
+
+    # ---- a merge chain: each stage's output the next one's input, the
+    # last one's output metadata the answer's
+    txt = ["books/" + n for n in sorted(texts)]
+    chain = {"resources": {"objects": txt},
+             "split": {"storlet": "identity"},
+             "merge": [{"storlet": "partlist",
+                        "parameters": {"format": "raw"}},
+                       {"storlet": "wordcount.py"}]}
+    st, h, b = dist(chain)
+    out = json.loads(b) if st == 200 else {}
+    t.eq((st, {k: out.get(k) for k in ("bytes", "chars", "lines")}),
+         (200, {k: tot[k] for k in ("bytes", "chars", "lines")}),
+         "merge chain partlist raw, wordcount.py: the texts counted together")
+    t.eq(h.get("x-object-meta-lines"), str(tot["lines"]),
+         "the last merge stage's metadata is the answer's")
+    st, _, b = dist(dict(chain, resources={"objects": ["books/d.txt"]},
+                         merge=chain["merge"] + [{"storlet": "identity"}]))
+    t.eq((st, json.loads(b) if st == 200 else b),
+         (200, {"bytes": 0, "chars": 0, "lines": 0, "words": 0}),
+         "a three-stage merge over an empty part")
+    st, _, b = dist(dict(chain, merge=[chain["merge"][0],
+                                       {"storlet": "cellcount"}],
+                         result="results/chain.json"))
+    t.ok(st == 422 and b.startswith(b"merge stage 2 (cellcount) failed: "),
+         "a failing merge stage fails the request naming it (%d %r)"
+         % (st, b[:100]))
+    st, _, _ = req("HEAD", path + "/results/chain.json")
+    t.eq(st, 404, "and nothing stored")
 
     # ---- the result as an object
     doc_r = dict(doc, result="results/p1-cells.json")
