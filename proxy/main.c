@@ -163,6 +163,12 @@ int main(int argc, char **argv)
                 strerror(-krc));
         return 1;
     }
+    if (srv.conf.storlets && !srv.conf.storlet_proxy_host[0] &&
+        (strcmp(srv.conf.bind_ip, "0.0.0.0") == 0 || strcmp(srv.conf.bind_ip, "::") == 0))
+        log_warn("bind_ip is %s and storlet_proxy_address is not set: object nodes "
+                 "are told to fetch storlet code from %s, which works only when they "
+                 "run on this host", srv.conf.bind_ip,
+                 strcmp(srv.conf.bind_ip, "::") == 0 ? "::1" : "127.0.0.1");
     struct err e;
     err_clear(&e);
     /* The storlet launcher is forked now, before any thread exists. */

@@ -5,11 +5,13 @@
  */
 #include "proxy/px_conf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "common/token.h"
+#include "common/util.h"
 #include "engine/eng.h"
 
 #define O(f) offsetof(struct px_conf, f)
@@ -101,6 +103,15 @@ const struct conf_option px_conf_table[] = {
      "Longest run of a Distributed request's merge storlet, which waits "
      "for its input as long as the splits run (each split has "
      "storlet_wall_timeout); it is killed after that."},
+    {"DEFAULT", "storlet_proxy_address", CONF_STRING, O(storlet_proxy_address), NULL, 0,
+     0, NULL, 0,
+     "Address object nodes use to reach this very proxy process for a "
+     "storlet's code and services (X-Backend-Storlet-Proxy): a numeric "
+     "IPv4 address or [IPv6] address, optionally with :port (default: "
+     "the listening port). Empty: bind_ip, or 127.0.0.1 (::1) when bind_ip "
+     "is 0.0.0.0 (::), which only works when every node is on this host: "
+     "set it in a multi-host cluster. Not a load balancer: capabilities "
+     "minted here verify only here (docs/internals/capabilities.md)."},
     CONF_END,
 };
 
@@ -125,6 +136,16 @@ int px_conf_apply(const struct conf *f, struct px_conf *c,
                         "bytes (it signs the auth tokens)",
                         conf_name(f), line, TOKEN_SECRET_MIN);
     }
+    if (c->storlet_proxy_address && c->storlet_proxy_address[0] &&
+        px_conf_parse_address(c->storlet_proxy_address, c->storlet_proxy_host,
+                              sizeof(c->storlet_proxy_host), &c->storlet_proxy_port) < 0) {
+        unsigned line = 0;
+        conf_get(f, "DEFAULT", "storlet_proxy_address", &line);
+        conf_errors_add(errs,
+                        "%s:%u: storlet_proxy_address '%s': expected a numeric IPv4 "
+                        "address or [IPv6] address, optionally with :port",
+                        conf_name(f), line, c->storlet_proxy_address);
+    }
     for (size_t i = 0; i < c->users.n; i++) {
         const struct conf_kv *kv = &c->users.v[i];
         const char *rest = kv->key + strlen("user_");
@@ -138,6 +159,44 @@ int px_conf_apply(const struct conf *f, struct px_conf *c,
                             conf_name(f), kv->line, kv->key);
     }
     return errs->count > before ? -EINVAL : 0;
+}
+
+int px_conf_parse_address(const char *s, char *host, size_t hostsz, int *port)
+{
+    char h[INET6_ADDRSTRLEN + 2];
+    const char *rest;
+    *port = 0;
+    if (s[0] == '[') {
+        const char *e = strchr(s, ']');
+        if (!e || (size_t)(e - s - 1) >= sizeof(h))
+            return -EINVAL;
+        memcpy(h, s + 1, (size_t)(e - s - 1));
+        h[e - s - 1] = '\0';
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, h, &a6) != 1)
+            return -EINVAL;
+        rest = e + 1;
+    } else {
+        size_t n = strcspn(s, ":");
+        if (n >= sizeof(h))
+            return -EINVAL;
+        memcpy(h, s, n);
+        h[n] = '\0';
+        struct in_addr a4;
+        if (inet_pton(AF_INET, h, &a4) != 1)
+            return -EINVAL;
+        rest = s + n;
+    }
+    if (*rest) {
+        uint64_t p;
+        if (rest[0] != ':' || parse_u64(rest + 1, &p) < 0 || p == 0 || p > 65535)
+            return -EINVAL;
+        *port = (int)p;
+    }
+    if (strlen(h) >= hostsz)
+        return -EINVAL;
+    str_copy(host, h, hostsz);
+    return 0;
 }
 
 int px_conf_load(const char *path, struct px_conf *c, struct conf_errors *errs)

@@ -17,6 +17,7 @@
 #define CAIRN_PX_CONF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/conf.h"
@@ -57,6 +58,9 @@ struct px_conf {
     uint64_t storlet_output_max;
     int64_t storlet_dist_concurrency;   /* splits at once, ceiling */
     int64_t storlet_dist_timeout;       /* ms: a Distributed merge's life */
+    char *storlet_proxy_address;        /* as configured, or NULL */
+    char storlet_proxy_host[64];        /* parsed from it ("" = unset) */
+    int storlet_proxy_port;             /* 0 = the listening port */
 };
 
 /* CONF_END-terminated table; also renders the sample file. */
@@ -77,5 +81,9 @@ int px_conf_apply(const struct conf *f, struct px_conf *c,
                   struct conf_errors *errs);
 
 void px_conf_release(struct px_conf *c);
+
+/* Parses "a.b.c.d[:port]" or "[v6][:port]" (numeric only): host gets the
+ * bare address, port the port or 0. Returns 0 or -EINVAL. */
+int px_conf_parse_address(const char *s, char *host, size_t hostsz, int *port);
 
 #endif

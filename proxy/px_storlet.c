@@ -708,7 +708,10 @@ static void backend_headers(struct pst *s, struct http_client *c)
         }
     }
     http_client_header(c, "X-Backend-Storlet-Token", s->token);
-    http_client_headerf(c, "X-Backend-Storlet-Proxy", "%s:%d", s->host, s->port);
+    char ah[64];
+    int ap;
+    px_storlet_advertised(pr, ah, sizeof(ah), &ap);
+    http_client_headerf(c, "X-Backend-Storlet-Proxy", "%s:%d", ah, ap);
     if (s->depth)
         http_client_headerf(c, "X-Backend-Storlet-Depth", "%u", s->depth);
     if (pr->ngroups)
@@ -1531,4 +1534,15 @@ void px_storlet_self(struct px_req *pr, char *host, size_t n, int *port)
         ip = "::1";
     str_copy(host, ip, n);
     *port = pr->srv->port;
+}
+
+void px_storlet_advertised(struct px_req *pr, char *host, size_t n, int *port)
+{
+    const struct px_conf *c = &pr->srv->conf;
+    px_storlet_self(pr, host, n, port);
+    if (c->storlet_proxy_host[0]) {
+        str_copy(host, c->storlet_proxy_host, n);
+        if (c->storlet_proxy_port)
+            *port = c->storlet_proxy_port;
+    }
 }

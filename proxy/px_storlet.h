@@ -34,6 +34,10 @@ bool px_storlet_usable(const struct http_head *h);
 /* This proxy's own address for loopback requests. */
 void px_storlet_self(struct px_req *pr, char *host, size_t n, int *port);
 
+/* The address object nodes are told to reach this proxy at
+ * (X-Backend-Storlet-Proxy): storlet_proxy_address, else px_storlet_self. */
+void px_storlet_advertised(struct px_req *pr, char *host, size_t n, int *port);
+
 /* px_ctl.c: the plain object read (GET/HEAD) of pr. */
 void px_obj_read(struct px_req *pr);
 

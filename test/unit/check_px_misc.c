@@ -231,6 +231,29 @@ static char *read_all(const char *path)
     return buf;
 }
 
+START_TEST(storlet_proxy_address_parses)
+{
+    char h[64];
+    int port;
+    ck_assert_int_eq(px_conf_parse_address("10.1.2.3", h, sizeof(h), &port), 0);
+    ck_assert_str_eq(h, "10.1.2.3");
+    ck_assert_int_eq(port, 0);
+    ck_assert_int_eq(px_conf_parse_address("10.1.2.3:8081", h, sizeof(h), &port), 0);
+    ck_assert_int_eq(port, 8081);
+    ck_assert_int_eq(px_conf_parse_address("[fd00::7]:8080", h, sizeof(h), &port), 0);
+    ck_assert_str_eq(h, "fd00::7");
+    ck_assert_int_eq(port, 8080);
+    ck_assert_int_eq(px_conf_parse_address("[::1]", h, sizeof(h), &port), 0);
+    ck_assert_str_eq(h, "::1");
+    static const char *const bad[] = { "proxy.example", "10.1.2.3:", "10.1.2.3:0",
+                                       "10.1.2.3:70000", "fd00::7", "[fd00::7", "[x]:1",
+                                       "10.1.2.3:80x", "" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(px_conf_parse_address(bad[i], h, sizeof(h), &port) == -EINVAL, "%s",
+                      bad[i]);
+}
+END_TEST
+
 START_TEST(sample_file_matches_table)
 {
     const char *src = getenv("CAIRN_SRC");
@@ -260,6 +283,7 @@ int main(void)
     tcase_add_test(tc, error_limit_skips_then_forgets);
     tcase_add_test(tc, auth_issues_and_verifies_tokens);
     tcase_add_test(tc, conf_requires_secret);
+    tcase_add_test(tc, storlet_proxy_address_parses);
     tcase_add_test(tc, sample_file_matches_table);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
