@@ -188,7 +188,7 @@ enum sbx_end {
     SBX_END_SIGNAL,         /* killed by a signal it caused (signo valid) */
     SBX_END_SECCOMP,        /* killed by the seccomp filter (policy violation) */
     SBX_END_TIMEOUT,        /* wall-clock deadline */
-    SBX_END_IDLE,           /* no output for idle_ms */
+    SBX_END_IDLE,           /* no output (or no progress) for idle_ms */
     SBX_END_OUTPUT_CAP,     /* wrote more than output_max */
     SBX_END_OOM,            /* killed by the memory cgroup */
     SBX_END_CPU_LIMIT,      /* RLIMIT_CPU */
@@ -227,6 +227,11 @@ int sbx_end_parse(const char *name);
  * given for SBX_FD_OUTPUT is not passed in: the launcher relays the
  * storlet's output to it, and sets O_NONBLOCK on it (on the shared file
  * description: give it a pipe or socket end of its own).
+ * With `direct_output`, that fd is passed in like the others instead: the
+ * launcher neither relays nor counts the output, and enforces neither
+ * policy->output_max nor policy->idle_ms; the caller does, and ends the run
+ * with sbx_client_send_kill() (the engine does so: it sees input, output
+ * and services traffic, the launcher only output).
  * With `warm`, a pre-built sandbox of the same policy is used if one waits.
  */
 struct sbx_request {
@@ -239,6 +244,7 @@ struct sbx_request {
     const int *fd_target;
     size_t nfds;                  /* <= SBX_FD_MAX */
     bool warm;
+    bool direct_output;
 };
 
 struct sbx_client;
@@ -262,6 +268,33 @@ typedef void sbx_started_fn(int host_pid, void *arg);
 int sbx_client_run(struct sbx_client *c, const struct sbx_request *req,
                    sbx_started_fn *on_start, void *arg, struct sbx_result *r,
                    struct err *e);
+
+/*
+ * The same exchange for a caller's event loop (nothing here blocks once
+ * the client's socket is non-blocking; sbx_client_fd() is what to watch
+ * for reading):
+ *  - sbx_client_send_run() sends the request; the caller may close its
+ *    copies of req->fds as soon as it returns. Returns the request's id
+ *    (> 0) or a negative errno (e says why).
+ *  - sbx_client_send_prewarm() asks as sbx_client_prewarm_dir() but does not
+ *    wait; its answer is skipped by sbx_client_poll().
+ *  - sbx_client_send_kill() asks the launcher to kill run `id` of this
+ *    client now and to report `why` (SBX_END_IDLE, SBX_END_OUTPUT_CAP,
+ *    SBX_END_TIMEOUT, or SBX_END_ERROR with detail "ended by the client")
+ *    as its end. 0 or -errno.
+ *  - sbx_client_poll() reads what has arrived: returns 1 when the result
+ *    of run `id` is in r, 0 when there is nothing more to read yet, or a
+ *    negative errno when the launcher hung up or answered garbage.
+ */
+int sbx_client_fd(const struct sbx_client *c);
+int64_t sbx_client_send_run(struct sbx_client *c, const struct sbx_request *req,
+                            struct err *e);
+int sbx_client_send_prewarm(struct sbx_client *c, const struct sbx_policy *p,
+                            const char *code_dir, unsigned count, struct err *e);
+int sbx_client_send_kill(struct sbx_client *c, uint64_t id, enum sbx_end why,
+                         struct err *e);
+int sbx_client_poll(struct sbx_client *c, uint64_t id, struct sbx_result *r,
+                    struct err *e);
 
 /*
  * Asks the launcher to keep `count` pre-built sandboxes of policy p ready

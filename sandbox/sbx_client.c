@@ -1,9 +1,10 @@
 /*
  * sbx_client.c - the engine's side of the launcher socket.
  *
- * Synchronous and simple: one request in flight per client. The engine
- * (later) will keep one client per worker thread, or drive the same
- * messages from its event loop; the wire format is in sbx_proto.c and
+ * Two ways to use it: synchronous (sbx_client_run, one request in flight,
+ * blocks until the result), or from an event loop (sbx_client_send_run /
+ * sbx_client_poll on a non-blocking socket, as the engine does, one run per
+ * connection). The wire format is in sbx_proto.c and
  * docs/internals/sandbox.md. A client is used by one thread at a time.
  */
 #include "sandbox/sbx_int.h"
@@ -111,9 +112,13 @@ static json_t *recv_json(struct sbx_client *c, struct err *e, char **raw)
     return o;
 }
 
-int sbx_client_run(struct sbx_client *c, const struct sbx_request *req,
-                   sbx_started_fn *on_start, void *arg, struct sbx_result *r,
-                   struct err *e)
+int sbx_client_fd(const struct sbx_client *c)
+{
+    return c->fd;
+}
+
+int64_t sbx_client_send_run(struct sbx_client *c, const struct sbx_request *req,
+                            struct err *e)
 {
     if (req->nfds > SBX_FD_MAX)
         return err_set(e, -EINVAL, "request: %zu fds (max %d)", req->nfds, SBX_FD_MAX);
@@ -130,9 +135,62 @@ int sbx_client_run(struct sbx_client *c, const struct sbx_request *req,
         return err_set(e, -EINVAL, "request: not encodable");
     if (req->code_dir)
         json_object_set_new(o, "code_dir", json_string(req->code_dir));
+    if (req->direct_output)
+        json_object_set_new(o, "relay", json_false());
     int rc = send_json(c, o, req->fds, req->nfds, e);
-    if (rc < 0)
-        return rc;
+    return rc < 0 ? rc : (int64_t)id;
+}
+
+int sbx_client_send_prewarm(struct sbx_client *c, const struct sbx_policy *p,
+                            const char *code_dir, unsigned count, struct err *e)
+{
+    json_t *o = json_pack("{s:s, s:o, s:I}", "op", "prewarm", "policy", policy_obj(p),
+                          "count", (json_int_t)count);
+    if (o && code_dir)
+        json_object_set_new(o, "code_dir", json_string(code_dir));
+    return send_json(c, o, NULL, 0, e);
+}
+
+int sbx_client_send_kill(struct sbx_client *c, uint64_t id, enum sbx_end why,
+                         struct err *e)
+{
+    json_t *o = json_pack("{s:s, s:I, s:s}", "op", "kill", "id", (json_int_t)id,
+                          "end", sbx_end_name(why));
+    return send_json(c, o, NULL, 0, e);
+}
+
+int sbx_client_poll(struct sbx_client *c, uint64_t id, struct sbx_result *r,
+                    struct err *e)
+{
+    static _Thread_local char buf[SBX_MSG_MAX];
+    for (;;) {
+        ssize_t n = sbx_recv_msg(c->fd, buf, sizeof(buf), NULL, NULL);
+        if (n == -EAGAIN || n == -EWOULDBLOCK)
+            return 0;
+        if (n <= 0)
+            return err_set(e, n == 0 ? -ECONNRESET : (int)n, "launcher: %s",
+                           n == 0 ? "hung up" : strerror((int)-n));
+        json_error_t je;
+        json_t *m = json_loadb(buf, (size_t)n, 0, &je);
+        if (!m)
+            return err_set(e, -EPROTO, "launcher: bad JSON: %s", je.text);
+        const char *op = json_string_value(json_object_get(m, "op"));
+        json_int_t mid = json_integer_value(json_object_get(m, "id"));
+        bool mine = op && strcmp(op, "result") == 0 && ((uint64_t)mid == id || mid == 0);
+        json_decref(m);
+        if (mine)
+            return sbx_result_from_json(buf, r, e) < 0 ? e->code : 1;
+    }
+}
+
+int sbx_client_run(struct sbx_client *c, const struct sbx_request *req,
+                   sbx_started_fn *on_start, void *arg, struct sbx_result *r,
+                   struct err *e)
+{
+    int64_t sent = sbx_client_send_run(c, req, e);
+    if (sent < 0)
+        return (int)sent;
+    uint64_t id = (uint64_t)sent;
     for (;;) {
         char *raw;
         json_t *m = recv_json(c, e, &raw);
@@ -163,11 +221,7 @@ int sbx_client_prewarm(struct sbx_client *c, const struct sbx_policy *p,
 int sbx_client_prewarm_dir(struct sbx_client *c, const struct sbx_policy *p,
                            const char *code_dir, unsigned count, struct err *e)
 {
-    json_t *o = json_pack("{s:s, s:o, s:I}", "op", "prewarm", "policy", policy_obj(p),
-                          "count", (json_int_t)count);
-    if (o && code_dir)
-        json_object_set_new(o, "code_dir", json_string(code_dir));
-    int rc = send_json(c, o, NULL, 0, e);
+    int rc = sbx_client_send_prewarm(c, p, code_dir, count, e);
     if (rc < 0)
         return rc;
     char *raw;

@@ -275,14 +275,14 @@ static void handle_run(struct conn *c, json_t *o, int *fds, size_t nfds, uint64_
     json_int_t idv = 0;
     json_t *pol = NULL, *argv_j = NULL, *env_j = NULL, *tg_j = NULL;
     const char *path = NULL, *code_dir = NULL;
-    int warm = 0;
+    int warm = 0, relay = 1;
     const char **argv = NULL, **env = NULL;
     struct job *j = NULL;
     json_error_t je;
-    if (json_unpack_ex(o, &je, 0, "{s:I, s:o, s:s, s?o, s?o, s?s, s?o, s?b}",
+    if (json_unpack_ex(o, &je, 0, "{s:I, s:o, s:s, s?o, s?o, s?s, s?o, s?b, s?b}",
                        "id", &idv, "policy", &pol, "path", &path, "argv", &argv_j,
                        "env", &env_j, "code_dir", &code_dir, "fd_targets", &tg_j,
-                       "warm", &warm) < 0) {
+                       "warm", &warm, "relay", &relay) < 0) {
         reply_error(c, (uint64_t)idv, "bad request: %s", je.text);
         goto out;
     }
@@ -353,7 +353,7 @@ static void handle_run(struct conn *c, json_t *o, int *fds, size_t nfds, uint64_
     int send_fds[SBX_FD_MAX];
     for (size_t i = 0; i < nfds; i++) {
         send_fds[i] = fds[i];
-        if (targets[i] == SBX_FD_OUTPUT) {
+        if (targets[i] == SBX_FD_OUTPUT && relay) {
             if (pipe2(pfd, O_CLOEXEC) == -1) {
                 snprintf(detail, sizeof(detail), "pipe: %s", strerror(errno));
                 goto fail_job;
@@ -483,6 +483,32 @@ static void answer_prewarms(void)
     }
 }
 
+/* A client ends one of its own runs for a reason only it can see (with
+ * "relay": false it enforces the output cap and the idle timeout). */
+static void handle_kill(struct conn *c, json_t *o)
+{
+    json_int_t idv = 0;
+    const char *end = NULL;
+    if (json_unpack(o, "{s:I, s:s}", "id", &idv, "end", &end) < 0) {
+        reply_error(c, 0, "bad kill request");
+        return;
+    }
+    int why = sbx_end_parse(end);
+    if (why != SBX_END_IDLE && why != SBX_END_OUTPUT_CAP && why != SBX_END_TIMEOUT &&
+        why != SBX_END_ERROR) {
+        reply_error(c, (uint64_t)idv, "kill: end must be idle, output_cap, timeout or error");
+        return;
+    }
+    for (struct job *j = L.jobs; j; j = j->next)
+        if (j->state == JOB_RUNNING && j->conn == c && j->id == (uint64_t)idv) {
+            if (why == SBX_END_ERROR && !j->killed)
+                snprintf(j->why, sizeof(j->why), "ended by the client");
+            job_kill(j, (enum sbx_end)why);
+            return;
+        }
+    /* already ended: its result is on its way */
+}
+
 static void handle_msg(struct conn *c)
 {
     static char buf[SBX_MSG_MAX];
@@ -506,6 +532,8 @@ static void handle_msg(struct conn *c)
         handle_run(c, o, fds, nfds, t0);
     else if (op && strcmp(op, "prewarm") == 0)
         handle_prewarm(c, o);
+    else if (op && strcmp(op, "kill") == 0)
+        handle_kill(c, o);
     else
         reply_error(c, 0, "bad request: %s", o ? "unknown op" : je.text);
     json_decref(o);
