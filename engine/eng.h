@@ -407,7 +407,8 @@ void eng_run_cancel(struct eng_run *r);
      "Longest run of one storlet; it is killed after that."}, \
     {"DEFAULT", "storlet_idle_timeout", CONF_DURATION, OFF(storlet_idle_timeout), \
      "10", 1, 86400000, NULL, 0, \
-     "A storlet that writes no output for this long is killed."}, \
+     "A storlet that makes no progress for this long is killed: it neither " \
+     "consumes input nor writes output nor uses services."}, \
     {"DEFAULT", "storlet_output_max", CONF_SIZE, OFF(storlet_output_max), "5G", 1, \
      1000000000000000, NULL, 0, "Most output bytes one storlet may write."},
 

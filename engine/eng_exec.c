@@ -4,23 +4,27 @@
  *
  * The launcher is forked by eng_start() before the daemon makes threads and
  * listens on a seqpacket socket in a private directory. An invocation makes
- * its pipes and the metadata socket, then hands the storlet's ends to a
- * short-lived thread that connects to the launcher and blocks in
- * sbx_client_run() (the sandbox client is synchronous); the thread closes
- * the storlet's ends once the launcher holds its own copies, so the loop
- * sees end of file when the storlet is done, and wakes the loop through a
- * pipe with the result. Everything else - writing the invocation document,
- * reading the output metadata, relaying output with back-pressure, feeding
- * input, keeping the log - happens on the run's event_base, non-blocking.
+ * its pipes and the metadata socket, connects to the launcher (one
+ * connection per run: closing it is how a run is cancelled, the launcher
+ * then kills the sandbox) and sends the run request with the storlet's ends
+ * attached, closing its own copies at once; the result arrives on the same
+ * connection. Everything - the request, writing the invocation document,
+ * reading the output metadata, output with back-pressure, feeding input,
+ * keeping the log, the result - happens on the run's event_base,
+ * non-blocking; no thread is made per run.
+ *
+ * The storlet writes its output straight into our pipe (the launcher's
+ * "relay": false): we count it against output_max and keep the no-progress
+ * clock, because only here are all of a storlet's kinds of progress seen -
+ * input consumed, output produced, services requests - and ask the launcher
+ * to kill the sandbox when a limit is crossed. The wall clock stays the
+ * launcher's.
  *
  * Memory per run is bounded: the output buffer takes one pipe read (64 KiB)
  * at a time and stops while the consumer pauses; the log keeps 1 MiB; the
  * metadata frame is at most 64 KiB.
  *
- * Threading: a run belongs to its base's thread. The shared job between
- * the run and its thread is reference counted (the run may be cancelled
- * while the thread still waits for the launcher; shutting down the
- * thread's socket makes the launcher kill the sandbox and the thread end).
+ * Threading: a run belongs to its base's thread and is touched by no other.
  */
 #include "engine/eng.h"
 #include "engine/eng_frame.h"
@@ -34,10 +38,10 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -149,106 +153,6 @@ void eng_free(struct eng *g)
     free(g);
 }
 
-/* ------------------------------------------------------------ the job */
-
-/* What the run and its launcher thread share. */
-struct job {
-    atomic_int refs;
-    pthread_mutex_t mu;        /* guards sock against close vs shutdown */
-    int sock;                  /* the thread's launcher connection */
-    int theirs[6];             /* storlet ends: closed by the thread */
-    int targets[6];
-    size_t nfds;
-    int wake_wr;
-    struct sbx_policy pol;
-    char *path, *code_dir;
-    char *argv[6];
-    char *env[8];
-    bool warm;
-    bool prewarm;              /* ask for warm ones of this key first */
-    unsigned warm_count;
-    /* result */
-    int rc;
-    char err[ERR_MSG_MAX];
-    struct sbx_result res;
-};
-
-static void job_unref(struct job *j)
-{
-    if (atomic_fetch_sub(&j->refs, 1) != 1)
-        return;
-    for (size_t i = 0; i < j->nfds; i++)
-        if (j->theirs[i] >= 0)
-            close(j->theirs[i]);
-    if (j->wake_wr >= 0)
-        close(j->wake_wr);
-    free(j->path);
-    free(j->code_dir);
-    for (size_t i = 0; i < 6; i++)
-        free(j->argv[i]);
-    for (size_t i = 0; i < 8; i++)
-        free(j->env[i]);
-    pthread_mutex_destroy(&j->mu);
-    free(j);
-}
-
-/* Makes the launcher kill the job's sandbox: it does so when the client's
- * connection goes away. Safe against the thread closing the socket. */
-static void job_kill(struct job *j)
-{
-    pthread_mutex_lock(&j->mu);
-    if (j->sock >= 0)
-        shutdown(j->sock, SHUT_RDWR);
-    pthread_mutex_unlock(&j->mu);
-}
-
-static void close_theirs(struct job *j)
-{
-    for (size_t i = 0; i < j->nfds; i++) {
-        if (j->theirs[i] >= 0)
-            close(j->theirs[i]);
-        j->theirs[i] = -1;
-    }
-}
-
-static void job_started(int host_pid, void *arg)
-{
-    (void)host_pid;
-    close_theirs(arg);
-}
-
-static void *job_thread(void *arg)
-{
-    struct job *j = arg;
-    struct err e;
-    err_clear(&e);
-    struct sbx_client *c = sbx_client_adopt(j->sock);
-    if (j->prewarm) {
-        struct err pe;
-        err_clear(&pe);
-        if (sbx_client_prewarm_dir(c, &j->pol, j->code_dir, j->warm_count, &pe) < 0)
-            log_warn("prewarm %s: %s", j->code_dir, pe.msg);
-    }
-    const char *const *argv = (const char *const *)j->argv;
-    const char *const *env = (const char *const *)j->env;
-    struct sbx_request req = {
-        .policy = &j->pol, .path = j->path, .argv = argv, .env = env,
-        .code_dir = j->code_dir, .fds = j->theirs, .fd_target = j->targets,
-        .nfds = j->nfds, .warm = j->warm,
-    };
-    j->rc = sbx_client_run(c, &req, job_started, j, &j->res, &e);
-    if (j->rc < 0)
-        str_copy(j->err, e.msg, sizeof(j->err));
-    close_theirs(j);
-    pthread_mutex_lock(&j->mu);
-    sbx_client_free(c);   /* closes j->sock */
-    j->sock = -1;
-    pthread_mutex_unlock(&j->mu);
-    (void)!write(j->wake_wr, "x", 1);
-    job_unref(j);
-    return NULL;
-}
-
 /* ------------------------------------------------------------ the run */
 
 struct eng_run {
@@ -256,7 +160,27 @@ struct eng_run {
     struct event_base *base;
     const struct eng_run_ops *ops;
     void *arg;
-    struct job *job;
+    /* the sandbox: its launcher connection and how it ended */
+    struct sbx_policy pol;
+    struct sbx_client *cl;
+    uint64_t run_id;
+    int rc;                    /* < 0: no result (err says why) */
+    char err[ERR_MSG_MAX];
+    struct sbx_result res;
+    bool kill_sent;
+    /* limits enforced here (see the file comment) */
+    uint64_t out_max;          /* 0 = none */
+    uint64_t idle_ns;          /* 0 = none */
+    uint64_t last_progress;    /* now_mono_ns() of the last progress seen */
+    struct event *ev_tick;
+    /* input consumption as the tick sees it: bytes we wrote and bytes
+     * still unread in the pipe at the last tick; after the input's end a
+     * read-only reopening of the pipe (in_probe) still shows what is
+     * unread; an input given as a file shows its offset (in_file) */
+    uint64_t in_seen;
+    int in_unread;
+    int in_probe, in_file;
+    off_t in_pos;
     char *account, *storlet, *etag;
     char *txn;                 /* for the accounting line */
     int code_hold;             /* the code directory, held in use */
@@ -264,9 +188,9 @@ struct eng_run {
     bool on_proxy;
     uint64_t t0;
 
-    int in_wr, out_rd, log_rd, meta_fd, wake_rd;
+    int in_wr, out_rd, log_rd, meta_fd;
     struct eng_svc *svc;
-    struct event *ev_in, *ev_out, *ev_log, *ev_meta, *ev_doc, *ev_wake;
+    struct event *ev_in, *ev_out, *ev_log, *ev_meta, *ev_doc, *ev_sbx;
 
     char *doc;
     size_t doc_len, doc_off;
@@ -359,12 +283,33 @@ static json_t *build_doc(const struct eng_invocation *inv, const struct sbx_poli
 
 static void finish(struct eng_run *r);
 
+/* Asks the launcher to end the sandbox now, reporting `why`. Once only;
+ * if the launcher cannot be told, closing the connection makes it kill the
+ * sandbox anyway (the run then ends with "no sandbox"). */
+static void kill_run(struct eng_run *r, enum sbx_end why)
+{
+    if (r->kill_sent || r->result_got || !r->cl)
+        return;
+    r->kill_sent = true;
+    struct err e;
+    err_clear(&e);
+    if (sbx_client_send_kill(r->cl, r->run_id, why, &e) < 0) {
+        log_warn("storlet %s: kill (%s): %s", r->storlet, sbx_end_name(why), e.msg);
+        shutdown(sbx_client_fd(r->cl), SHUT_RDWR);
+    }
+}
+
+static void progress(struct eng_run *r)
+{
+    r->last_progress = now_mono_ns();
+}
+
 static void check_end(struct eng_run *r)
 {
     if (r->finished || !r->result_got)
         return;
-    bool ok = r->job->rc == 0 && r->job->res.end == SBX_END_EXIT &&
-              r->job->res.exit_code == 0 && !r->proto_err;
+    bool ok = r->rc == 0 && r->res.end == SBX_END_EXIT && r->res.exit_code == 0 &&
+              !r->proto_err;
     if (ok && (!r->out_eof || evbuffer_get_length(r->outbuf) > 0))
         return;   /* output still to relay */
     finish(r);
@@ -395,9 +340,27 @@ static void out_cb(evutil_socket_t fd, short what, void *arg)
         event_del(r->ev_out);
         return;
     }
-    int n = evbuffer_read(r->outbuf, fd, OUT_CHUNK);
+    size_t want = OUT_CHUNK;
+    char probe;
+    int n;
+    if (r->out_max && r->bytes_out + want > r->out_max)
+        want = (size_t)(r->out_max - r->bytes_out);
+    if (want > 0) {
+        n = evbuffer_read(r->outbuf, fd, (int)want);
+    } else {
+        /* at the cap: one byte more is over it, end of file is not */
+        n = (int)read(fd, &probe, 1);
+        if (n > 0) {
+            r->out_eof = true;
+            event_del(r->ev_out);
+            kill_run(r, SBX_END_OUTPUT_CAP);
+            check_end(r);
+            return;
+        }
+    }
     if (n > 0) {
         r->bytes_out += (uint64_t)n;
+        progress(r);
         offer_output(r);
         if (r->finished)
             return;
@@ -487,6 +450,7 @@ static void meta_cb(evutil_socket_t fd, short what, void *arg)
         ssize_t n = read(fd, r->min + r->min_len, FRAME_IN_MAX + 4 - r->min_len);
         if (n > 0) {
             r->min_len += (size_t)n;
+            progress(r);
             meta_frames(r);
             continue;
         }
@@ -498,7 +462,7 @@ static void meta_cb(evutil_socket_t fd, short what, void *arg)
     if (r->meta_eof || r->proto_err)
         event_del(r->ev_meta);
     if (r->proto_err)
-        job_kill(r->job);   /* kill the storlet: ABI broken */
+        kill_run(r, SBX_END_ERROR);   /* kill the storlet: ABI broken */
     enable_output(r);
 }
 
@@ -510,6 +474,7 @@ static void doc_cb(evutil_socket_t fd, short what, void *arg)
         ssize_t w = send(fd, r->doc + r->doc_off, r->doc_len - r->doc_off, MSG_NOSIGNAL);
         if (w > 0) {
             r->doc_off += (size_t)w;
+            progress(r);
             continue;
         }
         if (w < 0 && (errno == EAGAIN || errno == EINTR))
@@ -549,14 +514,24 @@ static void in_cb(evutil_socket_t fd, short what, void *arg)
         r->ops->input_drain(r, r->arg);
 }
 
-static void wake_cb(evutil_socket_t fd, short what, void *arg)
+/* The launcher's connection: the result (or the launcher hung up). */
+static void sbx_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct eng_run *r = arg;
+    (void)fd;
     (void)what;
-    char c;
-    if (read(fd, &c, 1) != 1)
+    struct err e;
+    err_clear(&e);
+    int rc = sbx_client_poll(r->cl, r->run_id, &r->res, &e);
+    if (rc == 0)
         return;
-    event_del(r->ev_wake);
+    if (rc < 0) {
+        r->rc = rc;
+        str_copy(r->err, e.msg, sizeof(r->err));
+    }
+    event_del(r->ev_sbx);
+    if (r->ev_tick)
+        event_del(r->ev_tick);
     r->result_got = true;
     /* the storlet is gone: take what is left of the log and the metadata */
     while (!r->log_eof) {
@@ -568,6 +543,47 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     if (!r->meta_eof && !r->proto_err)
         meta_cb(r->meta_fd, EV_READ, r);
     check_end(r);
+}
+
+/* Every tick of the no-progress clock: progress that no event reports, then
+ * the verdict. Progress is the storlet consuming its input, producing
+ * output (or metadata), or using services; time it spends waiting for us -
+ * its input pipe empty while more input is to come, its output not taken
+ * because the consumer is slow, a services request being served - is
+ * never its silence. */
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct eng_run *r = arg;
+    (void)fd;
+    (void)what;
+    if (r->result_got || r->kill_sent)
+        return;
+    int pipe_fd = r->in_wr >= 0 ? r->in_wr : r->in_probe;
+    int unread;
+    if (pipe_fd >= 0 && ioctl(pipe_fd, FIONREAD, &unread) == 0) {
+        /* consumed since the last tick = written since - growth of unread */
+        int64_t consumed = (int64_t)(r->bytes_in - r->in_seen) - (unread - r->in_unread);
+        if (consumed > 0 || (unread == 0 && r->in_wr >= 0))
+            progress(r);   /* it read, or it has read all we had: waiting for us */
+        r->in_seen = r->bytes_in;
+        r->in_unread = unread;
+        if (unread == 0 && r->in_probe >= 0) {
+            close(r->in_probe);   /* all of it consumed: nothing more to see */
+            r->in_probe = -1;
+        }
+    }
+    if (r->in_file >= 0) {
+        off_t pos = lseek(r->in_file, 0, SEEK_CUR);
+        if (pos != (off_t)-1 && pos != r->in_pos)
+            progress(r);
+        r->in_pos = pos;
+    }
+    if (r->out_paused || evbuffer_get_length(r->outbuf) > 0)
+        progress(r);   /* our consumer is the slow one */
+    if (r->svc && eng_svc_progressed(r->svc))
+        progress(r);
+    if (now_mono_ns() - r->last_progress >= r->idle_ns)
+        kill_run(r, SBX_END_IDLE);
 }
 
 /* The reason from the log's last non-empty line. */
@@ -588,16 +604,16 @@ static void tail_reason(struct eng_run *r, char *out, size_t n)
 static void run_free(struct eng_run *r)
 {
     eng_svc_free(r->svc);
-    struct event *evs[] = { r->ev_in, r->ev_out, r->ev_log, r->ev_meta, r->ev_doc, r->ev_wake };
+    struct event *evs[] = { r->ev_in, r->ev_out, r->ev_log, r->ev_meta, r->ev_doc, r->ev_sbx,
+                            r->ev_tick };
     for (size_t i = 0; i < ARRAY_SIZE(evs); i++)
         if (evs[i])
             event_free(evs[i]);
-    int fds[] = { r->in_wr, r->out_rd, r->log_rd, r->meta_fd, r->wake_rd };
+    int fds[] = { r->in_wr, r->out_rd, r->log_rd, r->meta_fd, r->in_probe, r->in_file };
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    if (r->job)
-        job_unref(r->job);
+    sbx_client_free(r->cl);   /* closing it kills a sandbox still running */
     if (r->outbuf)
         evbuffer_free(r->outbuf);
     if (r->log)
@@ -658,19 +674,18 @@ static void acct_line(const struct eng_run *r, const struct eng_outcome *o, int 
 static void finish(struct eng_run *r)
 {
     r->finished = true;
-    struct job *j = r->job;
     struct eng_outcome o = { .status = 200, .end = "error", .exit_code = -1 };
-    if (j->rc == 0) {
-        o.end = sbx_end_name(j->res.end);
-        o.exit_code = j->res.end == SBX_END_EXIT ? j->res.exit_code : -1;
-        o.cpu_us = j->res.cpu_us;
-        o.wall_us = j->res.wall_us;
+    if (r->rc == 0) {
+        o.end = sbx_end_name(r->res.end);
+        o.exit_code = r->res.end == SBX_END_EXIT ? r->res.exit_code : -1;
+        o.cpu_us = r->res.cpu_us;
+        o.wall_us = r->res.wall_us;
     }
     o.bytes_in = r->bytes_in;
     o.bytes_out = r->bytes_out;
     o.log = r->log;
     o.log_cut = r->log_cut;
-    bool ok = j->rc == 0 && j->res.end == SBX_END_EXIT && j->res.exit_code == 0 &&
+    bool ok = r->rc == 0 && r->res.end == SBX_END_EXIT && r->res.exit_code == 0 &&
               !r->proto_err;
     if (ok) {
         o.kind = ENG_OK;
@@ -678,26 +693,26 @@ static void finish(struct eng_run *r)
         /* Room for the "Storlet execution timed out: " prefix below, so
          * the status reason is never cut. */
         char why[sizeof(o.reason) - 64] = "";
-        if (j->rc < 0)
-            snprintf(why, sizeof(why), "no sandbox: %s", j->err);
+        if (r->rc < 0)
+            snprintf(why, sizeof(why), "no sandbox: %s", r->err);
         else if (r->proto_err)
             snprintf(why, sizeof(why), "protocol error: %s", r->proto_why);
         else if (r->err_reason)
             str_copy(why, r->err_reason, sizeof(why));
-        else if (j->res.end != SBX_END_EXIT)
-            snprintf(why, sizeof(why), "%s%s%s", sbx_end_name(j->res.end),
-                     j->res.detail[0] ? ": " : "", j->res.detail);
+        else if (r->res.end != SBX_END_EXIT)
+            snprintf(why, sizeof(why), "%s%s%s", sbx_end_name(r->res.end),
+                     r->res.detail[0] ? ": " : "", r->res.detail);
         if (!why[0])
             tail_reason(r, why, sizeof(why));
-        bool timeout = j->rc == 0 && (j->res.end == SBX_END_TIMEOUT ||
-                                      j->res.end == SBX_END_IDLE);
-        if (j->rc < 0)
+        bool timeout = r->rc == 0 && (r->res.end == SBX_END_TIMEOUT ||
+                                      r->res.end == SBX_END_IDLE);
+        if (r->rc < 0)
             o.status = 503;
         else if (timeout)
             o.status = 500;
-        else if (j->res.end == SBX_END_EXIT && j->res.exit_code == 64 && !r->proto_err)
+        else if (r->res.end == SBX_END_EXIT && r->res.exit_code == 64 && !r->proto_err)
             o.status = 400;
-        else if (j->res.end == SBX_END_EXIT && j->res.exit_code == 65 && !r->proto_err)
+        else if (r->res.end == SBX_END_EXIT && r->res.exit_code == 65 && !r->proto_err)
             o.status = 422;
         else
             o.status = 500;
@@ -715,7 +730,7 @@ static void finish(struct eng_run *r)
     acct_line(r, &o, o.kind == ENG_FAILED_AFTER ? 0 : o.status,
               o.kind == ENG_OK ? "ok" : o.kind == ENG_FAILED_BEFORE ? "failed_before"
                                                                    : "failed_after",
-              j->rc == 0 && j->res.warm);
+              r->rc == 0 && r->res.warm);
     r->ops->done(r, &o, r->arg);
     run_free(r);
 }
@@ -745,15 +760,19 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
                               const struct eng_run_ops *ops, void *arg, struct err *e)
 {
     struct eng_run *r = xcalloc(1, sizeof(*r));
-    struct job *j = xcalloc(1, sizeof(*j));
     int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, log_p[2] = { -1, -1 };
-    int meta_sp[2] = { -1, -1 }, wake_p[2] = { -1, -1 }, svc_sp[2] = { -1, -1 };
+    int meta_sp[2] = { -1, -1 }, svc_sp[2] = { -1, -1 };
+    int theirs[5] = { -1, -1, -1, -1, -1 };
+    int targets[5] = { SBX_FD_INPUT, SBX_FD_OUTPUT, SBX_FD_LOG, SBX_FD_META,
+                       SBX_FD_CONTROL };
+    size_t nfds = 4;
     r->g = g;
     r->base = base;
     r->ops = ops;
     r->arg = arg;
     r->t0 = now_mono_ns();
-    r->in_wr = r->out_rd = r->log_rd = r->meta_fd = r->wake_rd = -1;
+    r->last_progress = r->t0;
+    r->in_wr = r->out_rd = r->log_rd = r->meta_fd = r->in_probe = r->in_file = -1;
     /* the cache must not evict the code while the sandbox binds it (a
      * directory outside the cache, or one gone, is the sandbox's error) */
     r->code_hold = eng_cache_hold(g, inv->code_dir);
@@ -766,33 +785,28 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
     r->outbuf = evbuffer_new();
     r->log = evbuffer_new();
     r->min = xmalloc(FRAME_IN_MAX + 4);
-    atomic_init(&j->refs, 1);
-    pthread_mutex_init(&j->mu, NULL);
-    j->sock = -1;
-    j->wake_wr = -1;
-    for (size_t i = 0; i < ARRAY_SIZE(j->theirs); i++)
-        j->theirs[i] = -1;
-    r->job = j;
 
     const struct eng_code *c = inv->code;
     /* each account its own host identity: slots are never shared */
     uint32_t slot;
     if (eng_slots_get(g->slots, c->account, &slot, e) < 0)
         goto fail;
-    sbx_policy_init(&j->pol, c->admin ? SBX_CLASS_ADMIN : SBX_CLASS_USER, slot);
-    j->pol.uid_base = g->uid_base;
+    sbx_policy_init(&r->pol, c->admin ? SBX_CLASS_ADMIN : SBX_CLASS_USER, slot);
+    r->pol.uid_base = g->uid_base;
     if (g->wall_ms)
-        j->pol.wall_ms = g->wall_ms;
+        r->pol.wall_ms = g->wall_ms;
     if (g->idle_ms)
-        j->pol.idle_ms = g->idle_ms;
+        r->pol.idle_ms = g->idle_ms;
     if (g->output_max)
-        j->pol.output_max = g->output_max;
+        r->pol.output_max = g->output_max;
     if (inv->wall_ms)
-        j->pol.wall_ms = inv->wall_ms;
+        r->pol.wall_ms = inv->wall_ms;
     if (inv->idle_ms)
-        j->pol.idle_ms = inv->idle_ms;
+        r->pol.idle_ms = inv->idle_ms;
+    r->out_max = r->pol.output_max;
+    r->idle_ns = r->pol.idle_ms * 1000000;
 
-    json_t *doc = build_doc(inv, &j->pol);
+    json_t *doc = build_doc(inv, &r->pol);
     if (!doc) {
         err_set(e, -EINVAL, "storlet %s: invocation document not encodable", c->name);
         goto fail;
@@ -800,36 +814,30 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
     r->doc = eng_frame_of(doc, &r->doc_len);
     json_decref(doc);
 
-    if (mkpipe(out_p) < 0 || mkpipe(log_p) < 0 || mkpipe(wake_p) < 0 ||
+    if (mkpipe(out_p) < 0 || mkpipe(log_p) < 0 ||
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, meta_sp) == -1 ||
         (inv->input_fd < 0 && mkpipe(in_p) < 0) ||
         (inv->svc_host && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, svc_sp) == -1)) {
         err_set(e, -errno, "storlet %s: pipes: %s", c->name, strerror(errno));
         goto fail;
     }
-    /* storlet side */
-    j->theirs[0] = inv->input_fd >= 0 ? fcntl(inv->input_fd, F_DUPFD_CLOEXEC, 0) : in_p[0];
+    /* storlet side; fd 1 is our pipe itself (the launcher does not relay) */
+    theirs[0] = inv->input_fd >= 0 ? fcntl(inv->input_fd, F_DUPFD_CLOEXEC, 0) : in_p[0];
     in_p[0] = -1;
-    j->theirs[1] = out_p[1];
-    j->theirs[2] = log_p[1];
-    j->theirs[3] = meta_sp[1];
+    theirs[1] = out_p[1];
+    theirs[2] = log_p[1];
+    theirs[3] = meta_sp[1];
     out_p[1] = log_p[1] = meta_sp[1] = -1;
-    j->targets[0] = SBX_FD_INPUT;
-    j->targets[1] = SBX_FD_OUTPUT;
-    j->targets[2] = SBX_FD_LOG;
-    j->targets[3] = SBX_FD_META;
-    j->nfds = 4;
     if (inv->svc_host) {
-        j->theirs[4] = svc_sp[1];
-        j->targets[4] = SBX_FD_CONTROL;
+        theirs[4] = svc_sp[1];
         svc_sp[1] = -1;
-        j->nfds = 5;
+        nfds = 5;
         r->svc = eng_svc_new(base, svc_sp[0], inv->svc_host, inv->svc_port,
                              inv->svc_token ? inv->svc_token : "", inv->account,
                              inv->svc_depth);
         svc_sp[0] = -1;
     }
-    if (j->theirs[0] < 0) {
+    if (theirs[0] < 0) {
         err_set(e, -errno, "storlet %s: dup input: %s", c->name, strerror(errno));
         goto fail;
     }
@@ -838,15 +846,16 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
     r->out_rd = out_p[0];
     r->log_rd = log_p[0];
     r->meta_fd = meta_sp[0];
-    r->wake_rd = wake_p[0];
-    j->wake_wr = wake_p[1];
-    in_p[1] = out_p[0] = log_p[0] = meta_sp[0] = wake_p[0] = wake_p[1] = -1;
+    in_p[1] = out_p[0] = log_p[0] = meta_sp[0] = -1;
     if (r->in_wr >= 0) {
         set_nonblock(r->in_wr);
         fcntl(r->in_wr, F_SETPIPE_SZ, 1 << 20);
     } else {
         r->in_ended = true;
         r->bytes_in = inv->content_length > 0 ? (uint64_t)inv->content_length : 0;
+        r->in_seen = r->bytes_in;
+        r->in_file = fcntl(inv->input_fd, F_DUPFD_CLOEXEC, 0);   /* shares the offset */
+        r->in_pos = r->in_file >= 0 ? lseek(r->in_file, 0, SEEK_CUR) : 0;
     }
     fcntl(r->out_rd, F_SETPIPE_SZ, 1 << 20);
     set_nonblock(r->out_rd);
@@ -855,80 +864,85 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
 
     /* the sandbox request */
     bool py = strcmp(c->language, "python") == 0;
-    j->code_dir = xstrdup(inv->code_dir);
-    if (py) {
-        j->path = xstrdup("/usr/bin/python3");
-        j->argv[0] = xstrdup("/usr/bin/python3");
-        j->argv[1] = xstrdup("-I");
-        j->argv[2] = xstrdup("-B");
-        j->argv[3] = xstrdup("/storlet/cairn_storlet.py");
-        j->argv[4] = xstrdup(c->main);
-    } else {
-        j->path = xasprintf("/storlet/%s", c->main);
-        j->argv[0] = xstrdup(j->path);
-    }
+    char *main_path = py ? xstrdup("/usr/bin/python3") : xasprintf("/storlet/%s", c->main);
+    const char *argv_py[] = { "/usr/bin/python3", "-I", "-B", "/storlet/cairn_storlet.py",
+                              c->main, NULL };
+    const char *argv_native[] = { main_path, NULL };
     const char *env[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8", "HOME=/tmp", "TMPDIR=/tmp",
-                          "CAIRN_STORLET_DIR=/storlet", "CAIRN_STORLET_INTERFACE=1.0" };
-    for (size_t i = 0; i < ARRAY_SIZE(env); i++)
-        j->env[i] = xstrdup(env[i]);
-    if (g->warm > 0) {
-        char *pj = sbx_policy_to_json(&j->pol);
-        char *key = xasprintf("%s|%s", pj, inv->code_dir);
-        free(pj);
-        j->prewarm = warm_first_use(g, key);
-        if (j->prewarm)   /* warm sandboxes bind it for as long as they wait */
-            eng_cache_pin(g, inv->code_dir);
-        j->warm_count = g->warm;
-        j->warm = true;
-        free(key);
-    }
-
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    str_copy(sa.sun_path, g->sock_path, sizeof(sa.sun_path));
-    j->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (j->sock == -1 || connect(j->sock, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+                          "CAIRN_STORLET_DIR=/storlet", "CAIRN_STORLET_INTERFACE=1.0", NULL };
+    struct sbx_request req = {
+        .policy = &r->pol, .path = main_path, .argv = py ? argv_py : argv_native,
+        .env = env, .code_dir = inv->code_dir, .fds = theirs, .fd_target = targets,
+        .nfds = nfds, .warm = g->warm > 0, .direct_output = true,
+    };
+    r->cl = sbx_client_connect(g->sock_path);
+    if (!r->cl) {
         err_set(e, -errno, "storlet launcher %s: %s", g->sock_path, strerror(errno));
+        free(main_path);
         goto fail;
     }
+    set_nonblock(sbx_client_fd(r->cl));
+    if (g->warm > 0) {
+        char *pj = sbx_policy_to_json(&r->pol);
+        char *key = xasprintf("%s|%s", pj, inv->code_dir);
+        free(pj);
+        if (warm_first_use(g, key)) {
+            eng_cache_pin(g, inv->code_dir);   /* warm sandboxes bind it while they wait */
+            /* its answer comes when they are built; sbx_client_poll skips it */
+            struct err pe;
+            err_clear(&pe);
+            if (sbx_client_send_prewarm(r->cl, &r->pol, inv->code_dir, g->warm, &pe) < 0)
+                log_warn("prewarm %s: %s", inv->code_dir, pe.msg);
+        }
+        free(key);
+    }
+    int64_t id = sbx_client_send_run(r->cl, &req, e);
+    free(main_path);
+    if (id < 0)
+        goto fail;
+    r->run_id = (uint64_t)id;
+    /* the launcher holds its copies now (in flight or received): our
+     * copies go, so we see end of file when the storlet is done */
+    for (size_t i = 0; i < ARRAY_SIZE(theirs); i++)
+        if (theirs[i] >= 0)
+            close(theirs[i]);
 
     r->ev_out = event_new(base, r->out_rd, EV_READ | EV_PERSIST, out_cb, r);
     r->ev_log = event_new(base, r->log_rd, EV_READ | EV_PERSIST, log_cb, r);
     r->ev_meta = event_new(base, r->meta_fd, EV_READ | EV_PERSIST, meta_cb, r);
     r->ev_doc = event_new(base, r->meta_fd, EV_WRITE | EV_PERSIST, doc_cb, r);
-    r->ev_wake = event_new(base, r->wake_rd, EV_READ | EV_PERSIST, wake_cb, r);
+    r->ev_sbx = event_new(base, sbx_client_fd(r->cl), EV_READ | EV_PERSIST, sbx_cb, r);
     if (r->in_wr >= 0)
         r->ev_in = event_new(base, r->in_wr, EV_WRITE, in_cb, r);
     event_add(r->ev_log, NULL);
     event_add(r->ev_meta, NULL);
     event_add(r->ev_doc, NULL);
-    event_add(r->ev_wake, NULL);
-
-    atomic_fetch_add(&j->refs, 1);
-    pthread_t th;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&at, 256 * 1024);
-    int prc = pthread_create(&th, &at, job_thread, j);
-    pthread_attr_destroy(&at);
-    if (prc != 0) {
-        atomic_fetch_sub(&j->refs, 1);
-        err_set(e, -prc, "storlet %s: thread: %s", c->name, strerror(prc));
-        goto fail;
+    event_add(r->ev_sbx, NULL);
+    if (r->idle_ns) {
+        /* checked eight times per period: a kill comes between one and
+         * 1.125 periods after the last progress */
+        uint64_t us = r->pol.idle_ms * 1000 / 8;
+        struct timeval tv = { .tv_sec = (time_t)(us / 1000000),
+                              .tv_usec = (suseconds_t)(us % 1000000) };
+        if (us < 1000)
+            tv.tv_usec = 1000;
+        r->ev_tick = event_new(base, -1, EV_PERSIST, tick_cb, r);
+        event_add(r->ev_tick, &tv);
     }
     return r;
-fail: {
+fail:
+    for (size_t i = 0; i < ARRAY_SIZE(theirs); i++)
+        if (theirs[i] >= 0)
+            close(theirs[i]);
+    {
         int fds[] = { in_p[0], in_p[1], out_p[0], out_p[1], log_p[0], log_p[1],
-                      meta_sp[0], meta_sp[1], wake_p[0], wake_p[1], svc_sp[0], svc_sp[1] };
+                      meta_sp[0], meta_sp[1], svc_sp[0], svc_sp[1] };
         for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
             if (fds[i] >= 0)
                 close(fds[i]);
-        if (j->sock >= 0)
-            close(j->sock);
-        j->sock = -1;
-        run_free(r);
-        return NULL;
     }
+    run_free(r);
+    return NULL;
 }
 
 bool eng_run_write(struct eng_run *r, struct evbuffer *b)
@@ -961,8 +975,17 @@ void eng_run_input_end(struct eng_run *r)
     r->in_ended = true;
     if (r->ev_in)
         event_del(r->ev_in);
-    if (r->in_wr >= 0)
+    if (r->in_wr >= 0) {
+        /* the storlet may still be reading what the pipe holds: a read-only
+         * reopening (no writer, so its end of file still comes) lets the
+         * no-progress clock see it consume the rest */
+        if (r->idle_ns && !r->result_got) {
+            char path[64];
+            snprintf(path, sizeof(path), "/proc/self/fd/%d", r->in_wr);
+            r->in_probe = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        }
         close(r->in_wr);
+    }
     r->in_wr = -1;
 }
 
@@ -992,17 +1015,14 @@ void eng_run_cancel(struct eng_run *r)
         /* the caller gave up (the client went away): still one accounting
          * line, with what is known now (CPU time only once the sandbox
          * has ended, else 0) */
-        struct job *j = r->job;
         struct eng_outcome o = { .end = "cancelled", .exit_code = -1,
                                  .bytes_in = r->bytes_in, .bytes_out = r->bytes_out };
-        if (r->result_got && j->rc == 0) {
-            o.cpu_us = j->res.cpu_us;
-            o.wall_us = j->res.wall_us;
+        if (r->result_got && r->rc == 0) {
+            o.cpu_us = r->res.cpu_us;
+            o.wall_us = r->res.wall_us;
         }
         acct_line(r, &o, 0, "cancelled", false);
     }
     r->finished = true;
-    if (!r->result_got)
-        job_kill(r->job);
-    run_free(r);
+    run_free(r);   /* closes the launcher connection: it kills the sandbox */
 }

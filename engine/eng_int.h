@@ -40,6 +40,10 @@ struct event_base;
 struct eng_svc *eng_svc_new(struct event_base *base, int fd, const char *host, int port,
                             const char *token, const char *account, unsigned depth);
 void eng_svc_free(struct eng_svc *s);
+/* True when the storlet made progress on its services channel since the
+ * last call (a request, bytes of a stream taken), or is waiting for the
+ * engine to answer one: the no-progress clock must not run then. */
+bool eng_svc_progressed(struct eng_svc *s);
 
 /* Creates the cache directories and trims the cache to g->cache_max.
  * Returns 0 or -errno (e says why). */

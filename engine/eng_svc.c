@@ -61,6 +61,8 @@ struct eng_svc {
     uint64_t bytes;
     int64_t want_len;           /* Content-Length of a read, -1 unknown */
     bool paused, abandoned, replied;
+
+    uint64_t progress, progress_seen;   /* requests + stream bytes taken */
 };
 
 static void svc_read_cb(evutil_socket_t fd, short what, void *arg);
@@ -175,6 +177,7 @@ static void on_body(struct http_client *c, struct evbuffer *b, void *arg)
         int n = evbuffer_write(b, s->pipe_wr);
         if (n > 0) {
             s->bytes += (uint64_t)n;
+            s->progress += (uint64_t)n;
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -330,6 +333,7 @@ static void svc_read_cb(evutil_socket_t fd, short what, void *arg)
                     s->broken = true;
                     return;
                 }
+                s->progress++;
                 handle(s, f);
                 json_decref(f);
                 return;
@@ -364,6 +368,14 @@ struct eng_svc *eng_svc_new(struct event_base *base, int fd, const char *host, i
     s->ev = event_new(base, fd, EV_READ | EV_PERSIST, svc_read_cb, s);
     event_add(s->ev, NULL);
     return s;
+}
+
+bool eng_svc_progressed(struct eng_svc *s)
+{
+    bool moved = s->progress != s->progress_seen;
+    s->progress_seen = s->progress;
+    /* a request in progress whose stream is not blocked on the storlet */
+    return moved || (s->busy && !s->paused);
 }
 
 void eng_svc_free(struct eng_svc *s)

@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+# tier: quick
+"""The no-progress timeout and the output cap of storlet runs, enforced by
+the engine (docs/storlets.md 3.4, docs/internals/engine.md): progress is
+the storlet consuming its input, producing output or using services.
+
+With storlet_idle_timeout = 1 s on a one-node cluster:
+  - a storlet that reads a 3 MiB object steadily in 64 KiB steps (20 steps
+    per idle period) and writes one line only at the end is not killed,
+    although the whole run lasts longer than the idle period; its line is
+    checked byte for byte;
+  - a storlet that neither reads nor writes is killed (500, end=idle);
+  - a storlet that reads one chunk and then stops, leaving input unread,
+    is killed too (end=idle);
+and with storlet_output_max = 1 MiB, identity on the 3 MiB object passes
+exactly the first MiB at most and the response ends abnormally
+(end=output_cap). Nothing here depends on how fast the machine is: the
+killed storlets would wait forever, the slow reader's steps are 1/20 of the
+period."""
+import hashlib
+import http.client
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from cluster import Cluster, BUILD  # noqa: E402
+from tap import Tap  # noqa: E402
+
+SRC = os.environ.get("CAIRN_SRC") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+SLOW_READER = b'''import hashlib
+import time
+
+
+def main(s):
+    h = hashlib.md5()
+    n = 0
+    for chunk in iter(lambda: s.input.read(65536), b""):
+        h.update(chunk)
+        n += len(chunk)
+        time.sleep(0.05)
+    s.write("%d %s\\n" % (n, h.hexdigest()))
+'''
+
+STALL = b'''import time
+
+
+def main(s):
+    time.sleep(3600)
+'''
+
+READ_THEN_STALL = b'''import time
+
+
+def main(s):
+    s.input.read(65536)
+    time.sleep(3600)
+'''
+
+t = Tap()
+
+
+def python_storlet(main):
+    return {"X-Object-Meta-Storlet-Language": "python",
+            "X-Object-Meta-Storlet-Interface-Version": "1.0",
+            "X-Object-Meta-Storlet-Object-Metadata": "no",
+            "X-Object-Meta-Storlet-Main": main}
+
+
+def get(p, path, headers):
+    c = http.client.HTTPConnection(p.ip, p.port, timeout=120)
+    try:
+        c.request("GET", path, headers=headers)
+        r = c.getresponse()
+        try:
+            return r.status, r.read(), True
+        except http.client.IncompleteRead as e:
+            return r.status, e.partial, False
+    finally:
+        c.close()
+
+
+with Cluster(t) as cl:
+    os.chmod(cl.dir, 0o755)
+    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+    conf = {"storlets": "true", "storlet_warm": "1",
+            "storlet_idle_timeout": "1",
+            "storlet_output_max": "1048576",
+            "storlet_cache_dir": os.path.join(cl.dir, "node-cache"),
+            "storlet_sdk": sdk}
+    n = cl.objectd(devices=["d1"], conf=conf)
+    for kind, port in (("account", "aport"), ("container", "cport"),
+                       ("object", "port")):
+        cl.build_ring(kind, 6, 1, [(n.ip, getattr(n, port), n.devices[0])])
+    p = cl.proxy(conf={"DEFAULT": dict(
+        conf, storlet_cache_dir=os.path.join(cl.dir, "proxy-cache"))})
+    path, tok = p.auth("test:tester")
+    H = {"X-Auth-Token": tok}
+
+    def req(m, u, body=None, headers=None):
+        h = dict(H)
+        h.update(headers or {})
+        return p.request(m, u, body=body, headers=h)
+
+    req("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "True"})
+    for c in ("storlet", "data"):
+        req("PUT", path + "/" + c)
+    for name, code in (("slowread.py", SLOW_READER), ("stall.py", STALL),
+                       ("readstall.py", READ_THEN_STALL)):
+        st, _, _ = req("PUT", path + "/storlet/" + name, body=code,
+                       headers=python_storlet(name[:-3] + ".main"))
+        t.eq(st, 201, "deploy %s" % name)
+    with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
+        st, _, _ = req("PUT", path + "/storlet/identity", body=f.read(),
+                       headers={"X-Object-Meta-Storlet-Language": "native",
+                                "X-Object-Meta-Storlet-Interface-Version": "1.0",
+                                "X-Object-Meta-Storlet-Object-Metadata": "no",
+                                "X-Object-Meta-Storlet-Main": "identity"})
+    t.eq(st, 201, "deploy identity")
+    body = os.urandom(3 << 20)
+    st, _, _ = req("PUT", path + "/data/big", body=body)
+    t.eq(st, 201, "PUT a 3 MiB object")
+
+    def run(name):
+        return get(p, path + "/data/big", dict(H, **{"X-Run-Storlet": name}))
+
+    def ends(name):
+        """The engine's end= values logged for storlet `name`, in order."""
+        return re.findall(r"storlet=%s .* end=(\w+)" % re.escape(name),
+                          n.read_log())
+
+    st, out, complete = run("slowread.py")
+    want = b"%d %s\n" % (len(body), hashlib.md5(body).hexdigest().encode())
+    t.ok(st == 200 and complete and out == want,
+         "a storlet that reads steadily and writes only at the end runs to "
+         "completion (%d %r)" % (st, out[:120]))
+    t.eq(ends("slowread.py")[-1:], ["exit"], "slow reader logged end=exit")
+
+    st, out, _ = run("stall.py")
+    t.ok(st == 500 and b"Storlet execution timed out" in out,
+         "a storlet that neither reads nor writes is killed (%d %r)"
+         % (st, out[:120]))
+    t.eq(ends("stall.py")[-1:], ["idle"], "stalled storlet logged end=idle")
+
+    st, out, _ = run("readstall.py")
+    t.ok(st == 500 and b"Storlet execution timed out" in out,
+         "a storlet that stops reading with input left is killed (%d %r)"
+         % (st, out[:120]))
+    t.eq(ends("readstall.py")[-1:], ["idle"],
+         "storlet that stopped reading logged end=idle")
+
+    st, out, complete = run("identity")
+    t.ok(st == 200 and not complete and len(out) <= 1 << 20 and
+         out == body[:len(out)],
+         "output over storlet_output_max: at most the cap, a true prefix, "
+         "abnormal end (%d, %d bytes, complete=%s)" % (st, len(out), complete))
+    t.eq(ends("identity")[-1:], ["output_cap"], "identity logged end=output_cap")
+
+    # the node still serves storlets normally afterwards
+    small = b"after the limits\n"
+    req("PUT", path + "/data/small", body=small)
+    st, out, complete = get(p, path + "/data/small",
+                            dict(H, **{"X-Run-Storlet": "identity"}))
+    t.ok(st == 200 and complete and out == small,
+         "identity on a small object still works (%d %r)" % (st, out[:60]))
+
+t.done()
