@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """devcluster: a complete Cairn cluster on one machine, for `make run`.
 
-    devcluster.py start    # rings (once), configs, 4 x cairn-objectd, cairn-proxy
+    devcluster.py start    # rings (once), configs, 4 x cairn-objectd, cairn-proxy,
+                           # storlets enabled on AUTH_test
     devcluster.py stop     # stops exactly the pids recorded by start
     devcluster.py status   # which of them run
 
@@ -15,6 +16,14 @@ $CAIRN_RUN_DIR, or --state-dir):
     node<N>/srv/d<N>/           its one device (a plain directory)
     proxy/proxy-server.conf     tempauth users, the token secret (made once)
     pid/<name>.pid, log/<name>.log
+    storlet-cache/<daemon>/     each daemon's storlet code cache
+
+Storlets (docs/storlets.md) are on when this runs as root (the sandbox needs
+it; --storlets on|off overrides) and the state dir's parents are searchable
+by others (the sandbox opens code directories below it): every daemon gets
+`storlets = true`, and once the cluster answers, the account AUTH_test is
+enabled for storlets (X-Account-Meta-Storlet-Enabled: True, set as
+test:tester, its owner). The banner prints how to deploy and run one.
 
 Storage node N (1-4) is on 127.0.0.N with the object role on port 6200, the
 container role on 6201 and the account role on 6202 (Swift's and
@@ -174,9 +183,49 @@ def build_rings(args):
         print("devcluster: built %s" % ring)
 
 
+def storlets_wanted(args):
+    """(on, why not): storlets need root and a state dir the sandbox can
+    reach (every parent searchable by others)."""
+    if args.storlets == "off":
+        return False, "--storlets off"
+    if args.storlets == "auto" and os.geteuid() != 0:
+        return False, "not root (the sandbox needs it; --storlets on to try)"
+    d = os.path.dirname(args.state_dir)
+    while True:
+        try:
+            mode = os.stat(d).st_mode
+        except FileNotFoundError:
+            mode = 0o755   # made by makedirs, as the umask allows
+        if not mode & 0o001:
+            return False, ("%s is not searchable by others, and the sandbox "
+                           "opens code directories below it: use "
+                           "RUN_DIR=/var/tmp/cairn-run" % d)
+        if d == os.path.dirname(d):
+            return True, ""
+        d = os.path.dirname(d)
+
+
+def storlet_lines(args, name):
+    """Config lines of one daemon's storlet options."""
+    if not args.storlets_on:
+        return []
+    cache = os.path.join(args.state_dir, "storlet-cache", name)
+    os.makedirs(cache, exist_ok=True)
+    os.chmod(os.path.dirname(cache), 0o755)
+    extra = []
+    if name == "proxy" and args.bind_ip in ("0.0.0.0", ""):
+        extra = ["storlet_proxy_address = 127.0.0.1"]   # every node is here
+    return extra + ["storlets = true",
+            "storlet_cache_dir = %s" % cache,
+            "storlet_sdk = %s" % os.path.join(SRC, "storlets", "sdk",
+                                              "cairn_storlet.py")]
+
+
 def write_configs(args):
     sd = args.state_dir
     os.makedirs(sd, exist_ok=True)
+    if args.storlets_on:
+        os.chmod(sd, 0o755)   # the sandbox opens code directories below
     cairn_conf = os.path.join(sd, "cairn.conf")
     once(cairn_conf, lambda: (
         "# Made once by devcluster; never change the suffix once data exists.\n"
@@ -199,8 +248,8 @@ def write_configs(args):
             "disk_threads = 4",
             "log_level = info",
             # the replicator, auditor and expirer read the rings here
-            "swift_dir = %s" % sd,
-            ""]))
+            "swift_dir = %s" % sd] + storlet_lines(args, "node%d" % i) +
+            [""]))
     pd = os.path.join(sd, "proxy")
     os.makedirs(pd, exist_ok=True)
     secret = once(os.path.join(pd, "token-secret"),
@@ -211,7 +260,7 @@ def write_configs(args):
              "bind_port = %d" % args.proxy_port,
              "workers = 2",
              "swift_dir = %s" % sd,
-             "log_level = info",
+             "log_level = info"] + storlet_lines(args, "proxy") + [
              "[app:proxy-server]",
              "account_autocreate = true",
              "[filter:tempauth]",
@@ -222,14 +271,69 @@ def write_configs(args):
     # replicator and expirer read them).
 
 
+def proxy_url(args):
+    host = "127.0.0.1" if args.bind_ip in ("0.0.0.0", "") else args.bind_ip
+    return "http://%s:%d" % (host, args.proxy_port)
+
+
+def enable_storlets(args):
+    """X-Account-Meta-Storlet-Enabled: True on AUTH_test, as its owner.
+    Returns None or what went wrong."""
+    u = proxy_url(args)
+    host = u.split("//", 1)[1]
+    try:
+        c = http.client.HTTPConnection(host, timeout=30)
+        c.request("GET", "/auth/v1.0", headers={"X-Auth-User": "test:tester",
+                                                "X-Auth-Key": "testing"})
+        r = c.getresponse()
+        r.read()
+        tok, surl = r.getheader("X-Auth-Token"), r.getheader("X-Storage-Url")
+        if r.status != 200 or not tok or not surl:
+            return "auth answered %d" % r.status
+        c.request("POST", surl.split(host, 1)[1], headers={
+            "X-Auth-Token": tok, "X-Account-Meta-Storlet-Enabled": "True"})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        return None if r.status == 204 else "POST answered %d" % r.status
+    except OSError as e:
+        return str(e)
+
+
+def running_with_storlets(args):
+    try:
+        with open(os.path.join(args.state_dir, "proxy",
+                               "proxy-server.conf")) as f:
+            return "storlets = true\n" in f.read()
+    except OSError:
+        return False
+
+
 def banner(args):
-    url = "http://%s:%d/auth/v1.0" % (args.bind_ip, args.proxy_port)
+    url = proxy_url(args) + "/auth/v1.0"
+    sw = "swift -A %s -U test:tester -K testing" % url
     print("Cairn is running (state in %s, logs in %s)." % (
         args.state_dir, os.path.join(args.state_dir, "log")))
     print("  auth URL:    %s" % url)
     print("  user / key:  test:tester / testing   (also test2:tester2 / "
           "testing2, test:tester3 / testing3)")
-    print("  try:         swift -A %s -U test:tester -K testing stat" % url)
+    print("  try:         %s stat" % sw)
+    if running_with_storlets(args):
+        grep = os.path.join(args.build, "storlets", "grep")
+        print("  storlets:    on; AUTH_test is enabled for them "
+              "(docs/storlets.md)")
+        print("  deploy one:  %s upload storlet %s --object-name grep "
+              "-H 'X-Object-Meta-Storlet-Language: native' "
+              "-H 'X-Object-Meta-Storlet-Interface-Version: 1.0' "
+              "-H 'X-Object-Meta-Storlet-Main: grep' "
+              "-H 'X-Object-Meta-Storlet-Object-Metadata: no'" % (sw, grep))
+        print("  some data:   %s upload docs %s --object-name README.md"
+              % (sw, os.path.join(SRC, "README.md")))
+        print("  run it:      %s download docs README.md -o - "
+              "-H 'X-Run-Storlet: grep' "
+              "-H 'X-Storlet-Parameter-1: pattern:storlet'" % sw)
+    elif args.storlets_why:
+        print("  storlets:    off: %s" % args.storlets_why)
     print("  stop with:   make stop")
 
 
@@ -277,6 +381,13 @@ def cmd_start(args):
             time.sleep(0.1)
     for d, proc in started:
         print("devcluster: started %s, pid %d" % (d.name, proc.pid))
+    if args.storlets_on:
+        why = enable_storlets(args)
+        if why:
+            sys.stderr.write("devcluster: enabling storlets on AUTH_test "
+                             "failed: %s\n" % why)
+            stop_all(ds)
+            return 1
     banner(args)
     return 0
 
@@ -338,9 +449,13 @@ def main():
     ap.add_argument("--account-port", type=int, default=6202)
     ap.add_argument("--timeout", type=int, default=60,
                     help="seconds to wait for /healthcheck")
+    ap.add_argument("--storlets", choices=("auto", "on", "off"),
+                    default="auto", help="run storlets (auto: when root "
+                    "and the state dir is reachable by the sandbox)")
     args = ap.parse_args()
     args.state_dir = os.path.abspath(args.state_dir)
     args.build = os.path.abspath(args.build)
+    args.storlets_on, args.storlets_why = storlets_wanted(args)
     return {"start": cmd_start, "stop": cmd_stop,
             "status": cmd_status}[args.command](args)
 

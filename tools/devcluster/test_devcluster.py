@@ -3,10 +3,12 @@
 """tools/devcluster (what `make run` / `make stop` drive): a cluster starts
 from nothing, answers the Swift API, a second start is a no-op that exits 0,
 stop ends exactly the recorded pids, and data survives a stop and a new
-start. Ports are picked free (on all four loopback addresses) and the state
+start; as root, storlets are on, AUTH_test is enabled for them and the
+deploy/upload/run commands the banner prints work as printed. Ports are picked free (on all four loopback addresses) and the state
 dir is a temp dir, so the test never touches a developer's ./run."""
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -117,6 +119,40 @@ try:
          "container PUT")
     t.eq(call("PUT", path + "/keep/obj", tok, b"survives",
               {"Content-Type": "text/plain"})[0], 201, "object PUT")
+
+    # storlets: on when root; the banner's commands work as printed
+    if os.geteuid() == 0:
+        t.ok("storlets:    on" in out, "storlets are on (root)")
+        st, h, _ = call("HEAD", path, tok)
+        t.eq(h.get("X-Account-Meta-Storlet-Enabled"), "True",
+             "AUTH_test is enabled for storlets")
+        cmds = {}
+        for line in out.splitlines():
+            for label in ("deploy one:", "some data:", "run it:"):
+                if line.strip().startswith(label):
+                    cmds[label] = shlex.split(line.split(label, 1)[1])
+        t.eq(sorted(cmds), ["deploy one:", "run it:", "some data:"],
+             "the banner says how to deploy, feed and run a storlet")
+        ok = True
+        for label in ("deploy one:", "some data:"):
+            r = subprocess.run(cmds.get(label, ["false"]), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, universal_newlines=True)
+            if r.returncode:
+                t.diag("%s %s" % (label, r.stdout))
+                ok = False
+        t.ok(ok, "its deploy and upload commands succeed")
+        r = subprocess.run(cmds.get("run it:", ["false"]), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        with open(os.path.join(HERE, "..", "..", "README.md"), "rb") as f:
+            want = b"".join(ln for ln in f.readlines() if b"storlet" in ln)
+        t.ok(r.returncode == 0 and r.stdout == want and want,
+             "its run command prints README.md's lines naming storlets "
+             "(%d bytes)" % len(r.stdout))
+        if r.returncode:
+            t.diag(r.stderr.decode(errors="replace"))
+    else:
+        t.ok("storlets:    off" in out, "storlets are off when not root, "
+             "and the banner says why")
 
     rc, out = dc("start")
     t.eq(rc, 0, "a second start exits 0")
