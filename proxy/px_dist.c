@@ -243,13 +243,17 @@ static void fail(struct dist *d, int status, const char *msg)
     log_warn("distributed request failed: %s", msg);
     log_set_txn(NULL);
     stop_all(d);
-    if (d->pr->done || d->answered)
+    if (d->pr->done)
         return;
     if (d->begun && !d->req->result.container) {
+        /* the merge output is on its way: a cut body, never a short one
+         * taken as whole */
         d->answered = true;
         http_resp_abort(d->pr->req);
         return;
     }
+    if (d->answered)
+        return;
     d->answered = true;
     px_reply_text(d->pr, status, msg);
 }

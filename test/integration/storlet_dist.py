@@ -7,7 +7,9 @@ on the proxy over their outputs.
 
 Covered: cellcount + sumlist over 100 small PGM images under a prefix, the
 merged output checked against cell counts computed here independently;
-split outputs larger than the proxy's buffers (identity + partlist raw);
+split outputs larger than the proxy's buffers (identity + partlist raw),
+and a split failing after the merge output was let go (cut response, no
+result stored);
 the list form (request order kept); wordcount + wcmerge over a container;
 merge chains of two and three stages, and one whose second stage fails;
 the result stored as an object with provenance; a missing object and a
@@ -15,6 +17,7 @@ split storlet failing on one object fail the whole request with a reason
 naming the resource and store nothing; too many resources (400), an empty
 prefix (404); a caller without read access (403 naming the container or
 the object); malformed bodies (400)."""
+import http.client
 import json
 import os
 import random
@@ -295,6 +298,32 @@ with Cluster(t) as cl:
     st2, _, b2 = req("GET", path + "/results/big.bin")
     t.ok(st == 201 and st2 == 200 and b2 in orders,
          "and stored whole as a result (%d, %d bytes)" % (st, len(b2)))
+
+    # a failure after the merge output outgrew what the proxy holds back:
+    # the response is cut (never a short answer taken as whole), a result
+    # is not stored, and the proxy logs why
+    cut = dict(raw, concurrency=1, resources={"objects": [
+        "books/big/0", "books/big/1", "books/big/2", "books/nothere"]})
+    c = p.conn()
+    c.request("POST", path, body=json.dumps(cut).encode(), headers={
+        "X-Auth-Token": tok, "X-Storlet-Distributed": "1"})
+    r = c.getresponse()
+    try:
+        r.read()
+        got = "whole"
+    except http.client.IncompleteRead:
+        got = "cut"
+    c.close()
+    t.eq((r.status, got), (200, "cut"),
+         "a split failing after 1 MiB of merge output cuts the response")
+    t.ok("split identity failed on books/nothere: 404 Not Found"
+         in p.read_log(), "and the proxy logs the reason")
+    st, _, b = dist(dict(cut, result="results/cut.bin"))
+    t.eq((st, b), (404, b"split identity failed on books/nothere: "
+                        b"404 Not Found"),
+         "with result the same failure is a clean 404")
+    st, _, _ = req("HEAD", path + "/results/cut.bin")
+    t.eq(st, 404, "and the PUT already under way stored nothing")
 
     # ---- a failing split fails everything, naming the resource
     bad_list = ["scans/p1/ct-001.pgm", "scans/p1/nothere.pgm",
