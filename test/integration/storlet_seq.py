@@ -231,6 +231,12 @@ with Cluster(t) as cl:
         t.eq((st, b), (200, text[11:22].upper()),
              "X-Storlet-Range on a sequence (%s)" % where)
     st, h, b = req("GET", path + "/data/text.txt", headers={
+        "X-Run-Storlet": "identity, shoutpx",
+        "X-Storlet-Range": "bytes=11-21"})
+    t.eq((st, b, h.get("x-storlet-sequence-placement")),
+         (200, text[11:22].upper(), "object=1, proxy=1"),
+         "X-Storlet-Range on a split sequence feeds the node's first stage")
+    st, h, b = req("GET", path + "/data/text.txt", headers={
         "X-Run-Storlet": "identity, shout", "X-Storlet-Range": "bytes=-6"})
     t.eq((st, b, h.get("storlet-input-range")),
          (200, b"DELTA\n", "bytes %d-%d/%d" % (len(text) - 6, len(text) - 1,
@@ -280,6 +286,10 @@ with Cluster(t) as cl:
              "PUT + X-Copy-From through a sequence (%s)" % dst)
         st, h, b = req("GET", path + "/data/" + dst)
         t.ok(b == want, "the copy holds the chain's output (%s)" % dst)
+        t.eq(h.get("x-object-meta-storlet-generated-by-etag"),
+             ",".join(req("HEAD", path + "/storlet/" + n.strip())[1].get("etag")
+                      for n in chain.split(",")),
+             "provenance: each stage's version (%s)" % dst)
         t.eq((h.get("x-object-meta-storlet-generated-by"),
               h.get("x-object-meta-storlet-generated-from"),
               h.get("x-object-meta-storlet-generated-from-etag")),
