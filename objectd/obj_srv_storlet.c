@@ -451,7 +451,10 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
     eng_seq_init(&br.seq);
     const char *bwhy;
     int bst = obj_storlet_backend(req, &br, &bwhy);
-    if (bst == 0 && br.seq.n > 1) {
+    /* a chain, or a storlet rule's stage (code_mask: its answer must carry
+     * its output's metadata only, never the stored object's, docs/rules.md
+     * 4.2), runs as a sequence */
+    if (bst == 0 && (br.seq.n > 1 || br.code_mask)) {
         obj_seq_get(rq, rd, dev, name, &br);
         return;
     }

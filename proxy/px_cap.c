@@ -54,6 +54,7 @@ struct purpose {
 static const struct purpose purposes[] = {
     { PX_CAP_CODE, 1u << HTTP_M_GET | 1u << HTTP_M_HEAD, true },
     { PX_CAP_OUTPUT, 1u << HTTP_M_PUT, false },
+    { PX_CAP_RULED, 1u << HTTP_M_GET | 1u << HTTP_M_HEAD | 1u << HTTP_M_PUT, false },
 };
 
 static const struct purpose *purpose_find(const char *name, size_t len)
@@ -267,6 +268,7 @@ void px_cap_admit(struct px_req *pr)
     char *path = req_path(pr->pool, pr->path.account, pr->path.container, pr->path.object);
     enum http_method m = http_req_method(pr->req);
     int64_t now = (int64_t)time(NULL);
+    bool bad = false;
     for (; v; v = http_head_next(h, PX_CAP_HEADER, &idx)) {
         struct parsed p;
         if (!parse(v, &p))
@@ -280,10 +282,17 @@ void px_cap_admit(struct px_req *pr)
                   verify(&pr->srv->cap_key, &p, path, now);
         free(p.scope);
         if (ok) {
-            pr->cap = pu->name;
-            return;
+            /* every verified purpose counts: a storlet's output PUT is
+             * both provenance and already decided by the rules */
+            pr->caps |= 1u << (pu - purposes);
+            if (!pr->cap)
+                pr->cap = pu->name;
+            continue;
         }
+        bad = true;
     }
+    if (!bad)
+        return;
     log_set_txn(pr->txn);
     log_warn("ignoring an %s that does not verify for %s %s", PX_CAP_HEADER,
              http_req_method_str(pr->req), http_req_target(pr->req));
@@ -292,7 +301,10 @@ void px_cap_admit(struct px_req *pr)
 
 bool px_cap_granted(const struct px_req *pr, const char *purpose)
 {
-    return pr->cap && strcmp(pr->cap, purpose) == 0;
+    for (size_t i = 0; i < sizeof(purposes) / sizeof(purposes[0]); i++)
+        if ((pr->caps & (1u << i)) && strcmp(purposes[i].name, purpose) == 0)
+            return true;
+    return false;
 }
 
 const char *px_cap_mint_for(struct px_req *pr, const char *purpose, const char *container,

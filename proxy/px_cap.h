@@ -54,6 +54,15 @@
  */
 #define PX_CAP_CODE "storlet-code"
 #define PX_CAP_OUTPUT "storlet-output"
+/*
+ *   PX_CAP_RULED   GET, HEAD or PUT of exactly this object, made by the
+ *                  proxy's storlet chain whose stages already hold the
+ *                  storlet rules of this read or write (docs/rules.md):
+ *                  the request is not decided by the rules again (no
+ *                  second run of a mandatory storlet). It grants no
+ *                  access: the caller's token is judged as ever.
+ */
+#define PX_CAP_RULED "storlet-ruled"
 
 struct px_cap_key {
     unsigned char k[PX_CAP_KEY_LEN];
@@ -92,7 +101,8 @@ bool px_cap_check(const struct px_cap_key *key, const char *value, const char *p
  */
 void px_cap_admit(struct px_req *pr);
 
-/* Did px_cap_admit record purpose for this request? */
+/* Did px_cap_admit record purpose for this request? (A request may carry
+ * several capabilities; every one that verifies is recorded.) */
 bool px_cap_granted(const struct px_req *pr, const char *purpose);
 
 /*

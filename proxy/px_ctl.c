@@ -1613,98 +1613,135 @@ static const char *copy_dest_container(struct px_req *pr)
     return c;
 }
 
-/* The object's user metadata a PUT sends (keys without X-Object-Meta-). */
-static json_t *request_meta(struct px_req *pr)
+/* Splits "c/o" or "/c/o" (URL-quoted, as Destination and X-Copy-From
+ * carry it) into decoded pool strings. Returns 0 or -1. */
+static int split_copy_ref(struct px_req *pr, const char *ref, const char **c,
+                          const char **o)
 {
-    const struct http_head *h = http_req_head(pr->req);
-    json_t *m = json_object();
-    for (unsigned i = 0; i < h->nheaders; i++)
-        if (hdr_prefix(h->headers[i].name, "X-Object-Meta-"))
-            json_object_set_new(m, h->headers[i].name + 14,
-                                json_string(h->headers[i].value));
-    return m;
+    size_t len = strlen(ref);
+    char *dec = pool_alloc(pr->pool, len + 1);
+    size_t dl = names_unquote(ref, len, dec);
+    dec[dl] = '\0';
+    char *cs = dec[0] == '/' ? dec + 1 : dec;
+    char *slash = strchr(cs, '/');
+    if (!slash || slash == cs || !slash[1])
+        return -1;
+    *slash = '\0';
+    *c = cs;
+    *o = slash + 1;
+    return 0;
 }
 
-static void json_put(void *arg)
+/* The checks of a GET under a mandatory read rule (docs/rules.md 4.2)
+ * that answer before anything runs. Returns true when it answered. */
+static bool mandatory_get_refused(struct px_req *pr)
 {
-    json_decref(arg);
+    if (query_has(pr, "multipart-manifest=get")) {
+        px_reply_text(pr, 403, "The manifest of an object under a mandatory storlet rule "
+                               "cannot be read");
+        return true;
+    }
+    if (http_req_header(pr->req, "X-Storlet-Range")) {
+        px_reply_text(pr, 400, "X-Storlet-Range cannot be used on an object under a "
+                               "mandatory storlet rule; use Range");
+        return true;
+    }
+    if (names_etags(http_req_header(pr->req, "If-Match"))) {
+        px_reply(pr, 412);
+        return true;
+    }
+    return false;
+}
+
+/* The client's chain (X-Run-Storlet) into *client; returns 1 when there
+ * is none, 0, or -1 after answering 400. */
+static int client_chain(struct px_req *pr, struct eng_seq *client)
+{
+    struct err e;
+    err_clear(&e);
+    eng_seq_init(client);
+    int rc = eng_seq_from_head(http_req_head(pr->req), http_req_query(pr->req), client, &e);
+    if (rc < 0)
+        px_reply_text(pr, 400, e.msg);
+    return rc < 0 ? -1 : rc;
+}
+
+/* COPY / X-Copy-From with both sides' rules at hand (4.6). */
+static void copy_rules_loaded(struct px_req *pr)
+{
+    struct eng_seq client;
+    int rc = client_chain(pr, &client);
+    if (rc < 0)
+        return;
+    struct eng_rules_decision d;
+    struct err e;
+    err_clear(&e);
+    rc = px_rules_eval(pr, ENG_RULES_COPY, rc == 0 ? &client : NULL, &d, &e);
+    eng_seq_release(&client);
+    if (rc < 0) {
+        px_reply_text(pr, 400, e.msg);
+        return;
+    }
+    bool mand = d.mandatory;
+    eng_rules_decision_release(&d);
+    if (mand) {
+        if (http_req_header(pr->req, "Destination-Account") ||
+            http_req_header(pr->req, "X-Copy-From-Account") ||
+            header_true(pr, "X-Fresh-Metadata")) {
+            px_reply_text(pr, 400, "A copy under a mandatory storlet rule cannot cross "
+                                   "accounts or ask X-Fresh-Metadata");
+            return;
+        }
+        if (query_has(pr, "multipart-manifest=get")) {
+            px_reply_text(pr, 403, "The manifest of an object under a mandatory storlet "
+                                   "rule cannot be read");
+            return;
+        }
+    }
+    do_object_authorized(pr);   /* px_storlet_object runs the decision */
 }
 
 /*
- * GET, PUT, COPY under rules: decides the chain (docs/rules.md section 3)
- * and checks the bypasses of 4.2 and 4.6. Returns true when it answered.
+ * GET, PUT, COPY under rules: the checks of 4.2 and 4.6 that answer
+ * before anything runs; the chain itself is made by px_storlet.c's
+ * chain_of (px_rules_eval) when the request goes on. Returns true when it
+ * answered or took the request.
  */
 static bool rules_chain(struct px_req *pr)
 {
-    const struct px_rules *r = pr->rules;
     enum http_method m = http_req_method(pr->req);
-    bool copy = m == HTTP_M_COPY ||
-                (m == HTTP_M_PUT && http_req_header(pr->req, "X-Copy-From"));
-    if (copy) {
-        /* The other side's rules are not loaded here: in an account with
-         * a mandatory rule a copy fails closed (docs/rules.md, "What the
-         * daemons do today"). */
-        if (r->account_mandatory || r->any_mandatory) {
-            px_reply_text(pr, 503, "COPY in an account with mandatory storlet rules is "
-                                   "not supported yet");
-            return true;
-        }
-        return false;
-    }
-    if (m != HTTP_M_GET && m != HTTP_M_PUT)
-        return false;
-    struct eng_seq client;
-    eng_seq_init(&client);
-    struct err e;
-    err_clear(&e);
-    int rc = eng_seq_from_head(http_req_head(pr->req), http_req_query(pr->req), &client, &e);
-    if (rc < 0) {
-        px_reply_text(pr, 400, e.msg);
+    const char *xcf = http_req_header(pr->req, "X-Copy-From");
+    if (m == HTTP_M_COPY || (m == HTTP_M_PUT && xcf)) {
+        const char *c, *o;
+        const char *ref = m == HTTP_M_COPY ? http_req_header(pr->req, "Destination") : xcf;
+        if (!ref || split_copy_ref(pr, ref, &c, &o) < 0)
+            return false;   /* px_obj_copy answers 412 */
+        if (m == HTTP_M_COPY)
+            px_rules_load_copy(pr, pr->path.container, pr->path.object, c, o,
+                               copy_rules_loaded);
+        else
+            px_rules_load_copy(pr, c, o, pr->path.container, pr->path.object,
+                               copy_rules_loaded);
         return true;
     }
-    struct eng_rules_facts f;
-    json_t *meta = NULL;
-    if (m == HTTP_M_PUT) {
-        meta = request_meta(pr);
-        pool_cleanup_add(pr->pool, json_put, meta);
-        px_rules_facts(pr, ENG_RULES_PUT, pr->path.object,
-                       http_req_header(pr->req, "Content-Type"), meta, &f);
-    } else {
-        px_rules_facts(pr, ENG_RULES_GET, pr->path.object, NULL, NULL, &f);
-    }
+    if (m != HTTP_M_GET)
+        return false;
+    struct eng_seq client;
+    int rc = client_chain(pr, &client);
+    if (rc < 0)
+        return true;
     struct eng_rules_decision d;
-    rc = eng_rules_eval(&f, &r->sets, NULL, NULL, rc == 0 ? &client : NULL, &d, &e);
+    struct err e;
+    err_clear(&e);
+    rc = px_rules_eval(pr, ENG_RULES_GET, rc == 0 ? &client : NULL, &d, &e);
     eng_seq_release(&client);
     if (rc < 0) {
         px_reply_text(pr, 400, e.msg);
         return true;
     }
-    bool mand = d.mandatory, nothing = d.chain.n == 0,
-         client_only = d.main == ENG_RULES_MAIN_EXPLICIT && !d.n_pre && !d.n_post;
+    bool mand = d.mandatory && d.n_pre > 0;
     eng_rules_decision_release(&d);
-    if (nothing || (client_only && !mand))
-        return false;   /* as without rules */
-    if (mand && m == HTTP_M_GET) {
-        if (query_has(pr, "multipart-manifest=get")) {
-            px_reply_text(pr, 403, "The manifest of an object under a mandatory storlet "
-                                   "rule cannot be read");
-            return true;
-        }
-        if (http_req_header(pr->req, "X-Storlet-Range")) {
-            px_reply_text(pr, 400, "X-Storlet-Range cannot be used on an object under a "
-                                   "mandatory storlet rule; use Range");
-            return true;
-        }
-        if (names_etags(http_req_header(pr->req, "If-Match"))) {
-            px_reply(pr, 412);
-            return true;
-        }
-    }
-    if (!mand)
-        return false;   /* plain rules: not run yet (docs/rules.md) */
-    px_reply_text(pr, 503, "This request is under a mandatory storlet rule, which the "
-                           "proxy cannot run yet");
-    return true;
+    return mand && mandatory_get_refused(pr);
 }
 
 /*
@@ -1730,6 +1767,9 @@ static bool rules_object(struct px_req *pr)
             return true;
         }
     }
+    /* a copy's other side may hold rules though this container has none */
+    if (m == HTTP_M_COPY || (m == HTTP_M_PUT && http_req_header(pr->req, "X-Copy-From")))
+        return rules_chain(pr);
     if (px_rules_code_container(pr->path.container) ||
         (!r->sets.account && !r->sets.container))
         return false;

@@ -107,6 +107,7 @@ struct px_req {
     char *group_store;             /* pool text the groups point into */
     const char *cap;               /* purpose of a verified capability
                                     * (px_cap_admit), or NULL */
+    unsigned caps;                 /* every verified purpose (px_cap.c) */
     bool done;                     /* the http request is over */
     void *ctl;                     /* the controller's state */
     void *stl;                     /* px_storlet.c: the chain of a storlet

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/http.h"
 #include "common/log.h"
@@ -29,6 +30,8 @@
 #include "engine/eng.h"
 #include "proxy/px_auth.h"
 #include "proxy/px_backend.h"
+#include "proxy/px_cap.h"
+#include "proxy/px_ctl_int.h"
 
 #define ACCT_SLOTS 256
 #define ACCT_TTL_MS 10000
@@ -288,7 +291,8 @@ void px_rules_load(struct px_req *pr, const char *cont_doc,
 {
     struct px_rules *r = pool_calloc(pr->pool, sizeof(*r));
     pr->rules = r;
-    if (!pr->srv->eng) {
+    /* the proxy's own chain already holds this read's or write's rules */
+    if (!pr->srv->eng || px_cap_granted(pr, PX_CAP_RULED)) {
         then(pr, r);
         return;
     }
@@ -471,4 +475,113 @@ int px_rules_subject_in(struct px_req *pr, const char *container, const char *co
     px_rules_facts(pr, side == ENG_RULES_READ ? ENG_RULES_GET : ENG_RULES_PUT, object, NULL,
                    NULL, &f);
     return eng_rules_subject(&f, &sets, side) ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ copies */
+
+struct cload {
+    const char *other;           /* container whose document is loaded */
+    const char *saved;           /* pr->path.container */
+    bool is_src;
+    void (*then)(struct px_req *pr);
+};
+
+static void copy_other_loaded(struct px_req *pr, const struct px_cinfo *ci)
+{
+    struct px_rules *r = pr->rules;
+    struct cload *cl = r->cload;
+    pr->path.container = cl->saved;
+    if (ci->status >= 500) {
+        px_reply(pr, 503);
+        return;
+    }
+    bool bad = false;
+    const struct eng_rules *doc = NULL;
+    if (ci->status < 300 && ci->rules && ci->rules[0])
+        doc = doc_get(pr, ci->rules, &bad);
+    if (bad) {
+        px_reply(pr, 503);
+        return;
+    }
+    struct eng_rules_sets *side = cl->is_src ? &r->copy_src : &r->copy_dst;
+    side->container = px_rules_code_container(cl->other) ? NULL : doc;
+    cl->then(pr);
+}
+
+void px_rules_load_copy(struct px_req *pr, const char *src_c, const char *src_o,
+                        const char *dst_c, const char *dst_o, void (*then)(struct px_req *pr))
+{
+    struct px_rules *r = pr->rules;
+    r->copy = true;
+    r->copy_src_obj = src_o;
+    r->copy_dst_obj = dst_o;
+    const char *here = pr->path.container;
+    const struct eng_rules *mine = px_rules_code_container(here) ? NULL : r->sets.container;
+    r->copy_src.account = r->sets.account;
+    r->copy_dst.account = r->sets.account;
+    bool src_here = strcmp(src_c, here) == 0, dst_here = strcmp(dst_c, here) == 0;
+    if (src_here)
+        r->copy_src.container = mine;
+    if (dst_here)
+        r->copy_dst.container = mine;
+    if (src_here && dst_here) {
+        then(pr);
+        return;
+    }
+    struct cload *cl = pool_calloc(pr->pool, sizeof(*cl));
+    cl->is_src = !src_here;
+    cl->other = cl->is_src ? src_c : dst_c;
+    cl->saved = here;
+    cl->then = then;
+    r->cload = cl;
+    pr->path.container = cl->other;
+    px_cinfo_get(pr, copy_other_loaded);
+}
+
+/* ------------------------------------------------------------ chains */
+
+static void json_put(void *arg)
+{
+    json_decref(arg);
+}
+
+static void facts_for(struct px_req *pr, enum eng_rules_method m, struct eng_rules_facts *f,
+                      const char *object)
+{
+    if (m == ENG_RULES_PUT) {
+        const struct http_head *h = http_req_head(pr->req);
+        json_t *meta = json_object();
+        for (unsigned i = 0; i < h->nheaders; i++)
+            if (strncasecmp(h->headers[i].name, "X-Object-Meta-", 14) == 0)
+                json_object_set_new(meta, h->headers[i].name + 14,
+                                    json_string(h->headers[i].value));
+        pool_cleanup_add(pr->pool, json_put, meta);
+        px_rules_facts(pr, m, object, http_req_header(pr->req, "Content-Type"), meta, f);
+        return;
+    }
+    px_rules_facts(pr, m, object, NULL, NULL, f);
+}
+
+int px_rules_eval(struct px_req *pr, enum eng_rules_method m, const struct eng_seq *client,
+                  struct eng_rules_decision *d, struct err *e)
+{
+    const struct px_rules *r = pr->rules;
+    memset(d, 0, sizeof(*d));
+    eng_seq_init(&d->chain);
+    if (!r || !r->on || (m != ENG_RULES_COPY && px_rules_code_container(pr->path.container)) ||
+        (m == ENG_RULES_COPY && !r->copy)) {
+        if (client && eng_seq_extend(&d->chain, client, ENG_SEQ_MAX, e) < 0)
+            return -E2BIG;
+        d->main = client ? ENG_RULES_MAIN_EXPLICIT : ENG_RULES_MAIN_NONE;
+        return 0;
+    }
+    struct eng_rules_facts f, df;
+    if (m == ENG_RULES_COPY) {
+        facts_for(pr, ENG_RULES_COPY, &f, r->copy_src_obj);
+        facts_for(pr, ENG_RULES_PUT, &df, r->copy_dst_obj);
+        df.method = ENG_RULES_PUT;
+        return eng_rules_eval(&f, &r->copy_src, &df, &r->copy_dst, client, d, e);
+    }
+    facts_for(pr, m, &f, pr->path.object);
+    return eng_rules_eval(&f, &r->sets, NULL, NULL, client, d, e);
 }

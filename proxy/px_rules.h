@@ -35,10 +35,16 @@
 
 /* What governs the request's object or container. Lives in the request
  * pool; the documents are released with it. */
+struct cload;
 struct px_rules {
     bool on;                   /* storlets enabled for the account */
     struct eng_rules_sets sets; /* NULL members: no document */
     bool any_mandatory;        /* either document has a mandatory rule */
+    /* a COPY or PUT with X-Copy-From (px_rules_load_copy) */
+    bool copy;
+    struct eng_rules_sets copy_src, copy_dst;
+    const char *copy_src_obj, *copy_dst_obj;
+    struct cload *cload;       /* px_rules.c: the load in progress */
     bool account_mandatory;    /* the account has (had) a mandatory rule
                                 * somewhere: its document, or the mark
                                 * PX_RULES_ACCOUNT_MANDATORY (4.12) */
@@ -105,6 +111,26 @@ int px_rules_listing(const struct px_req *pr, const struct px_rules *r, const ch
  */
 int px_rules_subject_in(struct px_req *pr, const char *container, const char *cont_doc,
                         const char *object, enum eng_rules_side side);
+
+/*
+ * For a COPY (or PUT with X-Copy-From) in an enabled account: loads the
+ * rule document of whichever of the source's and destination's
+ * containers (same account, decoded names) is not pr->path's, into
+ * pr->rules->copy_src / copy_dst, then calls then(pr). Answers 503 itself
+ * on a backend error.
+ */
+void px_rules_load_copy(struct px_req *pr, const char *src_c, const char *src_o,
+                        const char *dst_c, const char *dst_o, void (*then)(struct px_req *pr));
+
+/*
+ * The decision (eng_rules_eval) for a request of pr under pr->rules:
+ * m GET, HEAD, PUT (facts: the request's Content-Type and user
+ * metadata) or COPY (after px_rules_load_copy); client is the client's
+ * chain or NULL. Without rules (off, code containers) the decision is
+ * the client's chain alone. Returns 0 (release *d) or -E2BIG (e set).
+ */
+int px_rules_eval(struct px_req *pr, enum eng_rules_method m, const struct eng_seq *client,
+                  struct eng_rules_decision *d, struct err *e);
 
 /* Whether the container of pr->path holds storlet code (storlet or
  * dependency container). */

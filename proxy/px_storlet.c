@@ -65,6 +65,7 @@
 #include "proxy/px_backend.h"
 #include "proxy/px_cap.h"
 #include "proxy/px_ctl_int.h"
+#include "proxy/px_rules.h"
 
 #define ERR_BODY_MAX 1024
 
@@ -125,6 +126,16 @@ struct pst {
     char *out_ctype;
     struct evbuffer *errbody;
     bool src_ended, src_paused;
+
+    /* storlet rules (docs/rules.md, px_rules.h) in the chain */
+    bool ruled;                /* rules were decided for this request */
+    bool mandatory;            /* a mandatory rule applied */
+    unsigned n_pre, n_post;    /* rule stages before / after the client's */
+    unsigned rule_lo, rule_hi; /* stages [rule_lo, rule_hi) are plain rules' */
+    char applied[256];         /* X-Storlet-Rules-Applied */
+    /* Range on the chain's output under a mandatory rule (4.2) */
+    bool cut, cut_open;
+    uint64_t cut_first, cut_last, out_pos;
 
     /* the loopback PUT's answer */
     int snk_status;
@@ -219,8 +230,28 @@ static void fail(struct pst *s, int status, const char *why)
 }
 
 /* A stage's failure; the reason names the stage in a chain of several. */
+static bool rule_stage(const struct pst *s, unsigned k)
+{
+    return s->ruled && (k < s->n_pre || k >= s->seq.n - s->n_post ||
+                        (k >= s->rule_lo && k < s->rule_hi));
+}
+
+static bool mandatory_stage(const struct pst *s, unsigned k)
+{
+    return s->ruled && (k < s->n_pre || k >= s->seq.n - s->n_post);
+}
+
 static void fail_stage(struct pst *s, unsigned k, int status, const char *reason)
 {
+    if (mandatory_stage(s, k)) {
+        /* its own reason may quote the data: the log only (4.2) */
+        log_warn("mandatory storlet %s (stage %u) failed: %d %s", s->seq.st[k].storlet,
+                 k + 1, status, reason ? reason : "");
+        char why[1200];
+        snprintf(why, sizeof(why), "mandatory storlet %s failed", s->seq.st[k].storlet);
+        fail(s, status, why);
+        return;
+    }
     if (s->seq.n == 1) {
         fail(s, status, reason);
         return;
@@ -386,6 +417,12 @@ static void snk_start(struct pst *s)
     }
     add_meta(c, s->out_meta);
     add_provenance(s, c);
+    if (s->ruled) {
+        /* the chain holds the destination's write rules */
+        const char *rc = px_cap_mint_target(pr, PX_CAP_RULED, s->dst_path);
+        if (rc)
+            http_client_header(c, PX_CAP_HEADER, rc);
+    }
     if (http_client_start(c, "PUT", s->dst_path, HTTP_LENGTH_UNKNOWN, &snk_ops, s) < 0)
         fail(s, 503, "storlet: cannot store the output");
 }
@@ -469,11 +506,36 @@ static const struct http_client_ops snk_ops = {
 /* Output of the chain (the last stage here, or the node prefix when
  * nothing runs here): to the client or the loopback PUT. Returns false
  * when the sink is full (the producer pauses until a drain). */
+static void cut_end(struct pst *s);
+
 static bool sink_take(struct pst *s, struct evbuffer *b)
 {
     if (s->snk_client) {
         if (!http_resp_wants_more(s->pr->req))
             return false;
+        if (s->cut) {
+            /* Range on the output of the whole chain (docs/rules.md 4.2) */
+            size_t n = evbuffer_get_length(b);
+            if (s->out_pos < s->cut_first) {
+                uint64_t skip = s->cut_first - s->out_pos;
+                size_t d = skip < n ? (size_t)skip : n;
+                evbuffer_drain(b, d);
+                s->out_pos += d;
+                n -= d;
+            }
+            if (!s->cut_open && n && s->out_pos + n > s->cut_last + 1) {
+                size_t keep = (size_t)(s->cut_last + 1 - s->out_pos);
+                struct evbuffer *part = evbuffer_new();
+                evbuffer_remove_buffer(b, part, keep);
+                evbuffer_drain(b, evbuffer_get_length(b));
+                http_resp_add_buffer(s->pr->req, part);
+                evbuffer_free(part);
+                s->out_pos += keep;
+                cut_end(s);
+                return true;
+            }
+            s->out_pos += n;
+        }
         http_resp_add_buffer(s->pr->req, b);
         return true;
     }
@@ -532,7 +594,9 @@ static void src_end(struct pst *s)
     if (s->failed)
         return;
     if (!any_here(s)) {
-        if (s->snk)
+        if (s->snk_client && !s->pr->done)
+            http_resp_end(s->pr->req);   /* a ruled GET the node ran whole */
+        else if (s->snk)
             http_client_end(s->snk);
         return;
     }
@@ -542,6 +606,8 @@ static void src_end(struct pst *s)
 }
 
 static void prep_stage(struct pst *s, unsigned k);
+static void respond_headers(struct pst *s, const struct eng_meta *m);
+static void client_response_start(struct pst *s);
 
 /* The source's head (loopback or backend) is here: what the first stage
  * here reads, or what the PUT stores when nothing runs here. */
@@ -564,6 +630,16 @@ static void src_head(struct pst *s, const struct http_head *h)
         s->node = xstrdup(v);
     s->src_meta = user_meta_of(h);
     s->src_len = h->body == HTTP_BODY_LENGTH ? (int64_t)h->content_length : -1;
+    if (!any_here(s) && s->snk_client) {
+        /* a ruled GET the node ran whole: its output to the client */
+        if (s->pr->done)
+            return;
+        struct eng_meta m = {NULL, s->src_ctype};
+        respond_headers(s, &m);
+        s->answered = true;
+        client_response_start(s);
+        return;
+    }
     if (!any_here(s)) {
         /* the object node ran the whole chain: its output is stored */
         s->out_meta = json_deep_copy(s->src_meta);
@@ -589,6 +665,27 @@ static void errbody_answer(struct pst *s)
     char *t = xmalloc(n + 1);
     evbuffer_remove(s->errbody, t, n);
     t[n] = '\0';
+    /* a mandatory stage that failed on the node: the generic reason (its
+     * own may quote the data, docs/rules.md 4.2) */
+    unsigned k = 0, split = first_here(s);
+    bool any = false;
+    for (unsigned i = 0; i < split; i++)
+        any = any || mandatory_stage(s, i);
+    if (any && s->src_status != 404) {
+        unsigned long v;
+        char *end;
+        if (strncmp(t, "stage ", 6) == 0 && (v = strtoul(t + 6, &end, 10)) >= 1 &&
+            v <= split && *end == ' ')
+            k = (unsigned)v - 1;
+        else
+            while (k + 1 < split && !mandatory_stage(s, k))
+                k++;
+        if (mandatory_stage(s, k)) {
+            fail_stage(s, k, s->src_status, t);
+            free(t);
+            return;
+        }
+    }
     fail(s, s->src_status, t);
     free(t);
 }
@@ -658,6 +755,12 @@ static void loop_src_start(struct pst *s, bool head_only)
     s->src = http_client_new(pr->w->base, s->host, s->port, NULL);
     struct http_client *c = s->src;
     http_client_header(c, "X-Auth-Token", s->token);
+    if (s->ruled) {
+        /* the chain holds the source's read rules: read it as stored */
+        const char *rc = px_cap_mint_target(pr, PX_CAP_RULED, s->src_path);
+        if (rc)
+            http_client_header(c, PX_CAP_HEADER, rc);
+    }
     if (!head_only && s->d.has_range) {
         if (s->d.range_suffix)
             http_client_headerf(c, "Range", "bytes=-%llu", (unsigned long long)s->d.range_last);
@@ -839,7 +942,7 @@ static void respond_headers(struct pst *s, const struct eng_meta *m)
     json_t *v;
     /* a chain of several answers with its last stage's metadata; one
      * storlet keeps the object's, under its output's */
-    json_t *base = first_here(s) == 0 && s->seq.n > 1 ? NULL : s->src_meta;
+    json_t *base = first_here(s) == 0 && (s->seq.n > 1 || s->mandatory) ? NULL : s->src_meta;
     json_object_foreach(base, k, v) {
         if (m->metadata && json_object_get(m->metadata, k))
             continue;
@@ -860,7 +963,36 @@ static void respond_headers(struct pst *s, const struct eng_meta *m)
     http_resp_header(req, "Content-Type", ct);
     http_resp_header(req, "X-Storlet-Executed-On", executed_on(s));
     http_resp_header(req, "X-Storlet-Sequence-Placement", s->placement);
+    if (s->applied[0])
+        http_resp_header(req, "X-Storlet-Rules-Applied", s->applied);
     px_resp_common(s->pr);
+}
+
+/* The output is complete at the end of a Range cut: end the response
+ * and stop the chain (its remaining output is not wanted). */
+static void cut_end(struct pst *s)
+{
+    s->cut = false;
+    s->failed = true;   /* nothing more is answered */
+    if (!s->pr->done)
+        http_resp_end(s->pr->req);
+    stop_all(s);
+}
+
+static void client_response_start(struct pst *s)
+{
+    if (s->cut) {
+        if (s->cut_open)
+            http_resp_headerf(s->pr->req, "Content-Range", "bytes %llu-*/*",
+                              (unsigned long long)s->cut_first);
+        else
+            http_resp_headerf(s->pr->req, "Content-Range", "bytes %llu-%llu/*",
+                              (unsigned long long)s->cut_first,
+                              (unsigned long long)s->cut_last);
+        http_resp_start(s->pr->req, 206, HTTP_LENGTH_UNKNOWN);
+        return;
+    }
+    http_resp_start(s->pr->req, 200, HTTP_LENGTH_UNKNOWN);
 }
 
 static void stage_start(struct eng_run *r, const struct eng_meta *m, void *arg)
@@ -885,7 +1017,7 @@ static void stage_start(struct eng_run *r, const struct eng_meta *m, void *arg)
             return;
         respond_headers(s, m);
         s->answered = true;
-        http_resp_start(s->pr->req, 200, HTTP_LENGTH_UNKNOWN);
+        client_response_start(s);
         return;
     }
     /* PUT or COPY: the output metadata over the request's (or source's) */
@@ -1196,31 +1328,59 @@ static void facts_start(struct pst *s)
 
 /*
  * THE place where the chain to run is made from the request: the client's
- * X-Run-Storlet list with its parameters (eng_seq_from_head) into *out,
- * and two stage sets on s: log_mask, whose logs go to storletlog (every
- * stage with X-Storlet-Generate-Log), and code_mask, whose storlet code is
- * read with the account's authority instead of the caller's (none here).
- * Everything downstream (facts, placement, the hand-off to the node,
- * execution, provenance) runs from these alone.
- *
- * Storlet rules (docs/rules.md section 3) hook in here: put the mandatory
- * read stages before the client's and the write stages after, with their
- * bits clear in log_mask and set in code_mask. Anything they need to fetch
- * first (rule documents) is fetched before go() calls this, which is
- * synchronous. Returns 0 with *out filled (n == 0: no storlet runs, the
- * request goes on as a plain one), or a negative errno with the reason in
- * e: -EINVAL or -E2BIG answer 400, -EACCES 403, anything else 503. *out is
- * empty on entry.
+ * X-Run-Storlet list with its parameters (eng_seq_from_head), composed
+ * with the storlet rules (docs/rules.md section 3, px_rules_eval):
+ * mandatory read stages before the client's, mandatory write stages
+ * after, or a plain rule's stages when the client named none; and two
+ * stage sets on s: log_mask, whose logs go to storletlog (the client's
+ * stages with X-Storlet-Generate-Log, never a rule's), and code_mask,
+ * whose storlet code is read with the account's authority instead of the
+ * caller's (every rule's stage). Everything downstream (facts, placement,
+ * the hand-off to the node, execution, provenance) runs from these alone.
+ * Synchronous: the rule documents were loaded before (px_rules_load).
+ * Returns 0 with *out filled (n == 0: no storlet runs, the request goes on
+ * as a plain one), or a negative errno with the reason in e: -EINVAL or
+ * -E2BIG answer 400, -EACCES 403, anything else 503. *out is empty on
+ * entry.
  */
 static int chain_of(struct pst *s, struct eng_seq *out, struct err *e)
 {
     struct px_req *pr = s->pr;
-    int rc = eng_seq_from_head(http_req_head(pr->req), http_req_query(pr->req), out, e);
+    struct eng_seq client;
+    eng_seq_init(&client);
+    int rc = eng_seq_from_head(http_req_head(pr->req), http_req_query(pr->req), &client, e);
     if (rc < 0)
         return rc;
-    s->log_mask = s->d.generate_log ? (1u << out->n) - 1 : 0;
-    s->code_mask = 0;
-    return 0;
+    enum eng_rules_method m = s->d.op == ENG_OP_GET   ? ENG_RULES_GET
+                              : s->d.op == ENG_OP_PUT ? ENG_RULES_PUT
+                                                      : ENG_RULES_COPY;
+    struct eng_rules_decision d;
+    rc = px_rules_eval(pr, m, rc == 0 ? &client : NULL, &d, e);
+    eng_seq_release(&client);
+    if (rc < 0)
+        return rc;
+    rc = eng_seq_extend(out, &d.chain, ENG_SEQ_MAX, e);
+    if (rc == 0) {
+        s->ruled = pr->rules && pr->rules->on;
+        s->mandatory = d.mandatory;
+        s->n_pre = d.n_pre;
+        s->n_post = d.n_post;
+        if (d.main == ENG_RULES_MAIN_PLAIN) {
+            s->rule_lo = d.n_pre;
+            s->rule_hi = out->n - d.n_post;
+        }
+        str_copy(s->applied, d.applied, sizeof(s->applied));
+        s->log_mask = 0;
+        if (s->d.generate_log && d.main == ENG_RULES_MAIN_EXPLICIT)
+            for (unsigned k = d.n_pre; k < out->n - d.n_post; k++)
+                s->log_mask |= 1u << k;
+        s->code_mask = 0;
+        for (unsigned k = 0; k < out->n; k++)
+            if (rule_stage(s, k))
+                s->code_mask |= 1u << k;
+    }
+    eng_rules_decision_release(&d);
+    return rc;
 }
 
 /* The plan is made: run it. */
@@ -1238,7 +1398,7 @@ static void facts_done(struct pst *s)
     eng_seq_plan_describe(&s->plan, s->placement, sizeof(s->placement));
     log_info("storlet chain of %u on %s: %s", s->seq.n, http_req_target(pr->req),
              s->placement);
-    if (s->d.op == ENG_OP_GET && !any_here(s)) {
+    if (s->d.op == ENG_OP_GET && !any_here(s) && !s->applied[0]) {
         pr->stl = s;            /* px_storlet_forward_headers sends the chain */
         px_obj_read(pr);
         return;
@@ -1399,6 +1559,74 @@ static bool upload_checked(struct px_req *pr)
     return false;
 }
 
+/*
+ * A request without X-Run-Storlet on which storlet rules put a chain
+ * (docs/rules.md section 3): fills *d as eng_decide would for a storlet
+ * request of that operation. Returns false when no rule applies.
+ */
+static bool rules_entry(struct px_req *pr, struct eng_decision *d)
+{
+    if (!pr->rules || !pr->rules->on)
+        return false;
+    enum http_method m = http_req_method(pr->req);
+    enum eng_op op;
+    enum eng_rules_method rm;
+    if (m == HTTP_M_GET) {
+        op = ENG_OP_GET;
+        rm = ENG_RULES_GET;
+    } else if (m == HTTP_M_PUT && !http_req_header(pr->req, "X-Copy-From")) {
+        op = ENG_OP_PUT;
+        rm = ENG_RULES_PUT;
+    } else if (m == HTTP_M_PUT || m == HTTP_M_COPY) {
+        op = ENG_OP_COPY;
+        rm = ENG_RULES_COPY;
+    } else {
+        return false;
+    }
+    struct eng_rules_decision rd;
+    struct err e;
+    err_clear(&e);
+    if (px_rules_eval(pr, rm, NULL, &rd, &e) < 0) {
+        /* chain_of decides again and answers the 400 */
+        rd.chain.n = 1;
+    }
+    bool any = rd.chain.n > 0;
+    eng_rules_decision_release(&rd);
+    if (!any)
+        return false;
+    memset(d, 0, sizeof(*d));
+    d->where = op == ENG_OP_PUT ? ENG_RUN_HERE : ENG_FORWARD;
+    d->op = op;
+    return true;
+}
+
+/* Range under rules: bytes=a-b or bytes=a- of the chain's output (4.2);
+ * anything else (a suffix, several ranges) is ignored: the whole output. */
+static void rules_range(struct pst *s)
+{
+    const char *v = http_req_header(s->pr->req, "Range");
+    if (!v || strncasecmp(v, "bytes=", 6) != 0 || strchr(v, ','))
+        return;
+    v += 6;
+    const char *dash = strchr(v, '-');
+    if (!dash || dash == v)
+        return;
+    char a[32], b[32];
+    size_t al = (size_t)(dash - v), bl = strlen(dash + 1);
+    if (al >= sizeof(a) || bl >= sizeof(b))
+        return;
+    memcpy(a, v, al);
+    a[al] = '\0';
+    memcpy(b, dash + 1, bl + 1);
+    uint64_t first, last = 0;
+    if (parse_u64(a, &first) < 0 || (bl && parse_u64(b, &last) < 0) || (bl && last < first))
+        return;
+    s->cut = true;
+    s->cut_open = bl == 0;
+    s->cut_first = first;
+    s->cut_last = last;
+}
+
 bool px_storlet_object(struct px_req *pr)
 {
     if (!pr->srv->eng)
@@ -1407,8 +1635,12 @@ bool px_storlet_object(struct px_req *pr)
         return true;
     struct eng_decision d;
     eng_decide(ENG_ROLE_PROXY, http_req_head(pr->req), &d);
-    if (d.where == ENG_NONE)
-        return false;
+    bool by_rules = false;
+    if (d.where == ENG_NONE) {
+        if (!rules_entry(pr, &d))
+            return false;
+        by_rules = true;
+    }
     if (d.where == ENG_REJECT) {
         px_reply_text(pr, d.status, d.reason);
         return true;
@@ -1432,6 +1664,8 @@ bool px_storlet_object(struct px_req *pr)
     s->d = d;
     s->d.storlet = NULL;   /* the chain (chain_of) says what runs */
     s->token = tok;
+    if (by_rules && d.op == ENG_OP_GET)
+        rules_range(s);
     eng_seq_init(&s->seq);
     px_storlet_self(pr, s->host, sizeof(s->host), &s->port);
     pool_cleanup_add(pr->pool, cleanup, s);

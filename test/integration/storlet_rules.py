@@ -204,8 +204,61 @@ with Cluster(t) as cl:
     t.ok(st == 200 and b == CSV, "so does a reader outside the group")
 
     # ---------------------------------------------------------- GET
+    # what de-identification gives: the admin runs deid.py explicitly
+    DEID_H = {"X-Run-Storlet": "deid.py", "X-Storlet-Parameter-1": "fields:name,ssn",
+              "X-Storlet-Parameter-2": "mode:mask"}
+    st, h, REF = req("GET", path + "/records/p1.csv", headers=DEID_H)
+    t.ok(st == 200 and not leaks(REF) and b"***" in REF and b"flu" in REF,
+         "the admin's explicit deid.py de-identifies (%d %r)" % (st, REF[:120]))
+    st, h, REFJ = req("GET", path + "/records/p2.json", headers=DEID_H)
+    t.ok(st == 200 and not leaks(REFJ) and b"asthma" in REFJ,
+         "and the JSON-lines record (%d %r)" % (st, REFJ[:120]))
     st, h, b = rget(path + "/records/p1.csv")
-    t.ok(not leaks(b), "a researcher's GET never sees a raw record (%d)" % st)
+    t.ok(st == 200 and b == REF,
+         "a researcher's GET is de-identified, byte for byte (%d %r)" % (st, b[:120]))
+    t.eq(h.get("x-storlet-rules-applied"), "deid-researchers",
+         "X-Storlet-Rules-Applied names the rule")
+    t.ok("etag" not in h and "content-length" not in h and
+         "x-storlet-source-etag" not in h and "x-object-meta-patient" not in h,
+         "no ETag, Content-Length, source ETag or stored metadata (%s)" % sorted(h))
+    st, h, b = rget(path + "/records/p2.json")
+    t.ok(st == 200 and b == REFJ, "so is the JSON record (%d %r)" % (st, b[:120]))
+
+    # ---------------------------------------------------------- ranges
+    st, h, b = rget(path + "/records/p1.csv", headers={"Range": "bytes=5-40"})
+    t.ok(st == 206 and b == REF[5:41] and not leaks(b),
+         "Range applies to the de-identified output (%d %r)" % (st, b))
+    t.eq(h.get("content-range"), "bytes 5-40/*", "Content-Range bytes 5-40/*")
+    st, h, b = rget(path + "/records/p1.csv", headers={"Range": "bytes=30-"})
+    t.ok(st == 206 and b == REF[30:], "an open Range too (%d %r)" % (st, b))
+    st, h, b = rget(path + "/records/p1.csv", headers={"Range": "bytes=-20"})
+    t.ok(st == 200 and b == REF, "a suffix Range is ignored: the whole output (%d)" % st)
+    st, h, b = rget(path + "/records/p1.csv",
+                    headers={"Range": "bytes=0-3,10-20"})
+    t.ok(st == 200 and b == REF, "so are several ranges (%d)" % st)
+
+    # ---------------------------------------------------------- the client's own chain
+    # so far deid.py ran with the account's authority: researchers could
+    # not read the storlet container; their own storlets they must read
+    req("POST", path + "/storlet", headers={"X-Container-Read": "researcher"})
+    st, h, b = rget(path + "/records/p1.csv", headers={"X-Run-Storlet": "identity"})
+    t.ok(st == 200 and b == REF,
+         "an explicit X-Run-Storlet identity still gets deid first (%d %r)"
+         % (st, b[:80]))
+    t.eq(h.get("x-storlet-rules-applied"), "deid-researchers", "and says so")
+    st, h, b = rget(path + "/records/p1.csv",
+                    headers={"X-Run-Storlet": "identity", "X-Storlet-Run-On-Proxy": ""})
+    t.ok(st == 200 and b == REF,
+         "so does identity on the proxy (%d %r)" % (st, b[:80]))
+    st, h, b = rget(path + "/records/p1.csv",
+                    headers={"X-Run-Storlet": "identity,identity,identity"})
+    t.ok(st == 200 and b == REF,
+         "and a sequence of three (%d %r)" % (st, b[:80]))
+    st, h, b = rget(path + "/records/p1.csv",
+                    headers={"X-Run-Storlet": "deid.py",
+                             "X-Storlet-Parameter-1": "fields:diagnosis"})
+    t.ok(st == 200 and not leaks(b) and b"flu" not in b,
+         "naming deid.py with other fields runs both (%d %r)" % (st, b[:80]))
 
     # ---------------------------------------------------------- 4.2 bypasses
     st, h, b = rget(path + "/records/p1.csv",
@@ -220,6 +273,122 @@ with Cluster(t) as cl:
     st, h, b = rget(path + "/records/p1.csv?multipart-manifest=get")
     t.ok(st == 403 and not leaks(b),
          "?multipart-manifest=get is 403 (%d)" % st)
+
+    # ---------------------------------------------------------- 4.6 copies
+    req("PUT", path + "/scratch/seg1", body=b"harmless\n")
+    req("POST", path + "/scratch",
+        headers={"X-Container-Read": "researcher",
+                 "X-Container-Write": "researcher"})
+    st, h, _ = rget(path + "/records/p1.csv", method="COPY",
+                    headers={"Destination": "scratch/copy1"})
+    t.ok(st in (201, 202), "a researcher may COPY a record out (%d)" % st)
+    st, _, b = req("GET", path + "/scratch/copy1")
+    t.ok(st == 200 and b == REF, "but the copy holds de-identified bytes (%d %r)"
+         % (st, b[:80]))
+    st, _, _ = req("PUT", path + "/scratch/copy2", body=b"", token=rtok,
+                   headers={"X-Copy-From": "records/p1.csv"})
+    t.ok(st in (201, 202), "a researcher's PUT with X-Copy-From (%d)" % st)
+    st, _, b = req("GET", path + "/scratch/copy2")
+    t.ok(st == 200 and b == REF, "stores de-identified bytes too (%d %r)" % (st, b[:80]))
+    st, _, b = rget(path + "/records/p1.csv", method="COPY",
+                    headers={"Destination": "scratch/copy3", "X-Fresh-Metadata": "true"})
+    t.eq(st, 400, "a COPY under a mandatory rule with X-Fresh-Metadata is 400")
+    st, _, b = rget(path + "/records/p1.csv", method="COPY",
+                    headers={"Destination": "scratch/copy3",
+                             "Destination-Account": "AUTH_test2"})
+    t.eq(st, 400, "so is one naming another account")
+    st, _, _ = req("COPY", path + "/records/p1.csv",
+                   headers={"Destination": "scratch/copy4"})
+    st, _, b = req("GET", path + "/scratch/copy4")
+    t.ok(st == 200 and b == CSV, "the admin's COPY is a plain copy")
+
+    # ---------------------------------------------------------- 4.7 services
+    with open(os.path.join(BUILD, "storlets", "concat"), "rb") as f:
+        st, _, _ = req("PUT", path + "/storlet/concat", body=f.read(),
+                       headers=native("concat"))
+    t.eq(st, 201, "deploy concat (reads other objects through services)")
+    st, h, b = rget(path + "/scratch/seg1",
+                    headers={"X-Run-Storlet": "concat",
+                             "X-Storlet-Parameter-1": "objects:records/p1.csv"})
+    t.ok(st == 200 and b == b"harmless\n" + REF,
+         "a storlet reading a record through services gets it de-identified "
+         "(%d %r)" % (st, b[:120]))
+    st, h, b = rget(path + "/scratch/seg1",
+                    headers={"X-Run-Storlet": "concat", "X-Storlet-Run-On-Proxy": "",
+                             "X-Storlet-Parameter-1": "objects:records/p1.csv"})
+    t.ok(st == 200 and b == b"harmless\n" + REF,
+         "on the proxy as well (%d %r)" % (st, b[:120]))
+    st, h, b = rget(path + "/scratch/seg1",
+                    headers={"X-Run-Storlet": "concat",
+                             "X-Storlet-Parameter-1": "objects:records/p1.csv",
+                             "X-Storlet-Parameter-2": "storlet:identity"})
+    t.ok(st == 200 and b == b"harmless\n" + REF,
+         "and a services invoke of identity on it runs deid first (%d %r)"
+         % (st, b[:120]))
+
+    # ---------------------------------------------------------- 4.4 PUT
+    st, _, _ = req("PUT", path + "/intake")
+    req("POST", path + "/intake", headers={
+        "X-Container-Write": "researcher", "X-Container-Read": "researcher",
+        "X-Storlet-Rules": json.dumps({"rules": [dict(
+            DEID, id="deid-in", match={"methods": ["PUT"], "groups": ["researcher"]})]})})
+    st, _, _ = req("PUT", path + "/intake/in1.csv", body=CSV, token=rtok,
+                   headers={"Content-Type": "text/csv"})
+    t.eq(st, 201, "a researcher uploads a raw record into intake/")
+    st, _, b = req("GET", path + "/intake/in1.csv")
+    t.ok(st == 200 and b == REF,
+         "what is stored is the mandatory write rule's output (%d %r)" % (st, b[:80]))
+    st, _, _ = req("PUT", path + "/intake/in2.csv", body=CSV, token=rtok,
+                   headers={"Content-Type": "text/csv", "X-Run-Storlet": "identity"})
+    st, _, b = req("GET", path + "/intake/in2.csv")
+    t.ok(st == 200 and b == REF,
+         "also when the upload names its own storlet (%d %r)" % (st, b[:80]))
+    st, _, _ = req("PUT", path + "/intake/in3.csv", body=CSV,
+                   headers={"Content-Type": "text/csv"})
+    st, _, b = req("GET", path + "/intake/in3.csv")
+    t.ok(st == 200 and b == CSV, "the admin's upload is stored as sent")
+
+    # ---------------------------------------------------------- plain rules
+    with open(os.path.join(BUILD, "storlets", "fixity"), "rb") as f:
+        req("PUT", path + "/storlet/fixity", body=f.read(), headers=native("fixity"))
+    req("PUT", path + "/docs")
+    req("POST", path + "/docs", headers={"X-Storlet-Rules": json.dumps(
+        {"rules": [{"id": "sum", "action": {"storlet": "fixity"}}]})})
+    req("PUT", path + "/docs/d1", body=b"some text\n")
+    st, h, b = req("GET", path + "/docs/d1")
+    t.ok(st == 200 and b.startswith(b"{") and
+         json.loads(b).get("md5") == hashlib.md5(b"some text\n").hexdigest(),
+         "a plain rule runs when the client asks nothing (%d %r)" % (st, b[:80]))
+    t.eq(h.get("x-storlet-rules-applied"), "sum", "and is named")
+    st, h, b = req("GET", path + "/docs/d1", headers={"X-Run-Storlet": "identity"})
+    t.ok(st == 200 and b == b"some text\n" and "x-storlet-rules-applied" not in h,
+         "an explicit X-Run-Storlet overrides the plain rule (%d %r)" % (st, b[:80]))
+
+    # ---------------------------------------------------------- failures
+    req("PUT", path + "/storlet/leaky.sh", headers=native("leaky.sh"),
+        body=b"#!/bin/sh\nexec 3>&-\necho \"bad record: $(head -c 40)\" >&2\nexit 3\n")
+    req("PUT", path + "/failing")
+    req("POST", path + "/failing", headers={
+        "X-Container-Read": "researcher", "X-Storlet-Rules": json.dumps(
+            {"rules": [{"id": "leak", "mandatory": True,
+                        "match": {"groups": ["researcher"]},
+                        "action": {"storlet": "leaky.sh"}}]})})
+    req("PUT", path + "/failing/f1.csv", body=CSV)
+    st, h, b = rget(path + "/failing/f1.csv")
+    t.ok(st >= 400 and b"mandatory storlet leaky.sh failed" in b and not leaks(b),
+         "a mandatory storlet's failure is generic, its reason stays in the log "
+         "(%d %r)" % (st, b[:120]))
+    cl.expect_log(r"mandatory storlet leaky.sh")
+
+    # ---------------------------------------------------------- 4.11 nodes
+    part, prim, _ = cl.locate("AUTH_test", "records", "p1.csv")
+    node, dev = prim[0]
+    st, h, b = node.request("GET", "/%s/%d/AUTH_test/records/p1.csv" % (dev, part),
+                            headers={"X-Run-Storlet": "deid.py"})
+    t.ok(st == 200 and "x-storlet-executed-on" not in h,
+         "an object node ignores a client's X-Run-Storlet (%d): it runs only "
+         "the proxy's X-Backend-Storlet-Chain; the backend network is the "
+         "boundary (docs/rules.md 4.11)" % st)
 
     # ---------------------------------------------------------- 4.3 HEAD
     st, h, b = rget(path + "/records/p1.csv", method="HEAD")
@@ -286,10 +455,6 @@ with Cluster(t) as cl:
          "the admin's listing is unchanged")
 
     # ---------------------------------------------------------- DLO
-    req("PUT", path + "/scratch/seg1", body=b"harmless\n")
-    req("POST", path + "/scratch",
-        headers={"X-Container-Read": "researcher",
-                 "X-Container-Write": "researcher"})
     st, _, _ = req("PUT", path + "/scratch/man", body=b"", token=rtok,
                    headers={"X-Object-Manifest": "records/p"})
     t.eq(st, 201, "a researcher may write a DLO manifest in scratch/")
