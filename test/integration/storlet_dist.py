@@ -6,22 +6,25 @@ every resource, each as a storlet GET on an object node, and a merge storlet
 on the proxy over their outputs.
 
 Covered: cellcount + sumlist over 100 small PGM images under a prefix, the
-merged output checked against cell counts computed here independently;
-split outputs larger than the proxy's buffers (identity + partlist raw),
-and a split failing after the merge output was let go (cut response, no
-result stored);
-the list form (request order kept); wordcount + wcmerge over a container;
-merge chains of two and three stages, and one whose second stage fails;
-the result stored as an object with provenance; a missing object and a
-split storlet failing on one object fail the whole request with a reason
-naming the resource and store nothing; too many resources (400), an empty
-prefix (404); a caller without read access (403 naming the container or
-the object); malformed bodies (400)."""
+merged output checked against cell counts computed here independently; the
+list form (request order kept); a split chain; wordcount + wcmerge over a
+container; merge chains of two and three stages, and one whose second stage
+fails; the result stored as an object with provenance; split outputs larger
+than the proxy's buffers (identity + partlist raw), and a split failing
+after the merge output was let go (cut response, no result stored); a
+missing object and a split storlet failing on one object fail the whole
+request with a reason naming the resource and store nothing; too many
+resources (400), an empty prefix (404), also when the count spans two
+listing pages (1001 empty objects) with names that need quoting; a caller
+without read access (403 naming the container or the object) or write
+access to the result; malformed bodies (400)."""
+import concurrent.futures
 import http.client
 import json
 import os
 import random
 import sys
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
@@ -365,6 +368,40 @@ with Cluster(t) as cl:
                         b"object"), "an empty prefix: 404")
     st, _, b = dist(dict(doc, resources={"container": "nocontainer"}))
     t.eq(st, 404, "a missing container: 404")
+
+    # the listing pages (1000 names each) join at the right marker, names
+    # that need quoting included; a name that needs quoting reaches its split
+    many = ["m\u00fc %%/%04d" % i for i in range(1001)]
+    req("PUT", path + "/many")
+
+    def put_one(n):
+        return req("PUT", path + "/many/" + urllib.parse.quote(n),
+                   body=b"")[0]
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        sts = list(ex.map(put_one, many))
+    t.eq(set(sts), {201}, "1001 names stored")
+    over = {"resources": {"container": "many", "prefix": "m\u00fc %"},
+            "split": {"storlet": "identity"},
+            "merge": {"storlet": "partlist", "parameters": {"format": "raw"}},
+            "max_resources": 1000}
+    st, _, b = dist(over)
+    t.eq((st, b), (400, "the prefix 'm\u00fc %' of container 'many' names "
+                        "more than 1000 objects; raise max_resources or "
+                        "narrow the prefix".encode()),
+         "1001 names over two listing pages: counted, 400")
+    st, _, b = dist(dict(over, max_resources=1001,
+                         resources={"container": "many",
+                                    "prefix": "m\u00fc %/100"}))
+    t.eq((st, b), (200, b""), "a prefix needing quotes, 10 empty parts")
+    req("PUT", path + "/books/" + urllib.parse.quote("odd name \u00fc%?#.txt"),
+        body=b"odd\n")
+    st, _, b = dist({"resources": {"objects": ["books/odd name \u00fc%?#.txt"]},
+                     "split": {"storlet": "wordcount.py"},
+                     "merge": {"storlet": "wcmerge.py"}})
+    t.eq((st, json.loads(b).get("per_object") if st == 200 else b),
+         (200, [{"object": "books/odd name \u00fc%?#.txt", "bytes": 4,
+                 "chars": 4, "lines": 1, "words": 1}]),
+         "an object name that needs quoting")
 
     # ---- access: the reader may run the storlets, not read the scans
     st, _, b = dist(doc, token=rtok)
