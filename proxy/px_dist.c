@@ -805,6 +805,12 @@ static void split_response(struct http_client *c, const struct http_head *h, voi
     s->buf = evbuffer_new();
     if (h->status < 200 || h->status >= 300)
         return;   /* buf collects the reason */
+    if (!px_storlet_usable(h)) {
+        /* every storlet answer says where it ran: this one is the plain
+         * object, and must never be merged as if it were the output */
+        s->status = 0;
+        return;
+    }
     s->head_ok = true;
     s->meta = user_meta_of(h);
     const char *ct = http_head_get(h, "Content-Type");
@@ -848,8 +854,11 @@ static void split_done(struct http_client *c, int err, void *arg)
         if (s->head_ok) {
             snprintf(why, sizeof(why), "the output ended abnormally (%s)", strerror(-err));
             code = 502;
+        } else if (s->status == 0 && err == 0) {
+            snprintf(why, sizeof(why), "the answer is not a storlet's output");
+            code = 502;
         } else if (s->status == 0) {
-            snprintf(why, sizeof(why), "no answer (%s)", strerror(err < 0 ? -err : EPROTO));
+            snprintf(why, sizeof(why), "no answer (%s)", strerror(-err));
             code = 502;
         } else {
             status_reason(s->status, s->buf, why, sizeof(why));
