@@ -282,11 +282,15 @@ static void add_meta(struct http_client *c, json_t *meta)
     }
 }
 
+/* User metadata without the provenance (px_ctl_int.h), which describes
+ * the stored bytes, not a storlet's output, and is not the storlet's to
+ * see: an object node's run does not see it either. */
 static json_t *user_meta_of(const struct http_head *h)
 {
     json_t *m = json_object();
     for (unsigned i = 0; i < h->nheaders; i++)
-        if (strncasecmp(h->headers[i].name, "X-Object-Meta-", 14) == 0)
+        if (strncasecmp(h->headers[i].name, "X-Object-Meta-", 14) == 0 &&
+            strncasecmp(h->headers[i].name, PX_PROV_META, PX_PROV_META_LEN) != 0)
             json_object_set_new(m, h->headers[i].name + 14, json_string(h->headers[i].value));
     return m;
 }

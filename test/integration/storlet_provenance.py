@@ -130,6 +130,16 @@ with Cluster(t) as cl:
                        "From-Etag": src_etag},
              "the copy's provenance names the storlet and the source")
 
+    # a storlet's output on GET is not what the provenance describes
+    for on_proxy in (False, True):
+        hdr = {"X-Run-Storlet": "identity"}
+        if on_proxy:
+            hdr["X-Storlet-Run-On-Proxy"] = ""
+        st, h, b = req("GET", path + "/data/out", headers=hdr)
+        t.eq((st, b, prov(h)), (200, data, {}),
+             "a storlet GET of it (on the %s) does not pass the provenance on"
+             % ("proxy" if on_proxy else "object node"))
+
     # stored as sysmeta on the object nodes, not as user metadata
     a = path.rsplit("/", 1)[1]
     part, prim, _ = cl.locate(a, "data", "out")
