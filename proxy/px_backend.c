@@ -544,6 +544,11 @@ void px_read_resume(struct px_read *rd)
     }
 }
 
+static unsigned read_timeout(const struct px_req *pr)
+{
+    return pr->read_timeout_ms ? pr->read_timeout_ms : px_read_timeout(pr->srv);
+}
+
 static bool default_usable(int status)
 {
     return (status >= 200 && status < 400) || status == 412 || status == 416;
@@ -629,7 +634,7 @@ static void read_on_done(struct http_client *c, int err, void *arg)
                    strerror(-err));
         node_failed(rd->pr->w, n, rd->status ? rd->status : -1);
     } else {
-        px_conn_put(rd->pr->w, n, px_read_timeout(rd->pr->srv), c);
+        px_conn_put(rd->pr->w, n, read_timeout(rd->pr), c);
         node_failed(rd->pr->w, n, rd->status);
     }
     if (rd->chosen && err < 0 && rd->resumable && !rd->pr->done) {
@@ -682,7 +687,7 @@ static void read_next(struct px_read *rd)
         rd->node = n;
         rd->status = 0;
         rd->paused = false;
-        rd->cl = px_conn_get(pr->w, n, px_read_timeout(pr->srv));
+        rd->cl = px_conn_get(pr->w, n, read_timeout(pr));
         if (pr->ts[0])
             http_client_header(rd->cl, "X-Timestamp", pr->ts);
         http_client_header(rd->cl, "X-Trans-Id", pr->txn);

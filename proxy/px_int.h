@@ -112,6 +112,9 @@ struct px_req {
     void *ctl;                     /* the controller's state */
     void *stl;                     /* px_storlet.c: the chain of a storlet
                                       GET relayed from an object node */
+    unsigned read_timeout_ms;      /* px_read's io timeout when not 0: a
+                                    * storlet chain on a node may work long
+                                    * before its first byte */
     struct px_rules *rules;        /* storlet rules of the object or
                                     * container (px_rules.h), once loaded */
     int (*abort_fn)(struct px_req *pr); /* called when the client goes away */

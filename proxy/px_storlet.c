@@ -47,6 +47,7 @@
 #include "proxy/px_storlet.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1402,6 +1403,15 @@ static void facts_done(struct pst *s)
     eng_seq_plan_describe(&s->plan, s->placement, sizeof(s->placement));
     log_info("storlet chain of %u on %s: %s", s->seq.n, http_req_target(pr->req),
              s->placement);
+    if (s->plan.split > 0) {
+        /* The node's chain may consume its input for up to a storlet's
+         * wall time before the first output byte: waiting only
+         * node_timeout would give up on a working node and run the chain
+         * again elsewhere. */
+        uint64_t t = (uint64_t)pr->srv->conf.storlet_wall_timeout +
+                     (uint64_t)px_read_timeout(pr->srv);
+        pr->read_timeout_ms = t > UINT_MAX ? UINT_MAX : (unsigned)t;
+    }
     if (s->d.op == ENG_OP_GET && !any_here(s) && !s->applied[0]) {
         pr->stl = s;            /* px_storlet_forward_headers sends the chain */
         px_obj_read(pr);
