@@ -390,6 +390,20 @@ with Cluster(t) as cl:
          "the proxy's X-Backend-Storlet-Chain; the backend network is the "
          "boundary (docs/rules.md 4.11)" % st)
 
+    # ---------------------------------------------------------- 4.9 Distributed
+    with open(os.path.join(BUILD, "storlets", "partlist"), "rb") as f:
+        st, _, _ = req("PUT", path + "/storlet/partlist", body=f.read(),
+                       headers=native("partlist"))
+    t.eq(st, 201, "deploy partlist (a merge that keeps each split's output)")
+    for res in ({"objects": ["records/p1.csv"]}, {"container": "records"}):
+        st, h, b = req("POST", path, token=rtok, body=json.dumps(
+            {"resources": res, "split": {"storlet": "identity"},
+             "merge": {"storlet": "partlist", "parameters": {"format": "raw"}}}).encode(),
+            headers={"X-Storlet-Distributed": "1", "Content-Type": "application/json"})
+        t.ok(st == 200 and REF in b and not leaks(b),
+             "a researcher's Distributed request over %s splits de-identified "
+             "records (%d %r)" % (list(res)[0], st, b[:120]))
+
     # ---------------------------------------------------------- 4.3 HEAD
     st, h, b = rget(path + "/records/p1.csv", method="HEAD")
     t.eq(st, 200, "a researcher may HEAD a record")
