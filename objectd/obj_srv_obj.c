@@ -460,6 +460,18 @@ static void get_open_done(struct obj_rq *rq, int status)
         .last_modified = exists ? ts_ceil_seconds(&in->ts) : 0,
     };
     int pc = preconds_eval_read(&pr, &po);
+    /* The proxy decided storlet rules with the facts (content type,
+     * metadata) of the object as of this timestamp (docs/rules.md 4.1):
+     * serving another version, even one only POSTed to, would apply that
+     * decision to facts it was not made for. 409: the proxy decides again. */
+    const char *fts = http_req_header(req, "X-Backend-Storlet-Facts-Timestamp");
+    if (fts) {
+        struct ts want;
+        if (ts_parse(fts, &want) < 0 || !exists || ts_cmp(&in->ts, &want) != 0) {
+            obj_srv_reply(req, 409, NULL);
+            return;
+        }
+    }
     if (!exists) {
         if (in->state == OBJ_DF_DELETED) {
             st->orig_ts = in->ts_ts;

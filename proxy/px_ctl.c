@@ -467,12 +467,13 @@ struct relay {
     struct evbuffer *listing; /* a listing rewritten for rules (4.10) */
     const char *listing_type; /* the format the client asked for */
     bool listing_on;          /* the answer is a listing being rewritten */
+    bool facts_sent;          /* X-Backend-Storlet-Facts-Timestamp went */
 };
 
 static void relay_headers_out(struct px_req *pr, struct http_client *c,
                               void *arg)
 {
-    const struct relay *rl = arg;
+    struct relay *rl = arg;
     static const char *const pass[] = {
         "Range", "If-Match", "If-None-Match", "If-Modified-Since",
         "If-Unmodified-Since", "X-Newest", "Accept",
@@ -505,13 +506,17 @@ static void relay_headers_out(struct px_req *pr, struct http_client *c,
         http_client_header(c, "X-Backend-Ignore-Range-If-Metadata-Present",
                            "X-Object-Manifest");
     px_storlet_forward_headers(pr, c);
+    if (rl && rl->kind == NAMES_OBJECT && px_rules_facts_header(pr, c))
+        rl->facts_sent = true;
 }
 
 static bool obj_usable(int status, const struct http_head *h, void *arg)
 {
-    (void)arg;
     if (px_storlet_usable(h))
         return true;   /* a storlet's answer, whatever its status */
+    const struct relay *rl = arg;
+    if (status == 409 && rl && rl->facts_sent)
+        return true;   /* the object changed since its facts were read */
     return (status >= 200 && status < 400) || status == 412 || status == 416;
 }
 
@@ -674,10 +679,23 @@ static void listing_free(void *arg)
     evbuffer_free(arg);
 }
 
+static void object_facts_read(struct px_req *pr);
+
 static void relay_response(struct px_req *pr, struct px_read *rd,
                            const struct http_head *h, void *arg)
 {
     struct relay *rl = arg;
+    if (rl->kind == NAMES_OBJECT && h->status == 409 && pr->rules && pr->rules->facts_ts[0]) {
+        /* the object is not the version the rules were decided for:
+         * decide again, once (docs/rules.md 4.1) */
+        px_read_abort(rd);
+        if (pr->rules->facts_reads >= 2) {
+            px_reply(pr, 503);
+            return;
+        }
+        px_rules_read_facts(pr, object_facts_read);
+        return;
+    }
     /* A manifest answered 304 or 412 was judged by its own ETag; the
      * assembled object's decides (px_dlo evaluates the conditionals). */
     if (rl->ruled) {
@@ -1784,12 +1802,10 @@ static bool rules_object(struct px_req *pr)
         }
         return false;
     case HTTP_M_HEAD: {
-        struct eng_rules_facts f;
-        px_rules_facts(pr, ENG_RULES_HEAD, o, NULL, NULL, &f);
         struct eng_rules_decision d;
         struct err e;
         err_clear(&e);
-        if (eng_rules_eval(&f, &r->sets, NULL, NULL, NULL, &d, &e) < 0) {
+        if (px_rules_eval(pr, ENG_RULES_HEAD, NULL, &d, &e) < 0) {
             px_reply_text(pr, 400, e.msg);
             return true;
         }
@@ -1812,12 +1828,25 @@ static bool rules_object(struct px_req *pr)
     return rules_chain(pr);
 }
 
+static void object_facts_read(struct px_req *pr);
+
 static void object_rules_loaded(struct px_req *pr, const struct px_rules *r)
 {
     (void)r;
+    if (px_rules_need_facts(pr)) {
+        /* a rule matches on the object's content type or metadata:
+         * decide with them (docs/rules.md 4.1) */
+        px_rules_read_facts(pr, object_facts_read);
+        return;
+    }
     if (rules_object(pr))
         return;
     do_object_authorized(pr);
+}
+
+static void object_facts_read(struct px_req *pr)
+{
+    object_rules_loaded(pr, pr->rules);
 }
 
 static void object_acl_checked(struct px_req *pr, const struct px_cinfo *ci)

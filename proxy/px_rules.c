@@ -345,6 +345,10 @@ bool px_rules_subject(const struct px_req *pr, const struct px_rules *r, const c
     if (!r || !r->on || !r->any_mandatory || px_rules_code_container(pr->path.container))
         return false;
     struct eng_rules_facts f;
+    if (r->facts && object == pr->path.object && !content_type && !metadata) {
+        content_type = r->ctype;
+        metadata = r->meta;
+    }
     px_rules_facts(pr, side == ENG_RULES_READ ? ENG_RULES_GET : ENG_RULES_PUT, object,
                    content_type, metadata, &f);
     return eng_rules_subject(&f, &r->sets, side);
@@ -559,7 +563,9 @@ static void facts_for(struct px_req *pr, enum eng_rules_method m, struct eng_rul
         px_rules_facts(pr, m, object, http_req_header(pr->req, "Content-Type"), meta, f);
         return;
     }
-    px_rules_facts(pr, m, object, NULL, NULL, f);
+    const struct px_rules *r = pr->rules;
+    bool mine = r && r->facts && object == pr->path.object;
+    px_rules_facts(pr, m, object, mine ? r->ctype : NULL, mine ? r->meta : NULL, f);
 }
 
 int px_rules_eval(struct px_req *pr, enum eng_rules_method m, const struct eng_seq *client,
@@ -584,4 +590,111 @@ int px_rules_eval(struct px_req *pr, enum eng_rules_method m, const struct eng_s
     }
     facts_for(pr, m, &f, pr->path.object);
     return eng_rules_eval(&f, &r->sets, NULL, NULL, client, d, e);
+}
+
+/* ------------------------------------------------------------ object facts */
+
+bool px_rules_need_facts(const struct px_req *pr)
+{
+    const struct px_rules *r = pr->rules;
+    if (!r || !r->on || r->facts || px_rules_code_container(pr->path.container) ||
+        !pr->path.object || !eng_rules_needs_object_facts(&r->sets))
+        return false;
+    enum http_method m = http_req_method(pr->req);
+    return m == HTTP_M_GET || m == HTTP_M_HEAD || m == HTTP_M_POST || m == HTTP_M_COPY;
+}
+
+struct fread {
+    struct px_nodes nodes;
+    void (*then)(struct px_req *pr);
+    int status;
+};
+
+static bool fread_usable(int status, const struct http_head *h, void *arg)
+{
+    (void)h;
+    (void)arg;
+    return status >= 200 && status < 300;
+}
+
+static void fread_response(struct px_req *pr, struct px_read *rd, const struct http_head *h,
+                           void *arg)
+{
+    (void)rd;
+    struct fread *fr = arg;
+    struct px_rules *r = pr->rules;
+    fr->status = h->status;
+    const char *ct = http_head_get(h, "Content-Type");
+    const char *ts = http_head_get(h, "X-Timestamp");
+    if (!ts || strlen(ts) >= sizeof(r->facts_ts))
+        return;   /* facts without their version are not usable */
+    r->ctype = ct ? pool_strdup(pr->pool, ct) : NULL;
+    json_t *meta = json_object();
+    for (unsigned i = 0; i < h->nheaders; i++)
+        if (strncasecmp(h->headers[i].name, "X-Object-Meta-", 14) == 0)
+            json_object_set_new(meta, h->headers[i].name + 14,
+                                json_string(h->headers[i].value));
+    pool_cleanup_add(pr->pool, json_put, meta);
+    r->meta = meta;
+    str_copy(r->facts_ts, ts, sizeof(r->facts_ts));
+}
+
+static void fread_end(struct px_req *pr, int err, void *arg)
+{
+    struct fread *fr = arg;
+    if (err < 0 || !fr->status) {
+        px_reply(pr, 503);
+        return;
+    }
+    pr->rules->facts = true;
+    fr->then(pr);
+}
+
+static void fread_failed(struct px_req *pr, int status, const struct px_hdrs *hdrs, void *arg)
+{
+    (void)hdrs;
+    struct fread *fr = arg;
+    if (status != 404) {
+        px_reply(pr, 503);
+        return;
+    }
+    pr->rules->facts = true;   /* none known: mandatory rules match */
+    fr->then(pr);
+}
+
+static const struct px_read_ops fread_ops = {
+    .usable = fread_usable,
+    .response = fread_response,
+    .failed = fread_failed,
+    .end = fread_end,
+};
+
+void px_rules_read_facts(struct px_req *pr, void (*then)(struct px_req *pr))
+{
+    struct px_rules *r = pr->rules;
+    r->facts = false;
+    r->ctype = NULL;
+    r->meta = NULL;
+    r->facts_ts[0] = '\0';
+    r->facts_reads++;
+    struct fread *fr = pool_calloc(pr->pool, sizeof(*fr));
+    fr->then = then;
+    px_nodes_get(pr, PX_RING_OBJECT, pr->path.account, pr->path.container, pr->path.object,
+                 3 * 2, &fr->nodes);
+    px_read_start(pr, "HEAD", &fr->nodes, pr->path.account, pr->path.container,
+                  pr->path.object, NULL, &fread_ops, fr);
+}
+
+bool px_rules_facts_header(const struct px_req *pr, struct http_client *c)
+{
+    const struct px_rules *r = pr->rules;
+    const char *v = NULL;
+    if (r && r->facts && r->facts_ts[0])
+        v = r->facts_ts;
+    else if (px_cap_granted(pr, PX_CAP_RULED))
+        /* the proxy's own read for a chain decided with these facts */
+        v = http_req_header(pr->req, PX_RULES_FACTS_HEADER);
+    if (v)
+        http_client_header(c, PX_RULES_FACTS_HEADER, v);
+    return v != NULL;
 }

@@ -32,10 +32,13 @@
 /* Account sysmeta set (never removed) once a container of the account got
  * a document with a mandatory rule: docs/rules.md 4.12. */
 #define PX_RULES_ACCOUNT_MANDATORY "X-Account-Sysmeta-Cairn-Storlet-Mandatory"
+/* The version of the object whose facts a decision used (docs/rules.md 4.1). */
+#define PX_RULES_FACTS_HEADER "X-Backend-Storlet-Facts-Timestamp"
 
 /* What governs the request's object or container. Lives in the request
  * pool; the documents are released with it. */
 struct cload;
+struct http_client;
 struct px_rules {
     bool on;                   /* storlets enabled for the account */
     struct eng_rules_sets sets; /* NULL members: no document */
@@ -45,6 +48,13 @@ struct px_rules {
     struct eng_rules_sets copy_src, copy_dst;
     const char *copy_src_obj, *copy_dst_obj;
     struct cload *cload;       /* px_rules.c: the load in progress */
+    /* the object's own facts, read first when a rule matches on them
+     * (px_rules_read_facts, docs/rules.md 4.1) */
+    bool facts;                /* read (an absent object: none known) */
+    const char *ctype;         /* its content type, NULL: not known */
+    json_t *meta;              /* its user metadata, NULL: not known */
+    char facts_ts[40];         /* its X-Timestamp, "" when not known */
+    unsigned facts_reads;      /* rounds (a changed object: read again once) */
     bool account_mandatory;    /* the account has (had) a mandatory rule
                                 * somewhere: its document, or the mark
                                 * PX_RULES_ACCOUNT_MANDATORY (4.12) */
@@ -131,6 +141,27 @@ void px_rules_load_copy(struct px_req *pr, const char *src_c, const char *src_o,
  */
 int px_rules_eval(struct px_req *pr, enum eng_rules_method m, const struct eng_seq *client,
                   struct eng_rules_decision *d, struct err *e);
+
+/*
+ * Whether the decision for pr can depend on the facts of the object it
+ * names (a rule of pr->rules matches on content type or metadata), for a
+ * GET, HEAD, POST or COPY of it, and they were not read yet.
+ */
+bool px_rules_need_facts(const struct px_req *pr);
+
+/*
+ * Reads the object's facts with a HEAD on its nodes into pr->rules (an
+ * absent object leaves them unknown: fail closed), then calls then(pr).
+ * Answers 503 itself when the nodes cannot say.
+ */
+void px_rules_read_facts(struct px_req *pr, void (*then)(struct px_req *pr));
+
+/*
+ * Adds X-Backend-Storlet-Facts-Timestamp to a backend read of pr's object
+ * when its decision used the object's facts (the node answers 409 when the
+ * object it would serve is another version). Returns whether it did.
+ */
+bool px_rules_facts_header(const struct px_req *pr, struct http_client *c);
 
 /* Whether the container of pr->path holds storlet code (storlet or
  * dependency container). */

@@ -691,7 +691,10 @@ static void errbody_answer(struct pst *s)
             return;
         }
     }
-    fail(s, s->src_status, t);
+    if (s->src_status == 409)   /* changed since its facts were read */
+        fail(s, 503, "the object changed while it was read; try again");
+    else
+        fail(s, s->src_status, t);
     free(t);
 }
 
@@ -765,6 +768,9 @@ static void loop_src_start(struct pst *s, bool head_only)
         const char *rc = px_cap_mint_target(pr, PX_CAP_RULED, s->src_path);
         if (rc)
             http_client_header(c, PX_CAP_HEADER, rc);
+        /* decided with the source's facts: that version only */
+        if (pr->rules->facts && pr->rules->facts_ts[0])
+            http_client_header(c, PX_RULES_FACTS_HEADER, pr->rules->facts_ts);
     }
     if (!head_only && s->d.has_range) {
         if (s->d.range_suffix)
@@ -815,6 +821,7 @@ static void backend_headers(struct pst *s, struct http_client *c)
             http_client_header(c, "X-Backend-Storlet-Code-Cap", cap);
         }
     }
+    px_rules_facts_header(pr, c);
     http_client_header(c, "X-Backend-Storlet-Token", s->token);
     char ah[64];
     int ap;

@@ -364,6 +364,50 @@ with Cluster(t) as cl:
     t.ok(st == 200 and b == b"some text\n" and "x-storlet-rules-applied" not in h,
          "an explicit X-Run-Storlet overrides the plain rule (%d %r)" % (st, b[:80]))
 
+    # ---------------------------------------------------------- object facts
+    req("PUT", path + "/mixed")
+    req("POST", path + "/mixed", headers={
+        "X-Container-Read": "researcher", "X-Storlet-Rules": json.dumps({"rules": [
+            dict(DEID, id="phi", match={"groups": ["researcher"],
+                                        "metadata": {"Sensitivity": "phi"}}),
+            {"id": "sum-text", "match": {"content_types": ["text/plain"]},
+             "action": {"storlet": "fixity"}}]})})
+    req("PUT", path + "/mixed/phi.csv", body=CSV,
+        headers={"Content-Type": "text/csv", "X-Object-Meta-Sensitivity": "phi"})
+    req("PUT", path + "/mixed/open.csv", body=CSV, headers={"Content-Type": "text/csv"})
+    req("PUT", path + "/mixed/note.txt", body=b"a note\n",
+        headers={"Content-Type": "text/plain"})
+    st, h, b = rget(path + "/mixed/phi.csv")
+    t.ok(st == 200 and b == REF,
+         "a mandatory rule on metadata de-identifies the object that has it (%d %r)"
+         % (st, b[:60]))
+    st, h, b = rget(path + "/mixed/open.csv")
+    t.ok(st == 200 and b == CSV and h.get("etag") == csv_md5,
+         "and not the one without: the proxy read its facts first (%d)" % st)
+    st, h, _ = rget(path + "/mixed/phi.csv", method="HEAD")
+    t.ok(st == 200 and "etag" not in h and
+         h.get("x-storlet-rules-applied") == "phi", "HEAD follows the same facts")
+    st, h, _ = rget(path + "/mixed/open.csv", method="HEAD")
+    t.ok(st == 200 and h.get("etag") == csv_md5, "(and shows the other's ETag)")
+    st, h, b = rget(path + "/mixed/note.txt")
+    t.ok(st == 200 and json.loads(b).get("md5") == hashlib.md5(b"a note\n").hexdigest()
+         and h.get("x-storlet-rules-applied") == "sum-text",
+         "a plain rule on content type runs on the object of that type (%d %r)"
+         % (st, b[:60]))
+    st, h, b = rget(path + "/mixed/open.csv", token=tok)
+    t.ok(st == 200 and b == CSV, "and not on another type")
+    part, prim, _ = cl.locate("AUTH_test", "mixed", "phi.csv")
+    node, dev = prim[0]
+    u = "/%s/%d/AUTH_test/mixed/phi.csv" % (dev, part)
+    st, h, _ = node.request("HEAD", u)
+    ts = h.get("x-timestamp")
+    st, _, _ = node.request("GET", u, headers={
+        "X-Backend-Storlet-Facts-Timestamp": ts})
+    t.eq(st, 200, "a node serves the version whose facts the proxy decided with")
+    st, _, _ = node.request("GET", u, headers={
+        "X-Backend-Storlet-Facts-Timestamp": "0000000001.00000"})
+    t.eq(st, 409, "and answers 409 for any other: the proxy decides again")
+
     # ---------------------------------------------------------- failures
     req("PUT", path + "/storlet/leaky.sh", headers=native("leaky.sh"),
         body=b"#!/bin/sh\nexec 3>&-\necho \"bad record: $(head -c 40)\" >&2\nexit 3\n")
