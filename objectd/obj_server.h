@@ -145,6 +145,9 @@ struct obj_worker {
     bool updater_busy;
     struct event *acct_ev;
     struct obj_acct_dirty *dirty;    /* containers whose totals changed */
+    /* keep-alive connections to container/account servers (obj_updater.c) */
+    struct obj_upd_idle *upd_idle;
+    bool upd_stopped;                /* obj_updater_stop ran: keep none */
 };
 
 /*

@@ -21,8 +21,18 @@
  * by time instead of a full scan). A failed report is saved like any
  * update, one file per container (a newer report replaces an older one).
  *
- * Threading: batches, sweeps and dirty sets live on one worker's loop;
- * file and db work runs on the disk pool.
+ * Connections: a target's request goes over a keep-alive connection the
+ * worker kept from an earlier update to the same host:port when there is
+ * one (struct obj_upd_idle; the proxy's backend pool does the same), so a
+ * small PUT or DELETE does not pay a TCP handshake per container replica.
+ * Idle connections are reused for IDLE_REUSE_MS only (the peer closes
+ * them after its own idle timeout), and a request that fails on a reused
+ * connection before any answer is sent once more on a new one, since the
+ * peer may have closed it just then. The pool is emptied by
+ * obj_updater_stop, after which connections are closed when done.
+ *
+ * Threading: batches, sweeps, dirty sets and idle connections live on one
+ * worker's loop; file and db work runs on the disk pool.
  */
 #define LOG_COMPONENT "objectd"
 
@@ -151,6 +161,96 @@ static int targets_from_json(json_t *a, struct obj_upd_target *t, int max)
     return n;
 }
 
+/* ------------------------------------------------------------ connections */
+
+/* Idle connections kept per worker, and how long one stays reusable (well
+ * under a peer's 60 s idle timeout, as the proxy's pool). */
+#define IDLE_MAX 64
+#define IDLE_REUSE_MS 20000
+
+struct idle_conn {
+    struct http_client *c;
+    char host[64];
+    int port;
+    uint64_t since_ms;
+};
+
+struct obj_upd_idle {
+    size_t n;
+    struct idle_conn v[IDLE_MAX];
+};
+
+static uint64_t mono_ms(void)
+{
+    return now_mono_ns() / 1000000u;
+}
+
+static struct obj_upd_idle *idle_of(struct obj_worker *w)
+{
+    if (!w->upd_idle)
+        w->upd_idle = xcalloc(1, sizeof(*w->upd_idle));
+    return w->upd_idle;
+}
+
+/* A reusable idle connection to host:port (taken out of the pool), or
+ * NULL. Stale ones met on the way are closed. */
+static struct http_client *idle_take(struct obj_worker *w, const char *host,
+                                     int port)
+{
+    if (w->upd_stopped)
+        return NULL;
+    struct obj_upd_idle *p = idle_of(w);
+    uint64_t now = mono_ms();
+    for (size_t i = p->n; i-- > 0;) {
+        struct idle_conn *ic = &p->v[i];
+        bool stale = now - ic->since_ms >= IDLE_REUSE_MS ||
+                     !http_client_reusable(ic->c);
+        if (!stale && (ic->port != port || strcmp(ic->host, host) != 0))
+            continue;
+        struct http_client *c = ic->c;
+        p->v[i] = p->v[--p->n];
+        if (!stale)
+            return c;
+        http_client_free(c);
+    }
+    return NULL;
+}
+
+/* Keeps c for the next update to host:port, or closes it. */
+static void idle_put(struct obj_worker *w, const char *host, int port,
+                     struct http_client *c)
+{
+    if (w->upd_stopped || !http_client_reusable(c)) {
+        http_client_free(c);
+        return;
+    }
+    struct obj_upd_idle *p = idle_of(w);
+    if (p->n == IDLE_MAX) {
+        /* the oldest goes */
+        http_client_free(p->v[0].c);
+        memmove(&p->v[0], &p->v[1], (IDLE_MAX - 1) * sizeof(p->v[0]));
+        p->n--;
+    }
+    struct idle_conn *ic = &p->v[p->n++];
+    ic->c = c;
+    str_copy(ic->host, host, sizeof(ic->host));
+    ic->port = port;
+    ic->since_ms = mono_ms();
+}
+
+/* Idle connections keep the loop running: closed when the worker stops. */
+static void idle_stop(struct obj_worker *w)
+{
+    struct obj_upd_idle *p = w->upd_idle;
+    w->upd_stopped = true;
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n; i++)
+        http_client_free(p->v[i].c);
+    free(p);
+    w->upd_idle = NULL;
+}
+
 /* ------------------------------------------------------------ batches */
 
 struct upd_batch;
@@ -161,6 +261,7 @@ struct upd_one {
     struct http_client *c;
     int status;
     bool ok;
+    bool reused;          /* c came from the idle pool */
 };
 
 struct upd_batch {
@@ -283,10 +384,20 @@ static void one_body(struct http_client *c, struct evbuffer *body, void *arg)
     evbuffer_drain(body, evbuffer_get_length(body));
 }
 
+static int one_start(struct upd_one *o, bool may_reuse);
+
 static void one_done(struct http_client *c, int err, void *arg)
 {
     struct upd_one *o = arg;
     struct upd_batch *b = o->b;
+    if (err < 0 && o->status == 0 && o->reused) {
+        /* the peer may have closed the idle connection as we used it */
+        http_client_free(c);
+        c = NULL;
+        o->c = NULL;
+        if (one_start(o, false) == 0)
+            return;
+    }
     o->ok = err == 0 && o->status >= 200 && o->status < 300;
     if (err == 0 && o->status == 404)
         b->n404++;
@@ -295,7 +406,10 @@ static void one_done(struct http_client *c, int err, void *arg)
                  "updater",
                  b->method, o->t.host, o->t.port, o->t.dev, o->t.part, b->path,
                  err ? strerror(-err) : "bad status", o->status);
-    http_client_free(c);
+    if (err == 0)
+        idle_put(b->w, o->t.host, o->t.port, c);
+    else
+        http_client_free(c);
     o->c = NULL;
     if (--b->pending == 0)
         batch_finish(b);
@@ -314,13 +428,42 @@ static void batch_timeout(evutil_socket_t fd, short what, void *arg)
     batch_call_done(arg);
 }
 
+/* Sends o's request, over an idle connection when may_reuse and there is
+ * one. Returns 0 (one_done will run) or a negative errno (it will not). */
+static int one_start(struct upd_one *o, bool may_reuse)
+{
+    struct upd_batch *b = o->b;
+    struct obj_server *srv = b->w->srv;
+    o->status = 0;
+    o->c = may_reuse ? idle_take(b->w, o->t.host, o->t.port) : NULL;
+    o->reused = o->c != NULL;
+    if (!o->c) {
+        struct http_client_config cfg;
+        http_client_config_init(&cfg);
+        cfg.connect_timeout_ms = (unsigned)srv->conf.conn_timeout;
+        cfg.io_timeout_ms = (unsigned)srv->conf.node_timeout;
+        o->c = http_client_new(b->w->base, o->t.host, o->t.port, &cfg);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(b->hdrs, k, v)
+        http_client_header(o->c, k, json_string_value(v));
+    http_client_header(o->c, "User-Agent", "cairn-objectd");
+    char *target = xasprintf("/%s/%s%s", o->t.dev, o->t.part, b->path);
+    int rc = http_client_start(o->c, b->method, target, 0, &one_ops, o);
+    free(target);
+    if (rc == 0)
+        rc = http_client_end(o->c);
+    if (rc != 0) {
+        http_client_free(o->c);
+        o->c = NULL;
+    }
+    return rc;
+}
+
 static void batch_start(struct upd_batch *b)
 {
     struct obj_server *srv = b->w->srv;
-    struct http_client_config cfg;
-    http_client_config_init(&cfg);
-    cfg.connect_timeout_ms = (unsigned)srv->conf.conn_timeout;
-    cfg.io_timeout_ms = (unsigned)srv->conf.node_timeout;
     b->pending = b->n;
     int not_started = 0;
     if (b->done && !b->no_timer && srv->conf.container_update_timeout > 0) {
@@ -334,25 +477,13 @@ static void batch_start(struct upd_batch *b)
     for (int i = 0; i < b->n; i++) {
         struct upd_one *o = &b->one[i];
         o->b = b;
-        o->c = http_client_new(b->w->base, o->t.host, o->t.port, &cfg);
-        const char *k;
-        json_t *v;
-        json_object_foreach(b->hdrs, k, v)
-            http_client_header(o->c, k, json_string_value(v));
-        http_client_header(o->c, "User-Agent", "cairn-objectd");
-        char *target = xasprintf("/%s/%s%s", o->t.dev, o->t.part, b->path);
-        int rc = http_client_start(o->c, b->method, target, 0, &one_ops, o);
-        free(target);
-        if (rc == 0)
-            rc = http_client_end(o->c);
+        int rc = one_start(o, true);
         if (rc != 0) {
             /* done will not come for a request that never started; client
              * callbacks never run from inside this loop, so pending cannot
              * reach 0 before the loop ends */
             log_warn("%s %s:%d%s: cannot start: %s", b->method, o->t.host,
                      o->t.port, b->path, strerror(-rc));
-            http_client_free(o->c);
-            o->c = NULL;
             o->ok = false;
             not_started++;
         }
@@ -757,6 +888,7 @@ static void rollup_timer(evutil_socket_t fd, short what, void *arg)
 
 void obj_updater_start(struct obj_worker *w)
 {
+    w->upd_stopped = false;
     w->acct_ev = evtimer_new(w->base, rollup_timer, w);
     if (w->dirty)
         rollup_schedule(w);
@@ -776,4 +908,5 @@ void obj_updater_stop(struct obj_worker *w)
     w->acct_ev = NULL;
     dirty_free(w->dirty);
     w->dirty = NULL;
+    idle_stop(w);
 }

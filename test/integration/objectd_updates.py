@@ -8,6 +8,7 @@ container's totals roll up to the account."""
 import glob
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -63,6 +64,14 @@ with Cluster(t) as cl:
          "the POST's Content-Type reached the row, size kept")
     st, _, _ = objn.obj("DELETE", "/sda1/9/acc/box/typed",
                         headers=dict({"X-Timestamp": cl.ts()}, **upd))
+
+    # ---- the row updates above went over kept-alive connections: fewer
+    # client ports than updates in the container node's access log (the
+    # object node has 2 workers, each with its own idle connections)
+    rows = re.findall(r'127\.0\.0\.1:(\d+) "(?:PUT|DELETE) /sdc1/2/acc/box/',
+                      contn.read_log())
+    t.ok(len(rows) == 5 and len(set(rows)) <= 2,
+         "5 row updates over at most 2 connections: %s" % rows)
 
     # ---- account totals follow
     objn.obj("PUT", "/sda1/9/acc/box/two", body=b"12345", headers=dict(
