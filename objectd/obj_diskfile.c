@@ -285,12 +285,15 @@ static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
     return (ssize_t)done;
 }
 
-/* mkdir whose creation is durable: the parent is fsync'ed when it gains
- * the new entry. An existing directory is fine. */
-static int mkdir_durable(const char *path)
+/* mkdir that says whether it made the directory (*made): its parent must
+ * then be fsync'ed before anything under it is acknowledged. An existing
+ * directory is fine. */
+static int mkdir_noting(const char *path, bool *made)
 {
-    if (IO(mkdir(path, 0755)) == 0)
-        return io_fault() ? disk_errno(errno) : fsync_parent_dir(path);
+    if (IO(mkdir(path, 0755)) == 0) {
+        *made = true;
+        return io_fault() ? disk_errno(errno) : 0;
+    }
     return errno == EEXIST ? 0 : disk_errno(errno);
 }
 
@@ -797,25 +800,47 @@ static bool etag_equal(const char *given, const char *hex)
     return n == MD5_HEX_LEN - 1 && strncasecmp(given, hex, n) == 0;
 }
 
-/* Creates objects/<part>/<suffix>/<hash> durably. */
-static int make_hash_dir(const struct obj_devices *d, const char *dev,
-                         uint32_t part, const char *hash)
+/* The directories from objects/ down to a hash directory. */
+enum { HD_OBJECTS, HD_PART, HD_SUFFIX, HD_HASH, HD_LEVELS };
+
+static void hash_dir_levels(const struct obj_devices *d, const char *dev,
+                            uint32_t part, const char *hash,
+                            char *lv[HD_LEVELS])
 {
-    char *p1 = xasprintf("%s/%s/objects", d->root, dev);
-    char *p2 = xasprintf("%s/%" PRIu32, p1, part);
-    char *p3 = xasprintf("%s/%s", p2, hash + 29);
-    char *p4 = xasprintf("%s/%s", p3, hash);
-    int rc = mkdir_durable(p1);
-    if (rc == 0)
-        rc = mkdir_durable(p2);
-    if (rc == 0)
-        rc = mkdir_durable(p3);
-    if (rc == 0)
-        rc = mkdir_durable(p4);
-    free(p4);
-    free(p3);
-    free(p2);
-    free(p1);
+    lv[HD_OBJECTS] = xasprintf("%s/%s/objects", d->root, dev);
+    lv[HD_PART] = xasprintf("%s/%" PRIu32, lv[HD_OBJECTS], part);
+    lv[HD_SUFFIX] = xasprintf("%s/%s", lv[HD_PART], hash + 29);
+    lv[HD_HASH] = xasprintf("%s/%s", lv[HD_SUFFIX], hash);
+}
+
+/* Creates objects/<part>/<suffix>/<hash>, noting in made[] which levels
+ * it created. Not durable by itself: see commit_dirs_durable. */
+static int make_hash_dir(char *const lv[HD_LEVELS], bool made[HD_LEVELS])
+{
+    int rc = 0;
+    for (int i = 0; i < HD_LEVELS && rc == 0; i++)
+        rc = mkdir_noting(lv[i], &made[i]);
+    return rc;
+}
+
+/*
+ * Makes the new name durable: the hash directory (which gained it) and
+ * the parent of every directory this commit created. All of them are
+ * fsync'ed after the rename, not one after each mkdir: the file system's
+ * journal commits the mkdirs and the rename together on the first fsync,
+ * and the later ones find nothing left to write (XFS forces its log only
+ * up to a directory's last change; ext4 finds its transaction committed),
+ * so a new name costs one journal commit instead of one per level. The
+ * guarantee is the one mkdir-fsync-rename-fsync gave: every directory on
+ * the path is durable before the PUT is acknowledged.
+ */
+static int commit_dirs_durable(char *const lv[HD_LEVELS],
+                               const bool made[HD_LEVELS])
+{
+    int rc = fsync_dir(lv[HD_HASH]);
+    for (int i = HD_LEVELS - 1; i >= 0 && rc == 0; i--)
+        if (made[i])
+            rc = fsync_parent_dir(lv[i]);
     return rc;
 }
 
@@ -853,6 +878,9 @@ int obj_df_commit(struct obj_df_writer *w, const char *expected_etag,
         return writer_fail(w, disk_errno(errno));
 
     char *dir = hash_dir_path(w->d, w->dev, w->part, w->hash);
+    char *lv[HD_LEVELS];
+    bool made[HD_LEVELS] = {false};
+    hash_dir_levels(w->d, w->dev, w->part, w->hash, lv);
     char tsbuf[TS_INTERNAL_LEN];
     ts_internal(&w->ts, tsbuf);
     const char *ext = w->kind == KIND_DATA   ? ".data"
@@ -864,7 +892,7 @@ int obj_df_commit(struct obj_df_writer *w, const char *expected_etag,
      * between our mkdir and rename, and a file may sit where a directory
      * belongs (quarantined, as Swift does): a few retries settle both. */
     for (int attempt = 0;; attempt++) {
-        rc = make_hash_dir(w->d, w->dev, w->part, w->hash);
+        rc = make_hash_dir(lv, made);
         if (rc == 0) {
             if (IO(rename(w->tmp_path, dst)) == 0)
                 break;
@@ -887,7 +915,7 @@ int obj_df_commit(struct obj_df_writer *w, const char *expected_etag,
     free(w->tmp_path);
     w->tmp_path = NULL;
     w->committed = true;
-    rc = fsync_dir(dir);
+    rc = commit_dirs_durable(lv, made);
     if (rc) {
         /* The file is in place but its name may not be durable: report the
          * failure (no 201) rather than acknowledge what a crash could lose. */
@@ -901,6 +929,8 @@ int obj_df_commit(struct obj_df_writer *w, const char *expected_etag,
     if (etag)
         memcpy(etag, hex, MD5_HEX_LEN);
 out:
+    for (int i = 0; i < HD_LEVELS; i++)
+        free(lv[i]);
     free(dst);
     free(dir);
     return rc;
