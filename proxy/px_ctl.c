@@ -298,14 +298,20 @@ static size_t req_headers(struct px_req *pr, struct names_header **out)
     const struct http_head *h = http_req_head(pr->req);
     struct names_header *v = pool_alloc(pr->pool,
                                         (h->nheaders + 1) * sizeof(*v));
+    size_t n = 0;
     for (unsigned i = 0; i < h->nheaders; i++) {
-        v[i].name = h->headers[i].name;
-        v[i].name_len = h->headers[i].name_len;
-        v[i].value = h->headers[i].value;
-        v[i].value_len = h->headers[i].value_len;
+        /* provenance is dropped or stored as sysmeta: never user
+         * metadata, so it does not count against its limits */
+        if (hdr_prefix(h->headers[i].name, PX_PROV_META))
+            continue;
+        v[n].name = h->headers[i].name;
+        v[n].name_len = h->headers[i].name_len;
+        v[n].value = h->headers[i].value;
+        v[n].value_len = h->headers[i].value_len;
+        n++;
     }
     *out = v;
-    return h->nheaders;
+    return n;
 }
 
 int px_check_meta(struct px_req *pr, int target)

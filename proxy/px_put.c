@@ -615,13 +615,15 @@ void px_obj_put(struct px_req *pr)
     };
     struct names_header *hv = pool_alloc(pr->pool,
                                          (h->nheaders + 1) * sizeof(*hv));
+    size_t nhv = 0;
     for (unsigned i = 0; i < h->nheaders; i++)
-        hv[i] = (struct names_header){h->headers[i].name,
-                                      h->headers[i].name_len,
-                                      h->headers[i].value,
-                                      h->headers[i].value_len};
+        if (!is_prov_meta(h->headers[i].name))   /* never user metadata */
+            hv[nhv++] = (struct names_header){h->headers[i].name,
+                                              h->headers[i].name_len,
+                                              h->headers[i].value,
+                                              h->headers[i].value_len};
     struct names_verdict v;
-    if (names_check_object_creation(&op, hv, h->nheaders,
+    if (names_check_object_creation(&op, hv, nhv,
                                     &pr->srv->cluster.constraints, &v) < 0) {
         px_reply_text(pr, v.status, v.body);
         return;

@@ -7,6 +7,7 @@ storlet PUT or COPY carries provenance, stored as object sysmeta; a later
 POST by the owner replaces the user metadata and keeps the provenance; a
 plain copy of a storlet's output keeps it; an overwrite drops it."""
 import hashlib
+import http.client
 import os
 import sys
 
@@ -19,6 +20,7 @@ SRC = os.environ.get("CAIRN_SRC") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 t = Tap()
+http.client._MAXHEADERS = 300   # an object with 90 metadata keys and more
 
 PROV = ("By", "By-Etag", "Params", "From", "From-Etag")
 FORGED = {"X-Object-Meta-Storlet-Generated-" + k: "forged-" + k for k in PROV}
@@ -129,6 +131,26 @@ with Cluster(t) as cl:
                        "Params": "{}", "From": "data/src",
                        "From-Etag": src_etag},
              "the copy's provenance names the storlet and the source")
+
+    # provenance is not user metadata: an output with the most metadata a
+    # storlet may send (90 keys) still stores, provenance and all
+    st, _, _ = req("PUT", path + "/storlet/meta90.py", body=(
+        b"def main(s):\n"
+        b"    s.set_metadata({'K%02d' % i: 'v' for i in range(90)})\n"
+        b"    for chunk in iter(lambda: s.input.read(65536), b''):\n"
+        b"        s.write(chunk)\n"), headers={
+        "X-Object-Meta-Storlet-Language": "python",
+        "X-Object-Meta-Storlet-Interface-Version": "1.0",
+        "X-Object-Meta-Storlet-Object-Metadata": "no",
+        "X-Object-Meta-Storlet-Main": "meta90.main"})
+    t.eq(st, 201, "deploy meta90.py")
+    st, _, b = req("PUT", path + "/data/meta90", body=data,
+                   headers={"X-Run-Storlet": "meta90.py"})
+    t.eq(st, 201, "PUT through a storlet sending 90 metadata keys")
+    st, h, _ = req("HEAD", path + "/data/meta90")
+    t.ok(st == 200 and h.get("x-object-meta-k89") == "v" and
+         prov(h).get("By") == "meta90.py",
+         "all 90 keys and the provenance are stored")
 
     # a storlet's output on GET is not what the provenance describes
     for on_proxy in (False, True):
