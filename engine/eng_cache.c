@@ -670,6 +670,11 @@ static void trim(struct eng *g, const char *keep)
         log_info("storlet cache: evicted %zu entries, %llu bytes; %llu bytes left "
                  "(storlet_cache_size %llu)", gone, (unsigned long long)freed,
                  (unsigned long long)(total - freed), (unsigned long long)g->cache_max);
+        if (total - freed > g->cache_max)
+            log_warn("storlet cache %s: %llu bytes in use or pinned by warm sandboxes, "
+                     "over storlet_cache_size %llu (pins go when the daemon restarts)",
+                     g->cache_dir, (unsigned long long)(total - freed),
+                     (unsigned long long)g->cache_max);
     }
     for (size_t i = 0; i < n; i++)
         free(v[i].path);
