@@ -57,6 +57,7 @@
 #define LOG_COMPONENT "proxy"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/md5.h"
 #include "common/names.h"
 #include "common/pool.h"
 #include "common/util.h"
@@ -134,6 +135,8 @@ struct pst {
     unsigned n_pre, n_post;    /* rule stages before / after the client's */
     unsigned rule_lo, rule_hi; /* stages [rule_lo, rule_hi) are plain rules' */
     char applied[256];         /* X-Storlet-Rules-Applied */
+    const char *sent_etag;     /* a ruled PUT's ETag: of the body sent */
+    struct md5 sent_md5;
     /* Range on the chain's output under a mandatory rule (4.2) */
     bool cut, cut_open;
     uint64_t cut_first, cut_last, out_pos;
@@ -498,6 +501,8 @@ static void snk_done(struct http_client *c, int err, void *arg)
     }
     http_resp_header(req, "X-Storlet-Executed-On", executed_on(s));
     http_resp_header(req, "X-Storlet-Sequence-Placement", s->placement);
+    if (s->applied[0])
+        http_resp_header(req, "X-Storlet-Rules-Applied", s->applied);
     px_reply(s->pr, s->snk_status);
 }
 
@@ -598,6 +603,20 @@ static void src_end(struct pst *s)
     s->src_ended = true;
     if (s->failed)
         return;
+    if (s->sent_etag) {
+        char hex[MD5_HEX_LEN];
+        md5_final_hex(&s->sent_md5, hex);
+        const char *want = s->sent_etag;
+        size_t wl = strlen(want);
+        if (wl >= 2 && want[0] == '"' && want[wl - 1] == '"') {
+            want++;
+            wl -= 2;
+        }
+        if (wl != strlen(hex) || strncasecmp(want, hex, wl) != 0) {
+            fail(s, 422, "Unprocessable Entity: the ETag does not match the body sent");
+            return;   /* the chunked PUT is never completed: nothing stored */
+        }
+    }
     if (!any_here(s)) {
         if (s->snk_client && !s->pr->done)
             http_resp_end(s->pr->req);   /* a ruled GET the node ran whole */
@@ -928,7 +947,19 @@ static void client_drain(struct http_req *req, void *arg)
 static void client_body(struct http_req *req, struct evbuffer *b, void *arg)
 {
     (void)req;
-    src_take(arg, b);
+    struct pst *s = arg;
+    if (s->sent_etag) {
+        /* the client's ETag names the bytes it sent (docs/rules.md 4.4) */
+        int n = evbuffer_peek(b, -1, NULL, NULL, 0);
+        if (n > 0) {
+            struct evbuffer_iovec *v = xmalloc((size_t)n * sizeof(*v));
+            n = evbuffer_peek(b, -1, NULL, v, n);
+            for (int i = 0; i < n; i++)
+                md5_update(&s->sent_md5, v[i].iov_base, v[i].iov_len);
+            free(v);
+        }
+    }
+    src_take(s, b);
 }
 
 static void client_body_end(struct http_req *req, void *arg)
@@ -1390,6 +1421,11 @@ static int chain_of(struct pst *s, struct eng_seq *out, struct err *e)
         for (unsigned k = 0; k < out->n; k++)
             if (rule_stage(s, k))
                 s->code_mask |= 1u << k;
+        if (s->ruled && s->src_client && (d.n_post || d.main == ENG_RULES_MAIN_PLAIN) &&
+            http_req_header(pr->req, "ETag")) {
+            s->sent_etag = http_req_header(pr->req, "ETag");
+            md5_init(&s->sent_md5);
+        }
     }
     eng_rules_decision_release(&d);
     return rc;

@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
@@ -274,6 +275,22 @@ with Cluster(t) as cl:
     t.ok(st == 403 and not leaks(b),
          "?multipart-manifest=get is 403 (%d)" % st)
 
+    # ---------------------------------------------------------- logs
+    req("PUT", path + "/storletlog", headers={"X-Container-Write": "researcher"})
+    st, h, b = rget(path + "/records/p1.csv",
+                    headers={"X-Run-Storlet": "identity", "X-Storlet-Generate-Log": "True"})
+    t.ok(st == 200 and b == REF, "a researcher asks for their stages' logs (%d)" % st)
+    names = []
+    for _ in range(200):   # the log is stored after the answer: poll
+        st, _, lb = req("GET", path + "/storletlog")
+        names = lb.decode().split()
+        if any(n.startswith("identity.") for n in names):
+            break
+        time.sleep(0.05)
+    t.ok(any(n.startswith("identity.") for n in names) and
+         not any(n.startswith("deid") for n in names),
+         "the client's stage's log is stored, the mandatory stage's never (%r)" % names)
+
     # ---------------------------------------------------------- 4.6 copies
     req("PUT", path + "/scratch/seg1", body=b"harmless\n")
     req("POST", path + "/scratch",
@@ -332,9 +349,10 @@ with Cluster(t) as cl:
         "X-Container-Write": "researcher", "X-Container-Read": "researcher",
         "X-Storlet-Rules": json.dumps({"rules": [dict(
             DEID, id="deid-in", match={"methods": ["PUT"], "groups": ["researcher"]})]})})
-    st, _, _ = req("PUT", path + "/intake/in1.csv", body=CSV, token=rtok,
+    st, h, _ = req("PUT", path + "/intake/in1.csv", body=CSV, token=rtok,
                    headers={"Content-Type": "text/csv"})
     t.eq(st, 201, "a researcher uploads a raw record into intake/")
+    t.eq(h.get("x-storlet-rules-applied"), "deid-in", "the answer names the rule")
     st, _, b = req("GET", path + "/intake/in1.csv")
     t.ok(st == 200 and b == REF,
          "what is stored is the mandatory write rule's output (%d %r)" % (st, b[:80]))
@@ -343,6 +361,14 @@ with Cluster(t) as cl:
     st, _, b = req("GET", path + "/intake/in2.csv")
     t.ok(st == 200 and b == REF,
          "also when the upload names its own storlet (%d %r)" % (st, b[:80]))
+    st, _, _ = req("PUT", path + "/intake/in4.csv", body=CSV, token=rtok,
+                   headers={"Content-Type": "text/csv", "ETag": csv_md5})
+    t.eq(st, 201, "a client ETag is checked against the bytes sent, not the stored ones")
+    st, _, _ = req("PUT", path + "/intake/in5.csv", body=CSV, token=rtok,
+                   headers={"Content-Type": "text/csv", "ETag": "0" * 32})
+    t.eq(st, 422, "a wrong one is 422")
+    st, _, _ = req("HEAD", path + "/intake/in5.csv")
+    t.eq(st, 404, "and nothing is stored")
     st, _, _ = req("PUT", path + "/intake/in3.csv", body=CSV,
                    headers={"Content-Type": "text/csv"})
     st, _, b = req("GET", path + "/intake/in3.csv")
