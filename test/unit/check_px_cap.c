@@ -39,6 +39,20 @@ START_TEST(minted_value_verifies)
 }
 END_TEST
 
+START_TEST(ruled_value_is_its_own_purpose)
+{
+    /* the rules' "already decided" mark: exactly its object, no other use */
+    char *v = px_cap_mint(&key, PX_CAP_RULED, "AUTH_test", OBJ, false, NOW + 60);
+    ck_assert_ptr_nonnull(v);
+    ck_assert(px_cap_check(&key, v, PX_CAP_RULED, OBJ, NOW));
+    ck_assert(!px_cap_check(&key, v, PX_CAP_OUTPUT, OBJ, NOW));
+    ck_assert(!px_cap_check(&key, v, PX_CAP_CODE, OBJ, NOW));
+    ck_assert(!px_cap_check(&key, v, PX_CAP_RULED, "/v1/AUTH_test/out/other", NOW));
+    ck_assert(!px_cap_check(&other, v, PX_CAP_RULED, OBJ, NOW));
+    free(v);
+}
+END_TEST
+
 START_TEST(expired_value_fails)
 {
     char *v = px_cap_mint(&key, PX_CAP_OUTPUT, "AUTH_test", OBJ, false, NOW + 60);
@@ -158,6 +172,7 @@ int main(void)
     TCase *tc = tcase_create("cap");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, minted_value_verifies);
+    tcase_add_test(tc, ruled_value_is_its_own_purpose);
     tcase_add_test(tc, expired_value_fails);
     tcase_add_test(tc, wrong_path_or_purpose_fails);
     tcase_add_test(tc, prefix_scope_stays_inside);
