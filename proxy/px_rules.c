@@ -268,8 +268,8 @@ bool px_rules_code_container(const char *container)
 static void rules_have_account(struct px_req *pr, struct aload *al, const struct ainfo *ai)
 {
     struct px_rules *r = pr->rules;
-    r->on = ai->enabled;
-    if (r->on) {
+    bool docs = (ai->rules && ai->rules[0]) || (al->cont_doc && al->cont_doc[0]);
+    if (ai->enabled || docs) {
         bool bad = false;
         if (ai->rules && ai->rules[0])
             r->sets.account = doc_get(pr, ai->rules, &bad);
@@ -282,6 +282,15 @@ static void rules_have_account(struct px_req *pr, struct aload *al, const struct
         r->any_mandatory = eng_rules_has_mandatory(r->sets.account) ||
                            eng_rules_has_mandatory(r->sets.container);
         r->account_mandatory = ai->mark || eng_rules_has_mandatory(r->sets.account);
+        /* Storlets turned off under a mandatory rule: the rule still holds
+         * (its reads cannot run, so they fail: 400 Account disabled for
+         * storlets), never raw data. Plain rules lapse. */
+        r->on = ai->enabled || r->any_mandatory;
+        if (!ai->enabled && r->on) {
+            r->sets.account = eng_rules_has_mandatory(r->sets.account) ? r->sets.account : NULL;
+            r->sets.container =
+                eng_rules_has_mandatory(r->sets.container) ? r->sets.container : NULL;
+        }
     }
     al->rules_then(pr, r);
 }

@@ -571,4 +571,17 @@ with Cluster(t) as cl:
                    headers=python("deid.main"))
     t.eq(st, 201, "the owner still may")
 
+    # ---------------------------------------------------------- storlets off
+    st, _, _ = req("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "False"})
+    t.eq(st, 204, "the owner turns storlets off for the account")
+    st, h, b = rget(path + "/records/p1.csv")
+    t.ok(not leaks(b) and (st == 400 or (st == 200 and b == REF)),
+         "the mandatory rule still holds: never raw data (%d %r)" % (st, b[:80]))
+    st, h, b = rget(path + "/records/p1.csv", method="HEAD")
+    t.ok("etag" not in h, "nor the stored ETag on HEAD")
+    st, _, b = req("GET", path + "/records/p1.csv")
+    t.ok(st == 200 and b == CSV, "while the admin reads the record")
+    st, h, b = req("GET", path + "/docs/d1")
+    t.ok(st == 200 and b == b"some text\n", "and plain rules lapse (%d %r)" % (st, b[:40]))
+
 t.done()
