@@ -13,15 +13,18 @@
  *                                              | build root on tmpfs, pivot_root,
  *                                              | hostname, rlimits, drop caps,
  *                                              | PDEATHSIG, no_new_privs,
- *                                              | seccomp (last), send "R"
- *   ... later: exec order + fds over ctl       | fork: child execs the storlet;
- *                                              | init reaps everything, sends the
- *                                              | storlet's status ("S"), exits
+ *                                              | seccomp (last), fork the storlet's
+ *                                              | process (it waits on ctl), send "R"
+ *   ... later: exec order + fds over ctl       | the child takes it and execs the
+ *                                              | storlet; init reaps everything,
+ *                                              | sends the storlet's status ("S"), exits
  *                                              | (the kernel then kills whatever
  *                                              |  is left in the pid namespace)
  *
- * Because the child never runs untrusted code before "ready", a sandbox can
- * be built ahead of time (a warm sandbox) and ordered to exec later.
+ * Because neither process runs untrusted code before the exec order, a
+ * sandbox can be built ahead of time (a warm sandbox) and ordered to exec
+ * later; its storlet process is already forked then, so a warm run pays
+ * no fork.
  * Everything between clone and exec in the child uses only syscalls and
  * async-signal-safe libc calls (the launcher is single-threaded, so fork
  * semantics are simple, but we keep to the rule anyway).
@@ -474,36 +477,38 @@ static void init_main(const struct sbx_spawn_args *a, int ctl)
     if (a->seccomp)
         TRY(ctl, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, a->seccomp, 0, 0),
             "seccomp");
-    TRY(ctl, (int)send(ctl, "R", 1, MSG_NOSIGNAL), "send ready");
-    /* the exec order may already be queued (cold path sends it right
-     * after "g"); seqpacket keeps the two messages apart */
-
-    /* wait for the exec order */
-    static char buf[SBX_MSG_MAX];
-    int fds[SBX_FD_MAX];
-    size_t nfds = SBX_FD_MAX;
-    ssize_t n = sbx_recv_msg(ctl, buf, sizeof(buf), fds, &nfds);
-    if (n < (ssize_t)sizeof(struct exec_hdr))
-        _exit(n == 0 ? 0 : 127);
-    struct exec_hdr h;
-    memcpy(&h, buf, sizeof(h));
-    if (h.nfds != nfds)
-        child_fail(ctl, "exec order", EPROTO);
-    for (size_t i = 0; i < nfds; i++)
-        if (h.target[i] >= SBX_FD_MAX)
-            child_fail(ctl, "exec order", EPROTO);
-
+    /* The storlet's process is forked now, before "ready", and waits for
+     * the exec order itself: on a busy host a freshly forked task queues
+     * behind every runnable one, a task woken from a wait does not, so
+     * the fork's cost and that wait are paid while the sandbox is warm,
+     * not by the request. It runs nothing but the wait, the checks of the
+     * order and execve; init only reaps. */
     int ep[2];
     TRY(ctl, pipe2(ep, O_CLOEXEC), "pipe");
     pid_t kid = fork();
     TRY(ctl, kid, "fork storlet");
     if (kid == 0) {
         close(ep[0]);
+        static char buf[SBX_MSG_MAX];
+        int fds[SBX_FD_MAX];
+        size_t nfds = SBX_FD_MAX;
+        ssize_t n = sbx_recv_msg(ctl, buf, sizeof(buf), fds, &nfds);
+        if (n < (ssize_t)sizeof(struct exec_hdr))
+            _exit(n == 0 ? 0 : 127);   /* 0: the launcher dropped the sandbox */
+        struct exec_hdr h;
+        memcpy(&h, buf, sizeof(h));
+        if (h.nfds != nfds)
+            child_fail(ctl, "exec order", EPROTO);
+        for (size_t i = 0; i < nfds; i++)
+            if (h.target[i] >= SBX_FD_MAX)
+                child_fail(ctl, "exec order", EPROTO);
         run_storlet(ctl, buf, (size_t)n, fds, nfds, ep[1]);
     }
     close(ep[1]);
-    for (size_t i = 0; i < nfds; i++)
-        close(fds[i]);
+    TRY(ctl, (int)send(ctl, "R", 1, MSG_NOSIGNAL), "send ready");
+    /* the exec order may already be queued (cold path sends it right
+     * after "g"); seqpacket keeps the two messages apart, and only the
+     * storlet's process reads it */
     struct sbx_init_report rep;
     memset(&rep, 0, sizeof(rep));
     int err;
