@@ -403,13 +403,38 @@ uint64_t sbx_cg_oom_kills(const struct sbx_cg *cg)
     return now > cg->oom_before ? now - cg->oom_before : 0;
 }
 
-uint64_t sbx_cg_throttled(const struct sbx_cg *cg)
+static uint64_t throttled_total(const struct sbx_cg *cg)
 {
     if (cg->mode == SBX_CGROUP_V2)
         return read_key(cg->memory, "cpu.stat", "nr_throttled");
     if (cg->mode == SBX_CGROUP_V1 && cg->cpu[0])
         return read_key(cg->cpu, "cpu.stat", "nr_throttled");
     return 0;
+}
+
+uint64_t sbx_cg_throttled(const struct sbx_cg *cg)
+{
+    uint64_t now = throttled_total(cg);
+    return now > cg->throttled_before ? now - cg->throttled_before : 0;
+}
+
+bool sbx_cg_empty(const struct sbx_cg *cg)
+{
+    char path[SBX_PATH_MAX + 32], buf[64];
+    if (cg->mode == SBX_CGROUP_NONE)
+        return true;
+    snprintf(path, sizeof(path), "%s/pids.current",
+             cg->mode == SBX_CGROUP_V1 ? cg->pids : cg->memory);
+    return read_file(path, buf, sizeof(buf)) >= 0 && strcmp(buf, "0\n") == 0;
+}
+
+void sbx_cg_reuse(struct sbx_cg *cg)
+{
+    if (cg->mode == SBX_CGROUP_V2)
+        cg->oom_before = read_key(cg->memory, "memory.events", "oom_kill");
+    else if (cg->mode == SBX_CGROUP_V1)
+        cg->oom_before = read_key(cg->memory, "memory.oom_control", "oom_kill");
+    cg->throttled_before = throttled_total(cg);
 }
 
 int sbx_cg_create(struct sbx_cg *cg, uint64_t id, const struct sbx_policy *p)

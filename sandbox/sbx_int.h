@@ -40,6 +40,7 @@ struct sbx_cg {
     char pids[SBX_PATH_MAX];
     char cpu[SBX_PATH_MAX];      /* v2: the one directory is in memory[] */
     uint64_t oom_before;
+    uint64_t throttled_before;
 };
 
 /*
@@ -56,7 +57,7 @@ void sbx_cg_global_release(void);
 int sbx_cg_create(struct sbx_cg *cg, uint64_t id, const struct sbx_policy *p);
 /* SIGKILLs every process in the group until it is empty (bounded). */
 void sbx_cg_kill(const struct sbx_cg *cg);
-/* OOM kills since create, and cpu throttled periods. */
+/* OOM kills and cpu throttled periods since create (or the last reuse). */
 uint64_t sbx_cg_oom_kills(const struct sbx_cg *cg);
 uint64_t sbx_cg_throttled(const struct sbx_cg *cg);
 /* Kills what is left and removes the group's directories (may wait). */
@@ -64,6 +65,12 @@ void sbx_cg_destroy(struct sbx_cg *cg);
 /* One non-blocking attempt at removing the group (after a kill). Returns
  * true when every directory is gone. */
 bool sbx_cg_try_remove(struct sbx_cg *cg);
+/* True when no task is left in the group (its pids count is 0), so that it
+ * may serve the next sandbox of the same pool instead of being removed. */
+bool sbx_cg_empty(const struct sbx_cg *cg);
+/* Starts a new use of an empty group: the OOM and throttling counts of
+ * the next sandbox start from here. Its limits are those it was made with. */
+void sbx_cg_reuse(struct sbx_cg *cg);
 
 /* ---------------------------------------------------------- spawn */
 

@@ -93,6 +93,12 @@ struct pool {
     unsigned want;
     uint64_t retry_at;         /* after a failed build, wait before the next */
     struct conn *waiter;       /* answer "prewarmed" once want are ready */
+    /* cgroups of this pool's ended sandboxes, empty, kept for its next
+     * ones: removing a group and making one costs the loop milliseconds
+     * (a v1 rmdir waits for the kernel); one of the same key has the same
+     * limits and only ever held this tenant's sandboxes */
+    struct sbx_cg *spare;
+    unsigned nspare;
     struct pool *next;
 };
 
@@ -190,6 +196,27 @@ static char *make_key(const struct sbx_policy *p, const char *code_dir)
     return k;
 }
 
+static struct pool *pool_find(const char *key)
+{
+    for (struct pool *pl = L.pools; pl; pl = pl->next)
+        if (strcmp(pl->key, key) == 0)
+            return pl;
+    return NULL;
+}
+
+/* Keeps j's group for its pool's next sandbox when the group is empty and
+ * the pool wants one; returns true if kept (j no longer owns it). */
+static bool cg_keep_spare(struct job *j)
+{
+    struct pool *pl = j->has_cg ? pool_find(j->key) : NULL;
+    if (!pl || pl->nspare >= pl->want + 1 || !sbx_cg_empty(&j->cg))
+        return false;
+    pl->spare = xrealloc(pl->spare, (pl->nspare + 1) * sizeof(*pl->spare));
+    pl->spare[pl->nspare++] = j->cg;
+    j->has_cg = false;
+    return true;
+}
+
 /* Builds a ready sandbox (state WARM). Returns NULL with detail on failure. */
 static struct job *job_build(const struct sbx_policy *p, const char *code_dir,
                              char *detail, size_t detailsz)
@@ -206,7 +233,13 @@ static struct job *job_build(const struct sbx_policy *p, const char *code_dir,
     j->out_caller = -1;
     j->key = make_key(p, code_dir);
     j->state = JOB_WARM;
-    if (sbx_cg_mode() != SBX_CGROUP_NONE && !(p->weaken & SBX_WEAKEN_CGROUP)) {
+    struct pool *pl = pool_find(j->key);
+    if (sbx_cg_mode() != SBX_CGROUP_NONE && !(p->weaken & SBX_WEAKEN_CGROUP) &&
+        pl && pl->nspare > 0) {
+        j->cg = pl->spare[--pl->nspare];
+        sbx_cg_reuse(&j->cg);
+        j->has_cg = true;
+    } else if (sbx_cg_mode() != SBX_CGROUP_NONE && !(p->weaken & SBX_WEAKEN_CGROUP)) {
         int rc = sbx_cg_create(&j->cg, ++L.next_cg_id, p);
         if (rc < 0) {
             snprintf(detail, detailsz, "cgroup: %s", strerror(-rc));
@@ -862,6 +895,9 @@ static void teardown(void)
     while (L.pools) {
         struct pool *pl = L.pools;
         L.pools = pl->next;
+        for (unsigned i = 0; i < pl->nspare; i++)
+            sbx_cg_destroy(&pl->spare[i]);
+        free(pl->spare);
         free(pl->key);
         free(pl->code_dir);
         free(pl);
@@ -1011,7 +1047,7 @@ int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opt
                         pl->retry_at = now_us() + 1000000;
             }
             if (j->state == JOB_ENDED && j->reaped &&
-                (!j->has_cg || sbx_cg_try_remove(&j->cg))) {
+                (!j->has_cg || cg_keep_spare(j) || sbx_cg_try_remove(&j->cg))) {
                 j->has_cg = false;
                 *jp = j->next;
                 job_free(j);
