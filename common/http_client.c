@@ -18,6 +18,15 @@
  * meets is kept in read_err, so that the EOF libevent then sees is not
  * taken for the clean end of a close-delimited body.
  *
+ * Writing: as in the server, the bufferevent's write event is off while
+ * the output is empty (libevent would switch EPOLLOUT on and off around
+ * every request head and body chunk otherwise). client_flush() sends what
+ * is queued straight to the socket once connected and switches the write
+ * event on only for what the socket did not take (write_on); on_write
+ * switches it off when the output is empty. A request head is flushed
+ * from the loop (kick) unless a body write or http_client_end comes first
+ * and takes it along, so a small request leaves in one send.
+ *
  * Threading: belongs to the thread of its event_base.
  */
 #include "common/http.h"
@@ -69,6 +78,8 @@ struct http_client {
     bool free_pending;
     bool broken;           /* request body cut short: never reuse */
     bool await_continue;   /* sent Expect: 100-continue, no answer yet */
+    bool write_on;         /* the bufferevent's write event is enabled */
+    bool drain_owed;       /* a flush emptied the output: drain from kick */
     int read_err;          /* socket error met by http_read_more, or 0 */
     size_t in_seen;        /* input length after the last processing */
     bool expect_header;    /* an Expect: 100-continue header was added */
@@ -91,6 +102,37 @@ void http_client_config_init(struct http_client_config *cfg)
 }
 
 static void client_process(struct http_client *c);
+
+/* Switches the write event on for output the socket could not take. */
+static void want_write(struct http_client *c)
+{
+    if (!c->write_on) {
+        c->write_on = true;
+        bufferevent_enable(c->bev, EV_WRITE);
+    }
+}
+
+/* Sends queued output now if connected; the rest is left to the
+ * bufferevent. A socket error is left for its own write to report. */
+static void client_flush(struct http_client *c)
+{
+    if (!c->bev || !c->connected || c->write_on)
+        return;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t before = evbuffer_get_length(out);
+    if (before == 0)
+        return;
+    (void)evbuffer_write(out, bufferevent_getfd(c->bev));
+    if (evbuffer_get_length(out) > 0) {
+        want_write(c);
+    } else if (before > c->cfg.write_low) {
+        /* Output queued while connecting (or over write_low) is gone
+         * without a write event, so on_write will not say so: the writer
+         * may be waiting for a drain. */
+        c->drain_owed = true;
+        event_active(c->kick, EV_TIMEOUT, 0);
+    }
+}
 
 static void client_destroy(struct http_client *c)
 {
@@ -304,6 +346,7 @@ static void client_process(struct http_client *c)
     }
     if (c->bev)
         c->in_seen = evbuffer_get_length(bufferevent_get_input(c->bev));
+    client_flush(c);
     update_read(c);
 }
 
@@ -326,9 +369,10 @@ static void on_read(struct bufferevent *bev, void *arg)
     client_process(c);
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+/* Tells the caller to write more of the body. Returns true if c was
+ * freed meanwhile (then destroyed here). */
+static bool call_drain(struct http_client *c)
 {
-    struct http_client *c = arg;
     if (c->active && c->req == REQ_BODY && !c->await_continue && c->ops &&
         c->ops->drain) {
         c->in_cb++;
@@ -336,9 +380,21 @@ static void on_write(struct bufferevent *bev, void *arg)
         c->in_cb--;
         if (c->free_pending) {
             client_destroy(c);
-            return;
+            return true;
         }
     }
+    return false;
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct http_client *c = arg;
+    if (c->write_on && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+        /* libevent has already deleted the event: no epoll call here */
+        c->write_on = false;
+        bufferevent_disable(bev, EV_WRITE);
+    }
+    (void)call_drain(c);
 }
 
 static int socket_err(struct http_client *c)
@@ -359,6 +415,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
                          &one, sizeof(one));
         bufferevent_set_timeouts(bev, NULL, NULL);
         set_io_timeouts(c, c->active);
+        client_flush(c); /* what was queued while connecting */
         update_read(c);
         return;
     }
@@ -396,6 +453,11 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
             return;
         }
     }
+    if (c->drain_owed) {
+        c->drain_owed = false;
+        if (call_drain(c))
+            return;
+    }
     client_process(c);
 }
 
@@ -432,6 +494,9 @@ struct http_client *http_client_new(struct event_base *base, const char *host,
     c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     BUG_ON(!c->bev);
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    /* Off until output backs up (client_flush); connecting watches the
+     * socket for writability by itself. */
+    bufferevent_disable(c->bev, EV_WRITE);
     bufferevent_setwatermark(c->bev, EV_WRITE, c->cfg.write_low, 0);
     /* libevent writes at most 16 KiB per call by default */
     bufferevent_set_max_single_write(c->bev, c->cfg.write_high > 16384
@@ -520,6 +585,7 @@ int http_client_start(struct http_client *c, const char *method,
     evbuffer_add(out, "\r\n", 2);
     set_io_timeouts(c, true);
     update_read(c);
+    kick(c); /* flushes the head unless a write or the end takes it first */
     return 0;
 }
 
@@ -532,12 +598,10 @@ static int req_check(struct http_client *c, size_t len)
     return 0;
 }
 
-/* An idle output buffer means libevent would switch write interest on
- * (one epoll_ctl), write, and switch it off again (another) for every
- * chunk of a relayed body. Sending straight to the socket while nothing
- * is queued skips both; whatever the socket does not take is queued as
- * before, and a real error is left for the bufferevent's own write to
- * find. Returns the bytes sent. */
+/* A body chunk for an idle socket goes out from the caller's memory,
+ * without a copy into the output buffer first; whatever the socket does
+ * not take is queued, and a real error is left for the bufferevent's own
+ * write to find. Returns the bytes sent. */
 static size_t try_send_now(struct http_client *c, const void *data, size_t len)
 {
     if (!c->connected || c->await_continue ||
@@ -558,9 +622,14 @@ int http_client_write(struct http_client *c, const void *data, size_t len)
     struct evbuffer *out = bufferevent_get_output(c->bev);
     if (c->req_chunked) {
         http_out_chunk(out, data, len);
+        client_flush(c);
     } else {
         size_t sent = try_send_now(c, data, len);
         evbuffer_add(out, (const char *)data + sent, len - sent);
+        if (sent > 0 && sent < len)
+            want_write(c); /* the socket is full: no point trying again */
+        else
+            client_flush(c);
     }
     c->req_written += len;
     return 0;
@@ -578,6 +647,7 @@ int http_client_add_buffer(struct http_client *c, struct evbuffer *buf)
     else
         evbuffer_add_buffer(out, buf);
     c->req_written += len;
+    client_flush(c);
     return 0;
 }
 
@@ -603,6 +673,7 @@ int http_client_end(struct http_client *c)
         c->broken = true;
         return -EPROTO;
     }
+    client_flush(c);
     return 0;
 }
 
