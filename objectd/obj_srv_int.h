@@ -201,6 +201,21 @@ int obj_storlet_backend(struct http_req *req, struct obj_storlet_req *out, const
  * owns both. Any thread; in is only read. */
 void obj_storlet_src_meta(const struct obj_df_info *in, json_t **umeta, char **ctype);
 
+/* The header of obj_storlet_manifest's answer; the proxy knows it as
+ * px_storlet.c's PST_MANIFEST_HEADER. */
+#define OBJ_STORLET_MANIFEST_HEADER "X-Backend-Storlet-Manifest"
+
+/*
+ * A chain never runs over a large object's manifest here (its own bytes are
+ * not the object the caller reads; the proxy assembles the segments and runs
+ * the chain itself, docs/compound-storlets.md 1.2). When in carries
+ * X-Object-Manifest this answers the GET 422 with
+ * OBJ_STORLET_MANIFEST_HEADER: 1 and the manifest value, whatever the
+ * preconditions say (they are about the assembled object), and returns
+ * true; otherwise it does nothing and returns false. Worker thread.
+ */
+bool obj_storlet_manifest(struct http_req *req, const struct obj_df_info *in);
+
 /* Does this GET carry a chain from the proxy (X-Backend-Storlet-Chain)?
  * False when the server runs no storlets: the GET is then a plain one. */
 bool obj_storlet_wanted(struct http_req *req, struct obj_server *srv);

@@ -483,6 +483,8 @@ static void get_open_done(struct obj_rq *rq, int status)
         reply_status(st, pc ? pc : 404);
         return;
     }
+    if (st->storlet && obj_storlet_manifest(req, in))
+        return;
     if (st->storlet && !pc) {
         struct obj_df_reader *rd = st->rd;
         st->rd = NULL;

@@ -17,7 +17,10 @@
  * before the first output byte answers its status and reason; after it the
  * response is aborted (no last chunk). Every storlet answer carries
  * X-Storlet-Executed-On naming this node and
- * X-Storlet-Sequence-Placement: object=1, proxy=0.
+ * X-Storlet-Sequence-Placement: object=1, proxy=0. No chain ever runs over a
+ * large object's manifest (X-Object-Manifest): its stored bytes are not the
+ * object, so the GET answers 422 with X-Backend-Storlet-Manifest: 1 before
+ * anything starts, and the proxy runs the chain over the assembled body.
  *
  * Life cycle: the state is freed once the http request is over, no engine
  * step (prep or run) and no disk job is in flight. Threading: the worker's
@@ -434,6 +437,24 @@ int obj_storlet_backend(struct http_req *req, struct obj_storlet_req *out, const
     d->where = ENG_RUN_HERE;
     d->op = ENG_OP_GET;
     return 0;
+}
+
+bool obj_storlet_manifest(struct http_req *req, const struct obj_df_info *in)
+{
+    /* A manifest's stored bytes are not the object the caller reads: the
+     * proxy assembles the segments and runs the chain over them itself. */
+    const char *k;
+    json_t *v;
+    json_object_foreach(in->meta, k, v) {
+        if (strcasecmp(k, "X-Object-Manifest") != 0 || !json_is_string(v))
+            continue;
+        http_resp_header(req, OBJ_STORLET_MANIFEST_HEADER, "1");
+        http_resp_header(req, "X-Object-Manifest", json_string_value(v));
+        obj_srv_reply(req, 422, "a storlet chain does not run over a large object's "
+                                "manifest on the object node");
+        return true;
+    }
+    return false;
 }
 
 bool obj_storlet_wanted(struct http_req *req, struct obj_server *srv)

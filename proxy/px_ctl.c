@@ -691,6 +691,10 @@ static void relay_response(struct px_req *pr, struct px_read *rd,
                            const struct http_head *h, void *arg)
 {
     struct relay *rl = arg;
+    /* A storlet chain sent to the node with this read: the node runs none
+     * over a manifest, the proxy runs it over the assembled object. */
+    if (rl->kind == NAMES_OBJECT && px_storlet_manifest(pr, rd, h))
+        return;
     if (rl->kind == NAMES_OBJECT && h->status == 409 && pr->rules && pr->rules->facts_ts[0]) {
         /* the object is not the version the rules were decided for:
          * decide again, once (docs/rules.md 4.1) */

@@ -71,6 +71,10 @@
 
 #define ERR_BODY_MAX 1024
 
+/* An object node's answer to a chain over a large object's manifest: it
+ * ran nothing (objectd's OBJ_STORLET_MANIFEST_HEADER). */
+#define PST_MANIFEST_HEADER "X-Backend-Storlet-Manifest"
+
 struct pst;
 
 struct pst_stage {
@@ -123,6 +127,7 @@ struct pst {
     int src_status;
     int64_t src_len;
     char *src_ctype, *src_etag;
+    char *input_range;         /* Storlet-Input-Range of a ranged source */
     json_t *src_meta;          /* user metadata, no prefix */
     json_t *out_meta;          /* metadata for the PUT (output or source's) */
     char *out_ctype;
@@ -179,6 +184,7 @@ static void cleanup(void *arg)
     free(s->node);
     free(s->src_ctype);
     free(s->src_etag);
+    free(s->input_range);
     free(s->out_ctype);
     free(s->snk_etag);
     free(s->snk_lm);
@@ -654,6 +660,12 @@ static void src_head(struct pst *s, const struct http_head *h)
         s->node = xstrdup(v);
     s->src_meta = user_meta_of(h);
     s->src_len = h->body == HTTP_BODY_LENGTH ? (int64_t)h->content_length : -1;
+    /* the input range: the node's report, or a loopback 206's */
+    v = http_head_get(h, "Storlet-Input-Range");
+    if (!v && s->d.has_range && h->status == 206)
+        v = http_head_get(h, "Content-Range");
+    if (v)
+        s->input_range = xstrdup(v);
     if (!any_here(s) && s->snk_client) {
         /* a ruled GET the node ran whole: its output to the client */
         if (s->pr->done)
@@ -774,11 +786,32 @@ static const struct http_client_ops src_ops = {
     .done = src_done,
 };
 
+/* Does the request ask for a manifest itself (?multipart-manifest=get)?
+ * Then a storlet reads the manifest's own bytes, as a plain GET would. */
+static bool manifest_get(struct px_req *pr)
+{
+    static const char want[] = "multipart-manifest=get";
+    const char *q = http_req_query(pr->req);
+    for (const char *f = q ? strstr(q, want) : NULL; f; f = strstr(f + 1, want))
+        if ((f == q || f[-1] == '&') && (f[sizeof(want) - 1] == '\0' ||
+                                         f[sizeof(want) - 1] == '&'))
+            return true;
+    return false;
+}
+
 /* A loopback GET of the plain source (nothing runs on the node), or a
- * HEAD that only checks the caller may read it (head_only). */
+ * HEAD that only checks the caller may read it (head_only). A large
+ * object's manifest is assembled by that GET, with the caller's rights. */
 static void loop_src_start(struct pst *s, bool head_only)
 {
     struct px_req *pr = s->pr;
+    const char *path = s->src_path;
+    if (manifest_get(pr)) {
+        size_t len = strlen(path) + 32;
+        char *q = pool_alloc(pr->pool, len);
+        snprintf(q, len, "%s?multipart-manifest=get", path);
+        path = q;
+    }
     s->src = http_client_new(pr->w->base, s->host, s->port, NULL);
     struct http_client *c = s->src;
     http_client_header(c, "X-Auth-Token", s->token);
@@ -801,7 +834,7 @@ static void loop_src_start(struct pst *s, bool head_only)
                                 (unsigned long long)s->d.range_first,
                                 (unsigned long long)s->d.range_last);
     }
-    int rc = http_client_start(c, head_only ? "HEAD" : "GET", s->src_path, 0, &src_ops, s);
+    int rc = http_client_start(c, head_only ? "HEAD" : "GET", path, 0, &src_ops, s);
     if (rc == 0)
         rc = http_client_end(c);
     if (rc < 0)
@@ -865,12 +898,19 @@ static bool brd_usable(int status, const struct http_head *h, void *arg)
     return px_storlet_usable(h) || (status >= 200 && status < 300);
 }
 
+static void manifest_on_proxy(struct pst *s);
+
 static void brd_response(struct px_req *pr, struct px_read *rd, const struct http_head *h,
                          void *arg)
 {
     (void)pr;
-    (void)rd;
     struct pst *s = arg;
+    if (http_head_get(h, PST_MANIFEST_HEADER)) {
+        px_read_abort(rd);
+        s->brd = NULL;
+        manifest_on_proxy(s);
+        return;
+    }
     s->src_status = h->status;
     if (h->status < 200 || h->status >= 300) {
         s->errbody = evbuffer_new();
@@ -1008,6 +1048,8 @@ static void respond_headers(struct pst *s, const struct eng_meta *m)
     http_resp_header(req, "X-Storlet-Sequence-Placement", s->placement);
     if (s->applied[0])
         http_resp_header(req, "X-Storlet-Rules-Applied", s->applied);
+    if (s->input_range)
+        http_resp_header(req, "Storlet-Input-Range", s->input_range);
     px_resp_common(s->pr);
 }
 
@@ -1475,6 +1517,29 @@ static void facts_done(struct pst *s)
     node_src_start(s);
 }
 
+/*
+ * The source is a large object's manifest: its stored bytes are not the
+ * object, so the node ran nothing (objectd's obj_storlet_manifest). Every
+ * stage runs here over a loopback GET of the source, which assembles the
+ * segments with the caller's rights (their container's ACL and rules
+ * apply, px_dlo.c); a stage that must run on the object node cannot run.
+ */
+static void manifest_on_proxy(struct pst *s)
+{
+    struct err e;
+    err_clear(&e);
+    if (eng_seq_plan(&s->seq, s->props, ENG_SEQ_FROM_PROXY, &s->plan, &e) < 0) {
+        char why[600];
+        snprintf(why, sizeof(why), "%s (a large object is assembled on the proxy)", e.msg);
+        fail(s, 400, why);
+        return;
+    }
+    eng_seq_plan_describe(&s->plan, s->placement, sizeof(s->placement));
+    log_info("storlet chain of %u on the large object %s: %s", s->seq.n,
+             http_req_target(s->pr->req), s->placement);
+    loop_src_start(s, false);
+}
+
 static void go(struct pst *s)
 {
     struct px_req *pr = s->pr;
@@ -1813,7 +1878,19 @@ void px_storlet_forward_headers(struct px_req *pr, struct http_client *c)
 
 bool px_storlet_usable(const struct http_head *h)
 {
-    return http_head_get(h, "X-Storlet-Executed-On") != NULL;
+    return http_head_get(h, "X-Storlet-Executed-On") != NULL ||
+           http_head_get(h, PST_MANIFEST_HEADER) != NULL;
+}
+
+bool px_storlet_manifest(struct px_req *pr, struct px_read *rd, const struct http_head *h)
+{
+    struct pst *s = pr->stl;
+    if (!pr->srv->eng || !s || !http_head_get(h, PST_MANIFEST_HEADER))
+        return false;
+    px_read_abort(rd);
+    pr->stl = NULL;
+    manifest_on_proxy(s);
+    return true;
 }
 
 void px_storlet_self(struct px_req *pr, char *host, size_t n, int *port)

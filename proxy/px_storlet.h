@@ -14,6 +14,7 @@
 
 struct http_client;
 struct http_head;
+struct px_read;
 
 /*
  * For an authorized object request: checks uploads into the storlet and
@@ -28,8 +29,20 @@ bool px_storlet_object(struct px_req *pr);
  * address, range, logs) to the backend GET. No-op for any other read. */
 void px_storlet_forward_headers(struct px_req *pr, struct http_client *c);
 
-/* Is a backend answer a storlet's (relay it whatever its status)? */
+/* Is a backend answer a storlet's (relay it whatever its status), or an
+ * object node's refusal to run a chain over a large object's manifest
+ * (px_storlet_manifest takes that one)? */
 bool px_storlet_usable(const struct http_head *h);
+
+/*
+ * For the object read of a storlet GET whose chain went to the node with
+ * it (pr->stl): when the node's answer h says the object is a large
+ * object's manifest and nothing ran (X-Backend-Storlet-Manifest), aborts
+ * rd, runs the whole chain here over the assembled object (a loopback GET
+ * with the caller's token) and returns true: the request is then
+ * px_storlet.c's to answer. Returns false for any other answer or read.
+ */
+bool px_storlet_manifest(struct px_req *pr, struct px_read *rd, const struct http_head *h);
 
 /* This proxy's own address for loopback requests. */
 void px_storlet_self(struct px_req *pr, char *host, size_t n, int *port);

@@ -1,0 +1,283 @@
+#!/usr/bin/python3
+# tier: quick
+"""Storlets on large objects (DLO manifests) on a real cluster
+(docs/storlets.md section 2, docs/compound-storlets.md 1.2): a storlet
+GET, a chain, X-Storlet-Range, COPY and PUT + X-Copy-From with a storlet
+run over the assembled body, never over the manifest's own stored bytes.
+The object node refuses to run a chain over a manifest (a backend GET
+with X-Backend-Storlet-Chain on one answers 422 and runs nothing), and
+the proxy runs the whole chain over a loopback GET of the object, which
+assembles it with the caller's rights (the segment container's ACL
+applies): X-Storlet-Sequence-Placement: object=0, proxy=<n>. A stage
+that must run on the object node cannot run on a large object (400
+naming it). ?multipart-manifest=get with a storlet runs it over the
+manifest's own bytes. A plain COPY of a manifest copies the assembled
+body, as Swift's copy does (with ?multipart-manifest=get: the manifest).
+The real `swift` CLI uploads with --segment-size and downloads through a
+storlet, passing its checksum check."""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from cluster import Cluster, BUILD  # noqa: E402
+from tap import Tap  # noqa: E402
+
+SRC = os.environ.get("CAIRN_SRC") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+t = Tap()
+
+NATIVE = {"X-Object-Meta-Storlet-Language": "native",
+          "X-Object-Meta-Storlet-Interface-Version": "1.0",
+          "X-Object-Meta-Storlet-Object-Metadata": "yes"}
+UPPER = b"#!/bin/sh\nexec 3>&-\nexec tr a-z A-Z\n"
+
+
+def native(main, **extra):
+    h = dict(NATIVE)
+    h["X-Object-Meta-Storlet-Main"] = main
+    h.update(extra)
+    return h
+
+
+def grep(data, word):
+    return b"".join(ln for ln in data.splitlines(True) if word in ln)
+
+
+with Cluster(t) as cl:
+    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
+    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+
+    def conf(name):
+        return {"storlets": "true",
+                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
+                "storlet_sdk": sdk, "storlet_warm": "1"}
+
+    nodes = []
+    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
+        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
+                                conf=conf("node%d" % i)))
+    for kind, port in (("account", "aport"), ("container", "cport"),
+                       ("object", "port")):
+        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
+                                   for n in nodes])
+    p = cl.proxy(conf={"DEFAULT": conf("proxy")})
+    path, tok = p.auth("test:tester")
+    _, tok2 = p.auth("test2:tester2")
+
+    def req(m, u, body=None, headers=None, token=tok):
+        h = {"X-Auth-Token": token}
+        h.update(headers or {})
+        return p.request(m, u, body=body, headers=h)
+
+    st, _, _ = req("POST", path,
+                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
+    t.eq(st, 204, "enable the account")
+    req("PUT", path + "/storlet")
+    req("PUT", path + "/dependency")
+    for name in ("identity", "grep"):
+        with open(os.path.join(BUILD, "storlets", name), "rb") as f:
+            st, _, _ = req("PUT", path + "/storlet/" + name, body=f.read(),
+                           headers=native(name))
+        t.eq(st, 201, "deploy %s" % name)
+    req("PUT", path + "/dependency/upper.sh", body=UPPER,
+        headers={"X-Object-Meta-Storlet-Dependency-Version": "1",
+                 "X-Object-Meta-Storlet-Dependency-Permissions": "0755"})
+    for name, extra in (("shout", {}),
+                        ("shoutobj", {"X-Object-Meta-Storlet-Run-On": "object"})):
+        extra = dict(extra)
+        extra["X-Object-Meta-Storlet-Dependency"] = "upper.sh"
+        st, _, _ = req("PUT", path + "/storlet/" + name, body=b"script",
+                       headers=native("upper.sh", **extra))
+        t.eq(st, 201, "deploy %s" % name)
+
+    # ---- a DLO of a few hundred KB: segments in another container
+    lines = []
+    for i in range(9000):
+        lines.append(b"line %06d %s\n" % (i, b"gamma ray" if i % 7 == 0
+                                          else b"alpha beta"))
+    whole = b"".join(lines)
+    cuts = [0, 65536, 65537, 131072 + 11, 200000, len(whole)]
+    req("PUT", path + "/data")
+    req("PUT", path + "/segs")
+    for i in range(len(cuts) - 1):
+        st, _, _ = req("PUT", path + "/segs/scan/%04d" % i,
+                       body=whole[cuts[i]:cuts[i + 1]])
+        t.eq(st, 201, "segment %d (%d bytes)" % (i, cuts[i + 1] - cuts[i]))
+    st, _, _ = req("PUT", path + "/data/big", body=b"",
+                   headers={"X-Object-Manifest": "segs/scan/",
+                            "Content-Type": "text/plain",
+                            "X-Object-Meta-Ward": "7"})
+    t.eq(st, 201, "store the manifest")
+    st, _, b = req("GET", path + "/data/big")
+    t.ok(st == 200 and b == whole,
+         "a plain GET assembles %d bytes" % len(whole))
+
+    def proxy_placed(h, n):
+        return (h.get("x-storlet-sequence-placement"),
+                h.get("x-storlet-executed-on")) == \
+            ("object=0, proxy=%d" % n, "proxy")
+
+    # ---- GET with a storlet: over the assembled body, on the proxy
+    st, h, b = req("GET", path + "/data/big",
+                   headers={"X-Run-Storlet": "identity"})
+    t.eq((st, len(b)), (200, len(whole)),
+         "identity on a DLO answers the assembled length")
+    t.ok(b == whole, "identity on a DLO: the assembled body, byte for byte")
+    t.ok(proxy_placed(h, 1), "it ran on the proxy: object=0, proxy=1 (%s, %s)"
+         % (h.get("x-storlet-sequence-placement"),
+            h.get("x-storlet-executed-on")))
+    t.ok("etag" not in h and "content-length" not in h,
+         "no ETag or length of the stored object")
+    t.eq(h.get("x-object-meta-ward"), "7",
+         "the manifest's metadata reaches the storlet's answer")
+    st, h, b = req("GET", path + "/data/big", headers={
+        "X-Run-Storlet": "grep", "X-Storlet-Parameter-1": "pattern:gamma"})
+    t.ok(st == 200 and b == grep(whole, b"gamma") and len(b) > 0,
+         "grep on a DLO: the lines of the assembled body (%d, %d bytes)"
+         % (st, len(b)))
+
+    # ---- a chain: every stage on the proxy
+    st, h, b = req("GET", path + "/data/big", headers={
+        "X-Run-Storlet": "identity, shout, grep",
+        "X-Storlet-Stage-3-Parameter-1": "pattern:GAMMA"})
+    t.ok(st == 200 and b == grep(whole.upper(), b"GAMMA"),
+         "a 3-stage chain on a DLO transforms the assembled body (%d, %d bytes)"
+         % (st, len(b)))
+    t.ok(proxy_placed(h, 3), "object=0, proxy=3 (%s)"
+         % h.get("x-storlet-sequence-placement"))
+    st, _, b = req("GET", path + "/data/big",
+                   headers={"X-Run-Storlet": "identity, shoutobj"})
+    t.ok(st == 400 and b"stage 2 (shoutobj)" in b,
+         "a stage that must run on the object node cannot run on a large "
+         "object: 400 naming it (%d %r)" % (st, b[:100]))
+    st, h, b = req("GET", path + "/data/big", headers={
+        "X-Run-Storlet": "shout", "X-Storlet-Run-On-Proxy": ""})
+    t.ok(st == 200 and b == whole.upper() and proxy_placed(h, 1),
+         "X-Storlet-Run-On-Proxy on a DLO")
+
+    # ---- X-Storlet-Range: a range of the assembled body
+    for hdrs, (a, z) in (
+            ({"X-Run-Storlet": "identity"}, (65530, 65540)),
+            ({"X-Run-Storlet": "identity, shout"}, (1000, 199999)),
+            ({"X-Run-Storlet": "shout"}, (len(whole) - 20, len(whole) - 1))):
+        hh = dict(hdrs)
+        hh["X-Storlet-Range"] = "bytes=%d-%d" % (a, z)
+        st, h, b = req("GET", path + "/data/big", headers=hh)
+        want = whole[a:z + 1]
+        if "shout" in hdrs["X-Run-Storlet"]:
+            want = want.upper()
+        t.ok(st == 200 and b == want,
+             "X-Storlet-Range bytes=%d-%d on a DLO with %s (%d, %d bytes)"
+             % (a, z, hdrs["X-Run-Storlet"], st, len(b)))
+        t.eq(h.get("storlet-input-range"), "bytes %d-%d/%d" % (a, z, len(whole)),
+             "reported in Storlet-Input-Range")
+    st, _, b = req("GET", path + "/data/big", headers={
+        "X-Run-Storlet": "identity", "X-Storlet-Range": "bytes=-7"})
+    t.eq((st, b), (200, whole[-7:]), "a suffix X-Storlet-Range on a DLO")
+    st, _, _ = req("GET", path + "/data/big", headers={
+        "X-Run-Storlet": "identity",
+        "X-Storlet-Range": "bytes=%d-" % (len(whole) + 5)})
+    t.eq(st, 416, "an X-Storlet-Range beyond the assembled body is 416")
+
+    # ---- COPY and PUT + X-Copy-From with a storlet
+    st, h, _ = req("PUT", path + "/data/big-upper", body=b"", headers={
+        "X-Copy-From": "data/big", "X-Run-Storlet": "shout"})
+    t.eq((st, h.get("x-storlet-sequence-placement")), (201, "object=0, proxy=1"),
+         "PUT + X-Copy-From a DLO through a storlet")
+    st, h, b = req("GET", path + "/data/big-upper")
+    t.ok(st == 200 and b == whole.upper(),
+         "the copy holds the storlet's output over the assembled body")
+    t.ok("x-object-manifest" not in h, "and is a plain object")
+    t.eq((h.get("x-object-meta-storlet-generated-by"),
+          h.get("x-object-meta-storlet-generated-from")),
+         ("shout", "data/big"), "with provenance naming the source")
+    st, h, _ = p.request("COPY", path + "/data/big", headers={
+        "X-Auth-Token": tok, "Destination": "data/big-gamma",
+        "X-Run-Storlet": "shout, grep",
+        "X-Storlet-Stage-2-Parameter-1": "pattern:GAMMA"})
+    t.eq((st, h.get("x-storlet-sequence-placement")), (201, "object=0, proxy=2"),
+         "COPY of a DLO through a chain")
+    st, _, b = req("GET", path + "/data/big-gamma")
+    t.ok(b == grep(whole.upper(), b"GAMMA"), "the COPY stored the chain's output")
+
+    # ---- ?multipart-manifest=get: the manifest's own bytes
+    st, _, _ = req("PUT", path + "/data/bodied", body=b"manifest bytes\n",
+                   headers={"X-Object-Manifest": "segs/scan/"})
+    st, h, b = req("GET", path + "/data/bodied",
+                   headers={"X-Run-Storlet": "shout"})
+    t.ok(st == 200 and b == whole.upper(),
+         "a manifest with bytes of its own: the storlet reads the segments")
+    st, h, b = req("GET", path + "/data/bodied?multipart-manifest=get",
+                   headers={"X-Run-Storlet": "shout"})
+    t.eq((st, b), (200, b"MANIFEST BYTES\n"),
+         "with ?multipart-manifest=get it reads the manifest's own bytes")
+
+    # ---- the node never runs a chain over a manifest
+    part, prim, _ = cl.locate("AUTH_test", "data", "big")
+    nd, dev = prim[0]
+    chain = json.dumps([{"storlet": "identity"}])
+    st, h, b = nd.request(
+        "GET", "/%s/%d/AUTH_test/data/big" % (dev, part),
+        headers={"X-Backend-Storlet-Chain": chain,
+                 "X-Backend-Storlet-Token": tok,
+                 "X-Backend-Storlet-Proxy": "%s:%d" % (p.ip, p.port)})
+    t.eq((st, h.get("x-backend-storlet-manifest")), (422, "1"),
+         "a backend storlet GET of a manifest is 422: not run on the node")
+    t.ok("x-storlet-executed-on" not in h, "and nothing ran there")
+
+    # ---- other users: the segment container's ACL applies
+    for c in ("data", "storlet", "dependency"):
+        req("POST", path + "/" + c, headers={"X-Container-Read": "test2"})
+    st, _, _ = req("GET", path + "/data/big", token=tok2,
+                   headers={"X-Run-Storlet": "identity"})
+    t.eq(st, 403, "a reader of the manifest's container only: 403")
+    req("POST", path + "/segs", headers={"X-Container-Read": "test2"})
+    st, _, b = req("GET", path + "/data/big", token=tok2,
+                   headers={"X-Run-Storlet": "identity"})
+    t.ok(st == 200 and b == whole,
+         "with read access to the segments too: the assembled body")
+
+    # ---- the swift CLI: a segmented upload, a download through a storlet
+    env = dict(os.environ, ST_AUTH="http://%s:%d/auth/v1.0" % (p.ip, p.port),
+               ST_USER="test:tester", ST_KEY="testing")
+    work = os.path.join(cl.dir, "cli")
+    os.makedirs(work)
+    data = os.urandom(300000)
+    with open(os.path.join(work, "scan.bin"), "wb") as f:
+        f.write(data)
+    swift = ["/usr/bin/python3", "/usr/bin/swift"]
+    r = subprocess.run(swift + ["upload", "cli", "scan.bin",
+                                "--segment-size", "65536"],
+                       env=env, cwd=work, capture_output=True, text=True)
+    t.eq(r.returncode, 0, "swift upload --segment-size succeeds")
+    st, h, _ = req("HEAD", path + "/cli/scan.bin")
+    t.ok(h.get("x-object-manifest", "").startswith("cli_segments/"),
+         "it was stored as a DLO")
+    os.remove(os.path.join(work, "scan.bin"))
+    r = subprocess.run(swift + ["download", "cli", "scan.bin",
+                                "--header", "X-Run-Storlet: identity"],
+                       env=env, cwd=work, capture_output=True, text=True)
+    t.ok(r.returncode == 0,
+         "swift download --header 'X-Run-Storlet: identity' passes its "
+         "checks (%d %s)" % (r.returncode, r.stderr.strip()[:200]))
+    got = b""
+    if os.path.exists(os.path.join(work, "scan.bin")):
+        with open(os.path.join(work, "scan.bin"), "rb") as f:
+            got = f.read()
+    t.ok(got == data, "and writes the uploaded bytes (%d of %d)"
+         % (len(got), len(data)))
+    r = subprocess.run(swift + ["download", "cli", "scan.bin", "-o", "-",
+                                "--header", "X-Run-Storlet: shout"],
+                       env=env, cwd=work, capture_output=True)
+    t.ok(r.returncode == 0 and r.stdout == data.upper(),
+         "swift download through a transforming storlet (%d, %d bytes)"
+         % (r.returncode, len(r.stdout)))
+    t.eq(hashlib.md5(r.stdout).hexdigest(), hashlib.md5(data.upper()).hexdigest(),
+         "its MD5 is the transform's")
+
+t.done()
