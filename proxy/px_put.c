@@ -4,7 +4,11 @@
  * on a quorum of 2xx answers with matching ETags.
  *
  * The body comes from the client (PUT) or from a GET of the source object
- * (COPY, PUT with X-Copy-From). Either way it is moved in chunks of at most
+ * (COPY, PUT with X-Copy-From): a backend GET, or, when the source is a
+ * large object's manifest (X-Object-Manifest) and the request does not ask
+ * ?multipart-manifest=get, a loopback GET of it with the caller's token,
+ * which assembles the segments (px_dlo.c): as Swift's copy, the copy holds
+ * the assembled bytes, not the manifest. Either way it is moved in chunks of at most
  * 64 KiB, and only while every backend connection wants more; otherwise the
  * source is paused (http_req_pause / px_read_pause) until a backend drains.
  * So the proxy holds about one chunk plus the connections' watermarks per
@@ -33,6 +37,7 @@
 #include "proxy/px_ctl_int.h"
 #include "proxy/px_mime.h"
 #include "proxy/px_quorum.h"
+#include "proxy/px_storlet.h"
 
 #define PUT_CHUNK 65536
 
@@ -63,6 +68,8 @@ struct px_put {
     struct event *pq_timer;  /* post_quorum_timeout, once a quorum is in */
     /* COPY */
     struct px_read *src;
+    struct http_client *lsrc; /* loopback GET of a large object source */
+    bool assembled;           /* the source is lsrc's assembled object */
     struct px_nodes src_nodes;
     char *src_container, *src_object;
     char *copied_from;       /* quoted "c/o" */
@@ -88,6 +95,8 @@ static void put_cleanup(void *arg)
     }
     if (p->src)
         px_read_abort(p->src);
+    http_client_free(p->lsrc);
+    p->lsrc = NULL;
 }
 
 static void put_answer(struct px_put *p, int status)
@@ -105,6 +114,8 @@ static void put_answer(struct px_put *p, int status)
         px_read_abort(p->src);
         p->src = NULL;
     }
+    http_client_free(p->lsrc);
+    p->lsrc = NULL;
 }
 
 static size_t count_live(const struct px_put *p)
@@ -130,6 +141,8 @@ static void src_pause(struct px_put *p)
 {
     if (p->src)
         px_read_pause(p->src);
+    else if (p->lsrc)
+        http_client_pause(p->lsrc);
     else
         http_req_pause(p->pr->req);
 }
@@ -138,6 +151,8 @@ static void src_resume(struct px_put *p)
 {
     if (p->src)
         px_read_resume(p->src);
+    else if (p->lsrc)
+        http_client_resume(p->lsrc);
     else
         http_req_resume(p->pr->req);
 }
@@ -381,11 +396,15 @@ static void check_ready(struct px_put *p)
             px_read_abort(p->src);
             p->src = NULL;
         }
+        http_client_free(p->lsrc);
+        p->lsrc = NULL;
         body_done(p);
         return;
     }
     if (p->src)
         px_read_resume(p->src);
+    else if (p->lsrc)
+        http_client_resume(p->lsrc);
     else
         http_req_set_ops(p->pr->req, &put_req_ops, p);
 }
@@ -685,12 +704,40 @@ void px_obj_put(struct px_req *pr)
 
 /* ---- COPY and X-Copy-From */
 
+static void copy_dlo_start(struct px_put *p);
+
+/* Does the request ask for a manifest itself (?multipart-manifest=get)? */
+static bool manifest_get(struct px_req *pr)
+{
+    static const char want[] = "multipart-manifest=get";
+    const char *q = http_req_query(pr->req);
+    for (const char *f = q ? strstr(q, want) : NULL; f; f = strstr(f + 1, want))
+        if ((f == q || f[-1] == '&') &&
+            (f[sizeof(want) - 1] == '\0' || f[sizeof(want) - 1] == '&'))
+            return true;
+    return false;
+}
+
+static void copy_src_head(struct px_put *p, const struct http_head *h);
+
 static void copy_src_response(struct px_req *pr, struct px_read *rd,
                               const struct http_head *h, void *arg)
 {
     struct px_put *p = arg;
+    if (http_head_get(h, "X-Object-Manifest") && !manifest_get(pr)) {
+        px_read_abort(rd); /* the manifest's own bytes are not the object */
+        copy_dlo_start(p);
+        return;
+    }
     p->src = rd;
     px_read_pause(rd); /* until the destination nodes are ready */
+    copy_src_head(p, h);
+}
+
+/* The source's head (backend or loopback): the copy's headers. */
+static void copy_src_head(struct px_put *p, const struct http_head *h)
+{
+    struct px_req *pr = p->pr;
     int64_t len = px_head_length(h);
     if (len < 0 || (uint64_t)len > pr->srv->cluster.constraints.max_file_size) {
         put_answer(p, 413);
@@ -716,7 +763,8 @@ static void copy_src_response(struct px_req *pr, struct px_read *rd,
          * it is sysmeta, which Swift copies even with X-Fresh-Metadata */
         if (strncasecmp(n, PX_PROV_SYSMETA, PX_PROV_SYSMETA_LEN) == 0)
             out_add(pr, &p->out, &cap, n, h->headers[i].value);
-        else if (!fresh && is_obj_meta(n) && !is_prov_meta(n))
+        else if (!fresh && is_obj_meta(n) && !is_prov_meta(n) &&
+                 !(p->assembled && strcasecmp(n, "X-Object-Manifest") == 0))
             out_add(pr, &p->out, &cap, n, h->headers[i].value);
     }
     const struct http_head *rh = http_req_head(pr->req);
@@ -776,6 +824,84 @@ static void copy_src_failed(struct px_req *pr, int status,
     (void)pr;
     (void)hdrs;
     put_answer(arg, status);
+}
+
+/* -- a large object source, read through this proxy (assembled) */
+
+static void dlo_src_response(struct http_client *c, const struct http_head *h, void *arg)
+{
+    struct px_put *p = arg;
+    if (h->status < 200 || h->status >= 300) {
+        put_answer(p, h->status);
+        return;
+    }
+    http_client_pause(c); /* until the destination nodes are ready */
+    copy_src_head(p, h);
+}
+
+static void dlo_src_body(struct http_client *c, struct evbuffer *b, void *arg)
+{
+    copy_src_body(NULL, NULL, b, arg);
+}
+
+static void dlo_src_done(struct http_client *c, int err, void *arg)
+{
+    struct px_put *p = arg;
+    p->lsrc = NULL;
+    http_client_free(c);
+    if (p->answered)
+        return;
+    if (err < 0) {
+        put_answer(p, 503);
+        return;
+    }
+    if (p->streaming)
+        body_done(p);
+    else
+        p->src_done = true; /* zero-byte source: check_ready completes it */
+}
+
+static const struct http_client_ops dlo_src_ops = {
+    .response = dlo_src_response,
+    .body = dlo_src_body,
+    .done = dlo_src_done,
+};
+
+static void copy_dlo_start(struct px_put *p)
+{
+    struct px_req *pr = p->pr;
+    char host[64];
+    int port;
+    px_storlet_self(pr, host, sizeof(host), &port);
+    p->assembled = true;
+    p->lsrc = http_client_new(pr->w->base, host, port, NULL);
+    const char *tok = http_req_header(pr->req, "X-Auth-Token");
+    if (!tok)
+        tok = http_req_header(pr->req, "X-Storage-Token");
+    if (tok)
+        http_client_header(p->lsrc, "X-Auth-Token", tok);
+    static const char *const pass[] = {"If-Match", "If-None-Match",
+                                       "If-Modified-Since",
+                                       "If-Unmodified-Since"};
+    for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
+        const char *v = http_req_header(pr->req, pass[i]);
+        if (v)
+            http_client_header(p->lsrc, pass[i], v);
+    }
+    const char *a = pr->path.account, *c = p->src_container, *o = p->src_object;
+    size_t n = 3 * (strlen(a) + strlen(c) + strlen(o)) + 8;
+    char *path = pool_alloc(pr->pool, n);
+    size_t at = (size_t)snprintf(path, n, "/v1/");
+    at += names_quote(a, strlen(a), "", path + at);
+    path[at++] = '/';
+    at += names_quote(c, strlen(c), "", path + at);
+    path[at++] = '/';
+    names_quote(o, strlen(o), "/", path + at);
+    int rc = http_client_start(p->lsrc, "GET", path, 0, &dlo_src_ops, p);
+    if (rc == 0)
+        rc = http_client_end(p->lsrc);
+    if (rc < 0)
+        put_answer(p, 503);
 }
 
 static bool copy_src_usable(int status, const struct http_head *h, void *arg)

@@ -242,6 +242,37 @@ with Cluster(t) as cl:
     t.ok(st == 200 and b == whole,
          "with read access to the segments too: the assembled body")
 
+    # ---- a plain COPY of a manifest copies the assembled body (Swift)
+    st, h, _ = req("PUT", path + "/data/big-copy", body=b"",
+                   headers={"X-Copy-From": "data/big"})
+    t.eq((st, h.get("etag")), (201, hashlib.md5(whole).hexdigest()),
+         "PUT + X-Copy-From of a DLO answers 201 with the assembled MD5")
+    st, h, b = req("GET", path + "/data/big-copy")
+    t.ok(st == 200 and b == whole and "x-object-manifest" not in h,
+         "PUT + X-Copy-From of a DLO stores the assembled body as a plain "
+         "object (%d, %d bytes)" % (st, len(b)))
+    t.eq((h.get("x-object-meta-ward"), h.get("content-type")),
+         ("7", "text/plain"), "with the manifest's metadata and type")
+    st, _, _ = p.request("COPY", path + "/data/big", headers={
+        "X-Auth-Token": tok, "Destination": "data/big-copy2"})
+    st2, h, b = req("GET", path + "/data/big-copy2")
+    t.ok(st == 201 and b == whole and "x-object-manifest" not in h,
+         "COPY of a DLO stores the assembled body (%d, %d bytes)"
+         % (st, len(b)))
+    st, _, _ = p.request("COPY", path + "/data/big?multipart-manifest=get",
+                         headers={"X-Auth-Token": tok,
+                                  "Destination": "data/big-man"})
+    st2, h, b = req("GET", path + "/data/big-man")
+    t.ok(st == 201 and b == whole and
+         h.get("x-object-manifest") == "segs/scan/",
+         "COPY ?multipart-manifest=get copies the manifest itself")
+    st, _, b = req("GET", path + "/data/big-man?multipart-manifest=get")
+    t.eq((st, b), (200, b""), "(its own bytes are the manifest's)")
+    st, _, _ = req("PUT", path + "/data/big-copy3", body=b"", headers={
+        "X-Copy-From": "data/big", "If-Match": '"nomatch"'})
+    t.eq(st, 412, "a conditional COPY of a DLO is judged on the assembled "
+         "object")
+
     # ---- the swift CLI: a segmented upload, a download through a storlet
     env = dict(os.environ, ST_AUTH="http://%s:%d/auth/v1.0" % (p.ip, p.port),
                ST_USER="test:tester", ST_KEY="testing")
