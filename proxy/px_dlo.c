@@ -17,6 +17,10 @@
  * response (http_resp_abort: the client sees a short body and a closed
  * connection, also when chunked), as Swift does.
  *
+ * The segments' container's storlet rules decide too (a mandatory read rule
+ * for the caller: 403), also on a storlet chain's own read of the manifest
+ * (PX_CAP_RULED), whose chain held only the manifest's rules.
+ *
  * Memory: the listing page (bounded by the listing limit) and the plan
  * (bounded by RANGE_MAX_RANGES) live in the request pool; bodies stream.
  * Threading: the worker thread owning the request.
@@ -42,6 +46,7 @@
 #include "common/util.h"
 #include "proxy/px_acl.h"
 #include "proxy/px_auth.h"
+#include "proxy/px_cap.h"
 #include "proxy/px_ctl_int.h"
 #include "proxy/px_rules.h"
 
@@ -496,6 +501,15 @@ static void seg_acl_checked(struct px_req *pr, const struct px_cinfo *ci)
     list_segments(pr, d);
 }
 
+static void seg_rules_loaded(struct px_req *pr, const struct px_rules *r)
+{
+    (void)r;
+    struct px_dlo *d = pr->ctl;
+    d->manifest_container_saved = pr->path.container;
+    pr->path.container = d->container;
+    px_cinfo_get(pr, seg_acl_checked);
+}
+
 bool px_dlo_start(struct px_req *pr, const struct http_head *h)
 {
     const char *m = http_head_get(h, "X-Object-Manifest");
@@ -520,6 +534,12 @@ bool px_dlo_start(struct px_req *pr, const struct http_head *h)
     d->container = dec;
     d->prefix = slash + 1;
     pr->ctl = d;
+    if (px_cap_granted(pr, PX_CAP_RULED)) {
+        /* a storlet chain's read: the chain holds the manifest's rules,
+         * not the segments' container's, which still decide */
+        px_rules_load_segments(pr, seg_rules_loaded);
+        return true;
+    }
     if (pr->owner && !(pr->rules && pr->rules->on)) {
         list_segments(pr, d);
     } else {

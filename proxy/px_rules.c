@@ -312,6 +312,21 @@ void px_rules_load(struct px_req *pr, const char *cont_doc,
     ainfo_get(pr, al);
 }
 
+void px_rules_load_segments(struct px_req *pr,
+                            void (*then)(struct px_req *pr, const struct px_rules *r))
+{
+    struct px_rules *r = pool_calloc(pr->pool, sizeof(*r));
+    pr->rules = r;
+    if (!pr->srv->eng) {
+        then(pr, r);
+        return;
+    }
+    struct aload *al = pool_calloc(pr->pool, sizeof(*al));
+    al->rules_then = then;
+    al->then = rules_have_account;
+    ainfo_get(pr, al);
+}
+
 static void enabled_have_account(struct px_req *pr, struct aload *al, const struct ainfo *ai)
 {
     al->enabled_then(pr, ai->enabled);

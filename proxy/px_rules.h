@@ -72,6 +72,16 @@ void px_rules_load(struct px_req *pr, const char *cont_doc,
                    void (*then)(struct px_req *pr, const struct px_rules *r));
 
 /*
+ * As px_rules_load without a container document, and also on a request
+ * carrying PX_CAP_RULED: a storlet chain's read of a large object's
+ * manifest holds the rules of the manifest, not those of the segments'
+ * container, which px_dlo.c must still decide with (px_rules_subject_in).
+ * Replaces pr->rules. Same errors as px_rules_load.
+ */
+void px_rules_load_segments(struct px_req *pr,
+                            void (*then)(struct px_req *pr, const struct px_rules *r));
+
+/*
  * Whether the account of pr->path is enabled for storlets, from the
  * account info (cached). Calls then(pr, enabled); answers 503 itself on a
  * backend error. For checks like "rules may be set only in an enabled

@@ -65,9 +65,13 @@ with Cluster(t) as cl:
                        ("object", "port")):
         cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
                                    for n in nodes])
-    p = cl.proxy(conf={"DEFAULT": conf("proxy")})
+    p = cl.proxy(users={"test:tester": "testing .admin",
+                        "test2:tester2": "testing2 .admin",
+                        "test:res": "resing researcher"},
+                 conf={"DEFAULT": conf("proxy")})
     path, tok = p.auth("test:tester")
     _, tok2 = p.auth("test2:tester2")
+    _, rtok = p.auth("test:res")
 
     def req(m, u, body=None, headers=None, token=tok):
         h = {"X-Auth-Token": token}
@@ -272,6 +276,48 @@ with Cluster(t) as cl:
         "X-Copy-From": "data/big", "If-Match": '"nomatch"'})
     t.eq(st, 412, "a conditional COPY of a DLO is judged on the assembled "
          "object")
+
+    # ---- storlet rules (docs/rules.md): a mandatory read rule on the
+    # manifest's container runs over the assembled body; one on the
+    # segments' container keeps them from being assembled at all
+    rule = {"rules": [{"id": "shout-researchers", "mandatory": True,
+                       "match": {"groups": ["researcher"]},
+                       "action": {"storlet": "shout"}}]}
+    for c in ("ruled", "vault"):
+        req("PUT", path + "/" + c)
+        req("POST", path + "/" + c, headers={"X-Container-Read": "researcher"})
+        st, _, _ = req("POST", path + "/" + c,
+                       headers={"X-Storlet-Rules": json.dumps(rule)})
+        t.eq(st, 204, "a mandatory read rule on %s" % c)
+    for c in ("segs", "data", "storlet"):
+        req("POST", path + "/" + c,
+            headers={"X-Container-Read": "test2,researcher"})
+    req("PUT", path + "/ruled/big", body=b"",
+        headers={"X-Object-Manifest": "segs/scan/"})
+    st, h, b = req("GET", path + "/ruled/big", token=rtok)
+    t.ok(st == 200 and b == whole.upper(),
+         "a ruled manifest: the mandatory storlet runs over the assembled "
+         "body (%d, %d bytes)" % (st, len(b)))
+    t.eq(h.get("x-storlet-sequence-placement"), "object=0, proxy=1",
+         "on the proxy")
+    st, h, b = req("GET", path + "/ruled/big", token=rtok,
+                   headers={"X-Run-Storlet": "grep",
+                            "X-Storlet-Parameter-1": "pattern:GAMMA"})
+    t.ok(st == 200 and b == grep(whole.upper(), b"GAMMA"),
+         "the mandatory stage first, then the caller's (%d, %d bytes)"
+         % (st, len(b)))
+    for i in range(2):
+        req("PUT", path + "/vault/part/%d" % i, body=whole[i * 1000:(i + 1) * 1000])
+    req("PUT", path + "/data/vaulted", body=b"",
+        headers={"X-Object-Manifest": "vault/part/"})
+    st, _, b = req("GET", path + "/data/vaulted", token=rtok,
+                   headers={"X-Run-Storlet": "identity"})
+    t.ok(st == 403 and whole[:1000] not in b,
+         "a storlet on a manifest whose segments are under a mandatory rule "
+         "for the caller: 403, never the raw segments (%d %r)" % (st, b[:60]))
+    st, _, b = req("GET", path + "/data/vaulted",
+                   headers={"X-Run-Storlet": "identity"})
+    t.ok(st == 200 and b == whole[:2000], "while the owner's storlet reads them")
 
     # ---- the swift CLI: a segmented upload, a download through a storlet
     env = dict(os.environ, ST_AUTH="http://%s:%d/auth/v1.0" % (p.ip, p.port),
