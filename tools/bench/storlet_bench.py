@@ -2,20 +2,22 @@
 """Storlet overhead for issue 6 (not a test: it prints figures).
 
   storlet_bench.py [--small-seconds S] [--big-count N] [--warm N]
-                   [--concurrency C]
+                   [--concurrency C] [--no-python]
 
 Starts a 3-node cluster on loopback with storlets on (warm sandboxes kept
-per storlet version), deploys the identity storlet, and runs cairn-bench
-twice on the same objects each time: plain GETs, then GETs with
-X-Run-Storlet: identity (the object node runs it):
+per storlet version), deploys the identity storlet (native, C) and the
+same in Python, and runs cairn-bench on the same objects each time: plain
+GETs, then GETs with X-Run-Storlet: identity (the object node runs it),
+then (4 KiB only) X-Run-Storlet: identity.py:
 
 1. 4 KiB objects, one request at a time: added latency at p50 (goal: at
-   most 2 ms with warm workers);
+   most 2 ms with warm workers, native);
 2. 64 MiB objects, one request at a time: throughput (goal: at most 10%
    less).
 
-cairn-bench's table is printed for each run, then a summary. Standard
-library only; daemons from $CAIRN_BUILD (default ./build).
+cairn-bench's table is printed for each run, then a summary with the
+added p50/p99 and the throughput loss. Standard library only; daemons
+from $CAIRN_BUILD (default ./build).
 """
 import argparse
 import json
@@ -29,6 +31,11 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "lib"))
 from cluster import Cluster, BUILD  # noqa: E402
 
 SRC = os.environ.get("CAIRN_SRC") or os.path.join(HERE, "..", "..")
+
+PY_IDENTITY = b"""def main(s):
+    for chunk in iter(lambda: s.input.read(65536), b""):
+        s.write(chunk)
+"""
 
 
 def bench(p, args, label, tmp):
@@ -46,10 +53,27 @@ def bench(p, args, label, tmp):
 
 
 def get_stats(j):
-    for op in j.get("ops", j.get("operations", [])):
-        if op.get("op", op.get("name")) in ("get", "GET"):
-            return op
-    return j
+    """The GET figures of cairn-bench's --json output (measure phase)."""
+    ops = j.get("phases", {}).get("measure", {}).get("ops", {})
+    return ops.get("get") or ops.get("GET") or {}
+
+
+def pick(st, what):
+    """One figure of the GET stats: p50/p99 in ms, or MB/s; "?" if absent."""
+    v = st.get("mb_per_s") if what == "mbps" else st.get("latency_ms", {}).get(what)
+    return round(v, 3) if isinstance(v, (int, float)) else "?"
+
+
+def diff(st, plain, what):
+    a, b = pick(st, what), pick(plain, what)
+    return round(a - b, 3) if "?" not in (a, b) else "?"
+
+
+def loss(st, plain):
+    a, b = pick(st, "mbps"), pick(plain, "mbps")
+    if "?" in (a, b) or not b:
+        return "?"
+    return "%+.1f%%" % ((a - b) / b * 100)
 
 
 def main():
@@ -58,6 +82,8 @@ def main():
     ap.add_argument("--big-count", type=int, default=12)
     ap.add_argument("--warm", type=int, default=2)
     ap.add_argument("--concurrency", type=int, default=1)
+    ap.add_argument("--no-python", action="store_true",
+                    help="skip the Python identity storlet")
     a = ap.parse_args()
     with Cluster() as cl, tempfile.TemporaryDirectory() as tmp:
         os.chmod(cl.dir, 0o755)
@@ -89,6 +115,13 @@ def main():
                                      "X-Object-Meta-Storlet-Object-Metadata": "no",
                                      "X-Object-Meta-Storlet-Main": "identity"}))
         assert st == 201, st
+        st, _, _ = p.request("PUT", path + "/storlet/identity.py",
+                             body=PY_IDENTITY, headers=dict(h, **{
+                                 "X-Object-Meta-Storlet-Language": "python",
+                                 "X-Object-Meta-Storlet-Interface-Version": "1.0",
+                                 "X-Object-Meta-Storlet-Object-Metadata": "no",
+                                 "X-Object-Meta-Storlet-Main": "identity.main"}))
+        assert st == 201, st
         c = str(a.concurrency)
         res = {}
         for size, extra in (("4k", ["-d", a.small_seconds, "-p", "200"]),
@@ -100,14 +133,30 @@ def main():
             bench(p, ["-m", "get", "-s", size, "-c", "1", "-n", "5", "-p", "2",
                       "--container-prefix", prefix + "w", "--cleanup", "-H",
                       "X-Run-Storlet: identity"], "warmup-" + size, tmp)
-            res[size] = (bench(p, base + ["--cleanup"], "plain-" + size, tmp),
-                         bench(p, base + ["--cleanup", "-H",
-                                          "X-Run-Storlet: identity"],
-                               "identity-" + size, tmp))
+            runs = [("plain", bench(p, base + ["--cleanup"], "plain-" + size, tmp)),
+                    ("identity", bench(p, base + ["--cleanup", "-H",
+                                                  "X-Run-Storlet: identity"],
+                                       "identity-" + size, tmp))]
+            if size == "4k" and not a.no_python:
+                bench(p, ["-m", "get", "-s", size, "-c", "1", "-n", "5", "-p", "2",
+                          "--container-prefix", prefix + "wp", "--cleanup", "-H",
+                          "X-Run-Storlet: identity.py"], "warmup-py-" + size, tmp)
+                runs.append(("identity.py", bench(
+                    p, base + ["--cleanup", "-H", "X-Run-Storlet: identity.py"],
+                    "identity-py-" + size, tmp)))
+            res[size] = runs
         print("## summary")
-        for size, (pl, st) in res.items():
-            print("%s plain:    %s" % (size, json.dumps(get_stats(pl))[:600]))
-            print("%s identity: %s" % (size, json.dumps(get_stats(st))[:600]))
+        for size, runs in res.items():
+            plain = get_stats(runs[0][1])
+            for name, j in runs:
+                st = get_stats(j)
+                line = "%-4s %-12s p50 %s ms  p99 %s ms  MB/s %s" % (
+                    size, name, pick(st, "p50"), pick(st, "p99"), pick(st, "mbps"))
+                if name != "plain":
+                    line += "  | added p50 %s ms, p99 %s ms, throughput %s" % (
+                        diff(st, plain, "p50"), diff(st, plain, "p99"),
+                        loss(st, plain))
+                print(line)
 
 
 if __name__ == "__main__":
