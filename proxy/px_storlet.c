@@ -49,6 +49,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,7 @@ struct pst {
     /* Range on the chain's output under a mandatory rule (4.2) */
     bool cut, cut_open;
     uint64_t cut_first, cut_last, out_pos;
+    struct event *stop_ev;     /* stops the chain after a cut, from the loop */
 
     /* the loopback PUT's answer */
     int snk_status;
@@ -160,6 +162,9 @@ static void facts_done(struct pst *s);
 static void cleanup(void *arg)
 {
     struct pst *s = arg;
+    if (s->stop_ev)
+        event_free(s->stop_ev);
+    s->stop_ev = NULL;
     eng_prep_cancel(s->prep);
     s->prep = NULL;
     for (unsigned k = 0; k < ENG_SEQ_MAX; k++) {
@@ -526,6 +531,10 @@ static void cut_end(struct pst *s);
 
 static bool sink_take(struct pst *s, struct evbuffer *b)
 {
+    if (s->failed) {
+        evbuffer_drain(b, evbuffer_get_length(b));   /* after a cut */
+        return true;
+    }
     if (s->snk_client) {
         if (!http_resp_wants_more(s->pr->req))
             return false;
@@ -1053,15 +1062,27 @@ static void respond_headers(struct pst *s, const struct eng_meta *m)
     px_resp_common(s->pr);
 }
 
+static void cut_stop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    stop_all(arg);
+}
+
 /* The output is complete at the end of a Range cut: end the response
- * and stop the chain (its remaining output is not wanted). */
+ * and stop the chain (its remaining output is not wanted). The stop runs
+ * from the loop: this is called from inside a stage's or the source's
+ * output callback, which must not free its own run or read. */
 static void cut_end(struct pst *s)
 {
     s->cut = false;
-    s->failed = true;   /* nothing more is answered */
+    s->failed = true;   /* nothing more is answered; more output is dropped */
     if (!s->pr->done)
         http_resp_end(s->pr->req);
-    stop_all(s);
+    if (!s->stop_ev)
+        s->stop_ev = event_new(s->pr->w->base, -1, 0, cut_stop, s);
+    if (s->stop_ev)
+        event_active(s->stop_ev, EV_TIMEOUT, 0);
 }
 
 static void client_response_start(struct pst *s)
