@@ -753,6 +753,12 @@ static void src_response(struct http_client *c, const struct http_head *h, void 
     }
     if (first_here(s) > 0)
         return;   /* an authorizing HEAD: the backend read follows */
+    if (s->d.has_range && h->status != 206) {
+        /* the read ignored the range (a large object whose segments one
+         * listing page does not hold): never feed the whole as the range */
+        fail(s, 501, "X-Storlet-Range: this large object cannot be read by range");
+        return;
+    }
     src_head(s, h);
 }
 
@@ -1195,6 +1201,26 @@ static const struct eng_run_ops stage_ops = {
     .done = stage_done,
 };
 
+/* "bytes a-b/size" (Content-Range or Storlet-Input-Range) into *first,
+ * *last, *size; false when v is not of that form. */
+static bool range_of(const char *v, uint64_t *first, uint64_t *last, uint64_t *size)
+{
+    if (!v || strncasecmp(v, "bytes ", 6) != 0)
+        return false;
+    v += 6;
+    const char *dash = strchr(v, '-'), *slash = dash ? strchr(dash, '/') : NULL;
+    char a[32], b[32];
+    size_t al = dash ? (size_t)(dash - v) : 0, bl = slash ? (size_t)(slash - dash - 1) : 0;
+    if (!slash || al == 0 || al >= sizeof(a) || bl == 0 || bl >= sizeof(b))
+        return false;
+    memcpy(a, v, al);
+    a[al] = '\0';
+    memcpy(b, dash + 1, bl);
+    b[bl] = '\0';
+    return parse_u64(a, first) == 0 && parse_u64(b, last) == 0 &&
+           parse_u64(slash + 1, size) == 0 && *first <= *last;
+}
+
 static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void *arg)
 {
     (void)p;
@@ -1223,6 +1249,10 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void 
     json_t *jr = json_array();
     for (size_t i = 0; i < pr->ngroups; i++)
         json_array_append_new(jr, json_string(pr->groups[i]));
+    /* the chain's first stage reads the X-Storlet-Range here (not a stage
+     * after a node prefix): its invocation document says so */
+    uint64_t rf = 0, rl = 0, rs = 0;
+    bool ranged = k == 0 && s->d.has_range && range_of(s->input_range, &rf, &rl, &rs);
     s->stage[k].s = s;
     s->stage[k].k = k;
     struct eng_invocation inv = {
@@ -1230,6 +1260,7 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void 
         .op = s->d.op, .account = pr->path.account,
         .container = pr->path.container, .object = pr->path.object,
         .trans_id = pr->txn, .on_proxy = true,
+        .has_range = ranged, .range_first = rf, .range_last = rl, .range_size = rs,
         .caller_user = pr->ngroups ? pr->groups[0] : "", .caller_account = pr->path.account,
         .caller_roles = jr, .content_length = first ? s->src_len : -1,
         .content_type = first ? s->src_ctype : s->next_ctype,

@@ -99,6 +99,18 @@ with Cluster(t) as cl:
                        headers=native("upper.sh", **extra))
         t.eq(st, 201, "deploy %s" % name)
 
+    rangeinfo = (b"import json\n\n\ndef main(s):\n    n = 0\n"
+                 b"    for chunk in iter(lambda: s.input.read(65536), b''):\n"
+                 b"        n += len(chunk)\n"
+                 b"    s.write((json.dumps({'range': s.request.get('range'), "
+                 b"'bytes': n}) + '\\n').encode())\n")
+    h = dict(NATIVE)
+    h.update({"X-Object-Meta-Storlet-Language": "python",
+              "X-Object-Meta-Storlet-Main": "rangeinfo.main"})
+    st, _, _ = req("PUT", path + "/storlet/rangeinfo.py", body=rangeinfo,
+                   headers=h)
+    t.eq(st, 201, "deploy rangeinfo.py")
+
     # ---- a DLO of a few hundred KB: segments in another container
     lines = []
     for i in range(9000):
@@ -180,6 +192,13 @@ with Cluster(t) as cl:
              % (a, z, hdrs["X-Run-Storlet"], st, len(b)))
         t.eq(h.get("storlet-input-range"), "bytes %d-%d/%d" % (a, z, len(whole)),
              "reported in Storlet-Input-Range")
+    st, _, b = req("GET", path + "/data/big", headers={
+        "X-Run-Storlet": "rangeinfo.py", "X-Storlet-Range": "bytes=100-65636"})
+    got = json.loads(b) if st == 200 else {}
+    t.eq(got, {"range": {"first": 100, "last": 65636, "size": len(whole)},
+               "bytes": 65537},
+         "the storlet's invocation document names the range of the "
+         "assembled object")
     st, _, b = req("GET", path + "/data/big", headers={
         "X-Run-Storlet": "identity", "X-Storlet-Range": "bytes=-7"})
     t.eq((st, b), (200, whole[-7:]), "a suffix X-Storlet-Range on a DLO")
