@@ -585,7 +585,7 @@ static size_t scan(struct eng *g, struct entry **out, uint64_t *total)
                 walk_bytes = 0;
                 nftw(path, add_size, 8, FTW_PHYS);
                 en.bytes = walk_bytes;
-                char lock[4400];
+                char lock[sizeof(path) + 5];   /* path + ".lock" always fits */
                 struct stat ls;
                 snprintf(lock, sizeof(lock), "%s.lock", path);
                 if (stat(lock, &ls) == 0)
