@@ -588,6 +588,10 @@ static void pump(struct dist *d)
                 d->input_full = true;
                 return;
             }
+            /* the pipe took it all: there is room for more now, and
+             * nothing else would call again (a paused split waits for
+             * us, the pipe is not full) */
+            progress = true;
         }
         if (sink && d->end_sent && !d->input_ended && !evbuffer_get_length(d->min)) {
             d->input_ended = true;
