@@ -122,7 +122,7 @@ static void client_flush(struct http_client *c)
     size_t before = evbuffer_get_length(out);
     if (before == 0)
         return;
-    (void)evbuffer_write(out, bufferevent_getfd(c->bev));
+    (void)http_write_now(c->bev);
     if (evbuffer_get_length(out) > 0) {
         want_write(c);
     } else if (before > c->cfg.write_low) {

@@ -248,3 +248,20 @@ ssize_t http_read_more(struct bufferevent *bev, size_t room)
     evbuffer_freeze(in, 0);
     return r;
 }
+
+ssize_t http_write_now(struct bufferevent *bev)
+{
+    struct evbuffer *out = bufferevent_get_output(bev);
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    if (fd < 0)
+        return -EBADF;
+    /* libevent keeps the front of an output buffer frozen outside its own
+     * writes (evbuffer_write would refuse): thaw it for ours, as it does */
+    evbuffer_unfreeze(out, 1);
+    int n = evbuffer_write(out, fd);
+    int e = errno;
+    evbuffer_freeze(out, 1);
+    if (n < 0)
+        return e == EWOULDBLOCK ? -EAGAIN : -e;
+    return n;
+}

@@ -26,6 +26,14 @@ struct bufferevent;
  */
 ssize_t http_read_more(struct bufferevent *bev, size_t room);
 
+/*
+ * Writes the bufferevent's queued output straight to its socket (one
+ * writev, as much as the socket takes) and drains what was sent. Returns
+ * the bytes written or a negative errno (-EAGAIN: the socket is full); an
+ * error is also left for the bufferevent's own next write to report.
+ */
+ssize_t http_write_now(struct bufferevent *bev);
+
 /* Appends len bytes as one chunk ("%zx\r\n" data "\r\n"); nothing for 0. */
 void http_out_chunk(struct evbuffer *out, const void *data, size_t len);
 /* Moves all of buf into out as one chunk. */

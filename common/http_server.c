@@ -180,7 +180,7 @@ static void conn_flush(struct http_conn *c)
     struct evbuffer *out = conn_out(c);
     if (c->write_on || evbuffer_get_length(out) == 0)
         return;
-    (void)evbuffer_write(out, bufferevent_getfd(c->bev));
+    (void)http_write_now(c->bev);
     if (evbuffer_get_length(out) > 0) {
         c->write_on = true;
         bufferevent_enable(c->bev, EV_WRITE);
@@ -628,7 +628,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
                              (cfg->write_timeout_ms % 1000) * 1000};
         bufferevent_set_timeouts(c->bev, NULL, &wt);
     }
-    /* the write event stays off until output backs up (conn_flush) */
+    /* A new bufferevent has writing enabled: off until output backs up
+     * (conn_flush), or every queued byte would switch EPOLLOUT on. */
+    bufferevent_disable(c->bev, EV_WRITE);
     /* A fresh connection waits for its first head under the header
      * timeout: a client that connects and says nothing is a slow client. */
     timer_arm(c, T_HEADER, true);
