@@ -8,7 +8,11 @@ The object node refuses to run a chain over a manifest (a backend GET
 with X-Backend-Storlet-Chain on one answers 422 and runs nothing), and
 the proxy runs the whole chain over a loopback GET of the object, which
 assembles it with the caller's rights (the segment container's ACL
-applies): X-Storlet-Sequence-Placement: object=0, proxy=<n>. A stage
+applies): X-Storlet-Sequence-Placement: object=0, proxy=<n>, also for a
+chain that would otherwise split between node and proxy, and for the
+splits of a Distributed request. Storlet rules: a ruled manifest runs
+the mandatory stage over the assembled body; segments under a mandatory
+rule for the caller are 403, also under a storlet. A stage
 that must run on the object node cannot run on a large object (400
 naming it). ?multipart-manifest=get with a storlet runs it over the
 manifest's own bytes. A plain COPY of a manifest copies the assembled
@@ -83,7 +87,7 @@ with Cluster(t) as cl:
     t.eq(st, 204, "enable the account")
     req("PUT", path + "/storlet")
     req("PUT", path + "/dependency")
-    for name in ("identity", "grep"):
+    for name in ("identity", "grep", "partlist"):
         with open(os.path.join(BUILD, "storlets", name), "rb") as f:
             st, _, _ = req("PUT", path + "/storlet/" + name, body=f.read(),
                            headers=native(name))
@@ -92,6 +96,7 @@ with Cluster(t) as cl:
         headers={"X-Object-Meta-Storlet-Dependency-Version": "1",
                  "X-Object-Meta-Storlet-Dependency-Permissions": "0755"})
     for name, extra in (("shout", {}),
+                        ("shoutpx", {"X-Object-Meta-Storlet-Run-On": "proxy"}),
                         ("shoutobj", {"X-Object-Meta-Storlet-Run-On": "object"})):
         extra = dict(extra)
         extra["X-Object-Meta-Storlet-Dependency"] = "upper.sh"
@@ -166,6 +171,13 @@ with Cluster(t) as cl:
          % (st, len(b)))
     t.ok(proxy_placed(h, 3), "object=0, proxy=3 (%s)"
          % h.get("x-storlet-sequence-placement"))
+    st, h, b = req("GET", path + "/data/big", headers={
+        "X-Run-Storlet": "grep, shoutpx",
+        "X-Storlet-Parameter-1": "pattern:gamma"})
+    t.ok(st == 200 and b == grep(whole, b"gamma").upper() and
+         proxy_placed(h, 2),
+         "a chain planned to split (node, proxy) runs wholly on the proxy "
+         "(%d, %d bytes, %s)" % (st, len(b), h.get("x-storlet-sequence-placement")))
     st, _, b = req("GET", path + "/data/big",
                    headers={"X-Run-Storlet": "identity, shoutobj"})
     t.ok(st == 400 and b"stage 2 (shoutobj)" in b,
@@ -227,6 +239,20 @@ with Cluster(t) as cl:
          "COPY of a DLO through a chain")
     st, _, b = req("GET", path + "/data/big-gamma")
     t.ok(b == grep(whole.upper(), b"GAMMA"), "the COPY stored the chain's output")
+
+    # ---- a Distributed request: each split is a storlet GET
+    req("PUT", path + "/data/big2", body=b"",
+        headers={"X-Object-Manifest": "segs/scan/0002"})
+    doc = {"resources": {"objects": ["data/big", "data/big2"]},
+           "split": {"storlet": "shout"},
+           "merge": {"storlet": "partlist", "parameters": {"format": "raw"}}}
+    # (raw parts come in the order the splits finish)
+    st, h, b = req("POST", path, body=json.dumps(doc).encode(), headers={
+        "X-Storlet-Distributed": "1", "Content-Type": "application/json"})
+    two = (whole.upper(), whole[cuts[2]:cuts[3]].upper())
+    t.ok(st == 200 and b in (two[0] + two[1], two[1] + two[0]),
+         "Distributed splits over a DLO read the assembled body (%d, %d bytes)"
+         % (st, len(b)))
 
     # ---- ?multipart-manifest=get: the manifest's own bytes
     st, _, _ = req("PUT", path + "/data/bodied", body=b"manifest bytes\n",
