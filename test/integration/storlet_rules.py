@@ -443,6 +443,22 @@ with Cluster(t) as cl:
         "X-Backend-Storlet-Facts-Timestamp": "0000000001.00000"})
     t.eq(st, 409, "and answers 409 for any other: the proxy decides again")
 
+    # ---------------------------------------------------------- anonymous
+    req("PUT", path + "/public", headers={"X-Container-Read": ".r:*"})
+    req("POST", path + "/public", headers={"X-Storlet-Rules": json.dumps({"rules": [
+        dict(DEID, id="everyone-else", match={"except_groups": ["AUTH_test"]})]})})
+    req("PUT", path + "/public/p.csv", body=CSV, headers={"Content-Type": "text/csv"})
+    st, h, b = p.request("GET", path + "/public/p.csv")
+    t.ok(st == 200 and b == REF,
+         "an anonymous reader of a public container gets the rule's output "
+         "(%d %r)" % (st, b[:80]))
+    st, h, b = p.request("GET", path + "/public/p.csv",
+                         headers={"X-Run-Storlet": "identity"})
+    t.ok(st == 401 and not leaks(b),
+         "an anonymous X-Run-Storlet is refused as without rules (%d)" % st)
+    st, _, b = req("GET", path + "/public/p.csv")
+    t.ok(st == 200 and b == CSV, "the account's admin reads it raw")
+
     # ---------------------------------------------------------- failures
     req("PUT", path + "/storlet/leaky.sh", headers=native("leaky.sh"),
         body=b"#!/bin/sh\nexec 3>&-\necho \"bad record: $(head -c 40)\" >&2\nexit 3\n")
