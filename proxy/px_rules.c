@@ -1,7 +1,11 @@
 /*
- * px_rules.c - loads the rule documents governing one request and the
- * caller's facts (px_rules.h). Two process-wide caches, each behind its
- * own mutex held only for a slot lookup and a copy:
+ * px_rules.c - loads the rule documents governing one request, the
+ * caller's facts and (when a rule matches on them) the object's, and
+ * turns them into decisions (px_rules.h): the request's own container
+ * and account, the other side of a copy, a DLO's segment container, the
+ * object's facts by a HEAD whose version the read then insists on, and
+ * the listing rewrite of docs/rules.md 4.10. Two process-wide caches,
+ * each behind its own mutex held only for a slot lookup and a copy:
  *
  *  - account info (enabled for storlets, the account's rule document) for
  *    ACCT_TTL_MS, as Swift caches get_account_info and as the container
