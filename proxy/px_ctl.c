@@ -474,6 +474,7 @@ struct relay {
     const char *listing_type; /* the format the client asked for */
     bool listing_on;          /* the answer is a listing being rewritten */
     bool facts_sent;          /* X-Backend-Storlet-Facts-Timestamp went */
+    bool chain_sent;          /* X-Backend-Storlet-Chain went */
 };
 
 static void relay_headers_out(struct px_req *pr, struct http_client *c,
@@ -511,7 +512,8 @@ static void relay_headers_out(struct px_req *pr, struct http_client *c,
         !(q && strstr(q, "multipart-manifest=get")))
         http_client_header(c, "X-Backend-Ignore-Range-If-Metadata-Present",
                            "X-Object-Manifest");
-    px_storlet_forward_headers(pr, c);
+    if (px_storlet_forward_headers(pr, c) && rl)
+        rl->chain_sent = true;
     if (rl && rl->kind == NAMES_OBJECT && px_rules_facts_header(pr, c))
         rl->facts_sent = true;
 }
@@ -521,6 +523,10 @@ static bool obj_usable(int status, const struct http_head *h, void *arg)
     if (px_storlet_usable(h))
         return true;   /* a storlet's answer, whatever its status */
     const struct relay *rl = arg;
+    /* the plain object from a node that ignored the chain (storlets off
+     * there) is not the storlet's output: try another node */
+    if (rl && rl->chain_sent && status >= 200 && status < 300)
+        return false;
     if (status == 409 && rl && rl->facts_sent)
         return true;   /* the object changed since its facts were read */
     return (status >= 200 && status < 400) || status == 412 || status == 416;
@@ -862,10 +868,19 @@ static void relay_failed(struct px_req *pr, int status,
         /* Keep what Swift shows on a 404 (X-Backend-* stay hidden). */
         (void)hdrs;
     }
+    /* A success no node could give in a usable form: the nodes answered
+     * the plain object to a storlet chain none of them ran (obj_usable). */
+    bool unrun = status >= 200 && status < 300;
+    if (unrun)
+        status = 503;
     if (http_req_method(pr->req) == HTTP_M_HEAD) {
         px_resp_common(pr);
         http_resp_header(pr->req, "Content-Type", "text/html; charset=UTF-8");
         http_resp_simple(pr->req, status, NULL, NULL, 0);
+        return;
+    }
+    if (unrun) {
+        px_reply_text(pr, status, PX_STORLET_UNRUN);
         return;
     }
     px_reply(pr, status);

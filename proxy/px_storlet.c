@@ -909,8 +909,12 @@ static void brd_headers(struct px_req *pr, struct http_client *c, void *arg)
 
 static bool brd_usable(int status, const struct http_head *h, void *arg)
 {
+    (void)status;
     (void)arg;
-    return px_storlet_usable(h) || (status >= 200 && status < 300);
+    /* A node that did not run the chain it was sent (storlets off there)
+     * answers the plain object: never the chain's output, above all not
+     * under a mandatory read rule. Another node may run it; none: 503. */
+    return px_storlet_usable(h);
 }
 
 static void manifest_on_proxy(struct pst *s);
@@ -952,7 +956,10 @@ static void brd_failed(struct px_req *pr, int status, const struct px_hdrs *hdrs
     (void)hdrs;
     struct pst *s = arg;
     s->brd = NULL;
-    fail(s, status == 404 ? 404 : 503, status == 404 ? "Not Found" : NULL);
+    fail(s, status == 404 ? 404 : 503,
+         status == 404                    ? "Not Found"
+         : status >= 200 && status < 300 ? PX_STORLET_UNRUN   /* brd_usable */
+                                          : NULL);
 }
 
 static void brd_end(struct px_req *pr, int err, void *arg)
@@ -1926,12 +1933,13 @@ static void check_enabled(struct pst *s)
     px_read_start(pr, "HEAD", &s->anodes, pr->path.account, NULL, NULL, NULL, &acct_ops, s);
 }
 
-void px_storlet_forward_headers(struct px_req *pr, struct http_client *c)
+bool px_storlet_forward_headers(struct px_req *pr, struct http_client *c)
 {
     struct pst *s = pr->stl;
     if (!pr->srv->eng || !s)
-        return;
+        return false;
     backend_headers(s, c);
+    return true;
 }
 
 bool px_storlet_usable(const struct http_head *h)

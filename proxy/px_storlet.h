@@ -26,8 +26,14 @@ bool px_storlet_object(struct px_req *pr);
 /* For a storlet GET whose chain runs wholly on the object node (pr->stl
  * set by px_storlet.c before px_obj_read): adds X-Backend-Storlet-Chain
  * and the other backend storlet headers (caller's token, this proxy's
- * address, range, logs) to the backend GET. No-op for any other read. */
-void px_storlet_forward_headers(struct px_req *pr, struct http_client *c);
+ * address, range, logs) to the backend GET and returns true: only a
+ * px_storlet_usable answer may then be relayed. No-op (false) for any
+ * other read. */
+bool px_storlet_forward_headers(struct px_req *pr, struct http_client *c);
+
+/* The reason of the 503 when every node answered such a read with the
+ * plain object (none ran the chain: storlets are off there). */
+#define PX_STORLET_UNRUN "No object node could run the storlet chain"
 
 /* Is a backend answer a storlet's (relay it whatever its status), or an
  * object node's refusal to run a chain over a large object's manifest
