@@ -401,6 +401,39 @@ char *eng_seq_names(const struct eng_seq *s)
     return out;
 }
 
+char *eng_seq_etags_join(char *const *etags, unsigned n)
+{
+    size_t len = 1;
+    for (unsigned k = 0; k < n; k++)
+        len += (etags[k] ? strlen(etags[k]) : 0) + 1;
+    char *out = xmalloc(len);
+    size_t at = 0;
+    out[0] = '\0';
+    for (unsigned k = 0; k < n; k++)
+        at += (size_t)snprintf(out + at, len - at, "%s%s", k ? "," : "",
+                               etags[k] ? etags[k] : "");
+    return out;
+}
+
+char *eng_seq_params_provenance(const struct eng_seq *s)
+{
+    json_t *pj;
+    if (s->n == 1) {
+        pj = json_incref(s->st[0].params);
+    } else {
+        pj = json_array();
+        for (unsigned k = 0; k < s->n; k++)
+            json_array_append(pj, s->st[k].params);
+    }
+    char *ps = json_dumps(pj, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(pj);
+    char *out = xstrdup(ps ? ps : "{}");
+    free(ps);
+    if (strlen(out) > ENG_SEQ_PROV_MAX)
+        out[ENG_SEQ_PROV_MAX] = '\0';
+    return out;
+}
+
 int eng_seq_stage_set_parse(const char *v, unsigned n, uint32_t *mask)
 {
     uint32_t m = 0;

@@ -150,6 +150,20 @@ int eng_seq_props_from_head(const struct http_head *h, struct eng_seq_props *p,
 char *eng_seq_names(const struct eng_seq *s);
 
 /*
+ * The stages' versions (the ETags of their code) joined by ',' in stage
+ * order, an unknown one (NULL) left empty ("e1,,e3"): the value of
+ * X-Storlet-Etag and of the provenance's Storlet-Generated-By-Etag.
+ * etags has n entries. A new string (free()).
+ */
+char *eng_seq_etags_join(char *const *etags, unsigned n);
+
+/* The provenance's Storlet-Generated-Params value for the chain s: one
+ * stage's parameters, or the list of every stage's, as compact JSON with
+ * sorted keys cut at ENG_SEQ_PROV_MAX bytes. A new string (free()). */
+#define ENG_SEQ_PROV_MAX 256
+char *eng_seq_params_provenance(const struct eng_seq *s);
+
+/*
  * The stage set of X-Backend-Storlet-Log: a comma-separated list of stage
  * numbers, 1-based, each at most n ("1,3"). Sets bit k-1 of *mask for each
  * k. Returns 0, or -EINVAL for anything else (an empty list included).

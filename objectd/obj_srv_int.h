@@ -201,6 +201,13 @@ int obj_storlet_backend(struct http_req *req, struct obj_storlet_req *out, const
  * owns both. Any thread; in is only read. */
 void obj_storlet_src_meta(const struct obj_df_info *in, json_t **umeta, char **ctype);
 
+/* The bytes [*first, *last] of an object of `size` bytes that d's
+ * X-Storlet-Range (d->has_range) asks for: a suffix, an open or a closed
+ * range, cut at the end. Returns false when nothing of it is there (an
+ * empty object, a first byte past the end): answer 416. */
+bool obj_storlet_range(const struct eng_decision *d, uint64_t size, uint64_t *first,
+                       uint64_t *last);
+
 /* The header of obj_storlet_manifest's answer; the proxy knows it as
  * px_storlet.c's PST_MANIFEST_HEADER. */
 #define OBJ_STORLET_MANIFEST_HEADER "X-Backend-Storlet-Manifest"

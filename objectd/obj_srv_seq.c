@@ -270,14 +270,7 @@ static void on_start(struct eng_run *r, const struct eng_meta *m, void *arg)
                                           : s->next_ctype ? s->next_ctype : s->ctype);
     http_resp_header(req, "X-Storlet-Executed-On", s->node);
     http_resp_header(req, "X-Storlet-Source-Etag", s->src_etag);
-    size_t elen = 1;
-    for (unsigned k = 0; k < s->seq.n; k++)
-        elen += (s->etags[k] ? strlen(s->etags[k]) : 0) + 1;
-    char *etags = xmalloc(elen);
-    size_t at = 0;
-    for (unsigned k = 0; k < s->seq.n; k++)
-        at += (size_t)snprintf(etags + at, elen - at, "%s%s", k ? "," : "",
-                               s->etags[k] ? s->etags[k] : "");
+    char *etags = eng_seq_etags_join(s->etags, s->seq.n);
     http_resp_header(req, "X-Storlet-Etag", etags);
     free(etags);
     if (s->ranged)
@@ -467,12 +460,8 @@ void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
     s->nread = -1;   /* whole-body reads end on a 0 read */
     if (s->d.has_range) {
         /* the range is the first stage's input (as for one storlet) */
-        uint64_t first = s->d.range_first, last = s->size ? s->size - 1 : 0;
-        if (s->d.range_suffix)
-            first = s->d.range_last >= s->size ? 0 : s->size - s->d.range_last;
-        else if (!s->d.range_open && s->d.range_last < last)
-            last = s->d.range_last;
-        if (s->size == 0 || first >= s->size) {
+        uint64_t first, last;
+        if (!obj_storlet_range(&s->d, s->size, &first, &last)) {
             http_resp_headerf(req, "Content-Range", "bytes */%llu",
                               (unsigned long long)s->size);
             fail(s, 416, "X-Storlet-Range: not satisfiable");

@@ -373,6 +373,21 @@ int obj_storlet_caller(struct http_req *req, char **host, int *port, const char 
     return 0;
 }
 
+bool obj_storlet_range(const struct eng_decision *d, uint64_t size, uint64_t *first,
+                       uint64_t *last)
+{
+    uint64_t f = d->range_first, l = size ? size - 1 : 0;
+    if (d->range_suffix)
+        f = d->range_last >= size ? 0 : size - d->range_last;
+    else if (!d->range_open && d->range_last < l)
+        l = d->range_last;
+    if (size == 0 || f >= size)
+        return false;
+    *first = f;
+    *last = l;
+    return true;
+}
+
 void obj_storlet_src_meta(const struct obj_df_info *in, json_t **umeta, char **ctype)
 {
     *umeta = json_object();
@@ -529,12 +544,8 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
     str_copy(s->src_etag, in->etag, sizeof(s->src_etag));
     obj_storlet_src_meta(in, &s->umeta, &s->ctype);
     if (s->d.has_range) {
-        uint64_t first = s->d.range_first, last = s->size ? s->size - 1 : 0;
-        if (s->d.range_suffix)
-            first = s->d.range_last >= s->size ? 0 : s->size - s->d.range_last;
-        else if (!s->d.range_open && s->d.range_last < last)
-            last = s->d.range_last;
-        if (s->size == 0 || first >= s->size) {
+        uint64_t first, last;
+        if (!obj_storlet_range(&s->d, s->size, &first, &last)) {
             http_resp_headerf(req, "Content-Range", "bytes */%llu",
                               (unsigned long long)s->size);
             reply(s, 416, "X-Storlet-Range: not satisfiable");

@@ -627,29 +627,13 @@ static void put_start(struct dist *d)
     char *names = eng_seq_names(&q->merge);
     http_client_header(c, "X-Object-Meta-Storlet-Generated-By", names);
     free(names);
-    size_t elen = 1;
+    char *ev[ENG_DIST_CHAIN_MAX];
     for (unsigned st = 0; st < d->nms; st++)
-        elen += (d->ms[st].etag ? strlen(d->ms[st].etag) : 0) + 1;
-    char *etags = xmalloc(elen);
-    size_t at = 0;
-    for (unsigned st = 0; st < d->nms; st++)
-        at += (size_t)snprintf(etags + at, elen - at, "%s%s", st ? "," : "",
-                               d->ms[st].etag ? d->ms[st].etag : "");
+        ev[st] = d->ms[st].etag;
+    char *etags = eng_seq_etags_join(ev, d->nms);
     http_client_header(c, "X-Object-Meta-Storlet-Generated-By-Etag", etags);
     free(etags);
-    /* one storlet: its parameters; a chain: the list of its stages' */
-    json_t *pl;
-    if (d->nms == 1) {
-        pl = json_incref(q->merge.st[0].params);
-    } else {
-        pl = json_array();
-        for (unsigned st = 0; st < d->nms; st++)
-            json_array_append(pl, q->merge.st[st].params);
-    }
-    char *pj = json_dumps(pl, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(pl);
-    if (strlen(pj) > 256)
-        pj[256] = '\0';
+    char *pj = eng_seq_params_provenance(&q->merge);
     http_client_header(c, "X-Object-Meta-Storlet-Generated-Params", pj);
     free(pj);
     json_t *sj = eng_seq_to_json(&q->split);

@@ -364,33 +364,15 @@ static void add_provenance(struct pst *s, struct http_client *c)
     char *names = eng_seq_names(&s->seq);
     http_client_header(c, "X-Object-Meta-Storlet-Generated-By", names);
     free(names);
-    size_t len = 1;
-    for (unsigned k = 0; k < s->seq.n; k++)
-        len += (s->etag[k] ? strlen(s->etag[k]) : 0) + 1;
-    char *etags = xmalloc(len);
-    size_t at = 0;
     bool any = false;
-    for (unsigned k = 0; k < s->seq.n; k++) {
+    for (unsigned k = 0; k < s->seq.n; k++)
         any = any || s->etag[k];
-        at += (size_t)snprintf(etags + at, len - at, "%s%s", k ? "," : "",
-                               s->etag[k] ? s->etag[k] : "");
-    }
-    if (any)
+    if (any) {
+        char *etags = eng_seq_etags_join(s->etag, s->seq.n);
         http_client_header(c, "X-Object-Meta-Storlet-Generated-By-Etag", etags);
-    free(etags);
-    /* one storlet: its parameters; a chain: the list of its stages' */
-    json_t *pj;
-    if (s->seq.n == 1) {
-        pj = json_incref(s->seq.st[0].params);
-    } else {
-        pj = json_array();
-        for (unsigned k = 0; k < s->seq.n; k++)
-            json_array_append(pj, s->seq.st[k].params);
+        free(etags);
     }
-    char *ps = json_dumps(pj, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(pj);
-    if (strlen(ps) > 256)
-        ps[256] = '\0';
+    char *ps = eng_seq_params_provenance(&s->seq);
     http_client_header(c, "X-Object-Meta-Storlet-Generated-Params", ps);
     free(ps);
     if (s->src_name) {

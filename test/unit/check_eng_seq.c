@@ -354,6 +354,41 @@ START_TEST(props_from_head)
 }
 END_TEST
 
+START_TEST(provenance_values)
+{
+    char e1[] = "e1", e3[] = "e3";
+    char *et[] = {e1, NULL, e3};
+    char *v = eng_seq_etags_join(et, 3);
+    ck_assert_str_eq(v, "e1,,e3");
+    free(v);
+    v = eng_seq_etags_join(et, 0);
+    ck_assert_str_eq(v, "");
+    free(v);
+
+    struct eng_seq s;
+    struct err e;
+    eng_seq_init(&s);
+    json_t *p = json_pack("{s:s, s:s}", "mode", "mask", "fields", "name");
+    ck_assert_int_eq(eng_seq_append(&s, "deid.py", p, ENG_SEQ_MAX, &e), 0);
+    v = eng_seq_params_provenance(&s);
+    ck_assert_str_eq(v, "{\"fields\":\"name\",\"mode\":\"mask\"}");
+    free(v);
+    char big[400];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    json_t *q = json_pack("{s:s}", "pattern", big);
+    ck_assert_int_eq(eng_seq_append(&s, "grep", q, ENG_SEQ_MAX, &e), 0);
+    v = eng_seq_params_provenance(&s);
+    ck_assert_uint_eq(strlen(v), ENG_SEQ_PROV_MAX);
+    const char *head = "[{\"fields\":\"name\",\"mode\":\"mask\"},{\"pattern\":\"xx";
+    ck_assert(strncmp(v, head, strlen(head)) == 0);
+    free(v);
+    json_decref(p);
+    json_decref(q);
+    eng_seq_release(&s);
+}
+END_TEST
+
 START_TEST(names_and_stage_sets)
 {
     struct eng_seq s;
@@ -414,6 +449,7 @@ int main(void)
     tcase_add_test(tp, run_on_and_describe);
     tcase_add_test(tp, props_from_head);
     tcase_add_test(tp, names_and_stage_sets);
+    tcase_add_test(tp, provenance_values);
     suite_add_tcase(s, tp);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
