@@ -63,6 +63,8 @@
 #define LIST_PAGE 1000
 #define LIST_BODY_MAX (16u << 20)
 #define MERGE_CTYPE "application/x-cairn-merge-stream"
+#define DIST_BODY_TOO_LONG "the request body is more than 65536 bytes"
+_Static_assert(ENG_DIST_BODY_MAX == 65536, "DIST_BODY_TOO_LONG names the limit");
 
 struct dist;
 
@@ -1086,6 +1088,13 @@ static void body_end(struct http_req *req, void *arg)
     struct dist *d = arg;
     struct px_req *pr = d->pr;
     size_t len = evbuffer_get_length(d->body);
+    if (len > ENG_DIST_BODY_MAX) {
+        /* body_in kept one byte more than allowed, not the whole body:
+         * its length is unknown (chunked), only that it is too long */
+        d->answered = true;
+        px_reply_text(pr, 400, DIST_BODY_TOO_LONG);
+        return;
+    }
     struct err e;
     err_clear(&e);
     d->req = eng_dist_parse((const char *)evbuffer_pullup(d->body, -1), len, &e);
@@ -1164,7 +1173,7 @@ bool px_dist_request(struct px_req *pr)
     }
     const struct http_head *h = http_req_head(pr->req);
     if (h->body == HTTP_BODY_LENGTH && h->content_length > ENG_DIST_BODY_MAX) {
-        px_reply_text(pr, 400, "the request body is more than 65536 bytes");
+        px_reply_text(pr, 400, DIST_BODY_TOO_LONG);
         return true;
     }
     struct dist *d = pool_calloc(pr->pool, sizeof(*d));

@@ -441,6 +441,16 @@ with Cluster(t) as cl:
     t.eq(st, 400, "concurrency 0: 400")
     st, _, _ = dist(None, raw=b" " * 70000)
     t.eq(st, 400, "a body over 64 KiB: 400")
+    # chunked: only the proxy's reading says the body is too long
+    c = p.conn()
+    c.request("POST", path, body=iter([b" " * 50000] * 4), encode_chunked=True,
+              headers={"X-Auth-Token": tok, "X-Storlet-Distributed": "1",
+                       "Content-Type": "application/json"})
+    r = c.getresponse()
+    got = (r.status, r.read())
+    c.close()
+    t.eq(got, (400, b"the request body is more than 65536 bytes"),
+         "a chunked body over 64 KiB: 400 saying so, not a wrong length")
     st, _, _ = dist(doc, value="yes")
     t.eq(st, 400, "X-Storlet-Distributed other than 1: 400")
 
