@@ -799,6 +799,8 @@ static bool manifest_get(struct px_req *pr)
 /* A loopback GET of the plain source (nothing runs on the node), or a
  * HEAD that only checks the caller may read it (head_only). A large
  * object's manifest is assembled by that GET, with the caller's rights. */
+static void mandatory_conditionals(struct pst *s, struct http_client *c);
+
 static void loop_src_start(struct pst *s, bool head_only)
 {
     struct px_req *pr = s->pr;
@@ -821,6 +823,8 @@ static void loop_src_start(struct pst *s, bool head_only)
         if (pr->rules->facts && pr->rules->facts_ts[0])
             http_client_header(c, PX_RULES_FACTS_HEADER, pr->rules->facts_ts);
     }
+    if (!head_only)
+        mandatory_conditionals(s, c);
     if (!head_only && s->d.has_range) {
         if (s->d.range_suffix)
             http_client_headerf(c, "Range", "bytes=-%llu", (unsigned long long)s->d.range_last);
@@ -871,6 +875,7 @@ static void backend_headers(struct pst *s, struct http_client *c)
         }
     }
     px_rules_facts_header(pr, c);
+    mandatory_conditionals(s, c);
     http_client_header(c, "X-Backend-Storlet-Token", s->token);
     char ah[64];
     int ap;
@@ -891,12 +896,34 @@ static void brd_headers(struct px_req *pr, struct http_client *c, void *arg)
 
 static bool brd_usable(int status, const struct http_head *h, void *arg)
 {
-    (void)status;
-    (void)arg;
     /* A node that did not run the chain it was sent (storlets off there)
      * answers the plain object: never the chain's output, above all not
-     * under a mandatory read rule. Another node may run it; none: 503. */
-    return px_storlet_usable(h);
+     * under a mandatory read rule. Another node may run it; none: 503.
+     * A precondition's 304 or 412 (under a mandatory rule, which sends
+     * conditions) is an answer whoever gives it: none of its headers go
+     * out. */
+    const struct pst *s = arg;
+    return px_storlet_usable(h) || (s->mandatory && (status == 304 || status == 412));
+}
+
+/*
+ * The conditional headers of a GET under a mandatory read rule, for the
+ * read of its source (docs/rules.md 4.2): If-Modified-Since and
+ * If-Unmodified-Since as usual, If-None-Match and If-Match only as "*"
+ * (the stored ETag is never an input; If-Match with ETags was 412
+ * before anything ran).
+ */
+static void mandatory_conditionals(struct pst *s, struct http_client *c)
+{
+    if (!s->mandatory || s->d.op != ENG_OP_GET)
+        return;
+    static const char *const names[] = {"If-Modified-Since", "If-Unmodified-Since",
+                                        "If-None-Match", "If-Match"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *v = http_req_header(s->pr->req, names[i]);
+        if (v && (i < 2 || strcmp(v, "*") == 0))
+            http_client_header(c, names[i], v);
+    }
 }
 
 static void manifest_on_proxy(struct pst *s);
@@ -904,12 +931,26 @@ static void manifest_on_proxy(struct pst *s);
 static void brd_response(struct px_req *pr, struct px_read *rd, const struct http_head *h,
                          void *arg)
 {
-    (void)pr;
     struct pst *s = arg;
     if (http_head_get(h, PST_MANIFEST_HEADER)) {
         px_read_abort(rd);
         s->brd = NULL;
         manifest_on_proxy(s);
+        return;
+    }
+    if (h->status == 304 || h->status == 412) {
+        /* a condition of a GET under a mandatory rule decided: nothing
+         * runs, and none of the stored object's headers go out */
+        px_read_abort(rd);
+        s->brd = NULL;
+        if (!s->answered && !pr->done) {
+            s->answered = true;
+            s->failed = true;
+            if (s->applied[0])
+                http_resp_header(pr->req, "X-Storlet-Rules-Applied", s->applied);
+            px_reply(pr, h->status);
+        }
+        stop_all(s);
         return;
     }
     s->src_status = h->status;

@@ -225,6 +225,21 @@ with Cluster(t) as cl:
     st, h, b = rget(path + "/records/p2.json")
     t.ok(st == 200 and b == REFJ, "so is the JSON record (%d %r)" % (st, b[:120]))
 
+    # conditions other than ETags work on the output
+    st, h, b = rget(path + "/records/p1.csv",
+                    headers={"If-Modified-Since": "Thu, 01 Jan 2099 00:00:00 GMT"})
+    t.ok(st == 304 and not b and "etag" not in h,
+         "If-Modified-Since in the future is 304, without the stored ETag (%d %s)"
+         % (st, sorted(h)))
+    st, h, b = rget(path + "/records/p1.csv",
+                    headers={"If-Unmodified-Since": "Thu, 01 Jan 1970 00:00:01 GMT"})
+    t.ok(st == 412 and not leaks(b), "If-Unmodified-Since in the past is 412 (%d)" % st)
+    st, h, b = rget(path + "/records/p1.csv",
+                    headers={"If-Modified-Since": "Thu, 01 Jan 1970 00:00:01 GMT"})
+    t.ok(st == 200 and b == REF, "a condition that holds gives the output (%d)" % st)
+    st, h, b = rget(path + "/records/p1.csv", headers={"If-None-Match": "*"})
+    t.eq(st, 304, "If-None-Match: * on an existing object is 304")
+
     # ---------------------------------------------------------- ranges
     st, h, b = rget(path + "/records/p1.csv", headers={"Range": "bytes=5-40"})
     t.ok(st == 206 and b == REF[5:41] and not leaks(b),
@@ -260,6 +275,11 @@ with Cluster(t) as cl:
                     headers={"X-Run-Storlet": "identity", "X-Storlet-Run-On-Proxy": ""})
     t.ok(st == 200 and b == REF,
          "so does identity on the proxy (%d %r)" % (st, b[:80]))
+    st, h, b = rget(path + "/records/p1.csv",
+                    headers={"If-Modified-Since": "Thu, 01 Jan 2099 00:00:00 GMT",
+                             "X-Run-Storlet": "identity", "X-Storlet-Run-On-Proxy": ""})
+    t.ok(st == 304 and not b and "etag" not in h,
+         "If-Modified-Since also when the chain runs on the proxy (%d %s)" % (st, sorted(h)))
     st, h, b = rget(path + "/records/p1.csv",
                     headers={"X-Run-Storlet": "identity,identity,identity"})
     t.ok(st == 200 and b == REF,
