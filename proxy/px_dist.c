@@ -151,15 +151,6 @@ static char *quote(struct pool *p, const char *s, const char *safe)
     return out;
 }
 
-static json_t *user_meta_of(const struct http_head *h)
-{
-    json_t *m = json_object();
-    for (unsigned i = 0; i < h->nheaders; i++)
-        if (strncasecmp(h->headers[i].name, "X-Object-Meta-", 14) == 0)
-            json_object_set_new(m, h->headers[i].name + 14, json_string(h->headers[i].value));
-    return m;
-}
-
 /* "a, b" from a chain's storlet names, in the pool. */
 static const char *chain_names(struct pool *p, const struct eng_seq *s)
 {
@@ -802,7 +793,7 @@ static void split_response(struct http_client *c, const struct http_head *h, voi
         return;
     }
     s->head_ok = true;
-    s->meta = user_meta_of(h);
+    s->meta = px_storlet_user_meta(h);
     const char *ct = http_head_get(h, "Content-Type");
     s->ctype = ct ? xstrdup(ct) : NULL;
     if (!d->merge_launched) {

@@ -300,7 +300,7 @@ static void add_meta(struct http_client *c, json_t *meta)
 /* User metadata without the provenance (px_ctl_int.h), which describes
  * the stored bytes, not a storlet's output, and is not the storlet's to
  * see: an object node's run does not see it either. */
-static json_t *user_meta_of(const struct http_head *h)
+json_t *px_storlet_user_meta(const struct http_head *h)
 {
     json_t *m = json_object();
     for (unsigned i = 0; i < h->nheaders; i++)
@@ -412,7 +412,7 @@ static void snk_start(struct pst *s)
     if (!s->out_meta)
         s->out_meta = json_object();
     if (s->d.op == ENG_OP_COPY) {
-        json_t *cm = user_meta_of(h);   /* the COPY's own metadata wins */
+        json_t *cm = px_storlet_user_meta(h);   /* the COPY's own metadata wins */
         json_object_update(s->out_meta, cm);
         json_decref(cm);
     }
@@ -649,7 +649,7 @@ static void src_head(struct pst *s, const struct http_head *h)
     v = http_head_get(h, "X-Storlet-Executed-On");
     if (v && first_here(s) > 0)
         s->node = xstrdup(v);
-    s->src_meta = user_meta_of(h);
+    s->src_meta = px_storlet_user_meta(h);
     s->src_len = h->body == HTTP_BODY_LENGTH ? (int64_t)h->content_length : -1;
     /* the input range: the node's report, or a loopback 206's */
     v = http_head_get(h, "Storlet-Input-Range");
@@ -1271,7 +1271,7 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void 
     bool first = k == first_here(s);
     if (first && s->src_client) {
         const struct http_head *h = http_req_head(pr->req);
-        s->src_meta = user_meta_of(h);
+        s->src_meta = px_storlet_user_meta(h);
         const char *ct = http_req_header(pr->req, "Content-Type");
         s->src_ctype = ct ? xstrdup(ct) : NULL;
         s->src_len = h->body == HTTP_BODY_LENGTH ? (int64_t)h->content_length : -1;

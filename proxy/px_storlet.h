@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "proxy/px_int.h"
 
 struct http_client;
@@ -34,6 +36,11 @@ bool px_storlet_forward_headers(struct px_req *pr, struct http_client *c);
 /* The reason of the 503 when every node answered such a read with the
  * plain object (none ran the chain: storlets are off there). */
 #define PX_STORLET_UNRUN "No object node could run the storlet chain"
+
+/* The X-Object-Meta-* values of h without their prefix, a new JSON object;
+ * provenance (X-Object-Meta-Storlet-Generated-*) left out: it describes
+ * stored bytes, not a storlet's output, and is not a storlet's to see. */
+json_t *px_storlet_user_meta(const struct http_head *h);
 
 /* Is a backend answer a storlet's (relay it whatever its status), or an
  * object node's refusal to run a chain over a large object's manifest
