@@ -608,6 +608,19 @@ static int put_commit_work(void *arg)
     return rc;
 }
 
+/* The body's last piece and the commit in one disk job: a body that fits
+ * one chunk (every small PUT) then costs two trips to the disk pool (open,
+ * write+commit) instead of three. A failed write skips the commit; the
+ * writer is freed with the request, which unlinks its temp file. */
+static int put_last_work(void *arg)
+{
+    struct oreq *st = arg;
+    int rc = obj_df_write(st->wr, st->buf, st->buflen);
+    return rc != 0 ? rc : put_commit_work(arg);
+}
+
+static void put_commit_done(struct obj_rq *rq, int status);
+
 static void put_pump(struct oreq *st);
 
 static void put_fail(struct oreq *st, int status)
@@ -708,6 +721,15 @@ static void put_pump(struct oreq *st)
     /* Whole chunks only until the body ends: writing whatever one socket
      * read brought (often one TCP segment) cost a disk-thread round trip
      * (two context switches) per 1-2 KiB under load. */
+    if (have > 0 && have <= cap && st->body_ended) {
+        st->buflen = evbuffer_remove(st->pend, st->buf, have);
+        st->writing = true;
+        if (obj_rq_submit(&st->rq, put_last_work, put_commit_done) != 0) {
+            st->writing = false;
+            put_fail(st, 503);
+        }
+        return;
+    }
     if (have >= cap || (have > 0 && st->body_ended)) {
         st->buflen = evbuffer_remove(st->pend, st->buf, have < cap ? have : cap);
         st->writing = true;
