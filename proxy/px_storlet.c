@@ -144,7 +144,7 @@ struct pst {
     const char *sent_etag;     /* a ruled PUT's ETag: of the body sent */
     struct md5 sent_md5;
     /* Range on the chain's output under a mandatory rule (4.2) */
-    bool cut, cut_open;
+    bool cut;
     uint64_t cut_first, cut_last, out_pos;
     struct event *stop_ev;     /* stops the chain after a cut, from the loop */
 
@@ -510,6 +510,7 @@ static const struct http_client_ops snk_ops = {
  * nothing runs here): to the client or the loopback PUT. Returns false
  * when the sink is full (the producer pauses until a drain). */
 static void cut_end(struct pst *s);
+static void client_end(struct pst *s);
 
 static bool sink_take(struct pst *s, struct evbuffer *b)
 {
@@ -530,7 +531,7 @@ static bool sink_take(struct pst *s, struct evbuffer *b)
                 s->out_pos += d;
                 n -= d;
             }
-            if (!s->cut_open && n && s->out_pos + n > s->cut_last + 1) {
+            if (n && s->out_pos + n > s->cut_last + 1) {
                 size_t keep = (size_t)(s->cut_last + 1 - s->out_pos);
                 struct evbuffer *part = evbuffer_new();
                 evbuffer_remove_buffer(b, part, keep);
@@ -615,8 +616,8 @@ static void src_end(struct pst *s)
         }
     }
     if (!any_here(s)) {
-        if (s->snk_client && !s->pr->done)
-            http_resp_end(s->pr->req);   /* a ruled GET the node ran whole */
+        if (s->snk_client)
+            client_end(s);   /* a ruled GET the node ran whole */
         else if (s->snk)
             http_client_end(s->snk);
         return;
@@ -1105,6 +1106,24 @@ static void cut_stop(evutil_socket_t fd, short what, void *arg)
     stop_all(arg);
 }
 
+/* The chain's output is over: end the client response. Under a Range
+ * cut still waiting for its last byte the output was shorter than the
+ * Content-Range already sent promised, so the response ends abnormally
+ * rather than as a short body that looks whole. */
+static void client_end(struct pst *s)
+{
+    if (s->pr->done)
+        return;
+    if (s->cut) {
+        log_notice("storlet output ended at byte %llu, before the range %llu-%llu",
+                   (unsigned long long)s->out_pos, (unsigned long long)s->cut_first,
+                   (unsigned long long)s->cut_last);
+        http_resp_abort(s->pr->req);
+        return;
+    }
+    http_resp_end(s->pr->req);
+}
+
 /* The output is complete at the end of a Range cut: end the response
  * and stop the chain (its remaining output is not wanted). The stop runs
  * from the loop: this is called from inside a stage's or the source's
@@ -1124,13 +1143,9 @@ static void cut_end(struct pst *s)
 static void client_response_start(struct pst *s)
 {
     if (s->cut) {
-        if (s->cut_open)
-            http_resp_headerf(s->pr->req, "Content-Range", "bytes %llu-*/*",
-                              (unsigned long long)s->cut_first);
-        else
-            http_resp_headerf(s->pr->req, "Content-Range", "bytes %llu-%llu/*",
-                              (unsigned long long)s->cut_first,
-                              (unsigned long long)s->cut_last);
+        http_resp_headerf(s->pr->req, "Content-Range", "bytes %llu-%llu/*",
+                          (unsigned long long)s->cut_first,
+                          (unsigned long long)s->cut_last);
         http_resp_start(s->pr->req, 206, HTTP_LENGTH_UNKNOWN);
         return;
     }
@@ -1217,8 +1232,7 @@ static void stage_done(struct eng_run *r, const struct eng_outcome *o, void *arg
         return;
     }
     if (s->snk_client) {
-        if (!s->pr->done)
-            http_resp_end(s->pr->req);
+        client_end(s);
     } else if (s->snk) {
         http_client_end(s->snk);   /* the PUT's answer is the reply */
     }
@@ -1804,8 +1818,10 @@ static bool rules_entry(struct px_req *pr, struct eng_decision *d)
     return true;
 }
 
-/* Range under rules: bytes=a-b or bytes=a- of the chain's output (4.2);
- * anything else (a suffix, several ranges) is ignored: the whole output. */
+/* Range under rules: bytes=a-b of the chain's output (4.2). Anything
+ * else (open, suffix, several ranges) is ignored, as HTTP allows: the
+ * whole output with 200. An open range would need a Content-Range naming
+ * a last byte nobody knows before the chain has ended. */
 static void rules_range(struct pst *s)
 {
     const char *v = http_req_header(s->pr->req, "Range");
@@ -1823,10 +1839,9 @@ static void rules_range(struct pst *s)
     a[al] = '\0';
     memcpy(b, dash + 1, bl + 1);
     uint64_t first, last = 0;
-    if (parse_u64(a, &first) < 0 || (bl && parse_u64(b, &last) < 0) || (bl && last < first))
+    if (bl == 0 || parse_u64(a, &first) < 0 || parse_u64(b, &last) < 0 || last < first)
         return;
     s->cut = true;
-    s->cut_open = bl == 0;
     s->cut_first = first;
     s->cut_last = last;
 }
