@@ -367,6 +367,43 @@ FILE *storlet_input_file(struct storlet *s, unsigned idx)
     return s->input_file[idx];
 }
 
+void storlet_read_exact(struct storlet *s, void *buf, size_t n, const char *what)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = storlet_read(s, (char *)buf + got, n - got);
+        if (r < 0)
+            storlet_fail(s, STORLET_EXIT_FAILED, "read input: %s", strerror((int)-r));
+        if (r == 0)
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input ended early, in %s", what);
+        got += (size_t)r;
+    }
+}
+
+uint32_t storlet_read_u32(struct storlet *s, const char *what)
+{
+    unsigned char b[4];
+    storlet_read_exact(s, b, 4, what);
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+json_t *storlet_merge_frame(struct storlet *s)
+{
+    uint32_t n = storlet_read_u32(s, "a frame length");
+    if (n == 0 || n > STORLET_MERGE_FRAME_MAX)
+        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: frame length %u", n);
+    char *buf = malloc(n);
+    if (!buf)
+        storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
+    storlet_read_exact(s, buf, n, "a frame");
+    json_error_t je;
+    json_t *o = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
+    free(buf);
+    if (!json_is_object(o))
+        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: a frame is not a JSON object");
+    return o;
+}
+
 /* ------------------------------------------------------------ output */
 
 static bool meta_text_ok(const char *v, bool key)

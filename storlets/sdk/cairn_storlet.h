@@ -128,6 +128,22 @@ ssize_t storlet_read_input(struct storlet *s, unsigned idx, void *buf, size_t n)
 FILE *storlet_input_file(struct storlet *s, unsigned idx);
 
 /*
+ * For merge storlets: the merge stream of a Distributed request on the
+ * main input (docs/compound-storlets.md section 2.3). Each ends the
+ * storlet, with STORLET_EXIT_BAD_INPUT and a reason naming `what` when the
+ * stream is short or malformed, STORLET_EXIT_FAILED when reading fails:
+ *   storlet_read_exact   exactly n bytes into buf;
+ *   storlet_read_u32     a 4-byte big-endian length (a frame's, a chunk's);
+ *   storlet_merge_frame  the next frame (a part's or the end), a new JSON
+ *                        object (json_decref it) of 1 to
+ *                        STORLET_MERGE_FRAME_MAX bytes.
+ */
+#define STORLET_MERGE_FRAME_MAX (1u << 20)
+void storlet_read_exact(struct storlet *s, void *buf, size_t n, const char *what);
+uint32_t storlet_read_u32(struct storlet *s, const char *what);
+json_t *storlet_merge_frame(struct storlet *s);
+
+/*
  * Output metadata, sent as one frame before the first output byte. Keys
  * without the X-Object-Meta- prefix. Returns 0, -EALREADY once output has
  * started (metadata was sent), -EINVAL for a key or value the engine would

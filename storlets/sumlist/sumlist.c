@@ -25,7 +25,6 @@
 #include "cairn_storlet.h"
 
 #define PART_MAX (1u << 20)
-#define FRAME_MAX (1u << 20)
 #define PARTS_MAX 100000u
 
 struct entry {
@@ -33,43 +32,6 @@ struct entry {
     char *path;
     json_t *value;
 };
-
-static void read_exact(struct storlet *s, void *buf, size_t n, const char *what)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = storlet_read(s, (char *)buf + got, n - got);
-        if (r < 0)
-            storlet_fail(s, STORLET_EXIT_FAILED, "read input: %s", strerror((int)-r));
-        if (r == 0)
-            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input ended early, in %s", what);
-        got += (size_t)r;
-    }
-}
-
-static uint32_t read_u32(struct storlet *s, const char *what)
-{
-    unsigned char b[4];
-    read_exact(s, b, 4, what);
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static json_t *read_frame(struct storlet *s)
-{
-    uint32_t n = read_u32(s, "a frame length");
-    if (n == 0 || n > FRAME_MAX)
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: frame length %u", n);
-    char *buf = malloc(n);
-    if (!buf)
-        storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
-    read_exact(s, buf, n, "a frame");
-    json_error_t je;
-    json_t *o = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
-    free(buf);
-    if (!json_is_object(o))
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: a frame is not a JSON object");
-    return o;
-}
 
 int main(void)
 {
@@ -87,7 +49,7 @@ int main(void)
     bool real = false;
     size_t parts;
     for (;;) {
-        json_t *f = read_frame(s);
+        json_t *f = storlet_merge_frame(s);
         const char *type = json_string_value(json_object_get(f, "type"));
         if (type && strcmp(type, "end") == 0) {
             json_t *p = json_object_get(f, "parts");
@@ -116,13 +78,13 @@ int main(void)
                          path);
         size_t len = 0;
         for (;;) {
-            uint32_t n = read_u32(s, "a chunk length");
+            uint32_t n = storlet_read_u32(s, "a chunk length");
             if (n == 0)
                 break;
             if (n > PART_MAX - len)
                 storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: more than %u bytes", path,
                              PART_MAX);
-            read_exact(s, part + len, n, "a chunk");
+            storlet_read_exact(s, part + len, n, "a chunk");
             len += n;
         }
         json_error_t je;
