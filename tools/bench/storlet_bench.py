@@ -2,7 +2,7 @@
 """Storlet overhead for issue 6 (not a test: it prints figures).
 
   storlet_bench.py [--small-seconds S] [--big-count N] [--warm N]
-                   [--concurrency C] [--no-python]
+                   [--concurrency C] [--cpu-count N] [--no-python]
 
 Starts a 3-node cluster on loopback with storlets on (warm sandboxes kept
 per storlet version), deploys the identity storlet (native, C) and the
@@ -16,10 +16,16 @@ then (4 KiB only) X-Run-Storlet: identity.py:
    less).
 
 cairn-bench's table is printed for each run, then a summary with the
-added p50/p99 and the throughput loss. Standard library only; daemons
-from $CAIRN_BUILD (default ./build).
+added p50/p99, the throughput loss, and the CPU time the object nodes
+(object servers, launchers, sandboxes) spend per GET, counted over
+--cpu-count GETs of one object made one at a time after the cairn-bench
+runs: on a shared, loaded machine latency mostly measures the other
+tenants, CPU per GET much less so. Standard library only; daemons from
+$CAIRN_BUILD (default ./build).
 """
 import argparse
+import hashlib
+import http.client
 import json
 import os
 import subprocess
@@ -36,6 +42,49 @@ PY_IDENTITY = b"""def main(s):
     for chunk in iter(lambda: s.input.read(65536), b""):
         s.write(chunk)
 """
+
+
+def node_cpu_ms(nodes):
+    """CPU time (user + system, ms) used so far by the object servers, their
+    launchers and every sandbox the launchers have reaped: a figure that a
+    busy machine inflates far less than it inflates latency."""
+    tck = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for n in nodes:
+        pids = [(n.proc.pid, False)]
+        try:
+            with open("/proc/%d/task/%d/children" % (n.proc.pid, n.proc.pid)) as f:
+                pids += [(int(x), True) for x in f.read().split()]
+        except OSError:
+            pass
+        for pid, with_children in pids:
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+            if with_children:
+                total += int(fields[13]) + int(fields[14])
+    return total * 1000.0 / tck
+
+
+def cpu_per_get(p, nodes, path, headers, count, want):
+    """Node CPU (ms) per GET of path, over count GETs one at a time on one
+    connection; checks each body against want."""
+    conn = http.client.HTTPConnection(p.ip, p.port, timeout=300)
+    c0 = node_cpu_ms(nodes)
+    for _ in range(count):
+        conn.request("GET", path, headers=headers)
+        r = conn.getresponse()
+        h = hashlib.md5()
+        for chunk in iter(lambda: r.read(1 << 20), b""):
+            h.update(chunk)
+        if r.status != 200 or h.hexdigest() != want:
+            raise SystemExit("GET %s for the CPU count: %d" % (path, r.status))
+    used = node_cpu_ms(nodes) - c0
+    conn.close()
+    return used / count
 
 
 def bench(p, args, label, tmp):
@@ -76,12 +125,19 @@ def loss(st, plain):
     return "%+.1f%%" % ((a - b) / b * 100)
 
 
+def req(p, method, path, headers):
+    st, _, _ = p.request(method, path, headers=headers)
+    return st
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--small-seconds", default="20s")
     ap.add_argument("--big-count", type=int, default=12)
     ap.add_argument("--warm", type=int, default=2)
     ap.add_argument("--concurrency", type=int, default=1)
+    ap.add_argument("--cpu-count", type=int, default=200,
+                    help="GETs of 4 KiB per CPU count (64 MiB: a hundredth)")
     ap.add_argument("--no-python", action="store_true",
                     help="skip the Python identity storlet")
     a = ap.parse_args()
@@ -145,13 +201,35 @@ def main():
                     p, base + ["--cleanup", "-H", "X-Run-Storlet: identity.py"],
                     "identity-py-" + size, tmp)))
             res[size] = runs
+        # node CPU per GET, outside cairn-bench (whose runs include their
+        # prepopulate and cleanup): one object, GETs one at a time
+        cpu = {}
+        req(p, "PUT", path + "/sb-cpu", h)
+        for size, nbytes, count in (("4k", 4096, a.cpu_count),
+                                    ("64m", 64 << 20, max(2, a.cpu_count // 100))):
+            body = os.urandom(1 << 20) * (nbytes >> 20) if nbytes >= 1 << 20 \
+                else os.urandom(nbytes)
+            opath = path + "/sb-cpu/" + size
+            st, _, _ = p.request("PUT", opath, body=body, headers=h)
+            assert st == 201, st
+            want = hashlib.md5(body).hexdigest()
+            for name in ("plain", "identity", "identity.py"):
+                if name == "identity.py" and (size != "4k" or a.no_python):
+                    continue
+                hh = dict(h) if name == "plain" else dict(h, **{"X-Run-Storlet": name})
+                cpu_per_get(p, nodes, opath, hh, 2, want)   # warm
+                cpu[(size, name)] = cpu_per_get(p, nodes, opath, hh, count, want)
+            p.request("DELETE", opath, headers=h)
+        p.request("DELETE", path + "/sb-cpu", headers=h)
         print("## summary")
         for size, runs in res.items():
             plain = get_stats(runs[0][1])
             for name, j in runs:
                 st = get_stats(j)
-                line = "%-4s %-12s p50 %s ms  p99 %s ms  MB/s %s" % (
-                    size, name, pick(st, "p50"), pick(st, "p99"), pick(st, "mbps"))
+                c = cpu.get((size, name))
+                line = "%-4s %-12s p50 %s ms  p99 %s ms  MB/s %s  node CPU/GET %s ms" % (
+                    size, name, pick(st, "p50"), pick(st, "p99"), pick(st, "mbps"),
+                    "%.2f" % c if c is not None else "?")
                 if name != "plain":
                     line += "  | added p50 %s ms, p99 %s ms, throughput %s" % (
                         diff(st, plain, "p50"), diff(st, plain, "p99"),
