@@ -425,6 +425,9 @@ static void init_main(const struct sbx_spawn_args *a, int ctl)
 {
     const struct sbx_policy *p = a->policy;
     char go;
+    /* names that tell a sandbox's processes apart from the daemon's in ps
+     * and profiles (they are forks of it until the exec) */
+    prctl(PR_SET_NAME, "sbx-init", 0, 0, 0);
     if (read(ctl, &go, 1) != 1)
         _exit(127);    /* the launcher gave up on us */
     ctl = close_all_but(ctl, ctl);
@@ -488,6 +491,7 @@ static void init_main(const struct sbx_spawn_args *a, int ctl)
     pid_t kid = fork();
     TRY(ctl, kid, "fork storlet");
     if (kid == 0) {
+        prctl(PR_SET_NAME, "sbx-exec", 0, 0, 0);
         close(ep[0]);
         static char buf[SBX_MSG_MAX];
         int fds[SBX_FD_MAX];
