@@ -473,6 +473,7 @@ struct relay {
     struct evbuffer *listing; /* a listing rewritten for rules (4.10) */
     const char *listing_type; /* the format the client asked for */
     bool listing_on;          /* the answer is a listing being rewritten */
+    bool format_forced;       /* the listing's format is in the query only */
     bool facts_sent;          /* X-Backend-Storlet-Facts-Timestamp went */
     bool chain_sent;          /* X-Backend-Storlet-Chain went */
 };
@@ -498,8 +499,9 @@ static void relay_headers_out(struct px_req *pr, struct http_client *c,
              ((strcasecmp(pass[i], "If-Match") == 0 ||
                strcasecmp(pass[i], "If-None-Match") == 0) && strcmp(v, "*") != 0)))
             continue;
-        /* A rewritten listing is read as JSON whatever the client asked. */
-        if (rl && rl->listing && strcasecmp(pass[i], "Accept") == 0)
+        /* A listing under rules is read in the format the proxy chose
+         * (json_query), whatever the client asked. */
+        if (rl && (rl->listing || rl->format_forced) && strcasecmp(pass[i], "Accept") == 0)
             continue;
         http_client_header(c, pass[i], v);
     }
@@ -998,8 +1000,11 @@ static void read_go(struct px_req *pr, void *arg)
                   g->rl);
 }
 
-/* The query of a listing read as JSON: format= replaced by format=json. */
-static const char *json_query(struct px_req *pr, const char *q)
+/* The query of a listing read in format `fmt` ("json" or "plain"): every
+ * format= dropped and format=<fmt> appended last. The container server
+ * takes the last format= it decodes, so a parameter this scan does not
+ * see as one (an encoded name, "%66ormat=") loses to the appended one. */
+static const char *json_query(struct px_req *pr, const char *q, const char *fmt)
 {
     size_t n = q ? strlen(q) : 0;
     char *out = pool_alloc(pr->pool, n + 16), *o = out;
@@ -1015,7 +1020,7 @@ static const char *json_query(struct px_req *pr, const char *q)
         if (*p == '&')
             p++;
     }
-    memcpy(o, o == out ? "format=json" : "&format=json", o == out ? 12 : 13);
+    snprintf(o, 16, "%sformat=%s", o == out ? "" : "&", fmt);
     return out;
 }
 
@@ -1066,8 +1071,16 @@ static void do_read2(struct px_req *pr, enum px_ring_kind ring, const char *rule
         rl->listing = evbuffer_new();
         pool_cleanup_add(pr->pool, listing_free, rl->listing);
         rl->listing_type = lt;
-        q = json_query(pr, q);
+        q = json_query(pr, q, "json");
         pr->ctl = rl;
+    } else if (lt && http_req_method(pr->req) == HTTP_M_GET && pr->rules &&
+               pr->rules->any_mandatory) {
+        /* names only, and only if the container server reads the request
+         * as the proxy does: its own reading of format= and Accept
+         * (Swift's: last format= wins, Accept by quality) could pick JSON
+         * with the stored hashes where listing_type saw plain */
+        rl->format_forced = true;
+        q = json_query(pr, q, "plain");
     }
     struct read_go *g = pool_calloc(pr->pool, sizeof(*g));
     g->rl = rl;
