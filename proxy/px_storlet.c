@@ -377,7 +377,9 @@ static void add_provenance(struct pst *s, struct http_client *c)
     free(ps);
     if (s->src_name) {
         http_client_header(c, "X-Object-Meta-Storlet-Generated-From", s->src_name);
-        if (s->src_etag)
+        /* the source's ETag is a fact of its stored bytes, which a
+         * mandatory read rule hides from this caller (docs/rules.md 4.6) */
+        if (s->src_etag && !(s->ruled && s->n_pre > 0))
             http_client_header(c, "X-Object-Meta-Storlet-Generated-From-Etag", s->src_etag);
     }
 }
@@ -1177,8 +1179,11 @@ static void stage_start(struct eng_run *r, const struct eng_meta *m, void *arg)
         client_response_start(s);
         return;
     }
-    /* PUT or COPY: the output metadata over the request's (or source's) */
-    s->out_meta = s->src_meta ? json_deep_copy(s->src_meta) : json_object();
+    /* PUT or COPY: the output metadata over the request's (or source's);
+     * a copy's source read raw here under a mandatory read rule gives none
+     * of its stored metadata, as its GET would not (docs/rules.md 4.2) */
+    bool hide = s->d.op == ENG_OP_COPY && s->ruled && s->n_pre > 0 && first_here(s) == 0;
+    s->out_meta = s->src_meta && !hide ? json_deep_copy(s->src_meta) : json_object();
     if (m->metadata)
         json_object_update(s->out_meta, m->metadata);
     if (m->content_type)
