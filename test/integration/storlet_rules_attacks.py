@@ -1,0 +1,352 @@
+#!/usr/bin/python3
+# tier: quick
+"""Attacks on a mandatory storlet rule (docs/rules.md section 4), beyond the
+known bypasses of storlet_rules.py.
+
+A researcher (tempauth group `researcher`) may read the container
+`records`, whose mandatory rule de-identifies every record with deid.py.
+They want the raw records, or facts of them (ETag, length, stored user
+metadata). Each check below is one way of asking that the other suite does
+not try; every one must end with de-identified bytes, a refusal, or facts
+that say nothing about the stored bytes."""
+import hashlib
+import http.client
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from cluster import Cluster, BUILD  # noqa: E402
+from tap import Tap  # noqa: E402
+
+SRC = os.environ.get("CAIRN_SRC") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+t = Tap()
+
+DEID = {"id": "deid-researchers", "mandatory": True,
+        "match": {"groups": ["researcher"]},
+        "action": {"storlet": "deid.py",
+                   "parameters": {"fields": "name,ssn", "mode": "mask"}}}
+
+CSV = (b"id,name,ssn,diagnosis\r\n"
+       b"1,Alice Smith,123-45-6789,flu\r\n"
+       b"2,Bob Jones,987-65-4321,asthma\r\n")
+CSV_MD5 = hashlib.md5(CSV).hexdigest()
+SECRETS = (b"Alice", b"Bob", b"123-45-6789", b"987-65-4321",
+           CSV_MD5.encode(), b"Patient-Secret")
+
+
+def leaks(body):
+    if isinstance(body, str):
+        body = body.encode("latin-1", "replace")
+    return any(s in body for s in SECRETS)
+
+
+def hleaks(h):
+    """Do response headers carry a fact of the raw record?"""
+    return leaks(json.dumps(h).encode()) or h.get("content-length") == str(len(CSV))
+
+
+def native(main):
+    return {"X-Object-Meta-Storlet-Language": "native",
+            "X-Object-Meta-Storlet-Interface-Version": "1.0",
+            "X-Object-Meta-Storlet-Object-Metadata": "no",
+            "X-Object-Meta-Storlet-Main": main}
+
+
+def python(main, meta="no"):
+    h = native(main)
+    h["X-Object-Meta-Storlet-Language"] = "python"
+    h["X-Object-Meta-Storlet-Object-Metadata"] = meta
+    return h
+
+
+# A storlet that reports everything it is given: its invocation document,
+# its environment, its input, and (parameter `read`) another object read
+# through services. Hostile code a researcher got deployed.
+DUMP = b'''import json, os
+import cairn_storlet
+
+def main(s):
+    out = {"doc": s.doc, "env": dict(os.environ),
+           "input": s.input.read().decode("latin-1")}
+    p = s.param("read")
+    if p:
+        try:
+            rg = s.param("range")
+            rg = rg.replace("CRLF", "\\r\\n") if rg else None
+            with s.open_object(p, rg) as f:
+                out["read"] = {"reply": f.reply, "body": f.read().decode("latin-1")}
+        except Exception as e:
+            out["read"] = {"error": str(e)}
+    s.set_content_type("application/json")
+    s.write(json.dumps(out))
+'''
+
+with Cluster(t) as cl:
+    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
+    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+
+    def conf(name):
+        return {"storlets": "true", "storlet_warm": "0",
+                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
+                "storlet_sdk": sdk}
+
+    nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
+                        conf=conf("node%d" % i))
+             for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3"))]
+    for kind, port in (("account", "aport"), ("container", "cport"),
+                       ("object", "port")):
+        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
+                                   for n in nodes])
+    users = {"test:tester": "testing .admin",
+             "test:res": "resing researcher",
+             "test2:tester2": "testing2 .admin"}
+    p = cl.proxy(users=users, conf={"DEFAULT": conf("proxy")})
+    path, tok = p.auth("test:tester")
+    _, rtok = p.auth("test:res")
+
+    def raw(m, u, headers=None, token=None, body=None, px=None):
+        """One request; an abnormal end gives the bytes received."""
+        px = px or p
+        c = http.client.HTTPConnection(px.ip, px.port, timeout=60)
+        try:
+            c.putrequest(m, u, skip_accept_encoding=True)
+            h = {"X-Auth-Token": token or rtok}
+            h.update(headers or {})
+            for k, v in h.items():
+                if v is not None:
+                    c.putheader(k, v)
+            c.putheader("Content-Length", str(len(body or b"")))
+            c.endheaders(body or b"")
+            r = c.getresponse()
+            hd = {k.lower(): v for k, v in r.getheaders()}
+            try:
+                return r.status, hd, r.read()
+            except http.client.IncompleteRead as e:
+                return r.status, hd, e.partial
+        finally:
+            c.close()
+
+    def adm(m, u, headers=None, body=None):
+        return raw(m, u, headers=headers, token=tok, body=body)
+
+    # ---------------------------------------------------------- setup
+    adm("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "True"})
+    for c in ("records", "storlet", "dependency", "scratch", "segs"):
+        adm("PUT", path + "/" + c)
+    adm("POST", path + "/records", headers={
+        "X-Container-Read": "researcher",
+        "X-Storlet-Rules": json.dumps({"rules": [DEID]})})
+    adm("POST", path + "/scratch", headers={"X-Container-Read": "researcher",
+                                            "X-Container-Write": "researcher"})
+    adm("POST", path + "/storlet", headers={"X-Container-Read": "researcher"})
+    with open(os.path.join(SRC, "storlets", "deid", "deid.py"), "rb") as f:
+        st, _, _ = adm("PUT", path + "/storlet/deid.py", body=f.read(),
+                       headers=python("deid.main"))
+    t.eq(st, 201, "deploy deid.py")
+    for name in ("identity", "partlist"):
+        with open(os.path.join(BUILD, "storlets", name), "rb") as f:
+            adm("PUT", path + "/storlet/" + name, body=f.read(), headers=native(name))
+    st, _, _ = adm("PUT", path + "/storlet/dump.py", body=DUMP,
+                   headers=python("dump.main", meta="yes"))
+    t.eq(st, 201, "deploy dump.py, a storlet that reports all it is given")
+    st, _, _ = adm("PUT", path + "/records/p1.csv", body=CSV, headers={
+        "Content-Type": "text/csv", "X-Object-Meta-Patient": "Patient-Secret"})
+    t.eq(st, 201, "store a record with user metadata")
+    DEID_H = {"X-Run-Storlet": "deid.py", "X-Storlet-Parameter-1": "fields:name,ssn",
+              "X-Storlet-Parameter-2": "mode:mask"}
+    st, _, REF = adm("GET", path + "/records/p1.csv", headers=DEID_H)
+    t.ok(st == 200 and not leaks(REF), "the de-identified record (%d %r)" % (st, REF[:60]))
+    st, h, b = raw("GET", path + "/records/p1.csv")
+    t.ok(st == 200 and b == REF, "the researcher's GET is de-identified (%d)" % st)
+
+    def safe(st, h, b):
+        return not leaks(b) and not hleaks(h) and (st >= 400 or b in REF)
+
+    # ---------------------------------------------------------- paths
+    for u in ("/v1/AUTH_test/rec%6Frds/p1.csv", "/v1/AUTH_test/records/p1%2Ecsv",
+              "/v1/AUTH_test/records%2Fp1.csv", "/v1/AUTH_test//records/p1.csv",
+              "/v1/AUTH_test/records//p1.csv", "/v1/AUTH_test/records/p1.csv/",
+              "/v1/AUTH_test/records/./p1.csv", "/v1/AUTH_test/scratch/../records/p1.csv",
+              "/v1/%41UTH_test/records/p1.csv", "/v1//AUTH_test/records/p1.csv",
+              "/v1/auth_test/records/p1.csv", "/V1/AUTH_test/records/p1.csv",
+              "/v1.0/AUTH_test/records/p1.csv", "/v1/AUTH_test/records/p1.csv?",
+              "/v1/AUTH_test/records/p1.csv#x", "//v1/AUTH_test/records/p1.csv",
+              "http://x/v1/AUTH_test/records/p1.csv"):
+        st, h, b = raw("GET", u)
+        t.ok(safe(st, h, b), "GET %s: never raw (%d %r)" % (u, st, b[:50]))
+
+    # ---------------------------------------------------------- headers from the client
+    for hd in ({"X-Newest": "true"},
+               {"X-Backend-Storlet-Chain": "[]"},
+               {"X-Backend-Storlet-Facts-Timestamp": "0000000001.00000"},
+               {"X-Backend-Ignore-Range-If-Metadata-Present": "X-Object-Manifest",
+                "Range": "bytes=0-40"},
+               {"X-Object-Sysmeta-Cairn-Storlet-Rules": "{}"},
+               {"X-Container-Sysmeta-Cairn-Storlet-Rules": "{}"},
+               {"X-Cairn-Capability": "v1;storlet-ruled;9999999999;x;" + "0" * 64 +
+                ";/v1/AUTH_test/records/p1.csv"},
+               {"X-Storlet-Depth": "9"},
+               {"X-Backend-Storlet-Token": tok},
+               {"X-Auth-Token": rtok, "X-Service-Token": tok},
+               {"X-Storage-Token": tok, "X-Auth-Token": rtok}):
+        for m in ("GET", "HEAD"):
+            st, h, b = raw(m, path + "/records/p1.csv", headers=hd)
+            t.ok(safe(st, h, b), "%s with %s: never raw (%d %r %s)"
+                 % (m, sorted(hd), st, b[:50], sorted(h)))
+
+    # ETag oracles
+    for hd in ({"If-None-Match": CSV_MD5}, {"If-None-Match": '"%s"' % CSV_MD5},
+               {"If-None-Match": "W/\"%s\"" % CSV_MD5},
+               {"If-None-Match": "x, %s" % CSV_MD5}, {"If-Match": "*, %s" % CSV_MD5},
+               {"If-Match": " *"}):
+        got = []
+        for m in ("GET", "HEAD"):
+            st, h, b = raw(m, path + "/records/p1.csv", headers=hd)
+            st2, _, _ = raw(m, path + "/records/p1.csv",
+                            headers={k: v.replace(CSV_MD5, "0" * 32) for k, v in hd.items()})
+            got.append((st, st2))
+            t.ok(st == st2 and not leaks(b),
+                 "%s with %s: the same answer as for a wrong ETag (%d %d)"
+                 % (m, hd, st, st2))
+    st, h, b = raw("OPTIONS", path + "/records/p1.csv")
+    t.ok(safe(st, h, b), "OPTIONS tells nothing (%d %s)" % (st, sorted(h)))
+
+    # ---------------------------------------------------------- a storlet's view
+    st, h, b = raw("GET", path + "/records/p1.csv", headers={"X-Run-Storlet": "dump.py"})
+    try:
+        seen = json.loads(b)
+    except ValueError:
+        seen = {}
+    t.ok(st == 200 and seen.get("input", "").encode("latin-1") == REF,
+         "a hostile storlet after deid.py reads only the de-identified record (%d %r)"
+         % (st, b[:100]))
+    t.ok(not leaks(json.dumps(seen)),
+         "and nothing it is given (document, environment) is a fact of the raw one "
+         "(%r)" % json.dumps(seen.get("doc", {}).get("inputs"))[:300])
+    t.ok(str(len(CSV)) not in json.dumps(seen.get("doc", {}).get("inputs")),
+         "not even the raw length")
+    t.ok("Cairn-Capability" not in json.dumps(seen) and tok not in json.dumps(seen),
+         "and it holds no capability or other token")
+    st, h, b = raw("GET", path + "/records/p1.csv",
+                   headers={"X-Run-Storlet": "dump.py", "X-Storlet-Run-On-Proxy": ""})
+    t.ok(st == 200 and not leaks(b) and b'"content_length": %d' % len(CSV) not in b,
+         "on the proxy as well (%d %r)" % (st, b[:100]))
+
+    # services: the manifest-free reads of another object
+    adm("PUT", path + "/scratch/s1", body=b"x")
+    for rp, rg in (("records/p1.csv", None), ("records/p1.csv", "bytes=0-20"),
+                   ("records/p1.csv", "bytes=-20"), ("/AUTH_test/records/p1.csv", None),
+                   ("records//p1.csv", None), ("rec%6Frds/p1.csv", None),
+                   ("records/p1.csv?multipart-manifest=get", None),
+                   ("records/p1.csv", "bytes=0-20CRLFX-Run-Storlet: identity")):
+        hd = {"X-Run-Storlet": "dump.py", "X-Storlet-Parameter-1": "read:" + rp}
+        if rg:
+            hd["X-Storlet-Parameter-2"] = "range:" + rg
+        st, h, b = raw("GET", path + "/scratch/s1", headers=hd)
+        t.ok(not leaks(b) and b'"content_length": %d' % len(CSV) not in b,
+             "a services read of %s %s is never raw (%d %r)" % (rp, rg or "", st, b[-200:]))
+
+    # ---------------------------------------------------------- copies keep no fact
+    st, _, _ = raw("COPY", path + "/records/p1.csv", headers={"Destination": "scratch/c1"})
+    t.ok(st in (201, 202), "a researcher's COPY (%d)" % st)
+    st, h, b = raw("GET", path + "/scratch/c1")
+    t.ok(st == 200 and b == REF, "holds the de-identified bytes")
+    t.ok(not hleaks(h), "and no fact of the raw record in its metadata (%s)"
+         % {k: v for k, v in h.items() if k.startswith("x-object-meta")})
+    st, _, _ = raw("PUT", path + "/scratch/c2", headers={"X-Copy-From": "records/p1.csv"})
+    st, h, b = raw("GET", path + "/scratch/c2")
+    t.ok(st == 200 and b == REF and not hleaks(h),
+         "so does a PUT with X-Copy-From (%d %s)"
+         % (st, {k: v for k, v in h.items() if k.startswith("x-object-meta")}))
+    st, _, _ = raw("COPY", path + "/records/p1.csv",
+                   headers={"Destination": "scratch/c3", "X-Run-Storlet": "identity",
+                            "X-Storlet-Run-On-Proxy": ""})
+    st, h, b = raw("GET", path + "/scratch/c3")
+    t.ok(st == 200 and b == REF and not hleaks(h),
+         "and a COPY through the client's storlet on the proxy (%d %r %s)" % (st, b[:60], h))
+    st, _, _ = raw("COPY", path + "/records/p1.csv",
+                   headers={"Destination": "scratch/c6", "X-Run-Storlet": "identity"})
+    st, h, b = raw("GET", path + "/scratch/c6")
+    t.ok(st == 200 and b == REF and not hleaks(h),
+         "and one through the client's storlet where placement puts it (%d %r %s)"
+         % (st, b[:60], h))
+    for hd in ({"If-Match": CSV_MD5}, {"If-None-Match": CSV_MD5}):
+        st, _, _ = raw("COPY", path + "/records/p1.csv",
+                       headers=dict(hd, Destination="scratch/c4"))
+        st2, _, _ = raw("COPY", path + "/records/p1.csv",
+                        headers={k: ("0" * 32 if k.startswith("If") else v)
+                                 for k, v in dict(hd, Destination="scratch/c4").items()})
+        t.eq(st, st2, "a COPY with %s answers as for a wrong ETag" % sorted(hd))
+    for src in ("rec%6Frds/p1.csv", "/records/p1.csv", "records/./p1.csv"):
+        st, _, _ = raw("PUT", path + "/scratch/c5", headers={"X-Copy-From": src})
+        st2, h, b = raw("GET", path + "/scratch/c5")
+        t.ok(st >= 400 or (b == REF and not hleaks(h)),
+             "X-Copy-From %s: never a raw copy (%d %r)" % (src, st, b[:40]))
+        raw("DELETE", path + "/scratch/c5")
+    st, _, _ = raw("PUT", "/v1/AUTH_test2/x/y", headers={
+        "X-Copy-From": "records/p1.csv", "X-Copy-From-Account": "AUTH_test"})
+    t.ok(st in (401, 403), "X-Copy-From-Account into another account is refused (%d)" % st)
+
+    # ---------------------------------------------------------- manifests
+    for m in ("rec%6Frds/p", "records/p", "records/p1.csv"):
+        st, _, _ = raw("PUT", path + "/scratch/man", body=b"",
+                       headers={"X-Object-Manifest": m})
+        st, h, b = raw("GET", path + "/scratch/man")
+        t.ok(not leaks(b), "a DLO in scratch/ over %s: never raw (%d %r)" % (m, st, b[:40]))
+        st, h, b = raw("COPY", path + "/scratch/man", headers={"Destination": "scratch/m2"})
+        st2, h, b = adm("GET", path + "/scratch/m2")
+        t.ok(not leaks(b), "nor its COPY (%d %r)" % (st, b[:40]))
+        adm("DELETE", path + "/scratch/m2")
+    adm("PUT", path + "/scratch/plain", body=b"plain")
+    st, _, _ = raw("POST", path + "/scratch/plain",
+                   headers={"X-Object-Manifest": "records/p"})
+    st, h, b = raw("GET", path + "/scratch/plain")
+    t.ok(not leaks(b), "nor one a POST points there (%d %r)" % (st, b[:40]))
+    st, h, b = raw("GET", path + "/scratch/plain?x=multipart-manifest=get")
+    t.ok(not leaks(b), "nor a near-miss manifest query (%d %r)" % (st, b[:40]))
+
+    # ---------------------------------------------------------- Distributed
+    def dist(body, token=None):
+        return raw("POST", path, token=token, body=json.dumps(body).encode(),
+                   headers={"X-Storlet-Distributed": "1",
+                            "Content-Type": "application/json"})
+    st, h, b = dist({"resources": {"objects": ["records/p1.csv"]},
+                     "split": {"storlet": "identity"}, "merge": {"storlet": "dump.py"}})
+    t.ok(not leaks(b) and b"Patient" not in b,
+         "a Distributed merge that dumps its whole stream sees no raw fact (%d %r)"
+         % (st, b[:200]))
+    st, h, b = dist({"resources": {"objects": ["records/p1.csv"]},
+                     "split": {"storlet": "identity"},
+                     "merge": {"storlet": "partlist", "parameters": {"format": "raw"}},
+                     "result": "scratch/dres"})
+    st2, h2, b2 = raw("GET", path + "/scratch/dres")
+    t.ok(not leaks(b) and not leaks(b2) and not hleaks(h2),
+         "a Distributed result in scratch/ holds no raw fact (%d %d %r %s)"
+         % (st, st2, b2[:60], sorted(h2)))
+    for res in ({"objects": ["rec%6Frds/p1.csv"]}, {"objects": ["/records/p1.csv"]},
+                {"objects": ["scratch/../records/p1.csv"]},
+                {"container": "records", "prefix": "p"}):
+        st, h, b = dist({"resources": res, "split": {"storlet": "identity"},
+                         "merge": {"storlet": "partlist",
+                                   "parameters": {"format": "raw"}}})
+        t.ok(not leaks(b), "Distributed over %s: never raw (%d %r)" % (res, st, b[:60]))
+
+    # ---------------------------------------------------------- listings
+    for q, hd in (("?format=JSON", {}), ("?format=json&format=plain", {}),
+                  ("?%66ormat=json", {}),
+                  ("?format=plain&format=json", {}), ("", {"Accept": "application/json"}),
+                  ("", {"Accept": "text/plain;q=0.1, application/json"}),
+                  ("", {"Accept": "application/*"}), ("?format=xml", {}),
+                  ("", {"Accept": "text/xml"}), ("?format=Xml", {}),
+                  ("?prefix=p&delimiter=/&format=json", {}),
+                  ("?format=json&marker=a", {"X-Newest": "true"})):
+        st, h, b = raw("GET", path + "/records" + q, headers=hd)
+        t.ok(not leaks(b) and b'"bytes": %d' % len(CSV) not in b and
+             b"<bytes>%d</bytes>" % len(CSV) not in b,
+             "a listing %s %s keeps no raw fact (%d %r)" % (q, hd, st, b[:80]))
+
+t.done()
