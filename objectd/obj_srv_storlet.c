@@ -18,7 +18,8 @@
  * response is aborted (no last chunk). Every storlet answer carries
  * X-Storlet-Executed-On naming this node and
  * X-Storlet-Sequence-Placement: object=1, proxy=0. No chain ever runs over a
- * large object's manifest (X-Object-Manifest): its stored bytes are not the
+ * large object's manifest (X-Object-Manifest, X-Static-Large-Object): its
+ * stored bytes are not the
  * object, so the GET answers 422 with X-Backend-Storlet-Manifest: 1 before
  * anything starts, and the proxy runs the chain over the assembled body.
  *
@@ -461,10 +462,12 @@ bool obj_storlet_manifest(struct http_req *req, const struct obj_df_info *in)
     const char *k;
     json_t *v;
     json_object_foreach(in->meta, k, v) {
-        if (strcasecmp(k, "X-Object-Manifest") != 0 || !json_is_string(v))
+        /* a DLO (X-Object-Manifest) or an SLO (X-Static-Large-Object) */
+        if ((strcasecmp(k, "X-Object-Manifest") != 0 &&
+             strcasecmp(k, "X-Static-Large-Object") != 0) || !json_is_string(v))
             continue;
         http_resp_header(req, OBJ_STORLET_MANIFEST_HEADER, "1");
-        http_resp_header(req, "X-Object-Manifest", json_string_value(v));
+        http_resp_header(req, k, json_string_value(v));
         obj_srv_reply(req, 422, "a storlet chain does not run over a large object's "
                                 "manifest on the object node");
         return true;

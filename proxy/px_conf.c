@@ -76,6 +76,14 @@ const struct conf_option px_conf_table[] = {
      "64", 0, 100000, NULL, 0,
      "Idle keep-alive connections kept per storage node address, per "
      "worker."},
+    {APP, "max_manifest_segments", CONF_INT, O(max_manifest_segments), "1000", 1,
+     1000000, NULL, 0,
+     "Most segments a static large object's manifest may list (Swift's "
+     "slo max_manifest_segments)."},
+    {APP, "max_manifest_size", CONF_INT, O(max_manifest_size), "8388608", 1024,
+     1073741824, NULL, 0,
+     "Most bytes of a static large object's manifest PUT body (Swift's slo "
+     "max_manifest_size)."},
 
     {TA, "reseller_prefix", CONF_STRING, O(reseller_prefix), "AUTH", 0, 0,
      NULL, 0,

@@ -42,6 +42,8 @@ struct px_conf {
     bool account_autocreate;
     bool allow_account_management;
     int64_t max_idle_backend_conns;     /* per backend address, per worker */
+    int64_t max_manifest_segments;      /* SLO: segments in a manifest */
+    int64_t max_manifest_size;          /* SLO: bytes of a manifest PUT */
     /* [filter:tempauth] */
     char *reseller_prefix;  /* "AUTH_" (with the underscore) */
     int64_t token_life;     /* seconds */

@@ -35,6 +35,7 @@
 #include "proxy/px_ctl_int.h"
 #include "proxy/px_dist.h"
 #include "proxy/px_dlo.h"
+#include "proxy/px_slo.h"
 #include "proxy/px_quorum.h"
 #include "proxy/px_rules.h"
 #include "engine/eng.h"
@@ -513,7 +514,7 @@ static void relay_headers_out(struct px_req *pr, struct http_client *c,
     if (rl && rl->kind == NAMES_OBJECT && http_req_header(pr->req, "Range") &&
         !(q && strstr(q, "multipart-manifest=get")))
         http_client_header(c, "X-Backend-Ignore-Range-If-Metadata-Present",
-                           "X-Object-Manifest");
+                           "X-Object-Manifest, X-Static-Large-Object");
     if (px_storlet_forward_headers(pr, c) && rl)
         rl->chain_sent = true;
     if (rl && rl->kind == NAMES_OBJECT && px_rules_facts_header(pr, c))
@@ -726,7 +727,7 @@ static void relay_response(struct px_req *pr, struct px_read *rd,
     }
     if (rl->kind == NAMES_OBJECT &&
         (h->status == 200 || h->status == 304 || h->status == 412) &&
-        px_dlo_start(pr, h)) {
+        (px_dlo_start(pr, h) || px_slo_start(pr, h))) {
         px_read_abort(rd); /* the manifest's own bytes are not wanted */
         return;
     }
@@ -741,6 +742,18 @@ static void relay_response(struct px_req *pr, struct px_read *rd,
         if (is_private_header(n) || (!pr->owner && is_owner_header(n)) ||
             strcasecmp(n, "X-Put-Timestamp") == 0)
             continue;
+        if (rl->kind == NAMES_OBJECT && strcasecmp(n, "Content-Type") == 0 &&
+            (strstr(v, ";swift_bytes=") ||
+             px_slo_true(http_head_get(h, "X-Static-Large-Object")))) {
+            /* an SLO manifest read as itself is JSON; its listing size
+             * (swift_bytes) is no part of any type */
+            http_resp_header(pr->req, n,
+                             px_slo_true(http_head_get(h, "X-Static-Large-Object"))
+                                 ? "application/json; charset=utf-8"
+                                 : pool_strndup(pr->pool, v,
+                                                (size_t)(strstr(v, ";swift_bytes=") - v)));
+            continue;
+        }
         if (rl->kind == NAMES_OBJECT && strcasecmp(n, "ETag") == 0 &&
             v[0] == '"' && h->headers[i].value_len >= 2) {
             char *u = pool_strndup(pr->pool, v + 1, h->headers[i].value_len - 2);
@@ -1600,6 +1613,10 @@ static void do_object_authorized(struct px_req *pr)
         return;
     case HTTP_M_POST:
     case HTTP_M_DELETE: {
+        if (m == HTTP_M_DELETE && px_slo_query_has(pr, "multipart-manifest=delete")) {
+            px_slo_delete(pr);
+            return;
+        }
         struct write *wr = pool_calloc(pr->pool, sizeof(*wr));
         wr->method = m == HTTP_M_POST ? "POST" : "DELETE";
         wr->success = m == HTTP_M_POST ? 202 : 204;

@@ -78,6 +78,15 @@ void px_newest_first(struct px_req *pr, struct px_nodes *nodes, const char *a,
 void px_obj_put(struct px_req *pr);
 void px_obj_copy(struct px_req *pr);
 
+struct px_put;
+struct evbuffer;
+/* Stores body (taken over) as the object of the PUT p (px_obj_put handed
+ * p to px_slo_put): p's headers plus extra (replacing same-named ones),
+ * ct_params (may be NULL) appended to the Content-Type; on success the
+ * client is answered with ETag resp_etag (pool string) when not NULL. */
+void px_put_store(struct px_put *p, struct evbuffer *body, const struct px_hdr *extra,
+                  size_t nextra, const char *ct_params, const char *resp_etag);
+
 /* X-Container-Host/-Partition/-Device for object node slot i of nobj. */
 void px_container_update_headers(struct px_req *pr, struct http_client *c,
                                  const struct px_nodes *cont, size_t i,

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/bug.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -37,6 +38,7 @@
 #include "proxy/px_ctl_int.h"
 #include "proxy/px_mime.h"
 #include "proxy/px_quorum.h"
+#include "proxy/px_slo.h"
 #include "proxy/px_storlet.h"
 
 #define PUT_CHUNK 65536
@@ -70,6 +72,9 @@ struct px_put {
     struct px_read *src;
     struct http_client *lsrc; /* loopback GET of a large object source */
     bool assembled;           /* the source is lsrc's assembled object */
+    /* a body built here (an SLO manifest, px_slo.c) */
+    struct evbuffer *mem;
+    const char *resp_etag;    /* the ETag answered instead of the nodes' */
     struct px_nodes src_nodes;
     char *src_container, *src_object;
     char *copied_from;       /* quoted "c/o" */
@@ -97,6 +102,9 @@ static void put_cleanup(void *arg)
         px_read_abort(p->src);
     http_client_free(p->lsrc);
     p->lsrc = NULL;
+    if (p->mem)
+        evbuffer_free(p->mem);
+    p->mem = NULL;
 }
 
 static void put_answer(struct px_put *p, int status)
@@ -137,8 +145,12 @@ static bool all_want_more(const struct px_put *p)
     return true;
 }
 
+static void mem_pump(struct px_put *p);
+
 static void src_pause(struct px_put *p)
 {
+    if (p->mem)
+        return; /* mem_pump runs again on the next drain */
     if (p->src)
         px_read_pause(p->src);
     else if (p->lsrc)
@@ -149,7 +161,9 @@ static void src_pause(struct px_put *p)
 
 static void src_resume(struct px_put *p)
 {
-    if (p->src)
+    if (p->mem)
+        mem_pump(p);
+    else if (p->src)
         px_read_resume(p->src);
     else if (p->lsrc)
         http_client_resume(p->lsrc);
@@ -191,6 +205,10 @@ static void body_done(struct px_put *p)
     if (p->answered)
         return;
     p->src_done = true;
+    if (p->mem) {
+        evbuffer_free(p->mem);
+        p->mem = NULL;
+    }
     for (size_t i = 0; i < p->n; i++) {
         struct put_slot *s = &p->slots[i];
         if (s->ready && !s->finished && s->c && http_client_end(s->c) < 0) {
@@ -200,6 +218,16 @@ static void body_done(struct px_put *p)
         }
     }
     check_complete(p);
+}
+
+/* Moves what the backends take of the body built here; ends it once
+ * empty. */
+static void mem_pump(struct px_put *p)
+{
+    if (p->answered || p->src_done || feed(p, p->mem) < 0)
+        return;
+    if (!evbuffer_get_length(p->mem))
+        body_done(p);
 }
 
 /* ---- client body */
@@ -401,7 +429,9 @@ static void check_ready(struct px_put *p)
         body_done(p);
         return;
     }
-    if (p->src)
+    if (p->mem)
+        mem_pump(p);
+    else if (p->src)
         px_read_resume(p->src);
     else if (p->lsrc)
         http_client_resume(p->lsrc);
@@ -467,7 +497,9 @@ static void check_complete(struct px_put *p)
             best = 201;
     }
     struct px_req *pr = p->pr;
-    if (etag && etag[0])
+    if (p->resp_etag && best >= 200 && best < 300)
+        http_resp_header(pr->req, "ETag", p->resp_etag);
+    else if (etag && etag[0])
         http_resp_header(pr->req, "ETag", etag);
     if (best >= 200 && best < 300) {
         struct ts t;
@@ -592,13 +624,9 @@ static bool slo_manifest_put(struct px_req *pr)
 
 void px_obj_put(struct px_req *pr)
 {
-    /* Static large objects are not implemented. Storing the manifest's
-     * JSON as the object (what Swift does without its slo middleware)
-     * would let `swift upload` from stdin (which always segments as SLO
-     * beyond 10 MiB) succeed with an object that reads back as JSON. */
-    if (slo_manifest_put(pr)) {
-        px_reply_text(pr, 501, "Static large objects "
-                               "(multipart-manifest=put) are not supported.");
+    bool slo = slo_manifest_put(pr);
+    if (slo && http_req_header(pr->req, "X-Copy-From")) {
+        px_reply_text(pr, 405, "Multipart Manifest PUTs cannot be COPY requests");
         return;
     }
     if (http_req_header(pr->req, "X-Copy-From")) {
@@ -652,7 +680,7 @@ void px_obj_put(struct px_req *pr)
         px_reply_text(pr, 400, "If-None-Match only supports *");
         return;
     }
-    if (http_req_header(pr->req, "X-Static-Large-Object")) {
+    if (!slo && http_req_header(pr->req, "X-Static-Large-Object")) {
         px_reply_text(pr, 400, "X-Static-Large-Object is a reserved header");
         return;
     }
@@ -699,6 +727,33 @@ void px_obj_put(struct px_req *pr)
         out_add(pr, &p->out, &cap, "ETag", etag);
     if (inm)
         out_add(pr, &p->out, &cap, "If-None-Match", inm);
+    if (slo) {
+        /* the body is the segment list: px_slo.c checks it and stores
+         * the manifest through px_put_store */
+        px_slo_put(pr, p);
+        return;
+    }
+    put_go(p);
+}
+
+void px_put_store(struct px_put *p, struct evbuffer *body, const struct px_hdr *extra,
+                  size_t nextra, const char *ct_params, const char *resp_etag)
+{
+    struct px_req *pr = p->pr;
+    size_t cap = p->out.n; /* out_add grows a full array */
+    for (size_t i = 0; i < nextra; i++)
+        out_add(pr, &p->out, &cap, extra[i].name, extra[i].value);
+    for (size_t i = 0; ct_params && i < p->out.n; i++) {
+        if (strcasecmp(p->out.v[i].name, "Content-Type") != 0)
+            continue;
+        size_t n = strlen(p->out.v[i].value) + strlen(ct_params) + 1;
+        char *ct = pool_alloc(pr->pool, n);
+        snprintf(ct, n, "%s%s", p->out.v[i].value, ct_params);
+        p->out.v[i].value = ct;
+    }
+    p->mem = body;
+    p->length = (int64_t)evbuffer_get_length(body);
+    p->resp_etag = resp_etag;
     put_go(p);
 }
 
@@ -724,7 +779,8 @@ static void copy_src_response(struct px_req *pr, struct px_read *rd,
                               const struct http_head *h, void *arg)
 {
     struct px_put *p = arg;
-    if (http_head_get(h, "X-Object-Manifest") && !manifest_get(pr)) {
+    if ((http_head_get(h, "X-Object-Manifest") ||
+         px_slo_true(http_head_get(h, "X-Static-Large-Object"))) && !manifest_get(pr)) {
         px_read_abort(rd); /* the manifest's own bytes are not the object */
         copy_dlo_start(p);
         return;
@@ -755,8 +811,29 @@ static void copy_src_head(struct px_put *p, const struct http_head *h)
         fresh = true;
     const char *sct = http_head_get(h, "Content-Type");
     const char *ct = http_req_header(pr->req, "Content-Type");
+    /* An SLO manifest copied as itself (?multipart-manifest=get) is an SLO
+     * over the same segments: its marker, sysmeta and swift_bytes go
+     * along. Any other copy never carries a swift_bytes. */
+    bool slo = !p->assembled && px_slo_true(http_head_get(h, "X-Static-Large-Object"));
+    const char *sb = sct ? strstr(sct, ";swift_bytes=") : NULL;
+    if (sb && !slo)
+        sct = pool_strndup(pr->pool, sct, (size_t)(sb - sct));
+    if (ct && ct[0] && sb && slo) {
+        size_t n = strlen(ct) + strlen(sb) + 1;
+        char *t = pool_alloc(pr->pool, n);
+        snprintf(t, n, "%s%s", ct, sb);
+        ct = t;
+    }
     out_add(pr, &p->out, &cap, "Content-Type",
             ct && ct[0] ? ct : sct ? sct : "application/octet-stream");
+    if (slo) {
+        static const char *const keep[] = {"X-Static-Large-Object",
+                                           "X-Object-Sysmeta-Slo-Etag",
+                                           "X-Object-Sysmeta-Slo-Size"};
+        for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+            if (http_head_get(h, keep[i]))
+                out_add(pr, &p->out, &cap, keep[i], http_head_get(h, keep[i]));
+    }
     for (unsigned i = 0; i < h->nheaders; i++) {
         const char *n = h->headers[i].name;
         /* the copy holds the same bytes: their provenance stays true, and

@@ -401,6 +401,13 @@ char *px_info_build(const struct px_server *s)
     json_t *ta = json_object();
     json_object_set_new(ta, "account_acls", json_false());
     json_object_set_new(root, "tempauth", ta);
+    json_t *slo = json_object();
+    json_object_set_new(slo, "max_manifest_segments",
+                        json_integer((json_int_t)s->conf.max_manifest_segments));
+    json_object_set_new(slo, "max_manifest_size",
+                        json_integer((json_int_t)s->conf.max_manifest_size));
+    json_object_set_new(slo, "min_segment_size", json_integer(1));
+    json_object_set_new(root, "slo", slo);
     char *out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     char *copy = xstrdup(out);
