@@ -680,9 +680,15 @@ static void reap(struct job *j)
     close_fd(&j->sp.ctl);
 }
 
+/* The OOM count is a cgroup file read: asked only for the ends it can
+ * explain, not on the path of every clean exit. */
+static uint64_t oom_kills(const struct job *j)
+{
+    return j->has_cg ? sbx_cg_oom_kills(&j->cg) : 0;
+}
+
 static void classify(struct job *j, struct sbx_result *r)
 {
-    uint64_t oom = j->has_cg ? sbx_cg_oom_kills(&j->cg) : 0;
     if (j->killed) {
         r->end = j->forced;
         if (j->forced == SBX_END_ERROR)
@@ -695,6 +701,7 @@ static void classify(struct job *j, struct sbx_result *r)
         return;
     }
     if (!j->have_rep) {
+        uint64_t oom = oom_kills(j);
         r->end = oom ? SBX_END_OOM : SBX_END_ERROR;
         if (!oom)
             snprintf(r->detail, sizeof(r->detail), "sandbox init ended without a "
@@ -717,7 +724,7 @@ static void classify(struct job *j, struct sbx_result *r)
     r->signo = sig;
     if (sig == SIGSYS)
         r->end = SBX_END_SECCOMP;
-    else if (sig == SIGKILL && oom)
+    else if (sig == SIGKILL && oom_kills(j))
         r->end = SBX_END_OOM;
     else if (sig == SIGXCPU ||
              (sig == SIGKILL && j->pol.cpu_seconds &&
