@@ -633,6 +633,8 @@ static void prep_stage(struct pst *s, unsigned k);
 static void respond_headers(struct pst *s, const struct eng_meta *m);
 static void client_response_start(struct pst *s);
 
+static const struct http_req_ops client_out_ops;
+
 /* The source's head (loopback or backend) is here: what the first stage
  * here reads, or what the PUT stores when nothing runs here. */
 static void src_head(struct pst *s, const struct http_head *h)
@@ -668,6 +670,9 @@ static void src_head(struct pst *s, const struct http_head *h)
         respond_headers(s, &m);
         s->answered = true;
         client_response_start(s);
+        /* sink_take pauses the node's read when the client is slow:
+         * the client's drain resumes it */
+        http_req_set_ops(s->pr->req, &client_out_ops, s);
         return;
     }
     if (!any_here(s)) {
@@ -1030,6 +1035,8 @@ static void client_drain(struct http_req *req, void *arg)
     unsigned last = s->seq.n - 1;
     if (s->run[last])
         eng_run_resume_output(s->run[last]);
+    else if (!any_here(s))
+        src_resume(s);   /* the node's output goes straight to the client */
 }
 
 static void client_body(struct http_req *req, struct evbuffer *b, void *arg)
