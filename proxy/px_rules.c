@@ -39,6 +39,11 @@
 
 #define ACCT_SLOTS 256
 #define ACCT_TTL_MS 10000
+/* How long past its lifetime account info still answers when the
+ * account's nodes do not (stale-if-error): a backend outage does not turn
+ * every object request of a known account into a 503, and a document
+ * older than this is never trusted. */
+#define ACCT_STALE_MS 300000
 #define DOC_SLOTS 256
 
 /* ------------------------------------------------------------ documents */
@@ -144,12 +149,13 @@ struct ainfo {
     const char *rules;  /* pool copy */
 };
 
-static bool acct_cached(struct px_req *pr, const char *a, struct ainfo *out)
+static bool acct_lookup(struct px_req *pr, const char *a, uint64_t grace_ms,
+                        struct ainfo *out)
 {
     struct acct_slot *s = &acct_slots[fnv(a) % ACCT_SLOTS];
     bool hit = false;
     pthread_mutex_lock(&acct_lock);
-    if (strcmp(s->name, a) == 0 && px_now_ms() < s->expires_ms) {
+    if (s->name[0] && strcmp(s->name, a) == 0 && px_now_ms() < s->expires_ms + grace_ms) {
         out->enabled = s->enabled;
         out->mark = s->mark;
         out->rules = pool_strdup(pr->pool, s->rules ? s->rules : "");
@@ -157,6 +163,11 @@ static bool acct_cached(struct px_req *pr, const char *a, struct ainfo *out)
     }
     pthread_mutex_unlock(&acct_lock);
     return hit;
+}
+
+static bool acct_cached(struct px_req *pr, const char *a, struct ainfo *out)
+{
+    return acct_lookup(pr, a, 0, out);
 }
 
 static void acct_store(const char *a, const struct ainfo *ai)
@@ -181,7 +192,7 @@ void px_rules_forget_account(const char *account)
     struct acct_slot *s = &acct_slots[fnv(account) % ACCT_SLOTS];
     pthread_mutex_lock(&acct_lock);
     if (strcmp(s->name, account) == 0)
-        s->expires_ms = 0;
+        s->name[0] = '\0';   /* not even stale: this proxy changed it */
     pthread_mutex_unlock(&acct_lock);
 }
 
@@ -216,11 +227,23 @@ static void aload_response(struct px_req *pr, struct px_read *rd, const struct h
     al->ai.rules = pool_strdup(pr->pool, r ? r : "");
 }
 
+/* The account's nodes gave no usable answer: recent info, else 503. */
+static void aload_stale(struct px_req *pr, struct aload *al)
+{
+    struct ainfo ai;
+    if (!acct_lookup(pr, pr->path.account, ACCT_STALE_MS, &ai)) {
+        px_reply(pr, 503);
+        return;
+    }
+    log_warn("%s: account info for storlet rules: using the last known", pr->path.account);
+    al->then(pr, al, &ai);
+}
+
 static void aload_end(struct px_req *pr, int err, void *arg)
 {
     struct aload *al = arg;
     if (err < 0 || !al->status) {
-        px_reply(pr, 503);
+        aload_stale(pr, al);
         return;
     }
     acct_store(pr->path.account, &al->ai);
@@ -234,7 +257,7 @@ static void aload_failed(struct px_req *pr, int status, const struct px_hdrs *hd
     if (status != 404) {
         /* The account may be enabled and hold rules: never "no rules". */
         log_warn("%s: account info for storlet rules: %d", pr->path.account, status);
-        px_reply(pr, 503);
+        aload_stale(pr, al);
         return;
     }
     /* No account: not enabled, no document (autocreate makes it later). */
@@ -273,7 +296,10 @@ static void rules_have_account(struct px_req *pr, struct aload *al, const struct
 {
     struct px_rules *r = pr->rules;
     bool docs = (ai->rules && ai->rules[0]) || (al->cont_doc && al->cont_doc[0]);
-    if (ai->enabled || docs) {
+    /* plain rules are defaults for running storlets: they apply only
+     * where storlets run (an enabled account, a proxy with an engine) */
+    bool plain = ai->enabled && pr->srv->eng;
+    if (ai->enabled || docs || ai->mark) {
         bool bad = false;
         if (ai->rules && ai->rules[0])
             r->sets.account = doc_get(pr, ai->rules, &bad);
@@ -286,11 +312,15 @@ static void rules_have_account(struct px_req *pr, struct aload *al, const struct
         r->any_mandatory = eng_rules_has_mandatory(r->sets.account) ||
                            eng_rules_has_mandatory(r->sets.container);
         r->account_mandatory = ai->mark || eng_rules_has_mandatory(r->sets.account);
-        /* Storlets turned off under a mandatory rule: the rule still holds
-         * (its reads cannot run, so they fail: 400 Account disabled for
-         * storlets), never raw data. Plain rules lapse. */
-        r->on = ai->enabled || r->any_mandatory;
-        if (!ai->enabled && r->on) {
+        /* Storlets turned off under a mandatory rule, for the account or
+         * on this proxy: the rule still holds (reads it covers cannot run,
+         * so they fail: 400 Account disabled for storlets, or 503 from a
+         * proxy without storlets), never raw data. The mark keeps rules
+         * on for the account's other containers too: a copy's source, a
+         * DLO's segments and the code containers (4.12) are judged by
+         * documents other than this request's. Plain rules lapse. */
+        r->on = plain || r->any_mandatory || r->account_mandatory;
+        if (!plain && r->on) {
             r->sets.account = eng_rules_has_mandatory(r->sets.account) ? r->sets.account : NULL;
             r->sets.container =
                 eng_rules_has_mandatory(r->sets.container) ? r->sets.container : NULL;
@@ -304,8 +334,10 @@ void px_rules_load(struct px_req *pr, const char *cont_doc,
 {
     struct px_rules *r = pool_calloc(pr->pool, sizeof(*r));
     pr->rules = r;
-    /* the proxy's own chain already holds this read's or write's rules */
-    if (!pr->srv->eng || px_cap_granted(pr, PX_CAP_RULED)) {
+    /* the proxy's own chain already holds this read's or write's rules
+     * (a proxy without storlets mints no such capability, but still
+     * loads the rules: it must refuse what it cannot run) */
+    if (px_cap_granted(pr, PX_CAP_RULED)) {
         then(pr, r);
         return;
     }

@@ -8,10 +8,13 @@
  * container info the proxy fetches for ACLs (px_cinfo_get, same cache and
  * lifetime); the account's with the account info this module fetches (a
  * HEAD of the account, cached process-wide for the same lifetime), which
- * also says whether the account is enabled for storlets. Rules apply only
- * in an enabled account of a proxy that runs storlets. If the account is
- * (or may be) enabled and either document cannot be had, the request is
- * answered 503: a backend error never reads as "no rules".
+ * also says whether the account is enabled for storlets. Plain rules apply
+ * only in an enabled account of a proxy that runs storlets; mandatory
+ * rules apply everywhere (a proxy without storlets, or an account with
+ * storlets off, refuses what they would run). If either document cannot
+ * be had, the request is answered 503 (account info up to ACCT_STALE_MS
+ * old stands in for an account whose nodes do not answer): a backend
+ * error never reads as "no rules".
  *
  * Parsed documents are cached by their text (an immutable struct
  * eng_rules shared by every worker, reference-counted, released by the
@@ -64,7 +67,8 @@ struct px_rules {
  * Loads the rules for pr->path (account and container of the request, the
  * container's document `cont_doc` as the container info carried it: NULL
  * or "" for none) and calls then(pr, r) with them; r is also stored in
- * pr->rules. When the proxy runs no storlets, r->on is false at once. On a
+ * pr->rules. r->on is false when nothing applies: no document, the
+ * account not enabled and never marked (PX_RULES_ACCOUNT_MANDATORY). On a
  * backend error while the account may be enabled it answers 503 itself
  * and never calls then.
  */
