@@ -1739,6 +1739,22 @@ static int client_chain(struct px_req *pr, struct eng_seq *client)
     return rc < 0 ? -1 : rc;
 }
 
+/* A request whose decision runs a mandatory storlet, on a proxy that
+ * runs none: refused, never served or stored as if no rule existed.
+ * Returns true when it answered. */
+static bool no_engine_refused(struct px_req *pr, const struct eng_rules_decision *d)
+{
+    if (pr->srv->eng || !d->mandatory || (d->n_pre == 0 && d->n_post == 0))
+        return false;
+    log_set_txn(pr->txn);
+    log_warn("%s %s: a mandatory storlet rule applies (%s) but this proxy runs no storlets",
+             http_req_method_str(pr->req), http_req_target(pr->req), d->applied);
+    log_set_txn(NULL);
+    px_reply_text(pr, 503, "A mandatory storlet rule applies to this object; this proxy "
+                           "does not run storlets");
+    return true;
+}
+
 /* COPY / X-Copy-From with both sides' rules at hand (4.6). */
 static void copy_rules_loaded(struct px_req *pr)
 {
@@ -1756,7 +1772,10 @@ static void copy_rules_loaded(struct px_req *pr)
         return;
     }
     bool mand = d.mandatory;
+    bool refused = no_engine_refused(pr, &d);
     eng_rules_decision_release(&d);
+    if (refused)
+        return;
     if (mand) {
         if (http_req_header(pr->req, "Destination-Account") ||
             http_req_header(pr->req, "X-Copy-From-Account") ||
@@ -1797,6 +1816,19 @@ static bool rules_chain(struct px_req *pr)
                                copy_rules_loaded);
         return true;
     }
+    if (m == HTTP_M_PUT && !pr->srv->eng) {
+        /* a mandatory write rule's storlets must write what is stored */
+        struct eng_rules_decision d;
+        struct err e;
+        err_clear(&e);
+        if (px_rules_eval(pr, ENG_RULES_PUT, NULL, &d, &e) < 0) {
+            px_reply_text(pr, 400, e.msg);
+            return true;
+        }
+        bool refused = no_engine_refused(pr, &d);
+        eng_rules_decision_release(&d);
+        return refused;
+    }
     if (m != HTTP_M_GET)
         return false;
     struct eng_seq client;
@@ -1813,8 +1845,9 @@ static bool rules_chain(struct px_req *pr)
         return true;
     }
     bool mand = d.mandatory && d.n_pre > 0;
+    bool answered = mand && (mandatory_get_refused(pr) || no_engine_refused(pr, &d));
     eng_rules_decision_release(&d);
-    return mand && mandatory_get_refused(pr);
+    return answered;
 }
 
 /*
@@ -1927,11 +1960,8 @@ static void object_acl_checked(struct px_req *pr, const struct px_cinfo *ci)
         px_reply(pr, 404);
         return;
     }
-    if (pr->srv->eng) {
-        px_rules_load(pr, ci->status < 300 ? ci->rules : "", object_rules_loaded);
-        return;
-    }
-    do_object_authorized(pr);
+    /* also without storlets: a mandatory rule is refused, not ignored */
+    px_rules_load(pr, ci->status < 300 ? ci->rules : "", object_rules_loaded);
 }
 
 static void container_rules_loaded(struct px_req *pr, const struct px_rules *r)
@@ -1951,7 +1981,7 @@ static void container_acl_checked(struct px_req *pr, const struct px_cinfo *ci)
         deny(pr);
         return;
     }
-    if (pr->srv->eng && http_req_method(pr->req) == HTTP_M_GET && ci->status < 300) {
+    if (http_req_method(pr->req) == HTTP_M_GET && ci->status < 300) {
         px_rules_load(pr, ci->rules, container_rules_loaded);
         return;
     }
@@ -2024,7 +2054,7 @@ void px_ctl_dispatch(struct px_req *pr)
         return;
     }
     if (k == NAMES_CONTAINER) {
-        if (pr->owner && !(pr->srv->eng && m == HTTP_M_GET)) {
+        if (pr->owner && m != HTTP_M_GET) {
             do_container(pr);
         } else if (m == HTTP_M_GET || m == HTTP_M_HEAD) {
             px_cinfo_get(pr, container_acl_checked);
@@ -2033,12 +2063,8 @@ void px_ctl_dispatch(struct px_req *pr)
         }
         return;
     }
-    /* Objects: owners skip the container lookup for reads; everyone else,
-     * and every PUT (the container must exist), looks at the container. */
-    /* With storlets, every object request needs the container's rules. */
-    if (pr->owner && m != HTTP_M_PUT && m != HTTP_M_COPY && !pr->srv->eng) {
-        do_object_authorized(pr);
-        return;
-    }
+    /* Objects: every request needs the container's rules (docs/rules.md
+     * 4.1), also on a proxy without storlets, which must refuse what a
+     * mandatory rule would run rather than serve the stored bytes. */
     px_cinfo_get(pr, object_acl_checked);
 }

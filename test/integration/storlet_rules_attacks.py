@@ -349,4 +349,66 @@ with Cluster(t) as cl:
              b"<bytes>%d</bytes>" % len(CSV) not in b,
              "a listing %s %s keeps no raw fact (%d %r)" % (q, hd, st, b[:80]))
 
+    # ---------------------------------------------------------- a proxy without storlets
+    # Every proxy in front of the account may not run storlets: one that
+    # does not must refuse what a mandatory rule would run (503), never
+    # serve or store the bytes as if no rule existed.
+    p2 = cl.proxy(users=users, conf={"DEFAULT": {"storlets": "false"}})
+    _, rtok2 = p2.auth("test:res")
+    _, tok2 = p2.auth("test:tester")
+
+    def off(m, u, token=None, headers=None, body=None):
+        return raw(m, u, token=token or rtok2, px=p2, headers=headers, body=body)
+    st, h, b = off("GET", path + "/records/p1.csv")
+    t.ok(st == 503 and not leaks(b) and not hleaks(h),
+         "GET through a proxy without storlets is 503, never raw (%d %r)" % (st, b[:60]))
+    st, h, b = off("GET", path + "/records/p1.csv", headers={"Range": "bytes=0-10"})
+    t.ok(st == 503 and not leaks(b), "so is a Range (%d %r)" % (st, b[:60]))
+    st, h, b = off("HEAD", path + "/records/p1.csv")
+    t.ok(st == 200 and not hleaks(h) and "etag" not in h and
+         h.get("x-storlet-rules-applied") == "deid-researchers",
+         "its HEAD answers as 4.3 says, no storlet needed (%d %s)" % (st, sorted(h)))
+    st, h, b = off("GET", path + "/records?format=json")
+    rows = json.loads(b) if st == 200 else []
+    t.ok(st == 200 and not leaks(b) and rows and rows[0].get("storlet_rule") is True,
+         "its listing is rewritten (%d %r)" % (st, b[:80]))
+    st, h, b = off("PUT", path + "/scratch/o1", headers={"X-Copy-From": "records/p1.csv"})
+    st2, _, b2 = adm("GET", path + "/scratch/o1")
+    t.ok(st == 503 and st2 == 404, "a copy out of records through it is 503 (%d %d %r)"
+         % (st, st2, b2[:40]))
+    st, h, b = off("COPY", path + "/records/p1.csv", headers={"Destination": "scratch/o1"})
+    t.ok(st == 503, "so is a COPY (%d)" % st)
+    adm("PUT", path + "/scratch/man", body=b"", headers={"X-Object-Manifest": "records/p"})
+    st, h, b = off("GET", path + "/scratch/man")
+    t.ok(st == 403 and not leaks(b), "a DLO over records through it is 403 (%d %r)"
+         % (st, b[:40]))
+    adm("PUT", path + "/intake")
+    adm("POST", path + "/intake", headers={
+        "X-Container-Write": "researcher", "X-Storlet-Rules": json.dumps({"rules": [
+            dict(DEID, id="deid-in", match={"methods": ["PUT"], "groups": ["researcher"]})]})})
+    st, _, _ = off("PUT", path + "/intake/i1.csv", body=CSV,
+                   headers={"Content-Type": "text/csv"})
+    st2, _, _ = adm("HEAD", path + "/intake/i1.csv")
+    t.ok(st == 503 and st2 == 404,
+         "a PUT under a mandatory write rule through it is 503, nothing stored (%d %d)"
+         % (st, st2))
+    st, h, b = off("GET", path + "/records/p1.csv", token=tok2)
+    t.ok(st == 200 and b == CSV, "the admin, whom no rule covers, reads the record (%d)" % st)
+    st, h, b = off("GET", path + "/scratch/c1", token=tok2)
+    t.ok(st == 200 and b == REF, "and objects no rule covers read as ever (%d)" % st)
+    st, h, b = off("GET", path + "/scratch/c1")
+    t.ok(st == 200 and b == REF, "also for the researcher (%d)" % st)
+    st, h, b = raw("GET", "/v1/AUTH_test2/none/x", token=p2.auth("test2:tester2")[1], px=p2)
+    t.eq(st, 404, "an account without rules answers as ever")
+
+    # ---------------------------------------------------------- storlets off for the account
+    adm("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "False"})
+    st, _, _ = raw("PUT", path + "/scratch/o2", headers={"X-Copy-From": "records/p1.csv"})
+    st2, h, b = adm("GET", path + "/scratch/o2")
+    t.ok(not leaks(b) and not hleaks(h),
+         "with the account's storlets off, an X-Copy-From into a container without "
+         "rules is never raw (%d %d %r)" % (st, st2, b[:40]))
+    st, h, b = raw("GET", path + "/scratch/man")
+    t.ok(not leaks(b), "nor is a DLO over records (%d %r)" % (st, b[:40]))
+
 t.done()
