@@ -3,7 +3,8 @@
  *
  * A manifest is an object whose body is a JSON list of segments
  * ({"name": "/c/o", "bytes", "hash", "content_type", "last_modified",
- * optional "range": "first-last" and "sub_slo": true}) and which carries
+ * optional "range": "first-last" and "sub_slo": true}, or {"data":
+ * base64} for a few inline bytes held in the manifest) and which carries
  * X-Static-Large-Object: True, the sysmeta X-Object-Sysmeta-Slo-Etag/-Size
  * and ";swift_bytes=<total>" on its Content-Type (so that container
  * listings show the assembled size).
@@ -139,10 +140,75 @@ static const char *unquote_etag(struct pool *pool, const char *e)
     return e;
 }
 
+/* ------------------------------------------------------------ base64 */
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64_value(char c)
+{
+    const char *p = c ? strchr(b64_alphabet, c) : NULL;
+    return p ? (int)(p - b64_alphabet) : -1;
+}
+
+/*
+ * Decodes standard base64 as Swift's strict_b64decode accepts it: only
+ * alphabet characters before the '=' padding, and enough padding for the
+ * last group (more is allowed). Returns the length written to out (room
+ * for 3/4 of the input), or -1.
+ */
+static ssize_t b64_decode(const char *in, unsigned char *out)
+{
+    size_t n = strlen(in), data = 0;
+    while (data < n && in[data] != '=')
+        data++;
+    for (size_t i = data; i < n; i++)
+        if (in[i] != '=')
+            return -1;
+    if (data % 4 == 1 || n - data < (4 - data % 4) % 4)
+        return -1;
+    size_t o = 0;
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    for (size_t i = 0; i < data; i++) {
+        int v = b64_value(in[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return (ssize_t)o;
+}
+
+/* Standard base64 with padding (pool string). */
+static char *b64_encode(struct pool *pool, const unsigned char *in, size_t n)
+{
+    char *out = pool_alloc(pool, 4 * ((n + 2) / 3) + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        out[o++] = b64_alphabet[(v >> 18) & 63];
+        out[o++] = b64_alphabet[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? b64_alphabet[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* ------------------------------------------------------------ manifest */
 
 struct slo_seg {
-    const char *name;   /* "/c/o" */
+    const char *name;   /* "/c/o"; NULL for inline data */
+    const unsigned char *data; /* inline data segment (len bytes) */
     const char *hash;
     uint64_t bytes;     /* the whole segment object */
     uint64_t first, len; /* the part used */
@@ -185,6 +251,26 @@ static int parse_manifest(struct pool *pool, const char *text, size_t len,
     *total = 0;
     for (size_t i = 0; i < n; i++) {
         json_t *it = json_array_get(arr, i);
+        const char *b64 = json_string_value(json_object_get(it, "data"));
+        if (b64) {
+            unsigned char *buf = pool_alloc(pool, strlen(b64) * 3 / 4 + 3);
+            ssize_t dl = b64_decode(b64, buf);
+            if (dl < 1) {
+                json_decref(arr);
+                return -EPROTO;
+            }
+            segs[i].data = buf;
+            segs[i].len = segs[i].bytes = (uint64_t)dl;
+            segs[i].hash = "";
+            struct md5 dm;
+            char dh[MD5_HEX_LEN];
+            md5_init(&dm);
+            md5_update(&dm, buf, (size_t)dl);
+            md5_final_hex(&dm, dh);
+            md5_update(&m, dh, strlen(dh));
+            *total += (uint64_t)dl;
+            continue;
+        }
         const char *name = json_string_value(json_object_get(it, "name"));
         const char *hash = json_string_value(json_object_get(it, "hash"));
         json_t *bytes = json_object_get(it, "bytes");
@@ -350,6 +436,19 @@ static const struct http_req_ops out_ops = {
     .drain = out_drain,
 };
 
+/* The first bytes are known good: start the response. */
+static void begin(struct slo_get *g)
+{
+    if (g->started)
+        return;
+    send_head(g, g->status, g->length);
+    http_req_set_ops(g->pr->req, &out_ops, g);
+    /* literal text before the first span (a multipart part head) */
+    for (size_t i = 0; i < g->cur; i++)
+        if (g->plan[i].text)
+            http_resp_write(g->pr->req, g->plan[i].text, g->plan[i].text_len);
+}
+
 static void seg_response(struct http_client *c, const struct http_head *h, void *arg)
 {
     (void)c;
@@ -376,14 +475,7 @@ static void seg_response(struct http_client *c, const struct http_head *h, void 
         get_fail(g, 409, why);
         return;
     }
-    if (!g->started) {
-        send_head(g, g->status, g->length);
-        http_req_set_ops(g->pr->req, &out_ops, g);
-        /* literal text before the first span (a multipart part head) */
-        for (size_t i = 0; i < g->cur; i++)
-            if (g->plan[i].text)
-                http_resp_write(g->pr->req, g->plan[i].text, g->plan[i].text_len);
-    }
+    begin(g);
 }
 
 static void seg_body(struct http_client *c, struct evbuffer *b, void *arg)
@@ -432,7 +524,9 @@ static const struct http_client_ops seg_ops = {
     .done = seg_done,
 };
 
-static void read_span(struct slo_get *g)
+/* Starts the read of the next piece of the current span. Returns true
+ * when it was served at once (inline data) and the caller goes on. */
+static bool read_span(struct slo_get *g)
 {
     const struct slo_piece *pc = &g->plan[g->cur];
     if (g->pos < g->seg_off) {
@@ -445,7 +539,7 @@ static void read_span(struct slo_get *g)
     }
     if (g->seg >= g->nsegs) {
         get_fail(g, 500, "the manifest is shorter than its length");
-        return;
+        return false;
     }
     const struct slo_seg *s = &g->segs[g->seg];
     uint64_t seg_end = g->seg_off + s->len;
@@ -453,12 +547,20 @@ static void read_span(struct slo_get *g)
     uint64_t a = s->first + (g->pos - g->seg_off);
     g->want = end - g->pos;
     g->got = 0;
+    if (s->data) {
+        /* inline bytes, held with the manifest already */
+        begin(g);
+        http_resp_write(g->pr->req, s->data + a, (size_t)g->want);
+        g->pos += g->want;
+        return true;
+    }
     char range[64];
     snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)a,
              (unsigned long long)(a + g->want - 1));
     g->c = loop_start(g->pr, "GET", s->name, NULL, range, g->depth + 1, &seg_ops, g);
     if (!g->c)
         get_fail(g, 503, "cannot reach this proxy for a segment");
+    return false;
 }
 
 static void next_piece(struct slo_get *g)
@@ -478,7 +580,8 @@ static void next_piece(struct slo_get *g)
             g->cur++;
             continue;
         }
-        read_span(g);
+        if (read_span(g))
+            continue;
         return;
     }
     if (g->dead || pr->done)
@@ -571,6 +674,10 @@ static void respond_raw(struct slo_get *g, const char *text, size_t len)
     size_t i;
     json_t *it;
     json_array_foreach(arr, i, it) {
+        if (json_object_get(it, "data")) {
+            json_array_append(out, it);
+            continue;
+        }
         json_t *o = json_object();
         json_object_set(o, "etag", json_object_get(it, "hash"));
         json_object_set(o, "path", json_object_get(it, "name"));
@@ -715,7 +822,9 @@ struct slo_head {
 };
 
 struct slo_ent {
-    const char *path;
+    const char *path;          /* NULL for inline data */
+    const unsigned char *data; /* inline data (data_len bytes) */
+    size_t data_len;
     const char *etag;          /* NULL: not checked */
     int64_t size;              /* < 0: not checked */
     bool has_range;
@@ -984,6 +1093,20 @@ static void put_validate(struct slo_put *sp)
     for (size_t i = 0; i < sp->nents; i++) {
         struct slo_ent *e = &sp->ents[i];
         struct slo_head *hd = e->head;
+        if (e->data) {
+            json_t *o = json_object();
+            json_object_set_new(o, "data",
+                                json_string(b64_encode(pr->pool, e->data, e->data_len)));
+            json_array_append_new(out, o);
+            struct md5 dm;
+            char dh[MD5_HEX_LEN];
+            md5_init(&dm);
+            md5_update(&dm, e->data, e->data_len);
+            md5_final_hex(&dm, dh);
+            md5_update(&m, dh, strlen(dh));
+            total += e->data_len;
+            continue;
+        }
         if (hd->status < 200 || hd->status >= 300) {
             char st[64];
             snprintf(st, sizeof(st), "%d %s", hd->status, http_status_reason(hd->status));
@@ -1085,6 +1208,30 @@ static void put_validate(struct slo_put *sp)
                  pool_strdup(pr->pool, quoted));
 }
 
+/* "Index i: extraneous keys "a", "b"" with the names sorted. */
+static void extraneous(struct px_req *pr, struct evbuffer *errs, size_t i, json_t *extra)
+{
+    size_t ne = json_array_size(extra);
+    const char **ks = pool_alloc(pr->pool, (ne + 1) * sizeof(*ks));
+    for (size_t j = 0; j < ne; j++)
+        ks[j] = json_string_value(json_array_get(extra, j));
+    for (size_t a = 1; a < ne; a++)
+        for (size_t b = a; b > 0 && strcmp(ks[b - 1], ks[b]) > 0; b--) {
+            const char *t = ks[b];
+            ks[b] = ks[b - 1];
+            ks[b - 1] = t;
+        }
+    evbuffer_add_printf(errs, "Index %zu: extraneous keys ", i);
+    for (size_t j = 0; j < ne; j++) {
+        json_t *js = json_string(ks[j]);
+        char *d = json_dumps(js, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+        evbuffer_add_printf(errs, "%s%s", j ? ", " : "", d);
+        free(d);
+        json_decref(js);
+    }
+    evbuffer_add(errs, "\n", 1);
+}
+
 /* Parses and checks the client's list (Swift's parse_and_validate_input),
  * then HEADs every distinct segment path. */
 static void put_parse(struct slo_put *sp)
@@ -1107,6 +1254,7 @@ static void put_parse(struct slo_put *sp)
     sp->ents = pool_calloc(pr->pool, (n + 1) * sizeof(*sp->ents));
     sp->nents = n;
     struct evbuffer *errs = evbuffer_new();
+    size_t ndata = 0;
     char self[2048];
     snprintf(self, sizeof(self), "%s/%s", pr->path.container, pr->path.object);
     for (size_t i = 0; i < n; i++) {
@@ -1118,7 +1266,33 @@ static void put_parse(struct slo_put *sp)
             continue;
         }
         if (json_object_get(it, "data")) {
-            problem(errs, i, "inline data segments are not supported by Cairn");
+            bool only = json_object_size(it) == 1;
+            if (!only) {
+                json_t *extra = json_array();
+                const char *k;
+                json_t *v;
+                json_object_foreach(it, k, v) {
+                    if (strcmp(k, "data"))
+                        json_array_append_new(extra, json_string(k));
+                }
+                extraneous(pr, errs, i, extra);
+                json_decref(extra);
+                continue;
+            }
+            const char *b64 = json_string_value(json_object_get(it, "data"));
+            unsigned char *buf = b64 ? pool_alloc(pr->pool, strlen(b64) * 3 / 4 + 3) : NULL;
+            ssize_t dl = b64 ? b64_decode(b64, buf) : -1;
+            if (dl < 0) {
+                problem(errs, i, "data must be valid base64");
+                continue;
+            }
+            if (dl < 1) {
+                problem(errs, i, "too small; each segment must be at least 1 byte.");
+                continue;
+            }
+            e->data = buf;
+            e->data_len = (size_t)dl;
+            ndata++;
             continue;
         }
         if (!json_object_get(it, "path")) {
@@ -1135,25 +1309,7 @@ static void put_parse(struct slo_put *sp)
                 json_array_append_new(extra, json_string(k));
         }
         if (json_array_size(extra)) {
-            size_t ne = json_array_size(extra);
-            const char **ks = pool_alloc(pr->pool, ne * sizeof(*ks));
-            for (size_t j = 0; j < ne; j++)
-                ks[j] = json_string_value(json_array_get(extra, j));
-            for (size_t a = 1; a < ne; a++)
-                for (size_t b = a; b > 0 && strcmp(ks[b - 1], ks[b]) > 0; b--) {
-                    const char *t = ks[b];
-                    ks[b] = ks[b - 1];
-                    ks[b - 1] = t;
-                }
-            evbuffer_add_printf(errs, "Index %zu: extraneous keys ", i);
-            for (size_t j = 0; j < ne; j++) {
-                json_t *js = json_string(ks[j]);
-                char *d = json_dumps(js, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
-                evbuffer_add_printf(errs, "%s%s", j ? ", " : "", d);
-                free(d);
-                json_decref(js);
-            }
-            evbuffer_add(errs, "\n", 1);
+            extraneous(pr, errs, i, extra);
             json_decref(extra);
             continue;
         }
@@ -1228,6 +1384,9 @@ static void put_parse(struct slo_put *sp)
         e->etag = json_is_string(je2) ? pool_strdup(pr->pool, json_string_value(je2)) : NULL;
     }
     json_decref(arr);
+    if (n && ndata == n)
+        evbuffer_add_printf(errs, "Inline data segments require at least one "
+                                  "object-backed segment.\n");
     if (evbuffer_get_length(errs)) {
         evbuffer_add(errs, "", 1);
         reply_400_text(pr, (const char *)evbuffer_pullup(errs, -1));
@@ -1235,7 +1394,7 @@ static void put_parse(struct slo_put *sp)
         return;
     }
     evbuffer_free(errs);
-    if (n > (size_t)pr->srv->conf.max_manifest_segments) {
+    if (n - ndata > (size_t)pr->srv->conf.max_manifest_segments) {
         char msg[128];
         snprintf(msg, sizeof(msg), "Number of object-backed segments must be <= %lld",
                  (long long)pr->srv->conf.max_manifest_segments);
@@ -1246,6 +1405,8 @@ static void put_parse(struct slo_put *sp)
     sp->heads = pool_calloc(pr->pool, (n + 1) * sizeof(*sp->heads));
     for (size_t i = 0; i < n; i++) {
         struct slo_ent *e = &sp->ents[i];
+        if (e->data)
+            continue;
         for (size_t j = 0; j < sp->nheads && !e->head; j++)
             if (strcmp(sp->heads[j].path, e->path) == 0)
                 e->head = &sp->heads[j];
@@ -1466,7 +1627,8 @@ static void del_expanded(struct slo_del *d, int err)
             return;
         } else {
             for (size_t i = 0; i < n; i++)
-                del_push(d, segs[i].name, segs[i].sub);
+                if (segs[i].name)   /* not inline data */
+                    del_push(d, segs[i].name, segs[i].sub);
         }
     }
     del_push(d, it.name, false);
