@@ -1772,10 +1772,18 @@ static void copy_rules_loaded(struct px_req *pr)
         return;
     }
     bool mand = d.mandatory;
+    bool read_rule = d.mandatory && d.n_pre > 0;
     bool refused = no_engine_refused(pr, &d);
     eng_rules_decision_release(&d);
     if (refused)
         return;
+    if (read_rule && http_req_header(pr->req, "X-Storlet-Range")) {
+        /* as for a GET (4.2): a cut record would reach the mandatory
+         * storlet, which may pass its first line as a header */
+        px_reply_text(pr, 400, "X-Storlet-Range cannot be used on an object under a "
+                               "mandatory storlet rule");
+        return;
+    }
     if (mand) {
         if (http_req_header(pr->req, "Destination-Account") ||
             http_req_header(pr->req, "X-Copy-From-Account") ||
