@@ -461,6 +461,18 @@ with Cluster(t) as cl:
          "a ruled caller never gets the raw segments (%d %r)" % (st, b[:60]))
     st, _, b = req("GET", path + "/c/vaulted")
     t.eq((st, b), (200, b"secret alpha\n"), "the owner reads them")
+    req("PUT", path + "/ruled")
+    req("POST", path + "/ruled", headers={"X-Container-Read": "researcher",
+                                          "X-Storlet-Rules": json.dumps(rule)})
+    req("POST", path + "/segs", headers={"X-Container-Read": "researcher"})
+    put_manifest("ruled/text", [{"path": "/segs/t%d" % i} for i in range(3)])
+    st, h, b = req("GET", path + "/ruled/text", token=rtok)
+    t.ok(st == 200 and b == tw.upper() and
+         h.get("x-storlet-sequence-placement") == "object=0, proxy=1",
+         "an SLO under a mandatory rule: the rule's storlet runs over the "
+         "assembled body on the proxy (%d, %d bytes)" % (st, len(b)))
+    st, h, b = req("GET", path + "/ruled/text?multipart-manifest=get", token=rtok)
+    t.eq(st, 403, "and its manifest is not shown to the ruled caller")
 
     # ---- the swift CLI
     env = dict(os.environ, ST_AUTH="http://%s:%d/auth/v1.0" % (p.ip, p.port),
@@ -496,6 +508,17 @@ with Cluster(t) as cl:
     st, h, b = req("GET", path + "/cli/piped")
     t.ok(r.returncode == 0 and h.get("x-static-large-object") == "True" and
          b == data, "an upload from stdin (always SLO) reads back (%d)" % r.returncode)
+    r = subprocess.run(swift + ["upload", "cli", "f.bin", "--use-slo",
+                                "--segment-size", "100000"],
+                       env=env, cwd=work, capture_output=True, text=True)
+    _, _, lst = req("GET", path + "/cli_segments")
+    names = [n for n in lst.decode().split() if n.startswith("f.bin/")]
+    t.ok(r.returncode == 0 and len(names) == 3 and
+         all("/100000/" in n for n in names),
+         "uploading it again replaces the old segments (%s)" % names)
+    r = subprocess.run(swift + ["download", "cli", "f.bin", "-o", "-"], env=env,
+                       cwd=work, capture_output=True)
+    t.ok(r.returncode == 0 and r.stdout == data, "and downloads the same bytes")
     r = subprocess.run(swift + ["delete", "cli", "f.bin"], env=env, cwd=work,
                        capture_output=True, text=True)
     _, _, lst = req("GET", path + "/cli_segments")
