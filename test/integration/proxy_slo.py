@@ -148,6 +148,14 @@ with Cluster(t) as cl:
     t.eq((ent["bytes"], ent["content_type"]), (len(whole), "text/plain"),
          "the listing shows the assembled size")
 
+    st, _, _ = req("POST", path + "/c/big", headers={"X-Object-Meta-Color": "red"})
+    st2, h, b = req("GET", path + "/c/big")
+    t.ok(st == 202 and b == whole and h.get("x-object-meta-color") == "red" and
+         h.get("x-static-large-object") == "True",
+         "a POST changes the metadata and keeps it an SLO")
+    st, _, _ = req("POST", path + "/c/big", headers={"X-Static-Large-Object": "False"})
+    t.eq(st, 400, "a POST may not set X-Static-Large-Object")
+
     # ---- ranges and conditionals
     st, h, b = req("GET", path + "/c/big", headers={"Range": "bytes=69990-70020"})
     t.eq((st, b, h.get("content-range")),
