@@ -336,6 +336,44 @@ with Cluster(t) as cl:
     st, h, b = raw("GET", path + "/scratch/plain?x=multipart-manifest=get")
     t.ok(not leaks(b), "nor a near-miss manifest query (%d %r)" % (st, b[:40]))
 
+    # ---------------------------------------------------------- static large objects
+    adm("PUT", path + "/scratch/pad", body=b"padding\n")
+    for i, seg in enumerate(({"path": "records/p1.csv"},
+                             {"path": "/records/p1.csv", "etag": CSV_MD5, "size_bytes": len(CSV)},
+                             {"path": "/records/p1.csv", "range": "23-60"},
+                             {"path": "/rec%6Frds/p1.csv"})):
+        for order in ((seg,), ({"path": "/scratch/pad"}, seg)):
+            st, h, b = raw("PUT", path + "/scratch/slo%d?multipart-manifest=put" % i,
+                           body=json.dumps(list(order)).encode())
+            wrong = [dict(x, etag="0" * 32) if "etag" in x else x for x in order]
+            st2, _, b2 = raw("PUT", path + "/scratch/slo%dw?multipart-manifest=put" % i,
+                             body=json.dumps(wrong).encode())
+            t.ok(not leaks(b) and (st, b) == (st2, b2.replace(b"slo%dw" % i, b"slo%d" % i)),
+                 "an SLO manifest over %s says nothing of it (%d %d %r)" % (seg, st, st2, b[:100]))
+            st, h, b = raw("GET", path + "/scratch/slo%d" % i)
+            t.ok(not leaks(b) and not hleaks(h),
+                 "and its GET never hands the record out (%d %r)" % (st, b[:60]))
+            st, h, b = raw("GET", path + "/scratch/slo%d?multipart-manifest=get" % i)
+            t.ok(not leaks(b) and b'"bytes": %d' % len(CSV) not in b,
+                 "nor does reading the manifest back (%d %r)" % (st, b[:100]))
+            st, _, _ = raw("COPY", path + "/scratch/slo%d" % i,
+                           headers={"Destination": "scratch/slocopy"})
+            st2, h, b = adm("GET", path + "/scratch/slocopy")
+            t.ok(not leaks(b), "nor a COPY of it (%d %d %r)" % (st, st2, b[:60]))
+            adm("DELETE", path + "/scratch/slocopy")
+
+    forged = json.dumps([{"name": "/records/p1.csv", "bytes": len(CSV), "hash": CSV_MD5,
+                          "content_type": "text/csv"}]).encode()
+    for hd in ({"X-Static-Large-Object": "True"},
+               {"X-Static-Large-Object": "True", "X-Object-Sysmeta-Slo-Size": str(len(CSV)),
+                "X-Object-Sysmeta-Slo-Etag": "x"}):
+        raw("PUT", path + "/scratch/forged", body=forged, headers=hd)
+        for m in ("GET", "HEAD"):
+            st, h, b = raw(m, path + "/scratch/forged")
+            t.ok(not leaks(b) and not leaks(json.dumps(h)),
+                 "a manifest forged with a plain PUT (%s) never assembles the record "
+                 "(%s %d %r)" % (sorted(hd), m, st, b[:60]))
+
     # ---------------------------------------------------------- Distributed
     def dist(body, token=None):
         return raw("POST", path, token=token, body=json.dumps(body).encode(),
