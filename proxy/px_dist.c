@@ -441,11 +441,13 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void 
     const char *obj = q->result.container ? q->result.object : q->prefix ? q->prefix : "";
     const struct mstage *prev = k ? &d->ms[k - 1] : NULL;
     uint64_t life = (uint64_t)pr->srv->conf.storlet_dist_timeout;
+    const char *cu, *ca;
+    px_storlet_caller(pr, &cu, &ca);
     struct eng_invocation inv = {
         .code = &r->code, .code_dir = r->code_dir, .parameters = q->merge.st[k].params,
         .op = q->result.container ? ENG_OP_PUT : ENG_OP_GET, .account = pr->path.account,
         .container = cont, .object = obj, .trans_id = pr->txn, .on_proxy = true,
-        .caller_user = pr->ngroups ? pr->groups[0] : "", .caller_account = pr->path.account,
+        .caller_user = cu, .caller_account = ca,
         .caller_roles = roles, .content_length = -1,
         .content_type = prev ? prev->ctype_out : MERGE_CTYPE,
         .metadata = prev ? prev->meta_out : NULL, .input_fd = -1,

@@ -65,6 +65,7 @@
 #include "common/xalloc.h"
 #include "engine/eng.h"
 #include "engine/eng_seq.h"
+#include "proxy/px_auth.h"
 #include "proxy/px_backend.h"
 #include "proxy/px_cap.h"
 #include "proxy/px_ctl_int.h"
@@ -891,9 +892,11 @@ static void backend_headers(struct pst *s, struct http_client *c)
     http_client_headerf(c, "X-Backend-Storlet-Proxy", "%s:%d", ah, ap);
     if (s->depth)
         http_client_headerf(c, "X-Backend-Storlet-Depth", "%u", s->depth);
-    if (pr->ngroups)
-        http_client_header(c, "X-Backend-Storlet-User", pr->groups[0]);
-    http_client_header(c, "X-Backend-Storlet-Caller-Account", pr->path.account);
+    const char *cu, *ca;
+    px_storlet_caller(pr, &cu, &ca);
+    if (cu[0])
+        http_client_header(c, "X-Backend-Storlet-User", cu);
+    http_client_header(c, "X-Backend-Storlet-Caller-Account", ca ? ca : pr->path.account);
 }
 
 static void brd_headers(struct px_req *pr, struct http_client *c, void *arg)
@@ -1311,13 +1314,15 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void 
     bool ranged = k == 0 && s->d.has_range && range_of(s->input_range, &rf, &rl, &rs);
     s->stage[k].s = s;
     s->stage[k].k = k;
+    const char *cu, *ca;
+    px_storlet_caller(pr, &cu, &ca);
     struct eng_invocation inv = {
         .code = &r->code, .code_dir = r->code_dir, .parameters = s->seq.st[k].params,
         .op = s->d.op, .account = pr->path.account,
         .container = pr->path.container, .object = pr->path.object,
         .trans_id = pr->txn, .on_proxy = true,
         .has_range = ranged, .range_first = rf, .range_last = rl, .range_size = rs,
-        .caller_user = pr->ngroups ? pr->groups[0] : "", .caller_account = pr->path.account,
+        .caller_user = cu, .caller_account = ca,
         .caller_roles = jr, .content_length = first ? s->src_len : -1,
         .content_type = first ? s->src_ctype : s->next_ctype,
         .metadata = first ? s->src_meta : s->next_meta, .input_fd = -1,
@@ -1990,6 +1995,20 @@ bool px_storlet_forward_headers(struct px_req *pr, struct http_client *c)
         return false;
     backend_headers(s, c);
     return true;
+}
+
+void px_storlet_caller(struct px_req *pr, const char **user, const char **account)
+{
+    /* px_auth_groups' list: the token's account, account:user, groups */
+    *user = pr->ngroups >= 2 ? pr->groups[1] : "";
+    *account = NULL;
+    if (pr->ngroups >= 1) {
+        const char *pfx = px_auth_reseller_prefix(pr->srv->auth);
+        size_t n = strlen(pfx) + strlen(pr->groups[0]) + 1;
+        char *a = pool_alloc(pr->pool, n);
+        snprintf(a, n, "%s%s", pfx, pr->groups[0]);
+        *account = a;
+    }
 }
 
 bool px_storlet_usable(const struct http_head *h)

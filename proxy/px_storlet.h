@@ -42,6 +42,11 @@ bool px_storlet_forward_headers(struct px_req *pr, struct http_client *c);
  * stored bytes, not a storlet's output, and is not a storlet's to see. */
 json_t *px_storlet_user_meta(const struct http_head *h);
 
+/* Who asked, as an invocation document's caller says it (docs/storlets.md
+ * section 3): *user "account:user" ("" when anonymous), *account the
+ * account the token is for (a pool string), NULL when anonymous. */
+void px_storlet_caller(struct px_req *pr, const char **user, const char **account);
+
 /* Is a backend answer a storlet's (relay it whatever its status), or an
  * object node's refusal to run a chain over a large object's manifest
  * (px_storlet_manifest takes that one)? */
