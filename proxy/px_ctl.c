@@ -1758,6 +1758,13 @@ static bool no_engine_refused(struct px_req *pr, const struct eng_rules_decision
 /* COPY / X-Copy-From with both sides' rules at hand (4.6). */
 static void copy_rules_loaded(struct px_req *pr)
 {
+    if (px_rules_need_copy_facts(pr)) {
+        /* a rule of the source matches on its content type or metadata:
+         * decide with them, also when the source is not the path's
+         * object (PUT with X-Copy-From; docs/rules.md 4.1) */
+        px_rules_read_copy_facts(pr, copy_rules_loaded);
+        return;
+    }
     struct eng_seq client;
     int rc = client_chain(pr, &client);
     if (rc < 0)

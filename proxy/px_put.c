@@ -38,6 +38,7 @@
 #include "proxy/px_ctl_int.h"
 #include "proxy/px_mime.h"
 #include "proxy/px_quorum.h"
+#include "proxy/px_rules.h"
 #include "proxy/px_slo.h"
 #include "proxy/px_storlet.h"
 
@@ -993,6 +994,9 @@ static void copy_src_headers(struct px_req *pr, struct http_client *c,
 {
     (void)arg;
     http_client_header(c, "X-Newest", "true");
+    /* decided with the source's facts (docs/rules.md 4.1): that version
+     * only; another answers 409 and the copy fails, never copied raw */
+    px_rules_facts_header(pr, c);
     static const char *const pass[] = {"If-Match", "If-None-Match",
                                        "If-Modified-Since",
                                        "If-Unmodified-Since"};

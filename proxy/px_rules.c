@@ -577,6 +577,7 @@ void px_rules_load_copy(struct px_req *pr, const char *src_c, const char *src_o,
 {
     struct px_rules *r = pr->rules;
     r->copy = true;
+    r->copy_src_cont = src_c;
     r->copy_src_obj = src_o;
     r->copy_dst_obj = dst_o;
     const char *here = pr->path.container;
@@ -624,7 +625,8 @@ static void facts_for(struct px_req *pr, enum eng_rules_method m, struct eng_rul
         return;
     }
     const struct px_rules *r = pr->rules;
-    bool mine = r && r->facts && object == pr->path.object;
+    bool mine = r && r->facts &&
+                object == (r->facts_copy_src ? r->copy_src_obj : pr->path.object);
     px_rules_facts(pr, m, object, mine ? r->ctype : NULL, mine ? r->meta : NULL, f);
 }
 
@@ -729,7 +731,8 @@ static const struct px_read_ops fread_ops = {
     .end = fread_end,
 };
 
-void px_rules_read_facts(struct px_req *pr, void (*then)(struct px_req *pr))
+static void read_facts_of(struct px_req *pr, const char *c, const char *o,
+                          void (*then)(struct px_req *pr))
 {
     struct px_rules *r = pr->rules;
     r->facts = false;
@@ -739,10 +742,29 @@ void px_rules_read_facts(struct px_req *pr, void (*then)(struct px_req *pr))
     r->facts_reads++;
     struct fread *fr = pool_calloc(pr->pool, sizeof(*fr));
     fr->then = then;
-    px_nodes_get(pr, PX_RING_OBJECT, pr->path.account, pr->path.container, pr->path.object,
-                 3 * 2, &fr->nodes);
-    px_read_start(pr, "HEAD", &fr->nodes, pr->path.account, pr->path.container,
-                  pr->path.object, NULL, &fread_ops, fr);
+    px_nodes_get(pr, PX_RING_OBJECT, pr->path.account, c, o, 3 * 2, &fr->nodes);
+    px_read_start(pr, "HEAD", &fr->nodes, pr->path.account, c, o, NULL, &fread_ops, fr);
+}
+
+void px_rules_read_facts(struct px_req *pr, void (*then)(struct px_req *pr))
+{
+    pr->rules->facts_copy_src = false;
+    read_facts_of(pr, pr->path.container, pr->path.object, then);
+}
+
+bool px_rules_need_copy_facts(const struct px_req *pr)
+{
+    const struct px_rules *r = pr->rules;
+    return r && r->on && r->copy && !r->facts && r->copy_src_cont && r->copy_src_obj &&
+           !px_rules_code_container(r->copy_src_cont) &&
+           eng_rules_needs_object_facts(&r->copy_src);
+}
+
+void px_rules_read_copy_facts(struct px_req *pr, void (*then)(struct px_req *pr))
+{
+    struct px_rules *r = pr->rules;
+    r->facts_copy_src = r->copy_src_obj != pr->path.object;
+    read_facts_of(pr, r->copy_src_cont, r->copy_src_obj, then);
 }
 
 bool px_rules_facts_header(const struct px_req *pr, struct http_client *c)

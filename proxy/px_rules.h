@@ -49,11 +49,13 @@ struct px_rules {
     /* a COPY or PUT with X-Copy-From (px_rules_load_copy) */
     bool copy;
     struct eng_rules_sets copy_src, copy_dst;
-    const char *copy_src_obj, *copy_dst_obj;
+    const char *copy_src_cont, *copy_src_obj, *copy_dst_obj;
     struct cload *cload;       /* px_rules.c: the load in progress */
     /* the object's own facts, read first when a rule matches on them
      * (px_rules_read_facts, docs/rules.md 4.1) */
     bool facts;                /* read (an absent object: none known) */
+    bool facts_copy_src;       /* ... of the copy's source (PUT with
+                                * X-Copy-From), not of pr->path's object */
     const char *ctype;         /* its content type, NULL: not known */
     json_t *meta;              /* its user metadata, NULL: not known */
     char facts_ts[40];         /* its X-Timestamp, "" when not known */
@@ -169,6 +171,20 @@ bool px_rules_need_facts(const struct px_req *pr);
  * Answers 503 itself when the nodes cannot say.
  */
 void px_rules_read_facts(struct px_req *pr, void (*then)(struct px_req *pr));
+
+/*
+ * The same for the source of a PUT with X-Copy-From (container, object:
+ * decoded names in pr's account), after px_rules_load_copy: the facts
+ * then stand for that object in px_rules_eval's COPY decision, and the
+ * source's reads insist on that version (px_rules_facts_header).
+ */
+void px_rules_read_copy_facts(struct px_req *pr, void (*then)(struct px_req *pr));
+
+/*
+ * Whether a COPY decision for pr still lacks facts its source's rules
+ * match on (px_rules_read_copy_facts would read them).
+ */
+bool px_rules_need_copy_facts(const struct px_req *pr);
 
 /*
  * Adds X-Backend-Storlet-Facts-Timestamp to a backend read of pr's object

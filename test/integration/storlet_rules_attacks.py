@@ -336,6 +336,41 @@ with Cluster(t) as cl:
     st, h, b = raw("GET", path + "/scratch/plain?x=multipart-manifest=get")
     t.ok(not leaks(b), "nor a near-miss manifest query (%d %r)" % (st, b[:40]))
 
+    # ---------------------------------------------------------- a copy's source by its facts
+    # (docs/rules.md 4.1: the source of a PUT with X-Copy-From is decided
+    # with its content type and metadata, as a COPY's is)
+    with open(os.path.join(BUILD, "storlets", "fixity"), "rb") as f:
+        adm("PUT", path + "/storlet/fixity", body=f.read(), headers=native("fixity"))
+    adm("PUT", path + "/mixed")
+    adm("POST", path + "/mixed", headers={
+        "X-Container-Read": "researcher", "X-Storlet-Rules": json.dumps({"rules": [
+            dict(DEID, id="phi", match={"groups": ["researcher"],
+                                        "metadata": {"Sensitivity": "phi"}}),
+            {"id": "sum-text", "match": {"methods": ["COPY"],
+                                         "content_types": ["text/plain"]},
+             "action": {"storlet": "fixity"}}]})})
+    adm("PUT", path + "/mixed/phi.csv", body=CSV,
+        headers={"Content-Type": "text/csv", "X-Object-Meta-Sensitivity": "phi"})
+    adm("PUT", path + "/mixed/open.csv", body=CSV, headers={"Content-Type": "text/csv"})
+    adm("PUT", path + "/mixed/note.txt", body=b"a note\n", headers={"Content-Type": "text/plain"})
+    for src, want, what in (("mixed/phi.csv", REF, "de-identified (the rule matches)"),
+                            ("mixed/open.csv", CSV, "as stored (the rule does not match)"),
+                            ("mixed/note.txt", None, "through the plain COPY rule")):
+        for m in ("PUT", "COPY"):
+            dst = "scratch/f-" + src.split("/")[1]
+            if m == "PUT":
+                st, h, _ = raw("PUT", path + "/" + dst, headers={"X-Copy-From": src})
+            else:
+                st, h, _ = raw("COPY", path + "/" + src, headers={"Destination": dst})
+            st2, _, b = adm("GET", path + "/" + dst)
+            ok = b == want if want is not None else (
+                b.startswith(b"{") and json.loads(b).get("md5") ==
+                hashlib.md5(b"a note\n").hexdigest())
+            t.ok(st in (201, 202) and ok,
+                 "%s of %s is copied %s (%d %r)" % (m if m == "COPY" else "X-Copy-From",
+                                                    src, what, st, b[:50]))
+            adm("DELETE", path + "/" + dst)
+
     # ---------------------------------------------------------- static large objects
     adm("PUT", path + "/scratch/pad", body=b"padding\n")
     for i, seg in enumerate(({"path": "records/p1.csv"},
