@@ -403,8 +403,9 @@ static void send_head(struct slo_get *g, int status, int64_t length)
     http_resp_start(pr->req, status, length);
 }
 
-/* Gives up: before the response started the client gets status, after it
- * a cut response. */
+/* Gives up: before the response started the client gets status (Swift's
+ * page; why only goes to the log, as it names segments), after it a cut
+ * response. */
 static void get_fail(struct slo_get *g, int status, const char *why)
 {
     struct px_req *pr = g->pr;
@@ -418,8 +419,11 @@ static void get_fail(struct slo_get *g, int status, const char *why)
     }
     if (g->started)
         http_resp_abort(pr->req);
+    else if (status == 403)
+        px_reply_text(pr, 403, "A segment of this manifest is under a mandatory "
+                               "storlet rule");
     else
-        px_reply_text(pr, status, why);
+        px_reply(pr, status); /* the details (segment names, ETags) are logged */
 }
 
 static void next_piece(struct slo_get *g);

@@ -442,6 +442,11 @@ with Cluster(t) as cl:
          "it ran on the proxy, never over the manifest on a node")
     st, _, b = req("GET", path + "/c/text", headers={"X-Run-Storlet": "identity, shout"})
     t.ok(st == 200 and b == tw.upper(), "a chain too")
+    st, _, _ = req("COPY", path + "/c/text", headers={"Destination": "c/loud",
+                                                     "X-Run-Storlet": "shout"})
+    _, h, b = req("GET", path + "/c/loud")
+    t.ok(st == 201 and b == tw.upper() and "x-static-large-object" not in h,
+         "a COPY through a storlet stores the transformed assembled body")
     part, prim, _ = cl.locate(acct, "c", "text")
     node, dev = prim[0]
     st, h, _ = node.request("GET", "/%s/%d/%s/c/text" % (dev, part, acct),
@@ -465,7 +470,7 @@ with Cluster(t) as cl:
     req("PUT", path + "/vault/v0", body=b"secret alpha\n")
     put_manifest("c/vaulted", [{"path": "/vault/v0"}])
     st, _, b = req("GET", path + "/c/vaulted", token=rtok)
-    t.ok(st == 403 and b"secret" not in b,
+    t.ok(st == 403 and b"secret" not in b and b"vault" not in b,
          "a ruled caller never gets the raw segments (%d %r)" % (st, b[:60]))
     st, _, b = req("GET", path + "/c/vaulted")
     t.eq((st, b), (200, b"secret alpha\n"), "the owner reads them")
