@@ -1479,21 +1479,43 @@ void px_slo_put(struct px_req *pr, struct px_put *p)
 
 /* ------------------------------------------------------------ DELETE */
 
+/*
+ * The work list holds names to delete in order; a manifest is first read
+ * (expand), which appends its segments and then itself, as Swift's
+ * get_segments_to_delete_iter does. Plain deletes run DEL_CONCURRENCY at
+ * once; reading a manifest and deleting one (after its segments) wait
+ * until nothing else runs, so a manifest never outlives its segments'
+ * deletes by being faster.
+ */
+#define DEL_CONCURRENCY 4
+
 struct del_item {
     const char *name;   /* "/c/o" */
     bool expand;        /* a manifest whose segments go first */
+    bool manifest;      /* a manifest, deleted after its segments */
     int err_code;       /* reading it as a manifest failed */
     const char *err_msg;
+};
+
+struct slo_del;
+
+struct del_slot {
+    struct slo_del *d;
+    struct http_client *c;
+    size_t item;
+    int status;
+    bool is_slo;
 };
 
 struct slo_del {
     struct px_req *pr;
     struct del_item *items;
     size_t n, cap, cur;
-    struct http_client *c;
-    struct evbuffer *mbuf;
-    int status;
-    bool is_slo, too_big, dead;
+    struct del_slot slots[DEL_CONCURRENCY];
+    size_t inflight;
+    bool exclusive;            /* a manifest read or delete is running */
+    struct evbuffer *mbuf;     /* the manifest being read */
+    bool too_big, dead, finished;
     unsigned deleted, not_found;
     json_t *errors;
     int resp_status;           /* 400, 401 or 502 once something failed */
@@ -1504,8 +1526,10 @@ static void del_cleanup(void *arg)
 {
     struct slo_del *d = arg;
     d->dead = true;
-    http_client_free(d->c);
-    d->c = NULL;
+    for (size_t i = 0; i < DEL_CONCURRENCY; i++) {
+        http_client_free(d->slots[i].c);
+        d->slots[i].c = NULL;
+    }
     if (d->mbuf)
         evbuffer_free(d->mbuf);
     d->mbuf = NULL;
@@ -1523,7 +1547,7 @@ static void del_push(struct slo_del *d, const char *name, bool expand)
         d->items = v;
         d->cap = nc;
     }
-    d->items[d->n++] = (struct del_item){name, expand, 0, NULL};
+    d->items[d->n++] = (struct del_item){name, expand, false, 0, NULL};
 }
 
 static void del_next(struct slo_del *d);
@@ -1531,6 +1555,9 @@ static void del_next(struct slo_del *d);
 static void del_finish(struct slo_del *d)
 {
     struct px_req *pr = d->pr;
+    if (d->finished)
+        return;
+    d->finished = true;
     char status[64];
     int st = d->resp_status;
     if (!st && !d->deleted && !d->not_found) {
@@ -1571,47 +1598,52 @@ static void del_fail_item(struct slo_del *d, const char *name, const char *why, 
 static void del_response(struct http_client *c, const struct http_head *h, void *arg)
 {
     (void)c;
-    struct slo_del *d = arg;
-    d->status = h->status;
-    d->is_slo = px_slo_true(http_head_get(h, "X-Static-Large-Object"));
-    if (d->mbuf)
-        evbuffer_free(d->mbuf);
-    d->mbuf = evbuffer_new();
-    d->too_big = false;
+    struct del_slot *sl = arg;
+    struct slo_del *d = sl->d;
+    sl->status = h->status;
+    sl->is_slo = px_slo_true(http_head_get(h, "X-Static-Large-Object"));
+    if (d->items[sl->item].expand) {
+        if (d->mbuf)
+            evbuffer_free(d->mbuf);
+        d->mbuf = evbuffer_new();
+        d->too_big = false;
+    }
 }
 
 static void del_body(struct http_client *c, struct evbuffer *b, void *arg)
 {
     (void)c;
-    struct slo_del *d = arg;
+    struct del_slot *sl = arg;
+    struct slo_del *d = sl->d;
     size_t max = 2 * (size_t)d->pr->srv->conf.max_manifest_size;
-    if (!d->mbuf || d->too_big ||
+    if (!d->items[sl->item].expand || !d->mbuf || d->too_big ||
         evbuffer_get_length(d->mbuf) + evbuffer_get_length(b) > max) {
-        d->too_big = true;
+        if (d->items[sl->item].expand)
+            d->too_big = true;
         evbuffer_drain(b, evbuffer_get_length(b));
         return;
     }
     evbuffer_add_buffer(d->mbuf, b);
 }
 
-/* The manifest of items[cur] was read: queue its segments, then itself. */
-static void del_expanded(struct slo_del *d, int err)
+/* The manifest of item it was read: queue its segments, then itself. */
+static void del_expanded(struct slo_del *d, struct del_slot *sl, int err)
 {
-    struct del_item it = d->items[d->cur];
-    d->cur++;
+    struct del_item it = d->items[sl->item];
     it.expand = false;
-    if (err < 0 || !d->status) {
+    it.manifest = true;
+    if (err < 0 || !sl->status) {
         it.err_code = 503;
         it.err_msg = "Unable to load SLO manifest or segment.";
-    } else if (d->status == 404) {
+    } else if (sl->status == 404) {
         it.err_code = 404;
-    } else if (d->status == 401) {
+    } else if (sl->status == 401) {
         it.err_code = 401;
         it.err_msg = "401 Unauthorized";
-    } else if (d->status < 200 || d->status >= 300) {
+    } else if (sl->status < 200 || sl->status >= 300) {
         it.err_code = 500;
         it.err_msg = "Unable to load SLO manifest or segment.";
-    } else if (!d->is_slo) {
+    } else if (!sl->is_slo) {
         it.err_code = 400;
         it.err_msg = "Not an SLO manifest";
     } else {
@@ -1624,10 +1656,10 @@ static void del_expanded(struct slo_del *d, int err)
         if (d->too_big || parse_manifest(d->pr->pool, text, len, &segs, &n, &total, etag) < 0) {
             it.err_code = 500;
             it.err_msg = "Unable to load SLO manifest";
-        } else if (d->n + n > 10 * (size_t)d->pr->srv->conf.max_manifest_segments) {
+        } else if (d->n - d->cur + n > 10 * (size_t)d->pr->srv->conf.max_manifest_segments) {
             d->resp_status = 400;
             d->resp_body = "Too many buffered slo segments to delete.";
-            del_finish(d);
+            d->cur = d->n; /* stop: report what was done */
             return;
         } else {
             for (size_t i = 0; i < n; i++)
@@ -1635,35 +1667,43 @@ static void del_expanded(struct slo_del *d, int err)
                     del_push(d, segs[i].name, segs[i].sub);
         }
     }
+    if (d->mbuf) {
+        evbuffer_free(d->mbuf);
+        d->mbuf = NULL;
+    }
     del_push(d, it.name, false);
-    d->items[d->n - 1].err_code = it.err_code;
-    d->items[d->n - 1].err_msg = it.err_msg;
-    del_next(d);
+    struct del_item *last = &d->items[d->n - 1];
+    last->manifest = true;
+    last->err_code = it.err_code;
+    last->err_msg = it.err_msg;
 }
 
 static void del_done(struct http_client *c, int err, void *arg)
 {
-    struct slo_del *d = arg;
-    d->c = NULL;
+    struct del_slot *sl = arg;
+    struct slo_del *d = sl->d;
+    sl->c = NULL;
     http_client_free(c);
     if (d->dead || d->pr->done)
         return;
-    struct del_item *it = &d->items[d->cur];
+    d->inflight--;
+    const struct del_item *it = &d->items[sl->item];
+    if (it->expand || it->manifest)
+        d->exclusive = false;
     if (it->expand) {
-        del_expanded(d, err);
-        return;
-    }
-    int st = err < 0 || !d->status ? 503 : d->status;
-    if (st >= 200 && st < 300) {
-        d->deleted++;
-    } else if (st == 404) {
-        d->not_found++;
+        del_expanded(d, sl, err);
     } else {
-        char s[64];
-        snprintf(s, sizeof(s), "%d %s", st, http_status_reason(st));
-        del_fail_item(d, it->name, s, st);
+        int st = err < 0 || !sl->status ? 503 : sl->status;
+        if (st >= 200 && st < 300) {
+            d->deleted++;
+        } else if (st == 404) {
+            d->not_found++;
+        } else {
+            char s[64];
+            snprintf(s, sizeof(s), "%d %s", st, http_status_reason(st));
+            del_fail_item(d, it->name, s, st);
+        }
     }
-    d->cur++;
     del_next(d);
 }
 
@@ -1675,7 +1715,7 @@ static const struct http_client_ops del_ops = {
 
 static void del_next(struct slo_del *d)
 {
-    while (d->cur < d->n) {
+    while (d->cur < d->n && !d->exclusive) {
         struct del_item *it = &d->items[d->cur];
         if (it->err_code == 404) {
             d->not_found++;
@@ -1690,20 +1730,29 @@ static void del_next(struct slo_del *d)
         if (json_array_size(d->errors) >= 1000) {
             d->resp_status = 400;
             d->resp_body = "Max delete failures exceeded";
+            d->cur = d->n;
             break;
         }
-        d->status = 0;
-        d->is_slo = false;
-        d->c = loop_start(d->pr, it->expand ? "GET" : "DELETE", it->name,
-                          it->expand ? "multipart-manifest=get" : NULL, NULL, 0, &del_ops, d);
-        if (!d->c) {
+        bool exclusive = it->expand || it->manifest;
+        if ((exclusive && d->inflight) || d->inflight >= DEL_CONCURRENCY)
+            return;   /* a slot's end calls again */
+        struct del_slot *sl = NULL;
+        for (size_t i = 0; i < DEL_CONCURRENCY && !sl; i++)
+            if (!d->slots[i].c)
+                sl = &d->slots[i];
+        *sl = (struct del_slot){.d = d, .item = d->cur};
+        d->cur++;
+        sl->c = loop_start(d->pr, it->expand ? "GET" : "DELETE", it->name,
+                           it->expand ? "multipart-manifest=get" : NULL, NULL, 0, &del_ops, sl);
+        if (!sl->c) {
             del_fail_item(d, it->name, "503 Service Unavailable", 503);
-            d->cur++;
             continue;
         }
-        return;
+        d->inflight++;
+        d->exclusive = exclusive;
     }
-    del_finish(d);
+    if (d->cur >= d->n && !d->inflight)
+        del_finish(d);
 }
 
 void px_slo_delete(struct px_req *pr)
