@@ -449,6 +449,69 @@ with Cluster(t) as cl:
              b"<bytes>%d</bytes>" % len(CSV) not in b,
              "a listing %s %s keeps no raw fact (%d %r)" % (q, hd, st, b[:80]))
 
+    # ---------------------------------------------------------- an account's document, across accounts
+    # AUTH_test2 puts the rule on the whole account; the researcher (of
+    # AUTH_test) reads its records through a container ACL
+    path2, tok2a = p.auth("test2:tester2")
+
+    def adm2(m, u, headers=None, body=None):
+        return raw(m, u, headers=headers, token=tok2a, body=body)
+    adm2("POST", path2, headers={"X-Account-Meta-Storlet-Enabled": "True"})
+    for c in ("recs", "storlet", "out"):
+        adm2("PUT", path2 + "/" + c)
+    with open(os.path.join(SRC, "storlets", "deid", "deid.py"), "rb") as f:
+        adm2("PUT", path2 + "/storlet/deid.py", body=f.read(), headers=python("deid.main"))
+    adm2("POST", path2 + "/recs", headers={"X-Container-Read": "researcher"})
+    adm2("POST", path2 + "/out", headers={"X-Container-Read": "researcher",
+                                          "X-Container-Write": "researcher"})
+    st, _, _ = adm2("POST", path2, headers={"X-Storlet-Rules": json.dumps({"rules": [DEID]})})
+    t.eq(st, 204, "AUTH_test2 puts the rule on its account")
+    adm2("PUT", path2 + "/recs/p1.csv", body=CSV, headers={
+        "Content-Type": "text/csv", "X-Object-Meta-Patient": "Patient-Secret"})
+    st, h, b = raw("GET", path2 + "/recs/p1.csv")
+    t.ok(st == 200 and b == REF and not hleaks(h),
+         "the researcher's GET across accounts is de-identified (%d %r)" % (st, b[:60]))
+    st, h, b = raw("HEAD", path2 + "/recs/p1.csv")
+    t.ok(st == 200 and not hleaks(h) and "etag" not in h, "its HEAD keeps no fact (%s)"
+         % sorted(h))
+    for q in ("?format=json", "?format=xml", "?format=plain&format=json"):
+        st, h, b = raw("GET", path2 + "/recs" + q)
+        t.ok(st == 200 and not leaks(b) and b"86" not in b,
+             "its listing %s keeps no fact (%d %r)" % (q, st, b[:80]))
+    st, _, _ = raw("COPY", path2 + "/recs/p1.csv", headers={"Destination": "out/c1"})
+    st2, h, b = adm2("GET", path2 + "/out/c1")
+    t.ok(not leaks(b) and not hleaks(h), "a COPY into AUTH_test2/out (%d %d %r)"
+         % (st, st2, b[:40]))
+    st, _, _ = raw("PUT", path2 + "/out/c2", headers={"X-Copy-From": "recs/p1.csv"})
+    st2, h, b = adm2("GET", path2 + "/out/c2")
+    t.ok(not leaks(b) and not hleaks(h), "an X-Copy-From there (%d %d %r)" % (st, st2, b[:40]))
+    st, _, _ = raw("PUT", path + "/scratch/x2", headers={
+        "X-Copy-From": "recs/p1.csv", "X-Copy-From-Account": "AUTH_test2"})
+    st2, h, b = adm("GET", path + "/scratch/x2")
+    t.ok(not leaks(b) and not hleaks(h),
+         "an X-Copy-From-Account into the researcher's account (%d %d %r)" % (st, st2, b[:40]))
+    st, _, _ = raw("COPY", path2 + "/recs/p1.csv", headers={
+        "Destination": "scratch/x3", "Destination-Account": "AUTH_test"})
+    st2, h, b = adm("GET", path + "/scratch/x3")
+    t.ok(not leaks(b) and not hleaks(h),
+         "a COPY with Destination-Account into it (%d %d %r)" % (st, st2, b[:40]))
+    raw("PUT", path2 + "/out/man", body=b"", headers={"X-Object-Manifest": "recs/p"})
+    st, h, b = raw("GET", path2 + "/out/man")
+    t.ok(not leaks(b), "a DLO there over recs/ (%d %r)" % (st, b[:40]))
+    st, h, b = raw("PUT", path2 + "/out/slo?multipart-manifest=put",
+                   body=json.dumps([{"path": "recs/p1.csv"}]).encode())
+    st, h, b = raw("GET", path2 + "/out/slo")
+    t.ok(not leaks(b), "an SLO there over recs/ (%d %r)" % (st, b[:40]))
+    hd = {"X-Run-Storlet": "dump.py", "X-Storlet-Parameter-1": "read:/AUTH_test2/recs/p1.csv"}
+    st, h, b = raw("GET", path + "/scratch/s1", headers=hd)
+    t.ok(st == 200 and not leaks(b) and REF.decode() in json.loads(b)["read"].get("body", ""),
+         "a storlet of AUTH_test reads it through services de-identified (%d %r)"
+         % (st, b[-120:]))
+    st, h, b = dist({"resources": {"objects": ["/AUTH_test2/recs/p1.csv"]},
+                     "split": {"storlet": "identity"},
+                     "merge": {"storlet": "partlist", "parameters": {"format": "raw"}}})
+    t.ok(not leaks(b), "and a Distributed request naming it (%d %r)" % (st, b[:60]))
+
     # ---------------------------------------------------------- a proxy without storlets
     # Every proxy in front of the account may not run storlets: one that
     # does not must refuse what a mandatory rule would run (503), never
