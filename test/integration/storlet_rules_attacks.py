@@ -324,6 +324,13 @@ with Cluster(t) as cl:
                        headers={"X-Object-Manifest": m})
         st, h, b = raw("GET", path + "/scratch/man")
         t.ok(not leaks(b), "a DLO in scratch/ over %s: never raw (%d %r)" % (m, st, b[:40]))
+        one = hashlib.md5(CSV_MD5.encode()).hexdigest()
+        for hd in ({}, {"Range": "bytes=0-10"}, {"If-Match": '"%s"' % one},
+                   {"If-None-Match": '"%s"' % one}):
+            st, h, b = raw("HEAD", path + "/scratch/man", headers=hd)
+            t.ok(not hleaks(h) and one not in json.dumps(h) and
+                 h.get("content-length") != str(len(CSV)) and st not in (304, 412),
+                 "nor its HEAD %s (%d %s)" % (hd, st, h))
         st, h, b = raw("COPY", path + "/scratch/man", headers={"Destination": "scratch/m2"})
         st2, h, b = adm("GET", path + "/scratch/m2")
         t.ok(not leaks(b), "nor its COPY (%d %r)" % (st, b[:40]))
@@ -448,6 +455,31 @@ with Cluster(t) as cl:
         t.ok(not leaks(b) and b'"bytes": %d' % len(CSV) not in b and
              b"<bytes>%d</bytes>" % len(CSV) not in b,
              "a listing %s %s keeps no raw fact (%d %r)" % (q, hd, st, b[:80]))
+
+    # ---------------------------------------------------------- a mandatory stage failing
+    adm("PUT", path + "/storlet/leaky.sh", headers=native("leaky.sh"),
+        body=b"#!/bin/sh\nexec 3>&-\necho \"bad record: $(head -c 60)\" >&2\nexit 3\n")
+    adm("PUT", path + "/failing")
+    adm("POST", path + "/failing", headers={
+        "X-Container-Read": "researcher", "X-Storlet-Rules": json.dumps(
+            {"rules": [{"id": "leak", "mandatory": True, "match": {"groups": ["researcher"]},
+                        "action": {"storlet": "leaky.sh"}}]})})
+    adm("PUT", path + "/failing/f1.csv", body=CSV)
+    for hd in ({"X-Run-Storlet": "identity", "X-Storlet-Run-On-Proxy": "",
+                "X-Storlet-Generate-Log": "True"},
+               {"X-Run-Storlet": "dump.py", "X-Storlet-Generate-Log": "True"},
+               {"X-Storlet-Generate-Log": "True", "Range": "bytes=0-20"}):
+        st, h, b = raw("GET", path + "/failing/f1.csv", headers=hd)
+        t.ok(st >= 400 and not leaks(b) and not hleaks(h),
+             "a failing mandatory stage with %s says nothing of the record (%d %r)"
+             % (sorted(hd), st, b[:80]))
+    st, h, b = raw("COPY", path + "/failing/f1.csv",
+                   headers={"Destination": "scratch/fl", "X-Run-Storlet": "identity",
+                            "X-Storlet-Run-On-Proxy": ""})
+    t.ok(st >= 400 and not leaks(b), "nor does its COPY (%d %r)" % (st, b[:80]))
+    hd = {"X-Run-Storlet": "dump.py", "X-Storlet-Parameter-1": "read:failing/f1.csv"}
+    st, h, b = raw("GET", path + "/scratch/s1", headers=hd)
+    t.ok(not leaks(b), "nor a services read of it (%d %r)" % (st, b[-150:]))
 
     # ---------------------------------------------------------- an account's document, across accounts
     # AUTH_test2 puts the rule on the whole account; the researcher (of
