@@ -159,6 +159,8 @@ static int b64_value(char c)
  */
 static ssize_t b64_decode(const char *in, unsigned char *out)
 {
+    while (*in == '=')
+        in++; /* Swift strips '=' at both ends before checking */
     size_t n = strlen(in), data = 0;
     while (data < n && in[data] != '=')
         data++;
@@ -874,32 +876,82 @@ static void problem(struct evbuffer *e, size_t i, const char *what)
     evbuffer_add_printf(e, "Index %zu: %s\n", i, what);
 }
 
-/* A client range "M-N", "M-" or "-N" (the part after "bytes="). Returns 0,
- * -EINVAL (not a range), -E2BIG (several). */
-static int parse_client_range(const char *s, struct slo_ent *e)
+/* One "M-N", "M-" or "-N" of a client range, spaces already removed. */
+static int parse_one_range(const char *s, size_t len, struct slo_ent *e)
 {
-    if (strchr(s, ','))
-        return -E2BIG;
-    const char *dash = strchr(s, '-');
+    const char *dash = memchr(s, '-', len);
     if (!dash)
         return -EINVAL;
     char a[32], b[32];
-    size_t la = (size_t)(dash - s), lb = strlen(dash + 1);
+    size_t la = (size_t)(dash - s), lb = len - la - 1;
     if (la >= sizeof(a) || lb >= sizeof(b) || (!la && !lb))
         return -EINVAL;
     memcpy(a, s, la);
     a[la] = '\0';
-    memcpy(b, dash + 1, lb + 1);
+    memcpy(b, dash + 1, lb);
+    b[lb] = '\0';
     if (la && parse_u64(a, &e->r1) != 0)
         return -EINVAL;
+    for (size_t i = 0; i < lb; i++)
+        if (b[i] < '0' || b[i] > '9')
+            return -EINVAL;
     if (lb && parse_u64(b, &e->r2) != 0)
         return -EINVAL;
     if (la && lb && e->r2 < e->r1)
         return -EINVAL;
     e->suffix = !la;
     e->open_end = !lb;
+    return 0;
+}
+
+/* A segment's "range" as swob reads "bytes=<range>": spaces dropped,
+ * every comma-separated part valid. Returns 0, -EINVAL (not a range) or
+ * -E2BIG (several). */
+static int parse_client_range(const char *s, struct slo_ent *e)
+{
+    char buf[256];
+    size_t n = 0;
+    for (; *s; s++) {
+        if (*s == ' ')
+            continue;
+        if (n + 1 >= sizeof(buf))
+            return -EINVAL;
+        buf[n++] = *s;
+    }
+    buf[n] = '\0';
+    size_t parts = 0;
+    struct slo_ent first = *e, tmp = *e;
+    for (const char *p = buf;; ) {
+        size_t l = strcspn(p, ",");
+        if (parse_one_range(p, l, parts ? &tmp : &first) < 0)
+            return -EINVAL;
+        parts++;
+        if (!p[l])
+            break;
+        p += l + 1;
+    }
+    if (parts > 1)
+        return -E2BIG;
+    *e = first;
     e->has_range = true;
     return 0;
+}
+
+/* An integer as Python's int() reads a string: surrounding white space
+ * and a sign allowed. */
+static int parse_int_text(const char *s, int64_t *out)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    char buf[32];
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
+    if (!n || n >= sizeof(buf))
+        return -EINVAL;
+    memcpy(buf, s[0] == '+' ? s + 1 : s, s[0] == '+' ? n - 1 : n);
+    buf[s[0] == '+' ? n - 1 : n] = '\0';
+    return parse_i64(buf, out);
 }
 
 /* The range's bytes of an object of len bytes, half-open; false when it
@@ -1345,7 +1397,10 @@ static void put_parse(struct slo_put *sp)
             int64_t sz;
             if (json_is_integer(js))
                 sz = (int64_t)json_integer_value(js);
-            else if (json_is_string(js) && parse_i64(json_string_value(js), &sz) == 0)
+            else if (json_is_real(js) && json_real_value(js) > -9e18 &&
+                     json_real_value(js) < 9e18)
+                sz = (int64_t)json_real_value(js); /* int() truncates */
+            else if (json_is_string(js) && parse_int_text(json_string_value(js), &sz) == 0)
                 ;
             else {
                 problem(errs, i, "invalid size_bytes");

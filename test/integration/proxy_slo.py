@@ -261,6 +261,25 @@ with Cluster(t) as cl:
         'Index 14: extraneous keys "path"']
     t.eq((st, h.get("content-type"), b.decode().splitlines()),
          (400, "text/plain", want_lines), "each malformed entry named by index")
+    odd = [{"path": "/segs/s0", "range": "1-2,"},
+           {"path": "/segs/s0", "range": "bytes=1-2"},
+           {"path": "/segs/s0", "range": "1--2"},
+           {"data": "LXRhaWw"},
+           {"path": "/segs/s0", "range": "-0", "size_bytes": 5}]
+    st, _, b = put_err(json.dumps(odd).encode())
+    t.eq((st, b.decode().splitlines()),
+         (400, ["Index 0: invalid range", "Index 1: invalid range",
+                "Index 2: invalid range", "Index 3: data must be valid base64",
+                "Index 4: unsatisfiable range"]),
+         "ranges and base64 judged as swob and strict_b64decode do")
+    lax = [{"path": "/segs/s0", "size_bytes": " 70000 "},
+           {"path": "/segs/s2", "range": " 1 - 2"},
+           {"data": "=aGk="},
+           {"path": "/segs/s3", "size_bytes": 33333.7}]
+    st, _, _ = put_manifest("c/lax", lax)
+    _, _, b = req("GET", path + "/c/lax")
+    t.eq((st, b), (201, segs[0] + segs[2][1:3] + b"hi" + segs[3]),
+         "and what Python's int() and Swift accept is accepted")
     req("PUT", path + "/segs/empty", body=b"")
     probs = [{"path": "/segs/nosuch"},
              {"path": "/segs/s0", "etag": md5(b"x")},
