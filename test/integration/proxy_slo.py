@@ -21,6 +21,7 @@ import hashlib
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -315,6 +316,19 @@ with Cluster(t) as cl:
     st, _, b = put_err(b"", headers={"X-Copy-From": "c/big"})
     t.eq((st, b), (405, b"Multipart Manifest PUTs cannot be COPY requests"),
          "with X-Copy-From: 405")
+    sk = socket.create_connection((p.ip, p.port), timeout=30)
+    sk.sendall(("PUT %s/c/bad?multipart-manifest=put HTTP/1.1\r\nHost: x\r\n"
+                "X-Auth-Token: %s\r\nConnection: close\r\n\r\n"
+                % (path, tok)).encode())
+    got = b""
+    while True:
+        chunk = sk.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    sk.close()
+    t.ok(got.startswith(b"HTTP/1.1 411"), "without a body length: 411 (%r)"
+         % got[:20])
     st, _, _ = req("HEAD", path + "/c/bad")
     t.eq(st, 404, "and none of them stored anything")
     st, _, _ = put_err(json.dumps(man).encode(), headers={"ETag": slo_etag})
@@ -429,6 +443,18 @@ with Cluster(t) as cl:
          "of a plain object: a 400 report, nothing deleted")
     st, _, _ = req("HEAD", path + "/c/flat")
     t.eq(st, 200, "(it is still there)")
+    req("PUT", path + "/other/w0", body=b"w0")
+    put_manifest("c/forbidden", [{"path": "/other/w0"}])
+    st, _, b = req("DELETE", path + "/c/forbidden?multipart-manifest=delete", token=tok2)
+    t.eq((st, b.decode().splitlines()),
+         (200, ["Number Deleted: 1", "Number Not Found: 0", "Response Body: ",
+                "Response Status: 400 Bad Request", "Errors:",
+                "/other/w0, 403 Forbidden"]),
+         "a caller who may delete the manifest but not its segments: each "
+         "refused one reported")
+    t.eq([req("HEAD", path + x)[0] for x in ("/other/w0", "/c/forbidden")],
+         [200, 404], "the manifest is deleted all the same, as Swift's bulk "
+         "delete goes on")
     st, _, b = req("DELETE", path + "/c/nosuch?multipart-manifest=delete")
     t.ok(st == 200 and b"Number Not Found: 1" in b, "of nothing: Not Found 1")
 
@@ -551,6 +577,15 @@ with Cluster(t) as cl:
     r = subprocess.run(swift + ["download", "cli", "f.bin", "-o", "-"], env=env,
                        cwd=work, capture_output=True)
     t.ok(r.returncode == 0 and r.stdout == data, "and downloads the same bytes")
+    r = subprocess.run(swift + ["upload", "cli", "f.bin", "--use-slo", "--skip-identical",
+                                "--segment-size", "100000"],
+                       env=env, cwd=work, capture_output=True, text=True)
+    _, _, lst2 = req("GET", path + "/cli_segments")
+    t.ok(r.returncode == 0 and lst2 == lst,
+         "upload --skip-identical reads the manifest and uploads nothing")
+    r = subprocess.run(swift + ["download", "cli", "f.bin", "--skip-identical"],
+                       env=env, cwd=work, capture_output=True, text=True)
+    t.eq(r.returncode, 0, "download --skip-identical of an SLO")
     r = subprocess.run(swift + ["delete", "cli", "f.bin"], env=env, cwd=work,
                        capture_output=True, text=True)
     _, _, lst = req("GET", path + "/cli_segments")
