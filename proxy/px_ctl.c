@@ -633,7 +633,14 @@ static void ruled_head_response(struct px_req *pr, const struct http_head *h,
         if (is_private_header(n) || (!pr->owner && is_owner_header(n)) ||
             is_raw_fact_header(n))
             continue;
-        http_resp_header(pr->req, n, h->headers[i].value);
+        const char *v = h->headers[i].value;
+        const char *sb = strcasecmp(n, "Content-Type") == 0 ? strstr(v, ";swift_bytes=") : NULL;
+        if (sb) {
+            /* an SLO manifest's type carries the assembled length */
+            http_resp_header(pr->req, n, pool_strndup(pr->pool, v, (size_t)(sb - v)));
+            continue;
+        }
+        http_resp_header(pr->req, n, v);
     }
     http_resp_header(pr->req, "X-Storlet-Rules-Applied", applied);
     px_resp_common(pr);

@@ -343,6 +343,39 @@ with Cluster(t) as cl:
     st, h, b = raw("GET", path + "/scratch/plain?x=multipart-manifest=get")
     t.ok(not leaks(b), "nor a near-miss manifest query (%d %r)" % (st, b[:40]))
 
+    # ---------------------------------------------------------- large objects inside records
+    # segments in a container the researcher cannot read at all
+    adm("PUT", path + "/vault")
+    half = CSV.index(b"2,Bob")
+    adm("PUT", path + "/vault/s1", body=CSV[:half])
+    adm("PUT", path + "/vault/s2", body=CSV[half:])
+    st, _, _ = adm("PUT", path + "/records/slo.csv?multipart-manifest=put", body=json.dumps(
+        [{"path": "vault/s1"}, {"path": "vault/s2"}]).encode(),
+        headers={"Content-Type": "text/csv"})
+    t.eq(st, 201, "the admin stores an SLO in records/ over vault/")
+    adm("PUT", path + "/records/dlo.csv", body=b"",
+        headers={"X-Object-Manifest": "vault/s", "Content-Type": "text/csv"})
+    st, _, b = adm("GET", path + "/records/slo.csv")
+    t.ok(b == CSV, "which assembles for the admin")
+    for o in ("slo.csv", "dlo.csv"):
+        st, h, b = raw("GET", path + "/records/" + o)
+        t.ok(not leaks(b) and not hleaks(h) and "swift_bytes" not in json.dumps(h) and
+             "x-manifest-etag" not in h and "x-static-large-object" not in h,
+             "the researcher's GET of the %s keeps no fact (%d %r %s)" % (o, st, b[:40], h))
+        st, h, b = raw("HEAD", path + "/records/" + o)
+        t.ok(not hleaks(h) and "swift_bytes" not in json.dumps(h) and
+             "x-manifest-etag" not in h and "x-static-large-object" not in h and
+             "x-object-manifest" not in h,
+             "and its HEAD (%d %s)" % (st, h))
+        for q in ("?multipart-manifest=get", "?multipart-manifest=get&format=raw"):
+            st, h, b = raw("GET", path + "/records/" + o + q)
+            t.ok(st == 403 and not leaks(b), "and %s is 403 (%d)" % (q, st))
+    for q in ("?format=json", "?format=xml"):
+        st, h, b = raw("GET", path + "/records" + q)
+        t.ok(st == 200 and b"swift_bytes" not in b and b'"bytes": 86' not in b and
+             b"<bytes>86<" not in b,
+             "a listing %s gives no SLO's size (%r)" % (q, b[:300]))
+
     # ---------------------------------------------------------- a copy's source by its facts
     # (docs/rules.md 4.1: the source of a PUT with X-Copy-From is decided
     # with its content type and metadata, as a COPY's is)
@@ -481,7 +514,7 @@ with Cluster(t) as cl:
     st, h, b = raw("GET", path + "/scratch/s1", headers=hd)
     t.ok(not leaks(b), "nor a services read of it (%d %r)" % (st, b[-150:]))
 
-    # ---------------------------------------------------------- an account's document, across accounts
+    # ---------------------------------------------------------- an account's document
     # AUTH_test2 puts the rule on the whole account; the researcher (of
     # AUTH_test) reads its records through a container ACL
     path2, tok2a = p.auth("test2:tester2")
@@ -508,7 +541,8 @@ with Cluster(t) as cl:
          % sorted(h))
     for q in ("?format=json", "?format=xml", "?format=plain&format=json"):
         st, h, b = raw("GET", path2 + "/recs" + q)
-        t.ok(st == 200 and not leaks(b) and b"86" not in b,
+        t.ok(st == 200 and not leaks(b) and b'"bytes": 86' not in b and
+             b"<bytes>86<" not in b,
              "its listing %s keeps no fact (%d %r)" % (q, st, b[:80]))
     st, _, _ = raw("COPY", path2 + "/recs/p1.csv", headers={"Destination": "out/c1"})
     st2, h, b = adm2("GET", path2 + "/out/c1")
