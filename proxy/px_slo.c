@@ -29,10 +29,18 @@
  * response (http_resp_abort), never a short 200. Every segment answer is
  * checked for its length and ETag.
  *
- * Memory: the manifest (at most 2 * max_manifest_size bytes of JSON, in
- * the request pool once parsed) and the plan; segment bytes pass through
- * with back-pressure (the loopback read pauses while the client's output
- * is full), one segment read at a time.
+ * PUT (px_slo_put): the client's list (at most max_manifest_size bytes)
+ * is checked as Swift's parse_and_validate_input does, every distinct
+ * segment HEADed (SLO_PUT_CONCURRENCY at once), and the stored list built
+ * from the HEAD answers; px_put_store writes it on the usual quorum path.
+ * DELETE ?multipart-manifest=delete (px_slo_delete): a work list of
+ * manifests to read and objects to delete, in Swift's order.
+ *
+ * Memory: the manifest (at most 2 * max_manifest_size bytes of stored
+ * JSON: a PUT whose stored list would be larger is refused, so every
+ * manifest written here can be read back) and the plan, in the request
+ * pool; segment bytes pass through with back-pressure (the loopback read
+ * pauses while the client's output is full), one segment read at a time.
  * Threading: the worker thread owning the request.
  */
 #define LOG_COMPONENT "proxy"
@@ -1240,6 +1248,14 @@ static void put_validate(struct slo_put *sp)
     char *text = json_dumps(out, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
     json_decref(out);
     size_t tl = strlen(text);
+    if (tl > 2 * (size_t)pr->srv->conf.max_manifest_size) {
+        free(text);
+        char msg[96];
+        snprintf(msg, sizeof(msg), "Stored manifest would be > %lld bytes",
+                 2 * (long long)pr->srv->conf.max_manifest_size);
+        px_reply_text(pr, 413, msg);
+        return;
+    }
     struct md5 mm;
     char metag[MD5_HEX_LEN];
     md5_init(&mm);

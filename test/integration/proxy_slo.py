@@ -24,6 +24,7 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
@@ -311,6 +312,12 @@ with Cluster(t) as cl:
     st, _, b = put_err(b"[" + b" " * 5000 + b"]")
     t.eq((st, b), (413, b"Manifest File > 4096 bytes"),
          "a body over max_manifest_size: 413")
+    wide = "\u00e9" * 140
+    req("PUT", path + "/other/" + urllib.parse.quote(wide), body=b"w")
+    st, _, b = put_err(json.dumps([{"path": "/other/" + wide}] * 12,
+                                  ensure_ascii=False).encode())
+    t.eq((st, b), (413, b"Stored manifest would be > 8192 bytes"),
+         "a list whose stored form could not be read back: 413")
     st, _, _ = put_err(json.dumps(man).encode(), headers={"ETag": md5(b"x")})
     t.eq(st, 422, "a client ETag that is not the SLO ETag: 422")
     st, _, b = put_err(b"", headers={"X-Copy-From": "c/big"})
