@@ -611,6 +611,11 @@ with Cluster(t) as cl:
     st, h, b = off("GET", path + "/scratch/man")
     t.ok(st == 403 and not leaks(b), "a DLO over records through it is 403 (%d %r)"
          % (st, b[:40]))
+    for o in ("records/slo.csv", "records/dlo.csv", "scratch/slo0", "scratch/man"):
+        st, h, b = off("GET", path + "/" + o)
+        t.ok(not leaks(b) and not hleaks(h),
+             "a large object %s through it never assembles the record (%d %r)"
+             % (o, st, b[:40]))
     adm("PUT", path + "/intake")
     adm("POST", path + "/intake", headers={
         "X-Container-Write": "researcher", "X-Storlet-Rules": json.dumps({"rules": [
