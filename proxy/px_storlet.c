@@ -1960,6 +1960,11 @@ bool px_storlet_object(struct px_req *pr)
             names_unquote(slash + 1, ol, o);
             s->src_c = c;
             s->src_o = o;
+            /* provenance names the source decoded, as a COPY's does */
+            size_t nl = strlen(c) + strlen(o) + 2;
+            char *n = pool_alloc(pr->pool, nl);
+            snprintf(n, nl, "%s/%s", c, o);
+            s->src_name = n;
         }
         break;
     }

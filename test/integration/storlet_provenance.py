@@ -132,6 +132,17 @@ with Cluster(t) as cl:
                        "From-Etag": src_etag},
              "the copy's provenance names the storlet and the source")
 
+    # X-Copy-From names its source URL-quoted (and may start with "/"):
+    # the provenance names it as a COPY does, decoded
+    req("PUT", path + "/data/s%20rc", body=data)
+    st, h, _ = req("PUT", path + "/data/by-xcf", headers={
+        "X-Copy-From": "/data/s%20rc", "X-Run-Storlet": "identity"})
+    st2, h2, _ = req("HEAD", path + "/data/by-xcf")
+    t.eq((st, h.get("x-storlet-generated-from"),
+          prov(h2).get("From"), prov(h2).get("From-Etag")),
+         (201, "data/s rc", "data/s rc", src_etag),
+         "an X-Copy-From through a storlet names its source decoded")
+
     # provenance is not user metadata: an output with the most metadata a
     # storlet may send (90 keys) still stores, provenance and all
     st, _, _ = req("PUT", path + "/storlet/meta90.py", body=(
