@@ -816,6 +816,17 @@ bool px_slo_start(struct px_req *pr, const struct http_head *h)
         return true;
     }
     pr->ctl = g;
+    /* A HEAD needs no segment list: the PUT stored the length and the
+     * ETag as sysmeta (Swift's HEAD answers from them too). */
+    const char *se = http_head_get(h, "X-Object-Sysmeta-Slo-Etag");
+    const char *ss = http_head_get(h, "X-Object-Sysmeta-Slo-Size");
+    if (!raw && h->status == 200 && http_req_method(pr->req) == HTTP_M_HEAD && se &&
+        strlen(se) == MD5_HEX_LEN - 1 && ss && parse_u64(ss, &g->total) == 0) {
+        px_hdrs_copy(pr->pool, h, &g->manifest);
+        str_copy(g->etag, se, sizeof(g->etag));
+        respond(g);
+        return true;
+    }
     px_nodes_get(pr, PX_RING_OBJECT, pr->path.account, pr->path.container, pr->path.object,
                  6, &g->mnodes);
     px_read_start(pr, "GET", &g->mnodes, pr->path.account, pr->path.container,

@@ -178,6 +178,10 @@ with Cluster(t) as cl:
          "an unsatisfiable range: 416 with the total")
     st, _, b = req("GET", path + "/c/big", headers={"If-None-Match": '"%s"' % slo_etag})
     t.eq((st, b), (304, b""), "If-None-Match with the SLO ETag: 304")
+    st, _, _ = req("HEAD", path + "/c/big", headers={"If-None-Match": '"%s"' % slo_etag})
+    st2, h, _ = req("HEAD", path + "/c/big", headers={"If-Match": '"%s"' % slo_etag})
+    t.eq((st, st2, h.get("content-length")), (304, 200, str(len(whole))),
+         "a HEAD too (answered from the stored SLO sysmeta)")
     st, _, b = req("GET", path + "/c/big", headers={"If-Match": '"%s"' % slo_etag,
                                                    "Range": "bytes=5-9"})
     t.eq((st, b), (206, whole[5:10]), "If-Match with the SLO ETag and a Range: 206")
