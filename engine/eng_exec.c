@@ -213,6 +213,11 @@ struct eng_run {
     size_t tail_len;
 
     bool result_got, finished;
+    /* Frames of eng_exec.c on the stack that still use r (event callbacks,
+     * eng_run_resume_output): a user callback they call may cancel r, so
+     * run_free then only marks it and the outermost frame frees it. */
+    unsigned busy;
+    bool free_pending;
 };
 
 static void set_nonblock(int fd)
@@ -332,7 +337,7 @@ static void offer_output(struct eng_run *r)
     }
 }
 
-static void out_cb(evutil_socket_t fd, short what, void *arg)
+static void out_io(evutil_socket_t fd, short what, void *arg)
 {
     struct eng_run *r = arg;
     (void)what;
@@ -436,7 +441,7 @@ static void meta_frames(struct eng_run *r)
     }
 }
 
-static void meta_cb(evutil_socket_t fd, short what, void *arg)
+static void meta_io(evutil_socket_t fd, short what, void *arg)
 {
     struct eng_run *r = arg;
     (void)what;
@@ -505,7 +510,7 @@ static void log_cb(evutil_socket_t fd, short what, void *arg)
     eng_tail_keep(r->tail, LOG_TAIL, &r->tail_len, buf, k);
 }
 
-static void in_cb(evutil_socket_t fd, short what, void *arg)
+static void in_io(evutil_socket_t fd, short what, void *arg)
 {
     struct eng_run *r = arg;
     (void)fd;
@@ -515,7 +520,7 @@ static void in_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The launcher's connection: the result (or the launcher hung up). */
-static void sbx_cb(evutil_socket_t fd, short what, void *arg)
+static void sbx_io(evutil_socket_t fd, short what, void *arg)
 {
     struct eng_run *r = arg;
     (void)fd;
@@ -541,7 +546,7 @@ static void sbx_cb(evutil_socket_t fd, short what, void *arg)
             break;
     }
     if (!r->meta_eof && !r->proto_err)
-        meta_cb(r->meta_fd, EV_READ, r);
+        meta_io(r->meta_fd, EV_READ, r);
     check_end(r);
 }
 
@@ -551,7 +556,7 @@ static void sbx_cb(evutil_socket_t fd, short what, void *arg)
  * its input pipe empty while more input is to come, its output not taken
  * because the consumer is slow, a services request being served - is
  * never its silence. */
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
+static void tick_io(evutil_socket_t fd, short what, void *arg)
 {
     struct eng_run *r = arg;
     (void)fd;
@@ -601,7 +606,7 @@ static void tail_reason(struct eng_run *r, char *out, size_t n)
     out[len] = '\0';
 }
 
-static void run_free(struct eng_run *r)
+static void run_free_now(struct eng_run *r)
 {
     eng_svc_free(r->svc);
     struct event *evs[] = { r->ev_in, r->ev_out, r->ev_log, r->ev_meta, r->ev_doc, r->ev_sbx,
@@ -629,6 +634,69 @@ static void run_free(struct eng_run *r)
     free(r->txn);
     eng_cache_release(r->code_hold);
     free(r);
+}
+
+/* Frees r, or, while a frame of this file still uses it (r->busy), stops
+ * its events and leaves the free to that frame's release(). */
+static void run_free(struct eng_run *r)
+{
+    if (!r->busy) {
+        run_free_now(r);
+        return;
+    }
+    r->finished = true;
+    r->free_pending = true;
+    struct event *evs[] = { r->ev_in, r->ev_out, r->ev_log, r->ev_meta, r->ev_doc, r->ev_sbx,
+                            r->ev_tick };
+    for (size_t i = 0; i < ARRAY_SIZE(evs); i++)
+        if (evs[i])
+            event_del(evs[i]);
+}
+
+static void hold(struct eng_run *r)
+{
+    r->busy++;
+}
+
+static void release(struct eng_run *r)
+{
+    if (--r->busy == 0 && r->free_pending)
+        run_free_now(r);
+}
+
+/* The event callbacks: each runs its _io with r held (see run_free). */
+static void held(void (*fn)(evutil_socket_t, short, void *), evutil_socket_t fd, short what,
+                 void *arg)
+{
+    struct eng_run *r = arg;
+    hold(r);
+    fn(fd, what, arg);
+    release(r);
+}
+
+static void out_cb(evutil_socket_t fd, short what, void *arg)
+{
+    held(out_io, fd, what, arg);
+}
+
+static void meta_cb(evutil_socket_t fd, short what, void *arg)
+{
+    held(meta_io, fd, what, arg);
+}
+
+static void in_cb(evutil_socket_t fd, short what, void *arg)
+{
+    held(in_io, fd, what, arg);
+}
+
+static void sbx_cb(evutil_socket_t fd, short what, void *arg)
+{
+    held(sbx_io, fd, what, arg);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    held(tick_io, fd, what, arg);
 }
 
 /* s percent-encoded for the accounting line (new string). */
@@ -1000,11 +1068,13 @@ void eng_run_resume_output(struct eng_run *r)
     if (!r->out_paused || r->finished)
         return;
     r->out_paused = false;
+    hold(r);
     offer_output(r);
-    if (r->finished || r->out_paused)
-        return;
-    enable_output(r);
-    check_end(r);
+    if (!r->finished && !r->out_paused) {
+        enable_output(r);
+        check_end(r);
+    }
+    release(r);
 }
 
 void eng_run_cancel(struct eng_run *r)

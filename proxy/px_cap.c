@@ -308,7 +308,7 @@ bool px_cap_granted(const struct px_req *pr, const char *purpose)
 }
 
 const char *px_cap_mint_for(struct px_req *pr, const char *purpose, const char *container,
-                            const char *object, bool prefix)
+                            const char *object, bool prefix, unsigned ttl)
 {
     char *path = req_path(pr->pool, pr->path.account, container, object);
     if (prefix && path[strlen(path) - 1] != '/') {
@@ -318,7 +318,7 @@ const char *px_cap_mint_for(struct px_req *pr, const char *purpose, const char *
         path = p2;
     }
     char *v = px_cap_mint(&pr->srv->cap_key, purpose, pr->path.account, path, prefix,
-                          (int64_t)time(NULL) + PX_CAP_TTL);
+                          (int64_t)time(NULL) + (ttl ? ttl : PX_CAP_TTL));
     if (!v)
         return NULL;
     char *out = pool_strdup(pr->pool, v);

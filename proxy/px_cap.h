@@ -109,11 +109,12 @@ bool px_cap_granted(const struct px_req *pr, const char *purpose);
  * Mints, for a request the proxy is about to make on pr's behalf, a
  * capability for purpose on "/v1/<pr's account>/<container>/<object>"
  * (object NULL and prefix: the container's prefix; container NULL too:
- * the account's), valid PX_CAP_TTL seconds. The string is in pr's pool.
+ * the account's), valid ttl seconds (0: PX_CAP_TTL; a capability used
+ * late in a long chain needs longer). The string is in pr's pool.
  * Returns NULL only for invalid arguments.
  */
 const char *px_cap_mint_for(struct px_req *pr, const char *purpose, const char *container,
-                            const char *object, bool prefix);
+                            const char *object, bool prefix, unsigned ttl);
 
 /*
  * The same for a request target the proxy sends to itself ("/v1/a/c/o",

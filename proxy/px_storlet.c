@@ -322,8 +322,15 @@ static const char *code_cap_of(struct pst *s, unsigned k)
 {
     if (!(s->code_mask & (1u << k)))
         return NULL;
-    if (!s->code_cap)
-        s->code_cap = px_cap_mint_for(s->pr, PX_CAP_CODE, NULL, NULL, true);
+    if (!s->code_cap) {
+        /* One capability serves every stage's code fetch, on the node and
+         * here; a late stage fetches after the earlier ones have run, each
+         * for up to a storlet's wall time. */
+        uint64_t wall = (uint64_t)s->pr->srv->conf.storlet_wall_timeout / 1000 + 1;
+        uint64_t ttl = PX_CAP_TTL + (uint64_t)s->seq.n * wall;
+        s->code_cap = px_cap_mint_for(s->pr, PX_CAP_CODE, NULL, NULL, true,
+                                      ttl > UINT_MAX ? UINT_MAX : (unsigned)ttl);
+    }
     return s->code_cap;
 }
 
