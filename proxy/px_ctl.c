@@ -1828,8 +1828,16 @@ static bool rules_chain(struct px_req *pr)
     if (m == HTTP_M_COPY || (m == HTTP_M_PUT && xcf)) {
         const char *c, *o;
         const char *ref = m == HTTP_M_COPY ? http_req_header(pr->req, "Destination") : xcf;
-        if (!ref || split_copy_ref(pr, ref, &c, &o) < 0)
-            return false;   /* px_obj_copy answers 412 */
+        if (!ref || split_copy_ref(pr, ref, &c, &o) < 0) {
+            /* never on undecided: a storlet copy must not read or write
+             * what no rule was asked about */
+            px_reply_text(pr, 412, m == HTTP_M_COPY
+                                       ? "Destination header must be of the form "
+                                         "<container name>/<object name>"
+                                       : "X-Copy-From header must be of the form "
+                                         "<container name>/<object name>");
+            return true;
+        }
         if (m == HTTP_M_COPY)
             px_rules_load_copy(pr, pr->path.container, pr->path.object, c, o,
                                copy_rules_loaded);

@@ -1944,15 +1944,26 @@ bool px_storlet_object(struct px_req *pr)
             px_reply_text(pr, 412, "Destination header required");
             return true;
         }
-        while (*ref == '/')
-            ref++;
-        const char *slash = strchr(ref, '/');
-        if (!slash || !slash[1]) {
+        /* read as px_ctl.c's rules and px_put.c's copy read it (decoded,
+         * one leading "/", split at the first "/"), so the object copied
+         * is the one the rules were decided for, and quoted again: no
+         * query or second path rides along */
+        size_t rl = strlen(ref);
+        char *dec = pool_alloc(pr->pool, rl + 1);
+        dec[names_unquote(ref, rl, dec)] = '\0';
+        char *rc = dec[0] == '/' ? dec + 1 : dec;
+        char *slash = strchr(rc, '/');
+        if (!slash || slash == rc || !slash[1]) {
             px_reply_text(pr, 412, "Bad header value: expected <container>/<object>");
             return true;
         }
-        char *other = pool_alloc(pr->pool, strlen(acct) + strlen(ref) + 8);
-        snprintf(other, strlen(acct) + strlen(ref) + 8, "/v1/%s/%s", acct, ref);
+        *slash = '\0';
+        const char *qc = quote(pr->pool, rc), *qo = quote(pr->pool, slash + 1);
+        size_t on = strlen(acct) + strlen(qc) + strlen(qo) + 8;
+        char *other = pool_alloc(pr->pool, on);
+        snprintf(other, on, "/v1/%s/%s/%s", acct, qc, qo);
+        while (*ref == '/')
+            ref++;
         char *hn = pool_alloc(pr->pool, strlen(pr->path.container) + strlen(pr->path.object) + 2);
         snprintf(hn, strlen(pr->path.container) + strlen(pr->path.object) + 2, "%s/%s",
                  pr->path.container, pr->path.object);
@@ -1960,17 +1971,12 @@ bool px_storlet_object(struct px_req *pr)
         s->dst_path = is_copy ? other : here;
         s->src_name = is_copy ? hn : pool_strdup(pr->pool, ref);
         if (!is_copy) {
-            /* the header names the source URL-quoted, as Swift's copy does */
-            size_t cl = (size_t)(slash - ref), ol = strlen(slash + 1);
-            char *c = pool_alloc(pr->pool, cl + 1), *o = pool_alloc(pr->pool, ol + 1);
-            names_unquote(ref, cl, c);
-            names_unquote(slash + 1, ol, o);
-            s->src_c = c;
-            s->src_o = o;
+            s->src_c = rc;
+            s->src_o = slash + 1;
             /* provenance names the source decoded, as a COPY's does */
-            size_t nl = strlen(c) + strlen(o) + 2;
+            size_t nl = strlen(rc) + strlen(slash + 1) + 2;
             char *n = pool_alloc(pr->pool, nl);
-            snprintf(n, nl, "%s/%s", c, o);
+            snprintf(n, nl, "%s/%s", rc, slash + 1);
             s->src_name = n;
         }
         break;

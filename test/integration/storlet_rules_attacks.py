@@ -314,6 +314,37 @@ with Cluster(t) as cl:
         t.ok(st >= 400 or (b == REF and not hleaks(h)),
              "X-Copy-From %s: never a raw copy (%d %r)" % (src, st, b[:40]))
         raw("DELETE", path + "/scratch/c5")
+    # the copy's other side spelt with several leading slashes, which the
+    # rules' parser and the storlet copy's must read alike
+    for i, (m, u, hd) in enumerate((
+            ("PUT", "/scratch/ls1", {"X-Copy-From": "//records/p1.csv"}),
+            ("PUT", "/scratch/ls2", {"X-Copy-From": "///records/p1.csv"}),
+            ("PUT", "/scratch/ls3", {"X-Copy-From": "/%2Frecords/p1.csv"}),
+            ("COPY", "/records/p1.csv", {"Destination": "//scratch/ls4"}),
+            ("COPY", "/records/p1.csv", {"Destination": "/%2Fscratch/ls5"}))):
+        for extra in ({}, {"X-Run-Storlet": "identity"},
+                      {"X-Run-Storlet": "identity", "X-Storlet-Run-On-Proxy": ""}):
+            st, _, _ = raw(m, path + u, headers=dict(hd, **extra))
+            got = []
+            for n in range(1, 6):
+                st2, h, b = adm("GET", path + "/scratch/ls%d" % n)
+                if st2 == 200:
+                    got.append(b)
+                    adm("DELETE", path + "/scratch/ls%d" % n)
+            t.ok(not any(leaks(b) for b in got),
+                 "%s %s %s: never a raw copy (%d %r)" % (m, hd, sorted(extra), st,
+                                                         [b[:30] for b in got]))
+    # 4.12: a writer of the code container reaching deid.py by the same spelling
+    adm("POST", path + "/storlet", headers={"X-Container-Read": "researcher",
+                                            "X-Container-Write": "researcher"})
+    _, _, code0 = adm("GET", path + "/storlet/deid.py")
+    for dst in ("//storlet/deid.py", "/%2Fstorlet/deid.py", "storlet//deid.py"):
+        st, _, _ = raw("COPY", path + "/scratch/s1",
+                       headers={"Destination": dst, "X-Run-Storlet": "identity"})
+        st2, _, code = adm("GET", path + "/storlet/deid.py")
+        t.ok(code == code0, "a COPY to %s does not rewrite deid.py (%d)" % (dst, st))
+    adm("POST", path + "/storlet", headers={"X-Container-Read": "researcher",
+                                            "X-Remove-Container-Write": "x"})
     st, _, _ = raw("PUT", "/v1/AUTH_test2/x/y", headers={
         "X-Copy-From": "records/p1.csv", "X-Copy-From-Account": "AUTH_test"})
     t.ok(st in (401, 403), "X-Copy-From-Account into another account is refused (%d)" % st)
@@ -375,6 +406,17 @@ with Cluster(t) as cl:
         t.ok(st == 200 and b"swift_bytes" not in b and b'"bytes": 86' not in b and
              b"<bytes>86<" not in b,
              "a listing %s gives no SLO's size (%r)" % (q, b[:300]))
+
+    for hd in ({"X-Copy-From": "records/slo.csv?multipart-manifest=get"},
+               {"X-Copy-From": "records/slo.csv%3Fmultipart-manifest=get"}):
+        for extra in ({"X-Run-Storlet": "identity"},
+                      {"X-Run-Storlet": "identity", "X-Storlet-Run-On-Proxy": ""}):
+            st, _, _ = raw("PUT", path + "/scratch/q1", headers=dict(hd, **extra))
+            st2, h, b = adm("GET", path + "/scratch/q1")
+            t.ok(not leaks(b) and b"vault" not in b and b'"hash"' not in b,
+                 "X-Copy-From %s with %s never reads the manifest (%d %d %r)"
+                 % (hd["X-Copy-From"], sorted(extra), st, st2, b[:60]))
+            adm("DELETE", path + "/scratch/q1")
 
     # ---------------------------------------------------------- a copy's source by its facts
     # (docs/rules.md 4.1: the source of a PUT with X-Copy-From is decided
