@@ -1962,14 +1962,12 @@ bool px_storlet_object(struct px_req *pr)
         size_t on = strlen(acct) + strlen(qc) + strlen(qo) + 8;
         char *other = pool_alloc(pr->pool, on);
         snprintf(other, on, "/v1/%s/%s/%s", acct, qc, qo);
-        while (*ref == '/')
-            ref++;
         char *hn = pool_alloc(pr->pool, strlen(pr->path.container) + strlen(pr->path.object) + 2);
         snprintf(hn, strlen(pr->path.container) + strlen(pr->path.object) + 2, "%s/%s",
                  pr->path.container, pr->path.object);
         s->src_path = is_copy ? here : other;
         s->dst_path = is_copy ? other : here;
-        s->src_name = is_copy ? hn : pool_strdup(pr->pool, ref);
+        s->src_name = hn;
         if (!is_copy) {
             s->src_c = rc;
             s->src_o = slash + 1;
