@@ -343,6 +343,15 @@ with Cluster(t) as cl:
                        headers={"Destination": dst, "X-Run-Storlet": "identity"})
         st2, _, code = adm("GET", path + "/storlet/deid.py")
         t.ok(code == code0, "a COPY to %s does not rewrite deid.py (%d)" % (dst, st))
+    for res in ("storlet/deid.py", "/storlet/deid.py", "//storlet/deid.py",
+                "storlet%2Fdeid.py"):
+        st, _, _ = raw("POST", path, body=json.dumps(
+            {"resources": {"objects": ["scratch/s1"]}, "split": {"storlet": "identity"},
+             "merge": {"storlet": "partlist", "parameters": {"format": "raw"}},
+             "result": res}).encode(),
+            headers={"X-Storlet-Distributed": "1", "Content-Type": "application/json"})
+        st2, _, code = adm("GET", path + "/storlet/deid.py")
+        t.ok(code == code0, "a Distributed result %s does not rewrite deid.py (%d)" % (res, st))
     adm("POST", path + "/storlet", headers={"X-Container-Read": "researcher",
                                             "X-Remove-Container-Write": "x"})
     st, _, _ = raw("PUT", "/v1/AUTH_test2/x/y", headers={
