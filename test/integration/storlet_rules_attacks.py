@@ -540,6 +540,18 @@ with Cluster(t) as cl:
              b"<bytes>%d</bytes>" % len(CSV) not in b,
              "a listing %s %s keeps no raw fact (%d %r)" % (q, hd, st, b[:80]))
 
+    # ---------------------------------------------------------- a rule set a moment ago
+    # the proxy that stores a rule applies it at once, on every worker
+    adm("PUT", path + "/late", headers={"X-Container-Read": "researcher"})
+    adm("PUT", path + "/late/p.csv", body=CSV, headers={"Content-Type": "text/csv"})
+    for _ in range(8):   # each worker caches the container without a rule
+        raw("GET", path + "/late/p.csv")
+    adm("POST", path + "/late", headers={"X-Storlet-Rules": json.dumps({"rules": [DEID]})})
+    got = [raw("GET", path + "/late/p.csv") for _ in range(8)]
+    t.ok(all(not leaks(b) for _, _, b in got),
+         "a rule just stored holds for the next reads on every worker (%r)"
+         % [(st, b[:20]) for st, _, b in got])
+
     # ---------------------------------------------------------- a mandatory stage failing
     adm("PUT", path + "/storlet/leaky.sh", headers=native("leaky.sh"),
         body=b"#!/bin/sh\nexec 3>&-\necho \"bad record: $(head -c 60)\" >&2\nexit 3\n")
