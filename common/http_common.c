@@ -241,6 +241,8 @@ ssize_t http_read_more(struct bufferevent *bev, size_t room)
     evutil_socket_t fd = bufferevent_getfd(bev);
     if (fd < 0 || room == 0)
         return -EAGAIN;
+    if (room > HTTP_READ_MORE_MAX)
+        room = HTTP_READ_MORE_MAX;
     /* libevent keeps the end of an input buffer frozen outside its own
      * reads (so that nobody else appends): thaw it for ours, as it does */
     evbuffer_unfreeze(in, 0);
