@@ -552,6 +552,25 @@ with Cluster(t) as cl:
          "a rule just stored holds for the next reads on every worker (%r)"
          % [(st, b[:20]) for st, _, b in got])
 
+    # ---------------------------------------------------------- names that differ by encoding
+    from urllib.parse import quote
+    import unicodedata
+    nfc = unicodedata.normalize("NFC", "dossi\u00e9s")
+    nfd = unicodedata.normalize("NFD", nfc)
+    adm("PUT", path + "/" + quote(nfc), headers={"X-Container-Read": "researcher",
+                                                  "X-Storlet-Rules": json.dumps({"rules": [DEID]})})
+    st, _, _ = adm("PUT", path + "/" + quote(nfc) + "/p.csv", body=CSV,
+                   headers={"Content-Type": "text/csv"})
+    t.eq(st, 201, "a record in a container with a non-ASCII name")
+    for name in (nfc, nfd, nfc.upper()):
+        for u in (path + "/" + quote(name) + "/p.csv",
+                  path + "/" + quote(name.encode("utf-8"), safe="") + "/p%2Ecsv"):
+            st, h, b = raw("GET", u)
+            t.ok(not leaks(b) and not hleaks(h),
+                 "GET %s: never raw (%d %r)" % (u, st, b[:30]))
+    st, h, b = raw("GET", path + "/" + quote(nfc.encode("latin-1"), safe="") + "/p.csv")
+    t.ok(not leaks(b), "nor by its Latin-1 spelling (%d)" % st)
+
     # ---------------------------------------------------------- a mandatory stage failing
     adm("PUT", path + "/storlet/leaky.sh", headers=native("leaky.sh"),
         body=b"#!/bin/sh\nexec 3>&-\necho \"bad record: $(head -c 60)\" >&2\nexit 3\n")
