@@ -8,6 +8,7 @@
     nowhere else, and readable through the proxy.
 """
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -47,6 +48,27 @@ with Cluster(t) as cl:
     # on its way, and a replication pass then would push it.
     wait_for(lambda: all(len(holders(cl, cl.hash_of(acct, "c", o))) == 3
                          for o in names), 30, "every third replica written")
+    # Each container replica gets its rows from the object servers and
+    # reports its totals to the account about a second later on its own
+    # timer; a pass while the replicas of either differ rightly pushes rows.
+    cpart, cprim, _ = cl.locate(acct, "c", ring="container")
+    apart, aprim, _ = cl.locate(acct, ring="account")
+    nbytes = sum(len(b) for b in bodies.values())
+
+    def dbs_settled():
+        for n, d in cprim:
+            st, _, body = n.cont("GET", "/%s/%d/%s/c?format=json" %
+                                 (d, cpart, acct))
+            if st != 200 or len(json.loads(body)) != len(names):
+                return False
+        for n, d in aprim:
+            st, _, body = n.acct("GET", "/%s/%d/%s?format=json" %
+                                 (d, apart, acct))
+            if st != 200 or [(c["name"], c["count"], c["bytes"]) for c in
+                             json.loads(body)] != [("c", len(names), nbytes)]:
+                return False
+        return True
+    wait_for(dbs_settled, 30, "container rows and account totals everywhere")
     # a first pass loads the old ring into every node; nothing to move
     t.eq(sum(n.run_once("replicate")["pushed"] for n in nodes), 0,
          "before the rebalance the replicas agree")
