@@ -331,6 +331,25 @@ class Sink:
             time.sleep(0.02)
 
 
+def storlet_running(init_pid, comm, wait=20):
+    """Polls until the sandbox whose init is init_pid runs its storlet: a
+    child of init has exec'd comm, so the sandbox is set up (ids, filters)
+    and the storlet is what an attacker would meet. The launcher's
+    "started" comes earlier, while the child may still be setting up."""
+    end = time.time() + wait
+    while time.time() < end:
+        try:
+            with open("/proc/%d/task/%d/children" % (init_pid, init_pid)) as f:
+                for kid in f.read().split():
+                    with open("/proc/%s/comm" % kid) as c:
+                        if c.read().strip() == comm:
+                            return True
+        except OSError:
+            pass
+        time.sleep(0.01)
+    return False
+
+
 def token():
     return "tok-%016x" % random.getrandbits(64)
 
@@ -573,6 +592,10 @@ def main():
         th = threading.Thread(target=run_victim)
         th.start()
         started.wait(20)
+        # kill(-1) only reaches processes that already have the victim's
+        # uid: attack once the sleeper runs, not at "started"
+        if not storlet_running(got.get("pid", 0), "sleeper"):
+            t.diag("victim of tenant 31 not seen running (init pid %s)" % got.get("pid"))
         args = ["pid", got.get("pid", 0)] if mode == "pid" else ["all"]
         a = Run("kill", args, tenant=30, weaken=aweaken)
         os.close(wr)
