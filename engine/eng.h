@@ -265,6 +265,25 @@ struct eng_prep *eng_prep_start_cap(struct eng *g, struct event_base *base, cons
                                     const char *trans_id, eng_prep_fn *cb, void *arg);
 /* The header a proxy capability travels in (docs/internals/capabilities.md). */
 #define ENG_CAP_HEADER "X-Cairn-Capability"
+/*
+ * The same, with what the proxy's own HEAD of the storlet, made with the
+ * same token (or cap) at most FACTS_TTL (10 s) ago, said: verified is a
+ * JSON object of that answer's ETag and X-Object-Meta-Storlet-* headers
+ * (one element of ENG_VERIFIED_HEADER), or NULL. When it is given the
+ * storlet's HEAD is skipped (the proxy's answer stands for it: object
+ * nodes trust their proxies, docs/rules.md 4.11); dependencies are HEADed
+ * and anything the cache lacks is fetched as always (a GET whose ETag is
+ * not the verified one fails the prep). A verified text that does not
+ * parse is ignored (the HEAD is made). verified is copied.
+ */
+struct eng_prep *eng_prep_start_known(struct eng *g, struct event_base *base,
+                                      const char *host, int port, const char *token,
+                                      const char *cap, const char *verified,
+                                      const char *account, const char *storlet,
+                                      const char *trans_id, eng_prep_fn *cb, void *arg);
+/* Proxy -> object node: a JSON array, one element per stage of
+ * X-Backend-Storlet-Chain, each the verified object above or null. */
+#define ENG_VERIFIED_HEADER "X-Backend-Storlet-Verified"
 /* Stops a prep without calling cb. NULL is a no-op. */
 void eng_prep_cancel(struct eng_prep *p);
 

@@ -195,6 +195,12 @@ struct obj_storlet_req {
  */
 int obj_storlet_backend(struct http_req *req, struct obj_storlet_req *out, const char **why);
 
+/* Stage k's element of the proxy's ENG_VERIFIED_HEADER (its HEAD of that
+ * stage's storlet with the caller's token or cap, for eng_prep_start_known),
+ * a malloc'd JSON text; NULL when absent, null or malformed (the node then
+ * asks the proxy itself). */
+char *obj_storlet_verified(struct http_req *req, unsigned k);
+
 /* What a storlet or a sequence sees of its source object: *umeta gets a
  * new object of the X-Object-Meta-* values without the prefix, *ctype a
  * malloc'd Content-Type (application/octet-stream when none); the caller

@@ -79,6 +79,7 @@ struct oseq {
     uint32_t code_mask;          /* bit k: read stage k's code with code_cap */
     char *code_cap;
     char *etags[ENG_SEQ_MAX];    /* the stages' versions, as prepared */
+    char *verified[ENG_SEQ_MAX]; /* the proxy's HEAD of each storlet, or NULL */
     bool ranged;
     uint64_t first, last, pos, end;  /* ranged: feeding [pos, end) */
     char *buf;
@@ -110,8 +111,10 @@ static void oseq_maybe_free(struct oseq *s)
     free(s->ctype);
     free(s->next_ctype);
     free(s->code_cap);
-    for (unsigned k = 0; k < ENG_SEQ_MAX; k++)
+    for (unsigned k = 0; k < ENG_SEQ_MAX; k++) {
         free(s->etags[k]);
+        free(s->verified[k]);
+    }
     free(s->buf);
     free(s);
 }
@@ -404,9 +407,10 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
 
 static void start_prep(struct oseq *s, unsigned k)
 {
-    s->prep = eng_prep_start_cap(s->srv->eng, s->w->base, s->px_host, s->px_port, s->token,
-                                 s->code_mask & (1u << k) ? s->code_cap : NULL, s->account,
-                                 s->seq.st[k].storlet, s->trans_id, prep_done, s);
+    s->prep = eng_prep_start_known(s->srv->eng, s->w->base, s->px_host, s->px_port, s->token,
+                                   s->code_mask & (1u << k) ? s->code_cap : NULL,
+                                   s->verified[k], s->account, s->seq.st[k].storlet,
+                                   s->trans_id, prep_done, s);
 }
 
 /* ------------------------------------------------------------ entry */
@@ -429,6 +433,8 @@ void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
     s->log_mask = br->log_mask;
     s->code_mask = br->code_mask;
     s->code_cap = br->code_cap ? xstrdup(br->code_cap) : NULL;
+    for (unsigned k = 0; k < s->seq.n; k++)
+        s->verified[k] = obj_storlet_verified(req, k);
     s->node = xasprintf("%s:%d/%s", srv->conf.bind_ip, srv->ports[OBJ_ROLE_OBJECT], dev);
     const char *tx = http_req_header(req, "X-Trans-Id");
     s->trans_id = xstrdup(tx ? tx : "");

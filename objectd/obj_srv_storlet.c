@@ -64,6 +64,7 @@ struct ostl {
     unsigned depth;             /* X-Storlet-Depth: services chains */
     char *stl_etag;             /* the storlet's version */
     char *code_cap;             /* read the code with this capability */
+    char *verified;             /* the proxy's HEAD of the storlet, or NULL */
     char src_etag[40];          /* the object's ETag */
     json_t *umeta;              /* the object's user metadata, no prefix */
     struct eng_decision d;
@@ -95,6 +96,7 @@ static void ostl_maybe_free(struct ostl *s)
     free(s->ctype);
     free(s->stl_etag);
     free(s->code_cap);
+    free(s->verified);
     free(s->px_host);
     free(s->token);
     free(s->buf);
@@ -455,6 +457,16 @@ int obj_storlet_backend(struct http_req *req, struct obj_storlet_req *out, const
     return 0;
 }
 
+char *obj_storlet_verified(struct http_req *req, unsigned k)
+{
+    const char *v = http_req_header(req, ENG_VERIFIED_HEADER);
+    json_t *a = v ? json_loads(v, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    json_t *o = json_array_get(a, k);
+    char *out = json_is_object(o) ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(a);
+    return out;
+}
+
 bool obj_storlet_manifest(struct http_req *req, const struct obj_df_info *in)
 {
     /* A manifest's stored bytes are not the object the caller reads: the
@@ -516,6 +528,7 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
     s->d = br.d;
     s->log = br.log_mask & 1u;
     s->code_cap = br.code_mask & 1u ? xstrdup(br.code_cap) : NULL;
+    s->verified = obj_storlet_verified(req, 0);
     s->storlet = xstrdup(br.seq.st[0].storlet);
     s->params = json_incref(br.seq.st[0].params);
     eng_seq_release(&br.seq);
@@ -568,7 +581,8 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
     }
     s->buf = xmalloc(FEED_CHUNK);
     s->inb = evbuffer_new();
-    s->prep = eng_prep_start_cap(srv->eng, s->w->base, host, (int)port, token, s->code_cap,
-                                 s->account, s->storlet, s->trans_id, prep_done, s);
+    s->prep = eng_prep_start_known(srv->eng, s->w->base, host, (int)port, token, s->code_cap,
+                                   s->verified, s->account, s->storlet, s->trans_id,
+                                   prep_done, s);
     free(host);
 }

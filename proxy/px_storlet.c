@@ -8,8 +8,10 @@
  * owns the chain: chain_of() turns the request into the struct eng_seq to
  * run (the client's X-Run-Storlet list; THE one place where the chain is
  * made, so that rules can add stages there), the storlets' placement facts
- * come from HEADs of their objects (X-Object-Meta-Storlet-Run-On and
- * -Services, cached per worker for FACTS_TTL_MS), eng_seq_plan splits the
+ * come from HEADs of their objects with the caller's token (X-Object-Meta-
+ * Storlet-Run-On and -Services, cached per worker and caller for
+ * FACTS_TTL_MS; what the HEAD said goes to the node as ENG_VERIFIED_HEADER,
+ * which spares it the same HEAD), eng_seq_plan splits the
  * chain into an object-node prefix and a proxy rest, and everything below
  * runs from that plan:
  *
@@ -96,6 +98,8 @@ struct pst {
     const char *code_cap;      /* that capability (pool), minted once */
     struct eng_seq_props props[ENG_SEQ_MAX];
     char *etag[ENG_SEQ_MAX];   /* storlet versions: facts, then the runs */
+    char *verified[ENG_SEQ_MAX]; /* what the caller's HEAD of stage k's storlet
+                                * said (ENG_VERIFIED_HEADER's element), or NULL */
     struct eng_seq_plan plan;
     char placement[64];
     const char *token;
@@ -174,6 +178,7 @@ static void cleanup(void *arg)
         http_client_free(s->fact[k]);
         s->fact[k] = NULL;
         free(s->etag[k]);
+        free(s->verified[k]);
     }
     if (s->brd)
         px_read_abort(s->brd);
@@ -860,6 +865,34 @@ static void loop_src_start(struct pst *s, bool head_only)
 
 /* -- backend source: the node runs the chain's prefix */
 
+/*
+ * ENG_VERIFIED_HEADER: per stage of the node's prefix, what this caller's
+ * HEAD of the storlet said (now, or within FACTS_TTL_MS: facts_cached), so
+ * that the node need not ask again; null for a stage whose facts are not
+ * at hand (the node then HEADs it itself). Kept under one header line.
+ */
+#define VERIFIED_LINE_MAX 6144
+static void verified_header(struct pst *s, struct http_client *c)
+{
+    char line[VERIFIED_LINE_MAX];
+    size_t n = 0;
+    bool any = false;
+    line[n++] = '[';
+    for (unsigned k = 0; k < s->plan.split; k++) {
+        const char *v = s->verified[k];
+        size_t need = (v ? strlen(v) : 4) + 2;
+        if (!v || n + need + 8 >= sizeof(line))
+            v = "null";
+        else
+            any = true;
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", k ? "," : "", v);
+    }
+    line[n++] = ']';
+    line[n] = '\0';
+    if (any)
+        http_client_header(c, ENG_VERIFIED_HEADER, line);
+}
+
 static void backend_headers(struct pst *s, struct http_client *c)
 {
     struct px_req *pr = s->pr;
@@ -893,6 +926,7 @@ static void backend_headers(struct pst *s, struct http_client *c)
     px_rules_facts_header(pr, c);
     mandatory_conditionals(s, c);
     http_client_header(c, "X-Backend-Storlet-Token", s->token);
+    verified_header(s, c);
     char ah[64];
     int ap;
     px_storlet_advertised(pr, ah, sizeof(ah), &ap);
@@ -1367,27 +1401,35 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void 
 static void prep_stage(struct pst *s, unsigned k)
 {
     struct px_req *pr = s->pr;
-    s->prep = eng_prep_start_cap(pr->srv->eng, pr->w->base, s->host, s->port, s->token,
-                                 code_cap_of(s, k), pr->path.account, s->seq.st[k].storlet,
-                                 pr->txn, prep_done, s);
+    s->prep = eng_prep_start_known(pr->srv->eng, pr->w->base, s->host, s->port, s->token,
+                                   code_cap_of(s, k), s->verified[k], pr->path.account,
+                                   s->seq.st[k].storlet, pr->txn, prep_done, s);
 }
 
 /* ------------------------------------------------------------ facts */
 
 /*
  * What the planner knows of a storlet (its object's Run-On and Services
- * metadata), cached per worker thread for FACTS_TTL_MS by account and
- * name, with the ETag it was read at: a storlet re-uploaded with other
- * placement metadata is planned by it within that time. The cache only
- * saves a HEAD: the code itself is always fetched and checked by ETag.
+ * metadata), cached per worker thread for FACTS_TTL_MS by account, name
+ * and caller (facts_who), with the ETag it was read at and what the HEAD
+ * said (verified): a storlet re-uploaded with other placement metadata is
+ * planned by it within that time. This is the permission check of the
+ * storlet for the whole request: the node takes `verified` for its own
+ * HEAD, so within FACTS_TTL_MS of a change the previous version may still
+ * run, and a caller who lost read access to it may still run it
+ * (docs/internals/engine.md).
  */
 #define FACTS_SLOTS 128
 #define FACTS_TTL_MS 10000
+#define VERIFIED_MAX 768
 struct facts_slot {
     char account[128];
     char name[256];
+    char who[MD5_HEX_LEN];     /* whose HEAD said it: md5 of the token, or of
+                                * the account's authority (a rule's stage) */
     struct eng_seq_props props;
     char etag[64];
+    char verified[VERIFIED_MAX];
     uint64_t expires_ms;
 };
 static _Thread_local struct facts_slot facts_cache[FACTS_SLOTS];
@@ -1403,16 +1445,35 @@ static struct facts_slot *facts_slot_of(const char *a, const char *n)
     return &facts_cache[h % FACTS_SLOTS];
 }
 
+/* The facts are the caller's: a HEAD that one token may make says nothing
+ * of another's rights, and the node trusts them (ENG_VERIFIED_HEADER). */
+static void facts_who(struct pst *s, unsigned k, char who[MD5_HEX_LEN])
+{
+    struct md5 m;
+    md5_init(&m);
+    if (s->code_mask & (1u << k)) {
+        md5_update(&m, "code-cap", 8);
+    } else {
+        md5_update(&m, "token:", 6);
+        md5_update(&m, s->token, strlen(s->token));
+    }
+    md5_final_hex(&m, who);
+}
+
 static bool facts_cached(struct pst *s, unsigned k)
 {
     const char *a = s->pr->path.account, *n = s->seq.st[k].storlet;
     struct facts_slot *sl = facts_slot_of(a, n);
+    char who[MD5_HEX_LEN];
+    facts_who(s, k, who);
     if (strcmp(sl->account, a) != 0 || strcmp(sl->name, n) != 0 ||
-        px_now_ms() >= sl->expires_ms)
+        strcmp(sl->who, who) != 0 || px_now_ms() >= sl->expires_ms)
         return false;
     s->props[k] = sl->props;
     free(s->etag[k]);
     s->etag[k] = sl->etag[0] ? xstrdup(sl->etag) : NULL;
+    free(s->verified[k]);
+    s->verified[k] = sl->verified[0] ? xstrdup(sl->verified) : NULL;
     return true;
 }
 
@@ -1425,7 +1486,12 @@ static void facts_remember(struct pst *s, unsigned k)
     struct facts_slot *sl = facts_slot_of(a, n);
     str_copy(sl->account, a, sizeof(sl->account));
     str_copy(sl->name, n, sizeof(sl->name));
+    facts_who(s, k, sl->who);
     sl->props = s->props[k];
+    str_copy(sl->verified,
+             s->verified[k] && strlen(s->verified[k]) < sizeof(sl->verified) ? s->verified[k]
+                                                                              : "",
+             sizeof(sl->verified));
     str_copy(sl->etag, s->etag[k] && strlen(s->etag[k]) < sizeof(sl->etag) ? s->etag[k] : "",
              sizeof(sl->etag));
     sl->expires_ms = px_now_ms() + FACTS_TTL_MS;
@@ -1437,6 +1503,32 @@ static unsigned fact_index(struct pst *s, struct http_client *c)
         if (s->fact[k] == c)
             return k;
     return ENG_SEQ_MAX;
+}
+
+/* ENG_VERIFIED_HEADER's element for a storlet the caller just HEADed with
+ * success: its ETag and X-Object-Meta-Storlet-* headers, or NULL when it is
+ * not a deployed storlet (the node's own HEAD then says why) or too big. */
+static char *verified_of(struct pst *s, unsigned k, const struct http_head *h)
+{
+    struct eng_code code;
+    struct err e;
+    err_clear(&e);
+    if (eng_code_from_head(&code, s->pr->path.account, s->seq.st[k].storlet, h, &e) < 0)
+        return NULL;
+    json_t *o = json_object();
+    bool whole = true;
+    for (unsigned i = 0; i < h->nheaders && whole; i++) {
+        const char *n = h->headers[i].name;
+        if (strcasecmp(n, "ETag") == 0 || strncasecmp(n, "X-Object-Meta-Storlet-", 22) == 0)
+            whole = json_object_set_new(o, n, json_string(h->headers[i].value)) == 0;
+    }
+    char *v = whole ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(o);
+    if (v && strlen(v) >= VERIFIED_MAX) {
+        free(v);
+        v = NULL;
+    }
+    return v;
 }
 
 static void fact_response(struct http_client *c, const struct http_head *h, void *arg)
@@ -1460,6 +1552,8 @@ static void fact_response(struct http_client *c, const struct http_head *h, void
     const char *et = http_head_get(h, "ETag");
     free(s->etag[k]);
     s->etag[k] = et ? xstrdup(et) : NULL;
+    free(s->verified[k]);
+    s->verified[k] = verified_of(s, k, h);
     facts_remember(s, k);
 }
 
