@@ -432,10 +432,16 @@ static void init_main(const struct sbx_spawn_args *a, int ctl)
         _exit(127);    /* the launcher gave up on us */
     ctl = close_all_but(ctl, ctl);
     /* Whatever the launcher's scheduling (a real-time launcher, a negative
-     * nice), a storlet gets the ordinary policy and priority. */
+     * nice), a storlet gets the ordinary policy and never more than the
+     * ordinary priority. A daemon run at a positive nice (systemd Nice=)
+     * keeps it for its storlets: raising it back to 0 needs a privilege
+     * the launcher need not have, and it would not be ours to give. */
     struct sched_param sparam = { .sched_priority = 0 };
     TRY(ctl, sched_setscheduler(0, SCHED_OTHER, &sparam), "sched_setscheduler");
-    TRY(ctl, setpriority(PRIO_PROCESS, 0, 0), "setpriority");
+    errno = 0;
+    int nice_now = getpriority(PRIO_PROCESS, 0);
+    if (errno == 0 && nice_now < 0)
+        TRY(ctl, setpriority(PRIO_PROCESS, 0, 0), "setpriority");
     /* Join our cgroup ourselves: a v1 migration waits for an RCU grace
      * period (milliseconds), which must not stall the launcher's loop. */
     if (a->cg) {

@@ -36,7 +36,7 @@ class Result:
 
 
 def run(storlet_path, data=b"", params=None, meta=None, args=(), sandbox=False,
-        policy=None, timeout=120):
+        policy=None, timeout=120, nice=0):
     work = tempfile.mkdtemp(prefix="cairn-st-test-")
     try:
         inp = os.path.join(work, "input")
@@ -54,7 +54,8 @@ def run(storlet_path, data=b"", params=None, meta=None, args=(), sandbox=False,
             cmd += ["--policy", json.dumps(policy)]
         cmd += list(args) + [storlet_path, inp]
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout)
+                           timeout=timeout,
+                           preexec_fn=(lambda: os.nice(nice)) if nice else None)
 
         def slurp(path):
             try:

@@ -57,6 +57,19 @@ r = sbx(lib.storlet("identity"), data)
 t.ok(r.rc == 0 and r.out == data, "identity in the sandbox: output equals input")
 t.eq(r.res and r.res.get("end"), "exit", "identity in the sandbox: ended by exit")
 
+# The runner's nice: a positive one (a daemon under systemd's Nice=) is
+# kept for the storlet, which must still run; a negative one is not given
+# to it. The storlet reports its own nice (field 19 of /proc/self/stat).
+nicer = os.path.join(work, "nice.sh")
+with open(nicer, "w") as f:
+    f.write("#!/bin/sh\nexec 3>&-\ncat >/dev/null\n"
+            "read -r s </proc/self/stat\nset -- ${s##*) }\nshift 16\necho $1\n")
+os.chmod(nicer, 0o755)
+for n, want in ((5, b"5"), (-5, b"0")):
+    r = sbx(nicer, b"x", nice=n)
+    t.ok(r.rc == 0 and r.out.strip() == want,
+         "a runner at nice %d: the storlet runs at nice %s (%r)" % (n, want.decode(), r))
+
 # the Python SDK and the services channel, in the sandbox
 objects = os.path.join(work, "objects")
 os.makedirs(os.path.join(objects, "c"))
