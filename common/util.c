@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,8 +139,13 @@ int fsync_parent_dir(const char *path)
 
 int file_write_atomic(const char *path, const void *data, size_t len)
 {
+    /* Unique per call, not just per process: two threads of a daemon may
+     * rewrite the same file at once, and a shared temp name makes one's
+     * rename take the other's half-written file, or fail. */
+    static atomic_uint seq;
     char tmp[PATH_MAX];
-    int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%u", path, (int)getpid(),
+                     atomic_fetch_add(&seq, 1));
     if (n < 0 || (size_t)n >= sizeof(tmp))
         return -ENAMETOOLONG;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -4,6 +4,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -178,6 +179,50 @@ START_TEST(xalloc_injected_failure_aborts)
 }
 END_TEST
 
+struct racer {
+    const char *path;
+    const char *text;
+    int failures;
+};
+
+static void *race_writes(void *arg)
+{
+    struct racer *r = arg;
+    for (int i = 0; i < 300; i++)
+        if (file_write_atomic(r->path, r->text, strlen(r->text)) != 0)
+            r->failures++;
+    return NULL;
+}
+
+/* Two threads of one process rewriting the same file (an objectd's
+ * workers and its updater sweep, say) each succeed every time: their
+ * temp files must not collide. */
+START_TEST(file_write_atomic_threads_do_not_collide)
+{
+    char dir[] = "/tmp/cairn-check-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *path = xasprintf("%s/pending", dir);
+    struct racer a = { path, "from thread a", 0 }, b = { path, "thread b wrote this", 0 };
+    pthread_t ta, tb;
+    ck_assert_int_eq(pthread_create(&ta, NULL, race_writes, &a), 0);
+    ck_assert_int_eq(pthread_create(&tb, NULL, race_writes, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    ck_assert_int_eq(a.failures, 0);
+    ck_assert_int_eq(b.failures, 0);
+    FILE *fp = fopen(path, "r");
+    ck_assert_ptr_nonnull(fp);
+    char buf[64] = {0};
+    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    ck_assert(n > 0 && (strcmp(buf, a.text) == 0 || strcmp(buf, b.text) == 0));
+    char *cmd = xasprintf("rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+    free(path);
+}
+END_TEST
+
 START_TEST(file_write_atomic_replaces_whole_file)
 {
     char dir[] = "/tmp/cairn-check-XXXXXX";
@@ -213,6 +258,7 @@ static Suite *common_suite(void)
     tcase_add_test(tc, str_copy_truncates_and_terminates);
     tcase_add_test(tc, err_set_formats_and_returns_code);
     tcase_add_test(tc, file_write_atomic_replaces_whole_file);
+    tcase_add_test(tc, file_write_atomic_threads_do_not_collide);
     suite_add_tcase(s, tc);
     tc = tcase_create("hash");
     tcase_add_test(tc, md5_matches_known_digests);
