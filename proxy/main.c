@@ -134,10 +134,14 @@ int main(int argc, char **argv)
         cluster_conf_load(cpath, &srv.cluster, &errs);
         srv.auth = px_auth_new(&srv.conf, &errs);
     }
-    if (check)
-        return conf_check_report(conf_path, &errs, stdout);
+    if (check) {
+        int rc = conf_check_report(conf_path, &errs, stdout);
+        conf_errors_release(&errs);
+        return rc;
+    }
     if (errs.count) {
         conf_errors_print(&errs, stderr);
+        conf_errors_release(&errs);
         return 2;
     }
     conf_errors_release(&errs);
