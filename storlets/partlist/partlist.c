@@ -29,11 +29,10 @@
 #define CHUNK_MAX (1u << 20)
 #define PART_MAX (1u << 20)
 #define HELD_MAX (64u << 20)
-#define PARTS_MAX 100000u
 
 struct entry {
     char *path;
-    json_t *value;     /* json: the part; raw: json_true() as a marker */
+    json_t *value;
 };
 
 int main(void)
@@ -53,92 +52,48 @@ int main(void)
     if (!buf)
         storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
     struct entry *ent = NULL;
-    size_t nent = 0, received = 0, held = 0, parts;
-    for (;;) {
-        json_t *f = storlet_merge_frame(s);
-        const char *type = json_string_value(json_object_get(f, "type"));
-        if (type && strcmp(type, "end") == 0) {
-            json_t *p = json_object_get(f, "parts");
-            if (!json_is_integer(p) || json_integer_value(p) < 0)
-                storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: bad end frame");
-            parts = (size_t)json_integer_value(p);
-            json_decref(f);
-            break;
+    size_t nent = 0, held = 0;
+    struct storlet_part part;
+    while (storlet_merge_next(s, &part)) {
+        if (raw) {
+            size_t n;
+            while ((n = storlet_merge_read(s, buf, CHUNK_MAX)) > 0)
+                if (storlet_write(s, buf, n) < 0)
+                    storlet_fail(s, STORLET_EXIT_FAILED, "write: output closed");
+            continue;
         }
-        json_t *jidx = json_object_get(f, "index");
-        const char *path = json_string_value(json_object_get(f, "path"));
-        if (!type || strcmp(type, "part") != 0 || !json_is_integer(jidx) || !path ||
-            json_integer_value(jidx) < 0 || json_integer_value(jidx) >= PARTS_MAX)
-            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: bad part frame");
-        size_t idx = (size_t)json_integer_value(jidx);
-        if (idx >= nent) {
-            size_t nn = idx + 1 > 2 * nent ? idx + 1 : 2 * nent;
+        size_t len = storlet_merge_read_whole(s, buf, PART_MAX);
+        held += len;
+        if (held > HELD_MAX)
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "the parts hold more than %u bytes",
+                         HELD_MAX);
+        if (part.index >= nent) {
+            size_t nn = part.index + 1 > 2 * nent ? part.index + 1 : 2 * nent;
             ent = realloc(ent, nn * sizeof(*ent));
             if (!ent)
                 storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
             memset(ent + nent, 0, (nn - nent) * sizeof(*ent));
             nent = nn;
         }
-        if (ent[idx].value)
-            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: part %zu (%s) twice", idx,
-                         path);
-        size_t len = 0;
-        for (;;) {
-            uint32_t n = storlet_read_u32(s, "a chunk length");
-            if (n == 0)
-                break;
-            if (n > CHUNK_MAX)
-                storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: chunk of %u bytes", path, n);
-            if (raw) {
-                storlet_read_exact(s, buf, n, "a chunk");
-                if (storlet_write(s, buf, n) < 0)
-                    storlet_fail(s, STORLET_EXIT_FAILED, "write: output closed");
-                continue;
-            }
-            if (n > PART_MAX - len)
-                storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: more than %u bytes", path,
-                             PART_MAX);
-            storlet_read_exact(s, buf + len, n, "a chunk");
-            len += n;
-        }
-        if (raw) {
-            ent[idx].value = json_true();
-        } else {
-            held += len;
-            if (held > HELD_MAX)
-                storlet_fail(s, STORLET_EXIT_BAD_INPUT, "the parts hold more than %u bytes",
-                             HELD_MAX);
-            json_error_t je;
-            ent[idx].value = json_loadb(buf, len, JSON_DECODE_ANY, &je);
-            if (!ent[idx].value)
-                storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: not JSON: %s", path, je.text);
-        }
-        ent[idx].path = strdup(path);
-        received++;
-        json_decref(f);
+        json_error_t je;
+        ent[part.index].value = json_loadb(buf, len, JSON_DECODE_ANY, &je);
+        if (!ent[part.index].value)
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: not JSON: %s", part.path, je.text);
+        ent[part.index].path = strdup(part.path);
     }
     free(buf);
-    if (received != parts)
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: %zu parts, the end frame says %zu",
-                     received, parts);
-    json_t *list = raw ? NULL : json_array();
-    for (size_t i = 0; i < nent; i++) {
-        if (!ent[i].value)
-            continue;
-        if (i >= parts)
-            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: part index %zu of %zu parts",
-                         i, parts);
-        if (list) {
-            json_t *e = json_pack("{s:s}", "object", ent[i].path);
-            json_object_set(e, "output", ent[i].value);
-            json_array_append_new(list, e);
-        }
-        json_decref(ent[i].value);
+    if (raw)
+        return storlet_finish(s);
+    /* storlet_merge_next checked the parts are exactly 0..parts-1. */
+    size_t parts = storlet_merge_count(s);
+    json_t *list = json_array();
+    for (size_t i = 0; i < parts; i++) {
+        json_t *e = json_pack("{s:s}", "object", ent[i].path);
+        json_object_set_new(e, "output", ent[i].value);
+        json_array_append_new(list, e);
         free(ent[i].path);
     }
     free(ent);
-    if (raw)
-        return storlet_finish(s);
     json_t *out = json_pack("{s:I, s:o}", "parts", (json_int_t)parts, "objects", list);
     char *text = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
     char num[32];

@@ -42,6 +42,18 @@ struct storlet {
     int input_fd[INPUTS_MAX];
     FILE *input_file[INPUTS_MAX];
     unsigned ninputs;
+    struct merge_state *merge;   /* storlet_merge_next's, made on first use */
+};
+
+/* Where a merge storlet is in the merge stream (section 2.3). */
+struct merge_state {
+    unsigned char seen[STORLET_MERGE_PARTS_MAX / 8 + 1];   /* indexes had */
+    size_t count;          /* parts begun */
+    size_t max_index;      /* highest index had */
+    json_t *frame;         /* the current part's frame */
+    uint32_t chunk_left;   /* bytes left of the current chunk */
+    bool in_part;          /* inside a part: its zero chunk not read yet */
+    bool ended;            /* the end frame was read and checked */
 };
 
 /* ------------------------------------------------------------ raw I/O */
@@ -404,6 +416,103 @@ json_t *storlet_merge_frame(struct storlet *s)
     return o;
 }
 
+static const char *merge_path(const struct merge_state *m)
+{
+    return json_string_value(json_object_get(m->frame, "path"));
+}
+
+size_t storlet_merge_read(struct storlet *s, void *buf, size_t n)
+{
+    struct merge_state *m = s->merge;
+    if (!m || !m->in_part)
+        return 0;
+    while (m->chunk_left == 0) {
+        uint32_t len = storlet_read_u32(s, "a chunk length");
+        if (len == 0) {
+            m->in_part = false;
+            return 0;
+        }
+        if (len > STORLET_MERGE_FRAME_MAX)
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: chunk of %u bytes", merge_path(m),
+                         len);
+        m->chunk_left = len;
+    }
+    if (n > m->chunk_left)
+        n = m->chunk_left;
+    storlet_read_exact(s, buf, n, "a chunk");
+    m->chunk_left -= (uint32_t)n;
+    return n;
+}
+
+size_t storlet_merge_read_whole(struct storlet *s, void *buf, size_t cap)
+{
+    size_t len = 0;
+    for (;;) {
+        /* One byte of room past cap tells "more than cap" from "exactly". */
+        char over;
+        size_t r = len < cap ? storlet_merge_read(s, (char *)buf + len, cap - len)
+                             : storlet_merge_read(s, &over, 1);
+        if (r == 0)
+            return len;
+        if (len == cap)
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: more than %zu bytes",
+                         merge_path(s->merge), cap);
+        len += r;
+    }
+}
+
+int storlet_merge_next(struct storlet *s, struct storlet_part *part)
+{
+    struct merge_state *m = s->merge;
+    if (!m) {
+        m = s->merge = calloc(1, sizeof(*m));
+        if (!m)
+            storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
+    }
+    if (m->ended)
+        return 0;
+    char skip[4096];
+    while (storlet_merge_read(s, skip, sizeof(skip)) > 0)
+        ;
+    json_decref(m->frame);
+    m->frame = storlet_merge_frame(s);
+    const char *type = json_string_value(json_object_get(m->frame, "type"));
+    if (type && strcmp(type, "end") == 0) {
+        json_t *p = json_object_get(m->frame, "parts");
+        if (!json_is_integer(p) || json_integer_value(p) < 0)
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: bad end frame");
+        size_t parts = (size_t)json_integer_value(p);
+        /* Distinct indexes (checked as they came), as many as said, all
+         * below that number: exactly 0..parts-1. */
+        if (m->count != parts || (parts && m->max_index >= parts))
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT,
+                         "merge input: %zu parts, the end frame says %zu", m->count, parts);
+        m->ended = true;
+        return 0;
+    }
+    json_t *jidx = json_object_get(m->frame, "index");
+    const char *path = json_string_value(json_object_get(m->frame, "path"));
+    if (!type || strcmp(type, "part") != 0 || !json_is_integer(jidx) || !path ||
+        json_integer_value(jidx) < 0 || json_integer_value(jidx) >= STORLET_MERGE_PARTS_MAX)
+        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: bad part frame");
+    size_t idx = (size_t)json_integer_value(jidx);
+    if (m->seen[idx / 8] & (1u << (idx % 8)))
+        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: part %zu (%s) twice", idx, path);
+    m->seen[idx / 8] |= (unsigned char)(1u << (idx % 8));
+    if (m->count == 0 || idx > m->max_index)
+        m->max_index = idx;
+    m->count++;
+    m->in_part = true;
+    m->chunk_left = 0;
+    *part = (struct storlet_part){ .index = idx, .path = path, .frame = m->frame };
+    return 1;
+}
+
+size_t storlet_merge_count(const struct storlet *s)
+{
+    return s->merge ? s->merge->count : 0;
+}
+
 /* ------------------------------------------------------------ output */
 
 static bool meta_text_ok(const char *v, bool key)
@@ -524,6 +633,9 @@ static void storlet_free(struct storlet *s)
     for (unsigned i = 0; i < s->ninputs; i++)
         if (s->input_file[i])
             fclose(s->input_file[i]);
+    if (s->merge)
+        json_decref(s->merge->frame);
+    free(s->merge);
     json_decref(s->meta_out);
     json_decref(s->doc);
     free(s->content_type);

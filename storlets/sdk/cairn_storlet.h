@@ -144,6 +144,41 @@ uint32_t storlet_read_u32(struct storlet *s, const char *what);
 json_t *storlet_merge_frame(struct storlet *s);
 
 /*
+ * The merge stream a part at a time, with every check section 2.3 asks of
+ * a merge done here:
+ *
+ *   struct storlet_part p;
+ *   while (storlet_merge_next(s, &p)) {
+ *       ... storlet_merge_read(s, buf, n) until it returns 0 ...
+ *   }
+ *
+ * storlet_merge_next moves to the next part (skipping what was not read
+ * of the current one) and returns 1 with *part filled, or 0 at the end
+ * frame once the stream is known to be whole: exactly as many parts as
+ * the end frame says, with distinct indexes below that number. Anything
+ * else ends the storlet with STORLET_EXIT_BAD_INPUT and a reason (a bad
+ * frame, an index >= STORLET_MERGE_PARTS_MAX, a part twice, a part
+ * missing, a cut stream). part->path and part->frame (the whole part
+ * frame: "metadata", "content_type") are borrowed until the next call.
+ * storlet_merge_count() is the number of parts (valid after the end).
+ *
+ * storlet_merge_read reads up to n bytes of the current part; 0 at its
+ * end. storlet_merge_read_whole reads the rest of the part into buf and
+ * returns its length, ending the storlet (exit 65, naming the part's
+ * object) when it holds more than cap bytes.
+ */
+#define STORLET_MERGE_PARTS_MAX 100000u
+struct storlet_part {
+    size_t index;       /* the resource's index in the request */
+    const char *path;   /* its container/object */
+    json_t *frame;      /* the part frame */
+};
+int storlet_merge_next(struct storlet *s, struct storlet_part *part);
+size_t storlet_merge_read(struct storlet *s, void *buf, size_t n);
+size_t storlet_merge_read_whole(struct storlet *s, void *buf, size_t cap);
+size_t storlet_merge_count(const struct storlet *s);
+
+/*
  * Output metadata, sent as one frame before the first output byte. Keys
  * without the X-Object-Meta- prefix. Returns 0, -EALREADY once output has
  * started (metadata was sent), -EINVAL for a key or value the engine would

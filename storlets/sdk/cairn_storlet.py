@@ -22,7 +22,8 @@ What a storlet gets (class Storlet): params (dict of str), request (dict),
 caller (dict), metadata (the object's user metadata), inputs (list of Input,
 binary file-like, inputs[0] is the object), input (= inputs[0]),
 set_metadata()/set_content_type() (before the first write), write(), log(),
-fail(), and the services calls open_object() and invoke().
+fail(), the services calls open_object() and invoke(), and merge_parts() for
+the merge storlet of a Distributed request.
 
 Failures: raise StorletError(code, reason) or call s.fail(code, reason);
 any other exception is logged with its traceback and ends the run with exit
@@ -159,6 +160,101 @@ def _recv_frame(sock, limit):
     for fd in fds[1:]:
         os.close(fd)
     return obj, (fds[0] if fds else None)
+
+
+# ------------------------------------------------------------ merge stream
+
+MERGE_FRAME_MAX = 1 << 20      # a merge stream's frame, and its chunks
+MERGE_PARTS_MAX = 100000
+
+
+def _bad_input(reason):
+    raise StorletError(EXIT_BAD_INPUT, reason)
+
+
+class MergePart:
+    """One split's output in a merge stream: index (its resource's place
+    in the request), path (container/object), frame (the part frame, with
+    "metadata" and "content_type"), read(n) and read_whole(cap)."""
+
+    def __init__(self, stream, frame):
+        self._f = stream
+        self._left = 0          # bytes left of the current chunk
+        self._open = True       # the zero chunk not read yet
+        self.frame = frame
+        self.index = frame["index"]
+        self.path = frame["path"]
+
+    def _exact(self, n, what):
+        data = self._f.read(n)
+        if len(data) != n:
+            _bad_input("merge input ended early, in %s" % what)
+        return data
+
+    def read(self, n=65536):
+        """Up to n bytes of the part; b"" at its end."""
+        while self._open and not self._left:
+            (self._left,) = struct.unpack(">I", self._exact(4, "a chunk length"))
+            if not self._left:
+                self._open = False
+            elif self._left > MERGE_FRAME_MAX:
+                _bad_input("part %s: chunk of %d bytes" % (self.path, self._left))
+        if not self._open:
+            return b""
+        data = self._exact(min(n, self._left), "a chunk")
+        self._left -= len(data)
+        return data
+
+    def read_whole(self, cap):
+        """The rest of the part; fails (exit 65) when over cap bytes."""
+        body = bytearray()
+        for chunk in iter(lambda: self.read(MERGE_FRAME_MAX), b""):
+            body += chunk
+            if len(body) > cap:
+                _bad_input("part %s: more than %d bytes" % (self.path, cap))
+        return bytes(body)
+
+
+def merge_parts(stream):
+    """The parts of a Distributed merge stream (docs/compound-storlets.md
+    section 2.3) read from the binary file stream, as MergePart objects in
+    arrival order. What a part leaves unread is skipped. The generator ends
+    only once the stream is known whole: exactly the number of parts the
+    end frame says, with distinct indexes below it; anything else raises
+    StorletError(EXIT_BAD_INPUT) with the reason."""
+    seen = set()
+    while True:
+        head = stream.read(4)
+        if len(head) != 4:
+            _bad_input("merge input ended early, in a frame length")
+        (n,) = struct.unpack(">I", head)
+        if n == 0 or n > MERGE_FRAME_MAX:
+            _bad_input("merge input: frame length %d" % n)
+        body = stream.read(n)
+        if len(body) != n:
+            _bad_input("merge input ended early, in a frame")
+        try:
+            frame = _decode_body(body)
+        except ValueError:
+            _bad_input("merge input: a frame is not a JSON object")
+        if frame.get("type") == "end":
+            parts = frame.get("parts")
+            if not isinstance(parts, int) or isinstance(parts, bool) or parts < 0:
+                _bad_input("merge input: bad end frame")
+            if len(seen) != parts or any(i >= parts for i in seen):
+                _bad_input("merge input: %d parts, the end frame says %d" % (len(seen), parts))
+            return
+        idx, path = frame.get("index"), frame.get("path")
+        if frame.get("type") != "part" or not isinstance(idx, int) or isinstance(idx, bool) \
+                or not 0 <= idx < MERGE_PARTS_MAX or not isinstance(path, str):
+            _bad_input("merge input: bad part frame")
+        if idx in seen:
+            _bad_input("merge input: part %d (%s) twice" % (idx, path))
+        seen.add(idx)
+        part = MergePart(stream, frame)
+        yield part
+        while part.read(MERGE_FRAME_MAX):
+            pass
 
 
 # ------------------------------------------------------------ the invocation
@@ -319,6 +415,10 @@ class Storlet:
 
     def fail(self, code, reason):
         raise StorletError(code, reason)
+
+    def merge_parts(self):
+        """For merge storlets: merge_parts(self.input)."""
+        return merge_parts(self.input)
 
     def _finish(self):
         self.send_metadata()

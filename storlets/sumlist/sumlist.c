@@ -25,10 +25,8 @@
 #include "cairn_storlet.h"
 
 #define PART_MAX (1u << 20)
-#define PARTS_MAX 100000u
 
 struct entry {
-    bool used;
     char *path;
     json_t *value;
 };
@@ -40,82 +38,44 @@ int main(void)
     if (!*key)
         storlet_fail(s, STORLET_EXIT_BAD_PARAM, "parameter key: must not be empty");
     struct entry *ent = NULL;
-    size_t nent = 0, received = 0;
-    char *part = malloc(PART_MAX);
-    if (!part)
+    size_t nent = 0;
+    char *buf = malloc(PART_MAX);
+    if (!buf)
         storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
     json_int_t itotal = 0;
     double dtotal = 0;
     bool real = false;
-    size_t parts;
-    for (;;) {
-        json_t *f = storlet_merge_frame(s);
-        const char *type = json_string_value(json_object_get(f, "type"));
-        if (type && strcmp(type, "end") == 0) {
-            json_t *p = json_object_get(f, "parts");
-            if (!json_is_integer(p) || json_integer_value(p) < 0)
-                storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: bad end frame");
-            parts = (size_t)json_integer_value(p);
-            json_decref(f);
-            break;
-        }
-        json_t *jidx = json_object_get(f, "index");
-        const char *path = json_string_value(json_object_get(f, "path"));
-        if (!type || strcmp(type, "part") != 0 || !json_is_integer(jidx) || !path ||
-            json_integer_value(jidx) < 0 || json_integer_value(jidx) >= PARTS_MAX)
-            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: bad part frame");
-        size_t idx = (size_t)json_integer_value(jidx);
-        if (idx >= nent) {
-            size_t nn = idx + 1 > 2 * nent ? idx + 1 : 2 * nent;
+    struct storlet_part part;
+    while (storlet_merge_next(s, &part)) {
+        size_t len = storlet_merge_read_whole(s, buf, PART_MAX);
+        json_error_t je;
+        json_t *o = json_loadb(buf, len, 0, &je);
+        json_t *v = json_object_get(o, key);
+        if (!json_is_number(v))
+            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: no number \"%s\" in its output",
+                         part.path, key);
+        if (json_is_real(v))
+            real = true;
+        else
+            itotal += json_integer_value(v);
+        dtotal += json_number_value(v);
+        if (part.index >= nent) {
+            size_t nn = part.index + 1 > 2 * nent ? part.index + 1 : 2 * nent;
             ent = realloc(ent, nn * sizeof(*ent));
             if (!ent)
                 storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
             memset(ent + nent, 0, (nn - nent) * sizeof(*ent));
             nent = nn;
         }
-        if (ent[idx].used)
-            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: part %zu (%s) twice", idx,
-                         path);
-        size_t len = 0;
-        for (;;) {
-            uint32_t n = storlet_read_u32(s, "a chunk length");
-            if (n == 0)
-                break;
-            if (n > PART_MAX - len)
-                storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: more than %u bytes", path,
-                             PART_MAX);
-            storlet_read_exact(s, part + len, n, "a chunk");
-            len += n;
-        }
-        json_error_t je;
-        json_t *o = json_loadb(part, len, 0, &je);
-        json_t *v = json_object_get(o, key);
-        if (!json_is_number(v))
-            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: no number \"%s\" in its output",
-                         path, key);
-        if (json_is_real(v))
-            real = true;
-        else
-            itotal += json_integer_value(v);
-        dtotal += json_number_value(v);
-        ent[idx].used = true;
-        ent[idx].path = strdup(path);
-        ent[idx].value = json_incref(v);
-        received++;
+        ent[part.index].path = strdup(part.path);
+        ent[part.index].value = json_incref(v);
         json_decref(o);
-        json_decref(f);
     }
-    free(part);
-    if (received != parts)
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: %zu parts, the end frame says %zu",
-                     received, parts);
+    free(buf);
+    /* storlet_merge_next checked the parts are exactly 0..parts-1. */
+    size_t parts = storlet_merge_count(s);
     json_t *list = json_array();
-    for (size_t i = 0; i < nent; i++) {
-        if (!ent[i].used)
-            continue;
-        if (i >= parts)
-            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "merge input: part index %zu of %zu parts",
-                         i, parts);
+    for (size_t i = 0; i < parts; i++) {
         json_t *e = json_pack("{s:s}", "object", ent[i].path);
         json_object_set_new(e, key, ent[i].value);
         json_array_append_new(list, e);

@@ -113,7 +113,9 @@ static char *slurp(int fd)
     return b;
 }
 
-static struct kid spawn(storlet_body_fn *body, bool services)
+/* A storlet child whose input (fd 0) is in[0..inlen) then end of file. */
+static struct kid spawn_input(storlet_body_fn *body, bool services, const void *input,
+                              size_t inlen)
 {
     int in[2], out[2], log[2], meta[2], svc[2] = { -1, -1 };
     ck_assert_int_eq(pipe(in), 0);
@@ -140,13 +142,20 @@ static struct kid spawn(storlet_body_fn *body, bool services)
         _exit(body());
     }
     close(in[0]);
-    close(in[1]);   /* empty input */
+    if (inlen)
+        ck_assert_int_eq(write(in[1], input, inlen), (ssize_t)inlen);
+    close(in[1]);
     close(out[1]);
     close(log[1]);
     close(meta[1]);
     if (services)
         close(svc[1]);
     return (struct kid){ pid, meta[0], svc[0], out[0], log[0] };
+}
+
+static struct kid spawn(storlet_body_fn *body, bool services)
+{
+    return spawn_input(body, services, NULL, 0);
 }
 
 static int reap(struct kid *k)
@@ -452,6 +461,189 @@ START_TEST(services_requests_replies_streams_and_end_frames)
 }
 END_TEST
 
+/* ------------------------------------------------------------ merge stream */
+
+/* A merge stream being built: part frames, chunks, zero, end. */
+struct mstream {
+    unsigned char b[8192];
+    size_t len;
+};
+
+static void ms_u32(struct mstream *m, uint32_t n)
+{
+    ck_assert(m->len + 4 <= sizeof(m->b));
+    m->b[m->len++] = (unsigned char)(n >> 24);
+    m->b[m->len++] = (unsigned char)(n >> 16);
+    m->b[m->len++] = (unsigned char)(n >> 8);
+    m->b[m->len++] = (unsigned char)n;
+}
+
+static void ms_bytes(struct mstream *m, const char *p, size_t n)
+{
+    ck_assert(m->len + n <= sizeof(m->b));
+    memcpy(m->b + m->len, p, n);
+    m->len += n;
+}
+
+static void ms_frame(struct mstream *m, const char *json)
+{
+    ms_u32(m, (uint32_t)strlen(json));
+    ms_bytes(m, json, strlen(json));
+}
+
+/* A part with index idx, path "c/o<idx>", and body split in chunks of 2. */
+static void ms_part(struct mstream *m, unsigned idx, const char *body)
+{
+    char f[128];
+    snprintf(f, sizeof(f), "{\"type\":\"part\",\"index\":%u,\"path\":\"c/o%u\",\"metadata\":{}}",
+             idx, idx);
+    ms_frame(m, f);
+    for (size_t i = 0; i < strlen(body); i += 2) {
+        size_t n = strlen(body) - i < 2 ? strlen(body) - i : 2;
+        ms_u32(m, (uint32_t)n);
+        ms_bytes(m, body + i, n);
+    }
+    ms_u32(m, 0);
+}
+
+static void ms_end(struct mstream *m, unsigned parts)
+{
+    char f[64];
+    snprintf(f, sizeof(f), "{\"type\":\"end\",\"parts\":%u}", parts);
+    ms_frame(m, f);
+}
+
+/* Writes "<index> <path> <bytes>\n" per part, reading 3 bytes at a time,
+ * but only the first byte of index 1's part (the rest must be skipped);
+ * then "count <n>". */
+static int body_merge(void)
+{
+    struct storlet *s = storlet_start();
+    struct storlet_part p;
+    while (storlet_merge_next(s, &p)) {
+        char buf[64];
+        size_t len = 0, r;
+        if (p.index == 1) {
+            len = storlet_merge_read(s, buf, 1);
+        } else {
+            while ((r = storlet_merge_read(s, buf + len, 3)) > 0)
+                len += r;
+        }
+        if (!json_is_object(json_object_get(p.frame, "metadata")))
+            return 20;
+        storlet_printf(s, "%zu %s %.*s\n", p.index, p.path, (int)len, buf);
+    }
+    if (storlet_merge_next(s, &p) != 0)
+        return 21;
+    storlet_printf(s, "count %zu\n", storlet_merge_count(s));
+    return storlet_finish(s);
+}
+
+static char *run_merge(const struct mstream *m, storlet_body_fn *body, int *code, char **reason)
+{
+    struct kid k = spawn_input(body, false, m->b, m->len);
+    send_doc(&k);
+    char *out = slurp(k.out);
+    *reason = NULL;
+    json_t *f;
+    while ((f = frame_read(k.meta)) != NULL) {
+        const char *r = json_string_value(json_object_get(f, "reason"));
+        if (r && !*reason)
+            *reason = strdup(r);
+        json_decref(f);
+    }
+    *code = reap(&k);
+    return out;
+}
+
+START_TEST(merge_parts_in_any_order_with_partial_reads_skipped)
+{
+    struct mstream m = { .len = 0 };
+    ms_part(&m, 2, "three");
+    ms_part(&m, 0, "");
+    ms_part(&m, 1, "skipped mostly");
+    ms_end(&m, 3);
+    int code;
+    char *reason;
+    char *out = run_merge(&m, body_merge, &code, &reason);
+    ck_assert_msg(code == 0, "exit %d: %s", code, reason ? reason : "");
+    ck_assert_str_eq(out, "2 c/o2 three\n0 c/o0 \n1 c/o1 s\ncount 3\n");
+    free(out);
+    free(reason);
+    /* no parts at all */
+    m.len = 0;
+    ms_end(&m, 0);
+    out = run_merge(&m, body_merge, &code, &reason);
+    ck_assert_int_eq(code, 0);
+    ck_assert_str_eq(out, "count 0\n");
+    free(out);
+    free(reason);
+}
+END_TEST
+
+static int body_merge_whole(void)
+{
+    struct storlet *s = storlet_start();
+    struct storlet_part p;
+    char buf[4];
+    while (storlet_merge_next(s, &p))
+        storlet_printf(s, "%zu:%.*s\n", p.index, (int)storlet_merge_read_whole(s, buf, 4), buf);
+    return storlet_finish(s);
+}
+
+START_TEST(merge_refuses_every_stream_that_is_not_whole)
+{
+    static const struct {
+        const char *what, *reason;
+    } cases[] = {
+        { "a part twice", "merge input: part 0 (c/o0) twice" },
+        { "a part missing", "merge input: 1 parts, the end frame says 2" },
+        { "an index beyond the end frame", "merge input: 2 parts, the end frame says 2" },
+        { "more parts than said", "merge input: 2 parts, the end frame says 1" },
+        { "cut in a chunk", "merge input ended early, in a chunk" },
+        { "cut before the end frame", "merge input ended early, in a frame length" },
+        { "a part frame without a path", "merge input: bad part frame" },
+        { "an index over the limit", "merge input: bad part frame" },
+        { "a bad end frame", "merge input: bad end frame" },
+        { "a part over the cap", "part c/o0: more than 4 bytes" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct mstream m = { .len = 0 };
+        switch (i) {
+        case 0: ms_part(&m, 0, "a"); ms_part(&m, 0, "b"); ms_end(&m, 2); break;
+        case 1: ms_part(&m, 1, "a"); ms_end(&m, 2); break;
+        case 2: ms_part(&m, 0, "a"); ms_part(&m, 2, "b"); ms_end(&m, 2); break;
+        case 3: ms_part(&m, 0, "a"); ms_part(&m, 1, "b"); ms_end(&m, 1); break;
+        case 4: ms_part(&m, 0, "abcd"); m.len -= 5; break;
+        case 5: ms_part(&m, 0, "a"); break;
+        case 6: ms_frame(&m, "{\"type\":\"part\",\"index\":0}"); ms_end(&m, 1); break;
+        case 7: ms_part(&m, 100000, "a"); ms_end(&m, 1); break;
+        case 8: ms_frame(&m, "{\"type\":\"end\",\"parts\":-1}"); break;
+        case 9: ms_part(&m, 0, "abcde"); ms_end(&m, 1); break;
+        }
+        int code;
+        char *reason;
+        char *out = run_merge(&m, body_merge_whole, &code, &reason);
+        ck_assert_msg(code == STORLET_EXIT_BAD_INPUT, "%s: exit %d", cases[i].what, code);
+        ck_assert_msg(reason && strcmp(reason, cases[i].reason) == 0, "%s: reason %s",
+                      cases[i].what, reason ? reason : "(none)");
+        free(out);
+        free(reason);
+    }
+    /* exactly the cap is fine */
+    struct mstream m = { .len = 0 };
+    ms_part(&m, 0, "abcd");
+    ms_end(&m, 1);
+    int code;
+    char *reason;
+    char *out = run_merge(&m, body_merge_whole, &code, &reason);
+    ck_assert_int_eq(code, 0);
+    ck_assert_str_eq(out, "0:abcd\n");
+    free(out);
+    free(reason);
+}
+END_TEST
+
 static Suite *sdk_suite(void)
 {
     Suite *s = suite_create("storlet_sdk");
@@ -466,6 +658,10 @@ static Suite *sdk_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("services");
     tcase_add_test(tc, services_requests_replies_streams_and_end_frames);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("merge");
+    tcase_add_test(tc, merge_parts_in_any_order_with_partial_reads_skipped);
+    tcase_add_test(tc, merge_refuses_every_stream_that_is_not_whole);
     suite_add_tcase(s, tc);
     return s;
 }

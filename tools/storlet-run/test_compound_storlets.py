@@ -253,6 +253,15 @@ t.ok(r.res and r.res["status"] == 422 and "books/x: not a wordcount output" in r
 r = lib.run(lib.storlet("wcmerge"), merge_stream(done[:2], end=5))
 t.ok(r.res and r.res["exit_code"] == 65 and "2 parts, the end frame says 5" in r.res["reason"],
      "wcmerge: a missing part is refused")
+r = lib.run(lib.storlet("wcmerge"), merge_stream([done[0], done[0]]))
+t.ok(r.res and r.res["exit_code"] == 65 and "twice" in r.res["reason"],
+     "wcmerge: a part twice is refused")
+r = lib.run(lib.storlet("wcmerge"), merge_stream([(7, p, o) for _, p, o in done[:1]], end=1))
+t.ok(r.res and r.res["exit_code"] == 65 and "1 parts, the end frame says 1" in r.res["reason"],
+     "wcmerge: an index beyond the end frame's count is refused")
+r = lib.run(lib.storlet("wcmerge"), merge_stream([(0, "books/big", b" " * (1 << 20) + b"{}")], chunk=1 << 16))
+t.ok(r.res and r.res["exit_code"] == 65 and "books/big: more than" in r.res["reason"],
+     "wcmerge: a part over 1 MiB is refused, naming it")
 r = lib.run(lib.storlet("wcmerge"), b"\x00\x00")
 t.ok(r.res and r.res["exit_code"] == 65 and "ended early" in r.res["reason"],
      "wcmerge: a cut stream is refused")
