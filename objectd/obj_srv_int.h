@@ -160,7 +160,7 @@ void obj_acct_report(struct obj_worker *w, const char *dev,
 /* Sysmeta key under which a container keeps its account targets. */
 #define OBJ_ACCT_TARGETS_KEY "X-Container-Sysmeta-Cairn-Account-Targets"
 
-/* ---- obj_srv_storlet.c: a storlet chain the proxy sent, on this node */
+/* ---- obj_srv_storlet.c: what the proxy asks this node to run */
 
 struct obj_df_reader;
 struct obj_df_info;
@@ -233,24 +233,20 @@ bool obj_storlet_manifest(struct http_req *req, const struct obj_df_info *in);
  * False when the server runs no storlets: the GET is then a plain one. */
 bool obj_storlet_wanted(struct http_req *req, struct obj_server *srv);
 
+/* ---- obj_srv_seq.c: the chain on this node (one stage or more) */
+
 /*
  * Takes over an open reader of an existing object (preconditions passed)
- * and answers the GET through the chain (one stage here, more in
- * obj_srv_seq.c). rq is the GET's state: its http done still runs (through
- * this module's callbacks). dev and name ("/a/c/o") are copied.
+ * and answers the GET through the chain the proxy sent (obj_storlet_backend;
+ * a bad one is answered 400): every stage runs here, a single storlet being
+ * a chain of one, each stage's output the next one's input, with the
+ * X-Backend-Storlet-Range applied to the first stage's input and the logs
+ * of the X-Backend-Storlet-Log stages stored (docs/compound-storlets.md
+ * section 1). rq is the GET's state: its http done still runs (through
+ * obj_srv_seq.c's callbacks). dev and name ("/a/c/o") are copied.
  */
 void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
                      const char *name);
-
-/* ---- obj_srv_seq.c: a chain of 2 or more storlets on this node */
-
-/* As obj_storlet_get, for a chain of n >= 2 (br->seq is taken over and
- * left empty; br->code_cap is copied), with br->d's range applied to the
- * first stage's input and the logs of br->log_mask's stages stored: every
- * stage runs here, each one's output the next one's input
- * (docs/compound-storlets.md section 1). */
-void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
-                 const char *name, struct obj_storlet_req *br);
 
 /* ---- obj_repl_srv.c: the replication verb */
 

@@ -1,24 +1,31 @@
 /*
- * obj_srv_seq.c - a chain of storlets on the local node: the part of a
- * Sequence the proxy planned for this node (X-Backend-Storlet-Chain with 2
- * or more stages; docs/compound-storlets.md section 1).
+ * obj_srv_seq.c - the chain of storlets the proxy planned for this node
+ * (X-Backend-Storlet-Chain, read by obj_srv_storlet.c): one stage - a
+ * single storlet is a chain of one - or the part of a Sequence that runs
+ * here (docs/compound-storlets.md section 1).
  *
  * The whole chain it was sent runs here, one sandbox per stage: the object
  * (or the X-Backend-Storlet-Range of it) is fed to stage 1, each stage's
  * output is the next stage's input, and only the last stage's output goes
  * back to the proxy, so a chain next to the data moves only its final
- * result over the network. The response says so with
+ * result over the network. The answer is a chunked 200 without the stored
+ * object's ETag and Content-Length, which describe other bytes; it carries
+ * X-Storlet-Executed-On naming this node, X-Storlet-Source-Etag,
  * X-Storlet-Sequence-Placement: object=<n>, proxy=0 (the proxy, which may
- * run more stages, answers the client with the whole chain's placement)
- * and X-Storlet-Etag: the stages' versions, comma-separated.
+ * run more stages, answers the client with the whole chain's placement) and
+ * X-Storlet-Etag: the stages' versions, comma-separated. The last stage's
+ * output metadata becomes X-Object-Meta-*; for a single storlet that is not
+ * a rule's stage, over the stored object's own user metadata (a rule's
+ * stage answers with its output's metadata only, docs/rules.md 4.2).
  *
  * Stage k+1 is got ready (eng_prep) when stage k starts its output, because
  * its invocation document carries stage k's output metadata as its input
  * metadata; until then stage k's output is paused. Back-pressure runs the
  * other way: a full input pipe of stage k+1 pauses stage k's output, and its
  * input_drain resumes it. A failure of any stage before the response has
- * started answers that stage's status with a reason naming the stage; after
- * it the response is aborted.
+ * started answers that stage's status with a reason naming the stage (a
+ * single storlet's reason as it is); after it the response is aborted (no
+ * last chunk).
  *
  * Invariants: run[k] != NULL only for started, unfinished stages; nstarted
  * stages have been started. Life cycle: freed once the http request is
@@ -149,6 +156,10 @@ static void fail(struct oseq *s, int status, const char *why)
 
 static void fail_stage(struct oseq *s, unsigned k, int status, const char *reason)
 {
+    if (s->seq.n == 1) {
+        fail(s, status, reason);
+        return;
+    }
     char why[1400];
     snprintf(why, sizeof(why), "stage %u (%s): %s", k + 1, s->seq.st[k].storlet, reason);
     fail(s, status, why);
@@ -160,7 +171,7 @@ static void http_drain(struct http_req *req, void *arg)
 {
     (void)req;
     struct oseq *s = arg;
-    if (s->run[s->seq.n - 1])
+    if (s->seq.n > 0 && s->run[s->seq.n - 1])
         eng_run_resume_output(s->run[s->seq.n - 1]);
 }
 
@@ -260,9 +271,19 @@ static void on_start(struct eng_run *r, const struct eng_meta *m, void *arg)
         return;
     s->started = true;
     struct http_req *req = s->req;
+    const char *key;
+    json_t *v;
+    if (s->seq.n == 1 && !s->code_mask) {
+        /* a single storlet: the object's own metadata, unless replaced */
+        json_object_foreach(s->umeta, key, v) {
+            if (m->metadata && json_object_get(m->metadata, key))
+                continue;
+            char *name = xasprintf("X-Object-Meta-%s", key);
+            http_resp_header(req, name, json_string_value(v));
+            free(name);
+        }
+    }
     if (m->metadata) {
-        const char *key;
-        json_t *v;
         json_object_foreach(m->metadata, key, v) {
             char *name = xasprintf("X-Object-Meta-%s", key);
             http_resp_header(req, name, json_string_value(v));
@@ -415,10 +436,14 @@ static void start_prep(struct oseq *s, unsigned k)
 
 /* ------------------------------------------------------------ entry */
 
-void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
-                 const char *name, struct obj_storlet_req *br)
+void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
+                     const char *name)
 {
     struct http_req *req = rq->req;
+    struct obj_storlet_req br;
+    eng_seq_init(&br.seq);
+    const char *bwhy;
+    int bst = obj_storlet_backend(req, &br, &bwhy);
     struct obj_server *srv = rq->w->srv;
     const struct obj_df_info *in = obj_df_info(rd);
     struct oseq *s = xcalloc(1, sizeof(*s));
@@ -427,18 +452,22 @@ void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
     s->srv = srv;
     s->req = req;
     s->rd = rd;
-    s->seq = br->seq;       /* taken over */
-    eng_seq_init(&br->seq);
-    s->d = br->d;
-    s->log_mask = br->log_mask;
-    s->code_mask = br->code_mask;
-    s->code_cap = br->code_cap ? xstrdup(br->code_cap) : NULL;
+    s->seq = br.seq;        /* taken over */
+    s->d = br.d;
+    s->log_mask = br.log_mask;
+    s->code_mask = br.code_mask;
+    s->code_cap = br.code_cap ? xstrdup(br.code_cap) : NULL;
     for (unsigned k = 0; k < s->seq.n; k++)
         s->verified[k] = obj_storlet_verified(req, k);
     s->node = xasprintf("%s:%d/%s", srv->conf.bind_ip, srv->ports[OBJ_ROLE_OBJECT], dev);
     const char *tx = http_req_header(req, "X-Trans-Id");
     s->trans_id = xstrdup(tx ? tx : "");
     http_req_set_ops(req, &seq_http_ops, s);
+    if (bst != 0) {
+        fail(s, bst, bwhy);
+        oseq_maybe_free(s);
+        return;
+    }
     const char *a = name + 1, *c = strchr(a, '/');
     const char *o = c ? strchr(c + 1, '/') : NULL;
     if (!c || !o) {
@@ -482,7 +511,8 @@ void obj_seq_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *dev,
     }
     s->buf = xmalloc(SEQ_FEED_CHUNK);
     s->inb = evbuffer_new();
-    log_info("sequence of %u stages on /%s/%s/%s, all on this node", s->seq.n, s->account,
-             s->container, s->object);
+    if (s->seq.n > 1)
+        log_info("sequence of %u stages on /%s/%s/%s, all on this node", s->seq.n,
+                 s->account, s->container, s->object);
     start_prep(s, 0);
 }
