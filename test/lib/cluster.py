@@ -14,15 +14,18 @@ What it provides:
   - devices as plain directories (mount_check off), one tree per node;
   - etc/cairn.conf with a random hash suffix;
   - rings built with build/cairn-ring-builder (Cluster.build_ring);
-  - free ports (bind to port 0, read it back, close) on 127.0.0.x;
+  - ports on 127.0.0.x reserved for the test process (free_port:
+    outside the ephemeral range, locked against parallel tests);
   - start/stop/kill of daemons by pid, health wait by polling /healthcheck;
   - at the end, a failed check when a log holds an ERR line or an
     AddressSanitizer/UBSan/ThreadSanitizer report, unless the test declared
     it with Cluster.expect_log(regex).
 Standard library only.
 """
+import fcntl
 import http.client
 import os
+import random
 import re
 import shutil
 import signal
@@ -40,13 +43,113 @@ BAD_LOG = re.compile(r"( ERR |ERROR: AddressSanitizer|runtime error:|"
                      r"WARNING: ThreadSanitizer|ERROR: LeakSanitizer)")
 
 
-def free_port(ip="127.0.0.1"):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((ip, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+# -- port choice
+#
+# Tests of several suites may run at once (two clones, TEST_JOBS > 1), so a
+# port that is merely free now (bind to 0, read it back, close) may be taken
+# by someone else before the daemon binds it: by another test picking the
+# same way, or by any outgoing connection, whose source port the kernel
+# draws from that same ephemeral range. And the daemons listen with
+# SO_REUSEPORT, so a second daemon on a taken port does not even fail: it
+# shares the port, and requests land in the wrong cluster.
+#
+# So a port is handed out only when
+#   - it lies outside the kernel's ephemeral range (ip_local_port_range):
+#     no connect() and no bind-to-0 ever picks it;
+#   - this process holds a POSIX record lock on byte <port> of one lock file
+#     shared by every test process on the machine: no other test process
+#     can hand it out until this one exits (the kernel drops the locks of a
+#     dead process, even one killed by SIGKILL);
+#   - a plain bind (no SO_REUSEADDR/SO_REUSEPORT) to ip:port succeeds now:
+#     no listener of another program, nor a daemon left over by a killed
+#     test, holds it.
+# CAIRN_TEST_PORTS=LO-HI sets the window by hand.
+
+_port_lock_fd = None
+_ports_taken = set()
+
+
+def port_window():
+    """(lo, hi): the inclusive range test ports are drawn from."""
+    env = os.environ.get("CAIRN_TEST_PORTS")
+    if env:
+        lo, _, hi = env.partition("-")
+        return int(lo), int(hi)
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            elo, ehi = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        elo, ehi = 32768, 60999
+    if elo - 1 - 10000 >= 1000:
+        return max(10000, elo - 2700), elo - 1
+    if 65535 - ehi >= 1000:
+        return ehi + 1, min(65535, ehi + 2700)
+    return 10000, 65535
+
+
+def _lock_fd():
+    global _port_lock_fd
+    if _port_lock_fd is None:
+        # one fd for the life of the process: closing any fd of the file
+        # would drop every lock this process holds on it
+        base = tempfile.gettempdir()
+        for name in ("cairn-test-ports.lock",
+                     "cairn-test-ports-%d.lock" % os.getuid()):
+            try:
+                _port_lock_fd = os.open(os.path.join(base, name),
+                                        os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                                        0o666)
+                break
+            except PermissionError:
+                continue
+        else:
+            raise RuntimeError("cannot open a port lock file in " + base)
+    return _port_lock_fd
+
+
+def _bindable(ips, port):
+    for ip in ips:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((ip, port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+
+def reserve_port(ips, candidates, taken):
+    """The first port of candidates that is not in taken, that no other
+    process holds the lock of, and that binds on every ip of ips; locks it
+    for the life of this process and adds it to taken. Raises RuntimeError
+    when none is left. (free_port's worker; tests call it directly.)"""
+    fd = _lock_fd()
+    for port in candidates:
+        if port in taken:
+            continue
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, port)
+        except OSError:
+            continue            # another test process has it
+        if not _bindable(ips, port):
+            # someone else's listener; the lock stays (an unusable port is
+            # no loss, and it may be one this process handed out already)
+            continue
+        taken.add(port)
+        return port
+    raise RuntimeError("no free test port left among %d candidates" %
+                       len(candidates))
+
+
+def free_port(ip="127.0.0.1", ips=None):
+    """A port free on ip (or on every address of ips) that stays reserved
+    for this test process until it exits; see the note above."""
+    lo, hi = port_window()
+    cand = list(range(lo, hi + 1))
+    start = random.randrange(len(cand))
+    return reserve_port(list(ips or [ip]), cand[start:] + cand[:start],
+                        _ports_taken)
 
 
 def wait_for(cond, timeout=30.0, what="condition"):
@@ -75,48 +178,94 @@ class Node:
         self.devroot = os.path.join(self.dir, "srv")
         for d in devices:
             os.makedirs(os.path.join(self.devroot, d), exist_ok=True)
-        self.port = free_port(ip)
-        self.cport = free_port(ip)
-        self.aport = free_port(ip)
         self.conf = os.path.join(self.dir, "objectd.conf")
         self.log = os.path.join(self.dir, "objectd.log")
-        opts = {"bind_ip": ip,
+        self.proc = None
+        self.started = False
+        self.extra_conf = extra_conf
+        self.pick_ports()
+
+    PORT_ATTRS = ("port", "cport", "aport")
+
+    def pick_ports(self):
+        """Reserves fresh ports and writes the configuration with them."""
+        for a in self.PORT_ATTRS:
+            setattr(self, a, free_port(self.ip))
+        self.write_conf()
+
+    def write_conf(self):
+        opts = {"bind_ip": self.ip,
                 "bind_port": self.port,
                 "container_port": self.cport,
                 "account_port": self.aport,
                 "devices": self.devroot,
                 "mount_check": "false",
-                "cluster_conf": cluster.cairn_conf,
+                "cluster_conf": self.cluster.cairn_conf,
                 "workers": 2,
                 "disk_threads": 4,
                 "log_level": "info",
                 # the rings live in the cluster dir; the background daemons
                 # run only when a test asks (run_once), never on a timer
-                "swift_dir": cluster.dir,
+                "swift_dir": self.cluster.dir,
                 "replicator_interval": 0,
                 "auditor_interval": 0,
                 "expirer_interval": 0}
-        opts.update(extra_conf or {})
+        opts.update(self.extra_conf or {})
         lines = ["[DEFAULT]"] + ["%s = %s" % kv for kv in opts.items()]
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
-        self.proc = None
 
     # -- process control
+    def command(self):
+        return [os.path.join(BUILD, "cairn-objectd"), "-c", self.conf]
+
     def start(self, wait=True, wrap=None):
         """Starts the daemon; wrap is a command prefix that must exec it
         (e.g. unshare ... sh -c '... exec "$0" "$@"'), so the pid stays the
-        daemon's."""
-        logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(
-            (wrap or []) + [os.path.join(BUILD, "cairn-objectd"), "-c",
-                            self.conf],
-            stdout=logf, stderr=subprocess.STDOUT)
-        logf.close()
-        self.cluster.pids.append(self.proc)
-        if wait:
-            self.wait_healthy()
+        daemon's.
+
+        The first start (with wait) that dies on "Address already in use"
+        is tried again on fresh ports: the ports are reserved against other
+        tests (free_port), but a program outside the tests may still bind
+        one first. Nothing names the ports before the first start (rings
+        are built after it), so changing them is safe then, and only then:
+        a restart keeps the ports the rings know."""
+        for attempt in range(4):
+            mark = os.path.getsize(self.log) if os.path.exists(self.log) \
+                else 0
+            logf = open(self.log, "ab")
+            self.proc = subprocess.Popen((wrap or []) + self.command(),
+                                         stdout=logf,
+                                         stderr=subprocess.STDOUT)
+            logf.close()
+            self.cluster.pids.append(self.proc)
+            if not wait:
+                break
+            try:
+                self.wait_healthy()
+                break
+            except RuntimeError:
+                if self.started or attempt == 3 or \
+                        not self.port_was_taken(mark):
+                    raise
+            self.pick_ports()
+        self.started = True
         return self
+
+    def port_was_taken(self, mark):
+        """True when the daemon, dead now, said in its log (after offset
+        mark) that one of its ports was in use; declares that line
+        expected, so the retry leaves no failed log check behind."""
+        with open(self.log, "rb") as f:
+            f.seek(mark)
+            tail = f.read().decode(errors="replace")
+        for a in self.PORT_ATTRS:
+            line = r"%s:%d: Address already in use" % (
+                re.escape(self.ip), getattr(self, a))
+            if re.search(line, tail):
+                self.cluster.expect_log(line)
+                return True
+        return False
 
     def run_once(self, daemon, timeout=120):
         """Runs one pass of a background daemon ("replicate", "audit" or
@@ -136,7 +285,11 @@ class Node:
                     self.name, self.proc.returncode, self.read_log()))
             try:
                 for p in (self.port, self.cport, self.aport):
-                    st, _, _ = self.request("GET", "/healthcheck", port=p)
+                    # a short wait: a port some other listener took
+                    # accepts and never answers; the next poll then sees
+                    # the daemon's exit
+                    st, _, _ = self.request("GET", "/healthcheck", port=p,
+                                            timeout=5)
                     if st != 200:
                         return False
                 return True
@@ -216,38 +369,42 @@ class Proxy(Node):
         self.ip = ip
         self.dir = os.path.join(cluster.dir, name)
         os.makedirs(self.dir, exist_ok=True)
-        self.port = free_port(ip)
         self.conf = os.path.join(self.dir, "proxy-server.conf")
         self.log = os.path.join(self.dir, "proxy.log")
         self.proc = None
+        self.started = False
         self.users = dict(users)
+        self.extra_conf = extra_conf
+        self.workers = workers
+        self.secret = uuid.uuid4().hex
+        self.pick_ports()
+
+    PORT_ATTRS = ("port",)
+
+    def write_conf(self):
+        extra_conf = self.extra_conf
         app = {"account_autocreate": "true"}
         app.update((extra_conf or {}).get("app", {}))
-        default = {"bind_ip": ip, "bind_port": str(self.port),
-                   "workers": str(workers), "swift_dir": cluster.dir,
-                   "log_level": "info"}
+        default = {"bind_ip": self.ip, "bind_port": str(self.port),
+                   "workers": str(self.workers),
+                   "swift_dir": self.cluster.dir, "log_level": "info"}
         default.update((extra_conf or {}).get("DEFAULT", {}))
         lines = ["[DEFAULT]"] + ["%s = %s" % kv for kv in default.items()]
         lines.append("[app:proxy-server]")
         lines += ["%s = %s" % kv for kv in app.items()]
         lines += ["[filter:tempauth]",
-                  "secret = %s" % uuid.uuid4().hex]
+                  "secret = %s" % self.secret]
         for who, key in self.users.items():
             acct, user = who.split(":", 1)
             lines.append("user_%s_%s = %s" % (acct, user, key))
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
 
+    def command(self):
+        return [os.path.join(BUILD, "cairn-proxy"), "-c", self.conf]
+
     def start(self, wait=True):
-        logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(
-            [os.path.join(BUILD, "cairn-proxy"), "-c", self.conf],
-            stdout=logf, stderr=subprocess.STDOUT)
-        logf.close()
-        self.cluster.pids.append(self.proc)
-        if wait:
-            self.wait_healthy()
-        return self
+        return Node.start(self, wait)
 
     def wait_healthy(self, timeout=30):
         def ok():
@@ -255,7 +412,8 @@ class Proxy(Node):
                 raise RuntimeError("%s exited with %s; log:\n%s" % (
                     self.name, self.proc.returncode, self.read_log()))
             try:
-                return self.request("GET", "/healthcheck")[0] == 200
+                return self.request("GET", "/healthcheck",
+                                    timeout=5)[0] == 200
             except OSError:
                 return False
         wait_for(ok, timeout, "%s healthy" % self.name)
