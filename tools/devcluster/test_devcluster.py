@@ -10,7 +10,6 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "lib"))
 from tap import Tap  # noqa: E402
+from cluster import free_port  # noqa: E402
 
 t = Tap()
 BUILD = os.environ.get("CAIRN_BUILD") or os.path.join(HERE, "..", "..", "build")
@@ -26,24 +26,9 @@ IPS = ("127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4")
 
 
 def free_everywhere(n):
-    """n ports that are free on every node address right now."""
-    got = []
-    while len(got) < n:
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        ok = True
-        for ip in IPS:
-            s = socket.socket()
-            try:
-                s.bind((ip, port))
-            except OSError:
-                ok = False
-            s.close()
-        if ok and port not in got:
-            got.append(port)
-    return got
+    """n ports free on every node address, reserved for this process
+    against tests running in parallel (see cluster.free_port)."""
+    return [free_port(ips=IPS) for _ in range(n)]
 
 
 state = tempfile.mkdtemp(prefix="cairn-devcluster-")
