@@ -62,44 +62,6 @@ static uint32_t uf_union(struct uf *u, uint32_t a, uint32_t b)
     return a;
 }
 
-/* ------------------------------------------------------------ PGM header */
-
-static int next_char(struct storlet *s, FILE *in)
-{
-    int c = getc(in);
-    if (c == EOF)
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "not a PGM image: the header ends early");
-    return c;
-}
-
-static uint64_t header_number(struct storlet *s, FILE *in, const char *what)
-{
-    int c = next_char(s, in);
-    for (;;) {
-        if (c == '#') {
-            while (c != '\n' && c != '\r')
-                c = next_char(s, in);
-        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
-            c = next_char(s, in);
-        } else {
-            break;
-        }
-    }
-    if (c < '0' || c > '9')
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "not a PGM image: %s is not a number", what);
-    uint64_t v = 0;
-    while (c >= '0' && c <= '9') {
-        v = v * 10 + (uint64_t)(c - '0');
-        if (v > 1000000000)
-            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "PGM %s too large", what);
-        c = next_char(s, in);
-    }
-    /* exactly one whitespace byte ends the header's last number */
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\v' && c != '\f')
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "not a PGM image: junk after %s", what);
-    return v;
-}
-
 /* ------------------------------------------------------------ counting */
 
 struct count {
@@ -119,16 +81,13 @@ int main(void)
     FILE *in = storlet_input_file(s, 0);
     if (!in)
         storlet_fail(s, STORLET_EXIT_FAILED, "input: %s", strerror(errno));
-    if (next_char(s, in) != 'P' || next_char(s, in) != '5')
+    struct storlet_pnm img;
+    storlet_pnm_header(s, in, &img);
+    if (img.kind != 5)
         storlet_fail(s, STORLET_EXIT_BAD_INPUT, "not a binary PGM image (P5)");
-    uint64_t w = header_number(s, in, "width");
-    uint64_t h = header_number(s, in, "height");
-    uint64_t maxval = header_number(s, in, "maxval");
-    if (w == 0 || h == 0 || w > WIDTH_MAX)
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "PGM width must be 1..%u and height > 0",
-                     WIDTH_MAX);
-    if (maxval == 0 || maxval > 65535)
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "PGM maxval must be 1..65535");
+    if (img.width > WIDTH_MAX)
+        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "PGM width must be 1..%u", WIDTH_MAX);
+    uint64_t w = img.width, h = img.height, maxval = img.maxval;
 
     uint64_t threshold, conn, min_size;
     if (storlet_param_u64(s, "threshold", maxval / 2, &threshold) < 0 || threshold > 65535)

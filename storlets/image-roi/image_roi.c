@@ -32,11 +32,6 @@
 #define ROW_MAX (64u << 20)
 #define IDAT_MAX (64u << 10)
 
-struct pnm {
-    int kind;           /* 5 or 6 */
-    uint64_t w, h, maxval;
-    unsigned ch, bps;   /* channels, bytes per sample */
-};
 
 struct png_out {
     struct storlet *s;
@@ -48,61 +43,10 @@ struct png_out {
 
 /* ------------------------------------------------------------ PNM header */
 
-static int next_char(struct storlet *s, FILE *in)
+static void read_header(struct storlet *s, FILE *in, struct storlet_pnm *p)
 {
-    int c = getc(in);
-    if (c == EOF)
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "not a PNM image: the header ends early");
-    return c;
-}
-
-static uint64_t header_number(struct storlet *s, FILE *in, const char *what)
-{
-    int c = next_char(s, in);
-    for (;;) {
-        if (c == '#') {
-            while (c != '\n' && c != '\r')
-                c = next_char(s, in);
-        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
-            c = next_char(s, in);
-        } else {
-            break;
-        }
-    }
-    if (c < '0' || c > '9')
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "not a PNM image: %s is not a number", what);
-    uint64_t v = 0;
-    while (c >= '0' && c <= '9') {
-        v = v * 10 + (uint64_t)(c - '0');
-        if (v > 1000000000)
-            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "PNM %s too large", what);
-        c = next_char(s, in);
-    }
-    /* exactly one whitespace byte ends the last number; others too */
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\v' && c != '\f')
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "not a PNM image: junk after the %s", what);
-    return v;
-}
-
-static void read_header(struct storlet *s, FILE *in, struct pnm *p)
-{
-    int a = next_char(s, in), b = next_char(s, in);
-    if (a != 'P' || (b != '5' && b != '6'))
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT,
-                     "not a binary PGM/PPM image (P5 or P6 expected)");
-    p->kind = b - '0';
-    p->ch = p->kind == 5 ? 1 : 3;
-    p->w = header_number(s, in, "width");
-    p->h = header_number(s, in, "height");
-    p->maxval = header_number(s, in, "maxval");
-    if (!p->w || !p->h)
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "PNM image of size %llux%llu",
-                     (unsigned long long)p->w, (unsigned long long)p->h);
-    if (!p->maxval || p->maxval > 65535)
-        storlet_fail(s, STORLET_EXIT_BAD_INPUT, "PNM maxval %llu not in 1..65535",
-                     (unsigned long long)p->maxval);
-    p->bps = p->maxval > 255 ? 2 : 1;
-    if (p->w * p->ch * p->bps > ROW_MAX)
+    storlet_pnm_header(s, in, p);
+    if (p->width * p->channels * p->bytes_per_sample > ROW_MAX)
         storlet_fail(s, STORLET_EXIT_BAD_INPUT, "PNM rows over %u bytes", ROW_MAX);
 }
 
@@ -186,17 +130,17 @@ static uint64_t param(struct storlet *s, const char *key, uint64_t dflt)
 }
 
 /* Scales samples to the full range of their width (in place). */
-static void scale(unsigned char *b, size_t nsamples, const struct pnm *p)
+static void scale(unsigned char *b, size_t nsamples, const struct storlet_pnm *p)
 {
-    uint64_t full = p->bps == 1 ? 255 : 65535;
+    uint64_t full = p->bytes_per_sample == 1 ? 255 : 65535;
     if (p->maxval == full)
         return;
     for (size_t i = 0; i < nsamples; i++) {
-        uint64_t v = p->bps == 1 ? b[i] : (uint64_t)b[2 * i] << 8 | b[2 * i + 1];
+        uint64_t v = p->bytes_per_sample == 1 ? b[i] : (uint64_t)b[2 * i] << 8 | b[2 * i + 1];
         if (v > p->maxval)
             v = p->maxval;
         v = (v * full + p->maxval / 2) / p->maxval;
-        if (p->bps == 1) {
+        if (p->bytes_per_sample == 1) {
             b[i] = (unsigned char)v;
         } else {
             b[2 * i] = (unsigned char)(v >> 8);
@@ -219,33 +163,33 @@ int main(void)
     if (level > 9)
         storlet_fail(s, STORLET_EXIT_BAD_PARAM, "level=%llu: 0..9", (unsigned long long)level);
 
-    struct pnm p;
+    struct storlet_pnm p;
     read_header(s, in, &p);
     uint64_t x = param(s, "x", 0), y = param(s, "y", 0);
-    if (x >= p.w || y >= p.h)
+    if (x >= p.width || y >= p.height)
         storlet_fail(s, STORLET_EXIT_BAD_PARAM, "region corner %llu,%llu is outside the %llux%llu image",
-                     (unsigned long long)x, (unsigned long long)y, (unsigned long long)p.w,
-                     (unsigned long long)p.h);
-    uint64_t w = param(s, "width", p.w - x), h = param(s, "height", p.h - y);
-    if (!w || !h || w > p.w - x || h > p.h - y)
+                     (unsigned long long)x, (unsigned long long)y, (unsigned long long)p.width,
+                     (unsigned long long)p.height);
+    uint64_t w = param(s, "width", p.width - x), h = param(s, "height", p.height - y);
+    if (!w || !h || w > p.width - x || h > p.height - y)
         storlet_fail(s, STORLET_EXIT_BAD_PARAM,
                      "region %llux%llu at %llu,%llu does not fit the %llux%llu image",
                      (unsigned long long)w, (unsigned long long)h, (unsigned long long)x,
-                     (unsigned long long)y, (unsigned long long)p.w, (unsigned long long)p.h);
+                     (unsigned long long)y, (unsigned long long)p.width, (unsigned long long)p.height);
 
     char v[128];
     snprintf(v, sizeof(v), "%llu,%llu,%llu,%llu", (unsigned long long)x, (unsigned long long)y,
              (unsigned long long)w, (unsigned long long)h);
     storlet_set_meta(s, "Roi", v);
-    snprintf(v, sizeof(v), "%llux%llu", (unsigned long long)p.w, (unsigned long long)p.h);
+    snprintf(v, sizeof(v), "%llux%llu", (unsigned long long)p.width, (unsigned long long)p.height);
     storlet_set_meta(s, "Source-Size", v);
     storlet_set_meta(s, "Source-Format", p.kind == 5 ? "P5" : "P6");
     storlet_set_content_type(s, png ? "image/png"
                                     : p.kind == 5 ? "image/x-portable-graymap"
                                                   : "image/x-portable-pixmap");
 
-    size_t row = (size_t)(p.w * p.ch * p.bps);
-    size_t off = (size_t)(x * p.ch * p.bps), len = (size_t)(w * p.ch * p.bps);
+    size_t row = (size_t)(p.width * p.channels * p.bytes_per_sample);
+    size_t off = (size_t)(x * p.channels * p.bytes_per_sample), len = (size_t)(w * p.channels * p.bytes_per_sample);
     unsigned char *buf = malloc(row + 1);
     if (!buf)
         storlet_fail(s, STORLET_EXIT_FAILED, "out of memory for a %zu-byte row", row);
@@ -255,7 +199,7 @@ int main(void)
     if (png) {
         put32(o.ihdr, (uint32_t)w);
         put32(o.ihdr + 4, (uint32_t)h);
-        o.ihdr[8] = (unsigned char)(p.bps * 8);
+        o.ihdr[8] = (unsigned char)(p.bytes_per_sample * 8);
         o.ihdr[9] = p.kind == 5 ? 0 : 2;   /* grey / RGB */
         o.ihdr[10] = o.ihdr[11] = o.ihdr[12] = 0;
         if (deflateInit(&o.z, (int)level) != Z_OK)
@@ -272,12 +216,12 @@ int main(void)
     for (uint64_t r = 0; r < y + h; r++) {
         if (fread(buf + 1, 1, row, in) != row)
             storlet_fail(s, STORLET_EXIT_BAD_INPUT, "truncated image: row %llu of %llu is short",
-                         (unsigned long long)r, (unsigned long long)p.h);
+                         (unsigned long long)r, (unsigned long long)p.height);
         if (r < y)
             continue;
         unsigned char *px = buf + 1 + off;
         if (png) {
-            scale(px, (size_t)(w * p.ch), &p);
+            scale(px, (size_t)(w * p.channels), &p);
             px[-1] = 0;   /* filter type None, just before the row */
             png_feed(&o, px - 1, len + 1, Z_NO_FLUSH);
         } else {

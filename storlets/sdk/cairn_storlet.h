@@ -179,6 +179,23 @@ size_t storlet_merge_read_whole(struct storlet *s, void *buf, size_t cap);
 size_t storlet_merge_count(const struct storlet *s);
 
 /*
+ * For image storlets: reads the header of a binary PGM (P5) or PPM (P6)
+ * image from `in` up to its first sample byte. Fills *img, or ends the
+ * storlet with STORLET_EXIT_BAD_INPUT and a reason ("not a binary PGM/PPM
+ * image (P5 or P6 expected)", "PNM width ... too large", "PNM image of size
+ * 0x5", "PNM maxval 0 not in 1..65535", ...) when the header is not one.
+ * Width and height are 1..10^9; samples take 1 byte (maxval <= 255) or 2
+ * (big-endian).
+ */
+struct storlet_pnm {
+    int kind;                  /* 5 (PGM, grey) or 6 (PPM, RGB) */
+    uint64_t width, height, maxval;
+    unsigned channels;         /* 1 or 3 */
+    unsigned bytes_per_sample; /* 1 or 2 */
+};
+void storlet_pnm_header(struct storlet *s, FILE *in, struct storlet_pnm *img);
+
+/*
  * Output metadata, sent as one frame before the first output byte. Keys
  * without the X-Object-Meta- prefix. Returns 0, -EALREADY once output has
  * started (metadata was sent), -EINVAL for a key or value the engine would

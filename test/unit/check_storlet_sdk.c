@@ -539,6 +539,8 @@ static int body_merge(void)
     return storlet_finish(s);
 }
 
+/* Runs body over the stream m; returns its output, sets its exit code and
+ * the reason of its error frame (NULL if none). */
 static char *run_merge(const struct mstream *m, storlet_body_fn *body, int *code, char **reason)
 {
     struct kid k = spawn_input(body, false, m->b, m->len);
@@ -644,6 +646,57 @@ START_TEST(merge_refuses_every_stream_that_is_not_whole)
 }
 END_TEST
 
+/* ------------------------------------------------------------ PNM header */
+
+/* Prints "<kind> <w>x<h> <maxval> <channels> <bps> <first sample byte>". */
+static int body_pnm(void)
+{
+    struct storlet *s = storlet_start();
+    FILE *in = storlet_input_file(s, 0);
+    struct storlet_pnm img;
+    storlet_pnm_header(s, in, &img);
+    storlet_printf(s, "%d %llux%llu %llu %u %u %d", img.kind, (unsigned long long)img.width,
+                   (unsigned long long)img.height, (unsigned long long)img.maxval,
+                   img.channels, img.bytes_per_sample, getc(in));
+    return storlet_finish(s);
+}
+
+START_TEST(pnm_header_reads_up_to_the_first_sample_or_says_what_is_wrong)
+{
+    static const struct {
+        const char *in, *out, *reason;
+    } cases[] = {
+        { "P5\n3 2\n255\nA", "5 3x2 255 1 1 65", NULL },
+        { "P6 # rgb\n# two lines\n1\t1 # size\n65535\rZ", "6 1x1 65535 3 2 90", NULL },
+        { "P5\n3 2\n255\n\n", "5 3x2 255 1 1 10", NULL },   /* one whitespace only */
+        { "P4\n3 2\n", NULL, "not a binary PGM/PPM image (P5 or P6 expected)" },
+        { "P5\n3", NULL, "not a PNM image: the header ends early" },
+        { "P5\nx 2\n255\n", NULL, "not a PNM image: the width is not a number" },
+        { "P5\n3 2\n255x", NULL, "not a PNM image: junk after the maxval" },
+        { "P5\n0 2\n255\n", NULL, "PNM image of size 0x2" },
+        { "P5\n3 2\n65536\n", NULL, "PNM maxval 65536 not in 1..65535" },
+        { "P5\n3 2000000001\n1\n", NULL, "PNM height too large" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct mstream m = { .len = 0 };
+        ms_bytes(&m, cases[i].in, strlen(cases[i].in));
+        int code;
+        char *reason;
+        char *out = run_merge(&m, body_pnm, &code, &reason);
+        if (cases[i].out) {
+            ck_assert_msg(code == 0, "case %zu: exit %d %s", i, code, reason ? reason : "");
+            ck_assert_str_eq(out, cases[i].out);
+        } else {
+            ck_assert_msg(code == STORLET_EXIT_BAD_INPUT, "case %zu: exit %d", i, code);
+            ck_assert_msg(reason && strcmp(reason, cases[i].reason) == 0, "case %zu: %s", i,
+                          reason ? reason : "(none)");
+        }
+        free(out);
+        free(reason);
+    }
+}
+END_TEST
+
 static Suite *sdk_suite(void)
 {
     Suite *s = suite_create("storlet_sdk");
@@ -662,6 +715,9 @@ static Suite *sdk_suite(void)
     tc = tcase_create("merge");
     tcase_add_test(tc, merge_parts_in_any_order_with_partial_reads_skipped);
     tcase_add_test(tc, merge_refuses_every_stream_that_is_not_whole);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("pnm");
+    tcase_add_test(tc, pnm_header_reads_up_to_the_first_sample_or_says_what_is_wrong);
     suite_add_tcase(s, tc);
     return s;
 }
