@@ -199,7 +199,7 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
-INSTALL_BIN := cairn-proxy cairn-objectd cairn-ring-builder cairn-get-nodes cairn-storlet-run
+INSTALL_BIN := cairn-proxy cairn-objectd cairn-sbx-launch cairn-ring-builder cairn-get-nodes cairn-storlet-run
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/cairn/objectd
 	install -m 755 $(addprefix $(BUILD)/,$(INSTALL_BIN)) $(DESTDIR)$(BINDIR)/

@@ -137,12 +137,15 @@ struct eng_config {
     unsigned warm;            /* warm sandboxes kept per storlet version */
     uint64_t cache_max;       /* code cache bound in bytes; 0 = none */
     bool no_cgroup;           /* launcher: behave as if no cgroup (tests) */
+    const char *log_facility; /* launcher logs to syslog as the daemon; NULL: stderr */
 };
 
 struct eng;
 
 /*
- * Forks the launcher (before threads!) and prepares the cache. cfg's strings
+ * Starts the launcher (before threads!): the cairn-sbx-launch program found
+ * next to the running binary, or, when there is none (test programs), a
+ * fork of this process. Prepares the cache. cfg's strings
  * are copied. Returns the engine or NULL with the reason in e.
  */
 struct eng *eng_start(const struct eng_config *cfg, struct err *e);

@@ -2,8 +2,10 @@
  * eng_exec.c - the execution service: the launcher, and one storlet
  * invocation driven by the daemon's event loop.
  *
- * The launcher is forked by eng_start() before the daemon makes threads and
- * listens on a seqpacket socket in a private directory. An invocation makes
+ * The launcher is the cairn-sbx-launch program next to the daemon's binary,
+ * started by eng_start() before the daemon makes threads (a fork and an
+ * exec: every sandbox it clones then copies its small address space, not
+ * the daemon's), listening on a seqpacket socket in a private directory. An invocation makes
  * its pipes and the metadata socket, connects to the launcher (one
  * connection per run: closing it is how a run is cancelled, the launcher
  * then kills the sandbox) and sends the run request with the storlet's ends
@@ -64,6 +66,28 @@
 
 /* ------------------------------------------------------------ engine */
 
+#define LAUNCHER_PROG "cairn-sbx-launch"
+
+/* The launcher program lies next to the daemon's own binary (build/ in a
+ * source tree, BINDIR once installed). Returns 0 with its path, or -errno
+ * (-ENOENT: not there). */
+static int launcher_prog(char *buf, size_t sz)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return -errno;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -ENOENT;
+    *slash = '\0';
+    int w = snprintf(buf, sz, "%s/%s", exe, LAUNCHER_PROG);
+    if (w < 0 || (size_t)w >= sz)
+        return -ENAMETOOLONG;
+    return access(buf, X_OK) == 0 ? 0 : -errno;
+}
+
 struct eng *eng_start(const struct eng_config *cfg, struct err *e)
 {
     struct eng *g = xcalloc(1, sizeof(*g));
@@ -103,20 +127,33 @@ struct eng *eng_start(const struct eng_config *cfg, struct err *e)
         err_set(e, -errno, "engine: launcher socket %s: %s", g->sock_path, strerror(errno));
         goto fail;
     }
-    pid_t parent = getpid();
-    pid_t p = fork();
-    if (p == -1) {
-        err_set(e, -errno, "engine: fork: %s", strerror(errno));
-        goto fail;
-    }
-    if (p == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        if (getppid() != parent)
-            _exit(1);
-        signal(SIGPIPE, SIG_IGN);
-        struct sbx_launcher_opts lo = { .force_no_cgroup = cfg->no_cgroup };
-        int rc = sbx_launcher_serve(lfd, -1, &lo);
-        _exit(rc < 0 ? 1 : 0);
+    struct sbx_launcher_opts lo = { .force_no_cgroup = cfg->no_cgroup };
+    char prog[4096];
+    pid_t p;
+    if (launcher_prog(prog, sizeof(prog)) == 0) {
+        p = sbx_launcher_exec(prog, lfd, &lo, (int)log_get_level(), cfg->log_facility);
+        if (p < 0) {
+            err_set(e, p, "engine: fork: %s", strerror(-p));
+            goto fail;
+        }
+    } else {
+        /* a binary that is not one of the daemons (unit tests) */
+        log_notice("no %s next to this program: the storlet launcher is a fork of it",
+                   LAUNCHER_PROG);
+        pid_t parent = getpid();
+        p = fork();
+        if (p == -1) {
+            err_set(e, -errno, "engine: fork: %s", strerror(errno));
+            goto fail;
+        }
+        if (p == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+            if (getppid() != parent)
+                _exit(1);
+            signal(SIGPIPE, SIG_IGN);
+            int rc = sbx_launcher_serve(lfd, -1, &lo);
+            _exit(rc < 0 ? 1 : 0);
+        }
     }
     g->launcher_pid = (int)p;
     close(lfd);

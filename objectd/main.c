@@ -293,7 +293,7 @@ int main(int argc, char **argv)
     srv.devs = obj_devices_new(&dopts);
     cleanup_devices(&srv);
 
-    /* The storlet launcher is forked now, before any thread exists. */
+    /* The storlet launcher is started now, before any thread exists. */
     if (srv.conf.storlets) {
         struct eng_config ec = {
             .cache_dir = srv.conf.storlet_cache_dir,
@@ -303,6 +303,7 @@ int main(int argc, char **argv)
             .output_max = srv.conf.storlet_output_max,
             .warm = (unsigned)srv.conf.storlet_warm,
             .cache_max = srv.conf.storlet_cache_size,
+            .log_facility = srv.conf.log_facility,
         };
         struct err ee;
         err_clear(&ee);

@@ -175,7 +175,7 @@ int main(int argc, char **argv)
                  strcmp(srv.conf.bind_ip, "::") == 0 ? "::1" : "127.0.0.1");
     struct err e;
     err_clear(&e);
-    /* The storlet launcher is forked now, before any thread exists. */
+    /* The storlet launcher is started now, before any thread exists. */
     if (srv.conf.storlets) {
         struct eng_config ec = {
             .cache_dir = srv.conf.storlet_cache_dir,
@@ -185,6 +185,7 @@ int main(int argc, char **argv)
             .output_max = srv.conf.storlet_output_max,
             .warm = (unsigned)srv.conf.storlet_warm,
             .cache_max = srv.conf.storlet_cache_size,
+            .log_facility = srv.conf.log_facility,
         };
         srv.eng = eng_start(&ec, &e);
         if (!srv.eng) {

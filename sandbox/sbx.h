@@ -340,4 +340,20 @@ int sbx_launcher_serve(int listen_fd, int conn_fd,
  */
 int sbx_launcher_fork(const struct sbx_launcher_opts *opts, int *pid);
 
+/*
+ * For a daemon, at start, before any thread exists: starts the launcher
+ * *program* `prog` (cairn-sbx-launch) serving the listening seqpacket
+ * socket listen_fd, which it inherits as fd 3 (`--listen-fd 3`). Unlike
+ * sbx_launcher_fork(), every clone and fork the launcher makes then copies
+ * the small program's address space, not the daemon's. The child dies
+ * with the calling thread (PR_SET_PDEATHSIG survives the exec) and
+ * inherits only stdin, stdout and stderr (the daemon's log when it logs to
+ * a file) and fd 3. log_level is passed on; log_facility, when not NULL or
+ * empty, makes it log to syslog as the daemon does. Returns the child's
+ * pid (> 0) or -errno (fork failed). An exec failure shows as the child's
+ * exit status 127 (waitpid), with a line on stderr.
+ */
+int sbx_launcher_exec(const char *prog, int listen_fd, const struct sbx_launcher_opts *opts,
+                      int log_level, const char *log_facility);
+
 #endif

@@ -34,6 +34,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1102,4 +1103,59 @@ int sbx_launcher_fork(const struct sbx_launcher_opts *opts, int *pid)
     close(sv[1]);
     *pid = (int)p;
     return sv[0];
+}
+
+int sbx_launcher_exec(const char *prog, int listen_fd, const struct sbx_launcher_opts *opts,
+                      int log_level, const char *log_facility)
+{
+    /* everything the child needs is made before the fork */
+    static const char *const lvl_names[] = { "err", "warning", "notice", "info", "debug" };
+    const char *lvl = log_level >= LOG_LVL_ERR && log_level <= LOG_LVL_DEBUG
+                      ? lvl_names[log_level - LOG_LVL_ERR] : "notice";
+    char max[16];
+    snprintf(max, sizeof(max), "%u", opts ? opts->max_sandboxes : 0);
+    const char *argv[16];
+    size_t n = 0;
+    argv[n++] = prog;
+    argv[n++] = "--listen-fd";
+    argv[n++] = "3";
+    argv[n++] = "--log-level";
+    argv[n++] = lvl;
+    if (log_facility && log_facility[0]) {
+        argv[n++] = "--log-facility";
+        argv[n++] = log_facility;
+    }
+    if (opts && opts->force_no_cgroup)
+        argv[n++] = "--no-cgroup";
+    if (opts && opts->allow_weaken)
+        argv[n++] = "--allow-weaken";
+    if (opts && opts->max_sandboxes) {
+        argv[n++] = "--max";
+        argv[n++] = max;
+    }
+    argv[n] = NULL;
+    pid_t parent = getpid();
+    pid_t p = fork();
+    if (p == -1)
+        return -errno;
+    if (p > 0)
+        return (int)p;
+    /* child: only async-signal-safe calls until the exec */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != parent)
+        _exit(1);   /* the daemon died before the line above */
+    if (listen_fd != 3 && dup2(listen_fd, 3) == -1)
+        _exit(127);
+    if (fcntl(3, F_SETFD, 0) == -1)
+        _exit(127);
+    syscall(SYS_close_range, 4u, ~0u, 0u);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    execv(prog, (char *const *)argv);
+    static const char msg[] = "cannot exec the storlet launcher program\n";
+    if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+        _exit(127);
+    _exit(127);
 }

@@ -3,6 +3,9 @@
  *
  *   cairn-sbx-launch --socket PATH [--allow-weaken] [--no-cgroup] [--max N]
  *       serve clients on a UNIX seqpacket socket (the engine, tests)
+ *   cairn-sbx-launch --listen-fd N ...
+ *       serve clients on an inherited listening socket (how the daemons
+ *       start it: sbx_launcher_exec())
  *   cairn-sbx-launch --fd N ...
  *       serve one already connected client; exit when it hangs up
  *   cairn-sbx-launch run [--policy JSON] [--code-dir DIR] -- PATH [ARG...]
@@ -36,8 +39,8 @@ static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: cairn-sbx-launch --socket PATH | --fd N [--allow-weaken] "
-            "[--no-cgroup] [--max N] [--log-level L]\n"
+            "usage: cairn-sbx-launch --socket PATH | --listen-fd N | --fd N [--allow-weaken]\n"
+            "           [--no-cgroup] [--max N] [--log-level L] [--log-facility F]\n"
             "       cairn-sbx-launch run [--policy JSON] [--code-dir DIR] "
             "[--allow-weaken] -- PATH [ARG...]\n"
             "       cairn-sbx-launch bench [--count N] [--tenant T] [--no-cgroup] [--policy JSON]\n");
@@ -265,7 +268,7 @@ int main(int argc, char **argv)
         return cmd_bench(argc - 2, argv + 2);
     struct sbx_launcher_opts opts = { 0 };
     const char *sock = NULL;
-    int conn = -1;
+    int conn = -1, lfd = -1;
     uint64_t v;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
@@ -273,6 +276,15 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc &&
                  parse_u64(argv[i + 1], &v) == 0 && v < 1024)
             conn = (int)v, i++;
+        else if (strcmp(argv[i], "--listen-fd") == 0 && i + 1 < argc &&
+                 parse_u64(argv[i + 1], &v) == 0 && v < 1024)
+            lfd = (int)v, i++;
+        else if (strcmp(argv[i], "--log-facility") == 0 && i + 1 < argc) {
+            if (log_use_syslog(argv[++i]) < 0) {
+                fprintf(stderr, "cairn-sbx-launch: unknown log facility %s\n", argv[i]);
+                return 2;
+            }
+        }
         else if (strcmp(argv[i], "--allow-weaken") == 0)
             opts.allow_weaken = true;
         else if (strcmp(argv[i], "--no-cgroup") == 0)
@@ -286,11 +298,12 @@ int main(int argc, char **argv)
         else
             usage();
     }
-    if (!sock && conn == -1)
+    if ((!sock && conn == -1 && lfd == -1) || (sock && lfd != -1))
         usage();
-    int lfd = -1;
     if (sock && (lfd = listen_on(sock)) < 0)
         return 1;
+    if (lfd != -1 && !sock)
+        fcntl(lfd, F_SETFD, FD_CLOEXEC);
     if (conn != -1)
         fcntl(conn, F_SETFD, FD_CLOEXEC);
     if (opts.allow_weaken)
