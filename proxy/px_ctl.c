@@ -1229,9 +1229,9 @@ static void rules_mark_headers(struct px_req *pr, struct http_client *c, size_t 
     http_client_header(c, PX_RULES_ACCOUNT_MANDATORY, "1");
 }
 
-static void rules_enabled_checked(struct px_req *pr, bool enabled)
+static void rules_enabled_checked(struct px_req *pr, bool enabled, void *arg)
 {
-    struct write *wr = pr->ctl;
+    struct write *wr = arg;
     if (!enabled && !(pr->path.kind == NAMES_ACCOUNT &&
                       eng_account_enabled(http_req_header(pr->req,
                                                           "X-Account-Meta-Storlet-Enabled")))) {
@@ -1256,7 +1256,7 @@ static void rules_then_write(struct px_req *pr, struct write *wr)
         return;
     }
     pr->ctl = wr;
-    px_rules_account_enabled(pr, rules_enabled_checked);
+    px_rules_account_enabled(pr, rules_enabled_checked, wr);
 }
 
 void px_container_update_headers(struct px_req *pr, struct http_client *c,

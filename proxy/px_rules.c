@@ -7,10 +7,13 @@
  * the listing rewrite of docs/rules.md 4.10. Two process-wide caches,
  * each behind its own mutex held only for a slot lookup and a copy:
  *
- *  - account info (enabled for storlets, the account's rule document) for
- *    ACCT_TTL_MS, as Swift caches get_account_info and as the container
- *    info cache keeps ACLs: a rule change applies within that time on
- *    every proxy, at once on the proxy that made it;
+ *  - account info (enabled for storlets, the account's rule document,
+ *    the marks of 4.12) for ACCT_TTL_MS, as Swift caches get_account_info
+ *    and as the container info cache keeps ACLs: a change applies within
+ *    that time on every proxy, at once on the proxy that made it. It is
+ *    the proxy's only account cache: px_storlet.c asks it whether the
+ *    account runs storlets (px_rules_account_enabled), so one forget
+ *    (px_rules_forget_account) reaches the rules and the engine alike;
  *  - parsed documents by their text: a struct eng_rules is immutable, so
  *    requests on every worker share one, counted; a slot replaced while a
  *    request still holds its document is freed by the last holder.
@@ -205,10 +208,12 @@ struct aload {
     /* what the caller of px_rules_load / _account_enabled wants */
     const char *cont_doc;
     void (*rules_then)(struct px_req *pr, const struct px_rules *r);
-    void (*enabled_then)(struct px_req *pr, bool enabled);
+    void (*enabled_then)(struct px_req *pr, bool enabled, void *arg);
+    void *enabled_arg;
 };
 
-static bool aload_usable(int status, const struct http_head *h, void *arg)
+/* An account or object HEAD: only a 2xx answer tells anything. */
+static bool usable_2xx(int status, const struct http_head *h, void *arg)
 {
     (void)h;
     (void)arg;
@@ -267,7 +272,7 @@ static void aload_failed(struct px_req *pr, int status, const struct px_hdrs *hd
 }
 
 static const struct px_read_ops aload_ops = {
-    .usable = aload_usable,
+    .usable = usable_2xx,
     .response = aload_response,
     .failed = aload_failed,
     .end = aload_end,
@@ -365,13 +370,16 @@ void px_rules_load_segments(struct px_req *pr,
 
 static void enabled_have_account(struct px_req *pr, struct aload *al, const struct ainfo *ai)
 {
-    al->enabled_then(pr, ai->enabled);
+    al->enabled_then(pr, ai->enabled, al->enabled_arg);
 }
 
-void px_rules_account_enabled(struct px_req *pr, void (*then)(struct px_req *pr, bool enabled))
+void px_rules_account_enabled(struct px_req *pr,
+                              void (*then)(struct px_req *pr, bool enabled, void *arg),
+                              void *arg)
 {
     struct aload *al = pool_calloc(pr->pool, sizeof(*al));
     al->enabled_then = then;
+    al->enabled_arg = arg;
     al->then = enabled_have_account;
     ainfo_get(pr, al);
 }
@@ -672,13 +680,6 @@ struct fread {
     int status;
 };
 
-static bool fread_usable(int status, const struct http_head *h, void *arg)
-{
-    (void)h;
-    (void)arg;
-    return status >= 200 && status < 300;
-}
-
 static void fread_response(struct px_req *pr, struct px_read *rd, const struct http_head *h,
                            void *arg)
 {
@@ -725,7 +726,7 @@ static void fread_failed(struct px_req *pr, int status, const struct px_hdrs *hd
 }
 
 static const struct px_read_ops fread_ops = {
-    .usable = fread_usable,
+    .usable = usable_2xx,
     .response = fread_response,
     .failed = fread_failed,
     .end = fread_end,

@@ -89,14 +89,18 @@ void px_rules_load_segments(struct px_req *pr,
 
 /*
  * Whether the account of pr->path is enabled for storlets, from the
- * account info (cached). Calls then(pr, enabled); answers 503 itself on a
+ * account info (cached: the one cache of it in the proxy, also for
+ * px_storlet.c). Calls then(pr, enabled, arg); answers 503 itself on a
  * backend error. For checks like "rules may be set only in an enabled
- * account".
+ * account" and "storlets run only in an enabled account".
  */
 void px_rules_account_enabled(struct px_req *pr,
-                              void (*then)(struct px_req *pr, bool enabled));
+                              void (*then)(struct px_req *pr, bool enabled, void *arg),
+                              void *arg);
 
-/* Forgets the cached account info of `account` (after an account POST). */
+/* Forgets the cached account info of `account` (storlets enabled, rule
+ * document, marks) in this process, for every worker: after this proxy
+ * changed the account. */
 void px_rules_forget_account(const char *account);
 
 /*

@@ -3,8 +3,9 @@
  * docs/compound-storlets.md section 1).
  *
  * Deployment checks on PUT/POST into the `storlet` and `dependency`
- * containers; the account's X-Account-Meta-Storlet-Enabled (read from the
- * account nodes directly, as Swift's get_account_info does). Then the proxy
+ * containers; the account's X-Account-Meta-Storlet-Enabled (px_rules.c's
+ * account info, as Swift's get_account_info: the proxy's one cache of it,
+ * shared with the rule documents). Then the proxy
  * owns the chain: chain_of() turns the request into the struct eng_seq to
  * run (the client's X-Run-Storlet list; THE one place where the chain is
  * made, so that rules can add stages there), the storlets' placement facts
@@ -114,7 +115,7 @@ struct pst {
     const char *src_name;      /* "c/o" for provenance */
     const char *src_c, *src_o; /* decoded source container and object */
 
-    struct px_nodes anodes, onodes;
+    struct px_nodes onodes;
     struct http_client *fact[ENG_SEQ_MAX];
     unsigned facts_pending;
     bool facts_failed;
@@ -1780,84 +1781,24 @@ static void go(struct pst *s)
 
 /* ------------------------------------------------------------ account */
 
-static bool acct_usable(int status, const struct http_head *h, void *arg)
-{
-    (void)h;
-    (void)arg;
-    return status >= 200 && status < 300;
-}
-
-static void acct_response(struct px_req *pr, struct px_read *rd, const struct http_head *h,
-                          void *arg)
+/* Whether the account is enabled for storlets comes from px_rules.c's
+ * account info: one process-wide cache for the storlet switch and the
+ * rule documents, forgotten at once by px_rules_forget_account when this
+ * proxy changes the account (docs/rules.md, note on account info). */
+static void enabled_known(struct px_req *pr, bool enabled, void *arg)
 {
     (void)pr;
-    (void)rd;
     struct pst *s = arg;
-    s->src_status = eng_account_enabled(http_head_get(h, "X-Account-Meta-Storlet-Enabled"))
-                        ? 1 : -1;
-}
-
-/*
- * Account info is cached per worker thread for ACCT_TTL_MS, as Swift caches
- * get_account_info: turning storlets on or off for an account takes effect
- * within that time. A small direct-mapped table; no locks (per thread).
- */
-#define ACCT_SLOTS 64
-#define ACCT_TTL_MS 10000
-struct acct_slot {
-    char name[128];
-    bool enabled;
-    uint64_t expires_ms;
-};
-static _Thread_local struct acct_slot acct_cache[ACCT_SLOTS];
-
-static struct acct_slot *acct_slot_of(const char *a)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = a; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return &acct_cache[h % ACCT_SLOTS];
-}
-
-static void acct_end(struct px_req *pr, int err, void *arg)
-{
-    struct pst *s = arg;
-    if (err < 0 || s->src_status == 0) {
-        answer(s, 503, NULL);
-        return;
-    }
-    if (strlen(pr->path.account) < sizeof(acct_cache[0].name)) {
-        struct acct_slot *sl = acct_slot_of(pr->path.account);
-        str_copy(sl->name, pr->path.account, sizeof(sl->name));
-        sl->enabled = s->src_status > 0;
-        sl->expires_ms = px_now_ms() + ACCT_TTL_MS;
-    }
-    if (s->src_status < 0) {
+    if (!enabled) {
         answer(s, 400, "Account disabled for storlets");
         return;
     }
-    s->src_status = 0;
     if (s->upload) {
         px_obj_put(s->pr);   /* the account may hold storlets: store it */
         return;
     }
     go(s);
 }
-
-static void acct_failed(struct px_req *pr, int status, const struct px_hdrs *hdrs, void *arg)
-{
-    (void)pr;
-    (void)hdrs;
-    answer(arg, status == 404 ? 400 : 503,
-           status == 404 ? "Account disabled for storlets" : NULL);
-}
-
-static const struct px_read_ops acct_ops = {
-    .usable = acct_usable,
-    .response = acct_response,
-    .failed = acct_failed,
-    .end = acct_end,
-};
 
 static void check_enabled(struct pst *s);
 
@@ -2081,21 +2022,7 @@ bool px_storlet_object(struct px_req *pr)
 /* Is the account enabled? (an internal read, as Swift's account info) */
 static void check_enabled(struct pst *s)
 {
-    struct px_req *pr = s->pr;
-    struct acct_slot *sl = acct_slot_of(pr->path.account);
-    if (strcmp(sl->name, pr->path.account) == 0 && px_now_ms() < sl->expires_ms) {
-        if (!sl->enabled) {
-            answer(s, 400, "Account disabled for storlets");
-            return;
-        }
-        if (s->upload)
-            px_obj_put(pr);
-        else
-            go(s);
-        return;
-    }
-    px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3, &s->anodes);
-    px_read_start(pr, "HEAD", &s->anodes, pr->path.account, NULL, NULL, NULL, &acct_ops, s);
+    px_rules_account_enabled(s->pr, enabled_known, s);
 }
 
 bool px_storlet_forward_headers(struct px_req *pr, struct http_client *c)

@@ -660,10 +660,21 @@ with Cluster(t) as cl:
     t.eq(st, 201, "the owner still may")
 
     # ---------------------------------------------------------- storlets off
+    # Every worker has the account's info cached (several requests, each
+    # on a fresh connection): the switch below must reach them all at
+    # once, the storlet engine's check as well as the rules' (one cache,
+    # one forget).
+    def identity_runs(n=6):
+        return [req("GET", path + "/docs/d1", headers={"X-Run-Storlet": "identity"})
+                for _ in range(n)]
+    t.ok(all(r[0] == 200 for r in identity_runs()), "identity runs on every worker")
     st, _, _ = req("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "False"})
     t.eq(st, 204, "the owner turns storlets off for the account")
+    got = identity_runs()
+    t.ok(all(r[0] == 400 and b"Account disabled for storlets" in r[2] for r in got),
+         "at once no worker runs a storlet in it (%s)" % [r[0] for r in got])
     st, h, b = rget(path + "/records/p1.csv")
-    t.ok(not leaks(b) and (st == 400 or (st == 200 and b == REF)),
+    t.ok(st == 400 and not leaks(b),
          "the mandatory rule still holds: never raw data (%d %r)" % (st, b[:80]))
     st, h, b = rget(path + "/records/p1.csv", method="HEAD")
     t.ok("etag" not in h, "nor the stored ETag on HEAD")
@@ -671,5 +682,10 @@ with Cluster(t) as cl:
     t.ok(st == 200 and b == CSV, "while the admin reads the record")
     st, h, b = req("GET", path + "/docs/d1")
     t.ok(st == 200 and b == b"some text\n", "and plain rules lapse (%d %r)" % (st, b[:40]))
+    st, _, _ = req("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "True"})
+    t.eq(st, 204, "the owner turns storlets on again")
+    got = identity_runs()
+    t.ok(all(r[0] == 200 for r in got),
+         "and at once every worker runs storlets in it (%s)" % [r[0] for r in got])
 
 t.done()
