@@ -1001,6 +1001,87 @@ int obj_db_drop_keys(struct obj_txn *t, size_t max, bool *more)
     return 0;
 }
 
+/* md5 over the record's info and row state values: any write to the
+ * record (a row, its info, a merge) changes one of them. */
+static int fingerprint_in(const struct obj_rdctx *cx, const struct obj_dbref *ref,
+                          unsigned char fp[16])
+{
+    static const char subs[] = { 'i', 'r' };
+    struct md5 m;
+    struct obj_buf k = {0};
+    int rc = 0;
+    md5_init(&m);
+    for (size_t i = 0; i < sizeof(subs) && rc == 0; i++) {
+        char *v;
+        size_t vlen;
+        obj_key(&k, ref, subs[i], NULL, 0);
+        rc = obj_db_get(cx, &k, &v, &vlen);
+        if (rc == 0 && !v && subs[i] == 'i')
+            rc = -ENOENT;
+        if (rc == 0 && v) {
+            unsigned char len[8];
+            obj_be64(len, vlen);
+            md5_update(&m, len, sizeof(len));
+            md5_update(&m, v, vlen);
+        }
+        obj_db_free_val(v);
+    }
+    obj_buf_release(&k);
+    if (rc == 0)
+        md5_final(&m, fp);
+    return rc;
+}
+
+int obj_db_fingerprint(struct obj_db *db, const struct obj_dbref *ref, unsigned char fp[16])
+{
+    struct obj_rdctx cx = { .db = db };
+    return fingerprint_in(&cx, ref, fp);
+}
+
+int obj_db_drop_if(struct obj_db *db, const struct obj_dbref *ref, const unsigned char fp[16],
+                   bool *dropped)
+{
+    *dropped = false;
+    /* Everything of the record shares its 17-byte head (kind + hash): one
+     * range delete takes it all in one atomic write, however many rows,
+     * under the record's lock, so no write can land between the check and
+     * the removal, nor be half taken. */
+    unsigned char lo[17], hi[17];
+    struct obj_buf k = {0};
+    obj_key(&k, ref, 'a', NULL, 0);
+    memcpy(lo, k.p, sizeof(lo));
+    obj_buf_release(&k);
+    memcpy(hi, lo, sizeof(hi));
+    for (int i = (int)sizeof(hi) - 1; i >= 0 && ++hi[i] == 0; i--)
+        ;   /* the kind byte ('a'/'c') never carries over */
+    pthread_mutex_t *lock = obj_db_lock_for(db, ref);
+    pthread_mutex_lock(lock);
+    unsigned char now[16];
+    struct obj_rdctx cx = { .db = db };
+    int rc = fingerprint_in(&cx, ref, now);
+    uint64_t seq = 0;
+    if (rc == 0 && memcmp(now, fp, 16) == 0) {
+        rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+        rocksdb_writebatch_delete_range(b, (const char *)lo, sizeof(lo), (const char *)hi,
+                                        sizeof(hi));
+        char *rerr = NULL;
+        rocksdb_write(db->rdb, db->wopts, b, &rerr);
+        rocksdb_writebatch_destroy(b);
+        if (rerr) {
+            log_err("rocksdb range delete: %s", rerr);
+            rocksdb_free(rerr);
+            rc = -EIO;
+        } else {
+            seq = rocksdb_get_latest_sequence_number(db->rdb);
+            *dropped = true;
+        }
+    }
+    pthread_mutex_unlock(lock);
+    if (rc == 0 && seq)
+        rc = obj_db_sync(db, seq);
+    return rc;
+}
+
 /*
  * One batch of the tombstone scan: up to OBJ_DB_RECLAIM_BATCH 'd' rows after
  * *resume (a name; empty from the start). *done when the scan finished.

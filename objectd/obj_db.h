@@ -440,6 +440,24 @@ int obj_db_cont_set_sync(struct obj_db *db, const char *account, const char *con
  * there is no record.
  */
 #define OBJ_DB_RECLAIM_BATCH 10000
+
+/*
+ * For the replicator's removal of a handoff copy. obj_db_cont_fingerprint
+ * gives a digest of the record's state (it changes with any write to the
+ * record: a row, its info, a merge); obj_db_cont_drop_if removes the
+ * record and everything under it (rows, totals, sync points) in one
+ * atomic, synced write, but only if the fingerprint is still fp, i.e.
+ * nothing was written since the caller pushed what it saw. *dropped says
+ * whether it went. 0, -ENOENT (no record), -EIO. Thread-safe.
+ */
+int obj_db_cont_fingerprint(struct obj_db *db, const char *account, const char *container,
+                            unsigned char fp[16]);
+int obj_db_cont_drop_if(struct obj_db *db, const char *account, const char *container,
+                        const unsigned char fp[16], bool *dropped);
+/* The same for an account record (its container rows included). */
+int obj_db_acct_fingerprint(struct obj_db *db, const char *account, unsigned char fp[16]);
+int obj_db_acct_drop_if(struct obj_db *db, const char *account, const unsigned char fp[16],
+                        bool *dropped);
 int obj_db_cont_reclaim(struct obj_db *db, const char *account, const char *container,
                         const struct ts *age, bool *gone);
 

@@ -744,3 +744,18 @@ int obj_db_acct_reclaim(struct obj_db *db, const char *account, const struct ts 
     obj_ref_acct(db, account, &ref);
     return obj_db_reclaim(db, &ref, age, gone, acct_reclaim_info, acct_reclaim_row);
 }
+
+int obj_db_acct_fingerprint(struct obj_db *db, const char *account, unsigned char fp[16])
+{
+    struct obj_dbref ref;
+    obj_ref_acct(db, account, &ref);
+    return obj_db_fingerprint(db, &ref, fp);
+}
+
+int obj_db_acct_drop_if(struct obj_db *db, const char *account, const unsigned char fp[16],
+                        bool *dropped)
+{
+    struct obj_dbref ref;
+    obj_ref_acct(db, account, &ref);
+    return obj_db_drop_if(db, &ref, fp, dropped);
+}

@@ -880,3 +880,19 @@ int obj_db_cont_reclaim(struct obj_db *db, const char *account, const char *cont
     obj_ref_cont(db, account, container, &ref);
     return obj_db_reclaim(db, &ref, age, gone, cont_reclaim_info, cont_reclaim_row);
 }
+
+int obj_db_cont_fingerprint(struct obj_db *db, const char *account, const char *container,
+                            unsigned char fp[16])
+{
+    struct obj_dbref ref;
+    obj_ref_cont(db, account, container, &ref);
+    return obj_db_fingerprint(db, &ref, fp);
+}
+
+int obj_db_cont_drop_if(struct obj_db *db, const char *account, const char *container,
+                        const unsigned char fp[16], bool *dropped)
+{
+    struct obj_dbref ref;
+    obj_ref_cont(db, account, container, &ref);
+    return obj_db_drop_if(db, &ref, fp, dropped);
+}

@@ -223,6 +223,12 @@ int obj_meta_validate(const struct obj_db_meta *m, size_t n, struct err *e);
 void obj_meta_reclaim(struct obj_db_meta *m, size_t *n, const struct ts *age);
 /* Deletes up to `max` keys of the db `ref` into wb; *more when keys remain. */
 int obj_db_drop_keys(struct obj_txn *t, size_t max, bool *more);
+/* The record's fingerprint (md5 of its info and row state): 0, -ENOENT
+ * without a record, -EIO. obj_db_drop_if removes the whole record in one
+ * write when its fingerprint is still fp (*dropped), under its lock. */
+int obj_db_fingerprint(struct obj_db *db, const struct obj_dbref *ref, unsigned char fp[16]);
+int obj_db_drop_if(struct obj_db *db, const struct obj_dbref *ref, const unsigned char fp[16],
+                   bool *dropped);
 /*
  * The reclaim pass shared by containers and accounts (obj_db_reclaim).
  * info loads the db's info record inside t; on the first batch it sets

@@ -24,8 +24,12 @@
  * way; the peer's own pass sends its rows back. Tombstone rows travel
  * like live ones; obj_db_*_reclaim drops them after reclaim_age here.
  *
- * Not done: a handoff copy is pushed to the primaries on every pass but
- * never removed (obj_db has no way yet to drop one record).
+ * A copy on a device that is not one of its partition's primaries (a
+ * handoff: a primary was down when it was written, or a rebalance moved
+ * the partition) is removed once every primary took everything it holds,
+ * Swift's "shouldbehere is false and all responses succeeded", and only
+ * if nothing was written to it since its state was read before the push
+ * (obj_db_*_drop_if compares a fingerprint under the record's lock).
  *
  * Threading: obj_repl_dbs_once blocks (RocksDB, libcurl); obj_repl_db_apply
  * runs on a disk thread of the server.
@@ -470,7 +474,12 @@ static bool sync_one(struct db_pass *dp, const struct db_name *nm,
             json_t *rows = NULL;
             uint64_t last = since;
             size_t n = 0;
-            if (rows_after(dp, nm, since, &rows, &last, &n) != 0 || n == 0) {
+            int rrc = rows_after(dp, nm, since, &rows, &last, &n);
+            if (rrc != 0 || n == 0) {
+                /* a record gone meanwhile has nothing left to push; a read
+                 * error leaves the peer behind */
+                if (rrc != 0 && rrc != -ENOENT)
+                    ok = false;
                 json_decref(rows);
                 break;
             }
@@ -493,6 +502,26 @@ static bool sync_one(struct db_pass *dp, const struct db_name *nm,
     json_decref(resp);
     free(path);
     return ok;
+}
+
+/* Removes our handoff copy of nm if it is still what every primary got. */
+static void drop_handoff(struct db_pass *dp, const struct db_name *nm, const char *dev,
+                         const unsigned char fp[16])
+{
+    bool dropped = false;
+    int rc = dp->acct ? obj_db_acct_drop_if(dp->db, nm->a, fp, &dropped)
+                      : obj_db_cont_drop_if(dp->db, nm->a, nm->c, fp, &dropped);
+    if (rc != 0 && rc != -ENOENT) {
+        log_warn("remove handoff %s /%s%s%s on %s: %s", dp->acct ? "account" : "container",
+                 nm->a, nm->c ? "/" : "", nm->c ? nm->c : "", dev, strerror(-rc));
+        return;
+    }
+    if (!dropped)
+        return;   /* written to meanwhile: the next pass pushes it again */
+    dp->st->removed++;
+    log_info("removed handoff %s /%s%s%s on %s: every primary has it",
+             dp->acct ? "account" : "container", nm->a, nm->c ? "/" : "", nm->c ? nm->c : "",
+             dev);
 }
 
 int obj_repl_dbs_once(struct obj_bg *bg, enum obj_bg_ring kind,
@@ -538,13 +567,28 @@ int obj_repl_dbs_once(struct obj_bg *bg, enum obj_bg_ring kind,
                         : obj_bg_primaries(bg, kind, (uint32_t)part, prim,
                                            OBJ_BG_MAX_REPLICAS);
             st->parts++;
+            bool primary = false;
+            for (size_t p = 0; p < np; p++)
+                primary |= strcmp(prim[p].dev, locals[d].dev) == 0 &&
+                           strcmp(prim[p].ip, locals[d].ip) == 0 &&
+                           prim[p].port == locals[d].port;
+            /* A handoff copy (a primary was down, or a rebalance moved the
+             * partition) goes once every primary has what it holds, and
+             * only if nothing was written to it meanwhile (fingerprint). */
+            unsigned char fp[16];
+            bool drop = !primary && np > 0 &&
+                        (acct ? obj_db_acct_fingerprint(dp.db, nm->a, fp)
+                              : obj_db_cont_fingerprint(dp.db, nm->a, nm->c, fp)) == 0;
             for (size_t p = 0; p < np; p++) {
-                if (strcmp(prim[p].dev, locals[d].dev) == 0 &&
+                if (primary && strcmp(prim[p].dev, locals[d].dev) == 0 &&
                     strcmp(prim[p].ip, locals[d].ip) == 0 &&
                     prim[p].port == locals[d].port)
                     continue;
-                sync_one(&dp, nm, &prim[p], (uint32_t)part);
+                if (!sync_one(&dp, nm, &prim[p], (uint32_t)part))
+                    drop = false;
             }
+            if (drop)
+                drop_handoff(&dp, nm, locals[d].dev, fp);
         }
         for (size_t i = 0; i < l.n; i++) {
             free(l.v[i].a);

@@ -7,7 +7,8 @@
     objects, counts and metadata after one replication round; a replica
     that never heard of a container gets the whole of it (more rows than
     one batch); account replicas with different container rows converge
-    too.
+    too. A handoff's copies of a container and an account reach the
+    primaries and are then removed from the handoff.
 """
 import json
 import os
@@ -75,8 +76,25 @@ with Cluster(t) as cl:
         "X-Timestamp": cl.ts()})[0], 201, "a container row on one account "
          "replica")
 
+    # handoff copies (written while a primary was down): a container with
+    # rows only there, and an account; once every primary has them they go
+    hc = "moved"
+    _, hprim, hhand = cl.locate(A, hc, ring="container")
+    hn, hd = hhand[0]
+    t.eq(hn.cont("PUT", cpath(hd, hc), headers={"X-Timestamp": cl.ts()})[0],
+         201, "container 'moved' on a handoff only")
+    t.ok(all(row(hn, hd, x, 2, c=hc) == 201 for x in ("h1", "h2")),
+         "two rows on the handoff")
+    ahn, ahd = cl.locate(A, ring="account")[2][0]
+    t.eq(ahn.acct("PUT", "/%s/%d/%s" % (ahd, apart, A),
+                  headers={"X-Timestamp": cl.ts()})[0], 201,
+         "the account on a handoff")
+
+    removed = 0
     for r in range(3):
-        pushed = sum(n.run_once("replicate")["pushed"] for n in nodes)
+        passes = [n.run_once("replicate") for n in nodes]
+        removed += sum(p["removed"] for p in passes)
+        pushed = sum(p["pushed"] for p in passes)
         if pushed == 0:
             break
     t.eq(pushed, 0, "replication converged (%d rounds)" % (r + 1))
@@ -97,6 +115,15 @@ with Cluster(t) as cl:
         st, h, _ = n.cont("HEAD", cpath(d, big))
         t.eq((st, h.get("x-container-object-count")), (204, "1100"),
              "%s has all of 'big'" % n.name)
+    for n, d in hprim:
+        st, got, _ = listing(n, cpath(d, hc), n.cport)
+        t.eq((st, got), (200, ["h1", "h2"]),
+             "%s has the handoff's rows of 'moved'" % n.name)
+    t.eq(hn.cont("HEAD", cpath(hd, hc))[0], 404,
+         "the handoff copy of 'moved' is gone")
+    t.eq(ahn.acct("HEAD", "/%s/%d/%s" % (ahd, apart, A))[0], 404,
+         "the handoff copy of the account is gone")
+    t.ok(removed >= 2, "the passes counted the removals (%d)" % removed)
     for n, d in aprim:
         st, got, _ = listing(n, "/%s/%d/%s" % (d, apart, A), n.aport)
         t.eq((st, got), (200, ["reported"]),

@@ -839,6 +839,72 @@ START_TEST(reclaim_drops_old_tombstones_then_the_container)
 }
 END_TEST
 
+START_TEST(drop_if_removes_a_record_only_while_unchanged)
+{
+    struct tdb t = {0};
+    struct obj_db *db = tdb_open(&t, "a", OBJ_DB_NO_SYNC);
+    struct err e;
+    bool created, dropped;
+    struct ts t0 = T(1000);
+    unsigned char fp[16], fp2[16];
+    ck_assert_int_eq(obj_db_cont_fingerprint(db, "AUTH_a", "c", fp), -ENOENT);
+    ck_assert_int_eq(obj_db_cont_put(db, "AUTH_a", "c", &t0, 0, 0, NULL, 0, &created, &e), 0);
+    ck_assert_int_eq(obj_db_cont_put(db, "AUTH_a", "keep", &t0, 0, 0, NULL, 0, &created, &e), 0);
+    for (int i = 0; i < 50; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "o%02d", i);
+        ck_assert_int_eq(put_obj(db, "c", name, 2000, 10, "e"), 0);
+        ck_assert_int_eq(put_obj(db, "keep", name, 2000, 10, "e"), 0);
+    }
+    ck_assert_int_eq(obj_db_cont_fingerprint(db, "AUTH_a", "c", fp), 0);
+    ck_assert_int_eq(obj_db_cont_fingerprint(db, "AUTH_a", "c", fp2), 0);
+    ck_assert_mem_eq(fp, fp2, 16);
+    /* a row written after the fingerprint: the copy stays */
+    ck_assert_int_eq(put_obj(db, "c", "late", 2001, 1, "e"), 0);
+    ck_assert_int_eq(obj_db_cont_drop_if(db, "AUTH_a", "c", fp, &dropped), 0);
+    ck_assert(!dropped);
+    /* so does metadata */
+    ck_assert_int_eq(obj_db_cont_fingerprint(db, "AUTH_a", "c", fp), 0);
+    struct obj_db_kv md = {"X-Container-Meta-Color", "red"};
+    struct ts t1 = T(1001);
+    ck_assert_int_eq(obj_db_cont_post(db, "AUTH_a", "c", &t1, &md, 1, &e), 0);
+    ck_assert_int_eq(obj_db_cont_drop_if(db, "AUTH_a", "c", fp, &dropped), 0);
+    ck_assert(!dropped);
+    /* unchanged: all of it goes, the neighbour stays whole */
+    ck_assert_int_eq(obj_db_cont_fingerprint(db, "AUTH_a", "c", fp), 0);
+    ck_assert_int_eq(obj_db_cont_drop_if(db, "AUTH_a", "c", fp, &dropped), 0);
+    ck_assert(dropped);
+    struct obj_db_cont_info ci;
+    ck_assert_int_eq(obj_db_cont_get_info(db, "AUTH_a", "c", &ci), -ENOENT);
+    ck_assert_int_eq(obj_db_cont_drop_if(db, "AUTH_a", "c", fp, &dropped), -ENOENT);
+    ck_assert_int_eq(obj_db_cont_get_info(db, "AUTH_a", "keep", &ci), 0);
+    ck_assert_uint_eq(ci.object_count, 50);
+    obj_db_cont_info_release(&ci);
+    /* a new container of the same name starts empty: no old rows come back */
+    struct ts t3 = T(3000);
+    ck_assert_int_eq(obj_db_cont_put(db, "AUTH_a", "c", &t3, 0, 0, NULL, 0, &created, &e), 0);
+    ck_assert(created);
+    struct obj_db_obj_row *rows;
+    size_t n;
+    ck_assert_int_eq(obj_db_cont_rows_since(db, "AUTH_a", "c", 0, 100, &rows, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    obj_db_obj_rows_free(rows, n);
+    ck_assert_int_eq(obj_db_cont_get_info(db, "AUTH_a", "c", &ci), 0);
+    ck_assert_uint_eq(ci.object_count, 0);
+    ck_assert_uint_eq(ci.nmeta, 0);
+    obj_db_cont_info_release(&ci);
+    /* accounts alike */
+    ck_assert_int_eq(obj_db_acct_put(db, "AUTH_a", &t0, NULL, 0, &created, &e), 0);
+    ck_assert_int_eq(obj_db_acct_fingerprint(db, "AUTH_a", fp), 0);
+    ck_assert_int_eq(obj_db_acct_drop_if(db, "AUTH_a", fp, &dropped), 0);
+    ck_assert(dropped);
+    struct obj_db_acct_info ai;
+    ck_assert_int_eq(obj_db_acct_get_info(db, "AUTH_a", &ai), -ENOENT);
+    obj_db_close(db);
+    tdb_cleanup(&t);
+}
+END_TEST
+
 START_TEST(account_reclaim)
 {
     struct tdb t = {0};
@@ -1055,6 +1121,7 @@ static Suite *obj_db_suite(void)
     tcase_add_test(tc, account_merge_converges);
     tcase_add_test(tc, reclaim_drops_old_tombstones_then_the_container);
     tcase_add_test(tc, account_reclaim);
+    tcase_add_test(tc, drop_if_removes_a_record_only_while_unchanged);
     tcase_add_test(tc, foreach_walks_every_db_once_by_partition);
     suite_add_tcase(s, tc);
     return s;
