@@ -1075,6 +1075,39 @@ bool eng_run_write(struct eng_run *r, struct evbuffer *b)
     return true;
 }
 
+ssize_t eng_run_splice(struct eng_run *r, int fd, uint64_t *off, size_t len)
+{
+    size_t moved = 0;
+    if (r->in_wr < 0 || r->in_broken)
+        return (ssize_t)len;   /* the storlet stopped reading: dropped */
+    while (moved < len) {
+        loff_t o = (loff_t)*off;
+        ssize_t n = splice(fd, &o, r->in_wr, NULL, len - moved,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+            *off = (uint64_t)o;
+            moved += (size_t)n;
+            r->bytes_in += (uint64_t)n;
+            continue;
+        }
+        if (n == 0)
+            return -EIO;   /* the file ended before len: shorter than it said */
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN) {
+            event_add(r->ev_in, NULL);
+            return (ssize_t)moved;
+        }
+        if (errno != EPIPE)
+            return -errno;
+        r->in_broken = true;   /* the storlet stopped reading */
+        close(r->in_wr);
+        r->in_wr = -1;
+        return (ssize_t)len;
+    }
+    return (ssize_t)moved;
+}
+
 void eng_run_input_end(struct eng_run *r)
 {
     r->in_ended = true;
