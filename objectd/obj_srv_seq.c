@@ -51,6 +51,7 @@
 #include "objectd/obj_diskfile.h"
 
 #define SEQ_FEED_CHUNK (256 * 1024)
+#define FEED_AHEAD (2 * 1024 * 1024)
 
 struct oseq;
 
@@ -88,11 +89,15 @@ struct oseq {
     char *etags[ENG_SEQ_MAX];    /* the stages' versions, as prepared */
     char *verified[ENG_SEQ_MAX]; /* the proxy's HEAD of each storlet, or NULL */
     bool ranged;
-    uint64_t first, last, pos, end;  /* ranged: feeding [pos, end) */
-    char *buf;
-    ssize_t nread;
-    bool busy, input_done, started, failed;
-    struct evbuffer *inb;
+    uint64_t first, last;        /* ranged: the input range */
+    /* the first stage's input, body offsets [start, end) (see feed):
+     * [start, pos) spliced, [pos, ready) read by the disk job */
+    uint64_t start, pos, ready, end;
+    int body_fd;                 /* the reader's .data, owned by rd */
+    uint64_t body_off;           /* of the body in body_fd */
+    char *buf;                   /* the disk job's scratch */
+    ssize_t nread;               /* the disk job's result */
+    bool busy, all_ready, input_done, started, failed;
 };
 
 static void oseq_maybe_free(struct oseq *s)
@@ -106,8 +111,6 @@ static void oseq_maybe_free(struct oseq *s)
     eng_seq_release(&s->seq);
     json_decref(s->umeta);
     json_decref(s->next_meta);
-    if (s->inb)
-        evbuffer_free(s->inb);
     free(s->account);
     free(s->container);
     free(s->object);
@@ -191,14 +194,35 @@ static const struct http_req_ops seq_http_ops = {
 
 /* ------------------------------------------------------------ input */
 
+/*
+ * The first stage's input goes from the .data file into its pipe by
+ * splice(2) (eng_run_splice), never through this process's memory: the
+ * pipe holds references to the page cache, and a storlet that splices its
+ * input on (the C SDK's storlet_copy) passes them to its output pipe
+ * untouched. The pipe stays a pipe (never the .data file itself: that
+ * could be seeked back to the stored metadata header) and holds only the
+ * body's bytes.
+ *
+ * The disk job reads each chunk before it is spliced, into a scratch
+ * buffer: for the whole object with obj_df_read, so every byte is hashed
+ * and the bytes that complete the body are released only once its MD5
+ * matched (a mismatch quarantines the object and fails the request: the
+ * storlet never sees the whole body, the response never ends cleanly), as
+ * for a plain GET; for a range with a plain read, which brings the pages
+ * into the page cache, so the splice on the loop does not wait for the
+ * disk. [pos, ready) is read and not yet spliced; the job runs ahead of the
+ * splices by at most FEED_AHEAD bytes (held by the page cache, not by us),
+ * starting while the storlet is still being got ready.
+ */
 static void feed(struct oseq *s);
 
 static int read_work(void *arg)
 {
     struct oseq *s = arg;
     if (s->ranged) {
-        uint64_t want = s->end - s->pos < SEQ_FEED_CHUNK ? s->end - s->pos : SEQ_FEED_CHUNK;
-        s->nread = obj_df_pread(s->rd, s->buf, want, s->pos);
+        uint64_t want = s->end - s->ready < SEQ_FEED_CHUNK ? s->end - s->ready
+                                                           : SEQ_FEED_CHUNK;
+        s->nread = obj_df_pread(s->rd, s->buf, want, s->ready);
         if (s->nread == 0)
             s->nread = -EIO;   /* the file is shorter than its length */
     } else {
@@ -207,40 +231,57 @@ static int read_work(void *arg)
     return 0;
 }
 
+static void input_failed(struct oseq *s, ssize_t err)
+{
+    log_err("storlet input /%s/%s/%s: reading the object failed: %s", s->account,
+            s->container, s->object,
+            err == -EUCLEAN ? "body corrupt, quarantined" : strerror((int)-err));
+    fail(s, 500, "Storlet input could not be read");
+}
+
 static void read_done(void *arg, int status)
 {
     (void)status;
     struct oseq *s = arg;
     s->busy = false;
-    if (!s->run[0] || s->failed) {
+    if (!s->req || s->failed) {
         oseq_maybe_free(s);
         return;
     }
     if (s->nread < 0) {
-        log_err("sequence on /%s/%s/%s: reading the object failed: %s", s->account,
-                s->container, s->object, strerror((int)-s->nread));
-        fail(s, 500, "Storlet input could not be read");
+        input_failed(s, s->nread);
         oseq_maybe_free(s);
         return;
     }
-    if (s->nread > 0) {
-        evbuffer_add(s->inb, s->buf, (size_t)s->nread);
-        s->pos += (uint64_t)s->nread;
-    }
+    s->ready += (uint64_t)s->nread;
+    /* a whole body is all read (and verified) when obj_df_read has
+     * returned its last byte, or 0 for an empty one */
+    if (s->ready >= s->end && (s->ranged || s->nread > 0 || s->end == s->start))
+        s->all_ready = true;
     feed(s);
 }
 
 static void feed(struct oseq *s)
 {
-    if (!s->run[0] || s->input_done || s->busy)
+    if (s->input_done || s->failed)
         return;
-    if (evbuffer_get_length(s->inb) > 0 && !eng_run_write(s->run[0], s->inb))
-        return;   /* input_drain calls again */
-    if (s->ranged ? s->pos >= s->end : s->nread == 0) {
+    struct eng_run *r = s->run[0];
+    if (r && s->pos < s->ready) {
+        uint64_t off = s->body_off + s->pos;
+        ssize_t n = eng_run_splice(r, s->body_fd, &off, (size_t)(s->ready - s->pos));
+        if (n < 0) {
+            input_failed(s, n);
+            return;
+        }
+        s->pos += (uint64_t)n;   /* short: the pipe is full, input_drain follows */
+    }
+    if (r && s->all_ready && s->pos >= s->end) {
         s->input_done = true;
-        eng_run_input_end(s->run[0]);
+        eng_run_input_end(r);
         return;
     }
+    if (s->busy || s->all_ready || s->ready - s->pos >= FEED_AHEAD)
+        return;
     s->busy = true;
     if (workq_submit(s->w->port, read_work, read_done, s) != 0) {
         s->busy = false;
@@ -400,7 +441,7 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
         .caller_account = http_req_header(s->req, "X-Backend-Storlet-Caller-Account"),
         .has_range = k == 0 && s->ranged, .range_first = s->first,
         .range_last = s->last, .range_size = s->size,
-        .content_length = k == 0 ? (int64_t)(s->end - s->pos) : -1,
+        .content_length = k == 0 ? (int64_t)(s->end - s->start) : -1,
         .content_type = k == 0 ? s->ctype : s->next_ctype,
         .metadata = k == 0 ? s->umeta : s->next_meta, .input_fd = -1,
         .svc_host = s->depth + 1 < ENG_SVC_DEPTH_MAX ? s->px_host : NULL,
@@ -490,9 +531,8 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
     s->size = in->content_length;
     str_copy(s->src_etag, in->etag, sizeof(s->src_etag));
     obj_storlet_src_meta(in, &s->umeta, &s->ctype);
-    s->pos = 0;
+    s->start = 0;
     s->end = s->size;
-    s->nread = -1;   /* whole-body reads end on a 0 read */
     if (s->d.has_range) {
         /* the range is the first stage's input (as for one storlet) */
         uint64_t first, last;
@@ -506,13 +546,19 @@ void obj_storlet_get(struct obj_rq *rq, struct obj_df_reader *rd, const char *de
         s->first = first;
         s->last = last;
         s->ranged = true;
-        s->pos = first;
+        s->start = first;
         s->end = last + 1;
     }
+    s->pos = s->ready = s->start;
+    if (obj_df_body_fd(rd, &s->body_fd, &s->body_off) < 0) {
+        fail(s, 500, "Storlet input could not be read");   /* not an existing object */
+        oseq_maybe_free(s);
+        return;
+    }
     s->buf = xmalloc(SEQ_FEED_CHUNK);
-    s->inb = evbuffer_new();
     if (s->seq.n > 1)
         log_info("sequence of %u stages on /%s/%s/%s, all on this node", s->seq.n,
                  s->account, s->container, s->object);
     start_prep(s, 0);
+    feed(s);   /* the first reads overlap getting the storlet ready */
 }
