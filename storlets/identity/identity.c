@@ -3,19 +3,19 @@
  *
  * Used to measure what the storlet machinery costs over a plain GET, and as
  * the template for new C storlets. Parameters: none. Output metadata: none.
- * Memory: one 64 KiB buffer.
+ * Memory: none of the body: storlet_copy splices the input pipe into the
+ * output pipe (or, where it cannot, copies through the SDK's 64 KiB buffer).
  */
 #include "cairn_storlet.h"
 
+#include <string.h>
+
 int main(void)
 {
-    static char buf[64 << 10];
     struct storlet *s = storlet_start();
-    ssize_t n;
-    while ((n = storlet_read(s, buf, sizeof(buf))) > 0)
-        if (storlet_write(s, buf, (size_t)n) < 0)
-            storlet_fail(s, STORLET_EXIT_FAILED, "writing the output failed");
+    int64_t n = storlet_copy(s);
     if (n < 0)
-        storlet_fail(s, STORLET_EXIT_FAILED, "reading the input failed");
+        storlet_fail(s, STORLET_EXIT_FAILED, "copying the input to the output failed: %s",
+                     strerror((int)-n));
     return storlet_finish(s);
 }

@@ -216,6 +216,17 @@ int storlet_send_meta(struct storlet *s);
  * was not sent. Returns 0 or -errno (-EPIPE: the reader went away).
  */
 int storlet_write(struct storlet *s, const void *buf, size_t n);
+/*
+ * Copies the rest of the main input (fd 0) to the output (fd 1), sending
+ * the metadata first if it was not sent: a pass-through storlet's whole
+ * job in one call. When fd 1 is a pipe (as the engine gives it) the bytes
+ * move with splice(2) and never enter the storlet's memory: the object
+ * node's input pipe holds references to the object's pages, and they pass
+ * into the output pipe as they are. Otherwise, or when the kernel refuses
+ * splice for these descriptors, it reads and writes through a buffer.
+ * Returns the bytes copied, or -errno (-EPIPE: the reader went away).
+ */
+int64_t storlet_copy(struct storlet *s);
 /* printf into the output; same returns as storlet_write(). */
 int storlet_printf(struct storlet *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
