@@ -939,7 +939,7 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
         nfds = 5;
         r->svc = eng_svc_new(base, svc_sp[0], inv->svc_host, inv->svc_port,
                              inv->svc_token ? inv->svc_token : "", inv->account,
-                             inv->svc_depth);
+                             inv->svc_depth, r->pol.wall_ms);
         svc_sp[0] = -1;
     }
     if (theirs[0] < 0) {

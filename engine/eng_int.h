@@ -34,11 +34,14 @@ struct eng {
 
 /* The services channel of one run (eng_svc.c): serves requests arriving
  * on fd (our end of the storlet's fd 4; taken over) through the proxy at
- * host:port with token. Freed with eng_svc_free (NULL is a no-op). */
+ * host:port with token. A request may stay silent for up to wall_ms (an
+ * invoked storlet's run; the default client timeout when smaller). Freed
+ * with eng_svc_free (NULL is a no-op). */
 struct eng_svc;
 struct event_base;
 struct eng_svc *eng_svc_new(struct event_base *base, int fd, const char *host, int port,
-                            const char *token, const char *account, unsigned depth);
+                            const char *token, const char *account, unsigned depth,
+                            uint64_t wall_ms);
 void eng_svc_free(struct eng_svc *s);
 /* True when the storlet made progress on its services channel since the
  * last call (a request, bytes of a stream taken), or is waiting for the

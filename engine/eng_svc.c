@@ -25,6 +25,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ struct eng_svc {
     char *host, *token, *account;
     int port;
     unsigned depth;
+    uint64_t wall_ms;           /* the run's wall time: longest silence */
     char *in;                   /* frame being read */
     size_t in_len;
     bool broken;
@@ -262,7 +264,12 @@ static void handle(struct eng_svc *s, json_t *f)
     s->bytes = 0;
     s->abandoned = s->paused = s->replied = false;
     s->pipe_wr = -1;
-    s->c = http_client_new(s->base, s->host, s->port, NULL);
+    struct http_client_config cfg;
+    http_client_config_init(&cfg);
+    /* an invoked storlet may be silent for its whole run (a fixity) */
+    if (s->wall_ms > cfg.io_timeout_ms)
+        cfg.io_timeout_ms = s->wall_ms > UINT_MAX ? UINT_MAX : (unsigned)s->wall_ms;
+    s->c = http_client_new(s->base, s->host, s->port, &cfg);
     http_client_header(s->c, "X-Auth-Token", s->token);
     http_client_headerf(s->c, "X-Storlet-Depth", "%u", s->depth + 1);
     if (invoke) {
@@ -352,9 +359,11 @@ static void svc_read_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct eng_svc *eng_svc_new(struct event_base *base, int fd, const char *host, int port,
-                            const char *token, const char *account, unsigned depth)
+                            const char *token, const char *account, unsigned depth,
+                            uint64_t wall_ms)
 {
     struct eng_svc *s = xcalloc(1, sizeof(*s));
+    s->wall_ms = wall_ms;
     s->base = base;
     s->fd = fd;
     s->host = xstrdup(host);

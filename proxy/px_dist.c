@@ -34,6 +34,7 @@
 #include "proxy/px_dist.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <event2/buffer.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -870,7 +871,16 @@ static void split_start(struct dist *d, struct split *s)
 {
     struct px_req *pr = d->pr;
     const struct eng_seq *ch = &d->req->split;
-    s->c = http_client_new(pr->w->base, d->host, d->port, NULL);
+    /* A split may read its whole object before its first output byte
+     * (fixity of a 10 GB scan): its GET is silent for up to the storlet's
+     * wall time plus the proxy's own wait for the node, which the
+     * client's default 60 s would cut short. */
+    struct http_client_config cfg;
+    http_client_config_init(&cfg);
+    uint64_t io = (uint64_t)pr->srv->conf.storlet_wall_timeout + px_read_timeout(pr->srv);
+    if (io > cfg.io_timeout_ms)
+        cfg.io_timeout_ms = io > UINT_MAX ? UINT_MAX : (unsigned)io;
+    s->c = http_client_new(pr->w->base, d->host, d->port, &cfg);
     struct http_client *c = s->c;
     http_client_header(c, "X-Auth-Token", d->token);
     http_client_header(c, "X-Run-Storlet", d->split_names);
