@@ -279,8 +279,32 @@ static bool may_manage_rules(const struct px_req *pr)
     return eng_rules_may_manage(pr->path.account, pr->groups, pr->ngroups);
 }
 
+/* An account read by a rules manager: which containers hold a mandatory
+ * rule (their marks, docs/rules.md 4.12), quoted, comma-separated. */
+static void rules_marks_header(struct px_req *pr, const struct http_head *h)
+{
+    if (pr->path.kind != NAMES_ACCOUNT || !may_manage_rules(pr))
+        return;
+    size_t plen = strlen(PX_RULES_MARK_PREFIX), len = 0;
+    for (unsigned i = 0; i < h->nheaders; i++)
+        if (strncasecmp(h->headers[i].name, PX_RULES_MARK_PREFIX, plen) == 0)
+            len += strlen(h->headers[i].value) + 1;
+    if (!len)
+        return;
+    char *v = pool_alloc(pr->pool, len + 1), *p = v;
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const char *m = h->headers[i].value;
+        if (strncasecmp(h->headers[i].name, PX_RULES_MARK_PREFIX, plen) != 0 || !m[0])
+            continue;
+        p += snprintf(p, len + 1 - (size_t)(p - v), "%s%s", p == v ? "" : ",", m);
+    }
+    if (p != v)
+        http_resp_header(pr->req, "X-Storlet-Rules-Mandatory-Containers", v);
+}
+
 void px_relay_headers(struct px_req *pr, const struct http_head *h)
 {
+    rules_marks_header(pr, h);
     for (unsigned i = 0; i < h->nheaders; i++) {
         const char *n = h->headers[i].name;
         if ((strcasecmp(n, RULES_ACCT_SYSMETA) == 0 ||
@@ -770,6 +794,7 @@ static void relay_response(struct px_req *pr, struct px_read *rd,
         http_resp_header(pr->req, n, v);
     }
     if (rl->kind != NAMES_OBJECT) {
+        rules_marks_header(pr, h);
         if (!http_head_get(h, "Content-Type"))
             http_resp_header(pr->req, "Content-Type", listing_type(pr));
         if (!http_head_get(h, "Accept-Ranges"))
@@ -1127,6 +1152,8 @@ struct write {
     char *acl_read, *acl_write;
     const char *rules;   /* canonical rule document, "" removes, NULL: keep */
     bool rules_mandatory;     /* ... and it has a mandatory rule */
+    int unmark_status;        /* removing the container's mark (4.12),
+                               * then answering this; 0: setting it */
     void (*go)(struct px_req *pr, struct write *wr); /* after the rule checks */
 };
 
@@ -1198,10 +1225,13 @@ static void account_meta_headers(struct px_req *pr, struct http_client *c,
  * The checks of a rule document that need the account (docs/rules.md
  * section 1 and 4.12): a document may be set only in an account enabled
  * for storlets (or one this very request enables); and before a container
- * document with a mandatory rule is stored, the account is marked
- * (ACCOUNT_MANDATORY_SYSMETA), so that writes to its storlet and
- * dependency containers need a rules manager from then on. The mark is
- * never removed: a stale mark only keeps that restriction.
+ * document with a mandatory rule is stored, the container's mark is set
+ * on the account (px_rules.h), so that writes to its storlet and
+ * dependency containers need a rules manager from then on. After a
+ * document without a mandatory rule replaced it (or removed it), or the
+ * container was deleted, the mark is removed (rules_unmark). Both go with
+ * the request's X-Timestamp: the newest write decides the document and
+ * the mark alike, whatever order concurrent writes land in.
  */
 static void rules_mark_done(struct px_req *pr, struct px_fan_reply *rv, size_t n, void *arg)
 {
@@ -1211,37 +1241,69 @@ static void rules_mark_done(struct px_req *pr, struct px_fan_reply *rv, size_t n
     for (size_t i = 0; i < k; i++)
         st[i] = rv[i].status;
     int best = px_best_status(st, k, wr->upd_acct.replicas, false);
+    px_rules_forget_account(pr->path.account);
+    if (wr->unmark_status) {
+        /* the document is stored: a mark left in place only keeps 4.12's
+         * restriction, which the next write of the container clears */
+        if (best < 200 || best >= 300)
+            log_warn("%s/%s: removing the account's mark for a mandatory storlet rule: %d",
+                     pr->path.account, pr->path.container, best);
+        px_reply(pr, wr->unmark_status);
+        return;
+    }
     if (best < 200 || best >= 300) {
         log_warn("%s: marking the account for a mandatory storlet rule: %d",
                  pr->path.account, best);
         px_reply(pr, 503);
         return;
     }
-    px_rules_forget_account(pr->path.account);
     wr->go(pr, wr);
 }
 
 static void rules_mark_headers(struct px_req *pr, struct http_client *c, size_t i, void *arg)
 {
-    (void)pr;
     (void)i;
-    (void)arg;
-    http_client_header(c, PX_RULES_ACCOUNT_MANDATORY, "1");
+    struct write *wr = arg;
+    px_rules_mark_header(pr, c, pr->path.container, !wr->unmark_status);
 }
 
-static void rules_enabled_checked(struct px_req *pr, bool enabled, void *arg)
+static void rules_mark(struct px_req *pr, struct write *wr)
+{
+    px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3, &wr->upd_acct);
+    px_fan_start(pr, "POST", &wr->upd_acct, wr->upd_acct.replicas, pr->path.account, NULL,
+                 NULL, NULL, NULL, 0, rules_mark_headers, rules_mark_done, wr);
+}
+
+/* After a container write that leaves no mandatory rule in the
+ * container: removes its mark, then answers `status`. */
+static void rules_unmark(struct px_req *pr, struct write *wr, int status)
+{
+    wr->unmark_status = status;
+    rules_mark(pr, wr);
+}
+
+static void unmark_if_marked(struct px_req *pr, const struct px_rules_account *ai, void *arg)
 {
     struct write *wr = arg;
-    if (!enabled && !(pr->path.kind == NAMES_ACCOUNT &&
-                      eng_account_enabled(http_req_header(pr->req,
-                                                          "X-Account-Meta-Storlet-Enabled")))) {
+    /* not known whether it is marked: removing is harmless */
+    if (!ai || px_rules_marked(pr, ai->marks, pr->path.container))
+        rules_unmark(pr, wr, wr->unmark_status);
+    else
+        px_reply(pr, wr->unmark_status);
+}
+
+static void rules_enabled_checked(struct px_req *pr, const struct px_rules_account *ai,
+                                  void *arg)
+{
+    struct write *wr = arg;
+    if (!ai->enabled &&
+        !(pr->path.kind == NAMES_ACCOUNT &&
+          eng_account_enabled(http_req_header(pr->req, "X-Account-Meta-Storlet-Enabled")))) {
         px_reply_text(pr, 400, "Account disabled for storlets");
         return;
     }
     if (wr->rules_mandatory && pr->path.kind == NAMES_CONTAINER) {
-        px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3, &wr->upd_acct);
-        px_fan_start(pr, "POST", &wr->upd_acct, wr->upd_acct.replicas, pr->path.account,
-                     NULL, NULL, NULL, NULL, 0, rules_mark_headers, rules_mark_done, wr);
+        rules_mark(pr, wr);
         return;
     }
     wr->go(pr, wr);
@@ -1256,7 +1318,7 @@ static void rules_then_write(struct px_req *pr, struct write *wr)
         return;
     }
     pr->ctl = wr;
-    px_rules_account_enabled(pr, rules_enabled_checked, wr);
+    px_rules_account_info(pr, rules_enabled_checked, wr);
 }
 
 void px_container_update_headers(struct px_req *pr, struct http_client *c,
@@ -1379,8 +1441,20 @@ static void write_done(struct px_req *pr, struct px_fan_reply *rv, size_t n,
         px_rules_forget_account(pr->path.account);
     bool container_put = pr->path.kind == NAMES_CONTAINER &&
                          strcmp(wr->method, "PUT") == 0;
-    if (best >= 200 && best < 300 && wr->success && !container_put)
+    bool ok = best >= 200 && best < 300;
+    if (ok && wr->success && !container_put)
         best = wr->success;
+    if (ok && pr->path.kind == NAMES_CONTAINER && wr->rules && !wr->rules_mandatory) {
+        /* no mandatory rule left in the container: its mark goes */
+        rules_unmark(pr, wr, best);
+        return;
+    }
+    if (ok && pr->path.kind == NAMES_CONTAINER && is_delete) {
+        /* so does a deleted container's (its document went with it) */
+        wr->unmark_status = best;
+        px_rules_account_info_or_null(pr, unmark_if_marked, wr);
+        return;
+    }
     px_reply(pr, best);
 }
 

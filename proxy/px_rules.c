@@ -12,7 +12,7 @@
  *    and as the container info cache keeps ACLs: a change applies within
  *    that time on every proxy, at once on the proxy that made it. It is
  *    the proxy's only account cache: px_storlet.c asks it whether the
- *    account runs storlets (px_rules_account_enabled), so one forget
+ *    account runs storlets (px_rules_account_info), so one forget
  *    (px_rules_forget_account) reaches the rules and the engine alike;
  *  - parsed documents by their text: a struct eng_rules is immutable, so
  *    requests on every worker share one, counted; a slot replaced while a
@@ -31,6 +31,8 @@
 
 #include "common/http.h"
 #include "common/log.h"
+#include "common/md5.h"
+#include "common/names.h"
 #include "common/pool.h"
 #include "common/util.h"
 #include "common/xalloc.h"
@@ -138,22 +140,20 @@ static const struct eng_rules *doc_get(struct px_req *pr, const char *text, bool
 struct acct_slot {
     char name[256];
     bool enabled;
-    bool mark;          /* PX_RULES_ACCOUNT_MANDATORY */
+    bool mark;          /* a container marked, or the old mark */
     char *rules;        /* "" when none */
+    char *marks;        /* struct px_rules_account's */
     uint64_t expires_ms;
 };
 
 static pthread_mutex_t acct_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct acct_slot acct_slots[ACCT_SLOTS];
-
-struct ainfo {
-    bool enabled;
-    bool mark;
-    const char *rules;  /* pool copy */
-};
+/* Counts px_rules_forget_account calls: an answer to a HEAD sent before
+ * a forget may hold what the change replaced, so it is not cached. */
+static uint64_t acct_gen;
 
 static bool acct_lookup(struct px_req *pr, const char *a, uint64_t grace_ms,
-                        struct ainfo *out)
+                        struct px_rules_account *out)
 {
     struct acct_slot *s = &acct_slots[fnv(a) % ACCT_SLOTS];
     bool hit = false;
@@ -161,55 +161,79 @@ static bool acct_lookup(struct px_req *pr, const char *a, uint64_t grace_ms,
     if (s->name[0] && strcmp(s->name, a) == 0 && px_now_ms() < s->expires_ms + grace_ms) {
         out->enabled = s->enabled;
         out->mark = s->mark;
-        out->rules = pool_strdup(pr->pool, s->rules ? s->rules : "");
+        out->rules = pool_strdup(pr->pool, s->rules);
+        out->marks = pool_strdup(pr->pool, s->marks);
         hit = true;
     }
     pthread_mutex_unlock(&acct_lock);
     return hit;
 }
 
-static bool acct_cached(struct px_req *pr, const char *a, struct ainfo *out)
+static bool acct_cached(struct px_req *pr, const char *a, struct px_rules_account *out)
 {
     return acct_lookup(pr, a, 0, out);
 }
 
-static void acct_store(const char *a, const struct ainfo *ai)
+static uint64_t acct_generation(void)
+{
+    pthread_mutex_lock(&acct_lock);
+    uint64_t g = acct_gen;
+    pthread_mutex_unlock(&acct_lock);
+    return g;
+}
+
+/* Caches what a HEAD sent at sent_ms (px_now_ms) in generation gen
+ * said. It lives ACCT_TTL_MS from the sending, not the answer: a proxy
+ * holds nothing older than that, whatever the network's delays. */
+static void acct_store(const char *a, const struct px_rules_account *ai, uint64_t sent_ms,
+                       uint64_t gen)
 {
     if (strlen(a) >= sizeof(acct_slots[0].name))
         return;
     struct acct_slot *s = &acct_slots[fnv(a) % ACCT_SLOTS];
-    char *copy = xstrdup(ai->rules ? ai->rules : "");
+    char *rules = xstrdup(ai->rules ? ai->rules : "");
+    char *marks = xstrdup(ai->marks ? ai->marks : "");
     pthread_mutex_lock(&acct_lock);
-    char *old = s->rules;
+    if (gen != acct_gen) {
+        pthread_mutex_unlock(&acct_lock);
+        free(rules);
+        free(marks);
+        return;
+    }
+    char *old_rules = s->rules, *old_marks = s->marks;
     str_copy(s->name, a, sizeof(s->name));
     s->enabled = ai->enabled;
     s->mark = ai->mark;
-    s->rules = copy;
-    s->expires_ms = px_now_ms() + ACCT_TTL_MS;
+    s->rules = rules;
+    s->marks = marks;
+    s->expires_ms = sent_ms + ACCT_TTL_MS;
     pthread_mutex_unlock(&acct_lock);
-    free(old);
+    free(old_rules);
+    free(old_marks);
 }
 
 void px_rules_forget_account(const char *account)
 {
     struct acct_slot *s = &acct_slots[fnv(account) % ACCT_SLOTS];
     pthread_mutex_lock(&acct_lock);
+    acct_gen++;
     if (strcmp(s->name, account) == 0)
         s->name[0] = '\0';   /* not even stale: this proxy changed it */
     pthread_mutex_unlock(&acct_lock);
 }
 
-struct aload;
 struct aload {
     struct px_nodes nodes;
-    struct ainfo ai;
+    struct px_rules_account ai;
     int status;          /* of the chosen answer; 0 none */
-    void (*then)(struct px_req *pr, struct aload *al, const struct ainfo *ai);
-    /* what the caller of px_rules_load / _account_enabled wants */
+    uint64_t sent_ms, gen;  /* when the HEAD left, acct_gen then */
+    bool or_null;           /* no info: then(.., NULL), not a 503 */
+    void (*then)(struct px_req *pr, struct aload *al, const struct px_rules_account *ai);
+    /* what the caller of px_rules_load / _account_info wants */
     const char *cont_doc;
     void (*rules_then)(struct px_req *pr, const struct px_rules *r);
-    void (*enabled_then)(struct px_req *pr, bool enabled, void *arg);
-    void *enabled_arg;
+    void (*info_then)(struct px_req *pr, const struct px_rules_account *ai, void *arg);
+    void *info_arg;
 };
 
 /* An account or object HEAD: only a 2xx answer tells anything. */
@@ -230,14 +254,34 @@ static void aload_response(struct px_req *pr, struct px_read *rd, const struct h
     al->ai.mark = http_head_get(h, PX_RULES_ACCOUNT_MANDATORY) != NULL;
     const char *r = http_head_get(h, ENG_RULES_ACCOUNT_SYSMETA);
     al->ai.rules = pool_strdup(pr->pool, r ? r : "");
+    /* the marks of 4.12, one key per container (a removed one is not
+     * shown by the account server) */
+    struct evbuffer *marks = evbuffer_new();
+    size_t plen = strlen(PX_RULES_MARK_PREFIX);
+    for (unsigned i = 0; i < h->nheaders; i++) {
+        const char *v = h->headers[i].value;
+        if (strncasecmp(h->headers[i].name, PX_RULES_MARK_PREFIX, plen) != 0 || !v[0])
+            continue;
+        al->ai.mark = true;
+        evbuffer_add_printf(marks, "%s%s", evbuffer_get_length(marks) ? "," : "", v);
+    }
+    size_t n = evbuffer_get_length(marks);
+    char *m = pool_alloc(pr->pool, n + 1);
+    evbuffer_remove(marks, m, n);
+    m[n] = '\0';
+    evbuffer_free(marks);
+    al->ai.marks = m;
 }
 
 /* The account's nodes gave no usable answer: recent info, else 503. */
 static void aload_stale(struct px_req *pr, struct aload *al)
 {
-    struct ainfo ai;
+    struct px_rules_account ai;
     if (!acct_lookup(pr, pr->path.account, ACCT_STALE_MS, &ai)) {
-        px_reply(pr, 503);
+        if (al->or_null)
+            al->then(pr, al, NULL);
+        else
+            px_reply(pr, 503);
         return;
     }
     log_warn("%s: account info for storlet rules: using the last known", pr->path.account);
@@ -251,7 +295,7 @@ static void aload_end(struct px_req *pr, int err, void *arg)
         aload_stale(pr, al);
         return;
     }
-    acct_store(pr->path.account, &al->ai);
+    acct_store(pr->path.account, &al->ai, al->sent_ms, al->gen);
     al->then(pr, al, &al->ai);
 }
 
@@ -268,6 +312,7 @@ static void aload_failed(struct px_req *pr, int status, const struct px_hdrs *hd
     /* No account: not enabled, no document (autocreate makes it later). */
     al->ai.enabled = false;
     al->ai.rules = "";
+    al->ai.marks = "";
     al->then(pr, al, &al->ai);
 }
 
@@ -280,11 +325,13 @@ static const struct px_read_ops aload_ops = {
 
 static void ainfo_get(struct px_req *pr, struct aload *al)
 {
-    struct ainfo ai;
+    struct px_rules_account ai;
     if (acct_cached(pr, pr->path.account, &ai)) {
         al->then(pr, al, &ai);
         return;
     }
+    al->sent_ms = px_now_ms();
+    al->gen = acct_generation();
     px_nodes_get(pr, PX_RING_ACCOUNT, pr->path.account, NULL, NULL, 3, &al->nodes);
     px_read_start(pr, "HEAD", &al->nodes, pr->path.account, NULL, NULL, NULL, &aload_ops, al);
 }
@@ -297,7 +344,8 @@ bool px_rules_code_container(const char *container)
                          strcmp(container, ENG_DEPENDENCY_CONTAINER) == 0);
 }
 
-static void rules_have_account(struct px_req *pr, struct aload *al, const struct ainfo *ai)
+static void rules_have_account(struct px_req *pr, struct aload *al,
+                               const struct px_rules_account *ai)
 {
     struct px_rules *r = pr->rules;
     bool docs = (ai->rules && ai->rules[0]) || (al->cont_doc && al->cont_doc[0]);
@@ -368,20 +416,76 @@ void px_rules_load_segments(struct px_req *pr,
     ainfo_get(pr, al);
 }
 
-static void enabled_have_account(struct px_req *pr, struct aload *al, const struct ainfo *ai)
+static void info_have_account(struct px_req *pr, struct aload *al,
+                              const struct px_rules_account *ai)
 {
-    al->enabled_then(pr, ai->enabled, al->enabled_arg);
+    al->info_then(pr, ai, al->info_arg);
 }
 
-void px_rules_account_enabled(struct px_req *pr,
-                              void (*then)(struct px_req *pr, bool enabled, void *arg),
-                              void *arg)
+static void account_info(struct px_req *pr,
+                         void (*then)(struct px_req *pr, const struct px_rules_account *ai,
+                                      void *arg),
+                         void *arg, bool or_null)
 {
     struct aload *al = pool_calloc(pr->pool, sizeof(*al));
-    al->enabled_then = then;
-    al->enabled_arg = arg;
-    al->then = enabled_have_account;
+    al->info_then = then;
+    al->info_arg = arg;
+    al->or_null = or_null;
+    al->then = info_have_account;
     ainfo_get(pr, al);
+}
+
+void px_rules_account_info(struct px_req *pr,
+                           void (*then)(struct px_req *pr, const struct px_rules_account *ai,
+                                        void *arg),
+                           void *arg)
+{
+    account_info(pr, then, arg, false);
+}
+
+void px_rules_account_info_or_null(struct px_req *pr,
+                                   void (*then)(struct px_req *pr,
+                                                const struct px_rules_account *ai, void *arg),
+                                   void *arg)
+{
+    account_info(pr, then, arg, true);
+}
+
+/* The quoted name of a container, as its mark holds it. */
+static char *mark_value(struct px_req *pr, const char *container)
+{
+    size_t n = strlen(container);
+    char *q = pool_alloc(pr->pool, 3 * n + 1);
+    names_quote(container, n, "", q);
+    return q;
+}
+
+void px_rules_mark_header(struct px_req *pr, struct http_client *c, const char *container,
+                          bool set)
+{
+    char hex[MD5_HEX_LEN];
+    struct md5 m;
+    md5_init(&m);
+    md5_update(&m, container, strlen(container));
+    md5_final_hex(&m, hex);
+    char name[sizeof(PX_RULES_MARK_PREFIX) + MD5_HEX_LEN];
+    snprintf(name, sizeof(name), "%s%s", PX_RULES_MARK_PREFIX, hex);
+    http_client_header(c, name, set ? mark_value(pr, container) : "");
+}
+
+bool px_rules_marked(struct px_req *pr, const char *marks, const char *container)
+{
+    const char *q = mark_value(pr, container);
+    size_t n = strlen(q);
+    for (const char *p = marks; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, q, n) == 0)
+            return true;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return false;
 }
 
 /* ------------------------------------------------------------ facts */

@@ -32,8 +32,18 @@
 #include "engine/eng_rules.h"
 #include "proxy/px_int.h"
 
-/* Account sysmeta set (never removed) once a container of the account got
- * a document with a mandatory rule: docs/rules.md 4.12. */
+/* The marks of docs/rules.md 4.12: account sysmeta saying that a
+ * container of the account holds a document with a mandatory rule, one
+ * key per container: PX_RULES_MARK_PREFIX + the md5 (hex) of its name,
+ * valued with the name URL-quoted (px_rules_mark_header). A mark is set
+ * before such a document is stored and emptied (removed) after a document
+ * without one replaced it, or the container was deleted; both writes
+ * carry the request's X-Timestamp, so whatever order concurrent writes
+ * land in, the newest write to the container and the newest to its mark
+ * agree (last writer wins per key, for the document and the mark alike). */
+#define PX_RULES_MARK_PREFIX "X-Account-Sysmeta-Cairn-Storlet-Mandatory-"
+/* The one mark for the whole account an older proxy set: still honoured,
+ * never set nor removed. */
 #define PX_RULES_ACCOUNT_MANDATORY "X-Account-Sysmeta-Cairn-Storlet-Mandatory"
 /* The version of the object whose facts a decision used (docs/rules.md 4.1). */
 #define PX_RULES_FACTS_HEADER "X-Backend-Storlet-Facts-Timestamp"
@@ -60,9 +70,19 @@ struct px_rules {
     json_t *meta;              /* its user metadata, NULL: not known */
     char facts_ts[40];         /* its X-Timestamp, "" when not known */
     unsigned facts_reads;      /* rounds (a changed object: read again once) */
-    bool account_mandatory;    /* the account has (had) a mandatory rule
-                                * somewhere: its document, or the mark
-                                * PX_RULES_ACCOUNT_MANDATORY (4.12) */
+    bool account_mandatory;    /* the account has a mandatory rule
+                                * somewhere: its document, or a mark
+                                * (PX_RULES_MARK_PREFIX, 4.12) */
+};
+
+/* What the account info says (px_rules_account_info); strings live in
+ * the request pool. */
+struct px_rules_account {
+    bool enabled;              /* X-Account-Meta-Storlet-Enabled */
+    bool mark;                 /* a container marked, or the old mark */
+    const char *rules;         /* the account's document, "" none */
+    const char *marks;         /* the marked containers, URL-quoted,
+                                * comma-separated; "" none */
 };
 
 /*
@@ -70,7 +90,7 @@ struct px_rules {
  * container's document `cont_doc` as the container info carried it: NULL
  * or "" for none) and calls then(pr, r) with them; r is also stored in
  * pr->rules. r->on is false when nothing applies: no document, the
- * account not enabled and never marked (PX_RULES_ACCOUNT_MANDATORY). On a
+ * account not enabled and not marked (PX_RULES_MARK_PREFIX). On a
  * backend error while the account may be enabled it answers 503 itself
  * and never calls then.
  */
@@ -88,15 +108,33 @@ void px_rules_load_segments(struct px_req *pr,
                             void (*then)(struct px_req *pr, const struct px_rules *r));
 
 /*
- * Whether the account of pr->path is enabled for storlets, from the
- * account info (cached: the one cache of it in the proxy, also for
- * px_storlet.c). Calls then(pr, enabled, arg); answers 503 itself on a
- * backend error. For checks like "rules may be set only in an enabled
- * account" and "storlets run only in an enabled account".
+ * The account info of pr->path's account (cached: the one cache of it in
+ * the proxy, also for px_storlet.c's "storlets run only in an enabled
+ * account"). Calls then(pr, ai, arg), ai valid during the call; answers
+ * 503 itself on a backend error.
  */
-void px_rules_account_enabled(struct px_req *pr,
-                              void (*then)(struct px_req *pr, bool enabled, void *arg),
-                              void *arg);
+void px_rules_account_info(struct px_req *pr,
+                           void (*then)(struct px_req *pr, const struct px_rules_account *ai,
+                                        void *arg),
+                           void *arg);
+
+/* As px_rules_account_info, but when the info cannot be had it calls
+ * then(pr, NULL, arg) instead of answering 503. */
+void px_rules_account_info_or_null(struct px_req *pr,
+                                   void (*then)(struct px_req *pr,
+                                                const struct px_rules_account *ai, void *arg),
+                                   void *arg);
+
+/*
+ * Adds the mark of `container` (decoded name) to an account POST: set,
+ * or removed (empty value) when !set. The POST must carry the
+ * X-Timestamp of the container write it goes with.
+ */
+void px_rules_mark_header(struct px_req *pr, struct http_client *c, const char *container,
+                          bool set);
+
+/* Whether `marks` (struct px_rules_account) names `container`. */
+bool px_rules_marked(struct px_req *pr, const char *marks, const char *container);
 
 /* Forgets the cached account info of `account` (storlets enabled, rule
  * document, marks) in this process, for every worker: after this proxy

@@ -1785,11 +1785,11 @@ static void go(struct pst *s)
  * account info: one process-wide cache for the storlet switch and the
  * rule documents, forgotten at once by px_rules_forget_account when this
  * proxy changes the account (docs/rules.md, note on account info). */
-static void enabled_known(struct px_req *pr, bool enabled, void *arg)
+static void enabled_known(struct px_req *pr, const struct px_rules_account *ai, void *arg)
 {
     (void)pr;
     struct pst *s = arg;
-    if (!enabled) {
+    if (!ai->enabled) {
         answer(s, 400, "Account disabled for storlets");
         return;
     }
@@ -2022,7 +2022,7 @@ bool px_storlet_object(struct px_req *pr)
 /* Is the account enabled? (an internal read, as Swift's account info) */
 static void check_enabled(struct pst *s)
 {
-    px_rules_account_enabled(s->pr, enabled_known, s);
+    px_rules_account_info(s->pr, enabled_known, s);
 }
 
 bool px_storlet_forward_headers(struct px_req *pr, struct http_client *c)

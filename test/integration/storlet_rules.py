@@ -79,7 +79,8 @@ with Cluster(t) as cl:
     p = cl.proxy(users={"test:tester": "testing .admin",
                         "test:tester3": "testing3",
                         "test:res": "resing researcher",
-                        "test2:tester2": "testing2 .admin"},
+                        "test2:tester2": "testing2 .admin",
+                        "test2:writer2": "writing2"},
                  conf={"DEFAULT": conf("proxy")})
     path, tok = p.auth("test:tester")
     _, tok3 = p.auth("test:tester3")
@@ -687,5 +688,51 @@ with Cluster(t) as cl:
     got = identity_runs()
     t.ok(all(r[0] == 200 for r in got),
          "and at once every worker runs storlets in it (%s)" % [r[0] for r in got])
+
+    # ---------------------------------------------------------- 4.12 marks go
+    # Each container holding a mandatory rule marks the account; the last
+    # mark gone, writers with an ACL may deploy code again. A manager sees
+    # the marked containers on the account.
+    path2, tok2 = p.auth("test2:tester2")
+    _, wtok = p.auth("test2:writer2")
+
+    def req2(m, u, headers=None, token=tok2, body=None):
+        return req(m, path2 + u, headers=headers, token=token, body=body)
+
+    def marks():
+        st, h, _ = req2("HEAD", "")
+        v = h.get("x-storlet-rules-mandatory-containers")
+        return set(v.split(",")) if v else set()
+
+    def code_put():
+        return req2("PUT", "/storlet/x.py", body=b"def main(s):\n    pass\n",
+                    headers=python("x.main"), token=wtok)[0]
+
+    req2("POST", "", headers={"X-Account-Meta-Storlet-Enabled": "True"})
+    req2("PUT", "/storlet", headers={"X-Container-Write": "test2:writer2"})
+    for c in ("ca", "c%20b"):
+        req2("PUT", "/" + c)
+    t.eq(code_put(), 201, "without a mandatory rule a writer with an ACL deploys code")
+    for c in ("ca", "c%20b"):
+        st, _, _ = req2("POST", "/" + c, headers={"X-Storlet-Rules": json.dumps(DOC)})
+        t.eq(st, 204, "a mandatory rule on %s" % c)
+    t.eq(marks(), {"ca", "c%20b"}, "the manager sees both containers marked")
+    t.eq(code_put(), 403, "and the writer may not deploy code")
+    st, h, _ = req2("HEAD", "", token=wtok)
+    t.ok("x-storlet-rules-mandatory-containers" not in h, "nobody else sees the marks")
+    st, _, _ = req2("POST", "/ca", headers={"X-Storlet-Rules": json.dumps({"rules": [
+        {"id": "plain", "action": {"storlet": "identity"}}]})})
+    t.eq(st, 204, "ca's document loses its mandatory rule")
+    t.eq(marks(), {"c%20b"}, "its mark goes, the other stays")
+    t.eq(code_put(), 403, "one mandatory rule left: the writer still may not")
+    st, _, _ = req2("POST", "/c%20b", headers={"X-Storlet-Rules": ""})
+    t.eq(st, 204, "the last mandatory rule is removed")
+    t.eq(marks(), set(), "no container is marked")
+    t.eq(code_put(), 201, "and the writer deploys code again")
+    req2("POST", "/ca", headers={"X-Storlet-Rules": json.dumps(DOC)})
+    t.ok(marks() == {"ca"} and code_put() == 403, "a mandatory rule again: marked")
+    st, _, _ = req2("DELETE", "/ca")
+    t.eq(st, 204, "the container holding it is deleted")
+    t.ok(marks() == set() and code_put() == 201, "and its mark went with it")
 
 t.done()
