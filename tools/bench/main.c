@@ -9,9 +9,11 @@
  */
 #include <curl/curl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -24,6 +26,43 @@
 #include "tools/bench/swift.h"
 
 #define BENCH_VERSION "1.0"
+
+/* --phase-cmd: runs the command with PHASE and EVENT set and waits for it,
+ * so that what it snapshots brackets exactly one phase. Its failure is
+ * reported but does not stop the run (it only observes). */
+static void phase_cmd(const struct bench_opts *o, const char *phase, const char *event)
+{
+    if (!o->phase_cmd)
+        return;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == -1) {
+        perror("cairn-bench: --phase-cmd: fork");
+        return;
+    }
+    if (pid == 0) {
+        setenv("PHASE", phase, 1);
+        setenv("EVENT", event, 1);
+        execl("/bin/sh", "sh", "-c", o->phase_cmd, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) == -1)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fprintf(stderr, "cairn-bench: --phase-cmd failed (%s %s)\n", phase, event);
+}
+
+/* One phase between its two --phase-cmd calls. */
+static void phase(const struct bench_opts *o, struct run *r, enum run_phase kind,
+                  struct phase_stats *ps, bool progress)
+{
+    const char *name = kind == RUN_PREPOP ? "prepopulate"
+                       : kind == RUN_MEASURE ? "measure" : "cleanup";
+    phase_cmd(o, name, "start");
+    run_phase(r, kind, ps, progress);
+    phase_cmd(o, name, "end");
+}
 
 static void install_signals(void)
 {
@@ -99,17 +138,17 @@ int main(int argc, char **argv)
     bool stopped = false;
     if (o.prepop_count || o.prepop_ns) {
         rep.prepop = stats_new("prepopulate");
-        run_phase(r, RUN_PREPOP, rep.prepop, progress);
+        phase(&o, r, RUN_PREPOP, rep.prepop, progress);
         stopped = rep.prepop->interrupted;
     }
     if (!stopped) {
         rep.measure = stats_new("measure");
-        run_phase(r, RUN_MEASURE, rep.measure, progress);
+        phase(&o, r, RUN_MEASURE, rep.measure, progress);
         stopped = rep.measure->interrupted;
     }
     if (o.cleanup) {
         rep.cleanup = stats_new("cleanup");
-        run_phase(r, RUN_CLEANUP, rep.cleanup, progress);
+        phase(&o, r, RUN_CLEANUP, rep.cleanup, progress);
         if (!rep.cleanup->interrupted)
             run_delete_containers(r);
     }

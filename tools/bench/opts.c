@@ -273,6 +273,10 @@ void opts_usage(void)
 "      --json FILE         write all results as JSON\n"
 "      --svg FILE          draw per-second p50/p99 latency and the percentile curve\n"
 "      --label TEXT        a name for this run, copied into the JSON\n"
+"      --phase-cmd CMD     run 'sh -c CMD' with PHASE (prepopulate, measure,\n"
+"                          cleanup) and EVENT (start, end) in the environment\n"
+"                          before and after each phase, outside its timing (e.g.\n"
+"                          to snapshot a server's CPU or syscall counters)\n"
 "  -q, --quiet             no progress line (drawn only when stderr is a terminal)\n"
 "      --max-errors N|P%   exit 1 when more than N errors (or P% of operations)\n"
 "                          happened, in any phase (default: 0)\n"
@@ -292,7 +296,7 @@ void opts_usage(void)
 enum {
     OPT_STORAGE_URL = 256, OPT_TOKEN, OPT_INSECURE, OPT_CONTAINERS, OPT_PREFIX,
     OPT_VERIFY, OPT_CLEANUP, OPT_TIMEOUT, OPT_SEED, OPT_JSON, OPT_SVG, OPT_LABEL,
-    OPT_MAX_ERRORS,
+    OPT_MAX_ERRORS, OPT_PHASE_CMD,
 };
 
 static const struct option long_opts[] = {
@@ -320,6 +324,7 @@ static const struct option long_opts[] = {
     {"json", required_argument, NULL, OPT_JSON},
     {"svg", required_argument, NULL, OPT_SVG},
     {"label", required_argument, NULL, OPT_LABEL},
+    {"phase-cmd", required_argument, NULL, OPT_PHASE_CMD},
     {"quiet", no_argument, NULL, 'q'},
     {"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
     {"help", no_argument, NULL, 'h'},
@@ -441,6 +446,7 @@ int opts_parse(struct bench_opts *o, int argc, char **argv, struct err *e)
         case OPT_JSON: o->json_path = optarg; break;
         case OPT_SVG: o->svg_path = optarg; break;
         case OPT_LABEL: o->label = optarg; break;
+        case OPT_PHASE_CMD: o->phase_cmd = optarg; break;
         case 'q': o->quiet = true; break;
         case OPT_MAX_ERRORS: {
             size_t len = strlen(optarg);

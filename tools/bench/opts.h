@@ -67,6 +67,7 @@ struct bench_opts {
 
     /* Reporting. */
     const char *json_path, *svg_path, *label;
+    const char *phase_cmd;    /* --phase-cmd: run around each phase, or NULL */
     bool quiet;
     uint64_t max_errors;      /* absolute, or per ten-thousand when pct */
     bool max_errors_pct;

@@ -374,6 +374,18 @@ def main():
             t.eq(j["phases"]["prepopulate"]["ops"]["put"]["ok"], 10, "JSON prepopulate: 10")
             t.ok("put" not in j["phases"]["measure"]["ops"], "no PUT in the measured phase")
 
+        # --- --phase-cmd brackets each phase, in order ------------------
+        STORE.reset()
+        plog = os.path.join(tmp, "phases.log")
+        p, j = bench("--mix", "delete", "-n", "6", "-p", "6", "-c", "2", "--cleanup",
+                     "--phase-cmd", 'echo "$PHASE $EVENT" >> %s; exit 3' % plog, expect=0)
+        t.eq(p.returncode, 0, "a failing --phase-cmd does not fail the run")
+        with open(plog) as f:
+            got = f.read().split("\n")
+        t.eq(got, ["prepopulate start", "prepopulate end", "measure start", "measure end",
+                   "cleanup start", "cleanup end", ""], "--phase-cmd ran around every phase")
+        t.ok("--phase-cmd failed (measure end)" in p.stderr, "its failure is reported")
+
         # --- --verify catches a corrupted body ---------------------------
         STORE.reset()
         STORE.corrupt_every = 4
