@@ -54,9 +54,13 @@ const struct conf_option obj_conf_table[] = {
     {"DEFAULT", "log_file", CONF_STRING, OC(log_file), "", 0, 0, NULL, 0,
      "File the log lines are appended to instead of stderr; SIGHUP reopens "
      "it (for log rotation). Empty keeps stderr."},
-    {"DEFAULT", "disk_threads", CONF_INT, OC(disk_threads), "8", 1, 1024,
+    {"DEFAULT", "disk_threads", CONF_INT, OC(disk_threads), "32", 1, 1024,
      NULL, 0,
-     "Threads doing disk and database work, shared by all workers."},
+     "Threads doing disk and database work, shared by all workers. Most "
+     "of a small write's time is an fsync waiting for the journal; the "
+     "file system commits the fsyncs that wait together in one journal "
+     "write, so more threads than disks let concurrent writes share "
+     "commits."},
     {"DEFAULT", "max_queued", CONF_INT, OC(max_queued), "4096", 1, 1000000,
      NULL, 0,
      "Disk jobs that may wait; beyond that requests get 503."},

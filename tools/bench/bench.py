@@ -380,7 +380,7 @@ def main():
         if r.returncode != 0:
             sys.exit("bench: devcluster start failed (logs in %s)" % state)
         cluster_up = True
-        setup["cairn"] = ("tools/devcluster: 4 cairn-objectd (1 worker, 4 disk "
+        setup["cairn"] = ("tools/devcluster: 4 cairn-objectd (1 worker, 32 disk "
                           "threads), 3 replicas, cairn-proxy with 2 workers, "
                           "proxy port %d" % pp)
         # Swift.

@@ -158,7 +158,7 @@ def main():
 
     with Cluster(None) as cl:
         n = cl.objectd(devices=["sda1"], conf={
-            "workers": a.workers, "disk_threads": 8, "log_level": "warning"})
+            "workers": a.workers, "disk_threads": 32, "log_level": "warning"})
         print("cairn-objectd pid %d, workers %d, devices %s" % (
             n.proc.pid, a.workers, n.devroot))
 

@@ -245,7 +245,7 @@ def write_configs(args):
             "mount_check = false",
             "cluster_conf = %s" % cairn_conf,
             "workers = 1",
-            "disk_threads = 4",
+            "disk_threads = 32",
             "log_level = info",
             # the replicator, auditor and expirer read the rings here
             "swift_dir = %s" % sd] + storlet_lines(args, "node%d" % i) +
