@@ -42,6 +42,8 @@
 #define HDR_MAGIC "CAIRNOBJ"
 #define HDR_VERSION 1
 #define HDR_SUM_AT 48 /* the checksum covers bytes [0, 48) and the JSON */
+/* Bodies announced at least this big get their space reserved up front. */
+#define PREALLOC_MIN (1u << 20)
 
 enum kind { KIND_DATA = 'D', KIND_META = 'M', KIND_TS = 'T' };
 
@@ -721,24 +723,30 @@ static int writer_new(struct obj_devices *d, const char *dev, uint32_t part,
     json_decref(back);
 
     char *tmp_dir = xasprintf("%s/%s/tmp", d->root, dev);
-    if (IO(mkdir(tmp_dir, 0755)) == -1 && errno != EEXIST) {
-        rc = disk_errno(errno);
-        free(tmp_dir);
-        goto fail;
-    }
     char tsbuf[TS_INTERNAL_LEN];
     ts_internal(ts, tsbuf);
     w->tmp_path = xasprintf("%s/%s.%s.XXXXXX", tmp_dir, hash, tsbuf);
-    free(tmp_dir);
+    /* tmp/ exists but for a device's first write: make it only then */
     w->fd = IO(mkostemp(w->tmp_path, O_CLOEXEC));
+    if (w->fd == -1 && errno == ENOENT) {
+        if (IO(mkdir(tmp_dir, 0755)) == 0 || errno == EEXIST) {
+            memcpy(w->tmp_path + strlen(w->tmp_path) - 6, "XXXXXX", 6);
+            w->fd = IO(mkostemp(w->tmp_path, O_CLOEXEC));
+        }
+    }
+    free(tmp_dir);
     if (w->fd == -1) {
         rc = disk_errno(errno);
         free(w->tmp_path);
         w->tmp_path = NULL;
         goto fail;
     }
+    /* Small files are not reserved: on XFS the reservation is a journal
+     * transaction of its own (an unwritten extent, converted again when
+     * the data lands), which costs a small PUT more than it protects. */
     uint64_t reserve = HDR_LEN + w->json_len + size_hint;
-    if (IO(fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)reserve)) == -1 &&
+    if (size_hint >= PREALLOC_MIN &&
+        IO(fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)reserve)) == -1 &&
         errno != EOPNOTSUPP && errno != ENOSYS && errno != EINTR) {
         rc = disk_errno(errno);
         goto fail;
@@ -892,11 +900,19 @@ int obj_df_commit(struct obj_df_writer *w, const char *expected_etag,
      * between our mkdir and rename, and a file may sit where a directory
      * belongs (quarantined, as Swift does): a few retries settle both. */
     for (int attempt = 0;; attempt++) {
-        rc = make_hash_dir(lv, made);
-        if (rc == 0) {
-            if (IO(rename(w->tmp_path, dst)) == 0)
-                break;
-            rc = disk_errno(errno);
+        /* Most writes go to an existing hash directory (a DELETE, a
+         * POST, an overwrite): rename first, make directories on ENOENT. */
+        rc = 0;
+        if (attempt > 0 || IO(rename(w->tmp_path, dst)) != 0) {
+            rc = attempt > 0 || errno == ENOENT ? make_hash_dir(lv, made)
+                                                : disk_errno(errno);
+            if (rc == 0) {
+                if (IO(rename(w->tmp_path, dst)) == 0)
+                    break;
+                rc = disk_errno(errno);
+            }
+        } else {
+            break;
         }
         if (rc == -ENOTDIR && attempt < 3) {
             quarantine_path(w->d, w->dev, dir, w->hash, "not a directory");
@@ -923,8 +939,10 @@ int obj_df_commit(struct obj_df_writer *w, const char *expected_etag,
         rc = disk_errno(-rc);
         goto out;
     }
+    /* A hash directory this commit made held nothing older to remove
+     * (a writer racing into it runs its own cleanup after its rename). */
     struct fileset fs;
-    if (cleanup_hash_dir(w->d, dir, now_real(), &fs) == 0)
+    if (!made[HD_HASH] && cleanup_hash_dir(w->d, dir, now_real(), &fs) == 0)
         fileset_release(&fs);
     if (etag)
         memcpy(etag, hex, MD5_HEX_LEN);
