@@ -111,6 +111,10 @@ $(BUILD)/cairn-proxy: $(call obj_of,$(call lib_src,proxy)) $(ALL_LIBS)
 $(TOOLS): $(BUILD)/cairn-%: $$(call obj_of,$$(wildcard tools/%/*.c)) $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
 
+# Every sandbox is a fork of the launcher: binding its symbols once at
+# start spares each one the dynamic loader's lazy look-ups.
+$(BUILD)/cairn-sbx-launch: LDFLAGS += -Wl,-z,now
+
 # Unit tests may link the objects of a daemon (but not its main.c), so the
 # daemon's internals are testable through their own headers.
 DAEMON_OBJS_NOMAIN := $(filter-out %/main.o,$(call obj_of,$(call lib_src,objectd) $(call lib_src,proxy)))

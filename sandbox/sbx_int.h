@@ -72,6 +72,23 @@ bool sbx_cg_empty(const struct sbx_cg *cg);
  * the next sandbox start from here. Its limits are those it was made with. */
 void sbx_cg_reuse(struct sbx_cg *cg);
 
+/* ---------------------------------------------------------- network */
+
+/* Opens the launcher's own network namespace (to return to). 0 or -errno. */
+int sbx_netns_init(void);
+/* Closes every namespace held (sandboxes in them keep them alive). */
+void sbx_netns_release(void);
+/*
+ * The empty network namespace of tenant slot `tenant` (made on first use,
+ * kept): an fd owned by this module, valid until the next call (a full
+ * cache closes its least recently used one). Returns the fd or -errno
+ * (not root: the caller then gives the sandbox a namespace of its own).
+ */
+int sbx_netns_tenant(uint32_t tenant);
+/* setns() the launcher into fd / back into its own. 0 or -errno. */
+int sbx_netns_enter(int fd);
+int sbx_netns_leave(void);
+
 /* ---------------------------------------------------------- spawn */
 
 /* What the launcher gives sbx_spawn for one sandbox. */
@@ -80,6 +97,7 @@ struct sbx_spawn_args {
     const struct sock_fprog *seccomp;   /* NULL when weakened away */
     const char *code_dir;               /* NULL or host dir -> /storlet */
     const struct sbx_cg *cg;            /* NULL: no cgroup */
+    int netns;                          /* tenant's namespace; -1: a new one */
 };
 
 /*

@@ -111,6 +111,7 @@ static struct {
     struct pool *pools;
     unsigned njobs;
     uint64_t next_cg_id;
+    bool netns_warned;
 } L;
 
 /* ------------------------------------------------------------ helpers */
@@ -249,7 +250,17 @@ static struct job *job_build(const struct sbx_policy *p, const char *code_dir,
         }
         j->has_cg = true;
     }
+    int netns = -1;
+    if (!(p->weaken & SBX_WEAKEN_NETNS)) {
+        netns = sbx_netns_tenant(p->tenant);
+        if (netns < 0 && !L.netns_warned) {
+            log_warn("no network namespace per tenant (%s): each sandbox gets its own",
+                     strerror(-netns));
+            L.netns_warned = true;
+        }
+    }
     struct sbx_spawn_args a = {
+        .netns = netns,
         .policy = p,
         .seccomp = (p->weaken & SBX_WEAKEN_SECCOMP) ? NULL
                    : p->class == SBX_CLASS_ADMIN ? &L.filt_admin : &L.filt_user,
@@ -881,6 +892,8 @@ static int setup(const struct sbx_launcher_opts *opts)
         return rc;
     }
     sbx_cg_global_init(L.opts.force_no_cgroup);
+    if ((rc = sbx_netns_init()) < 0)
+        log_warn("cannot open the launcher's network namespace: %s", strerror(-rc));
     return 0;
 }
 
@@ -911,6 +924,7 @@ static void teardown(void)
         free(pl);
     }
     sbx_cg_global_release();
+    sbx_netns_release();
     sbx_seccomp_free(&L.filt_user);
     sbx_seccomp_free(&L.filt_admin);
 }

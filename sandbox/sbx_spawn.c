@@ -5,8 +5,10 @@
  * The process cloned here is the sandbox's *init* (pid 1 of its own pid
  * namespace). Order of steps, parent (launcher) | child (init):
  *
- *   clone(NEWUSER|NEWNS|NEWPID|NEWNET|NEWIPC|NEWUTS)
- *   write setgroups=deny, uid_map, gid_map     | blocks on the ctl socket
+ *   setns(tenant's net namespace)
+ *   clone(NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS)
+ *   setns(back), write setgroups=deny,         | blocks on the ctl socket
+ *   uid_map, gid_map                           |
  *   send "g" (and return: nothing here waits)  | close fds, join its cgroup,
  *                                              | setsid, new cgroup ns, no
  *                                              | nested userns, uid 1000,
@@ -53,6 +55,7 @@
 #include <unistd.h>
 
 #include "common/bug.h"
+#include "common/log.h"
 #include "common/util.h"
 
 /* Where the new root is assembled (a tmpfs mounted over it, in the child's
@@ -586,17 +589,32 @@ int sbx_spawn(const struct sbx_spawn_args *a, struct sbx_proc *sp,
     unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
     if (!(p->weaken & SBX_WEAKEN_PIDNS))
         flags |= CLONE_NEWPID;
-    if (!(p->weaken & SBX_WEAKEN_NETNS))
-        flags |= CLONE_NEWNET;
-    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
-    if (pid == -1) {
-        rc = -errno;
-        snprintf(detail, detailsz, "clone: %s", strerror(-rc));
-        goto fail;
+    /* The tenant's empty network namespace (sbx_netns.c): the child is
+     * cloned while we stand in it, and we step back out at once. */
+    bool entered = false;
+    if (!(p->weaken & SBX_WEAKEN_NETNS)) {
+        if (a->netns < 0) {
+            flags |= CLONE_NEWNET;
+        } else if ((rc = sbx_netns_enter(a->netns)) < 0) {
+            snprintf(detail, detailsz, "enter the tenant's net namespace: %s",
+                     strerror(-rc));
+            goto fail;
+        } else {
+            entered = true;
+        }
     }
+    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid == 0) {
         close(sv[0]);
         init_main(a, sv[1]);
+    }
+    int clone_err = errno;
+    if (entered && (rc = sbx_netns_leave()) < 0)
+        log_err("cannot return to the launcher's network namespace: %s", strerror(-rc));
+    if (pid == -1) {
+        rc = -clone_err;
+        snprintf(detail, detailsz, "clone: %s", strerror(-rc));
+        goto fail;
     }
     close(sv[1]);
     sv[1] = -1;

@@ -531,6 +531,63 @@ def main():
     case("A07d", "a python3 storlet cannot open a TCP connection",
          c.blocked() and not sink.saw(tc), c, k.escaped() and sink.saw(tk, 5), k)
 
+    # --- A07e another tenant's abstract unix sockets -----------------------
+    # Sandboxes of one tenant share that tenant's empty network namespace
+    # (made once by the launcher, sandbox.md); abstract socket names are
+    # per network namespace, so another tenant's sandbox must not reach
+    # them. The control is the same tenant, which does (a channel between
+    # one tenant's own concurrent invocations, threat-model.md).
+    def abstract_between(vtenant, atenant):
+        name = "cairn-a07e-%d-%x" % (os.getpid(), random.getrandbits(32))
+        tok = token()
+        rd, wr = os.pipe()
+        got = {}
+        ev = threading.Event()
+        vc = Client()
+
+        def on_start(m):
+            got["pid"] = m["pid"]
+            ev.set()
+        th = threading.Thread(target=lambda: got.update(run=Run(
+            "abstract_listen", [name], tenant=vtenant, stdin=rd, cl=vc,
+            on_start=on_start)))
+        th.start()
+        ev.wait(20)
+        # the victim listens once its name shows in its namespace's table
+        bound = False
+        end = time.time() + 20
+        while not bound and time.time() < end:
+            try:
+                with open("/proc/%d/task/%d/children" % (got["pid"], got["pid"])) as f:
+                    for kid in f.read().split():
+                        with open("/proc/%s/net/unix" % kid) as u:
+                            bound = bound or ("@" + name) in u.read()
+            except (OSError, KeyError):
+                pass
+            if not bound:
+                time.sleep(0.01)
+        a = Run("net", ["abstract", name, tok], tenant=atenant)
+        os.close(wr)
+        th.join(30)
+        os.close(rd)
+        vc.s.close()
+        v = got.get("run")
+        return a, bound, v is not None and tok.encode() in v.out
+
+    a, bound, recv = abstract_between(46, 47)
+    ok_c = bound and a.blocked() and not recv
+    t.ok(ok_c, "A07e another tenant's abstract unix socket is out of reach: contained")
+    if not ok_c:
+        t.diag("bound=%s received=%s %s" % (bound, recv, a.why()))
+    k, kbound, krecv = abstract_between(46, 46)
+    ok_k = kbound and k.escaped() and krecv
+    t.ok(ok_k, "A07e another tenant's abstract unix socket is out of reach: control "
+         "(the same tenant's sandbox reaches it)")
+    if not ok_k:
+        t.diag("bound=%s received=%s %s" % (kbound, krecv, k.why()))
+    if ok_c and ok_k:
+        passed_cases.append("A07e")
+
     # --- A09-A11 filesystem ------------------------------------------------
     secret = os.path.join(canary, "secret.txt")
     paths = [secret, "/etc/shadow", "/root/.bashrc", "/home", "/srv/node", "/var/log"]

@@ -20,7 +20,10 @@ added p50/p99, the throughput loss, and the CPU time the object nodes
 (object servers, launchers, sandboxes) spend per GET, counted over
 --cpu-count GETs of one object made one at a time after the cairn-bench
 runs: on a shared, loaded machine latency mostly measures the other
-tenants, CPU per GET much less so. Standard library only; daemons from
+tenants, CPU per GET much less so. That CPU is also shown split between
+the object servers, their launchers and the sandboxes (whose teardown
+after the exit, and the kernel's work for them in its own threads, are
+not all in it). Standard library only; daemons from
 $CAIRN_BUILD (default ./build).
 """
 import argparse
@@ -44,12 +47,13 @@ PY_IDENTITY = b"""def main(s):
 """
 
 
-def node_cpu_ms(nodes):
+def node_cpu_split(nodes):
     """CPU time (user + system, ms) used so far by the object servers, their
-    launchers and every sandbox the launchers have reaped: a figure that a
-    busy machine inflates far less than it inflates latency."""
+    launchers and every sandbox the launchers have reaped, as a dict
+    {"objectd", "launcher", "sandboxes"}: a figure that a busy machine
+    inflates far less than it inflates latency."""
     tck = os.sysconf("SC_CLK_TCK")
-    total = 0
+    split = {"objectd": 0, "launcher": 0, "sandboxes": 0}
     for n in nodes:
         pids = [(n.proc.pid, False)]
         try:
@@ -63,17 +67,26 @@ def node_cpu_ms(nodes):
                     fields = f.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += int(fields[11]) + int(fields[12])
+            own = int(fields[11]) + int(fields[12])
             if with_children:
-                total += int(fields[13]) + int(fields[14])
-    return total * 1000.0 / tck
+                split["launcher"] += own
+                split["sandboxes"] += int(fields[13]) + int(fields[14])
+            else:
+                split["objectd"] += own
+    return {k: v * 1000.0 / tck for k, v in split.items()}
 
 
-def cpu_per_get(p, nodes, path, headers, count, want):
+def node_cpu_ms(nodes):
+    return sum(node_cpu_split(nodes).values())
+
+
+def cpu_per_get(p, nodes, path, headers, count, want, split=None):
     """Node CPU (ms) per GET of path, over count GETs one at a time on one
-    connection; checks each body against want."""
+    connection; checks each body against want. split, a dict, receives
+    the same per GET for the object servers, launchers and sandboxes."""
     conn = http.client.HTTPConnection(p.ip, p.port, timeout=300)
-    c0 = node_cpu_ms(nodes)
+    s0 = node_cpu_split(nodes)
+    c0 = sum(s0.values())
     for _ in range(count):
         conn.request("GET", path, headers=headers)
         r = conn.getresponse()
@@ -82,8 +95,12 @@ def cpu_per_get(p, nodes, path, headers, count, want):
             h.update(chunk)
         if r.status != 200 or h.hexdigest() != want:
             raise SystemExit("GET %s for the CPU count: %d" % (path, r.status))
-    used = node_cpu_ms(nodes) - c0
+    s1 = node_cpu_split(nodes)
+    used = sum(s1.values()) - c0
     conn.close()
+    if split is not None:
+        for k in s1:
+            split[k] = (s1[k] - s0[k]) / count
     return used / count
 
 
@@ -203,7 +220,7 @@ def main():
             res[size] = runs
         # node CPU per GET, outside cairn-bench (whose runs include their
         # prepopulate and cleanup): one object, GETs one at a time
-        cpu = {}
+        cpu, splits = {}, {}
         req(p, "PUT", path + "/sb-cpu", h)
         for size, nbytes, count in (("4k", 4096, a.cpu_count),
                                     ("64m", 64 << 20, max(2, a.cpu_count // 100))):
@@ -218,7 +235,9 @@ def main():
                     continue
                 hh = dict(h) if name == "plain" else dict(h, **{"X-Run-Storlet": name})
                 cpu_per_get(p, nodes, opath, hh, 2, want)   # warm
-                cpu[(size, name)] = cpu_per_get(p, nodes, opath, hh, count, want)
+                sp = {}
+                cpu[(size, name)] = cpu_per_get(p, nodes, opath, hh, count, want, sp)
+                splits[(size, name)] = sp
             p.request("DELETE", opath, headers=h)
         p.request("DELETE", path + "/sb-cpu", headers=h)
         print("## summary")
@@ -235,6 +254,15 @@ def main():
                         diff(st, plain, "p50"), diff(st, plain, "p99"),
                         loss(st, plain))
                 print(line)
+        print("## node CPU per GET (ms): object servers / launchers / sandboxes")
+        for (size, name), sp in splits.items():
+            print("%-4s %-12s %.2f / %.2f / %.2f" % (
+                size, name, sp["objectd"], sp["launcher"], sp["sandboxes"]))
+        try:
+            with open("/proc/loadavg") as f:
+                print("## load average at the end: %s" % " ".join(f.read().split()[:3]))
+        except OSError:
+            pass
 
 
 if __name__ == "__main__":
