@@ -313,6 +313,21 @@ int http_resp_start(struct http_req *req, int status, int64_t content_length);
 int http_resp_write(struct http_req *req, const void *data, size_t len);
 int http_resp_add_buffer(struct http_req *req, struct evbuffer *buf);
 
+/*
+ * Body bytes moved from fd, a pipe, straight to the client's socket with
+ * splice(2): they never enter this process's memory. Moves at most len
+ * bytes, of those the pipe holds now, and only once everything queued
+ * before them has been sent. For a chunked response the bytes the pipe
+ * held at the call make one chunk, and until all of it has been moved by
+ * further calls nothing else may be written (http_resp_write and
+ * http_resp_add_buffer return -EINVAL; http_resp_end aborts). Returns the
+ * bytes moved (> 0); 0 when the pipe is empty; -EAGAIN when queued output
+ * or a full socket is in the way (the drain callback follows); -EINVAL
+ * outside a body or for a response without one; -EMSGSIZE past the
+ * Content-Length; another -errno when the socket failed (abort).
+ */
+ssize_t http_resp_splice(struct http_req *req, int fd, size_t len);
+
 /* Is the output buffer below write_high? */
 bool http_resp_wants_more(const struct http_req *req);
 /* Bytes waiting in the connection's output buffer. */

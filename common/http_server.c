@@ -42,11 +42,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -91,6 +93,7 @@ struct http_req {
     bool aborted;
     int64_t resp_len;
     uint64_t resp_written;
+    size_t splice_left; /* http_resp_splice: bytes of its chunk still owed */
     int status;
     uint64_t received;
     uint64_t start_ns;
@@ -101,6 +104,7 @@ struct http_conn {
     struct bufferevent *bev;
     struct event *kick;
     struct event *timer;
+    struct event *splice_wait;  /* http_resp_splice: the socket was full */
     enum timer_kind timer_kind;
     struct http_parser parser;
     struct http_head head;
@@ -193,6 +197,8 @@ static void conn_free(struct http_conn *c)
     LIST_REMOVE(c, link);
     s->nconns--;
     bufferevent_free(c->bev);
+    if (c->splice_wait)
+        event_free(c->splice_wait);
     event_free(c->kick);
     event_free(c->timer);
     pool_free(c->pool);
@@ -315,6 +321,7 @@ static void req_begin(struct http_conn *c)
     r->aborted = false;
     r->resp_len = 0;
     r->resp_written = 0;
+    r->splice_left = 0;
     r->status = 0;
     r->received = 0;
     r->start_ns = now_mono_ns();
@@ -937,7 +944,7 @@ int http_resp_start(struct http_req *r, int status, int64_t content_length)
 
 static int resp_check(struct http_req *r, size_t len)
 {
-    if (r->resp != RESP_BODY)
+    if (r->resp != RESP_BODY || r->splice_left > 0)
         return -EINVAL;
     if (r->resp_len >= 0 && r->resp_written + len > (uint64_t)r->resp_len)
         return -EMSGSIZE;
@@ -979,6 +986,94 @@ int http_resp_add_buffer(struct http_req *r, struct evbuffer *buf)
     return 0;
 }
 
+/* The socket can take more after http_resp_splice found it full (or it
+ * stayed full for write_timeout_ms: the client is too slow, as for a
+ * bufferevent write). */
+static void on_splice_writable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    struct http_conn *c = arg;
+    struct http_req *r = &c->req;
+    if (what & EV_TIMEOUT) {
+        if (r->active) {
+            c->in_process = true;
+            req_finish(c, -ETIMEDOUT);
+            c->in_process = false;
+        }
+        conn_free(c);
+        return;
+    }
+    if (r->active && r->resp == RESP_BODY && r->ops && r->ops->drain) {
+        c->in_process = true; /* handler calls must only kick */
+        r->ops->drain(r, r->arg);
+        c->in_process = false;
+        conn_process(c);
+    }
+}
+
+static void splice_wait(struct http_conn *c)
+{
+    if (!c->splice_wait)
+        c->splice_wait = event_new(bufferevent_get_base(c->bev), bufferevent_getfd(c->bev),
+                                   EV_WRITE, on_splice_writable, c);
+    unsigned ms = c->srv->cfg.write_timeout_ms;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(c->splice_wait, ms ? &tv : NULL);
+}
+
+ssize_t http_resp_splice(struct http_req *r, int fd, size_t len)
+{
+    struct http_conn *c = r->conn;
+    struct evbuffer *out = conn_out(c);
+    if (r->resp != RESP_BODY || r->resp_nobody)
+        return -EINVAL;
+    if (evbuffer_get_length(out) > 0) {
+        conn_flush(c);
+        if (evbuffer_get_length(out) > 0)
+            return -EAGAIN;   /* the write callback's drain follows */
+    }
+    if (r->splice_left == 0) {
+        int avail = 0;
+        if (ioctl(fd, FIONREAD, &avail) == -1)
+            return -errno;
+        size_t n = avail > 0 ? (size_t)avail : 0;
+        if (n > len)
+            n = len;
+        if (n == 0)
+            return 0;
+        if (r->resp_len >= 0 && r->resp_written + n > (uint64_t)r->resp_len)
+            return -EMSGSIZE;
+        r->splice_left = n;
+        if (r->resp_chunked) {
+            char hdr[24];
+            int hl = snprintf(hdr, sizeof(hdr), "%zx\r\n", n);
+            evbuffer_add(out, hdr, (size_t)hl);
+            conn_flush(c);
+            if (evbuffer_get_length(out) > 0)
+                return -EAGAIN;
+        }
+    }
+    size_t want = r->splice_left < len ? r->splice_left : len;
+    ssize_t m = splice(fd, NULL, bufferevent_getfd(c->bev), NULL, want,
+                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (m > 0) {
+        r->splice_left -= (size_t)m;
+        r->resp_written += (uint64_t)m;
+        if (r->splice_left == 0 && r->resp_chunked) {
+            evbuffer_add(out, "\r\n", 2);
+            conn_flush(c);
+        }
+        return m;
+    }
+    if (m == 0)
+        return -EIO;   /* the pipe ended inside bytes FIONREAD counted */
+    if (errno == EAGAIN || errno == EINTR) {
+        splice_wait(c);   /* the socket is full (the pipe holds the bytes) */
+        return -EAGAIN;
+    }
+    return -errno;
+}
+
 bool http_resp_wants_more(const struct http_req *r)
 {
     return evbuffer_get_length(conn_out(r->conn)) < r->conn->srv->cfg.write_high;
@@ -995,6 +1090,10 @@ int http_resp_end(struct http_req *r)
     int rc = 0;
     if (r->resp != RESP_BODY)
         return -EINVAL;
+    if (r->splice_left > 0) {   /* a spliced chunk is short: never end it */
+        http_resp_abort(r);
+        return -EPROTO;
+    }
     if (r->resp_chunked)
         http_out_last_chunk(conn_out(c));
     if (!r->resp_nobody && r->resp_len >= 0 &&
