@@ -361,6 +361,13 @@ struct eng_run_ops {
     void (*input_drain)(struct eng_run *r, void *arg);
     /* The run is over. After this returns the run is freed. */
     void (*done)(struct eng_run *r, const struct eng_outcome *o, void *arg);
+    /* Optional: output without a copy. When set, the engine hands over the
+     * output pipe itself instead of reading it: move at most len bytes out
+     * of fd (those it holds; splice(2) to a socket, http_resp_splice) and
+     * return how many moved. 0 or a negative errno: nothing can move now;
+     * the engine pauses the output (resume it with eng_run_resume_output;
+     * after an error, end the request). output is then never called. */
+    ssize_t (*output_fd)(struct eng_run *r, int fd, size_t len, void *arg);
 };
 
 /*

@@ -38,6 +38,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -374,10 +375,67 @@ static void offer_output(struct eng_run *r)
     }
 }
 
+/*
+ * out_io for a consumer that moves the output itself (ops->output_fd): the
+ * bytes go from the pipe to it without being read here. The pipe's end and
+ * the output cap are seen with FIONREAD and poll: the pipe is readable but
+ * empty only at its end (POLLHUP), and the consumer is never offered more
+ * than the cap allows, so a pipe holding bytes at the cap is over it.
+ */
+static void out_move(struct eng_run *r, int fd)
+{
+    int avail = 0;
+    if (ioctl(fd, FIONREAD, &avail) == -1) {
+        snprintf(r->proto_why, sizeof(r->proto_why), "output pipe: %s", strerror(errno));
+        r->proto_err = true;
+        avail = 0;
+    }
+    if (avail <= 0) {
+        struct pollfd pf = { .fd = fd, .events = POLLIN };
+        if (!r->proto_err && (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLHUP)))
+            return;   /* not the end: a wakeup with nothing to move */
+        r->out_eof = true;
+        event_del(r->ev_out);
+        if (r->proto_err)
+            kill_run(r, SBX_END_ERROR);
+        check_end(r);
+        return;
+    }
+    size_t want = (size_t)avail;
+    if (r->out_max && r->bytes_out + want > r->out_max)
+        want = (size_t)(r->out_max - r->bytes_out);
+    if (want == 0) {
+        r->out_eof = true;
+        event_del(r->ev_out);
+        kill_run(r, SBX_END_OUTPUT_CAP);
+        check_end(r);
+        return;
+    }
+    if (!r->started) {
+        offer_output(r);   /* start the response before the first byte */
+        if (r->finished || r->out_paused)
+            return;
+    }
+    ssize_t n = r->ops->output_fd(r, fd, want, r->arg);
+    if (r->finished)
+        return;
+    if (n > 0) {
+        r->bytes_out += (uint64_t)n;
+        progress(r);
+        return;
+    }
+    r->out_paused = true;   /* the consumer resumes us */
+    event_del(r->ev_out);
+}
+
 static void out_io(evutil_socket_t fd, short what, void *arg)
 {
     struct eng_run *r = arg;
     (void)what;
+    if (r->ops->output_fd) {
+        out_move(r, fd);
+        return;
+    }
     if (evbuffer_get_length(r->outbuf) >= OUT_CHUNK) {
         event_del(r->ev_out);
         return;

@@ -368,7 +368,9 @@ static void r_done(struct eng_run *r, const struct eng_outcome *o, void *arg)
     event_base_loopbreak(res->base);
 }
 
-static const struct eng_run_ops ops = { r_start, r_output, r_drain, r_done };
+static const struct eng_run_ops ops = {
+    .start = r_start, .output = r_output, .input_drain = r_drain, .done = r_done,
+};
 
 static void run(struct eng *g, const struct eng_code *c, const void *input, size_t len,
                 struct result *res)
