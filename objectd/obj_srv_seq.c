@@ -371,6 +371,24 @@ static void on_output(struct eng_run *r, struct evbuffer *b, void *arg)
         eng_run_pause_output(r);
 }
 
+/* The last stage's output, without a copy: from its pipe straight to the
+ * client's socket (the http drain callback resumes the run). */
+static ssize_t on_output_fd(struct eng_run *r, int fd, size_t len, void *arg)
+{
+    (void)r;
+    struct oseq_stage *st = arg;
+    struct oseq *s = st->s;
+    if (!s->req)
+        return 0;
+    ssize_t n = http_resp_splice(s->req, fd, len);
+    if (n < 0 && n != -EAGAIN) {
+        log_warn("storlet output /%s/%s/%s: to the client: %s", s->account, s->container,
+                 s->object, strerror((int)-n));
+        fail(s, 500, "Storlet output could not be sent");
+    }
+    return n;
+}
+
 static void on_input_drain(struct eng_run *r, void *arg)
 {
     (void)r;
@@ -414,6 +432,15 @@ static const struct eng_run_ops stage_ops = {
     .done = on_done,
 };
 
+/* The last stage: its output goes by splice (on_output_fd). */
+static const struct eng_run_ops last_ops = {
+    .start = on_start,
+    .output = on_output,
+    .output_fd = on_output_fd,
+    .input_drain = on_input_drain,
+    .done = on_done,
+};
+
 static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void *arg)
 {
     (void)p;
@@ -449,7 +476,8 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
     };
     struct err e;
     err_clear(&e);
-    s->run[k] = eng_run_start(s->srv->eng, s->w->base, &inv, &stage_ops, &s->stage[k], &e);
+    s->run[k] = eng_run_start(s->srv->eng, s->w->base, &inv,
+                              k + 1 == s->seq.n ? &last_ops : &stage_ops, &s->stage[k], &e);
     if (!s->run[k]) {
         log_warn("sequence stage %u (%s): %s", k + 1, s->seq.st[k].storlet, e.msg);
         fail_stage(s, k, 503, e.msg);
