@@ -2,6 +2,7 @@
 """The fixity study of issue 6 (not a test: it prints a table).
 
   fixity_study.py [--sizes 1,16,256] [--reps 3] [--out FILE]
+                  [--client-link RATE[,DELAY]]
 
 Where should an object's digests be computed? For each object size (MiB)
 it times, a few repetitions each, the same work (MD5 and SHA-256 of the
@@ -18,14 +19,33 @@ first on an idle cluster, then with a background load: cairn-bench running
 method's digests are checked against the others (same object, same
 answer). Starts its own 3-node cluster on loopback (test/lib/cluster.py),
 one replica per object so the largest size stays within a few hundred MB
-of disk. Prints a Markdown table of the median and min/max wall time (s)
-and the throughput of the median (MiB/s). Standard library only.
+of disk. Prints a Markdown table of the median and min/max wall time (s),
+the throughput of the median (MiB/s) and the median CPU time of the work
+itself: the storlet's (cpu_us of the accounting line of the node or proxy
+that ran it) or the client's (its process CPU for download and hashing).
+Standard library only.
+
+By default the client sits on loopback, where downloading costs it almost
+nothing. --client-link RATE[,DELAY] (e.g. 1gbit or 1gbit,0.1ms; tc syntax)
+puts the client side, the measured client and the background load alike,
+in a network namespace of its own joined to the host by a veth pair whose
+two ends are shaped by tc (tbf at RATE in each direction, plus a netem
+delay each way if DELAY is given and the kernel has netem). The proxy
+listens on the veth's host address; the cluster's own traffic (proxy to
+object nodes) stays on loopback, so only what crosses to the client pays
+the link, as if the proxy's front network were RATE. The background load
+shares the link with the measured client because a real proxy's front
+link is shared by all its clients. Needs root and iproute2; the namespace
+and links are removed on every exit (also Ctrl-C, SIGTERM, errors), and a
+run killed with SIGKILL leaves them to the next run, which removes those
+of dead runs first.
 """
 import argparse
 import hashlib
 import http.client
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -34,7 +54,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "lib"))
-from cluster import Cluster, BUILD, wait_for  # noqa: E402
 
 SRC = os.environ.get("CAIRN_SRC") or os.path.join(HERE, "..", "..")
 MiB = 1 << 20
@@ -55,8 +74,8 @@ class Body:
         return self.block[:k]
 
 
-def get(p, url, headers, sink):
-    c = http.client.HTTPConnection(p.ip, p.port, timeout=600)
+def get(host, port, url, headers, sink):
+    c = http.client.HTTPConnection(host, port, timeout=600)
     try:
         c.request("GET", url, headers=headers)
         r = c.getresponse()
@@ -72,8 +91,11 @@ def get(p, url, headers, sink):
         c.close()
 
 
-def one(p, url, tok, how):
+def one(host, port, url, tok, how):
+    """One request the client's way: (wall s, (md5, sha256) or the HTTP
+    status of a failure, transaction id, client CPU s)."""
     h = {"X-Auth-Token": tok}
+    c0 = time.process_time()
     t0 = time.monotonic()
     if how == "client":
         md5, sha = hashlib.md5(), hashlib.sha256()
@@ -81,7 +103,7 @@ def one(p, url, tok, how):
         def sink(b):
             md5.update(b)
             sha.update(b)
-        st, _ = get(p, url, h, sink)
+        st, hd = get(host, port, url, h, sink)
         res = {"md5": md5.hexdigest(), "sha256": sha.hexdigest()}
     else:
         h["X-Run-Storlet"] = "fixity"
@@ -89,12 +111,196 @@ def one(p, url, tok, how):
         if how == "proxy":
             h["X-Storlet-Run-On-Proxy"] = ""
         out = []
-        st, _ = get(p, url, h, out.append)
+        st, hd = get(host, port, url, h, out.append)
         res = json.loads(b"".join(out)) if st == 200 else {}
     dt = time.monotonic() - t0
+    cpu = time.process_time() - c0
+    txn = hd.get("x-trans-id", "")
     if st != 200:
-        return dt, st
-    return dt, (res.get("md5"), res.get("sha256"))
+        return dt, st, txn, cpu
+    return dt, (res.get("md5"), res.get("sha256")), txn, cpu
+
+
+def worker(host, port):
+    """--worker: the client side inside the link's namespace. Reads one
+    JSON [url, token, how] per line, answers with one()'s result."""
+    for line in sys.stdin:
+        url, tok, how = json.loads(line)
+        print(json.dumps(one(host, port, url, tok, how)), flush=True)
+
+
+class Client:
+    """Runs one() here, or in a worker process inside a ClientLink's
+    namespace (timed there, so the pipe to it costs nothing measured)."""
+
+    def __init__(self, host, port, link=None):
+        self.host, self.port, self.proc = host, port, None
+        if link:
+            self.proc = subprocess.Popen(
+                link.wrap([sys.executable, os.path.abspath(__file__),
+                           "--worker", host, str(port)]),
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def one(self, url, tok, how):
+        if not self.proc:
+            return one(self.host, self.port, url, tok, how)
+        self.proc.stdin.write(json.dumps([url, tok, how]) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit("the client worker died (status %s)"
+                             % self.proc.wait())
+        dt, dig, txn, cpu = json.loads(line)
+        return dt, tuple(dig) if isinstance(dig, list) else dig, txn, cpu
+
+    def close(self):
+        if self.proc:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+
+def ip(*args, check=True):
+    r = subprocess.run(["ip"] + list(args), capture_output=True, text=True)
+    if check and r.returncode:
+        raise SystemExit("ip %s: %s" % (" ".join(args), r.stderr.strip()))
+    return r.stdout
+
+
+def tc(ns, *args):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + ["tc"] + list(args)
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        why = r.stderr.strip()
+        if "netem" in args and "unknown" in why:
+            why += " (this kernel has no netem qdisc: give RATE alone)"
+        raise SystemExit("%s: %s" % (" ".join(cmd), why))
+    return r.stdout
+
+
+class ClientLink:
+    """The client side's network namespace: a veth pair from the host
+    (host_ip) to the namespace (ns_ip), each end's egress shaped to
+    RATE by tbf (behind a netem delay if DELAY is given). Names carry
+    our pid, so a run never touches another run's link."""
+
+    PREFIX = "cfix"
+
+    def __init__(self, spec):
+        parts = spec.split(",")
+        if len(parts) > 2 or not parts[0]:
+            raise SystemExit("--client-link: RATE[,DELAY], e.g. 1gbit,0.1ms")
+        self.rate = parts[0]
+        self.delay = parts[1] if len(parts) > 1 else None
+        pid = os.getpid()
+        self.ns = "%s%d" % (self.PREFIX, pid)
+        self.host_if, self.ns_if = self.ns + "h", self.ns + "c"
+        self.made = False
+
+    def describe(self):
+        return "%s each way (tbf, burst %s, queue %s)%s" % (
+            self.rate, self.BURST, self.QUEUE,
+            ", netem delay %s each way" % self.delay if self.delay
+            else ", no added delay")
+
+    # tbf's bucket must hold a whole GSO packet (64 KiB) or tbf cuts it
+    # up; its queue is what a switch port would buffer. 10 ms at 1 Gbit
+    # kept a 256 MiB TCP download at ~930 Mbit/s without drops here.
+    BURST, QUEUE = "128kb", "10ms"
+
+    @classmethod
+    def remove_stale(cls):
+        """Removes the namespaces and links of runs that died by SIGKILL."""
+        for name in ip("netns", "list").split():
+            m = re.fullmatch(cls.PREFIX + r"(\d+)", name)
+            if not m:
+                continue
+            try:
+                os.kill(int(m.group(1)), 0)
+                continue            # its run is alive
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+            ip("netns", "del", name, check=False)
+            ip("link", "del", name + "h", check=False)
+
+    def __enter__(self):
+        self.remove_stale()
+        used = ip("-4", "-o", "addr")
+        k = next((k for k in range(256) if " 10.250.%d." % k not in used),
+                 None)
+        if k is None:
+            raise SystemExit("--client-link: no free 10.250.k.0/30 subnet")
+        self.host_ip, self.ns_ip = "10.250.%d.1" % k, "10.250.%d.2" % k
+        self.made = True
+        try:
+            ip("netns", "add", self.ns)
+            ip("link", "add", self.host_if, "type", "veth", "peer", "name",
+               self.ns_if)
+            ip("link", "set", self.ns_if, "netns", self.ns)
+            ip("addr", "add", self.host_ip + "/30", "dev", self.host_if)
+            ip("link", "set", self.host_if, "up")
+            ip("-n", self.ns, "addr", "add", self.ns_ip + "/30", "dev",
+               self.ns_if)
+            ip("-n", self.ns, "link", "set", self.ns_if, "up")
+            ip("-n", self.ns, "link", "set", "lo", "up")
+            for ns, dev in ((None, self.host_if), (self.ns, self.ns_if)):
+                parent = ["root"]
+                if self.delay:
+                    tc(ns, "qdisc", "add", "dev", dev, "root", "handle", "1:",
+                       "netem", "delay", self.delay)
+                    parent = ["parent", "1:1"]
+                tc(ns, "qdisc", "add", "dev", dev, *parent, "handle", "10:",
+                   "tbf", "rate", self.rate, "burst", self.BURST,
+                   "latency", self.QUEUE)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def wrap(self, argv):
+        return ["ip", "netns", "exec", self.ns] + argv
+
+    def stats(self):
+        """tc's counters of both ends (sent, dropped, overlimits)."""
+        out = []
+        for ns, dev in ((None, self.host_if), (self.ns, self.ns_if)):
+            try:
+                for ln in tc(ns, "-s", "qdisc", "show", "dev", dev
+                             ).splitlines():
+                    if "Sent" in ln:
+                        out.append("%s: %s" % (dev, ln.strip()))
+            except SystemExit as e:
+                out.append("%s: %s" % (dev, e))
+        return "\n".join(out)
+
+    def close(self):
+        # The namespace goes once no process is left in it (callers stop
+        # theirs first); deleting either veth end deletes the pair.
+        if self.made:
+            self.made = False
+            ip("netns", "del", self.ns, check=False)
+            ip("link", "del", self.host_if, check=False)
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def storlet_cpu(logs, txns):
+    """Median storlet CPU (s) of the runs whose transaction ids are txns,
+    from the accounting lines in logs; None if none is found."""
+    want = set(txns)
+    found = []
+    for ln in logs.splitlines():
+        m = re.search(r"\bstorlet account=.* cpu_us=(\d+) .* txn=(\S+)", ln)
+        if m and m.group(2) in want:
+            found.append(int(m.group(1)) / 1e6)
+    return statistics.median(found) if found else None
 
 
 def main():
@@ -102,8 +308,31 @@ def main():
     ap.add_argument("--sizes", default="1,16,256")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--out")
+    ap.add_argument("--client-link", metavar="RATE[,DELAY]",
+                    help="the client side behind a shaped veth link, "
+                    "e.g. 1gbit or 1gbit,0.1ms (root, iproute2)")
+    ap.add_argument("--worker", nargs=2, metavar=("HOST", "PORT"),
+                    help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.worker:
+        return worker(a.worker[0], int(a.worker[1]))
     sizes = [int(x) for x in a.sizes.split(",")]
+
+    def stop(signo, frame):
+        raise SystemExit(128 + signo)
+    # SIGTERM and SIGHUP unwind like Ctrl-C does, through every cleanup.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+    link = ClientLink(a.client_link) if a.client_link else None
+    if link:
+        with link:
+            study(a, sizes, link)
+    else:
+        study(a, sizes, None)
+
+
+def study(a, sizes, link):
+    from cluster import Cluster, BUILD, wait_for
     with Cluster() as cl:
         os.chmod(cl.dir, 0o755)
         sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
@@ -121,7 +350,13 @@ def main():
                                 ("object", "port", 1)):
             cl.build_ring(kind, 6, rep, [(n.ip, getattr(n, port),
                                           n.devices[0]) for n in nodes])
-        p = cl.proxy(conf={"DEFAULT": conf("proxy")})
+        # With a client link the proxy listens on the veth's host address:
+        # the client reaches it across the link, we (setup) over loopback.
+        p = cl.proxy(ip=link.host_ip if link else "127.0.0.1",
+                     conf={"DEFAULT": conf("proxy")})
+        where = ("client link: " + link.describe()) if link else \
+            "client on loopback"
+        print(where, flush=True)
         path, tok = p.auth("test:tester")
         h = {"X-Auth-Token": tok}
         p.request("POST", path, headers=dict(
@@ -145,34 +380,44 @@ def main():
             c.close()
             assert r.status == 201, r.status
         rows = []
+        loadavg = []
         for load in ("idle", "4 KiB GETs c=8"):
             bg = None
-            if load != "idle":
-                bg = subprocess.Popen(
-                    [os.path.join(BUILD, "cairn-bench"), "-A",
-                     "http://%s:%d/auth/v1.0" % (p.ip, p.port), "-U",
-                     "test:tester", "-K", "testing", "-q", "-m", "get", "-s",
-                     "4k", "-c", "8", "-p", "200", "-d", "30m",
-                     "--container-prefix", "bg", "--cleanup"],
-                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                    text=True)
-
-                def filled():
-                    st, hd, _ = p.request("HEAD", path + "/bg-0", headers=h)
-                    return st // 100 == 2 and int(
-                        hd.get("x-container-object-count", 0)) >= 200
-                wait_for(filled, timeout=120, what="background prepopulation")
+            client = None
             try:
+                if load != "idle":
+                    bg = subprocess.Popen(
+                        (link.wrap if link else list)(
+                            [os.path.join(BUILD, "cairn-bench"), "-A",
+                             "http://%s:%d/auth/v1.0" % (p.ip, p.port), "-U",
+                             "test:tester", "-K", "testing", "-q", "-m",
+                             "get", "-s", "4k", "-c", "8", "-p", "200", "-d",
+                             "30m", "--container-prefix", "bg",
+                             "--cleanup"]),
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                        text=True)
+
+                    def filled():
+                        if bg.poll() is not None:
+                            raise SystemExit("background load exited:\n"
+                                             + bg.stdout.read())
+                        st, hd, _ = p.request("HEAD", path + "/bg-0",
+                                              headers=h)
+                        return st // 100 == 2 and int(
+                            hd.get("x-container-object-count", 0)) >= 200
+                    wait_for(filled, timeout=120,
+                             what="background prepopulation")
+                client = Client(p.ip, p.port, link)
                 for s in sizes:
                     url = "%s/fix/o%d" % (path, s)
-                    one(p, url, tok, "node")   # warm: code fetch, pool
+                    client.one(url, tok, "node")   # warm: code fetch, pool
                     if s <= 16:
-                        one(p, url, tok, "proxy")
+                        client.one(url, tok, "proxy")
                     ref = None
                     for how in ("node", "proxy", "client"):
-                        ts = []
+                        ts, txns, cpus = [], [], []
                         for _ in range(a.reps):
-                            dt, dig = one(p, url, tok, how)
+                            dt, dig, txn, cpu = client.one(url, tok, how)
                             if isinstance(dig, int):   # an HTTP failure
                                 break
                             ref = ref or dig
@@ -180,6 +425,8 @@ def main():
                                 raise SystemExit("%s digests differ: %r %r"
                                                  % (how, dig, ref))
                             ts.append(dt)
+                            txns.append(txn)
+                            cpus.append(cpu)
                         if isinstance(dig, int):
                             rows.append((load, s, how, "HTTP %d" % dig))
                             print(rows[-1], flush=True)
@@ -188,28 +435,52 @@ def main():
                                           if "ERR" in ln or "storlet" in ln)
                                   [-2000:], flush=True)
                             continue
+                        if how == "client":
+                            cpu = statistics.median(cpus)
+                        else:
+                            logs = p.read_log() if how == "proxy" else \
+                                "".join(n.read_log() for n in nodes)
+                            cpu = storlet_cpu(logs, txns)
                         med = statistics.median(ts)
                         rows.append((load, s, how, med, min(ts), max(ts),
-                                     s / med))
+                                     s / med, cpu))
                         print("%-15s %4d MiB %-6s median %.3fs (%.3f-%.3f)"
-                              " %.0f MiB/s" % rows[-1], flush=True)
+                              " %.0f MiB/s, CPU %s" % (
+                                  rows[-1][:7] + ("%.1f ms" % (cpu * 1e3)
+                                                  if cpu is not None
+                                                  else "?",)), flush=True)
+                with open("/proc/loadavg") as f:
+                    loadavg.append("%s: %s" % (load, " ".join(
+                        f.read().split()[:3])))
             finally:
+                if client:
+                    client.close()
                 if bg:
                     bg.send_signal(signal.SIGINT)
-                    out, _ = bg.communicate(timeout=300)
+                    try:
+                        out, _ = bg.communicate(timeout=300)
+                    except subprocess.TimeoutExpired:
+                        bg.kill()
+                        out, _ = bg.communicate()
                     print("background load:\n" + out, flush=True)
-        table = ["| load | size | where | median s | min-max s | MiB/s |",
-                 "|---|---|---|---|---|---|"]
+        table = ["| load | size | where | median s | min-max s | MiB/s "
+                 "| CPU ms |", "|---|---|---|---|---|---|---|"]
         for r in rows:
             if len(r) == 4:
-                table.append("| %s | %d MiB | %s | %s | | |" % r)
+                table.append("| %s | %d MiB | %s | %s | | | |" % r)
             else:
-                table.append("| %s | %d MiB | %s | %.3f | %.3f-%.3f | %.0f |"
-                             % r)
-        print("\n".join(table))
+                table.append("| %s | %d MiB | %s | %.3f | %.3f-%.3f | %.0f "
+                             "| %s |" % (r[:7] + ("%.1f" % (r[7] * 1e3)
+                                                   if r[7] is not None
+                                                   else "?",)))
+        notes = [where, "load average (1, 5, 15 min) at the end of each "
+                 "half: " + "; ".join(loadavg)]
+        if link:
+            notes.append("link counters:\n" + link.stats())
+        print("\n".join(table + [""] + notes))
         if a.out:
             with open(a.out, "w") as f:
-                f.write("\n".join(table) + "\n")
+                f.write("\n".join(table + [""] + notes) + "\n")
 
 
 if __name__ == "__main__":
