@@ -554,8 +554,11 @@ static bool obj_usable(int status, const struct http_head *h, void *arg)
      * there) is not the storlet's output: try another node */
     if (rl && rl->chain_sent && status >= 200 && status < 300)
         return false;
+    /* A 409 to a read insisting on the version whose facts decided the
+     * rules (docs/rules.md 4.1): this node has another version (or none);
+     * another node may have that one. None: relay_failed decides again. */
     if (status == 409 && rl && rl->facts_sent)
-        return true;   /* the object changed since its facts were read */
+        return false;
     return (status >= 200 && status < 400) || status == 412 || status == 416;
 }
 
@@ -735,17 +738,6 @@ static void relay_response(struct px_req *pr, struct px_read *rd,
      * over a manifest, the proxy runs it over the assembled object. */
     if (rl->kind == NAMES_OBJECT && px_storlet_manifest(pr, rd, h))
         return;
-    if (rl->kind == NAMES_OBJECT && h->status == 409 && pr->rules && pr->rules->facts_ts[0]) {
-        /* the object is not the version the rules were decided for:
-         * decide again, once (docs/rules.md 4.1) */
-        px_read_abort(rd);
-        if (pr->rules->facts_reads >= 2) {
-            px_reply(pr, 503);
-            return;
-        }
-        px_rules_read_facts(pr, object_facts_read);
-        return;
-    }
     /* A manifest answered 304 or 412 was judged by its own ETag; the
      * assembled object's decides (px_dlo evaluates the conditionals). */
     if (rl->ruled) {
@@ -909,6 +901,15 @@ static void relay_failed(struct px_req *pr, int status,
     if (status == 404 && rl->kind == NAMES_ACCOUNT &&
         pr->srv->conf.account_autocreate) {
         empty_account(pr);
+        return;
+    }
+    if (status == 409 && rl->facts_sent && !px_cap_granted(pr, PX_CAP_RULED)) {
+        /* no node has the version whose facts decided the rules: the
+         * object changed; decide again, once (docs/rules.md 4.1). (The
+         * proxy's own read for a chain relays the 409 to the chain,
+         * which decides again.) */
+        if (!px_ctl_decide_again(pr))
+            px_reply_text(pr, 503, PX_RULES_CHANGED_TWICE);
         return;
     }
     if (status == 404 && hdrs && rl->kind == NAMES_OBJECT) {
@@ -2039,6 +2040,25 @@ static void object_rules_loaded(struct px_req *pr, const struct px_rules *r)
 static void object_facts_read(struct px_req *pr)
 {
     object_rules_loaded(pr, pr->rules);
+}
+
+bool px_ctl_decide_again(struct px_req *pr)
+{
+    struct px_rules *r = pr->rules;
+    if (!r || !r->facts || !r->facts_ts[0] || r->facts_reads >= 2 || pr->done)
+        return false;
+    log_set_txn(pr->txn);
+    log_info("%s %s: the object changed since its facts were read: deciding again",
+             http_req_method_str(pr->req), http_req_target(pr->req));
+    log_set_txn(NULL);
+    pr->ctl = NULL;
+    pr->stl = NULL;
+    if (r->facts_copy_src)
+        /* a PUT with X-Copy-From: its source's facts */
+        px_rules_read_copy_facts(pr, copy_rules_loaded);
+    else
+        px_rules_read_facts(pr, object_facts_read);
+    return true;
 }
 
 static void object_acl_checked(struct px_req *pr, const struct px_cinfo *ci)

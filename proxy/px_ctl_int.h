@@ -74,6 +74,21 @@ void px_newest_first(struct px_req *pr, struct px_nodes *nodes, const char *a,
                      const char *c, const char *o,
                      void (*then)(struct px_req *pr, void *arg), void *arg);
 
+/*
+ * docs/rules.md 4.1: a node answered 409 to a read of pr that insisted on
+ * the version whose facts decided its storlet rules (the object changed
+ * since the proxy's facts HEAD). Reads the facts again and decides the
+ * request again from there, as a fresh request would be, once per
+ * request. Returns true when it took the request over: the caller drops
+ * its own state and answers nothing. False when it may not (the decision
+ * used no facts, or they were read twice already): the caller answers
+ * 503 with PX_RULES_CHANGED_TWICE. The caller must not have begun an
+ * answer.
+ */
+bool px_ctl_decide_again(struct px_req *pr);
+#define PX_RULES_CHANGED_TWICE "The object changed twice while the proxy read it under " \
+                               "storlet rules; try again"
+
 /* The object controller's PUT and COPY (px_put.c). */
 void px_obj_put(struct px_req *pr);
 void px_obj_copy(struct px_req *pr);

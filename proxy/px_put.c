@@ -899,9 +899,22 @@ static void copy_src_end(struct px_req *pr, int err, void *arg)
 static void copy_src_failed(struct px_req *pr, int status,
                             const struct px_hdrs *hdrs, void *arg)
 {
-    (void)pr;
     (void)hdrs;
-    put_answer(arg, status);
+    struct px_put *p = arg;
+    if (status == 409 && px_rules_facts_used(pr) && !p->answered) {
+        /* the source changed since its facts decided the storlet rules
+         * (docs/rules.md 4.1): decided again, from the request's own
+         * path, as a fresh request would be; a second time, 503 */
+        p->answered = true;
+        if (http_req_method(pr->req) == HTTP_M_COPY) {
+            pr->path.container = p->src_container;
+            pr->path.object = p->src_object;
+        }
+        if (!px_ctl_decide_again(pr))
+            px_reply_text(pr, 503, PX_RULES_CHANGED_TWICE);
+        return;
+    }
+    put_answer(p, status);
 }
 
 /* -- a large object source, read through this proxy (assembled) */
@@ -995,7 +1008,8 @@ static void copy_src_headers(struct px_req *pr, struct http_client *c,
     (void)arg;
     http_client_header(c, "X-Newest", "true");
     /* decided with the source's facts (docs/rules.md 4.1): that version
-     * only; another answers 409 and the copy fails, never copied raw */
+     * only; another answers 409 and the copy is decided again, never
+     * copied raw */
     px_rules_facts_header(pr, c);
     static const char *const pass[] = {"If-Match", "If-None-Match",
                                        "If-Modified-Since",

@@ -885,3 +885,9 @@ bool px_rules_facts_header(const struct px_req *pr, struct http_client *c)
         http_client_header(c, PX_RULES_FACTS_HEADER, v);
     return v != NULL;
 }
+
+bool px_rules_facts_used(const struct px_req *pr)
+{
+    const struct px_rules *r = pr->rules;
+    return r && r->facts && r->facts_ts[0];
+}

@@ -235,6 +235,11 @@ bool px_rules_need_copy_facts(const struct px_req *pr);
  */
 bool px_rules_facts_header(const struct px_req *pr, struct http_client *c);
 
+/* Whether pr's decision used the facts of a version of its object (or
+ * copy source) that its reads insist on (px_rules_facts_header): a 409
+ * from such a read means the object changed since (px_ctl_decide_again). */
+bool px_rules_facts_used(const struct px_req *pr);
+
 /* Whether the container of pr->path holds storlet code (storlet or
  * dependency container). */
 bool px_rules_code_container(const char *container);

@@ -708,12 +708,35 @@ static void errbody_take(struct pst *s, struct evbuffer *b)
     evbuffer_drain(b, evbuffer_get_length(b));
 }
 
+/* The source answered 409: it is not the version whose facts decided
+ * the chain (docs/rules.md 4.1). Nothing of this chain has answered: it
+ * is dropped, and the request decided again from fresh facts, once;
+ * after that, 503. */
+static void source_changed(struct pst *s)
+{
+    struct px_req *pr = s->pr;
+    bool again = !s->answered && !s->failed && !pr->done;
+    if (again) {
+        s->failed = true;   /* this chain answers nothing any more */
+        stop_all(s);
+        if (px_ctl_decide_again(pr))
+            return;
+        s->failed = false;
+    }
+    fail(s, 503, PX_RULES_CHANGED_TWICE);
+}
+
 static void errbody_answer(struct pst *s)
 {
     size_t n = evbuffer_get_length(s->errbody);
     char *t = xmalloc(n + 1);
     evbuffer_remove(s->errbody, t, n);
     t[n] = '\0';
+    if (s->src_status == 409 && px_rules_facts_used(s->pr)) {
+        free(t);
+        source_changed(s);
+        return;
+    }
     /* a mandatory stage that failed on the node: the generic reason (its
      * own may quote the data, docs/rules.md 4.2) */
     unsigned k = 0, split = first_here(s);
@@ -735,10 +758,7 @@ static void errbody_answer(struct pst *s)
             return;
         }
     }
-    if (s->src_status == 409)   /* changed since its facts were read */
-        fail(s, 503, "the object changed while it was read; try again");
-    else
-        fail(s, s->src_status, t);
+    fail(s, s->src_status, t);
     free(t);
 }
 
@@ -1028,10 +1048,13 @@ static void brd_body(struct px_req *pr, struct px_read *rd, struct evbuffer *b, 
 
 static void brd_failed(struct px_req *pr, int status, const struct px_hdrs *hdrs, void *arg)
 {
-    (void)pr;
     (void)hdrs;
     struct pst *s = arg;
     s->brd = NULL;
+    if (status == 409 && px_rules_facts_used(pr)) {
+        source_changed(s);
+        return;
+    }
     fail(s, status == 404 ? 404 : 503,
          status == 404                    ? "Not Found"
          : status >= 200 && status < 300 ? PX_STORLET_UNRUN   /* brd_usable */
