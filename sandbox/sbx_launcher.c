@@ -790,28 +790,47 @@ static void job_finish(struct job *j)
 
 /* ------------------------------------------------------------ the loop */
 
-/* True when some pool has fewer warm sandboxes than wanted. */
+/*
+ * When to build a pool's next warm sandbox. Not while a storlet runs, unless
+ * the pool is empty: a build is a clone in this loop and a millisecond of
+ * CPU in the new init, and on a small host that time came out of the
+ * running invocation (its storlet, init's report, this loop's result, the
+ * daemon's response), which is the latency a warm sandbox is there to cut.
+ * The pool is refilled when no storlet runs: right after a run's result
+ * went out, or when the loop has been idle.
+ */
+static bool runs_active(void)
+{
+    for (struct job *j = L.jobs; j; j = j->next)
+        if (j->state == JOB_RUNNING)
+            return true;
+    return false;
+}
+
+static bool pool_needs(const struct pool *pl, bool running)
+{
+    unsigned have = 0;
+    for (struct job *j = L.jobs; j; j = j->next)
+        if (j->state == JOB_WARM && strcmp(j->key, pl->key) == 0)
+            have++;
+    return have < pl->want && now_us() >= pl->retry_at && (!running || have == 0);
+}
+
+/* True when some pool should get a sandbox now. */
 static bool refill_wanted(void)
 {
-    for (struct pool *pl = L.pools; pl; pl = pl->next) {
-        unsigned have = 0;
-        for (struct job *j = L.jobs; j; j = j->next)
-            if (j->state == JOB_WARM && strcmp(j->key, pl->key) == 0)
-                have++;
-        if (have < pl->want && now_us() >= pl->retry_at)
+    bool running = runs_active();
+    for (struct pool *pl = L.pools; pl; pl = pl->next)
+        if (pool_needs(pl, running))
             return true;
-    }
     return false;
 }
 
 static void refill_pools(void)
 {
+    bool running = runs_active();
     for (struct pool *pl = L.pools; pl; pl = pl->next) {
-        unsigned have = 0;
-        for (struct job *j = L.jobs; j; j = j->next)
-            if (j->state == JOB_WARM && strcmp(j->key, pl->key) == 0)
-                have++;
-        if (have < pl->want && now_us() >= pl->retry_at) {
+        if (pool_needs(pl, running)) {
             char detail[160];
             struct job *j = job_build(&pl->pol, pl->code_dir, detail, sizeof(detail));
             if (!j) {
@@ -941,17 +960,19 @@ int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opt
     }
     size_t cap = 64;
     struct pollfd *pf = xmalloc(cap * sizeof(*pf));
-    bool last_idle = true;
+    bool last_idle = true, finished = false;
     while (!stop_requested) {
         answer_prewarms();
         drop_dead_conns();
         if (listen_fd == -1 && !L.conns)
             break;
-        /* Refilling costs a clone (copying the mount table, a new net
-         * namespace): do it only when the last wait saw nothing to do, so
-         * it never delays a running sandbox's end or a new request. */
-        if (last_idle)
+        /* Refilling costs a clone (copying the mount table): do it only
+         * when the last wait saw nothing to do or a run has just ended
+         * (its result is out), so it never delays a running sandbox's
+         * end or a new request; refill_wanted says when not at all. */
+        if (last_idle || finished)
             refill_pools();
+        finished = false;
         bool want_refill = refill_wanted();
         /* build the poll set: listener, clients, then per job up to 4 */
         size_t need = 1 + 64 + (size_t)L.njobs * 4;
@@ -1060,8 +1081,10 @@ int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opt
                     }
                     ended = true;
                 }
-                if (ended)
+                if (ended) {
                     job_finish(j);
+                    finished = true;
+                }
             } else if (j->state == JOB_WARM && j->reaped) {
                 j->state = JOB_ENDED;   /* died while waiting: back off */
                 for (struct pool *pl = L.pools; pl; pl = pl->next)

@@ -3,6 +3,7 @@
 
   storlet_bench.py [--small-seconds S] [--big-count N] [--warm N]
                    [--concurrency C] [--cpu-count N] [--no-python]
+  storlet_bench.py --against OTHER_BUILD [--pairs N] [--warm N]
 
 Starts a 3-node cluster on loopback with storlets on (warm sandboxes kept
 per storlet version), deploys the identity storlet (native, C) and the
@@ -20,7 +21,10 @@ added p50/p99, the throughput loss, and the CPU time the object nodes
 (object servers, launchers, sandboxes) spend per GET, counted over
 --cpu-count GETs of one object made one at a time after the cairn-bench
 runs: on a shared, loaded machine latency mostly measures the other
-tenants, CPU per GET much less so. That CPU is also shown split between
+tenants, CPU per GET much less so. --against runs this build's cluster
+and another build's side by side and alternates 4 KiB GETs between them,
+so that both see the same load: the way to compare two builds on a
+shared host. That CPU is also shown split between
 the object servers, their launchers and the sandboxes (whose teardown
 after the exit, and the kernel's work for them in its own threads, are
 not all in it). Standard library only; daemons from
@@ -34,9 +38,11 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "lib"))
+import cluster  # noqa: E402
 from cluster import Cluster, BUILD  # noqa: E402
 
 SRC = os.environ.get("CAIRN_SRC") or os.path.join(HERE, "..", "..")
@@ -147,6 +153,102 @@ def req(p, method, path, headers):
     return st
 
 
+def deploy(cl, warm, build):
+    """A 3-node cluster of `build`'s daemons in cl with storlets on and the
+    native identity storlet deployed; returns (proxy, account path, auth
+    headers, object nodes)."""
+    cluster.BUILD = build
+    os.chmod(cl.dir, 0o755)
+    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+
+    def conf(name):
+        return {"storlets": "true", "storlet_warm": str(warm),
+                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
+                "storlet_sdk": sdk, "log_level": "notice"}
+    ips = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
+    nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip, conf=conf("node%d" % i))
+             for i, ip in enumerate(ips)]
+    for kind, port in (("account", "aport"), ("container", "cport"),
+                       ("object", "port")):
+        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
+                                   for n in nodes])
+    p = cl.proxy(conf={"DEFAULT": conf("proxy")})
+    path, tok = p.auth("test:tester")
+    h = {"X-Auth-Token": tok}
+    p.request("POST", path, headers=dict(
+        h, **{"X-Account-Meta-Storlet-Enabled": "True"}))
+    p.request("PUT", path + "/storlet", headers=h)
+    with open(os.path.join(build, "storlets", "identity"), "rb") as f:
+        st, _, _ = p.request("PUT", path + "/storlet/identity",
+                             body=f.read(), headers=dict(h, **{
+                                 "X-Object-Meta-Storlet-Language": "native",
+                                 "X-Object-Meta-Storlet-Interface-Version": "1.0",
+                                 "X-Object-Meta-Storlet-Object-Metadata": "no",
+                                 "X-Object-Meta-Storlet-Main": "identity"}))
+    assert st == 201, st
+    return p, path, h, nodes
+
+
+def paired(a):
+    """--against: two clusters, this build's and another's, side by side;
+    4 KiB GETs (plain and identity) alternate between them one at a time,
+    so both see the same host load at the same moments: on a shared host
+    the difference of the two is far steadier than two runs one after
+    the other."""
+    builds = [("this", BUILD), ("against", os.path.abspath(a.against))]
+    with Cluster() as c1, Cluster() as c2:
+        sides = []
+        for (name, build), cl in zip(builds, (c1, c2)):
+            p, path, h, nodes = deploy(cl, a.warm, build)
+            p.request("PUT", path + "/pair", headers=h)
+            body = os.urandom(4096)
+            st, _, _ = p.request("PUT", path + "/pair/o", body=body, headers=h)
+            assert st == 201, st
+            conn = http.client.HTTPConnection(p.ip, p.port, timeout=60)
+            sides.append((name, conn, path + "/pair/o", h, body, nodes))
+
+        def get(side, storlet):
+            _, conn, opath, h, body, _ = side
+            hh = dict(h, **{"X-Run-Storlet": "identity"}) if storlet else h
+            t0 = time.perf_counter()
+            conn.request("GET", opath, headers=hh)
+            r = conn.getresponse()
+            got = r.read()
+            dt = (time.perf_counter() - t0) * 1000
+            if r.status != 200 or got != body:
+                raise SystemExit("GET %s: %d" % (opath, r.status))
+            return dt
+
+        for side in sides:              # code fetch, warm pool
+            for _ in range(10):
+                get(side, True)
+        lat = {(n, k): [] for n, *_ in sides for k in ("plain", "identity")}
+        cpu0 = [node_cpu_split(sd[5]) for sd in sides]
+        for i in range(a.pairs):
+            order = sides if i % 2 == 0 else sides[::-1]
+            for side in order:
+                lat[(side[0], "plain")].append(get(side, False))
+            for side in order:
+                lat[(side[0], "identity")].append(get(side, True))
+        cpu1 = [node_cpu_split(sd[5]) for sd in sides]
+        with open("/proc/loadavg") as f:
+            load = " ".join(f.read().split()[:3])
+        print("## paired: %d GETs of 4 KiB each, alternating; load average %s"
+              % (a.pairs, load))
+        for k, (side, c0, c1_) in enumerate(zip(sides, cpu0, cpu1)):
+            name = side[0]
+            pl = sorted(lat[(name, "plain")])
+            ident = sorted(lat[(name, "identity")])
+            q = lambda v, f: v[min(len(v) - 1, int(len(v) * f))]
+            per = {x: (c1_[x] - c0[x]) / a.pairs for x in c0}
+            print("%-8s %s\n         plain p50 %.3f ms  identity p50 %.3f ms p90 %.3f ms"
+                  "  added p50 %.3f ms  node CPU per plain+identity pair %.2f ms "
+                  "(objectd %.2f, launchers %.2f, sandboxes %.2f)" % (
+                      name, builds[k][1], q(pl, .5), q(ident, .5), q(ident, .9),
+                      q(ident, .5) - q(pl, .5), sum(per.values()), per["objectd"],
+                      per["launcher"], per["sandboxes"]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--small-seconds", default="20s")
@@ -157,7 +259,14 @@ def main():
                     help="GETs of 4 KiB per CPU count (64 MiB: a hundredth)")
     ap.add_argument("--no-python", action="store_true",
                     help="skip the Python identity storlet")
+    ap.add_argument("--against", metavar="BUILD",
+                    help="paired mode: this build against another build "
+                         "directory, 4 KiB GETs alternating between them")
+    ap.add_argument("--pairs", type=int, default=1000,
+                    help="paired mode: GETs of each kind per build")
     a = ap.parse_args()
+    if a.against:
+        return paired(a)
     with Cluster() as cl, tempfile.TemporaryDirectory() as tmp:
         os.chmod(cl.dir, 0o755)
         sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
