@@ -328,6 +328,18 @@ int http_resp_add_buffer(struct http_req *req, struct evbuffer *buf);
  */
 ssize_t http_resp_splice(struct http_req *req, int fd, size_t len);
 
+/*
+ * Body bytes [off, off + len) of a file segment, sent with sendfile(2)
+ * from the page cache without passing through user space. The output
+ * holds a reference to seg until those bytes are sent (or the connection
+ * is freed), so the caller may free its own reference at once. The file
+ * must not change until then. Same returns and flow control as
+ * http_resp_write.
+ */
+struct evbuffer_file_segment;
+int http_resp_add_file(struct http_req *req, struct evbuffer_file_segment *seg,
+                       uint64_t off, size_t len);
+
 /* Is the output buffer below write_high? */
 bool http_resp_wants_more(const struct http_req *req);
 /* Bytes waiting in the connection's output buffer. */

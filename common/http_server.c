@@ -1074,6 +1074,26 @@ ssize_t http_resp_splice(struct http_req *r, int fd, size_t len)
     return -errno;
 }
 
+int http_resp_add_file(struct http_req *r, struct evbuffer_file_segment *seg,
+                       uint64_t off, size_t len)
+{
+    int rc = resp_check(r, len);
+    if (rc || r->resp_nobody || len == 0)
+        return rc;
+    struct evbuffer *out = conn_out(r->conn);
+    if (r->resp_chunked)
+        evbuffer_add_printf(out, "%zx\r\n", len);
+    /* the bufferevent's output drains to its socket, so libevent keeps
+     * the range as a sendfile chain instead of reading it into memory */
+    if (evbuffer_add_file_segment(out, seg, (ev_off_t)off, (ev_off_t)len) != 0)
+        return -ENOMEM;
+    if (r->resp_chunked)
+        evbuffer_add(out, "\r\n", 2);
+    r->resp_written += len;
+    conn_flush(r->conn);
+    return 0;
+}
+
 bool http_resp_wants_more(const struct http_req *r)
 {
     return evbuffer_get_length(conn_out(r->conn)) < r->conn->srv->cfg.write_high;

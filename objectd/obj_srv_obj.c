@@ -23,6 +23,8 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,6 +38,9 @@
 #include "common/xalloc.h"
 #include "objectd/obj_diskfile.h"
 #include "objectd/obj_srv_int.h"
+
+/* What a read job of a whole-object GET sent with sendfile hashes. */
+#define GET_HASH_CHUNK (1024 * 1024)
 
 /* Pending PUT body above which the client is paused. */
 #define PUT_PENDING_MAX (1024 * 1024)
@@ -81,6 +86,11 @@ struct oreq {
     int64_t if_delete_at;
     bool have_if_delete_at;
     bool storlet;               /* GET through a storlet (obj_srv_storlet.c) */
+    /* A whole-object GET larger than one chunk sends the checked bytes
+     * from the file (sendfile) instead of from buf: body bytes up to
+     * sent went out, the read jobs only hash ahead (obj_df_read). */
+    struct evbuffer_file_segment *seg;
+    uint64_t sent;
 
     /* container updates */
     struct obj_upd_target tg[OBJ_UPD_MAX_TARGETS];
@@ -97,6 +107,8 @@ struct oreq {
 
 static void oreq_free(struct oreq *st)
 {
+    if (st->seg)
+        evbuffer_file_segment_free(st->seg); /* queued ranges keep theirs */
     obj_df_reader_free(st->rd);
     obj_df_writer_free(st->wr);
     json_decref(st->meta);
@@ -390,7 +402,12 @@ static void get_pump(struct oreq *st)
             return;
         }
         if (st->have_data) {
-            http_resp_write(req, st->buf, (size_t)st->nread);
+            if (st->seg) {
+                http_resp_add_file(req, st->seg, st->sent, (size_t)st->nread);
+                st->sent += (uint64_t)st->nread;
+            } else {
+                http_resp_write(req, st->buf, (size_t)st->nread);
+            }
             st->have_data = false;
             st->nread = 0;
             continue;
@@ -437,6 +454,30 @@ static const struct http_req_ops get_ops = {
     .drain = get_drain,
     .done = obj_rq_http_done,
 };
+
+/*
+ * The body of an open object as a file segment over a duplicate of its
+ * descriptor (the segment closes it when the last queued range is sent:
+ * the reader may be gone by then). Ranges of it are sent with sendfile,
+ * without copying the body into user space and out again. NULL (send
+ * from the buffer) if the descriptor cannot be duplicated.
+ */
+static struct evbuffer_file_segment *body_segment(struct obj_df_reader *rd)
+{
+    int fd;
+    uint64_t off;
+    if (obj_df_body_fd(rd, &fd, &off) != 0)
+        return NULL;
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d == -1)
+        return NULL;
+    struct evbuffer_file_segment *seg = evbuffer_file_segment_new(
+        d, (ev_off_t)off, (ev_off_t)obj_df_info(rd)->content_length,
+        EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_LOCKING);
+    if (!seg)
+        close(d);
+    return seg;
+}
 
 static void get_open_done(struct obj_rq *rq, int status)
 {
@@ -549,6 +590,16 @@ static void get_open_done(struct obj_rq *rq, int status)
         write_part_header(st, ctype, in->content_length);
         get_pump(st);
         return;
+    }
+    if (in->content_length > st->buflen) {
+        st->seg = body_segment(st->rd);
+        /* The read jobs now only hash ahead of what sendfile sends, so
+         * they can take bigger steps: a disk-pool round trip per 64 KiB
+         * cost more than copying the bytes. */
+        if (st->seg && st->buflen < GET_HASH_CHUNK) {
+            st->buf = xrealloc(st->buf, GET_HASH_CHUNK);
+            st->buflen = GET_HASH_CHUNK;
+        }
     }
     http_req_set_ops(req, &get_ops, st);
     http_resp_start(req, 200, (int64_t)in->content_length);

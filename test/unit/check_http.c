@@ -802,6 +802,31 @@ static const struct http_req_ops done_only_ops = {
     .done = count_done,
 };
 
+/* /file: a temp file of FILE_OFF + FILE_LEN + 7 pattern bytes. */
+#define FILE_OFF 100
+#define FILE_LEN (3 * 1024 * 1024 + 5)
+#define FILE_PIECE 300000
+
+static unsigned char file_byte(uint64_t i)
+{
+    return (unsigned char)(i * 13 + i / 4093);
+}
+
+static int file_pattern(void)
+{
+    char path[] = "/tmp/check_http_file.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    unsigned char buf[4096];
+    for (uint64_t at = 0; at < FILE_OFF + FILE_LEN + 7; at += sizeof(buf)) {
+        for (size_t i = 0; i < sizeof(buf); i++)
+            buf[i] = file_byte(at + i);
+        ck_assert_int_eq(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+    }
+    return fd;
+}
+
 static void handler(struct http_req *req, void *arg)
 {
     const char *path = http_req_path(req);
@@ -874,6 +899,28 @@ static void handler(struct http_req *req, void *arg)
         (void)http_req_path(req);
         pool_cleanup_add(pool, log_from_cleanup, req);
         http_req_set_ops(req, &sink_ops, st);
+    } else if (strcmp(path, "/file") == 0) {
+        /* bytes [FILE_OFF, FILE_OFF + FILE_LEN) of a file, as ranges of
+         * one segment between two written bytes; our reference to the
+         * segment goes at once, the queued ranges keep theirs */
+        http_req_set_ops(req, &done_only_ops, NULL);
+        int fd = file_pattern();
+        struct evbuffer_file_segment *seg = evbuffer_file_segment_new(
+            fd, FILE_OFF, FILE_LEN, EVBUF_FS_CLOSE_ON_FREE);
+        ck_assert_ptr_nonnull(seg);
+        bool chunked = http_req_header(req, "x-chunked") != NULL;
+        ck_assert_int_eq(http_resp_start(req, 200, chunked ? HTTP_LENGTH_UNKNOWN
+                                                           : FILE_LEN + 2), 0);
+        http_resp_write(req, "<", 1);
+        for (uint64_t off = 0; off < FILE_LEN; off += FILE_PIECE) {
+            size_t n = FILE_LEN - off < FILE_PIECE ? FILE_LEN - off : FILE_PIECE;
+            ck_assert_int_eq(http_resp_add_file(req, seg, off, n), 0);
+        }
+        evbuffer_file_segment_free(seg);
+        http_resp_write(req, ">", 1);
+        if (!chunked)
+            ck_assert_int_eq(http_resp_add_file(req, NULL, 0, 1), -EMSGSIZE);
+        ck_assert_int_eq(http_resp_end(req), 0);
     } else if (strcmp(path, "/reject") == 0) {
         http_req_set_ops(req, &done_only_ops, NULL);
         http_resp_simple(req, 413, "text/plain", "too big", 7);
@@ -1327,6 +1374,37 @@ START_TEST(server_streams_large_response_with_bounded_output)
 END_TEST
 
 /*
+ * Ranges of a file segment (sendfile) between written bytes arrive whole
+ * and in order, length-framed and chunked, on one connection.
+ */
+START_TEST(server_sends_file_ranges)
+{
+    tsrv_start(NULL);
+    int fd = tconnect();
+    struct rd r;
+    rd_init(&r, fd);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        send_str(fd, chunked ? "GET /file HTTP/1.1\r\nX-Chunked: 1\r\n\r\n"
+                             : "GET /file HTTP/1.1\r\n\r\n");
+        ck_assert_int_eq(rd_response(&r, false, false), 200);
+        ck_assert_int_eq(r.h.body, chunked ? HTTP_BODY_CHUNKED : HTTP_BODY_LENGTH);
+        size_t n = evbuffer_get_length(r.body);
+        ck_assert_uint_eq(n, FILE_LEN + 2);
+        unsigned char *b = evbuffer_pullup(r.body, -1);
+        ck_assert_int_eq(b[0], '<');
+        ck_assert_int_eq(b[n - 1], '>');
+        size_t bad = 0;
+        for (size_t i = 0; i < FILE_LEN; i++)
+            bad += b[1 + i] != file_byte(FILE_OFF + i);
+        ck_assert_uint_eq(bad, 0);
+    }
+    rd_release(&r);
+    close(fd);
+    tsrv_stop();
+}
+END_TEST
+
+/*
  * A response of many differently sized pieces, written straight to the
  * socket while it keeps up and queued when it does not, reaches a reader
  * that takes a few KiB at a time whole and in order, twice on one
@@ -1692,6 +1770,7 @@ static void add_server_tests(Suite *s)
     tcase_add_test(tc, server_expect_100_continue_handler_decides);
     tcase_add_test(tc, server_streams_large_response_with_bounded_output);
     tcase_add_test(tc, server_large_response_to_slow_reader_arrives_in_order);
+    tcase_add_test(tc, server_sends_file_ranges);
     tcase_add_test(tc, server_request_body_back_pressure);
     tcase_add_test(tc, server_timeouts_close_slow_clients);
     tcase_add_test(tc, server_write_timeout_drops_a_reader_that_stopped);
