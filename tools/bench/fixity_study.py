@@ -20,10 +20,15 @@ method's digests are checked against the others (same object, same
 answer). Starts its own 3-node cluster on loopback (test/lib/cluster.py),
 one replica per object so the largest size stays within a few hundred MB
 of disk. Prints a Markdown table of the median and min/max wall time (s),
-the throughput of the median (MiB/s) and the median CPU time of the work
-itself: the storlet's (cpu_us of the accounting line of the node or proxy
-that ran it) or the client's (its process CPU for download and hashing).
-Standard library only.
+the throughput of the median (MiB/s), the median CPU time of the work
+itself ("work CPU": the storlet's, cpu_us of the accounting line of the
+node or proxy that ran it, or the client's, its process CPU for download
+and hashing) and, idle only, the median CPU time the whole cluster (proxy,
+object servers, launchers, sandboxes, storlets) spent on one request
+("cluster CPU", from a cgroup v1 cpuacct group the cluster runs in; "-"
+where there is none, or under the background load, whose work it would
+include). Wall times on a shared machine measure its scheduler as much as
+the work; the CPU columns do not. Standard library only.
 
 By default the client sits on loopback, where downloading costs it almost
 nothing. --client-link RATE[,DELAY] (e.g. 1gbit or 1gbit,0.1ms; tc syntax)
@@ -119,6 +124,10 @@ def one(host, port, url, tok, how):
     if st != 200:
         return dt, st, txn, cpu
     return dt, (res.get("md5"), res.get("sha256")), txn, cpu
+
+
+def ms(sec):
+    return "-" if sec is None else "%.1f" % (sec * 1e3)
 
 
 def worker(host, port):
@@ -291,6 +300,83 @@ class ClientLink:
         self.close()
 
 
+class CpuGroup:
+    """A cgroup v1 cpuacct group holding the cluster's processes (and all
+    they fork: launchers, sandboxes, storlets; the sandbox moves storlets
+    between cpu, memory and pids groups but never cpuacct), so usage()
+    is the whole cluster's CPU in ns, dead children included. We join it
+    before starting the cluster and leave once it runs, so the client and
+    the background load are not in it. Without a writable cpuacct
+    hierarchy (cgroup v2 only, not root) it is simply absent (ok False)."""
+
+    ROOT = "/sys/fs/cgroup/cpuacct"
+    PREFIX = "cfix"
+
+    def __init__(self):
+        self.path = os.path.join(self.ROOT, "%s%d" % (self.PREFIX,
+                                                      os.getpid()))
+        self.ok = False
+        self.home = None
+
+    def __enter__(self):
+        if not os.access(os.path.join(self.ROOT, "cgroup.procs"), os.W_OK):
+            return self
+        for name in os.listdir(self.ROOT):     # those of SIGKILLed runs
+            m = re.fullmatch(self.PREFIX + r"(\d+)", name)
+            if m and not os.path.exists("/proc/" + m.group(1)):
+                try:
+                    os.rmdir(os.path.join(self.ROOT, name))
+                except OSError:
+                    pass
+        with open("/proc/self/cgroup") as f:
+            for ln in f:
+                _, ctl, rel = ln.rstrip("\n").split(":", 2)
+                if "cpuacct" in ctl.split(","):
+                    self.home = os.path.join(self.ROOT, rel.lstrip("/"))
+        if not self.home:
+            return self
+        os.mkdir(self.path)
+        self.ok = True
+        try:
+            self._move(self.path)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _move(self, group):
+        with open(os.path.join(group, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+
+    def leave(self):
+        """Back to our own group; the processes we started stay."""
+        if self.ok:
+            self._move(self.home)
+
+    def usage(self):
+        if not self.ok:
+            return None
+        with open(os.path.join(self.path, "cpuacct.usage")) as f:
+            return int(f.read())
+
+    def close(self):
+        if not self.ok:
+            return
+        self.leave()
+        self.ok = False
+        # The cluster is stopped by now; a sandbox may take a moment to go.
+        for _ in range(100):
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                time.sleep(0.1)
+        print("warning: could not remove %s" % self.path, file=sys.stderr)
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def storlet_cpu(logs, txns):
     """Median storlet CPU (s) of the runs whose transaction ids are txns,
     from the accounting lines in logs; None if none is found."""
@@ -333,7 +419,7 @@ def main():
 
 def study(a, sizes, link):
     from cluster import Cluster, BUILD, wait_for
-    with Cluster() as cl:
+    with CpuGroup() as cg, Cluster() as cl:
         os.chmod(cl.dir, 0o755)
         sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
 
@@ -354,6 +440,7 @@ def study(a, sizes, link):
         # the client reaches it across the link, we (setup) over loopback.
         p = cl.proxy(ip=link.host_ip if link else "127.0.0.1",
                      conf={"DEFAULT": conf("proxy")})
+        cg.leave()
         where = ("client link: " + link.describe()) if link else \
             "client on loopback"
         print(where, flush=True)
@@ -415,9 +502,12 @@ def study(a, sizes, link):
                         client.one(url, tok, "proxy")
                     ref = None
                     for how in ("node", "proxy", "client"):
-                        ts, txns, cpus = [], [], []
+                        ts, txns, cpus, ccpus = [], [], [], []
                         for _ in range(a.reps):
+                            u0 = cg.usage()
                             dt, dig, txn, cpu = client.one(url, tok, how)
+                            if u0 is not None:
+                                ccpus.append((cg.usage() - u0) / 1e9)
                             if isinstance(dig, int):   # an HTTP failure
                                 break
                             ref = ref or dig
@@ -441,14 +531,16 @@ def study(a, sizes, link):
                             logs = p.read_log() if how == "proxy" else \
                                 "".join(n.read_log() for n in nodes)
                             cpu = storlet_cpu(logs, txns)
+                        # The cluster's CPU per request means something
+                        # only while nothing else runs in it.
+                        ccpu = statistics.median(ccpus) \
+                            if ccpus and not bg else None
                         med = statistics.median(ts)
                         rows.append((load, s, how, med, min(ts), max(ts),
-                                     s / med, cpu))
+                                     s / med, ms(cpu), ms(ccpu)))
                         print("%-15s %4d MiB %-6s median %.3fs (%.3f-%.3f)"
-                              " %.0f MiB/s, CPU %s" % (
-                                  rows[-1][:7] + ("%.1f ms" % (cpu * 1e3)
-                                                  if cpu is not None
-                                                  else "?",)), flush=True)
+                              " %.0f MiB/s, CPU %s ms, cluster CPU %s ms"
+                              % rows[-1], flush=True)
                 with open("/proc/loadavg") as f:
                     loadavg.append("%s: %s" % (load, " ".join(
                         f.read().split()[:3])))
@@ -464,15 +556,14 @@ def study(a, sizes, link):
                         out, _ = bg.communicate()
                     print("background load:\n" + out, flush=True)
         table = ["| load | size | where | median s | min-max s | MiB/s "
-                 "| CPU ms |", "|---|---|---|---|---|---|---|"]
+                 "| work CPU ms | cluster CPU ms |",
+                 "|---|---|---|---|---|---|---|---|"]
         for r in rows:
             if len(r) == 4:
-                table.append("| %s | %d MiB | %s | %s | | | |" % r)
+                table.append("| %s | %d MiB | %s | %s | | | | |" % r)
             else:
                 table.append("| %s | %d MiB | %s | %.3f | %.3f-%.3f | %.0f "
-                             "| %s |" % (r[:7] + ("%.1f" % (r[7] * 1e3)
-                                                   if r[7] is not None
-                                                   else "?",)))
+                             "| %s | %s |" % r)
         notes = [where, "load average (1, 5, 15 min) at the end of each "
                  "half: " + "; ".join(loadavg)]
         if link:
