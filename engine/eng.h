@@ -366,7 +366,8 @@ struct eng_run_ops {
      * of fd (those it holds; splice(2) to a socket, http_resp_splice) and
      * return how many moved. 0 or a negative errno: nothing can move now;
      * the engine pauses the output (resume it with eng_run_resume_output;
-     * after an error, end the request). output is then never called. */
+     * after an error, end the request). output is then never called and
+     * may be NULL. */
     ssize_t (*output_fd)(struct eng_run *r, int fd, size_t len, void *arg);
 };
 
@@ -390,18 +391,19 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
 bool eng_run_write(struct eng_run *r, struct evbuffer *b);
 void eng_run_input_end(struct eng_run *r);
 /*
- * Input without copying it: moves up to len bytes of fd, a regular file,
- * from byte *off on (*off advances by what moved) into the storlet's input
- * pipe with splice(2), as much as the pipe takes now; the pipe then holds
- * references to the file's pages, which the storlet can read or splice on.
- * For a caller that feeds the input itself (inv->input_fd -1), mixed
- * freely with eng_run_write. Runs on the loop: the pages should be in the
- * page cache already (read, verified or readahead(2) on a disk thread),
- * and the file must not change while the storlet may read them. Returns
- * the bytes moved; fewer than len when the pipe is full (input_drain
- * follows); len when the storlet stopped reading (the rest is dropped, as
- * eng_run_write does); -EIO when the file ended first, another -errno on a
- * read error.
+ * Input without copying it: moves up to len bytes of fd into the storlet's
+ * input pipe with splice(2), as much as the pipe takes now; the pipe then
+ * holds references to fd's pages, which the storlet can read or splice on.
+ * fd is a regular file read from byte *off on (*off advances by what
+ * moved), or, with off NULL, a pipe holding at least len bytes (another
+ * run's output: output_fd). For a caller that feeds the input itself
+ * (inv->input_fd -1), mixed freely with eng_run_write. Runs on the loop: a
+ * file's pages should be in the page cache already (read, verified or
+ * readahead(2) on a disk thread), and the file must not change while the
+ * storlet may read them. Returns the bytes moved; fewer than len when the
+ * pipe is full (input_drain follows); len when the storlet stopped reading
+ * (the rest is dropped, as eng_run_write does: taken out of a pipe fd);
+ * -EIO when fd ended first, another -errno on a read error.
  */
 ssize_t eng_run_splice(struct eng_run *r, int fd, uint64_t *off, size_t len);
 

@@ -1133,23 +1133,42 @@ bool eng_run_write(struct eng_run *r, struct evbuffer *b)
     return true;
 }
 
+/* Takes up to len bytes out of the pipe fd and drops them (the storlet
+ * they were for stopped reading). Returns len, or fewer if fd had fewer. */
+static ssize_t drop_from_pipe(int fd, size_t len)
+{
+    char sink[16384];
+    size_t done = 0;
+    while (done < len) {
+        size_t want = len - done < sizeof(sink) ? len - done : sizeof(sink);
+        ssize_t n = read(fd, sink, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
 ssize_t eng_run_splice(struct eng_run *r, int fd, uint64_t *off, size_t len)
 {
     size_t moved = 0;
     if (r->in_wr < 0 || r->in_broken)
-        return (ssize_t)len;   /* the storlet stopped reading: dropped */
+        return off ? (ssize_t)len : drop_from_pipe(fd, len);   /* dropped */
     while (moved < len) {
-        loff_t o = (loff_t)*off;
-        ssize_t n = splice(fd, &o, r->in_wr, NULL, len - moved,
+        loff_t o = off ? (loff_t)*off : 0;
+        ssize_t n = splice(fd, off ? &o : NULL, r->in_wr, NULL, len - moved,
                            SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n > 0) {
-            *off = (uint64_t)o;
+            if (off)
+                *off = (uint64_t)o;
             moved += (size_t)n;
             r->bytes_in += (uint64_t)n;
             continue;
         }
         if (n == 0)
-            return -EIO;   /* the file ended before len: shorter than it said */
+            return -EIO;   /* fd ended before len: shorter than it said */
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN) {
@@ -1161,7 +1180,7 @@ ssize_t eng_run_splice(struct eng_run *r, int fd, uint64_t *off, size_t len)
         r->in_broken = true;   /* the storlet stopped reading */
         close(r->in_wr);
         r->in_wr = -1;
-        return (ssize_t)len;
+        return off ? (ssize_t)len : (ssize_t)moved + drop_from_pipe(fd, len - moved);
     }
     return (ssize_t)moved;
 }
