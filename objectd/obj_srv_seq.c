@@ -8,7 +8,10 @@
  * (or the X-Backend-Storlet-Range of it) is fed to stage 1, each stage's
  * output is the next stage's input, and only the last stage's output goes
  * back to the proxy, so a chain next to the data moves only its final
- * result over the network. The answer is a chunked 200 without the stored
+ * result over the network. No body byte passes through this process's
+ * memory but for the integrity hash: the .data file is spliced into stage
+ * 1's input pipe (feed), each stage's output pipe into the next one's input
+ * pipe or, for the last, into the proxy's connection (on_output_fd). The answer is a chunked 200 without the stored
  * object's ETag and Content-Length, which describe other bytes; it carries
  * X-Storlet-Executed-On naming this node, X-Storlet-Source-Etag,
  * X-Storlet-Sequence-Placement: object=<n>, proxy=0 (the proxy, which may
@@ -35,7 +38,6 @@
 #include "objectd/obj_srv_int.h"
 
 #include <errno.h>
-#include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,38 +351,31 @@ static void on_start(struct eng_run *r, const struct eng_meta *m, void *arg)
     http_resp_start(req, 200, HTTP_LENGTH_UNKNOWN);
 }
 
-static void on_output(struct eng_run *r, struct evbuffer *b, void *arg)
-{
-    struct oseq_stage *st = arg;
-    struct oseq *s = st->s;
-    unsigned k = st->k;
-    if (k + 1 == s->seq.n) {
-        if (!s->req || !http_resp_wants_more(s->req)) {
-            eng_run_pause_output(r);
-            return;
-        }
-        http_resp_add_buffer(s->req, b);
-        return;
-    }
-    struct eng_run *next = s->run[k + 1];
-    if (!next) {
-        eng_run_pause_output(r);   /* the next stage is not running yet */
-        return;
-    }
-    if (!eng_run_write(next, b))
-        eng_run_pause_output(r);
-}
-
-/* The last stage's output, without a copy: from its pipe straight to the
- * client's socket (the http drain callback resumes the run). */
+/* A stage's output, without a copy: the last stage's from its pipe
+ * straight to the client's socket (the http drain callback resumes it),
+ * another's into the next stage's input pipe (its input_drain resumes it;
+ * until the next stage runs, on_start has paused it). */
 static ssize_t on_output_fd(struct eng_run *r, int fd, size_t len, void *arg)
 {
     (void)r;
     struct oseq_stage *st = arg;
     struct oseq *s = st->s;
+    unsigned k = st->k;
+    ssize_t n;
+    if (k + 1 < s->seq.n) {
+        if (!s->run[k + 1])
+            return 0;
+        n = eng_run_splice(s->run[k + 1], fd, NULL, len);
+        if (n < 0) {
+            log_err("sequence on /%s/%s/%s: stage %u to %u: %s", s->account, s->container,
+                    s->object, k + 1, k + 2, strerror((int)-n));
+            fail_stage(s, k + 1, 500, "its input could not be written");
+        }
+        return n;
+    }
     if (!s->req)
         return 0;
-    ssize_t n = http_resp_splice(s->req, fd, len);
+    n = http_resp_splice(s->req, fd, len);
     if (n < 0 && n != -EAGAIN) {
         log_warn("storlet output /%s/%s/%s: to the client: %s", s->account, s->container,
                  s->object, strerror((int)-n));
@@ -427,15 +422,6 @@ static void on_done(struct eng_run *r, const struct eng_outcome *o, void *arg)
 
 static const struct eng_run_ops stage_ops = {
     .start = on_start,
-    .output = on_output,
-    .input_drain = on_input_drain,
-    .done = on_done,
-};
-
-/* The last stage: its output goes by splice (on_output_fd). */
-static const struct eng_run_ops last_ops = {
-    .start = on_start,
-    .output = on_output,
     .output_fd = on_output_fd,
     .input_drain = on_input_drain,
     .done = on_done,
@@ -476,8 +462,7 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
     };
     struct err e;
     err_clear(&e);
-    s->run[k] = eng_run_start(s->srv->eng, s->w->base, &inv,
-                              k + 1 == s->seq.n ? &last_ops : &stage_ops, &s->stage[k], &e);
+    s->run[k] = eng_run_start(s->srv->eng, s->w->base, &inv, &stage_ops, &s->stage[k], &e);
     if (!s->run[k]) {
         log_warn("sequence stage %u (%s): %s", k + 1, s->seq.st[k].storlet, e.msg);
         fail_stage(s, k, 503, e.msg);

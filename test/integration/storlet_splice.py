@@ -7,8 +7,9 @@ native identity storlet). What must hold whatever moves the bytes:
 - every byte of the body, and nothing else, reaches the output: sizes
   around the page size, the node's read chunk (256 KiB), the pipes (1 MiB)
   and its read-ahead (2 MiB), whole and ranged (X-Storlet-Range);
-- a stage after it in a chain gets the same bytes (the chain's pipes);
-- a storlet that stops reading early still answers;
+- a stage after it in a chain gets the same bytes (the node splices each
+  stage's output pipe into the next one's input pipe);
+- a storlet that stops reading early still answers, alone or in a chain;
 - the whole-object integrity check stays: a .data whose body no longer
   matches its ETag is never served whole through a storlet (the response
   ends short, no last chunk) and is quarantined, as on a plain GET."""
@@ -111,11 +112,19 @@ with Cluster(t) as cl:
          and h.get("x-storlet-sequence-placement") == "object=2, proxy=0",
          "identity then a second stage on the node: the whole body through both")
 
-    # ---- a storlet that stops reading
-    st, _, got = req("GET", "%s/data/o%d" % (path, len(big)),
-                     headers={"X-Run-Storlet": "head10"})
-    t.ok(st == 200 and got == big[:10],
-         "a storlet that reads 10 bytes of 3 MiB and exits answers them")
+    st, h, got = req("GET", "%s/data/o%d" % (path, len(big)), headers={
+        "X-Run-Storlet": "identity,identity,identity"})
+    t.ok(st == 200 and got == big
+         and h.get("x-storlet-sequence-placement") == "object=3, proxy=0",
+         "three identities on the node, pipe to pipe: the whole body")
+
+    # ---- a storlet that stops reading (alone, after a stage, before one)
+    for chain in ("head10", "identity,head10", "head10,identity"):
+        st, _, got = req("GET", "%s/data/o%d" % (path, len(big)),
+                         headers={"X-Run-Storlet": chain})
+        t.ok(st == 200 and got == big[:10],
+             "%s: a storlet that reads 10 bytes of 3 MiB and exits: they are "
+             "the answer (got %d, %d bytes)" % (chain, st, len(got)))
 
     # ---- a corrupt body is never served whole, and is quarantined: found
     # before the storlet's output starts (an error status) or after (the
