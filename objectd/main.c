@@ -370,7 +370,17 @@ int main(int argc, char **argv)
             int fd = http_listen(srv.conf.bind_ip, port, 1024, &e);
             if (fd < 0) {
                 log_err("%s listener: %s", role_name[r], e.msg);
-                return 1;
+                /* no worker thread runs yet: free what each set-up worker
+                 * (0..i, this one in part) would at its end, then the rest
+                 * as at a shutdown */
+                for (unsigned j = 0; j <= i; j++) {
+                    for (int q = 0; q < OBJ_ROLE_COUNT; q++)
+                        http_server_free(ctl[j].w.http[q]);
+                    workq_port_free(ctl[j].w.port);
+                }
+                nw = i + 1;
+                rc = 1;
+                goto out;
             }
             srv.ports[r] = http_socket_port(fd);
             c->w.http[r] = http_server_new(c->w.base, fd, &hcfg,
@@ -422,6 +432,7 @@ int main(int argc, char **argv)
     }
     for (unsigned i = 0; i < nw; i++)
         pthread_join(ctl[i].w.thread, NULL);
+out:
     workq_shutdown(srv.wq, WORKQ_DRAIN);
     for (unsigned i = 0; i < nw; i++) {
         event_free(ctl[i].stop_ev);

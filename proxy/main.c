@@ -202,6 +202,7 @@ int main(int argc, char **argv)
     evthread_use_pthreads();
 
     size_t nw = (size_t)srv.conf.workers;
+    int rc = 0;
     struct px_cinfo_cache *cinfo = px_cinfo_new();
     struct px_worker *ws = xcalloc(nw, sizeof(*ws));
     int port = (int)srv.conf.bind_port;
@@ -213,7 +214,11 @@ int main(int argc, char **argv)
         int fd = http_listen(srv.conf.bind_ip, port, 1024, &e);
         if (fd < 0) {
             log_err("%s", e.msg);
-            return 1;
+            /* workers 0..i-1 are whole; this one has only its base */
+            event_base_free(w->base);
+            nw = i;
+            rc = 1;
+            goto out;
         }
         if (port == 0)
             port = http_socket_port(fd);
@@ -245,8 +250,10 @@ int main(int argc, char **argv)
     log_notice("signal %d: shutting down", sig);
     for (size_t i = 0; i < nw; i++)
         event_active(ws[i].stop_ev, EV_READ, 0);
-    for (size_t i = 0; i < nw; i++) {
+    for (size_t i = 0; i < nw; i++)
         pthread_join(ws[i].thread, NULL);
+out:
+    for (size_t i = 0; i < nw; i++) {
         http_server_free(ws[i].http);
         px_idle_free(ws[i].idle);
         px_errl_free(ws[i].errl);
@@ -262,5 +269,5 @@ int main(int argc, char **argv)
     free(srv.info_json);
     cluster_conf_release(&srv.cluster);
     px_conf_release(&srv.conf);
-    return 0;
+    return rc;
 }
