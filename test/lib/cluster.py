@@ -39,6 +39,10 @@ BUILD = os.environ.get("CAIRN_BUILD") or os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
     "build")
 
+SRC = os.environ.get("CAIRN_SRC") or os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))
+SDK = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+
 BAD_LOG = re.compile(r"( ERR |ERROR: AddressSanitizer|runtime error:|"
                      r"WARNING: ThreadSanitizer|ERROR: LeakSanitizer)")
 
@@ -150,6 +154,18 @@ def free_port(ip="127.0.0.1", ips=None):
     start = random.randrange(len(cand))
     return reserve_port(list(ips or [ip]), cand[start:] + cand[:start],
                         _ports_taken)
+
+
+def storlet_headers(main, lang="native", metadata="no", **extra):
+    """The headers that deploy a storlet (a PUT into its storlet
+    container): language, interface 1.0, Object-Metadata (yes/no), main;
+    extra adds or overrides headers."""
+    h = {"X-Object-Meta-Storlet-Language": lang,
+         "X-Object-Meta-Storlet-Interface-Version": "1.0",
+         "X-Object-Meta-Storlet-Object-Metadata": metadata,
+         "X-Object-Meta-Storlet-Main": main}
+    h.update(extra)
+    return h
 
 
 def wait_for(cond, timeout=30.0, what="condition"):
@@ -418,6 +434,43 @@ class Proxy(Node):
                 return False
         wait_for(ok, timeout, "%s healthy" % self.name)
 
+    def requester(self, token, timeout=30):
+        """A function req(method, url, body=None, headers=None,
+        token=None) making one request (request()) with X-Auth-Token:
+        the token given to req, or when None this one."""
+        default = token
+
+        def req(m, u, body=None, headers=None, token=None):
+            h = {"X-Auth-Token": default if token is None else token}
+            h.update(headers or {})
+            return self.request(m, u, body=body, headers=h, timeout=timeout)
+        return req
+
+    def enable_storlets(self, path, token, containers=()):
+        """Enables the account at path (/v1/AUTH_x) for storlets and
+        creates the containers named; returns the enabling POST's
+        status."""
+        h = {"X-Auth-Token": token}
+        st = self.request("POST", path, headers=dict(
+            h, **{"X-Account-Meta-Storlet-Enabled": "True"}))[0]
+        for c in containers:
+            self.request("PUT", path + "/" + c, headers=h)
+        return st
+
+    def deploy(self, path, token, name, body=None, lang="native",
+               main=None, metadata="no", **extra):
+        """PUTs the storlet name into the storlet container of the account
+        at path: body, or when None the storlet built as
+        BUILD/storlets/<name>; main defaults to name; headers as
+        storlet_headers. Returns the status."""
+        if body is None:
+            with open(os.path.join(BUILD, "storlets", name), "rb") as f:
+                body = f.read()
+        h = storlet_headers(main or name, lang, metadata, **extra)
+        h["X-Auth-Token"] = token
+        return self.request("PUT", path + "/storlet/" + name, body=body,
+                            headers=h)[0]
+
     def auth(self, who="test:tester", key=None):
         """GET /auth/v1.0: returns (storage path "/v1/AUTH_x", token)."""
         if key is None:
@@ -468,8 +521,11 @@ class Cluster:
                                    "127.0.0.4"), replicas=3, part_power=6,
                         conf=None):
         """Starts one cairn-objectd per ip (device "d<i>") and builds the
-        account, container and object rings over them. Returns the nodes."""
-        nodes = [self.objectd(devices=["d%d" % (i + 1)], ip=ip, conf=conf)
+        account, container and object rings over them. conf is the nodes'
+        extra settings, or a function of the node's index giving them.
+        Returns the nodes."""
+        nodes = [self.objectd(devices=["d%d" % (i + 1)], ip=ip,
+                              conf=conf(i) if callable(conf) else conf)
                  for i, ip in enumerate(ips)]
         for kind, port in (("account", "aport"), ("container", "cport"),
                            ("object", "port")):
@@ -477,6 +533,46 @@ class Cluster:
                             [(n.ip, getattr(n, port), n.devices[0])
                              for n in nodes])
         return nodes
+
+    def storlet_conf(self, name, warm="1", extra=None):
+        """[DEFAULT] settings that turn storlets on for the daemon called
+        name: its own code cache <dir>/<name>-cache, the source tree's SDK,
+        storlet_warm = warm (None: the daemon's default); extra adds or
+        overrides settings."""
+        conf = {"storlets": "true",
+                "storlet_cache_dir": os.path.join(self.dir, name + "-cache"),
+                "storlet_sdk": SDK}
+        if warm is not None:
+            conf["storlet_warm"] = warm
+        conf.update(extra or {})
+        return conf
+
+    def storlet_cluster(self, ips=("127.0.0.1", "127.0.0.2", "127.0.0.3"),
+                        part_power=6, warm="1", conf=None, node_conf=None,
+                        node_storlets=True, proxy_conf=None, app_conf=None,
+                        users=None, workers=2):
+        """The set-up the storlet tests share: one storlets-enabled
+        cairn-objectd per ip (device d<i>, cache node<i>-cache), rings with
+        one replica per node, and a storlets-enabled proxy (proxy-cache) in
+        front. conf adds settings to every daemon, node_conf to the nodes
+        only (node_storlets=False: nodes with their default settings, no
+        storlets), proxy_conf to the proxy's [DEFAULT] and app_conf to its
+        [app:proxy-server]; users and workers go to Cluster.proxy.
+        Returns (nodes, proxy)."""
+        os.chmod(self.dir, 0o755)   # the sandbox opens code dirs below it
+
+        def nconf(i):
+            if not node_storlets:
+                return dict(node_conf or {})
+            return self.storlet_conf("node%d" % i, warm,
+                                     dict(conf or {}, **(node_conf or {})))
+
+        nodes = self.storage_cluster(ips, len(ips), part_power, nconf)
+        pconf = {"DEFAULT": self.storlet_conf(
+            "proxy", warm, dict(conf or {}, **(proxy_conf or {})))}
+        if app_conf:
+            pconf["app"] = app_conf
+        return nodes, self.proxy(users=users, conf=pconf, workers=workers)
 
     def proxy(self, ip="127.0.0.1", users=None, conf=None, workers=2,
               start=True):
