@@ -14,11 +14,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, BUILD, wait_for  # noqa: E402
+from cluster import Cluster, SRC, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
-
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 t = Tap()
 
@@ -59,29 +56,8 @@ def lines_of(daemons):
     return out
 
 
-NATIVE = {"X-Object-Meta-Storlet-Language": "native",
-          "X-Object-Meta-Storlet-Interface-Version": "1.0",
-          "X-Object-Meta-Storlet-Object-Metadata": "no"}
-
-
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        return {"storlets": "true",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk, "storlet_warm": "0"}
-
-    nodes = []
-    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
-        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                                conf=conf("node%d" % i)))
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(conf={"DEFAULT": conf("proxy")})
+    nodes, p = cl.storlet_cluster(warm="0")
     daemons = nodes + [p]
     accts = {}
     for who in ("test:tester", "test2:tester2"):
@@ -93,30 +69,21 @@ with Cluster(t) as cl:
         h.update(headers or {})
         return p.request(m, path + u, body=body, headers=h)
 
-    grep = open(os.path.join(BUILD, "storlets", "grep"), "rb").read()
     wc = open(os.path.join(SRC, "storlets", "wordcount", "wordcount.py"),
               "rb").read()
     text = b"alpha beta\ngamma Beta\ndelta\n" * 200
-    for a in accts:
-        req(a, "POST", "", headers={"X-Account-Meta-Storlet-Enabled": "True"})
-        for c in ("storlet", "data"):
-            req(a, "PUT", "/" + c)
-        st, _, _ = req(a, "PUT", "/storlet/grep", body=grep,
-                       headers=dict(NATIVE, **{"X-Object-Meta-Storlet-Main": "grep"}))
-        t.eq(st, 201, "%s: deploy grep" % a)
+    for a, (apath, atok) in accts.items():
+        p.enable_storlets(apath, atok, ("storlet", "data"))
+        t.eq(p.deploy(apath, atok, "grep"), 201, "%s: deploy grep" % a)
         req(a, "PUT", "/data/text", body=text)
-    req("test", "PUT", "/storlet/wordcount.py", body=wc, headers={
-        "X-Object-Meta-Storlet-Language": "python",
-        "X-Object-Meta-Storlet-Interface-Version": "1.0",
-        "X-Object-Meta-Storlet-Object-Metadata": "no",
-        "X-Object-Meta-Storlet-Main": "wordcount.main"})
-    req("test", "PUT", "/storlet/fail.sh", headers=dict(
-        NATIVE, **{"X-Object-Meta-Storlet-Main": "fail.sh"}),
-        body=b"#!/bin/sh\necho 'not my kind of input' >&2\nexit 3\n")
-    req("test", "PUT", "/storlet/drip.sh", headers=dict(
-        NATIVE, **{"X-Object-Meta-Storlet-Main": "drip.sh"}),
-        body=b"#!/bin/sh\nexec 3>&-\n"
-             b"while :; do head -c 65536 /dev/zero; sleep 0.05; done\n")
+    tpath, ttok = accts["test"]
+    p.deploy(tpath, ttok, "wordcount.py", body=wc, lang="python",
+             main="wordcount.main")
+    p.deploy(tpath, ttok, "fail.sh",
+             body=b"#!/bin/sh\necho 'not my kind of input' >&2\nexit 3\n")
+    p.deploy(tpath, ttok, "drip.sh",
+             body=b"#!/bin/sh\nexec 3>&-\n"
+                  b"while :; do head -c 65536 /dev/zero; sleep 0.05; done\n")
     t.eq(lines_of(daemons), [], "deploying runs nothing, logs no invocation")
 
     # ---- invocations: account test

@@ -22,60 +22,23 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from cluster import Cluster, BUILD  # noqa: E402
 from tap import Tap  # noqa: E402
 
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
-
 t = Tap()
 
 
-def native(main, **extra):
-    h = {"X-Object-Meta-Storlet-Language": "native",
-         "X-Object-Meta-Storlet-Interface-Version": "1.0",
-         "X-Object-Meta-Storlet-Object-Metadata": "yes",
-         "X-Object-Meta-Storlet-Main": main}
-    h.update(extra)
-    return h
-
-
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        return {"storlets": "true", "storlet_warm": "1",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk}
-
-    nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                        conf=conf("node%d" % i))
-             for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3"))]
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(users={"test:tester": "testing .admin",
-                        "test:res": "resing researcher"},
-                 conf={"DEFAULT": conf("proxy")})
+    _, p = cl.storlet_cluster(users={"test:tester": "testing .admin",
+                                     "test:res": "resing researcher"})
     path, tok = p.auth("test:tester")
     _, rtok = p.auth("test:res")
-
-    def req(m, u, body=None, headers=None, token=tok):
-        h = {"X-Auth-Token": token}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h, timeout=60)
-
-    st, _, _ = req("POST", path,
-                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    t.eq(st, 204, "enable the account for storlets")
-    for c in ("storlet", "dependency", "data"):
-        req("PUT", path + "/" + c)
+    req = p.requester(tok, timeout=60)
+    t.eq(p.enable_storlets(path, tok, ("storlet", "dependency", "data")),
+         204, "enable the account for storlets")
     with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
         code = f.read()
     for name, extra in (("identity", {}),
                         ("idpx", {"X-Object-Meta-Storlet-Run-On": "proxy"})):
-        st, _, _ = req("PUT", path + "/storlet/" + name, body=code,
-                       headers=native(name, **extra))
-        t.eq(st, 201, "deploy %s" % name)
+        t.eq(p.deploy(path, tok, name, body=code,
+                      metadata="yes", **extra), 201, "deploy %s" % name)
     req("POST", path + "/storlet", headers={"X-Container-Read": "researcher"})
     req("POST", path + "/data", headers={"X-Container-Read": "researcher"})
     data = random.Random(5).randbytes(16 * 1024 * 1024)

@@ -14,9 +14,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from cluster import Cluster  # noqa: E402
 from tap import Tap  # noqa: E402
 
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
-
 t = Tap()
 
 WHO = b'''import json
@@ -34,53 +31,21 @@ if __name__ == "__main__":
 '''
 
 
-def python(main, **extra):
-    h = {"X-Object-Meta-Storlet-Language": "python",
-         "X-Object-Meta-Storlet-Interface-Version": "1.0",
-         "X-Object-Meta-Storlet-Object-Metadata": "no",
-         "X-Object-Meta-Storlet-Main": main}
-    h.update(extra)
-    return h
-
-
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        return {"storlets": "true", "storlet_warm": "0",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk}
-
-    nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                        conf=conf("node%d" % i))
-             for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3"))]
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(users={"test:tester": "testing .admin",
-                        "test2:tester2": "testing2"},
-                 conf={"DEFAULT": conf("proxy")})
+    _, p = cl.storlet_cluster(warm="0",
+                              users={"test:tester": "testing .admin",
+                                     "test2:tester2": "testing2"})
     path, tok = p.auth("test:tester")
     _, tok2 = p.auth("test2:tester2")
-
-    def req(m, u, body=None, headers=None, token=tok):
-        h = {"X-Auth-Token": token}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h)
-
-    st, _, _ = req("POST", path,
-                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    t.eq(st, 204, "enable the account for storlets")
-    for c in ("storlet", "dependency", "data"):
-        req("PUT", path + "/" + c)
+    req = p.requester(tok)
+    t.eq(p.enable_storlets(path, tok, ("storlet", "dependency", "data")),
+         204, "enable the account for storlets")
     for name, extra in (("who.py", {}),
                         ("whopx.py",
                          {"X-Object-Meta-Storlet-Run-On": "proxy"})):
-        st, _, _ = req("PUT", path + "/storlet/" + name, body=WHO,
-                       headers=python(name[:-3] + ".main", **extra))
-        t.eq(st, 201, "deploy %s" % name)
+        t.eq(p.deploy(path, tok, name, body=WHO, lang="python",
+                      main=name[:-3] + ".main", **extra),
+             201, "deploy %s" % name)
     for c in ("storlet", "data"):
         req("POST", path + "/" + c,
             headers={"X-Container-Read": "test2:tester2"})

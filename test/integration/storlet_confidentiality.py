@@ -15,8 +15,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from cluster import Cluster  # noqa: E402
 from tap import Tap  # noqa: E402
 
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 SECRET = "sysmeta-only-the-cluster-sees-7f3a"
 
@@ -42,36 +40,16 @@ while out:
 t = Tap()
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-    n = cl.objectd(devices=["d1"], conf={
-        "storlets": "true", "storlet_sdk": sdk, "storlet_warm": "1",
-        "storlet_cache_dir": os.path.join(cl.dir, "node-cache")})
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 4, 1, [(n.ip, getattr(n, port), "d1")])
-    p = cl.proxy(conf={"DEFAULT": {
-        "storlets": "true", "storlet_sdk": sdk,
-        "storlet_cache_dir": os.path.join(cl.dir, "proxy-cache")}})
+    # one node, warm pools there; the proxy's pool size is its default
+    (n,), p = cl.storlet_cluster(ips=("127.0.0.1",), part_power=4,
+                                 warm=None, node_conf={"storlet_warm": "1"})
     path, tok = p.auth("test:tester")
     acct = path.rsplit("/", 1)[1]
-
-    def req(m, u, body=None, headers=None):
-        h = {"X-Auth-Token": tok}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h)
-
-    st, _, _ = req("POST", path,
-                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    t.eq(st, 204, "enable the account")
-    req("PUT", path + "/storlet")
-    req("PUT", path + "/data")
-    st, _, _ = req("PUT", path + "/storlet/seek_header", body=HOSTILE,
-                   headers={"X-Object-Meta-Storlet-Language": "native",
-                            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-                            "X-Object-Meta-Storlet-Object-Metadata": "no",
-                            "X-Object-Meta-Storlet-Main": "seek_header"})
-    t.eq(st, 201, "deploy the hostile storlet")
+    req = p.requester(tok)
+    t.eq(p.enable_storlets(path, tok, ("storlet", "data")), 204,
+         "enable the account")
+    t.eq(p.deploy(path, tok, "seek_header", body=HOSTILE), 201,
+         "deploy the hostile storlet")
 
     body = b"public body bytes\n" * 1000
     part, prim, _ = cl.locate(acct, "data", "o")
@@ -111,16 +89,9 @@ with Cluster(t) as cl:
     for who in ("test:tester", "test2:tester2"):
         apath, atok = p.auth(who)
         h = {"X-Auth-Token": atok}
-        p.request("POST", apath, headers=dict(
-            h, **{"X-Account-Meta-Storlet-Enabled": "True"}))
-        for c in ("storlet", "c"):
-            p.request("PUT", apath + "/" + c, headers=h)
+        p.enable_storlets(apath, atok, ("storlet", "c"))
         p.request("PUT", apath + "/c/x", body=b"x", headers=h)
-        p.request("PUT", apath + "/storlet/uidmap", body=UIDMAP, headers=dict(
-            h, **{"X-Object-Meta-Storlet-Language": "native",
-                  "X-Object-Meta-Storlet-Interface-Version": "1.0",
-                  "X-Object-Meta-Storlet-Object-Metadata": "no",
-                  "X-Object-Meta-Storlet-Main": "uidmap"}))
+        p.deploy(apath, atok, "uidmap", body=UIDMAP)
         st, _, b = p.request("GET", apath + "/c/x", headers=dict(
             h, **{"X-Run-Storlet": "uidmap"}))
         f = b.split()
@@ -131,7 +102,7 @@ with Cluster(t) as cl:
     st, _, b = req("GET", path + "/data/o", headers={"X-Run-Storlet": "uidmap"})
     t.ok(st == 200 and int(b.split()[1]) == maps[0],
          "an account keeps its host uid from one run to the next")
-    slots = open(os.path.join(cl.dir, "node-cache", "tenant-slots")).read()
+    slots = open(os.path.join(cl.dir, "node0-cache", "tenant-slots")).read()
     t.ok(slots.count("\n") == 2 and "AUTH_test\n" in slots
          and "AUTH_test2\n" in slots,
          "the node's slot table records each account once")

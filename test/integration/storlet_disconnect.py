@@ -27,69 +27,28 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from cluster import Cluster, BUILD, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
 
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
-
 t = Tap()
-
-NATIVE = {"X-Object-Meta-Storlet-Language": "native",
-          "X-Object-Meta-Storlet-Interface-Version": "1.0",
-          "X-Object-Meta-Storlet-Object-Metadata": "yes"}
-
-
-def native(main, **extra):
-    h = dict(NATIVE)
-    h["X-Object-Meta-Storlet-Main"] = main
-    h.update(extra)
-    return h
 
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        # a run that outlived its client would end only at these limits,
-        # far beyond what the polls below wait
-        return {"storlets": "true",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk, "storlet_warm": "1",
-                "storlet_wall_timeout": "600s",
-                "storlet_idle_timeout": "600s"}
-
-    nodes = []
-    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
-        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                                conf=conf("node%d" % i)))
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(conf={"DEFAULT": dict(conf("proxy"),
-                                       storlet_distributed_concurrency="4")})
+    # a run that outlived its client would end only at these limits,
+    # far beyond what the polls below wait
+    nodes, p = cl.storlet_cluster(
+        conf={"storlet_wall_timeout": "600s", "storlet_idle_timeout": "600s"},
+        proxy_conf={"storlet_distributed_concurrency": "4"})
     path, tok = p.auth("test:tester")
-
-    def req(m, u, body=None, headers=None):
-        h = {"X-Auth-Token": tok}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h, timeout=60)
-
-    st, _, _ = req("POST", path,
-                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    t.eq(st, 204, "enable the account")
-    for c in ("storlet", "dependency", "data", "results"):
-        req("PUT", path + "/" + c)
+    req = p.requester(tok, timeout=60)
+    t.eq(p.enable_storlets(path, tok,
+                           ("storlet", "dependency", "data", "results")),
+         204, "enable the account")
     with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
         ident = f.read()
-    with open(os.path.join(BUILD, "storlets", "partlist"), "rb") as f:
-        partlist = f.read()
     for name, code, extra in (
             ("identity", ident, {}),
             ("idpx", ident, {"X-Object-Meta-Storlet-Run-On": "proxy"}),
-            ("partlist", partlist, {})):
-        st, _, _ = req("PUT", path + "/storlet/" + name, body=code,
-                       headers=native(name, **extra))
-        t.eq(st, 201, "deploy %s" % name)
+            ("partlist", None, {})):
+        t.eq(p.deploy(path, tok, name, body=code, metadata="yes", **extra),
+             201, "deploy %s" % name)
 
     rng = random.Random(11)
     big = {}

@@ -28,20 +28,10 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, BUILD  # noqa: E402
+from cluster import Cluster, SRC  # noqa: E402
 from tap import Tap  # noqa: E402
 
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
-
 t = Tap()
-
-
-def storlet_headers(lang, main):
-    return {"X-Object-Meta-Storlet-Language": lang,
-            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-            "X-Object-Meta-Storlet-Object-Metadata": "yes",
-            "X-Object-Meta-Storlet-Main": main}
 
 
 def make_pgm(rng, w, h):
@@ -89,33 +79,12 @@ def wc(data):
 
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        return {"storlets": "true",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk, "storlet_warm": "1"}
-
-    nodes = []
-    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
-        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                                conf=conf("node%d" % i)))
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(users={"test:tester": "testing .admin",
-                        "test:reader": "reading"},
-                 conf={"DEFAULT": dict(conf("proxy"),
-                                       storlet_distributed_concurrency="4")})
+    nodes, p = cl.storlet_cluster(
+        users={"test:tester": "testing .admin", "test:reader": "reading"},
+        proxy_conf={"storlet_distributed_concurrency": "4"})
     path, tok = p.auth("test:tester")
     _, rtok = p.auth("test:reader")
-
-    def req(m, u, body=None, headers=None, token=None):
-        h = {"X-Auth-Token": token or tok}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h)
+    req = p.requester(tok)
 
     def dist(doc, token=None, raw=None, value="1"):
         body = raw if raw is not None else json.dumps(doc).encode()
@@ -123,22 +92,19 @@ with Cluster(t) as cl:
             "X-Storlet-Distributed": value,
             "Content-Type": "application/json"})
 
-    st, _, _ = req("POST", path,
-                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    t.eq(st, 204, "enable the account")
-    for c in ("storlet", "dependency", "scans", "books", "results"):
-        req("PUT", path + "/" + c)
+    t.eq(p.enable_storlets(path, tok, ("storlet", "dependency", "scans",
+                                       "books", "results")),
+         204, "enable the account")
     for name in ("cellcount", "sumlist", "identity", "partlist"):
-        with open(os.path.join(BUILD, "storlets", name), "rb") as f:
-            st, _, _ = req("PUT", path + "/storlet/" + name, body=f.read(),
-                           headers=storlet_headers("native", name))
-        t.eq(st, 201, "deploy %s" % name)
-    for name, d in (("wordcount", "wordcount"), ("wcmerge", "wcmerge")):
-        with open(os.path.join(SRC, "storlets", d, name + ".py"), "rb") as f:
-            st, _, _ = req("PUT", path + "/storlet/%s.py" % name,
-                           body=f.read(),
-                           headers=storlet_headers("python", name + ".main"))
-        t.eq(st, 201, "deploy %s.py" % name)
+        t.eq(p.deploy(path, tok, name, metadata="yes"), 201,
+             "deploy %s" % name)
+    for name in ("wordcount", "wcmerge"):
+        with open(os.path.join(SRC, "storlets", name, name + ".py"),
+                  "rb") as f:
+            t.eq(p.deploy(path, tok, name + ".py", body=f.read(),
+                          lang="python", main=name + ".main",
+                          metadata="yes"),
+                 201, "deploy %s.py" % name)
     # the storlets are the caller's: the reader may run them, not the data
     req("POST", path + "/storlet",
         headers={"X-Container-Read": "test:reader"})

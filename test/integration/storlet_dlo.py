@@ -27,25 +27,12 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, BUILD, wait_for  # noqa: E402
+from cluster import Cluster, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
-
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 t = Tap()
 
-NATIVE = {"X-Object-Meta-Storlet-Language": "native",
-          "X-Object-Meta-Storlet-Interface-Version": "1.0",
-          "X-Object-Meta-Storlet-Object-Metadata": "yes"}
 UPPER = b"#!/bin/sh\nexec 3>&-\nexec tr a-z A-Z\n"
-
-
-def native(main, **extra):
-    h = dict(NATIVE)
-    h["X-Object-Meta-Storlet-Main"] = main
-    h.update(extra)
-    return h
 
 
 def grep(data, word):
@@ -53,45 +40,18 @@ def grep(data, word):
 
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        return {"storlets": "true",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk, "storlet_warm": "1"}
-
-    nodes = []
-    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
-        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                                conf=conf("node%d" % i)))
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(users={"test:tester": "testing .admin",
-                        "test2:tester2": "testing2 .admin",
-                        "test:res": "resing researcher"},
-                 conf={"DEFAULT": conf("proxy")})
+    nodes, p = cl.storlet_cluster(users={"test:tester": "testing .admin",
+                                         "test2:tester2": "testing2 .admin",
+                                         "test:res": "resing researcher"})
     path, tok = p.auth("test:tester")
     _, tok2 = p.auth("test2:tester2")
     _, rtok = p.auth("test:res")
-
-    def req(m, u, body=None, headers=None, token=tok):
-        h = {"X-Auth-Token": token}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h)
-
-    st, _, _ = req("POST", path,
-                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    t.eq(st, 204, "enable the account")
-    req("PUT", path + "/storlet")
-    req("PUT", path + "/dependency")
+    req = p.requester(tok)
+    t.eq(p.enable_storlets(path, tok, ("storlet", "dependency")), 204,
+         "enable the account")
     for name in ("identity", "grep", "partlist"):
-        with open(os.path.join(BUILD, "storlets", name), "rb") as f:
-            st, _, _ = req("PUT", path + "/storlet/" + name, body=f.read(),
-                           headers=native(name))
-        t.eq(st, 201, "deploy %s" % name)
+        t.eq(p.deploy(path, tok, name, metadata="yes"), 201,
+             "deploy %s" % name)
     req("PUT", path + "/dependency/upper.sh", body=UPPER,
         headers={"X-Object-Meta-Storlet-Dependency-Version": "1",
                  "X-Object-Meta-Storlet-Dependency-Permissions": "0755"})
@@ -100,21 +60,17 @@ with Cluster(t) as cl:
                         ("shoutobj", {"X-Object-Meta-Storlet-Run-On": "object"})):
         extra = dict(extra)
         extra["X-Object-Meta-Storlet-Dependency"] = "upper.sh"
-        st, _, _ = req("PUT", path + "/storlet/" + name, body=b"script",
-                       headers=native("upper.sh", **extra))
-        t.eq(st, 201, "deploy %s" % name)
+        t.eq(p.deploy(path, tok, name, body=b"script", main="upper.sh",
+                      metadata="yes", **extra), 201, "deploy %s" % name)
 
     rangeinfo = (b"import json\n\n\ndef main(s):\n    n = 0\n"
                  b"    for chunk in iter(lambda: s.input.read(65536), b''):\n"
                  b"        n += len(chunk)\n"
                  b"    s.write((json.dumps({'range': s.request.get('range'), "
                  b"'bytes': n}) + '\\n').encode())\n")
-    h = dict(NATIVE)
-    h.update({"X-Object-Meta-Storlet-Language": "python",
-              "X-Object-Meta-Storlet-Main": "rangeinfo.main"})
-    st, _, _ = req("PUT", path + "/storlet/rangeinfo.py", body=rangeinfo,
-                   headers=h)
-    t.eq(st, 201, "deploy rangeinfo.py")
+    t.eq(p.deploy(path, tok, "rangeinfo.py", body=rangeinfo, lang="python",
+                  main="rangeinfo.main", metadata="yes"),
+         201, "deploy rangeinfo.py")
 
     # ---- a DLO of a few hundred KB: segments in another container
     lines = []

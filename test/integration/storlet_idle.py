@@ -25,11 +25,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, BUILD  # noqa: E402
+from cluster import Cluster  # noqa: E402
 from tap import Tap  # noqa: E402
-
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 SLOW_READER = b'''import hashlib
 import time
@@ -63,13 +60,6 @@ def main(s):
 t = Tap()
 
 
-def python_storlet(main):
-    return {"X-Object-Meta-Storlet-Language": "python",
-            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-            "X-Object-Meta-Storlet-Object-Metadata": "no",
-            "X-Object-Meta-Storlet-Main": main}
-
-
 def get(p, path, headers):
     c = http.client.HTTPConnection(p.ip, p.port, timeout=120)
     try:
@@ -84,45 +74,20 @@ def get(p, path, headers):
 
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-    conf = {"storlets": "true", "storlet_warm": "1",
-            # the idle clock runs from the start: a python3 storlet's
-            # start-up counts, and its group may get a few % of a CPU on a
-            # loaded host, so the period leaves room for that (3 s, not 1)
-            "storlet_idle_timeout": "3",
-            "storlet_output_max": "1048576",
-            "storlet_cache_dir": os.path.join(cl.dir, "node-cache"),
-            "storlet_sdk": sdk}
-    n = cl.objectd(devices=["d1"], conf=conf)
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 1, [(n.ip, getattr(n, port), n.devices[0])])
-    p = cl.proxy(conf={"DEFAULT": dict(
-        conf, storlet_cache_dir=os.path.join(cl.dir, "proxy-cache"))})
+    # the idle clock runs from the start: a python3 storlet's start-up
+    # counts, and its group may get a few % of a CPU on a loaded host, so
+    # the period leaves room for that (3 s, not 1)
+    (n,), p = cl.storlet_cluster(ips=("127.0.0.1",), conf={
+        "storlet_idle_timeout": "3", "storlet_output_max": "1048576"})
     path, tok = p.auth("test:tester")
     H = {"X-Auth-Token": tok}
-
-    def req(m, u, body=None, headers=None):
-        h = dict(H)
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h)
-
-    req("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    for c in ("storlet", "data"):
-        req("PUT", path + "/" + c)
+    req = p.requester(tok)
+    p.enable_storlets(path, tok, ("storlet", "data"))
     for name, code in (("slowread.py", SLOW_READER), ("stall.py", STALL),
                        ("readstall.py", READ_THEN_STALL)):
-        st, _, _ = req("PUT", path + "/storlet/" + name, body=code,
-                       headers=python_storlet(name[:-3] + ".main"))
-        t.eq(st, 201, "deploy %s" % name)
-    with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
-        st, _, _ = req("PUT", path + "/storlet/identity", body=f.read(),
-                       headers={"X-Object-Meta-Storlet-Language": "native",
-                                "X-Object-Meta-Storlet-Interface-Version": "1.0",
-                                "X-Object-Meta-Storlet-Object-Metadata": "no",
-                                "X-Object-Meta-Storlet-Main": "identity"})
-    t.eq(st, 201, "deploy identity")
+        t.eq(p.deploy(path, tok, name, body=code, lang="python",
+                      main=name[:-3] + ".main"), 201, "deploy %s" % name)
+    t.eq(p.deploy(path, tok, "identity"), 201, "deploy identity")
     body = os.urandom(3 << 20)
     st, _, _ = req("PUT", path + "/data/big", body=body)
     t.eq(st, 201, "PUT a 3 MiB object")

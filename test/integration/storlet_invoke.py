@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, BUILD, wait_for  # noqa: E402
+from cluster import Cluster, BUILD, storlet_headers, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
 
 SRC = os.environ.get("CAIRN_SRC") or os.path.join(
@@ -24,16 +24,9 @@ SRC = os.environ.get("CAIRN_SRC") or os.path.join(
 
 t = Tap()
 
-NATIVE = {"X-Object-Meta-Storlet-Language": "native",
-          "X-Object-Meta-Storlet-Interface-Version": "1.0",
-          "X-Object-Meta-Storlet-Object-Metadata": "yes"}
-
 
 def native(main, **extra):
-    h = dict(NATIVE)
-    h["X-Object-Meta-Storlet-Main"] = main
-    h.update(extra)
-    return h
+    return storlet_headers(main, "native", "yes", **extra)
 
 
 def raw_get(p, path, headers):
@@ -53,43 +46,20 @@ def raw_get(p, path, headers):
 
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        return {"storlets": "true",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk, "storlet_warm": "1"}
-
-    nodes = []
-    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
-        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                                conf=conf("node%d" % i)))
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(conf={"DEFAULT": conf("proxy")})
+    nodes, p = cl.storlet_cluster()
     path, tok = p.auth("test:tester")
     path2, tok2 = p.auth("test2:tester2")
     _, tok3 = p.auth("test:tester3")
-
-    def req(m, u, body=None, headers=None, token=tok):
-        h = {"X-Auth-Token": token}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h)
+    req = p.requester(tok)
 
     def read(name):
         with open(name, "rb") as f:
             return f.read()
 
-    st, _, _ = req("POST", path,
-                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    t.eq(st, 204, "enable the account")
+    t.eq(p.enable_storlets(path, tok, ("storlet", "dependency")), 204,
+         "enable the account")
 
     # ---- deployment
-    for c in ("storlet", "dependency"):
-        req("PUT", path + "/" + c)
     st, _, b = req("PUT", path + "/storlet/identity",
                    body=read(os.path.join(BUILD, "storlets", "identity")),
                    headers={"X-Object-Meta-Storlet-Language": "native"})
@@ -100,10 +70,7 @@ with Cluster(t) as cl:
                                 **{"X-Object-Meta-Storlet-Language": "java"}))
     t.ok(st == 400 and b"Unsupported Language" in b, "java is refused")
     st, _, b = req("PUT", path + "/storlet/up.py", body=b"x",
-                   headers={"X-Object-Meta-Storlet-Language": "python",
-                            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-                            "X-Object-Meta-Storlet-Object-Metadata": "no",
-                            "X-Object-Meta-Storlet-Main": "other.main"})
+                   headers=storlet_headers("other.main", "python"))
     t.eq(st, 400, "a python main naming another module is refused")
     st, _, _ = req("PUT", path + "/dependency/lib", body=b"x")
     t.eq(st, 400, "a dependency without its version header is refused")
@@ -116,10 +83,7 @@ with Cluster(t) as cl:
     st, _, _ = req("PUT", path + "/storlet/wordcount.py",
                    body=read(os.path.join(SRC, "storlets", "wordcount",
                                           "wordcount.py")),
-                   headers={"X-Object-Meta-Storlet-Language": "python",
-                            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-                            "X-Object-Meta-Storlet-Object-Metadata": "no",
-                            "X-Object-Meta-Storlet-Main": "wordcount.main"})
+                   headers=storlet_headers("wordcount.main", "python"))
     t.eq(st, 201, "deploy wordcount.py")
     fail = b"#!/bin/sh\necho 'reading the input' >&2\n" \
            b"echo 'the input is not a scan' >&2\nexit 3\n"

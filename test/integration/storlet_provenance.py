@@ -13,11 +13,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, BUILD  # noqa: E402
+from cluster import Cluster  # noqa: E402
 from tap import Tap  # noqa: E402
-
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 t = Tap()
 http.client._MAXHEADERS = 300   # an object with 90 metadata keys and more
@@ -33,40 +30,12 @@ def prov(h):
 
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        return {"storlets": "true",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk, "storlet_warm": "0"}
-
-    nodes = []
-    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
-        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                                conf=conf("node%d" % i)))
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(conf={"DEFAULT": conf("proxy")})
+    _, p = cl.storlet_cluster(warm="0")
     path, tok = p.auth("test:tester")
-
-    def req(m, u, body=None, headers=None):
-        h = {"X-Auth-Token": tok}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h)
-
-    req("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    for c in ("storlet", "data"):
-        req("PUT", path + "/" + c)
-    with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
-        st, _, _ = req("PUT", path + "/storlet/identity", body=f.read(), headers={
-            "X-Object-Meta-Storlet-Language": "native",
-            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-            "X-Object-Meta-Storlet-Object-Metadata": "yes",
-            "X-Object-Meta-Storlet-Main": "identity"})
-    t.eq(st, 201, "deploy identity")
+    req = p.requester(tok)
+    p.enable_storlets(path, tok, ("storlet", "data"))
+    t.eq(p.deploy(path, tok, "identity", metadata="yes"), 201,
+         "deploy identity")
     _, sh, _ = req("HEAD", path + "/storlet/identity")
     data = b"some measured values\n" * 50
     src_etag = hashlib.md5(data).hexdigest()
@@ -145,15 +114,11 @@ with Cluster(t) as cl:
 
     # provenance is not user metadata: an output with the most metadata a
     # storlet may send (90 keys) still stores, provenance and all
-    st, _, _ = req("PUT", path + "/storlet/meta90.py", body=(
+    st = p.deploy(path, tok, "meta90.py", body=(
         b"def main(s):\n"
         b"    s.set_metadata({'K%02d' % i: 'v' for i in range(90)})\n"
         b"    for chunk in iter(lambda: s.input.read(65536), b''):\n"
-        b"        s.write(chunk)\n"), headers={
-        "X-Object-Meta-Storlet-Language": "python",
-        "X-Object-Meta-Storlet-Interface-Version": "1.0",
-        "X-Object-Meta-Storlet-Object-Metadata": "no",
-        "X-Object-Meta-Storlet-Main": "meta90.main"})
+        b"        s.write(chunk)\n"), lang="python", main="meta90.main")
     t.eq(st, 201, "deploy meta90.py")
     st, _, b = req("PUT", path + "/data/meta90", body=data,
                    headers={"X-Run-Storlet": "meta90.py"})

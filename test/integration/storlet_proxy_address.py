@@ -18,9 +18,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from cluster import Cluster, BUILD, free_port  # noqa: E402
 from tap import Tap  # noqa: E402
 
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
-
 t = Tap()
 RELAY_IP = "127.0.0.9"
 
@@ -72,26 +69,9 @@ class Relay:
 
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
     relay_port = free_port(RELAY_IP)
-
-    def conf(name):
-        return {"storlets": "true",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk, "storlet_warm": "0"}
-
-    nodes = []
-    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
-        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                                conf=conf("node%d" % i)))
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    pconf = conf("proxy")
-    pconf["storlet_proxy_address"] = "%s:%d" % (RELAY_IP, relay_port)
-    p = cl.proxy(conf={"DEFAULT": pconf})
+    _, p = cl.storlet_cluster(warm="0", proxy_conf={
+        "storlet_proxy_address": "%s:%d" % (RELAY_IP, relay_port)})
     path, tok = p.auth("test:tester")
 
     def req(m, u, body=None, headers=None):
@@ -99,16 +79,8 @@ with Cluster(t) as cl:
         h.update(headers or {})
         return p.request(m, path + u, body=body, headers=h)
 
-    req("POST", "", headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    for c in ("storlet", "data"):
-        req("PUT", "/" + c)
-    with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
-        st, _, _ = req("PUT", "/storlet/identity", body=f.read(), headers={
-            "X-Object-Meta-Storlet-Language": "native",
-            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-            "X-Object-Meta-Storlet-Object-Metadata": "no",
-            "X-Object-Meta-Storlet-Main": "identity"})
-    t.eq(st, 201, "deploy identity")
+    p.enable_storlets(path, tok, ("storlet", "data"))
+    t.eq(p.deploy(path, tok, "identity"), 201, "deploy identity")
     data = b"0123456789" * 1000
     req("PUT", "/data/o", body=data)
 

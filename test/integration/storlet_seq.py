@@ -23,56 +23,22 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, BUILD, wait_for  # noqa: E402
+from cluster import Cluster, BUILD, storlet_headers, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
-
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 t = Tap()
 
-NATIVE = {"X-Object-Meta-Storlet-Language": "native",
-          "X-Object-Meta-Storlet-Interface-Version": "1.0",
-          "X-Object-Meta-Storlet-Object-Metadata": "yes"}
-
 
 def native(main, **extra):
-    h = dict(NATIVE)
-    h["X-Object-Meta-Storlet-Main"] = main
-    h.update(extra)
-    return h
+    return storlet_headers(main, "native", "yes", **extra)
 
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        return {"storlets": "true",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk, "storlet_warm": "1"}
-
-    nodes = []
-    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
-        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                                conf=conf("node%d" % i)))
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(conf={"DEFAULT": conf("proxy")})
+    nodes, p = cl.storlet_cluster()
     path, tok = p.auth("test:tester")
-
-    def req(m, u, body=None, headers=None):
-        h = {"X-Auth-Token": tok}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h)
-
-    st, _, _ = req("POST", path,
-                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    t.eq(st, 204, "enable the account")
-    req("PUT", path + "/storlet")
-    req("PUT", path + "/dependency")
+    req = p.requester(tok)
+    t.eq(p.enable_storlets(path, tok, ("storlet", "dependency")), 204,
+         "enable the account")
     for name in ("identity", "grep"):
         with open(os.path.join(BUILD, "storlets", name), "rb") as f:
             st, _, _ = req("PUT", path + "/storlet/" + name, body=f.read(),

@@ -16,17 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from cluster import Cluster, BUILD  # noqa: E402
 from tap import Tap  # noqa: E402
 
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
-
 t = Tap()
-
-
-def native(main):
-    return {"X-Object-Meta-Storlet-Language": "native",
-            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-            "X-Object-Meta-Storlet-Object-Metadata": "no",
-            "X-Object-Meta-Storlet-Main": main}
 
 
 def get(p, path, headers):
@@ -43,40 +33,14 @@ def get(p, path, headers):
 
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        return {"storlets": "true", "storlet_warm": "0",
-                "storlet_idle_timeout": "4",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk}
-
-    nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                        conf=conf("node%d" % i))
-             for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3"))]
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(conf={"DEFAULT": conf("proxy")})
+    _, p = cl.storlet_cluster(warm="0", conf={"storlet_idle_timeout": "4"})
     path, tok = p.auth("test:tester")
     _, tok3 = p.auth("test:tester3")
     H = {"X-Auth-Token": tok}
-
-    def req(m, u, body=None, headers=None, token=tok):
-        h = {"X-Auth-Token": token}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h)
-
-    req("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    for c in ("storlet", "data", "private"):
-        req("PUT", path + "/" + c)
+    req = p.requester(tok)
+    p.enable_storlets(path, tok, ("storlet", "data", "private"))
     for name in ("concat", "fixity", "identity"):
-        with open(os.path.join(BUILD, "storlets", name), "rb") as f:
-            st, _, _ = req("PUT", path + "/storlet/" + name, body=f.read(),
-                           headers=native(name))
-        t.eq(st, 201, "deploy %s" % name)
+        t.eq(p.deploy(path, tok, name), 201, "deploy %s" % name)
     a, b, secret = b"first part\n" * 50, b"second part\n" * 70, b"secret!\n"
     req("PUT", path + "/data/a", body=a)
     req("PUT", path + "/data/b", body=b)
@@ -125,8 +89,7 @@ with Cluster(t) as cl:
     t.ok(st >= 400, "nor another account's object (%d)" % st)
 
     # a storlet that never writes is killed by the no-output timeout
-    req("PUT", path + "/storlet/stall.sh", body=b"#!/bin/sh\nexec 3>&-\nexec sleep 60\n",
-        headers=native("stall.sh"))
+    p.deploy(path, tok, "stall.sh", body=b"#!/bin/sh\nexec 3>&-\nexec sleep 60\n")
     cl.expect_log(r"storlet .*stall")
     st, body, _ = get(p, path + "/data/a", dict(H, **{"X-Run-Storlet": "stall.sh"}))
     t.ok(st == 500 and b"Storlet execution timed out" in body,
@@ -135,11 +98,9 @@ with Cluster(t) as cl:
     req("PUT", path + "/dependency")
     req("PUT", path + "/dependency/lib.txt", body=b"x",
         headers={"X-Object-Meta-Storlet-Dependency-Version": "1"})
-    h = native("identity")
-    h["X-Object-Meta-Storlet-Dependency"] = "lib.txt"
     with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
-        req("PUT", path + "/storlet/identity-dep", body=f.read(), headers=dict(
-            h, **{"X-Object-Meta-Storlet-Main": "identity-dep"}))
+        p.deploy(path, tok, "identity-dep", body=f.read(), **{
+            "X-Object-Meta-Storlet-Dependency": "lib.txt"})
     st, body, _ = get(p, path + "/data/a", dict(H, **{"X-Run-Storlet": "identity-dep"}))
     t.ok(st == 200 and body == a, "the owner runs a storlet with a dependency")
     st, body, _ = get(p, path + "/data/a", {"X-Auth-Token": tok3,

@@ -13,49 +13,20 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, storlet_headers  # noqa: E402
 from tap import Tap  # noqa: E402
-
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 t = Tap()
 
 SLOW = b"#!/bin/sh\nexec 3>&-\nn=$(wc -c)\nsleep 5\necho $n\n"
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        return {"storlets": "true",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk, "storlet_warm": "1"}
-
-    nodes = []
-    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
-        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                                conf=conf("node%d" % i)))
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(conf={"DEFAULT": conf("proxy"),
-                       "app": {"node_timeout": "2"}})
+    nodes, p = cl.storlet_cluster(app_conf={"node_timeout": "2"})
     path, tok = p.auth("test:tester")
-
-    def req(m, u, body=None, headers=None):
-        h = {"X-Auth-Token": tok}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h, timeout=120)
-
-    req("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    req("PUT", path + "/storlet")
-    st, _, _ = req("PUT", path + "/storlet/slow.sh", body=SLOW, headers={
-        "X-Object-Meta-Storlet-Language": "native",
-        "X-Object-Meta-Storlet-Interface-Version": "1.0",
-        "X-Object-Meta-Storlet-Object-Metadata": "no",
-        "X-Object-Meta-Storlet-Main": "slow.sh"})
+    req = p.requester(tok, timeout=120)
+    p.enable_storlets(path, tok, ("storlet",))
+    st, _, _ = req("PUT", path + "/storlet/slow.sh", body=SLOW,
+                   headers=storlet_headers("slow.sh"))
     t.eq(st, 201, "deploy a storlet that is silent for 5 s")
     req("PUT", path + "/data")
     body = b"x" * 100000

@@ -17,11 +17,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, SRC  # noqa: E402
 from tap import Tap  # noqa: E402
-
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 t = Tap()
 
@@ -35,52 +32,23 @@ def leaks(body):
     return any(s in body for s in SECRETS)
 
 
-def storlet(lang, main, **extra):
-    h = {"X-Object-Meta-Storlet-Language": lang,
-         "X-Object-Meta-Storlet-Interface-Version": "1.0",
-         "X-Object-Meta-Storlet-Object-Metadata": "no",
-         "X-Object-Meta-Storlet-Main": main}
-    h.update(extra)
-    return h
-
-
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
     # object nodes without storlets (their default)
-    nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip)
-             for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3"))]
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(users={"test:tester": "testing .admin",
-                        "test:res": "resing researcher"},
-                 conf={"DEFAULT": {
-                     "storlets": "true", "storlet_warm": "0",
-                     "storlet_cache_dir": os.path.join(cl.dir, "px-cache"),
-                     "storlet_sdk": sdk}})
+    _, p = cl.storlet_cluster(node_storlets=False, warm="0",
+                              users={"test:tester": "testing .admin",
+                                     "test:res": "resing researcher"})
     path, tok = p.auth("test:tester")
     _, rtok = p.auth("test:res")
-
-    def req(m, u, body=None, headers=None, token=tok):
-        h = {"X-Auth-Token": token}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h)
-
-    st, _, _ = req("POST", path,
-                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    t.eq(st, 204, "enable the account for storlets")
-    for c in ("storlet", "dependency", "records"):
-        req("PUT", path + "/" + c)
+    req = p.requester(tok)
+    t.eq(p.enable_storlets(path, tok, ("storlet", "dependency", "records")),
+         204, "enable the account for storlets")
     with open(os.path.join(SRC, "storlets", "deid", "deid.py"), "rb") as f:
-        st, _, _ = req("PUT", path + "/storlet/deid.py", body=f.read(),
-                       headers=storlet("python", "deid.main"))
+        st = p.deploy(path, tok, "deid.py", body=f.read(), lang="python",
+                      main="deid.main")
     t.eq(st, 201, "deploy deid.py")
-    st, _, _ = req("PUT", path + "/storlet/shoutpx",
-                   body=b"#!/bin/sh\nexec 3>&-\nexec tr a-z A-Z\n",
-                   headers=storlet("native", "shoutpx", **{
-                       "X-Object-Meta-Storlet-Run-On": "proxy"}))
+    st = p.deploy(path, tok, "shoutpx",
+                  body=b"#!/bin/sh\nexec 3>&-\nexec tr a-z A-Z\n", **{
+                      "X-Object-Meta-Storlet-Run-On": "proxy"})
     t.eq(st, 201, "deploy shoutpx (runs on the proxy)")
     req("POST", path + "/storlet",
         headers={"X-Container-Read": "researcher"})

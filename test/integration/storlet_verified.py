@@ -13,11 +13,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, wait_for  # noqa: E402
+from cluster import Cluster, storlet_headers, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
-
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 t = Tap()
 
@@ -26,46 +23,16 @@ def script(out):
     return b"#!/bin/sh\nexec 3>&-\nprintf '%s'\n" % out
 
 
-def native(main):
-    return {"X-Object-Meta-Storlet-Language": "native",
-            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-            "X-Object-Meta-Storlet-Object-Metadata": "no",
-            "X-Object-Meta-Storlet-Main": main}
-
-
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        return {"storlets": "true",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk, "storlet_warm": "1"}
-
-    nodes = []
-    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
-        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                                conf=conf("node%d" % i)))
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
     # one worker: its facts cache surely holds tester's check when
     # tester3 asks
-    p = cl.proxy(conf={"DEFAULT": conf("proxy")}, workers=1)
+    _, p = cl.storlet_cluster(workers=1)
     path, tok = p.auth("test:tester")
     _, tok3 = p.auth("test:tester3")
-
-    def req(m, u, body=None, headers=None, token=tok):
-        h = {"X-Auth-Token": token}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h)
-
-    req("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    for c in ("storlet", "data"):
-        req("PUT", path + "/" + c)
+    req = p.requester(tok)
+    p.enable_storlets(path, tok, ("storlet", "data"))
     st, _, _ = req("PUT", path + "/storlet/ver.sh", body=script(b"v1"),
-                   headers=native("ver.sh"))
+                   headers=storlet_headers("ver.sh"))
     t.eq(st, 201, "deploy ver.sh (v1)")
     req("PUT", path + "/data/o", body=b"input")
     req("POST", path + "/data", headers={"X-Container-Read": "test:tester3"})
@@ -95,7 +62,7 @@ with Cluster(t) as cl:
     st, _, b = run(token=tok3)
     t.ok(st == 401 and b"Failed to verify access" in b,
          "a caller who may not read the storlet: 401 (%d)" % st)
-    forged = json.dumps([{"ETag": "x", **native("ver.sh")}])
+    forged = json.dumps([{"ETag": "x", **storlet_headers("ver.sh")}])
     st, _, _ = run(token=tok3, extra={"X-Backend-Storlet-Verified": forged})
     t.eq(st, 401, "a client's X-Backend-Storlet-Verified is not the proxy's")
     st, _, b = run()
@@ -103,7 +70,7 @@ with Cluster(t) as cl:
 
     # re-upload: the new code runs once the proxy's facts (10 s) expire
     st, _, _ = req("PUT", path + "/storlet/ver.sh", body=script(b"v2"),
-                   headers=native("ver.sh"))
+                   headers=storlet_headers("ver.sh"))
     t.eq(st, 201, "re-deploy ver.sh (v2)")
     seen = set()
 
