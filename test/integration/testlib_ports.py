@@ -5,7 +5,7 @@ in parallel, and a daemon whose port a foreign program took still starts.
 
 Checks:
   - ports come from the window outside the kernel's ephemeral range, are
-    distinct, and each one binds;
+    distinct, and each one binds; threads of one process get distinct ones;
   - two processes reserving ports at the same time get disjoint sets;
   - a port another process holds is never handed out (the reservation is
     a lock, not a guess), and running out says so;
@@ -20,6 +20,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIB = os.path.join(HERE, "..", "lib")
@@ -55,6 +56,16 @@ def binds(ip, port):
 
 
 t.ok(all(binds("127.0.0.1", p) for p in ports), "every one binds")
+got = [[] for _ in range(8)]
+ths = [threading.Thread(target=lambda g=g: g.extend(
+    cluster.free_port() for _ in range(100))) for g in got]
+for th in ths:
+    th.start()
+for th in ths:
+    th.join()
+flat = [p for g in got for p in g]
+t.ok(len(flat) == 800 and len(set(flat) | set(ports)) == 860,
+     "8 threads reserving 100 ports each at once get distinct ones")
 multi = cluster.free_port(ips=["127.0.0.1", "127.0.0.2", "127.0.0.3"])
 t.ok(all(binds(ip, multi) for ip in ("127.0.0.1", "127.0.0.2",
                                      "127.0.0.3")),

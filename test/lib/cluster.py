@@ -32,6 +32,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 
@@ -71,6 +72,7 @@ BAD_LOG = re.compile(r"( ERR |ERROR: AddressSanitizer|runtime error:|"
 
 _port_lock_fd = None
 _ports_taken = set()
+_ports_mutex = threading.Lock()   # POSIX locks do not tell threads apart
 
 
 def port_window():
@@ -152,8 +154,9 @@ def free_port(ip="127.0.0.1", ips=None):
     lo, hi = port_window()
     cand = list(range(lo, hi + 1))
     start = random.randrange(len(cand))
-    return reserve_port(list(ips or [ip]), cand[start:] + cand[:start],
-                        _ports_taken)
+    with _ports_mutex:
+        return reserve_port(list(ips or [ip]), cand[start:] + cand[:start],
+                            _ports_taken)
 
 
 def storlet_headers(main, lang="native", metadata="no", **extra):
