@@ -487,6 +487,19 @@ static void on_read(struct bufferevent *bev, void *arg)
     conn_process(c);
 }
 
+/* The output can take more: the handler's drain callback, if its
+ * response body is being written. */
+static void conn_drain(struct http_conn *c)
+{
+    struct http_req *r = &c->req;
+    if (r->active && r->resp == RESP_BODY && r->ops && r->ops->drain) {
+        c->in_process = true; /* handler calls must only kick */
+        r->ops->drain(r, r->arg);
+        c->in_process = false;
+        conn_process(c);
+    }
+}
+
 static void on_write(struct bufferevent *bev, void *arg)
 {
     struct http_conn *c = arg;
@@ -502,12 +515,7 @@ static void on_write(struct bufferevent *bev, void *arg)
         conn_linger(c);
         return;
     }
-    if (r->active && r->resp == RESP_BODY && r->ops && r->ops->drain) {
-        c->in_process = true; /* handler calls must only kick */
-        r->ops->drain(r, r->arg);
-        c->in_process = false;
-        conn_process(c);
-    }
+    conn_drain(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -1003,12 +1011,7 @@ static void on_splice_writable(evutil_socket_t fd, short what, void *arg)
         conn_free(c);
         return;
     }
-    if (r->active && r->resp == RESP_BODY && r->ops && r->ops->drain) {
-        c->in_process = true; /* handler calls must only kick */
-        r->ops->drain(r, r->arg);
-        c->in_process = false;
-        conn_process(c);
-    }
+    conn_drain(c);
 }
 
 static void splice_wait(struct http_conn *c)
