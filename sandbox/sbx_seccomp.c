@@ -116,6 +116,13 @@ int sbx_seccomp_build(bool kill_hostile, struct sock_fprog *prog)
     if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
                                SCMP_ACT_KILL_PROCESS)) < 0)
         goto out;
+    /* A binary tree of syscall numbers instead of a list: the same
+     * verdicts, in O(log n) instructions. Every sandbox's init pays for
+     * the filter's length when it loads it (the kernel runs the filter
+     * for every syscall number to fill its allow cache, with interrupts
+     * off), and every syscall of the storlet runs it. */
+    if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
+        goto out;
     for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {
         int nr = seccomp_syscall_resolve_name(allowed[i]);
         if (nr == __NR_SCMP_ERROR)
