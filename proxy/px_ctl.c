@@ -56,6 +56,8 @@ struct cinfo_entry {
  * for a linear lookup and a few string copies. */
 struct px_cinfo_cache {
     pthread_mutex_t lock;
+    uint64_t gen;     /* counts forgets: an answer to a HEAD sent before
+                       * one may hold what the change replaced */
     size_t n;
     struct cinfo_entry v[CINFO_MAX];
 };
@@ -112,15 +114,24 @@ static void forget_locked(struct px_cinfo_cache *cc, const char *a,
 void px_cinfo_forget(struct px_worker *w, const char *a, const char *c)
 {
     pthread_mutex_lock(&w->cinfo->lock);
+    w->cinfo->gen++;
     forget_locked(w->cinfo, a, c);
     pthread_mutex_unlock(&w->cinfo->lock);
 }
 
+/* Caches what a HEAD sent at sent_ms (px_now_ms), in generation gen,
+ * said. It lives CINFO_TTL_MS from the sending, not the answer, so a
+ * proxy holds nothing older than that whatever the network's delays
+ * (the bound of docs/rules.md's note on caches). */
 static void cinfo_store(struct px_worker *w, const char *a, const char *c,
-                        const struct px_cinfo *ci)
+                        const struct px_cinfo *ci, uint64_t sent_ms, uint64_t gen)
 {
     struct px_cinfo_cache *cc = w->cinfo;
     pthread_mutex_lock(&cc->lock);
+    if (gen != cc->gen) {
+        pthread_mutex_unlock(&cc->lock);
+        return;
+    }
     forget_locked(cc, a, c);
     uint64_t now = px_now_ms();
     if (cc->n == CINFO_MAX) {
@@ -139,7 +150,7 @@ static void cinfo_store(struct px_worker *w, const char *a, const char *c,
     }
     struct cinfo_entry *e = &cc->v[cc->n++];
     e->key = xasprintf("%s/%s", a, c);
-    e->expires = now + CINFO_TTL_MS;
+    e->expires = sent_ms + CINFO_TTL_MS;
     e->read_acl = xstrdup(ci->read_acl);
     e->write_acl = xstrdup(ci->write_acl);
     e->rules = xstrdup(ci->rules ? ci->rules : "");
@@ -150,6 +161,7 @@ struct cinfo_req {
     px_cinfo_fn *fn;
     struct px_nodes nodes;
     struct px_cinfo ci;
+    uint64_t sent_ms, gen;   /* when the HEAD left, the cache's gen then */
 };
 
 static void cinfo_response(struct px_req *pr, struct px_read *rd,
@@ -179,7 +191,8 @@ static void cinfo_end(struct px_req *pr, int err, void *arg)
     if (err < 0) {
         cr->ci.status = 503;
     } else {
-        cinfo_store(pr->w, pr->path.account, pr->path.container, &cr->ci);
+        cinfo_store(pr->w, pr->path.account, pr->path.container, &cr->ci, cr->sent_ms,
+                    cr->gen);
     }
     cr->fn(pr, &cr->ci);
 }
@@ -209,7 +222,8 @@ void px_cinfo_get(struct px_req *pr, px_cinfo_fn *fn)
     pthread_mutex_lock(&cc->lock);
     struct cinfo_entry *e = cinfo_find(cc, pr->path.account,
                                        pr->path.container);
-    if (e && e->expires > px_now_ms()) {
+    uint64_t now = px_now_ms();
+    if (e && e->expires > now) {
         struct px_cinfo ci = {204, pool_strdup(pr->pool, e->read_acl),
                               pool_strdup(pr->pool, e->write_acl),
                               pool_strdup(pr->pool, e->rules)};
@@ -217,9 +231,12 @@ void px_cinfo_get(struct px_req *pr, px_cinfo_fn *fn)
         fn(pr, &ci);
         return;
     }
+    uint64_t gen = cc->gen;
     pthread_mutex_unlock(&cc->lock);
     struct cinfo_req *cr = pool_calloc(pr->pool, sizeof(*cr));
     cr->fn = fn;
+    cr->sent_ms = now;
+    cr->gen = gen;
     px_nodes_get(pr, PX_RING_CONTAINER, pr->path.account, pr->path.container,
                  NULL, 3, &cr->nodes);
     px_read_start(pr, "HEAD", &cr->nodes, pr->path.account,
