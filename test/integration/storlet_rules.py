@@ -23,9 +23,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from cluster import Cluster, BUILD  # noqa: E402
 from tap import Tap  # noqa: E402
+from _rules_lib import SRC, native, python, storlet_conf, storlet_nodes  # noqa: E402
 
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 t = Tap()
 
@@ -47,35 +46,12 @@ def leaks(body):
     return any(s in body for s in SECRETS)
 
 
-def native(main):
-    return {"X-Object-Meta-Storlet-Language": "native",
-            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-            "X-Object-Meta-Storlet-Object-Metadata": "no",
-            "X-Object-Meta-Storlet-Main": main}
-
-
-def python(main):
-    h = native(main)
-    h["X-Object-Meta-Storlet-Language"] = "python"
-    return h
-
-
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+    nodes = storlet_nodes(cl)
 
     def conf(name):
-        return {"storlets": "true", "storlet_warm": "0",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk}
+        return storlet_conf(cl, name)
 
-    nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                        conf=conf("node%d" % i))
-             for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3"))]
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
     p = cl.proxy(users={"test:tester": "testing .admin",
                         "test:tester3": "testing3",
                         "test:res": "resing researcher",

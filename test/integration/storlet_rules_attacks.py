@@ -19,9 +19,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from cluster import Cluster, BUILD  # noqa: E402
 from tap import Tap  # noqa: E402
+from _rules_lib import SRC, native, python, storlet_conf, storlet_nodes  # noqa: E402
 
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 t = Tap()
 
@@ -49,20 +48,6 @@ def hleaks(h):
     return leaks(json.dumps(h).encode()) or h.get("content-length") == str(len(CSV))
 
 
-def native(main):
-    return {"X-Object-Meta-Storlet-Language": "native",
-            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-            "X-Object-Meta-Storlet-Object-Metadata": "no",
-            "X-Object-Meta-Storlet-Main": main}
-
-
-def python(main, meta="no"):
-    h = native(main)
-    h["X-Object-Meta-Storlet-Language"] = "python"
-    h["X-Object-Meta-Storlet-Object-Metadata"] = meta
-    return h
-
-
 # A storlet that reports everything it is given: its invocation document,
 # its environment, its input, and (parameter `read`) another object read
 # through services. Hostile code a researcher got deployed.
@@ -86,21 +71,11 @@ def main(s):
 '''
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+    nodes = storlet_nodes(cl)
 
     def conf(name):
-        return {"storlets": "true", "storlet_warm": "0",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk}
+        return storlet_conf(cl, name)
 
-    nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                        conf=conf("node%d" % i))
-             for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3"))]
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
     users = {"test:tester": "testing .admin",
              "test:res": "resing researcher",
              "test2:tester2": "testing2 .admin"}

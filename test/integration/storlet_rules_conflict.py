@@ -29,9 +29,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from cluster import Cluster, BUILD, free_port  # noqa: E402
 from tap import Tap  # noqa: E402
+from _rules_lib import SRC, native, python, storlet_conf, storlet_nodes  # noqa: E402
 
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 t = Tap()
 
@@ -117,39 +116,19 @@ class RelayHandler(http.server.BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = relay
 
 
-def python(main):
-    return {"X-Object-Meta-Storlet-Language": "python",
-            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-            "X-Object-Meta-Storlet-Object-Metadata": "no",
-            "X-Object-Meta-Storlet-Main": main}
-
-
-def native(main):
-    h = python(main)
-    h["X-Object-Meta-Storlet-Language"] = "native"
-    return h
-
-
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+    relays = []
+
+    def relay_port(i, node):
+        relays.append(Relay(node.ip, node.port))
+        threading.Thread(target=relays[-1].serve_forever, daemon=True).start()
+        return relays[-1].server_address[1]
+
+    nodes = storlet_nodes(cl, relay_port)
 
     def conf(name):
-        return {"storlets": "true", "storlet_warm": "0",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk}
+        return storlet_conf(cl, name)
 
-    nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                        conf=conf("node%d" % i))
-             for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3"))]
-    relays = [Relay(n.ip, n.port) for n in nodes]
-    for r in relays:
-        threading.Thread(target=r.serve_forever, daemon=True).start()
-    for kind, port in (("account", "aport"), ("container", "cport")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    cl.build_ring("object", 6, 3, [(n.ip, r.server_address[1], n.devices[0])
-                                   for n, r in zip(nodes, relays)])
     cl.expect_log(r"not in the ring|no device of this node")
     p = cl.proxy(users={"test:tester": "testing .admin",
                         "test:res": "resing researcher"},

@@ -18,11 +18,10 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, BUILD  # noqa: E402
+from cluster import Cluster  # noqa: E402
 from tap import Tap  # noqa: E402
+from _rules_lib import SRC, python, storlet_conf, storlet_nodes  # noqa: E402
 
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 BOUND = 10.0   # seconds: the proxies' info cache lifetime
 t = Tap()
@@ -45,21 +44,11 @@ def wait_bound(since):
 
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
+    nodes = storlet_nodes(cl)
 
     def conf(name):
-        return {"storlets": "true", "storlet_warm": "0",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk}
+        return storlet_conf(cl, name)
 
-    nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                        conf=conf("node%d" % i))
-             for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3"))]
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
     users = {"test:tester": "testing .admin", "test:res": "resing researcher"}
     p1 = cl.proxy(users=users, conf={"DEFAULT": conf("proxy1")})
     # the same tempauth users and secret, so a token works on both
@@ -89,11 +78,8 @@ with Cluster(t) as cl:
     for c in ("storlet", "a", "b"):
         req(p1, "PUT", path + "/" + c, headers={"X-Container-Read": "researcher"})
     with open(os.path.join(SRC, "storlets", "deid", "deid.py"), "rb") as f:
-        st, _, _ = req(p1, "PUT", path + "/storlet/deid.py", body=f.read(), headers={
-            "X-Object-Meta-Storlet-Language": "python",
-            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-            "X-Object-Meta-Storlet-Object-Metadata": "no",
-            "X-Object-Meta-Storlet-Main": "deid.main"})
+        st, _, _ = req(p1, "PUT", path + "/storlet/deid.py", body=f.read(),
+                       headers=python("deid.main"))
     t.eq(st, 201, "deploy deid.py")
     for o in ("a/x.csv", "b/y.csv"):
         st, _, _ = req(p1, "PUT", path + "/" + o, body=CSV,
