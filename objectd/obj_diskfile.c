@@ -28,6 +28,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -788,6 +789,52 @@ int obj_df_write(struct obj_df_writer *w, const void *buf, size_t len)
     if (rc)
         return writer_fail(w, rc);
     md5_update(&w->md5, buf, len);
+    w->bytes += len;
+    return 0;
+}
+
+int obj_df_writev(struct obj_df_writer *w, const struct iovec *iov, int n)
+{
+    if (w->err)
+        return w->err;
+    if (w->committed || w->kind != KIND_DATA || n < 0)
+        return -EINVAL;
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += iov[i].iov_len;
+    if (w->max_size && (len > w->max_size || w->bytes > w->max_size - len))
+        return writer_fail(w, -EFBIG);
+    /* the pieces are hashed as they are: writev may stop anywhere */
+    for (int i = 0; i < n; i++)
+        md5_update(&w->md5, iov[i].iov_base, iov[i].iov_len);
+    int i = 0;
+    size_t skip = 0; /* bytes of iov[i] already written */
+    while (i < n) {
+        struct iovec v[64];
+        int k = 0;
+        for (int j = i; j < n && k < (int)ARRAY_SIZE(v); j++, k++) {
+            v[k] = iov[j];
+            if (j == i) {
+                v[k].iov_base = (char *)v[k].iov_base + skip;
+                v[k].iov_len -= skip;
+            }
+        }
+        ssize_t wr = IO(writev(w->fd, v, k));
+        if (wr == -1) {
+            if (errno == EINTR)
+                continue;
+            return writer_fail(w, disk_errno(errno));
+        }
+        if (wr == 0)
+            return writer_fail(w, -EIO);
+        size_t done = (size_t)wr;
+        while (i < n && done >= iov[i].iov_len - skip) {
+            done -= iov[i].iov_len - skip;
+            skip = 0;
+            i++;
+        }
+        skip += done;
+    }
     w->bytes += len;
     return 0;
 }

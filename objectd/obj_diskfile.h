@@ -117,6 +117,10 @@ int obj_df_create(struct obj_devices *d, const char *dev, uint32_t part,
  */
 int obj_df_write(struct obj_df_writer *w, const void *buf, size_t len);
 
+/* obj_df_write of the n pieces in iov, in order, with writev(2). */
+struct iovec;
+int obj_df_writev(struct obj_df_writer *w, const struct iovec *iov, int n);
+
 /* Bytes of body written so far (to check against Content-Length). */
 uint64_t obj_df_writer_bytes(const struct obj_df_writer *w);
 
