@@ -522,17 +522,21 @@ class Cluster:
 
     def storage_cluster(self, ips=("127.0.0.1", "127.0.0.2", "127.0.0.3",
                                    "127.0.0.4"), replicas=3, part_power=6,
-                        conf=None):
+                        conf=None, object_replicas=None):
         """Starts one cairn-objectd per ip (device "d<i>") and builds the
-        account, container and object rings over them. conf is the nodes'
-        extra settings, or a function of the node's index giving them.
-        Returns the nodes."""
+        account, container and object rings over them (the object ring
+        with object_replicas when given: the studies keep one copy of
+        their large objects). conf is the nodes' extra settings, or a
+        function of the node's index giving them. Returns the nodes."""
         nodes = [self.objectd(devices=["d%d" % (i + 1)], ip=ip,
                               conf=conf(i) if callable(conf) else conf)
                  for i, ip in enumerate(ips)]
         for kind, port in (("account", "aport"), ("container", "cport"),
                            ("object", "port")):
-            self.build_ring(kind, part_power, replicas,
+            rep = replicas
+            if kind == "object" and object_replicas is not None:
+                rep = object_replicas
+            self.build_ring(kind, part_power, rep,
                             [(n.ip, getattr(n, port), n.devices[0])
                              for n in nodes])
         return nodes
@@ -553,15 +557,15 @@ class Cluster:
     def storlet_cluster(self, ips=("127.0.0.1", "127.0.0.2", "127.0.0.3"),
                         part_power=6, warm="1", conf=None, node_conf=None,
                         node_storlets=True, proxy_conf=None, app_conf=None,
-                        users=None, workers=2):
+                        users=None, workers=2, object_replicas=None):
         """The set-up the storlet tests share: one storlets-enabled
         cairn-objectd per ip (device d<i>, cache node<i>-cache), rings with
         one replica per node, and a storlets-enabled proxy (proxy-cache) in
         front. conf adds settings to every daemon, node_conf to the nodes
         only (node_storlets=False: nodes with their default settings, no
         storlets), proxy_conf to the proxy's [DEFAULT] and app_conf to its
-        [app:proxy-server]; users and workers go to Cluster.proxy.
-        Returns (nodes, proxy)."""
+        [app:proxy-server]; users and workers go to Cluster.proxy;
+        object_replicas to storage_cluster. Returns (nodes, proxy)."""
         os.chmod(self.dir, 0o755)   # the sandbox opens code dirs below it
 
         def nconf(i):
@@ -570,7 +574,8 @@ class Cluster:
             return self.storlet_conf("node%d" % i, warm,
                                      dict(conf or {}, **(node_conf or {})))
 
-        nodes = self.storage_cluster(ips, len(ips), part_power, nconf)
+        nodes = self.storage_cluster(ips, len(ips), part_power, nconf,
+                                     object_replicas)
         pconf = {"DEFAULT": self.storlet_conf(
             "proxy", warm, dict(conf or {}, **(proxy_conf or {})))}
         if app_conf:

@@ -37,7 +37,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "lib"))
-from cluster import Cluster, BUILD  # noqa: E402
+from cluster import Cluster  # noqa: E402
 
 SRC = os.environ.get("CAIRN_SRC") or os.path.join(HERE, "..", "..")
 MiB = 1 << 20
@@ -215,52 +215,23 @@ def main():
     ap.add_argument("--out")
     a = ap.parse_args()
     with Cluster() as cl:
-        os.chmod(cl.dir, 0o755)
-        sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-        def conf(name):
-            # a 16 MiB word count in Python may take several seconds on a
-            # busy 2-CPU machine: generous per-storlet limits
-            return {"storlets": "true", "storlet_warm": "2",
-                    "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                    "storlet_sdk": sdk, "storlet_wall_timeout": "300",
-                    "storlet_idle_timeout": "120"}
-        nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                            conf=conf("node%d" % i))
-                 for i, ip in enumerate(("127.0.0.1", "127.0.0.2",
-                                         "127.0.0.3"))]
-        for kind, port, rep in (("account", "aport", 3),
-                                ("container", "cport", 3),
-                                ("object", "port", 1)):
-            cl.build_ring(kind, 6, rep, [(n.ip, getattr(n, port),
-                                          n.devices[0]) for n in nodes])
-        p = cl.proxy(conf={"DEFAULT": dict(conf("proxy"),
-                                           log_level="notice")})
+        # a 16 MiB word count in Python may take several seconds on a
+        # busy 2-CPU machine: generous per-storlet limits
+        nodes, p = cl.storlet_cluster(
+            warm="2", object_replicas=1,
+            conf={"storlet_wall_timeout": "300", "storlet_idle_timeout": "120"},
+            proxy_conf={"log_level": "notice"})
         path, tok = p.auth("test:tester")
-        h = {"X-Auth-Token": tok}
-        p.request("POST", path, headers=dict(
-            h, **{"X-Account-Meta-Storlet-Enabled": "True"}))
-        for c in ("storlet", "data"):
-            p.request("PUT", path + "/" + c, headers=h)
-        native = {"X-Object-Meta-Storlet-Language": "native",
-                  "X-Object-Meta-Storlet-Interface-Version": "1.0",
-                  "X-Object-Meta-Storlet-Object-Metadata": "yes"}
+        p.enable_storlets(path, tok, ("storlet", "data"))
         for name in ("fixity", "partlist"):
-            with open(os.path.join(BUILD, "storlets", name), "rb") as f:
-                st, _, _ = p.request("PUT", path + "/storlet/" + name,
-                                     body=f.read(), headers=dict(
-                                         h, **native, **{
-                                             "X-Object-Meta-Storlet-Main":
-                                             name}))
+            st = p.deploy(path, tok, name, metadata="yes")
             assert st == 201, (name, st)
         for name in ("wordcount", "wcmerge"):
             with open(os.path.join(SRC, "storlets", name, name + ".py"),
                       "rb") as f:
-                hd = dict(h, **native)
-                hd["X-Object-Meta-Storlet-Language"] = "python"
-                hd["X-Object-Meta-Storlet-Main"] = name + ".main"
-                st, _, _ = p.request("PUT", path + "/storlet/%s.py" % name,
-                                     body=f.read(), headers=hd)
+                st = p.deploy(path, tok, name + ".py", body=f.read(),
+                              lang="python", main=name + ".main",
+                              metadata="yes")
             assert st == 201, (name, st)
 
         base = base_text()
