@@ -25,6 +25,7 @@ fallbacks then carry the resource cases).
 import json
 import os
 import random
+import select
 import shutil
 import socket
 import subprocess
@@ -467,29 +468,47 @@ def main():
          c, k.escaped() and len(k.out) == 8 << 20, k)
 
     # a slow reader is not the storlet's silence: 1 MiB written at once into
-    # a pipe its reader only starts draining after 1 s (> idle_ms)
-    prd, pwr = os.pipe()
-    chunks = []
+    # a pipe its reader only starts draining 1 s (> idle_ms) after the first
+    # bytes came
+    def slow_reader_run():
+        prd, pwr = os.pipe()
+        chunks = []
 
-    def slow_reader():
-        time.sleep(1.0)
-        while True:
-            b = os.read(prd, 65536)
-            if not b:
-                break
-            chunks.append(b)
-    th = threading.Thread(target=slow_reader)
-    th.start()
-    dn = os.open(os.devnull, os.O_RDWR)
-    res = client.run("/storlet/huge_output", ["/storlet/huge_output", "1"],
-                     policy(16, idle_ms=300, output_max=0), [dn, pwr, dn], [0, 1, 2])
-    os.close(pwr)
-    os.close(dn)
-    th.join(30)
-    os.close(prd)
-    t.ok(res.get("end") == "exit" and sum(len(c) for c in chunks) == 1 << 20,
+        def slow_reader():
+            # the second of silence counts from the full pipe, not from the
+            # run's start
+            select.select([prd], [], [], 60)
+            time.sleep(1.0)
+            while True:
+                b = os.read(prd, 65536)
+                if not b:
+                    break
+                chunks.append(b)
+        th = threading.Thread(target=slow_reader)
+        th.start()
+        dn = os.open(os.devnull, os.O_RDWR)
+        res = client.run("/storlet/huge_output", ["/storlet/huge_output", "1"],
+                         policy(16, idle_ms=300, output_max=0), [dn, pwr, dn],
+                         [0, 1, 2])
+        os.close(pwr)
+        os.close(dn)
+        th.join(30)
+        os.close(prd)
+        return res, sum(len(c) for c in chunks)
+
+    for _ in range(5):
+        res, got = slow_reader_run()
+        # The no-output clock runs from the exec: a storlet the host did not
+        # get to its first write within idle_ms is rightly killed as idle
+        # (A04's case), and that run says nothing of slow readers (seen at
+        # load 20+: end=idle, 0 bytes). A slow-reader bug kills after the
+        # first 64 KiB went out, which is never retried.
+        if not (res.get("end") == "idle" and got == 0):
+            break
+        t.diag("the storlet wrote nothing within idle_ms of its start; again")
+    t.ok(res.get("end") == "exit" and got == 1 << 20,
          "a slow reader of the output does not count as the storlet being idle "
-         "(end=%s, %d bytes)" % (res.get("end"), sum(len(c) for c in chunks)))
+         "(end=%s, %d bytes)" % (res.get("end"), got))
 
     # --- A06 scratch -------------------------------------------------------
     c = Run("disk_fill", ["bytes", 96], tenant=17)
