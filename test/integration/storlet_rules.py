@@ -21,9 +21,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, BUILD  # noqa: E402
+from cluster import Cluster, BUILD, SRC, storlet_headers  # noqa: E402
 from tap import Tap  # noqa: E402
-from _rules_lib import SRC, native, python, storlet_conf, storlet_nodes  # noqa: E402
 
 
 t = Tap()
@@ -46,18 +45,21 @@ def leaks(body):
     return any(s in body for s in SECRETS)
 
 
+def native(main):
+    return storlet_headers(main)
+
+
+def python(main, meta="no"):
+    return storlet_headers(main, "python", meta)
+
+
 with Cluster(t) as cl:
-    nodes = storlet_nodes(cl)
-
-    def conf(name):
-        return storlet_conf(cl, name)
-
-    p = cl.proxy(users={"test:tester": "testing .admin",
-                        "test:tester3": "testing3",
-                        "test:res": "resing researcher",
-                        "test2:tester2": "testing2 .admin",
-                        "test2:writer2": "writing2"},
-                 conf={"DEFAULT": conf("proxy")})
+    nodes, p = cl.storlet_cluster(warm="0", users={
+        "test:tester": "testing .admin",
+        "test:tester3": "testing3",
+        "test:res": "resing researcher",
+        "test2:tester2": "testing2 .admin",
+        "test2:writer2": "writing2"})
     path, tok = p.auth("test:tester")
     _, tok3 = p.auth("test:tester3")
     _, rtok = p.auth("test:res")

@@ -17,9 +17,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, BUILD  # noqa: E402
+from cluster import Cluster, BUILD, SRC, storlet_headers  # noqa: E402
 from tap import Tap  # noqa: E402
-from _rules_lib import SRC, native, python, storlet_conf, storlet_nodes  # noqa: E402
 
 
 t = Tap()
@@ -48,6 +47,14 @@ def hleaks(h):
     return leaks(json.dumps(h).encode()) or h.get("content-length") == str(len(CSV))
 
 
+def native(main):
+    return storlet_headers(main)
+
+
+def python(main, meta="no"):
+    return storlet_headers(main, "python", meta)
+
+
 # A storlet that reports everything it is given: its invocation document,
 # its environment, its input, and (parameter `read`) another object read
 # through services. Hostile code a researcher got deployed.
@@ -71,15 +78,10 @@ def main(s):
 '''
 
 with Cluster(t) as cl:
-    nodes = storlet_nodes(cl)
-
-    def conf(name):
-        return storlet_conf(cl, name)
-
     users = {"test:tester": "testing .admin",
              "test:res": "resing researcher",
              "test2:tester2": "testing2 .admin"}
-    p = cl.proxy(users=users, conf={"DEFAULT": conf("proxy")})
+    nodes, p = cl.storlet_cluster(warm="0", users=users)
     path, tok = p.auth("test:tester")
     _, rtok = p.auth("test:res")
 

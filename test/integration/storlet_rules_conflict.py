@@ -27,9 +27,8 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, BUILD, free_port  # noqa: E402
+from cluster import Cluster, BUILD, SRC, free_port, storlet_headers  # noqa: E402
 from tap import Tap  # noqa: E402
-from _rules_lib import SRC, native, python, storlet_conf, storlet_nodes  # noqa: E402
 
 
 t = Tap()
@@ -117,22 +116,19 @@ class RelayHandler(http.server.BaseHTTPRequestHandler):
 
 
 with Cluster(t) as cl:
-    relays = []
-
-    def relay_port(i, node):
-        relays.append(Relay(node.ip, node.port))
-        threading.Thread(target=relays[-1].serve_forever, daemon=True).start()
-        return relays[-1].server_address[1]
-
-    nodes = storlet_nodes(cl, relay_port)
-
-    def conf(name):
-        return storlet_conf(cl, name)
-
+    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
+    nodes = cl.storage_cluster(("127.0.0.1", "127.0.0.2", "127.0.0.3"), conf=(
+        lambda i: cl.storlet_conf("node%d" % i, "0")))
+    # the object ring names the relays instead of the nodes
+    relays = [Relay(n.ip, n.port) for n in nodes]
+    for r in relays:
+        threading.Thread(target=r.serve_forever, daemon=True).start()
+    cl.build_ring("object", 6, 3, [(n.ip, r.server_address[1], n.devices[0])
+                                   for n, r in zip(nodes, relays)])
     cl.expect_log(r"not in the ring|no device of this node")
     p = cl.proxy(users={"test:tester": "testing .admin",
                         "test:res": "resing researcher"},
-                 conf={"DEFAULT": conf("proxy")})
+                 conf={"DEFAULT": cl.storlet_conf("proxy", "0")})
     path, tok = p.auth("test:tester")
     _, rtok = p.auth("test:res")
 
@@ -146,11 +142,11 @@ with Cluster(t) as cl:
         req("PUT", path + "/" + c)
     with open(os.path.join(SRC, "storlets", "deid", "deid.py"), "rb") as f:
         st, _, _ = req("PUT", path + "/storlet/deid.py", body=f.read(),
-                       headers=python("deid.main"))
+                       headers=storlet_headers("deid.main", "python"))
     t.eq(st, 201, "deploy deid.py")
     with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
         st, _, _ = req("PUT", path + "/storlet/identity", body=f.read(),
-                       headers=native("identity"))
+                       headers=storlet_headers("identity"))
     t.eq(st, 201, "deploy identity")
     st, _, _ = req("POST", path + "/ruled", headers={
         "X-Container-Read": "researcher",

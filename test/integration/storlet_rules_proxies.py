@@ -18,9 +18,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, SRC, storlet_headers  # noqa: E402
 from tap import Tap  # noqa: E402
-from _rules_lib import SRC, python, storlet_conf, storlet_nodes  # noqa: E402
 
 
 BOUND = 10.0   # seconds: the proxies' info cache lifetime
@@ -44,15 +43,11 @@ def wait_bound(since):
 
 
 with Cluster(t) as cl:
-    nodes = storlet_nodes(cl)
-
-    def conf(name):
-        return storlet_conf(cl, name)
-
     users = {"test:tester": "testing .admin", "test:res": "resing researcher"}
-    p1 = cl.proxy(users=users, conf={"DEFAULT": conf("proxy1")})
+    nodes, p1 = cl.storlet_cluster(warm="0", users=users)
     # the same tempauth users and secret, so a token works on both
-    p2 = cl.proxy(users=users, conf={"DEFAULT": conf("proxy2")}, start=False)
+    p2 = cl.proxy(users=users, conf={"DEFAULT": cl.storlet_conf("proxy2", "0")},
+                  start=False)
     with open(p1.conf) as f:
         secret = [ln for ln in f.read().splitlines() if ln.startswith("secret = ")][0]
     with open(p2.conf) as f:
@@ -79,7 +74,7 @@ with Cluster(t) as cl:
         req(p1, "PUT", path + "/" + c, headers={"X-Container-Read": "researcher"})
     with open(os.path.join(SRC, "storlets", "deid", "deid.py"), "rb") as f:
         st, _, _ = req(p1, "PUT", path + "/storlet/deid.py", body=f.read(),
-                       headers=python("deid.main"))
+                       headers=storlet_headers("deid.main", "python"))
     t.eq(st, 201, "deploy deid.py")
     for o in ("a/x.csv", "b/y.csv"):
         st, _, _ = req(p1, "PUT", path + "/" + o, body=CSV,
