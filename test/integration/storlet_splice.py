@@ -10,6 +10,7 @@ native identity storlet). What must hold whatever moves the bytes:
 - a stage after it in a chain gets the same bytes (the node splices each
   stage's output pipe into the next one's input pipe);
 - a storlet that stops reading early still answers, alone or in a chain;
+- the Python SDK's copy() (splice too) after a read through its buffer;
 - the whole-object integrity check stays: a .data whose body no longer
   matches its ETag is never served whole through a storlet (the response
   ends short, no last chunk) and is quarantined, as on a plain GET."""
@@ -29,6 +30,13 @@ SRC = os.environ.get("CAIRN_SRC") or os.path.join(
 
 HEAD10 = b"#!/bin/sh\nexec 3>&-\nexec head -c 10\n"
 UPPER = b"#!/bin/sh\nexec 3>&-\nexec tr a-z A-Z\n"
+# Python: s.copy() after reading a little through the input's buffer
+PY_COPY = b"""def main(s):
+    first = s.input.read(5)
+    s.set_metadata({"Copied": "yes"})
+    s.write(first)
+    s.copy()
+"""
 
 t = Tap()
 
@@ -70,6 +78,12 @@ with Cluster(t) as cl:
         t.eq(deploy("identity", f.read()), 201, "deploy the C identity storlet")
     t.eq(deploy("head10", HEAD10), 201, "deploy a storlet that reads 10 bytes")
     t.eq(deploy("upper", UPPER), 201, "deploy a second stage")
+    st, _, _ = req("PUT", path + "/storlet/pycopy.py", body=PY_COPY, headers={
+        "X-Object-Meta-Storlet-Language": "python",
+        "X-Object-Meta-Storlet-Interface-Version": "1.0",
+        "X-Object-Meta-Storlet-Object-Metadata": "no",
+        "X-Object-Meta-Storlet-Main": "pycopy.main"})
+    t.eq(st, 201, "deploy a Python storlet that reads 5 bytes, then copy()")
 
     # ---- every byte, nothing else
     sizes = [0, 1, 4095, 4096, 4097, 256 * 1024 + 3, (1 << 20) + 4099,
@@ -103,6 +117,14 @@ with Cluster(t) as cl:
         t.ok(st == 200 and got == want,
              "identity on X-Storlet-Range %s: the range's %d bytes (got %d, %d)"
              % (rng, len(want), st, len(got)))
+
+    for size in (0, 1, 4097, 256 * 1024 + 3, (3 << 20) + 5):
+        st, h, got = req("GET", "%s/data/o%d" % (path, size),
+                         headers={"X-Run-Storlet": "pycopy.py"})
+        t.ok(st == 200 and got == bodies[size]
+             and h.get("x-object-meta-copied") == "yes",
+             "Python copy() after a buffered read: all %d bytes, metadata "
+             "first (got %d, %d bytes)" % (size, st, len(got)))
 
     # ---- a chain: the second stage gets what the first one spliced
     st, h, got = req("GET", "%s/data/o%d" % (path, len(big)), headers={
