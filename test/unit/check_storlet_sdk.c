@@ -337,6 +337,46 @@ START_TEST(metadata_limits_and_one_frame_before_output)
 }
 END_TEST
 
+/* storlet_copy after a plain read: the rest of fd 0, spliced into fd 1 */
+#define COPY_LEN 40000
+
+static int body_copy(void)
+{
+    struct storlet *s = storlet_start();
+    char head[3];
+    if (storlet_read(s, head, sizeof(head)) != 3 || storlet_write(s, head, 3) != 0)
+        return 10;
+    if (storlet_copy(s) != COPY_LEN - 3)
+        return 11;
+    if (storlet_copy(s) != 0)   /* at the end: nothing more */
+        return 12;
+    return storlet_finish(s);
+}
+
+START_TEST(copy_moves_the_rest_of_the_input_after_the_metadata)
+{
+    char *in = malloc(COPY_LEN);
+    for (size_t i = 0; i < COPY_LEN; i++)
+        in[i] = (char)(i * 7 + i / 251);
+    struct kid k = spawn_input(body_copy, false, in, COPY_LEN);
+    send_doc(&k);
+    json_t *m = frame_read(k.meta);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(json_string_value(json_object_get(m, "type")), "metadata");
+    json_decref(m);
+    size_t len = 0;
+    char *out = malloc(COPY_LEN + 1);
+    ssize_t r;
+    while (len <= COPY_LEN && (r = read(k.out, out + len, COPY_LEN + 1 - len)) > 0)
+        len += (size_t)r;
+    ck_assert_uint_eq(len, COPY_LEN);
+    ck_assert(memcmp(in, out, COPY_LEN) == 0);
+    free(out);
+    free(in);
+    ck_assert_int_eq(reap(&k), 0);
+}
+END_TEST
+
 static int body_meta_count(void)
 {
     struct storlet *s = storlet_start();
@@ -707,6 +747,7 @@ static Suite *sdk_suite(void)
     tc = tcase_create("output");
     tcase_add_test(tc, metadata_limits_and_one_frame_before_output);
     tcase_add_test(tc, metadata_at_most_90_keys);
+    tcase_add_test(tc, copy_moves_the_rest_of_the_input_after_the_metadata);
     tcase_add_test(tc, fail_logs_sends_error_frame_and_exits_with_code);
     suite_add_tcase(s, tc);
     tc = tcase_create("services");
