@@ -22,11 +22,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import BUILD, Cluster  # noqa: E402
+from cluster import Cluster  # noqa: E402
 from tap import Tap  # noqa: E402
-
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 HEAD10 = b"#!/bin/sh\nexec 3>&-\nexec head -c 10\n"
 UPPER = b"#!/bin/sh\nexec 3>&-\nexec tr a-z A-Z\n"
@@ -41,49 +38,19 @@ PY_COPY = b"""def main(s):
 t = Tap()
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-    n = cl.objectd(devices=["d1"], conf={
-        "storlets": "true", "storlet_sdk": sdk, "storlet_warm": "1",
-        "storlet_cache_dir": os.path.join(cl.dir, "node-cache")})
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 4, 1, [(n.ip, getattr(n, port), "d1")])
-    p = cl.proxy(conf={"DEFAULT": {
-        "storlets": "true", "storlet_sdk": sdk,
-        "storlet_cache_dir": os.path.join(cl.dir, "proxy-cache")}})
+    (n,), p = cl.storlet_cluster(ips=("127.0.0.1",), part_power=4)
     path, tok = p.auth("test:tester")
     acct = path.rsplit("/", 1)[1]
-
-    def req(m, u, body=None, headers=None):
-        h = {"X-Auth-Token": tok}
-        h.update(headers or {})
-        return p.request(m, u, body=body, headers=h)
-
-    st, _, _ = req("POST", path,
-                   headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    t.eq(st, 204, "enable the account")
-    req("PUT", path + "/storlet")
-    req("PUT", path + "/data")
-
-    def deploy(name, code):
-        st, _, _ = req("PUT", path + "/storlet/" + name, body=code, headers={
-            "X-Object-Meta-Storlet-Language": "native",
-            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-            "X-Object-Meta-Storlet-Object-Metadata": "no",
-            "X-Object-Meta-Storlet-Main": name})
-        return st
-
-    with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
-        t.eq(deploy("identity", f.read()), 201, "deploy the C identity storlet")
-    t.eq(deploy("head10", HEAD10), 201, "deploy a storlet that reads 10 bytes")
-    t.eq(deploy("upper", UPPER), 201, "deploy a second stage")
-    st, _, _ = req("PUT", path + "/storlet/pycopy.py", body=PY_COPY, headers={
-        "X-Object-Meta-Storlet-Language": "python",
-        "X-Object-Meta-Storlet-Interface-Version": "1.0",
-        "X-Object-Meta-Storlet-Object-Metadata": "no",
-        "X-Object-Meta-Storlet-Main": "pycopy.main"})
-    t.eq(st, 201, "deploy a Python storlet that reads 5 bytes, then copy()")
+    req = p.requester(tok, timeout=60)
+    t.eq(p.enable_storlets(path, tok, ("storlet", "data")), 204,
+         "enable the account")
+    t.eq(p.deploy(path, tok, "identity"), 201, "deploy the C identity storlet")
+    t.eq(p.deploy(path, tok, "head10", body=HEAD10), 201,
+         "deploy a storlet that reads 10 bytes")
+    t.eq(p.deploy(path, tok, "upper", body=UPPER), 201, "deploy a second stage")
+    t.eq(p.deploy(path, tok, "pycopy.py", body=PY_COPY, lang="python",
+                  main="pycopy.main"), 201,
+         "deploy a Python storlet that reads 5 bytes, then copy()")
 
     # ---- every byte, nothing else
     sizes = [0, 1, 4095, 4096, 4097, 256 * 1024 + 3, (1 << 20) + 4099,
