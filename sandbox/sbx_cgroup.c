@@ -11,6 +11,17 @@
  * When neither is usable the launcher runs with rlimits only and says so in
  * its log.
  *
+ * CPU weight: the scheduler weighs "cairn-sbx.<pid>" as one entity against
+ * the other tasks of the launcher's group (on a host whose daemons run in
+ * the root group: against each of their threads), and the sandboxes' own
+ * weights only divide that among them. Left at the default, all storlets of
+ * a node together would weigh one busy thread. So the parent's weight is
+ * kept at the sum of the running sandboxes' weights (never below the
+ * default, which the warm builds and teardowns between runs use): each
+ * storlet then weighs what its policy's cpu_weight says relative to one
+ * ordinary thread, and the sandboxes still share the parent by their own
+ * weights, so one tenant's storlets cannot take another's share.
+ *
  * Globals are the launcher's (single-threaded); sbx_cgroup_detect is pure.
  */
 #include "sandbox/sbx_int.h"
@@ -208,6 +219,11 @@ int sbx_cgroup_detect(const char *mountinfo, const char *self_cgroup,
 static struct sbx_cgroup_host host;
 /* The launcher's base group per hierarchy ("" when not used). */
 static char base_mem[SBX_PATH_MAX], base_pids[SBX_PATH_MAX], base_cpu[SBX_PATH_MAX];
+/* v2: the cpu controller is enabled for the sandboxes' subtree */
+static bool cpu_v2;
+/* Sum of the running sandboxes' weights in the parent's unit (v1 shares,
+ * v2 cpu.weight), and the value last written to the parent. */
+static uint64_t running_weight, parent_weight;
 
 static int write_str(const char *dir, const char *file, const char *val)
 {
@@ -241,6 +257,7 @@ static int make_dir(char *out, size_t outsz, const char *parent, const char *nam
 
 static void degrade(const char *why, int rc)
 {
+    cpu_v2 = false;
     log_warn("cgroups not usable (%s: %s): sandboxes get rlimits only",
              why, strerror(-rc));
     host.mode = SBX_CGROUP_NONE;
@@ -291,6 +308,8 @@ void sbx_cg_global_init(bool force_none)
 {
     static char mi[65536], sc[4096];
     memset(&host, 0, sizeof(host));
+    cpu_v2 = false;
+    running_weight = parent_weight = 0;
     if (force_none) {
         log_notice("cgroups disabled by option: sandboxes get rlimits only");
         return;
@@ -325,6 +344,8 @@ void sbx_cg_global_init(bool force_none)
         }
         if (write_str(base_mem, "cgroup.subtree_control", "+cpu") < 0)
             log_notice("cgroup v2: cpu controller not delegated; no cpu quota");
+        else
+            cpu_v2 = true;
         log_notice("cgroup v2 at %s", base_mem);
         return;
     }
@@ -462,6 +483,7 @@ int sbx_cg_create(struct sbx_cg *cg, uint64_t id, const struct sbx_policy *p)
         }
         if (p->cpu_weight)
             write_u64(cg->memory, "cpu.weight", p->cpu_weight);
+        cg->cpu_weight = p->cpu_weight;
         return 0;
     }
     if (cg->mode == SBX_CGROUP_V1) {
@@ -488,6 +510,7 @@ int sbx_cg_create(struct sbx_cg *cg, uint64_t id, const struct sbx_policy *p)
             if (p->cpu_weight)
                 write_u64(cg->cpu, "cpu.shares", (uint64_t)p->cpu_weight * 1024 / 100);
         }
+        cg->cpu_weight = p->cpu_weight;
         cg->oom_before = read_key(cg->memory, "memory.oom_control", "oom_kill");
         return 0;
     }
@@ -566,6 +589,7 @@ void sbx_cg_destroy(struct sbx_cg *cg)
 {
     if (cg->mode == SBX_CGROUP_NONE)
         return;
+    sbx_cg_set_running(cg, false);
     sbx_cg_kill(cg);
     remove_dir(cg->memory);
     remove_dir(cg->pids);
@@ -592,6 +616,53 @@ bool sbx_cg_try_remove(struct sbx_cg *cg)
 {
     if (cg->mode == SBX_CGROUP_NONE)
         return true;
+    sbx_cg_set_running(cg, false);
     bool a = try_rmdir(cg->memory), b = try_rmdir(cg->pids), c = try_rmdir(cg->cpu);
     return a && b && c;
+}
+
+/* The parent's weight unit for one sandbox: v1 shares (the default 1024 for
+ * weight 100), v2 cpu.weight (default 100). 0 (not set) is the default. */
+static uint64_t weight_in_parent(const struct sbx_cg *cg)
+{
+    uint64_t w = cg->cpu_weight ? cg->cpu_weight : 100;
+    return cg->mode == SBX_CGROUP_V1 ? w * 1024 / 100 : w;
+}
+
+static void parent_weight_update(enum sbx_cgroup_mode mode)
+{
+    const char *dir = mode == SBX_CGROUP_V1 ? base_cpu : cpu_v2 ? base_mem : "";
+    if (!dir[0])
+        return;
+    /* the kernel's ranges: v1 shares 2..262144, v2 weight 1..10000 */
+    uint64_t lo = mode == SBX_CGROUP_V1 ? 1024 : 100;
+    uint64_t hi = mode == SBX_CGROUP_V1 ? 262144 : 10000;
+    uint64_t v = running_weight < lo ? lo : running_weight > hi ? hi : running_weight;
+    if (v == parent_weight)
+        return;
+    int rc = write_u64(dir, mode == SBX_CGROUP_V1 ? "cpu.shares" : "cpu.weight", v);
+    if (rc < 0) {
+        static bool warned;
+        if (!warned)
+            log_warn("cannot set the weight of %s: %s; all storlets weigh one "
+                     "thread", dir, strerror(-rc));
+        warned = true;
+        return;
+    }
+    parent_weight = v;
+}
+
+void sbx_cg_set_running(struct sbx_cg *cg, bool on)
+{
+    if (cg->mode == SBX_CGROUP_NONE || cg->running == on)
+        return;
+    if (cg->mode == SBX_CGROUP_V1 ? !cg->cpu[0] : !cpu_v2)
+        return;
+    uint64_t w = weight_in_parent(cg);
+    cg->running = on;
+    if (on)
+        running_weight += w;
+    else
+        running_weight = running_weight > w ? running_weight - w : 0;
+    parent_weight_update(cg->mode);
 }

@@ -41,6 +41,8 @@ struct sbx_cg {
     char cpu[SBX_PATH_MAX];      /* v2: the one directory is in memory[] */
     uint64_t oom_before;
     uint64_t throttled_before;
+    uint32_t cpu_weight;         /* the policy's, counted in the parent */
+    bool running;                /* counted in the parent's weight now */
 };
 
 /*
@@ -71,6 +73,14 @@ bool sbx_cg_empty(const struct sbx_cg *cg);
 /* Starts a new use of an empty group: the OOM and throttling counts of
  * the next sandbox start from here. Its limits are those it was made with. */
 void sbx_cg_reuse(struct sbx_cg *cg);
+/*
+ * Counts cg's cpu_weight in the launcher's parent group while its storlet
+ * runs (on=true from the run order to the result, then false): the parent
+ * weighs the sum of the running sandboxes' weights, at least the default,
+ * so each storlet weighs against the host's threads what its policy says
+ * however many run at once. Idempotent; destroy and remove uncount too.
+ */
+void sbx_cg_set_running(struct sbx_cg *cg, bool on);
 
 /* ---------------------------------------------------------- network */
 

@@ -388,6 +388,8 @@ static void handle_run(struct conn *c, json_t *o, int *fds, size_t nfds, uint64_
         j->warm_hit = true;
     }
     j->state = JOB_RUNNING;
+    if (j->has_cg)
+        sbx_cg_set_running(&j->cg, true);
     j->id = id;
     j->conn = c;
     j->t_req = t0;
@@ -766,6 +768,8 @@ static void job_finish(struct job *j)
     r.setup_us = j->ready && j->t_ready > j->t_req ? j->t_ready - j->t_req : 0;
     r.output_bytes = j->out_bytes;
     r.cpu_throttled = j->has_cg ? sbx_cg_throttled(&j->cg) : 0;
+    if (j->has_cg)
+        sbx_cg_set_running(&j->cg, false);
     r.host_pid = j->sp.pid;
     r.warm = j->warm_hit;
     if (r.end != SBX_END_EXIT)

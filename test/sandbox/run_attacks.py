@@ -364,6 +364,79 @@ def no_procs_of(uid, wait):
     return True
 
 
+def parent_weight_file():
+    """The cpu weight file of the launcher's parent group, or None."""
+    try:
+        with open("/proc/%d/cgroup" % launcher.pid) as f:
+            lines = f.read().splitlines()
+        with open("/proc/self/mountinfo") as f:
+            mounts = f.read().splitlines()
+    except OSError:
+        return None
+    for line in mounts:
+        head, _, tail = line.partition(" - ")
+        fstype, _, opts = (tail.split() + ["", "", ""])[:3]
+        mnt = head.split()[4]
+        if fstype == "cgroup" and "cpu" in opts.split(","):
+            for cl in lines:
+                _, ctls, rel = cl.split(":", 2)
+                if "cpu" in ctls.split(","):
+                    return os.path.join(mnt + rel.rstrip("/"),
+                                        "cairn-sbx.%d" % launcher.pid, "cpu.shares")
+        if fstype == "cgroup2":
+            for cl in lines:
+                if cl.startswith("0::") and cl.endswith("/launcher"):
+                    return os.path.join(mnt + os.path.dirname(cl[3:]), "cpu.weight")
+    return None
+
+
+def parent_weight_case():
+    """The launcher's parent group weighs the sum of the running sandboxes'
+    weights (at least the default): each storlet weighs what its policy says
+    against the host's threads, however many run at once."""
+    path = parent_weight_file()
+    if not path or not os.path.exists(path):
+        t.skip("parent group cpu weight", "no cpu controller for the launcher's group")
+        return
+    v1 = path.endswith("cpu.shares")
+    one, dflt = (1536, 1024) if v1 else (150, 100)
+
+    def read():
+        with open(path) as f:
+            return int(f.read())
+
+    def wait_for(want):
+        end = time.time() + 20
+        while read() != want and time.time() < end:
+            time.sleep(0.01)
+        return read()
+    runs = []
+    for i in range(3):
+        rd, wr = os.pipe()
+        ev = threading.Event()
+        res = {}
+        cl = Client()
+        th = threading.Thread(target=lambda cl=cl, rd=rd, ev=ev, res=res, tn=60 + i: res.update(
+            r=Run("sleeper", tenant=tn, stdin=rd, cl=cl, cpu_weight=150,
+                  on_start=lambda m: ev.set())))
+        th.start()
+        runs.append((rd, wr, ev, res, cl, th))
+    for rd, wr, ev, res, cl, th in runs:
+        ev.wait(20)
+    seen = [wait_for(3 * one)]
+    for rd, wr, ev, res, cl, th in runs:
+        os.close(wr)
+        th.join(30)
+        os.close(rd)
+        cl.s.close()
+        seen.append(wait_for(max(dflt, one * (3 - len(seen)))))
+    ok = all(res.get("r") is not None and res["r"].blocked() for _, _, _, res, _, _ in runs)
+    t.eq(seen, [3 * one, 2 * one, one, dflt],
+         "the parent group weighs the running sandboxes' sum (3, 2, 1, none "
+         "running at cpu_weight 150; %s)" % os.path.basename(path))
+    t.ok(ok, "the weighed sandboxes ran to their end")
+
+
 # ------------------------------------------------------------ the catalog
 
 def main():
@@ -442,8 +515,9 @@ def main():
         # run to 2.0%: 2 ms a 100 ms period, 2.1% at most over the 2 s
         # window). The control needs the CPU to be there: all sandboxes of
         # the launcher share one group, which the host's scheduler weighs
-        # like one task (or one session), however many threads it holds,
-        # so it gets about 2/(n+1) CPUs beside n busy tasks or sessions.
+        # like one task (or one session) per running sandbox of default
+        # weight, however many threads each holds, so the lone control run
+        # gets about 2/(n+1) CPUs beside n busy tasks or sessions.
         # Bars of 15% (5% quota) and 6% failed at n of about 12 and 30
         # (14.8% and 5.7% seen, the latter with two suites, CPU hogs and an
         # asan build at once); 3% holds to about 60, and the contained run
@@ -455,6 +529,7 @@ def main():
              k.escaped(), k)
     else:
         t.skip("A03c cpu quota", "no cgroup cpu controller")
+    parent_weight_case()
 
     # --- A04 idle, A05 output ---------------------------------------------
     c = Run("idle", [2], tenant=16, idle_ms=300)
