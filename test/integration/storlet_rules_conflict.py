@@ -14,7 +14,7 @@ is 503 with a reason.
 To change the object at exactly that moment, each object node's port in
 the object ring is a relay (a thread of this script) in front of the real
 node: it passes every request through unchanged, except that the first
-GET carrying a new facts timestamp for the object under test first runs
+read carrying a new facts timestamp for the object under test first runs
 the test's change (a real PUT through the proxy, to the real nodes) and
 only then goes on to the node, which answers the 409 itself."""
 import glob
@@ -88,7 +88,7 @@ class RelayHandler(http.server.BaseHTTPRequestHandler):
         body = self.body()
         fts = self.headers.get("X-Backend-Storlet-Facts-Timestamp")
         hook = Relay.hook
-        if hook and fts and self.command == "GET":
+        if hook and fts:
             hook(self.path, fts)
         c = http.client.HTTPConnection(*self.server.node, timeout=60)
         try:
@@ -243,6 +243,29 @@ with Cluster(t) as cl:
     t.ok(st == 200 and not leaks(b) and b"***" in b,
          "what it stored is the rule's output for the new version (%d %r)"
          % (st, b[:80]))
+
+    # 4b. a PUT with X-Copy-From (the facts are the source's, not the
+    #     path's object)
+    put("h.csv", CSV, False)
+    fired = change("h.csv", [(CSV2, True)])
+    st, h, b = req("PUT", path + "/scratch/h.csv", token=rtok,
+                   headers={"X-Copy-From": "ruled/h.csv"})
+    t.ok(len(fired) == 1 and st == 201,
+         "a PUT with X-Copy-From whose source changed is decided again (%d %r)"
+         % (st, b[:80]))
+    Relay.hook = None
+    st, h, b = req("GET", path + "/scratch/h.csv")
+    t.ok(st == 200 and not leaks(b) and b"***" in b,
+         "and stores the rule's output for the new source (%d %r)" % (st, b[:80]))
+
+    # 4c. a HEAD: it answers as the new version's rule says
+    put("i.csv", CSV, False)
+    fired = change("i.csv", [(CSV2, True)])
+    st, h, _ = req("HEAD", path + "/ruled/i.csv", token=rtok)
+    t.ok(len(fired) == 1 and st == 200 and "etag" not in h and
+         h.get("x-storlet-rules-applied") == "phi",
+         "a HEAD whose object changed answers as the rule of the new version "
+         "says (%d %s)" % (st, sorted(h)))
 
     # 5. twice: 503 with the reason
     put("e.csv", CSV, False)
