@@ -41,8 +41,12 @@
 #include "objectd/obj_diskfile.h"
 #include "objectd/obj_srv_int.h"
 
-/* What a read job of a whole-object GET sent with sendfile hashes. */
-#define GET_HASH_CHUNK (1024 * 1024)
+/* What a read job of a whole-object GET sent with sendfile hashes. Not
+ * more than the server's write_high (256 KiB by default): the next job
+ * starts when the output drains below write_low, and hashing a bigger
+ * step took longer than the socket's buffers lasted (c=1 GETs through
+ * the proxy were slower with 1 MiB steps). */
+#define GET_HASH_CHUNK (256 * 1024)
 
 /* Pending PUT body above which the client is paused. */
 #define PUT_PENDING_MAX (1024 * 1024)
