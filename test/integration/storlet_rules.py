@@ -712,5 +712,14 @@ with Cluster(t) as cl:
     st, _, _ = req2("DELETE", "/ca")
     t.eq(st, 204, "the container holding it is deleted")
     t.ok(marks() == set() and code_put() == 201, "and its mark went with it")
+    # the whole-account mark an older proxy set is still honoured
+    part, prim, _ = cl.locate("AUTH_test2", ring="account")
+    ts = cl.ts()
+    for node, dev in prim:
+        node.acct("POST", "/%s/%d/AUTH_test2" % (dev, part), headers={
+            "X-Timestamp": ts, "X-Account-Sysmeta-Cairn-Storlet-Mandatory": "1"})
+    req2("POST", "", headers={"X-Account-Meta-Note": "x"})   # this proxy forgets
+    t.eq(code_put(), 403, "an account carrying the old whole-account mark is "
+         "still closed to writers of code")
 
 t.done()
