@@ -2,7 +2,7 @@
 """The fixity study of issue 6 (not a test: it prints a table).
 
   fixity_study.py [--sizes 1,16,256] [--reps 3] [--out FILE]
-                  [--client-link RATE[,DELAY]]
+                  [--client-link RATE[,DELAY]] [--sandbox admin|user]
 
 Where should an object's digests be computed? For each object size (MiB)
 it times, a few repetitions each, the same work (MD5 and SHA-256 of the
@@ -29,6 +29,14 @@ object servers, launchers, sandboxes, storlets) spent on one request
 where there is none, or under the background load, whose work it would
 include). Wall times on a shared machine measure its scheduler as much as
 the work; the CPU columns do not. Standard library only.
+
+--sandbox says how fixity is deployed. admin (the default, the paper's
+setting: fixity is a trusted storlet an operator installs) uploads it with
+X-Object-Meta-Storlet-Sandbox: admin, as a reseller admin (a tempauth user
+in the .reseller_admin group, which only such a user may do), so it runs in
+the admin sandbox (class admin: 200 % of a CPU at most); user uploads it as
+the account's own admin, into the user sandbox (50 % of a CPU at most).
+The output says which was used.
 
 By default the client sits on loopback, where downloading costs it almost
 nothing. --client-link RATE[,DELAY] (e.g. 1gbit or 1gbit,0.1ms; tc syntax)
@@ -397,6 +405,9 @@ def main():
     ap.add_argument("--client-link", metavar="RATE[,DELAY]",
                     help="the client side behind a shaped veth link, "
                     "e.g. 1gbit or 1gbit,0.1ms (root, iproute2)")
+    ap.add_argument("--sandbox", choices=("admin", "user"), default="admin",
+                    help="deploy fixity as an admin (trusted, reseller-admin "
+                    "installed) or a user storlet (default admin)")
     ap.add_argument("--worker", nargs=2, metavar=("HOST", "PORT"),
                     help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -438,26 +449,37 @@ def study(a, sizes, link):
                                           n.devices[0]) for n in nodes])
         # With a client link the proxy listens on the veth's host address:
         # the client reaches it across the link, we (setup) over loopback.
+        # test:operator is the reseller admin who installs a trusted storlet
         p = cl.proxy(ip=link.host_ip if link else "127.0.0.1",
-                     conf={"DEFAULT": conf("proxy")})
+                     conf={"DEFAULT": conf("proxy")},
+                     users={"test:tester": "testing .admin",
+                            "test:operator": "operating .reseller_admin"})
         cg.leave()
         where = ("client link: " + link.describe()) if link else \
             "client on loopback"
+        where += "; fixity in the %s sandbox" % a.sandbox
         print(where, flush=True)
         path, tok = p.auth("test:tester")
         h = {"X-Auth-Token": tok}
+        up = dict(h)
+        meta = {}
+        if a.sandbox == "admin":
+            up["X-Auth-Token"] = p.auth("test:operator")[1]
+            meta["X-Object-Meta-Storlet-Sandbox"] = "admin"
         p.request("POST", path, headers=dict(
             h, **{"X-Account-Meta-Storlet-Enabled": "True"}))
         for c in ("storlet", "fix"):
             p.request("PUT", path + "/" + c, headers=h)
         with open(os.path.join(BUILD, "storlets", "fixity"), "rb") as f:
-            st, _, _ = p.request("PUT", path + "/storlet/fixity",
-                                 body=f.read(), headers=dict(h, **{
-                                     "X-Object-Meta-Storlet-Language": "native",
-                                     "X-Object-Meta-Storlet-Interface-Version": "1.0",
-                                     "X-Object-Meta-Storlet-Object-Metadata": "yes",
-                                     "X-Object-Meta-Storlet-Main": "fixity"}))
-        assert st == 201, st
+            st, _, body = p.request("PUT", path + "/storlet/fixity",
+                                    body=f.read(), headers=dict(up, **meta, **{
+                                        "X-Object-Meta-Storlet-Language": "native",
+                                        "X-Object-Meta-Storlet-Interface-Version": "1.0",
+                                        "X-Object-Meta-Storlet-Object-Metadata": "yes",
+                                        "X-Object-Meta-Storlet-Main": "fixity"}))
+        if st != 201:
+            raise SystemExit("uploading fixity (%s sandbox): HTTP %d %r"
+                             % (a.sandbox, st, body[:200]))
         for s in sizes:
             c = http.client.HTTPConnection(p.ip, p.port, timeout=600)
             c.request("PUT", "%s/fix/o%d" % (path, s), body=Body(s * MiB, s),
