@@ -89,12 +89,13 @@ int sbx_netns_init(void);
 /* Closes every namespace held (sandboxes in them keep them alive). */
 void sbx_netns_release(void);
 /*
- * The empty network namespace of tenant slot `tenant` (made on first use,
+ * The empty network namespace of tenant slot `tenant` with host id
+ * `host_id` (sbx_policy_host_id; both must match to share; made on first use,
  * kept): an fd owned by this module, valid until the next call (a full
  * cache closes its least recently used one). Returns the fd or -errno
  * (not root: the caller then gives the sandbox a namespace of its own).
  */
-int sbx_netns_tenant(uint32_t tenant);
+int sbx_netns_tenant(uint32_t tenant, uint32_t host_id);
 /* setns() the launcher into fd / back into its own. 0 or -errno. */
 int sbx_netns_enter(int fd);
 int sbx_netns_leave(void);

@@ -252,7 +252,7 @@ static struct job *job_build(const struct sbx_policy *p, const char *code_dir,
     }
     int netns = -1;
     if (!(p->weaken & SBX_WEAKEN_NETNS)) {
-        netns = sbx_netns_tenant(p->tenant);
+        netns = sbx_netns_tenant(p->tenant, sbx_policy_host_id(p));
         if (netns < 0 && !L.netns_warned) {
             log_warn("no network namespace per tenant (%s): each sandbox gets its own",
                      strerror(-netns));

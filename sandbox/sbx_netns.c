@@ -11,8 +11,10 @@
  * of that tenant's sandboxes alone.
  *
  * Invariants:
- * - a namespace serves one tenant slot only, ever (the cache maps slot ->
- *   fd and an evicted slot's next namespace is a new one);
+ * - a namespace serves one tenant only, ever: the cache maps (tenant slot,
+ *   host id) -> fd, so two clients of one launcher that number tenants
+ *   from different uid bases never share one, and an evicted entry's
+ *   next namespace is a new one;
  * - the namespaces are made by the launcher (host root), so they belong to
  *   the initial user namespace: a sandbox, root only in its own user
  *   namespace and with every capability dropped, can change nothing in it
@@ -42,7 +44,7 @@
 
 static struct {
     int host;                  /* the launcher's own namespace, or -1 */
-    struct { uint32_t tenant; int fd; uint64_t used; } ns[NETNS_MAX];
+    struct { uint32_t tenant, host_id; int fd; uint64_t used; } ns[NETNS_MAX];
     unsigned n;
     uint64_t clock;
 } N = { .host = -1 };
@@ -77,13 +79,13 @@ int sbx_netns_enter(int fd)
     return setns(fd, CLONE_NEWNET) == -1 ? -errno : 0;
 }
 
-int sbx_netns_tenant(uint32_t tenant)
+int sbx_netns_tenant(uint32_t tenant, uint32_t host_id)
 {
     if (N.host == -1)
         return -EBADF;
     unsigned lru = 0;
     for (unsigned i = 0; i < N.n; i++) {
-        if (N.ns[i].tenant == tenant) {
+        if (N.ns[i].tenant == tenant && N.ns[i].host_id == host_id) {
             N.ns[i].used = ++N.clock;
             return N.ns[i].fd;
         }
@@ -111,6 +113,7 @@ int sbx_netns_tenant(uint32_t tenant)
         N.n++;
     }
     N.ns[slot].tenant = tenant;
+    N.ns[slot].host_id = host_id;
     N.ns[slot].fd = fd;
     N.ns[slot].used = ++N.clock;
     return fd;
