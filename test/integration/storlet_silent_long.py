@@ -16,11 +16,9 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import BUILD, Cluster  # noqa: E402
+from cluster import Cluster  # noqa: E402
 from tap import Tap  # noqa: E402
 
-SRC = os.environ.get("CAIRN_SRC") or os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..")
 SILENT_S = 62
 
 t = Tap()
@@ -28,24 +26,8 @@ t = Tap()
 SLOW = b"#!/bin/sh\nexec 3>&-\nn=$(wc -c)\nsleep %d\necho $n\n" % SILENT_S
 
 with Cluster(t) as cl:
-    os.chmod(cl.dir, 0o755)   # the sandbox opens code dirs below it
-    sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-    def conf(name):
-        return {"storlets": "true",
-                "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                "storlet_sdk": sdk, "storlet_warm": "1",
-                "storlet_wall_timeout": "90", "storlet_idle_timeout": "90"}
-
-    nodes = []
-    for i, ip in enumerate(("127.0.0.1", "127.0.0.2", "127.0.0.3")):
-        nodes.append(cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                                conf=conf("node%d" % i)))
-    for kind, port in (("account", "aport"), ("container", "cport"),
-                       ("object", "port")):
-        cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port), n.devices[0])
-                                   for n in nodes])
-    p = cl.proxy(conf={"DEFAULT": conf("proxy")})
+    nodes, p = cl.storlet_cluster(conf={"storlet_wall_timeout": "90",
+                                        "storlet_idle_timeout": "90"})
     path, tok = p.auth("test:tester")
 
     def req(m, u, body=None, headers=None):
@@ -53,21 +35,11 @@ with Cluster(t) as cl:
         h.update(headers or {})
         return p.request(m, u, body=body, headers=h, timeout=200)
 
-    req("POST", path, headers={"X-Account-Meta-Storlet-Enabled": "True"})
-    req("PUT", path + "/storlet")
-    native = {"X-Object-Meta-Storlet-Language": "native",
-              "X-Object-Meta-Storlet-Interface-Version": "1.0",
-              "X-Object-Meta-Storlet-Object-Metadata": "no"}
-    st, _, _ = req("PUT", path + "/storlet/slow.sh", body=SLOW,
-                   headers=dict(native, **{"X-Object-Meta-Storlet-Main":
-                                           "slow.sh"}))
-    t.eq(st, 201, "deploy a storlet silent for %d s" % SILENT_S)
+    p.enable_storlets(path, tok, ("storlet",))
+    t.eq(p.deploy(path, tok, "slow.sh", body=SLOW), 201,
+         "deploy a storlet silent for %d s" % SILENT_S)
     for name in ("partlist", "concat"):
-        with open(os.path.join(BUILD, "storlets", name), "rb") as f:
-            st, _, _ = req("PUT", path + "/storlet/" + name, body=f.read(),
-                           headers=dict(native, **{
-                               "X-Object-Meta-Storlet-Main": name}))
-        t.eq(st, 201, "deploy %s" % name)
+        t.eq(p.deploy(path, tok, name), 201, "deploy %s" % name)
     req("PUT", path + "/data")
     st, _, _ = req("PUT", path + "/data/big", body=b"x" * 100000)
     t.eq(st, 201, "store the input")
