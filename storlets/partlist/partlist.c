@@ -30,11 +30,6 @@
 #define PART_MAX (1u << 20)
 #define HELD_MAX (64u << 20)
 
-struct entry {
-    char *path;
-    json_t *value;
-};
-
 int main(void)
 {
     struct storlet *s = storlet_start();
@@ -51,8 +46,8 @@ int main(void)
     char *buf = malloc(raw ? CHUNK_MAX : PART_MAX);
     if (!buf)
         storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
-    struct entry *ent = NULL;
-    size_t nent = 0, held = 0;
+    json_t *list = raw ? NULL : json_array();   /* {"object", "output"} by index */
+    size_t held = 0;
     struct storlet_part part;
     while (storlet_merge_next(s, &part)) {
         if (raw) {
@@ -67,33 +62,21 @@ int main(void)
         if (held > HELD_MAX)
             storlet_fail(s, STORLET_EXIT_BAD_INPUT, "the parts hold more than %u bytes",
                          HELD_MAX);
-        if (part.index >= nent) {
-            size_t nn = part.index + 1 > 2 * nent ? part.index + 1 : 2 * nent;
-            ent = realloc(ent, nn * sizeof(*ent));
-            if (!ent)
-                storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
-            memset(ent + nent, 0, (nn - nent) * sizeof(*ent));
-            nent = nn;
-        }
         json_error_t je;
-        ent[part.index].value = json_loadb(buf, len, JSON_DECODE_ANY, &je);
-        if (!ent[part.index].value)
+        json_t *v = json_loadb(buf, len, JSON_DECODE_ANY, &je);
+        if (!v)
             storlet_fail(s, STORLET_EXIT_BAD_INPUT, "part %s: not JSON: %s", part.path, je.text);
-        ent[part.index].path = strdup(part.path);
+        while (json_array_size(list) <= part.index)
+            json_array_append_new(list, json_null());
+        json_array_set_new(list, part.index,
+                           json_pack("{s:s, s:o}", "object", part.path, "output", v));
     }
     free(buf);
     if (raw)
         return storlet_finish(s);
-    /* storlet_merge_next checked the parts are exactly 0..parts-1. */
+    /* storlet_merge_next checked the parts are exactly 0..parts-1: the
+     * list has no hole left. */
     size_t parts = storlet_merge_count(s);
-    json_t *list = json_array();
-    for (size_t i = 0; i < parts; i++) {
-        json_t *e = json_pack("{s:s}", "object", ent[i].path);
-        json_object_set_new(e, "output", ent[i].value);
-        json_array_append_new(list, e);
-        free(ent[i].path);
-    }
-    free(ent);
     json_t *out = json_pack("{s:I, s:o}", "parts", (json_int_t)parts, "objects", list);
     char *text = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
     char num[32];

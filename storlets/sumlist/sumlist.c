@@ -26,19 +26,13 @@
 
 #define PART_MAX (1u << 20)
 
-struct entry {
-    char *path;
-    json_t *value;
-};
-
 int main(void)
 {
     struct storlet *s = storlet_start();
     const char *key = storlet_param_or(s, "key", "cells");
     if (!*key)
         storlet_fail(s, STORLET_EXIT_BAD_PARAM, "parameter key: must not be empty");
-    struct entry *ent = NULL;
-    size_t nent = 0;
+    json_t *list = json_array();   /* {"object", key} per part, by index */
     char *buf = malloc(PART_MAX);
     if (!buf)
         storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
@@ -59,29 +53,17 @@ int main(void)
         else
             itotal += json_integer_value(v);
         dtotal += json_number_value(v);
-        if (part.index >= nent) {
-            size_t nn = part.index + 1 > 2 * nent ? part.index + 1 : 2 * nent;
-            ent = realloc(ent, nn * sizeof(*ent));
-            if (!ent)
-                storlet_fail(s, STORLET_EXIT_FAILED, "out of memory");
-            memset(ent + nent, 0, (nn - nent) * sizeof(*ent));
-            nent = nn;
-        }
-        ent[part.index].path = strdup(part.path);
-        ent[part.index].value = json_incref(v);
+        while (json_array_size(list) <= part.index)
+            json_array_append_new(list, json_null());
+        json_t *e = json_pack("{s:s}", "object", part.path);
+        json_object_set(e, key, v);
+        json_array_set_new(list, part.index, e);
         json_decref(o);
     }
     free(buf);
-    /* storlet_merge_next checked the parts are exactly 0..parts-1. */
+    /* storlet_merge_next checked the parts are exactly 0..parts-1: the
+     * list has no hole left. */
     size_t parts = storlet_merge_count(s);
-    json_t *list = json_array();
-    for (size_t i = 0; i < parts; i++) {
-        json_t *e = json_pack("{s:s}", "object", ent[i].path);
-        json_object_set_new(e, key, ent[i].value);
-        json_array_append_new(list, e);
-        free(ent[i].path);
-    }
-    free(ent);
     json_t *out = json_pack("{s:s, s:o, s:I, s:o}", "key", key, "total",
                             real ? json_real(dtotal) : json_integer(itotal), "parts",
                             (json_int_t)parts, "objects", list);
