@@ -134,6 +134,7 @@ struct eng_config {
     uint64_t wall_ms;         /* 0 = the sandbox class default */
     uint64_t idle_ms;
     uint64_t output_max;
+    unsigned admin_cpu_weight; /* admin-class sandboxes; 0 = the class default */
     uint32_t uid_base;        /* 0 = SBX_UID_BASE_DEFAULT */
     unsigned warm;            /* warm sandboxes kept per storlet version */
     uint64_t cache_max;       /* code cache bound in bytes; 0 = none */
@@ -457,6 +458,12 @@ void eng_run_cancel(struct eng_run *r);
      "A storlet that makes no progress for this long is killed: it neither " \
      "consumes input nor writes output nor uses services."}, \
     {"DEFAULT", "storlet_output_max", CONF_SIZE, OFF(storlet_output_max), "5G", 1, \
-     1000000000000000, NULL, 0, "Most output bytes one storlet may write."},
+     1000000000000000, NULL, 0, "Most output bytes one storlet may write."}, \
+    {"DEFAULT", "storlet_admin_cpu_weight", CONF_INT, OFF(storlet_admin_cpu_weight), \
+     "100", 1, 10000, NULL, 0, \
+     "CPU weight of one running admin-sandbox storlet (a reseller admin's: " \
+     "fixity, de-identification) against one busy thread of this daemon, " \
+     "which weighs 100. Raise it to let such jobs win over the node's own " \
+     "request load; user-sandbox storlets always weigh 100."},
 
 #endif

@@ -97,6 +97,7 @@ struct eng *eng_start(const struct eng_config *cfg, struct err *e)
     g->wall_ms = cfg->wall_ms;
     g->idle_ms = cfg->idle_ms;
     g->output_max = cfg->output_max;
+    g->admin_cpu_weight = cfg->admin_cpu_weight;
     g->uid_base = cfg->uid_base ? cfg->uid_base : SBX_UID_BASE_DEFAULT;
     g->warm = cfg->warm;
     g->cache_max = cfg->cache_max;
@@ -962,6 +963,8 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
         r->pol.idle_ms = g->idle_ms;
     if (g->output_max)
         r->pol.output_max = g->output_max;
+    if (c->admin && g->admin_cpu_weight)
+        r->pol.cpu_weight = g->admin_cpu_weight;
     if (inv->wall_ms)
         r->pol.wall_ms = inv->wall_ms;
     if (inv->idle_ms)

@@ -16,6 +16,7 @@ struct eng {
     char *cache_dir;
     char *sdk_path;
     uint64_t wall_ms, idle_ms, output_max;
+    unsigned admin_cpu_weight; /* 0: the admin class default */
     uint32_t uid_base;
     unsigned warm;
     int launcher_pid;

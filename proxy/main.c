@@ -183,6 +183,7 @@ int main(int argc, char **argv)
             .wall_ms = (uint64_t)srv.conf.storlet_wall_timeout,
             .idle_ms = (uint64_t)srv.conf.storlet_idle_timeout,
             .output_max = srv.conf.storlet_output_max,
+            .admin_cpu_weight = (unsigned)srv.conf.storlet_admin_cpu_weight,
             .warm = (unsigned)srv.conf.storlet_warm,
             .cache_max = srv.conf.storlet_cache_size,
             .log_facility = srv.conf.log_facility,
