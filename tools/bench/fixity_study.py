@@ -3,6 +3,7 @@
 
   fixity_study.py [--sizes 1,16,256] [--reps 3] [--out FILE]
                   [--client-link RATE[,DELAY]] [--sandbox admin|user]
+                  [--admin-weight W]
 
 Where should an object's digests be computed? For each object size (MiB)
 it times, a few repetitions each, the same work (MD5 and SHA-256 of the
@@ -36,7 +37,9 @@ X-Object-Meta-Storlet-Sandbox: admin, as a reseller admin (a tempauth user
 in the .reseller_admin group, which only such a user may do), so it runs in
 the admin sandbox (class admin: 200 % of a CPU at most); user uploads it as
 the account's own admin, into the user sandbox (50 % of a CPU at most).
-The output says which was used.
+--admin-weight W sets the daemons' storlet_admin_cpu_weight (1..10000;
+100, one busy thread, when not given): how much a running admin storlet
+weighs against the node's own threads. The output says which were used.
 
 By default the client sits on loopback, where downloading costs it almost
 nothing. --client-link RATE[,DELAY] (e.g. 1gbit or 1gbit,0.1ms; tc syntax)
@@ -408,6 +411,9 @@ def main():
     ap.add_argument("--sandbox", choices=("admin", "user"), default="admin",
                     help="deploy fixity as an admin (trusted, reseller-admin "
                     "installed) or a user storlet (default admin)")
+    ap.add_argument("--admin-weight", type=int, metavar="W",
+                    help="the daemons' storlet_admin_cpu_weight (default: "
+                    "theirs, 100)")
     ap.add_argument("--worker", nargs=2, metavar=("HOST", "PORT"),
                     help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -435,9 +441,12 @@ def study(a, sizes, link):
         sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
 
         def conf(name):
-            return {"storlets": "true", "storlet_warm": "2",
-                    "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                    "storlet_sdk": sdk, "log_level": "notice"}
+            c = {"storlets": "true", "storlet_warm": "2",
+                 "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
+                 "storlet_sdk": sdk, "log_level": "notice"}
+            if a.admin_weight:
+                c["storlet_admin_cpu_weight"] = str(a.admin_weight)
+            return c
         nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
                             conf=conf("node%d" % i))
                  for i, ip in enumerate(("127.0.0.1", "127.0.0.2",
@@ -458,6 +467,9 @@ def study(a, sizes, link):
         where = ("client link: " + link.describe()) if link else \
             "client on loopback"
         where += "; fixity in the %s sandbox" % a.sandbox
+        if a.sandbox == "admin":
+            where += ", storlet_admin_cpu_weight %s" % (
+                a.admin_weight or "default (100)")
         print(where, flush=True)
         path, tok = p.auth("test:tester")
         h = {"X-Auth-Token": tok}
