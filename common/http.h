@@ -105,6 +105,15 @@ bool http_header_ok(const char *name, const char *value);
  */
 int http_listen(const char *host, int port, int backlog, struct err *e);
 
+/*
+ * Before the first http_listen on a port: 0 if no socket is bound to
+ * host:port, else a negative errno with e filled (-EADDRINUSE:
+ * "127.0.0.1:6200: Address already in use"). SO_REUSEPORT would let a
+ * second daemon configured on a taken port start and silently share it
+ * with the first; this makes that a start-up error instead.
+ */
+int http_port_unused(const char *host, int port, struct err *e);
+
 /* The local port an fd is bound to, or a negative errno. */
 int http_socket_port(int fd);
 

@@ -78,7 +78,10 @@ bool http_header_ok(const char *name, const char *value)
     return true;
 }
 
-int http_listen(const char *host, int port, int backlog, struct err *e)
+/* A TCP socket bound to host:port, SO_REUSEADDR always, SO_REUSEPORT when
+ * shared; listening with backlog when backlog > 0. fd or -errno (e). */
+static int bind_socket(const char *host, int port, bool shared, int backlog,
+                       struct err *e)
 {
     struct addrinfo hints = {0}, *ai = NULL;
     char portstr[16];
@@ -99,9 +102,9 @@ int http_listen(const char *host, int port, int backlog, struct err *e)
         goto out;
     }
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1 ||
+        (shared && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1) ||
         bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-        listen(fd, backlog) == -1) {
+        (backlog > 0 && listen(fd, backlog) == -1)) {
         rc = err_set(e, -errno, "%s:%d: %s", host, port, strerror(errno));
         close(fd);
         fd = -1;
@@ -111,6 +114,22 @@ int http_listen(const char *host, int port, int backlog, struct err *e)
 out:
     freeaddrinfo(ai);
     return rc;
+}
+
+int http_listen(const char *host, int port, int backlog, struct err *e)
+{
+    return bind_socket(host, port, true, backlog, e);
+}
+
+int http_port_unused(const char *host, int port, struct err *e)
+{
+    /* A socket without SO_REUSEPORT cannot bind beside any listener, even
+     * one that has it: the bind fails exactly when the port is taken. */
+    int fd = bind_socket(host, port, false, 0, e);
+    if (fd < 0)
+        return fd;
+    close(fd);
+    return 0;
 }
 
 int http_socket_port(int fd)

@@ -368,7 +368,11 @@ int main(int argc, char **argv)
             int port = srv.ports[r] ? srv.ports[r] : (int)want_port[r];
             struct err e;
             err_clear(&e);
-            int fd = http_listen(srv.conf.bind_ip, port, 1024, &e);
+            /* the first worker's socket: refuse a port another process
+             * listens on (SO_REUSEPORT would share it silently) */
+            int fd = i == 0 && port ? http_port_unused(srv.conf.bind_ip, port, &e) : 0;
+            if (fd == 0)
+                fd = http_listen(srv.conf.bind_ip, port, 1024, &e);
             if (fd < 0) {
                 log_err("%s listener: %s", role_name[r], e.msg);
                 /* no worker thread runs yet: free what each set-up worker

@@ -212,7 +212,11 @@ int main(int argc, char **argv)
         w->srv = &srv;
         w->idx = (unsigned)i;
         w->base = event_base_new();
-        int fd = http_listen(srv.conf.bind_ip, port, 1024, &e);
+        /* the first worker's socket: refuse a port another process listens
+         * on (SO_REUSEPORT would share it silently) */
+        int fd = i == 0 && port ? http_port_unused(srv.conf.bind_ip, port, &e) : 0;
+        if (fd == 0)
+            fd = http_listen(srv.conf.bind_ip, port, 1024, &e);
         if (fd < 0) {
             log_err("%s", e.msg);
             /* workers 0..i-1 are whole; this one has only its base */

@@ -2343,6 +2343,15 @@ START_TEST(client_reports_peer_failures)
         http_client_free(c);
     }
     event_base_free(base);
+    /* a port another socket listens on is refused before a daemon's first
+     * listener, even one with SO_REUSEPORT; a free one is not */
+    int held = http_listen("127.0.0.1", 0, 1, &e);
+    ck_assert_int_ge(held, 0);
+    int taken = http_socket_port(held);
+    ck_assert_int_eq(http_port_unused("127.0.0.1", taken, &e), -EADDRINUSE);
+    ck_assert(strstr(e.msg, "Address already in use") != NULL);
+    close(held);
+    ck_assert_int_eq(http_port_unused("127.0.0.1", taken, &e), 0);
     ck_assert_int_lt(http_listen("nonsense", 0, 1, &e), 0);
     /* SO_REUSEPORT: a second worker's socket on the same port */
     int a = http_listen("127.0.0.1", 0, 1, &e);
