@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -1008,6 +1009,20 @@ static void tsrv_stop(void)
     close(T->cmd[1]);
 }
 
+/*
+ * Waits (at most 20 s, a safety net, not a timing assertion) until the
+ * server thread has seen n requests end well: a client that read a whole
+ * response may get there before the server's thread ran the request's
+ * done callback, and a stop command processed first would lose it.
+ */
+static void wait_done_ok(int n)
+{
+    for (int i = 0; i < 20000 && atomic_load(&T->done_ok) < n; i++) {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
 static int tconnect(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -1166,6 +1181,7 @@ START_TEST(server_keep_alive_and_request_accessors)
     ck_assert_str_eq(http_head_get(&r.h, "connection"), "close");
     assert_eof(fd);
     rd_release(&r);
+    wait_done_ok(1);
     close(fd);
     tsrv_stop();
     ck_assert_int_eq(atomic_load(&T->done_ok), 1);
@@ -1469,6 +1485,7 @@ START_TEST(server_large_response_to_slow_reader_arrives_in_order)
         evbuffer_free(in);
         evbuffer_free(body);
     }
+    wait_done_ok(2);
     close(fd);
     tsrv_stop();
     ck_assert_int_eq(atomic_load(&T->done_ok), 2);
@@ -1568,6 +1585,7 @@ START_TEST(server_request_body_back_pressure)
             close(u.fd);
         }
     }
+    wait_done_ok(6);
     tsrv_stop();
     /* the last one was the chunked echo */
     ck_assert_int_eq(T->last_status, 200);
