@@ -645,6 +645,7 @@ struct obj_df_writer {
     size_t json_len;
     struct md5 md5;
     uint64_t bytes;
+    uint64_t kicked;    /* bytes handed to writeback (kick_writeback) */
     uint64_t max_size;
     int err;        /* sticky: once set, every call returns it */
     bool committed;
@@ -777,6 +778,28 @@ int obj_df_create(struct obj_devices *d, const char *dev, uint32_t part,
                       max_size, out);
 }
 
+/*
+ * Starts the writeback of what a large body has written so far, every
+ * WRITEBACK_STEP bytes (Swift's mb_per_sync, without the wait). Without
+ * it the page cache takes everything the clients send, up to the kernel's
+ * dirty limit (gigabytes here), and the commit's fsync then writes all of
+ * it at once: with many large PUTs on a node, longer than the proxy waits
+ * for the answer (a 503 for a body that was received whole). With it the
+ * kernel's own dirty throttling slows the writers down to the disk's pace
+ * and the final fsync has little left. Durability still comes from that
+ * fsync alone; this only moves the writes earlier.
+ */
+#define WRITEBACK_STEP (8u << 20)
+
+static void kick_writeback(struct obj_df_writer *w)
+{
+    if (w->bytes - w->kicked < WRITEBACK_STEP)
+        return;
+    /* the whole file: whatever is dirty and not yet under writeback */
+    if (sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE) == 0)
+        w->kicked = w->bytes;
+}
+
 int obj_df_write(struct obj_df_writer *w, const void *buf, size_t len)
 {
     if (w->err)
@@ -790,6 +813,7 @@ int obj_df_write(struct obj_df_writer *w, const void *buf, size_t len)
         return writer_fail(w, rc);
     md5_update(&w->md5, buf, len);
     w->bytes += len;
+    kick_writeback(w);
     return 0;
 }
 
@@ -836,6 +860,7 @@ int obj_df_writev(struct obj_df_writer *w, const struct iovec *iov, int n)
         skip += done;
     }
     w->bytes += len;
+    kick_writeback(w);
     return 0;
 }
 
