@@ -268,35 +268,7 @@ def main():
     if a.against:
         return paired(a)
     with Cluster() as cl, tempfile.TemporaryDirectory() as tmp:
-        os.chmod(cl.dir, 0o755)
-        sdk = os.path.join(SRC, "storlets", "sdk", "cairn_storlet.py")
-
-        def conf(name):
-            return {"storlets": "true", "storlet_warm": str(a.warm),
-                    "storlet_cache_dir": os.path.join(cl.dir, name + "-cache"),
-                    "storlet_sdk": sdk, "log_level": "notice"}
-        nodes = [cl.objectd(devices=["d%d" % (i + 1)], ip=ip,
-                            conf=conf("node%d" % i))
-                 for i, ip in enumerate(("127.0.0.1", "127.0.0.2",
-                                         "127.0.0.3"))]
-        for kind, port in (("account", "aport"), ("container", "cport"),
-                           ("object", "port")):
-            cl.build_ring(kind, 6, 3, [(n.ip, getattr(n, port),
-                                        n.devices[0]) for n in nodes])
-        p = cl.proxy(conf={"DEFAULT": conf("proxy")})
-        path, tok = p.auth("test:tester")
-        h = {"X-Auth-Token": tok}
-        p.request("POST", path, headers=dict(
-            h, **{"X-Account-Meta-Storlet-Enabled": "True"}))
-        p.request("PUT", path + "/storlet", headers=h)
-        with open(os.path.join(BUILD, "storlets", "identity"), "rb") as f:
-            st, _, _ = p.request("PUT", path + "/storlet/identity",
-                                 body=f.read(), headers=dict(h, **{
-                                     "X-Object-Meta-Storlet-Language": "native",
-                                     "X-Object-Meta-Storlet-Interface-Version": "1.0",
-                                     "X-Object-Meta-Storlet-Object-Metadata": "no",
-                                     "X-Object-Meta-Storlet-Main": "identity"}))
-        assert st == 201, st
+        p, path, h, nodes = deploy(cl, a.warm, BUILD)
         st, _, _ = p.request("PUT", path + "/storlet/identity.py",
                              body=PY_IDENTITY, headers=dict(h, **{
                                  "X-Object-Meta-Storlet-Language": "python",
