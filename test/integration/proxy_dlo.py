@@ -15,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, wait_for  # noqa: E402
+from cluster import Cluster  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -43,22 +43,9 @@ with Cluster(t) as cl:
     for i, s in enumerate(segs):
         req("PUT", path + "/segs/big/%08d" % i, body=s)
     req("PUT", path + "/segs/other", body=b"not a segment")
-    # A DLO reads the segment container's listing. Each object server
-    # updates one container replica, and answers after 1 s
-    # (container_update_timeout) even if the update is not in; under load
-    # a replica then lacks a row for a while and the GET below, reading
-    # it, missed a segment. Wait until every replica lists all five.
-    acct = path.split("/")[-1]
-    cpart, cprim, _ = cl.locate(acct, "segs", ring="container")
-
-    def rows_everywhere():
-        for n, d in cprim:
-            st, _, body = n.cont("GET", "/%s/%d/%s/segs?format=json" %
-                                 (d, cpart, acct))
-            if st != 200 or len(json.loads(body)) != len(segs) + 1:
-                return False
-        return True
-    wait_for(rows_everywhere, 30, "the segments in every container replica")
+    # A DLO reads the segment container's listing: under load a replica
+    # lacked a row for a while and the GET below missed a segment.
+    cl.wait_listed(path.split("/")[-1], "segs", len(segs) + 1)
     whole = b"".join(segs)
     st, _, _ = req("PUT", path + "/c/big", body=b"",
                    headers={"X-Object-Manifest": "segs/big/"})

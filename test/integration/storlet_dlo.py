@@ -27,7 +27,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
-from cluster import Cluster, wait_for  # noqa: E402
+from cluster import Cluster  # noqa: E402
 from tap import Tap  # noqa: E402
 
 t = Tap()
@@ -85,20 +85,8 @@ with Cluster(t) as cl:
         st, _, _ = req("PUT", path + "/segs/scan/%04d" % i,
                        body=whole[cuts[i]:cuts[i + 1]])
         t.eq(st, 201, "segment %d (%d bytes)" % (i, cuts[i + 1] - cuts[i]))
-    # the DLO is read from the segment container's listing, whose replicas
-    # get their rows from the object servers, maybe after the PUT answered
-    # (container_update_timeout): wait until every replica lists them all
-    acct = path.split("/")[-1]
-    cpart, cprim, _ = cl.locate(acct, "segs", ring="container")
-
-    def rows_everywhere():
-        for n, d in cprim:
-            st, _, body = n.cont("GET", "/%s/%d/%s/segs?format=json" %
-                                 (d, cpart, acct))
-            if st != 200 or len(json.loads(body)) != len(cuts) - 1:
-                return False
-        return True
-    wait_for(rows_everywhere, 30, "the segments in every container replica")
+    # the DLO is read from the segment container's listing
+    cl.wait_listed(path.split("/")[-1], "segs", len(cuts) - 1)
     st, _, _ = req("PUT", path + "/data/big", body=b"",
                    headers={"X-Object-Manifest": "segs/scan/",
                             "Content-Type": "text/plain",

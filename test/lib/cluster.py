@@ -604,6 +604,25 @@ class Cluster:
                 return n
         raise KeyError(ip)
 
+    def wait_listed(self, a, c, count, timeout=30):
+        """Waits until every primary replica of container a/c lists count
+        objects. Each object server updates one replica and answers after
+        container_update_timeout even if its update is not in, so under
+        load a replica may lack a row for a while; what reads one replica's
+        listing (a DLO, say) must wait for all of them."""
+        import json
+        part, prim, _ = self.locate(a, c, ring="container")
+
+        def listed():
+            for n, d in prim:
+                st, _, body = n.cont("GET", "/%s/%d/%s/%s?format=json" %
+                                     (d, part, a, c))
+                if st != 200 or len(json.loads(body)) != count:
+                    return False
+            return True
+        wait_for(listed, timeout, "%d objects listed in every replica of "
+                 "%s/%s" % (count, a, c))
+
     def locate(self, a, c=None, o=None, ring="object"):
         """(partition, primaries, handoffs) of a name in a ring file of the
         cluster dir; each device is (Node, device name)."""
