@@ -802,19 +802,8 @@ static void kick_writeback(struct obj_df_writer *w)
 
 int obj_df_write(struct obj_df_writer *w, const void *buf, size_t len)
 {
-    if (w->err)
-        return w->err;
-    if (w->committed || w->kind != KIND_DATA)
-        return -EINVAL;
-    if (w->max_size && (len > w->max_size || w->bytes > w->max_size - len))
-        return writer_fail(w, -EFBIG);
-    int rc = write_all(w->fd, buf, len);
-    if (rc)
-        return writer_fail(w, rc);
-    md5_update(&w->md5, buf, len);
-    w->bytes += len;
-    kick_writeback(w);
-    return 0;
+    struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
+    return obj_df_writev(w, &v, 1);
 }
 
 int obj_df_writev(struct obj_df_writer *w, const struct iovec *iov, int n)
@@ -833,7 +822,13 @@ int obj_df_writev(struct obj_df_writer *w, const struct iovec *iov, int n)
         md5_update(&w->md5, iov[i].iov_base, iov[i].iov_len);
     int i = 0;
     size_t skip = 0; /* bytes of iov[i] already written */
-    while (i < n) {
+    for (;;) {
+        while (i < n && iov[i].iov_len == skip) {   /* done or empty pieces */
+            i++;
+            skip = 0;
+        }
+        if (i == n)
+            break;
         struct iovec v[64];
         int k = 0;
         for (int j = i; j < n && k < (int)ARRAY_SIZE(v); j++, k++) {
