@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """The fixity study of issue 6 (not a test: it prints a table).
 
-  fixity_study.py [--sizes 1,16,256] [--reps 3] [--out FILE]
+  fixity_study.py [--sizes 1,16,256] [--reps N] [--out FILE]
                   [--client-link RATE[,DELAY]] [--sandbox admin|user]
                   [--admin-weight W]
 
 Where should an object's digests be computed? For each object size (MiB)
-it times, a few repetitions each, the same work (MD5 and SHA-256 of the
-whole object) done three ways:
+it times the same work (MD5 and SHA-256 of the whole object) done three
+ways, which take turns (node, proxy, client, node, ...) so that a load
+drifting over a size's minutes meets each alike; 15 turns at 1 MiB, 7 at
+16 MiB and 3 above unless --reps says otherwise:
 
   node    GET with X-Run-Storlet: fixity, run on the object node: only
           the JSON digests leave the node;
@@ -388,6 +390,14 @@ class CpuGroup:
         self.close()
 
 
+def reps_for(a, size):
+    """Small objects vary most from one request to the next (a scheduler
+    slice is a large part of their time) and cost least: more of them."""
+    if a.reps:
+        return a.reps
+    return 15 if size <= 1 else 7 if size <= 16 else 3
+
+
 def storlet_cpu(logs, txns):
     """Median storlet CPU (s) of the runs whose transaction ids are txns,
     from the accounting lines in logs; None if none is found."""
@@ -403,7 +413,9 @@ def storlet_cpu(logs, txns):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1,16,256")
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int,
+                    help="repetitions of each way per size (default: 15 up "
+                    "to 1 MiB, 7 up to 16 MiB, 3 above)")
     ap.add_argument("--out")
     ap.add_argument("--client-link", metavar="RATE[,DELAY]",
                     help="the client side behind a shaped veth link, "
@@ -535,15 +547,23 @@ def study(a, sizes, link):
                     if s <= 16:
                         client.one(url, tok, "proxy")
                     ref = None
-                    for how in ("node", "proxy", "client"):
-                        ts, txns, cpus, ccpus = [], [], [], []
-                        for _ in range(a.reps):
+                    ways = ("node", "proxy", "client")
+                    got = {how: ([], [], [], []) for how in ways}
+                    failed = {}
+                    # The ways take turns, so that a load that drifts
+                    # over the minutes of a size meets all three alike.
+                    for _ in range(reps_for(a, s)):
+                        for how in ways:
+                            if how in failed:
+                                continue
+                            ts, txns, cpus, ccpus = got[how]
                             u0 = cg.usage()
                             dt, dig, txn, cpu = client.one(url, tok, how)
                             if u0 is not None:
                                 ccpus.append((cg.usage() - u0) / 1e9)
                             if isinstance(dig, int):   # an HTTP failure
-                                break
+                                failed[how] = dig
+                                continue
                             ref = ref or dig
                             if dig != ref:
                                 raise SystemExit("%s digests differ: %r %r"
@@ -551,8 +571,10 @@ def study(a, sizes, link):
                             ts.append(dt)
                             txns.append(txn)
                             cpus.append(cpu)
-                        if isinstance(dig, int):
-                            rows.append((load, s, how, "HTTP %d" % dig))
+                    for how in ways:
+                        ts, txns, cpus, ccpus = got[how]
+                        if how in failed:
+                            rows.append((load, s, how, "HTTP %d" % failed[how]))
                             print(rows[-1], flush=True)
                             print("".join(ln + "\n" for ln in
                                           p.read_log().splitlines()
