@@ -192,22 +192,45 @@ static int param_add(json_t *o, char *k, char *v, struct err *e)
     return rc;
 }
 
-/* Query names Swift reads itself: never storlet parameters. */
-static bool swift_query_name(const char *k)
+/* Query names Swift reads itself on an object request: never storlet
+ * parameters. `format` is Swift's only beside multipart-manifest (an SLO's
+ * `?multipart-manifest=get&format=raw`); alone, Swift reads it on listings
+ * only, so on an object it is the storlet's (image-roi, deid and partlist
+ * take one). */
+static bool swift_query_name(const char *k, bool manifest)
 {
     static const char *const names[] = {
-        "multipart-manifest", "symlink", "format", "temp_url_sig", "temp_url_expires",
+        "multipart-manifest", "symlink", "temp_url_sig", "temp_url_expires",
         "temp_url_prefix", "filename", "inline",
     };
+    if (strcmp(k, "format") == 0)
+        return manifest;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(k, names[i]) == 0)
             return true;
     return false;
 }
 
+/* Whether the query names multipart-manifest (quoted or not). */
+static bool query_has_manifest(const char *query)
+{
+    bool found = false;
+    for (const char *q = query; q && *q && !found;) {
+        const char *amp = strchr(q, '&');
+        size_t n = amp ? (size_t)(amp - q) : strlen(q);
+        const char *eq = memchr(q, '=', n);
+        char *k = unquote(q, eq ? (size_t)(eq - q) : n, true);
+        found = strcmp(k, "multipart-manifest") == 0;
+        free(k);
+        q += n + (amp ? 1 : 0);
+    }
+    return found;
+}
+
 json_t *eng_params(const struct http_head *h, const char *query, struct err *e)
 {
     json_t *o = json_object();
+    bool manifest = query_has_manifest(query);
     size_t plen = strlen(PARAM_HDR);
     for (unsigned i = 0; i < h->nheaders; i++) {
         const struct http_header *hd = &h->headers[i];
@@ -233,7 +256,7 @@ json_t *eng_params(const struct http_head *h, const char *query, struct err *e)
             const char *eq = memchr(q, '=', n);
             size_t kn = eq ? (size_t)(eq - q) : n;
             char *k = unquote(q, kn, true);
-            if (swift_query_name(k)) {
+            if (swift_query_name(k, manifest)) {
                 free(k);
             } else {
                 char *v = eq ? unquote(eq + 1, n - kn - 1, true) : xstrdup("");

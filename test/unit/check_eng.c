@@ -167,7 +167,15 @@ START_TEST(parameters_from_headers_and_query)
     ck_assert_str_eq(json_string_value(json_object_get(o, "n")), "1");
     ck_assert_str_eq(json_string_value(json_object_get(o, "pattern")), "x y!");
     ck_assert_str_eq(json_string_value(json_object_get(o, "empty")), "");
+    /* alone, format is the storlet's (Swift reads it on listings only) */
+    ck_assert_str_eq(json_string_value(json_object_get(o, "format")), "json");
+    json_decref(o);
+    /* beside multipart-manifest it is Swift's (an SLO's format=raw) */
+    o = params("GET /x HTTP/1.1\r\n\r\n", "format=raw&x=1&multipart%2Dmanifest=get", &e);
+    ck_assert_msg(o != NULL, "%s", e.msg);
     ck_assert_ptr_null(json_object_get(o, "format"));
+    ck_assert_ptr_null(json_object_get(o, "multipart-manifest"));
+    ck_assert_str_eq(json_string_value(json_object_get(o, "x")), "1");
     json_decref(o);
 
     ck_assert_ptr_null(params("GET /x HTTP/1.1\r\nX-Storlet-Parameter-1: a:1\r\n\r\n", "a=2", &e));
