@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# tier: full
+# tier: quick
 """Every example storlet of storlets/ through the proxy, with the real curl
 binary and the real swift CLI, each output compared byte for byte with one
 computed here independently (hashlib for fixity, the rules of each
