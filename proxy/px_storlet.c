@@ -1701,8 +1701,9 @@ static int chain_of(struct pst *s, struct eng_seq *out, struct err *e)
         for (unsigned k = 0; k < out->n; k++)
             if (rule_stage(s, k))
                 s->code_mask |= 1u << k;
-        if (s->ruled && s->src_client && (d.n_post || d.main == ENG_RULES_MAIN_PLAIN) &&
-            http_req_header(pr->req, "ETag")) {
+        /* a client ETag names the bytes it sent, whoever chose the chain
+         * (docs/rules.md 4.4): checked, never silently dropped */
+        if (s->src_client && out->n > 0 && http_req_header(pr->req, "ETag")) {
             s->sent_etag = http_req_header(pr->req, "ETag");
             md5_init(&s->sent_md5);
         }
