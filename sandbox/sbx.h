@@ -260,7 +260,8 @@ void sbx_client_free(struct sbx_client *c);
 
 /*
  * Runs one request and blocks until it ends; fills r. `on_start`, if not
- * NULL, is called once the sandbox has started, with its host pid.
+ * NULL, is called once the sandbox has started, with its host pid (only
+ * then does the launcher send its "started" message).
  * Returns 0 (r is valid, whatever the storlet did), or a negative errno if
  * the launcher could not be asked or answered garbage (e says why).
  */

@@ -117,8 +117,8 @@ int sbx_client_fd(const struct sbx_client *c)
     return c->fd;
 }
 
-int64_t sbx_client_send_run(struct sbx_client *c, const struct sbx_request *req,
-                            struct err *e)
+static int64_t send_run(struct sbx_client *c, const struct sbx_request *req, bool started,
+                        struct err *e)
 {
     if (req->nfds > SBX_FD_MAX)
         return err_set(e, -EINVAL, "request: %zu fds (max %d)", req->nfds, SBX_FD_MAX);
@@ -137,8 +137,16 @@ int64_t sbx_client_send_run(struct sbx_client *c, const struct sbx_request *req,
         json_object_set_new(o, "code_dir", json_string(req->code_dir));
     if (req->direct_output)
         json_object_set_new(o, "relay", json_false());
+    if (started)
+        json_object_set_new(o, "started", json_true());
     int rc = send_json(c, o, req->fds, req->nfds, e);
     return rc < 0 ? rc : (int64_t)id;
+}
+
+int64_t sbx_client_send_run(struct sbx_client *c, const struct sbx_request *req,
+                            struct err *e)
+{
+    return send_run(c, req, false, e);
 }
 
 int sbx_client_send_prewarm(struct sbx_client *c, const struct sbx_policy *p,
@@ -187,7 +195,7 @@ int sbx_client_run(struct sbx_client *c, const struct sbx_request *req,
                    sbx_started_fn *on_start, void *arg, struct sbx_result *r,
                    struct err *e)
 {
-    int64_t sent = sbx_client_send_run(c, req, e);
+    int64_t sent = send_run(c, req, on_start != NULL, e);
     if (sent < 0)
         return (int)sent;
     uint64_t id = (uint64_t)sent;

@@ -320,14 +320,14 @@ static void handle_run(struct conn *c, json_t *o, int *fds, size_t nfds, uint64_
     json_int_t idv = 0;
     json_t *pol = NULL, *argv_j = NULL, *env_j = NULL, *tg_j = NULL;
     const char *path = NULL, *code_dir = NULL;
-    int warm = 0, relay = 1;
+    int warm = 0, relay = 1, want_started = 0;
     const char **argv = NULL, **env = NULL;
     struct job *j = NULL;
     json_error_t je;
-    if (json_unpack_ex(o, &je, 0, "{s:I, s:o, s:s, s?o, s?o, s?s, s?o, s?b, s?b}",
+    if (json_unpack_ex(o, &je, 0, "{s:I, s:o, s:s, s?o, s?o, s?s, s?o, s?b, s?b, s?b}",
                        "id", &idv, "policy", &pol, "path", &path, "argv", &argv_j,
                        "env", &env_j, "code_dir", &code_dir, "fd_targets", &tg_j,
-                       "warm", &warm, "relay", &relay) < 0) {
+                       "warm", &warm, "relay", &relay, "started", &want_started) < 0) {
         reply_error(c, (uint64_t)idv, "bad request: %s", je.text);
         goto out;
     }
@@ -428,10 +428,13 @@ static void handle_run(struct conn *c, json_t *o, int *fds, size_t nfds, uint64_
     j->t_exec = j->t_last_out = now_us();
     j->next = L.jobs;
     L.jobs = j;
-    reply_json(c, json_pack("{s:s, s:I, s:i, s:b, s:s}", "op", "started", "id",
-                            (json_int_t)id, "pid", (int)j->sp.pid, "warm", j->warm_hit,
-                            "cgroup", j->has_cg ? sbx_cgroup_mode_name(j->cg.mode)
-                                                : "none"));
+    /* only for a client that asked (tests want the pid): anyone else
+     * would be woken for nothing while its storlet starts */
+    if (want_started)
+        reply_json(c, json_pack("{s:s, s:I, s:i, s:b, s:s}", "op", "started", "id",
+                                (json_int_t)id, "pid", (int)j->sp.pid, "warm",
+                                j->warm_hit, "cgroup",
+                                j->has_cg ? sbx_cgroup_mode_name(j->cg.mode) : "none"));
     goto out;
 fail_job:
     job_kill(j, SBX_END_ERROR);

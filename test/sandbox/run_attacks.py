@@ -179,7 +179,7 @@ class Client:
         self.next_id += 1
         self.call({"op": "run", "id": rid, "policy": policy, "path": path,
                    "argv": argv, "env": list(envl), "code_dir": code,
-                   "fd_targets": targets, "warm": warm}, fds)
+                   "fd_targets": targets, "warm": warm, "started": True}, fds)
         started = None
         while True:
             m = self.recv()
@@ -942,7 +942,7 @@ def main():
         out = os.open(os.devnull, os.O_WRONLY)
         cl2.call({"op": "run", "id": 1, "policy": pol, "path": "/storlet/sleeper",
                   "argv": ["/storlet/sleeper"], "env": [], "code_dir": code,
-                  "fd_targets": [0, 1, 2]}, [rd, out, out])
+                  "fd_targets": [0, 1, 2], "started": True}, [rd, out, out])
         m = cl2.recv()
         os.close(out)
         pid = m.get("pid", 0)
