@@ -123,6 +123,16 @@ START_TEST(what_is_refused)
     ck_assert_int_eq(d.status, 400);
     d = decide(ENG_ROLE_PROXY, "GET /v1/a/c/o HTTP/1.1\r\nX-Run-Storlet: a/b\r\n\r\n");
     ck_assert_int_eq(d.status, 400);
+    /* a large object's manifest PUT carries no data to transform */
+    d = decide(ENG_ROLE_PROXY, "PUT /v1/a/c/o HTTP/1.1\r\nX-Run-Storlet: id\r\n"
+                               "X-Object-Manifest: c_segments/o/\r\n\r\n");
+    ck_assert_int_eq(d.status, 400);
+    ck_assert(strstr(d.reason, "manifest") != NULL);
+    d = decide(ENG_ROLE_PROXY, "PUT /v1/a/c/o?multipart-manifest=put HTTP/1.1\r\n"
+                               "X-Run-Storlet: id\r\n\r\n");
+    ck_assert_int_eq(d.status, 400);
+    d = decide(ENG_ROLE_PROXY, "PUT /v1/a/c/o?x=1 HTTP/1.1\r\nX-Run-Storlet: id\r\n\r\n");
+    ck_assert_int_eq(d.where, ENG_RUN_HERE);
     d = decide(ENG_ROLE_PROXY, "PUT /v1/a/c/o HTTP/1.1\r\nX-Run-Storlet: id\r\n"
                                "X-Storlet-Range: bytes=0-1\r\n\r\n");
     ck_assert_int_eq(d.status, 400);
