@@ -17,7 +17,9 @@ objects compared byte for byte with ones computed here:
   while the object is stored, and `--ignore-checksum` exits 0 (from a
   file; from stdin swiftclient sends the body's MD5 as ETag, which the
   proxy checks, and compares the answer's ETag with it even with
-  --ignore-checksum: exit 1, object stored);
+  --ignore-checksum: exit 1, object stored); a segmented upload (-S,
+  with or without --use-slo) through a storlet is refused (400 on the
+  manifest PUT: the segments went up without the storlet);
 - COPY: curl -X COPY -H Destination, curl -X PUT -H X-Copy-From (on the
   node and on the proxy), `swift copy --header 'X-Run-Storlet: ...'` (it
   sends X-Fresh-Metadata: false, which a storlet copy takes), each with
@@ -313,6 +315,17 @@ with Cluster(t) as cl:
          "answer's is the stored MD5, swiftclient says md5 mismatch even "
          "with --ignore-checksum (%r)" % r.stderr[-120:])
     stored("/out/stdin.txt", grep(TEXT, b"beta"), "an upload from stdin")
+
+    # segmented: swiftclient sends the headers with the manifest only, so
+    # the storlet would see the manifest and never the data
+    for how in ([], ["--use-slo"]):
+        r = swift("upload", "out", tf, "--object-name", "seg.txt",
+                  "-S", "20000", "-H", "X-Run-Storlet: grep",
+                  "-H", "X-Storlet-Parameter-1: pattern:beta", *how)
+        st, _, _ = curl.req("HEAD", "/out/seg.txt")
+        t.ok(r.returncode != 0 and b"400" in r.stderr and st == 404,
+             "swift upload -S %s through a storlet: the manifest PUT is 400, "
+             "no object (%d %r)" % (" ".join(how), st, r.stderr[-160:]))
 
     # ================================================= COPY
     st, h, _ = curl.req("COPY", "/data/blob", {
