@@ -505,6 +505,11 @@ struct px_read {
     struct http_client *cl;
     struct px_node *node;
     int status;           /* of the current attempt */
+    /* The current attempt's node answered for a storlet it ran
+     * (X-Storlet-Executed-On): a 5xx or a broken body is then the
+     * storlet's failure, which a tenant controls, not the node's, and
+     * must not error-limit the node for every tenant. */
+    bool storlet_answer;
     bool chosen, dead, paused;
     /* Resuming a relayed 200 whose node failed mid-body: the next node is
      * asked for bytes delivered.. with If-Match: etag. */
@@ -560,6 +565,7 @@ static void read_on_response(struct http_client *c, const struct http_head *h,
     (void)c;
     struct px_read *rd = arg;
     rd->status = h->status;
+    rd->storlet_answer = http_head_get(h, "X-Storlet-Executed-On") != NULL;
     bool ok = rd->ops->usable ? rd->ops->usable(h->status, h, rd->arg)
                               : default_usable(h->status);
     if (rd->resuming) {
@@ -632,10 +638,12 @@ static void read_on_done(struct http_client *c, int err, void *arg)
         http_client_free(c);
         log_notice("%s %s:%u/%s: %s", rd->method, n->ip, n->port, n->device,
                    strerror(-err));
-        node_failed(rd->pr->w, n, rd->status ? rd->status : -1);
+        if (!rd->storlet_answer)
+            node_failed(rd->pr->w, n, rd->status ? rd->status : -1);
     } else {
         px_conn_put(rd->pr->w, n, read_timeout(rd->pr), c);
-        node_failed(rd->pr->w, n, rd->status);
+        if (!rd->storlet_answer)
+            node_failed(rd->pr->w, n, rd->status);
     }
     if (rd->chosen && err < 0 && rd->resumable && !rd->pr->done) {
         /* The client has part of the body: carry on from another node. */
@@ -686,6 +694,7 @@ static void read_next(struct px_read *rd)
             continue;
         rd->node = n;
         rd->status = 0;
+        rd->storlet_answer = false;
         rd->paused = false;
         rd->cl = px_conn_get(pr->w, n, read_timeout(pr));
         if (pr->ts[0])

@@ -64,6 +64,7 @@ NODE_LIMITS = {"storlet_wall_timeout": "20", "storlet_idle_timeout": "15",
 PROXY_LIMITS = {"storlet_wall_timeout": "300", "storlet_idle_timeout": "300",
                 "storlet_output_max": str(64 << 20)}
 PIDS_MAX, NOFILE, SCRATCH_MIB = 64, 64, 64   # the user sandbox's defaults
+ERRL = 2      # the proxy's error_suppression_limit: few errors limit a node
 
 
 # ---- /proc helpers -------------------------------------------------------
@@ -214,7 +215,8 @@ def acct_line(daemon, txn):
 with Cluster(t) as cl:
     (node,), p = cl.storlet_cluster(
         ips=("127.0.0.1",), part_power=4, warm="0",
-        node_conf=NODE_LIMITS, proxy_conf=PROXY_LIMITS)
+        node_conf=NODE_LIMITS, proxy_conf=PROXY_LIMITS,
+        app_conf={"error_suppression_limit": str(ERRL)})
     pathA, tokA = p.auth("test:tester")
     pathB, tokB = p.auth("test2:tester2")
     reqA, reqB = p.requester(tokA, timeout=120), p.requester(tokB, timeout=120)
@@ -278,6 +280,19 @@ with Cluster(t) as cl:
         return bad
 
     t.eq(serve(), [], "the node serves both tenants before any attack")
+
+    # ---- failing storlets are the tenant's failures, not the node's: the
+    # proxy must not error-limit the node (for every tenant) because one
+    # tenant's storlets keep answering 500
+    p.deploy(pathA, tokA, "fail", body=b"#!/bin/sh\nexec 3>&-\nexit 1\n")
+    sts = [reqA("GET", pathA + "/data/in",
+                headers={"X-Run-Storlet": "fail"})[0]
+           for _ in range(6 * ERRL + 6)]
+    t.eq(set(sts), {500}, "tenant A's failing storlet answers 500, %d times"
+         % len(sts))
+    t.eq(serve(), [], "the node still serves both tenants after them")
+    t.ok("error limited" not in p.read_log(),
+         "the proxy did not error-limit the node for a storlet's failures")
 
     def run(tenant, storlet, on_proxy=False):
         path, tok = (pathA, tokA) if tenant == "A" else (pathB, tokB)
