@@ -34,6 +34,7 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from cluster import Cluster, BUILD, SRC  # noqa: E402
+import clients  # noqa: E402
 from clients import Curl, SwiftCLI, png_decode  # noqa: E402
 from tap import Tap  # noqa: E402
 
@@ -42,17 +43,7 @@ rng = random.Random(20261121)
 
 
 def same(got, want, name):
-    """Byte-for-byte comparison that says where two bodies part."""
-    if got == want:
-        return t.ok(True, name)
-    t.ok(False, name)
-    i = next((k for k, (a, b) in enumerate(zip(got, want)) if a != b),
-             min(len(got), len(want)))
-    t.diag("got %d bytes, want %d; first difference at %d" %
-           (len(got), len(want), i))
-    t.diag("got:  %r" % got[max(0, i - 40):i + 40])
-    t.diag("want: %r" % want[max(0, i - 40):i + 40])
-    return False
+    return clients.same(t, got, want, name)
 
 
 def cjson(v):

@@ -39,6 +39,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 from cluster import Cluster, BUILD, SRC, wait_for  # noqa: E402
+import clients  # noqa: E402
 from clients import Curl, SwiftCLI, png_decode  # noqa: E402
 from tap import Tap  # noqa: E402
 
@@ -47,12 +48,7 @@ rng = random.Random(6)
 
 
 def same(got, want, name):
-    if got == want:
-        return t.ok(True, name)
-    t.ok(False, name)
-    t.diag("got %d bytes %r..., want %d bytes %r..." %
-           (len(got), got[:60], len(want), want[:60]))
-    return False
+    return clients.same(t, got, want, name)
 
 
 def md5(b):
@@ -107,22 +103,15 @@ with Cluster(t) as cl:
             upload=os.path.join(BUILD, "storlets", name))
         t.eq(st, 201, "deploy %s with curl" % name)
         etag_of[name] = h.get("etag")
-    r = swift("upload", "storlet",
-              os.path.join(SRC, "storlets", "wordcount", "wordcount.py"),
-              "--object-name", "wordcount.py",
-              "-H", "X-Object-Meta-Storlet-Language: python",
-              "-H", "X-Object-Meta-Storlet-Interface-Version: 1.0",
-              "-H", "X-Object-Meta-Storlet-Object-Metadata: no",
-              "-H", "X-Object-Meta-Storlet-Main: wordcount.main")
-    t.eq(r.returncode, 0, "deploy wordcount.py with swift upload")
-    r = swift("upload", "storlet",
-              os.path.join(SRC, "storlets", "deid", "deid.py"),
-              "--object-name", "deid.py",
-              "-H", "X-Object-Meta-Storlet-Language: python",
-              "-H", "X-Object-Meta-Storlet-Interface-Version: 1.0",
-              "-H", "X-Object-Meta-Storlet-Object-Metadata: yes",
-              "-H", "X-Object-Meta-Storlet-Main: deid.main")
-    t.eq(r.returncode, 0, "deploy deid.py with swift upload")
+    for name, meta in (("wordcount", "no"), ("deid", "yes")):
+        r = swift("upload", "storlet",
+                  os.path.join(SRC, "storlets", name, name + ".py"),
+                  "--object-name", name + ".py",
+                  "-H", "X-Object-Meta-Storlet-Language: python",
+                  "-H", "X-Object-Meta-Storlet-Interface-Version: 1.0",
+                  "-H", "X-Object-Meta-Storlet-Object-Metadata: " + meta,
+                  "-H", "X-Object-Meta-Storlet-Main: %s.main" % name)
+        t.eq(r.returncode, 0, "deploy %s.py with swift upload" % name)
     # reads nothing of its input: the ETag check cannot see the body
     st, _, _ = curl.req("PUT", "/storlet/hello.sh", {
         "X-Object-Meta-Storlet-Language": "native",

@@ -10,15 +10,19 @@ Curl runs the curl binary (-sS, -H, -X, -D to capture the headers, -T or
 --data-binary @file for a body); SwiftCLI runs python-swiftclient's
 `swift` with -A/-U/-K, so every call authenticates as a user's would.
 Paths given to Curl.req are relative to the account's storage URL; a
-header with an empty value is sent as curl's `Name;` form. Also here: a
-PNG decoder independent of any storlet (png_decode), for the image tests.
+header with an empty value is sent as curl's `Name;` form. Also here:
+png_decode, the runner tests' PNG decoder giving samples.
 Standard library only.
 """
 import os
 import shutil
 import struct
 import subprocess
-import zlib
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))), "tools", "storlet-run"))
+import storlet_test_lib  # noqa: E402
 
 SWIFT = ["/usr/bin/python3", "/usr/bin/swift"]
 
@@ -129,68 +133,30 @@ class SwiftCLI:
         os.makedirs(self.dir)
 
 
-def have_swift_cli():
-    return os.path.exists(SWIFT[1])
+def same(t, got, want, name):
+    """t.ok(got == want) for bodies: on a difference, says the lengths
+    and shows both around the first byte where they part."""
+    if got == want:
+        return t.ok(True, name)
+    t.ok(False, name)
+    i = next((k for k, (a, b) in enumerate(zip(got, want)) if a != b),
+             min(len(got), len(want)))
+    t.diag("got %d bytes, want %d; first difference at %d" %
+           (len(got), len(want), i))
+    t.diag("got:  %r" % got[max(0, i - 40):i + 40])
+    t.diag("want: %r" % want[max(0, i - 40):i + 40])
+    return False
 
 
 # -- PNG, read back independently of the storlet that wrote it
 
-def _unfilter(kind, row, prev, bpp):
-    out = bytearray(row)
-    for i in range(len(out)):
-        a = out[i - bpp] if i >= bpp else 0
-        b = prev[i]
-        c = prev[i - bpp] if i >= bpp else 0
-        if kind == 1:
-            out[i] = (out[i] + a) & 0xff
-        elif kind == 2:
-            out[i] = (out[i] + b) & 0xff
-        elif kind == 3:
-            out[i] = (out[i] + (a + b) // 2) & 0xff
-        elif kind == 4:
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-            out[i] = (out[i] + pred) & 0xff
-        elif kind != 0:
-            raise ValueError("PNG: filter type %d" % kind)
-    return bytes(out)
-
-
 def png_decode(data):
-    """A non-interlaced grey or RGB PNG of 8 or 16 bits: (width, height,
-    channels, bit depth, rows), rows a list of lists of samples. Checks
-    the signature, every chunk's CRC, IHDR first and IEND last; raises
-    ValueError on anything else."""
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError("PNG: bad signature")
-    pos, chunks = 8, []
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        crc, = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])
-        if len(body) != n or zlib.crc32(kind + body) != crc:
-            raise ValueError("PNG: bad %r chunk" % kind)
-        chunks.append((kind, body))
-        pos += 12 + n
-    if chunks[0][0] != b"IHDR" or chunks[-1][0] != b"IEND":
-        raise ValueError("PNG: IHDR first and IEND last")
-    w, h, depth, ctype, comp, filt, lace = struct.unpack(">IIBBBBB",
-                                                         chunks[0][1])
-    if (comp, filt, lace) != (0, 0, 0) or ctype not in (0, 2) or \
-            depth not in (8, 16):
-        raise ValueError("PNG: unsupported IHDR")
-    ch = 1 if ctype == 0 else 3
-    bps = depth // 8
-    raw = zlib.decompress(b"".join(b for k, b in chunks if k == b"IDAT"))
-    stride = w * ch * bps
-    if len(raw) != h * (stride + 1):
-        raise ValueError("PNG: %d bytes of image data, want %d" %
-                         (len(raw), h * (stride + 1)))
-    rows, prev = [], bytes(stride)
-    for y in range(h):
-        line = raw[y * (stride + 1):(y + 1) * (stride + 1)]
-        prev = _unfilter(line[0], line[1:], prev, ch * bps)
-        rows.append(list(prev) if bps == 1 else
-                    list(struct.unpack(">%dH" % (stride // 2), prev)))
-    return w, h, ch, depth, rows
+    """(width, height, channels, bit depth, rows as lists of samples) of a
+    PNG, by the runner tests' decoder (tools/storlet-run/storlet_test_lib:
+    every chunk's CRC, the filters); raises ValueError."""
+    w, h, ch, rows = storlet_test_lib.png_decode(data)
+    depth = 16 if rows and len(rows[0]) == 2 * w * ch else 8
+    if depth == 8:
+        return w, h, ch, 8, [list(r) for r in rows]
+    return w, h, ch, 16, [list(struct.unpack(">%dH" % (w * ch), r))
+                          for r in rows]
