@@ -9,16 +9,20 @@ Parameters:
           objects, or one object); default: from the object's content type
           (text/csv, application/x-ndjson, application/json), else from the
           object name's extension, else csv
-  fields  comma-separated field names, matched case-insensitively, at any
-          depth of a JSON record (default: name,patient_name,patient_id,
-          birth_date,birthdate,dob,ssn,address,phone,email)
+  fields  comma-separated field names, matched case-insensitively and
+          without the spaces around them (a CSV header "id, Name , dob"
+          names name and dob), at any depth of a JSON record (default:
+          name,patient_name,patient_id,birth_date,birthdate,dob,ssn,
+          address,phone,email)
   mode    drop (default) | mask | hash
   mask    the replacement with mode=mask (default "***")
   salt    with mode=hash, the value becomes the first 16 hex digits of
           sha256(salt + value): records stay linkable without the value
 Output: the same records, same format and order; CSV keeps its dialect's
 quoting minimal and its line ends as \\r\\n (the csv module's default) unless
-the input used \\n. Output metadata: Deidentified "<mode>:<fields>",
+the input used \\n, and a leading UTF-8 byte order mark (as spreadsheets
+write) is kept, never read as part of the first field's name. JSON and
+JSON lines may start with one too (it is dropped). Output metadata: Deidentified "<mode>:<fields>",
 Deid-Format. Content-Type as the input's kind.
 Deploy with X-Object-Meta-Storlet-Main: deid.main.
 """
@@ -33,6 +37,7 @@ import cairn_storlet
 DEFAULT_FIELDS = ("name,patient_name,patient_id,birth_date,birthdate,dob,ssn,"
                   "address,phone,email")
 RECORD_MAX = 1 << 20
+BOM = "\ufeff"
 TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson", "json": "application/json"}
 
 
@@ -53,7 +58,7 @@ class Rules:
                                              "mode=hash needs a salt parameter")
 
     def hit(self, name):
-        return str(name).lower() in self.fields
+        return str(name).strip().lower() in self.fields
 
     def replace(self, value):
         if self.mode == "mask":
@@ -108,6 +113,9 @@ def do_csv(s, rules):
     first = text.readline(RECORD_MAX + 1)
     if not first:
         return
+    bom = first.startswith(BOM)
+    if bom:
+        first = first[1:]
     nl = "\r\n" if first.endswith("\r\n") else "\n"
     header = next(csv.reader([first]))
     keep = [i for i, h in enumerate(header) if not (rules.mode == "drop" and rules.hit(h))]
@@ -120,6 +128,8 @@ def do_csv(s, rules):
         s.write(out.getvalue())
         out.seek(0)
         out.truncate()
+    if bom:
+        s.write(BOM)
     emit([header[i] for i in keep])
     reader = csv.reader(text)
     try:
@@ -155,10 +165,15 @@ class JsonStream:
         self.f = f
         self.buf = ""
         self.dec = json.JSONDecoder()
+        self.first = True
         self.text = io.TextIOWrapper(f, encoding="utf-8")
 
     def fill(self):
         chunk = self.text.read(65536)
+        if self.first:
+            self.first = False
+            if chunk.startswith(BOM):
+                chunk = chunk[1:]
         self.buf += chunk
         return bool(chunk)
 

@@ -91,6 +91,12 @@ CSV_MASK = ('name,patient_id,dob,ward,diagnosis\r\n'
             '[gone],[gone],[gone],2,none\r\n').encode()
 
 
+# as a spreadsheet exports it: a byte order mark, spaces around names
+CSV_SHEET = ('\ufeffid, Name ,DOB , ward\r\n'
+             '1, Ann Lee,1985-12-31, ICU\r\n').encode()
+CSV_SHEET_DROP = '\ufeffid, ward\r\n1, ICU\r\n'.encode()
+
+
 def salted(v, salt="pepper"):
     return hashlib.sha256((salt + v).encode()).hexdigest()[:16]
 
@@ -298,6 +304,10 @@ with Cluster(t) as cl:
     put("/data/records.csv", CSV_IN, "text/csv")
     put("/data/records-crlf.csv", CSV_IN.replace(b"\n", b"\r\n"), "text/csv")
     put("/data/records.json", JSON_IN, "application/json")
+    put("/data/sheet.csv", CSV_SHEET, "text/csv")
+    put("/data/bom.json", b"\xef\xbb\xbf" + JSON_IN, "application/json")
+    put("/data/bom.jsonl", b"\xef\xbb\xbf" + JSONL_IN,
+        "application/x-ndjson")
     put("/data/records.jsonl", JSONL_IN, "application/x-ndjson")
     put("/images/gray.pgm", PGM8, "image/x-portable-graymap")
     put("/images/color.ppm", PPM8, "image/x-portable-pixmap")
@@ -382,6 +392,14 @@ with Cluster(t) as cl:
     case("deid CSV hash", "deid.py", "data/records.csv",
          {"mode": "hash", "salt": "pepper", "fields": "name,Diagnosis"},
          CSV_HASH, {"x-object-meta-deidentified": "hash:diagnosis,name"})
+    case("deid CSV from a spreadsheet (BOM, spaces around names)",
+         "deid.py", "data/sheet.csv", {}, CSV_SHEET_DROP)
+    case("deid JSON array with a BOM", "deid.py", "data/bom.json", {},
+         ("[" + ",".join(pyjson(deid(r, DEID_DEFAULT)) for r in RECORDS)
+          + "]").encode())
+    case("deid JSON lines with a BOM", "deid.py", "data/bom.jsonl", {},
+         "".join(pyjson(deid(r, DEID_DEFAULT)) + "\n"
+                 for r in RECORDS).encode())
     case("deid JSON array drop", "deid.py", "data/records.json", {},
          ("[" + ",".join(pyjson(deid(r, DEID_DEFAULT)) for r in RECORDS)
           + "]").encode(),
