@@ -132,6 +132,9 @@ struct eng_config {
     const char *cache_dir;    /* storlet code cache (created) */
     const char *sdk_path;     /* cairn_storlet.py for python storlets */
     uint64_t wall_ms;         /* 0 = the sandbox class default */
+    uint64_t min_input_rate;  /* bytes/s: the wall budget grows by the
+                               * input length / this (eng_wall_budget_ms);
+                               * 0 = no growth */
     uint64_t idle_ms;
     uint64_t output_max;
     unsigned admin_cpu_weight; /* admin-class sandboxes; 0 = the class default */
@@ -319,7 +322,12 @@ struct eng_invocation {
     uint64_t wall_ms, idle_ms;    /* 0: the engine's configured limits;
                                    * else this run's (a Distributed merge
                                    * waits for its input as long as its
-                                   * splits run) */
+                                   * splits run); the wall budget grows
+                                   * from either with the input length */
+    int64_t budget_len;           /* > 0: the input length the wall budget
+                                   * grows with (a chain's later stages
+                                   * carry the chain's input length); else
+                                   * content_length, else the range's */
     int input_fd;                 /* >= 0: given to the storlet as fd 0
                                    * (the engine dups it); -1: the caller
                                    * feeds input with eng_run_write */
@@ -424,6 +432,30 @@ void eng_log_upload(struct event_base *base, const char *host, int port, const c
  * served went away). NULL is a no-op. */
 void eng_run_cancel(struct eng_run *r);
 
+/*
+ * The wall budget of a run (docs/storlets.md 3.7): base_ms plus the time
+ * input_len bytes take at rate bytes/s (rounded up to the millisecond),
+ * capped at ENG_WALL_MAX_MS. rate 0 or input_len <= 0 (unknown: a chunked
+ * PUT, a merge's input): base_ms alone. Pure arithmetic, any thread.
+ */
+#define ENG_WALL_MAX_MS (30ULL * 86400 * 1000)
+uint64_t eng_wall_budget_ms(uint64_t base_ms, int64_t input_len, uint64_t rate);
+
+/* The run's wall budget in ms (what the launcher enforces at most). */
+uint64_t eng_run_wall_ms(const struct eng_run *r);
+
+/*
+ * Interim answers. A proxy that sends ENG_INTERIM_HEADER (any value) with
+ * a request that runs storlets on an object node may be sent "102
+ * Processing" responses before the final one, each when a stage starts,
+ * with ENG_BUDGET_HEADER: that stage's wall budget in ms, counted from
+ * then. The node ends the stage within it, so the proxy may wait that long
+ * (plus its own read timeout) for any byte. Without ENG_INTERIM_HEADER no
+ * 1xx is sent (many clients take any status for the final one).
+ */
+#define ENG_INTERIM_HEADER "X-Backend-Storlet-Interim"
+#define ENG_BUDGET_HEADER "X-Storlet-Wall-Budget"
+
 
 /*
  * The storlet options of both daemons' config tables (common/conf.h rows),
@@ -452,7 +484,16 @@ void eng_run_cancel(struct eng_run *r);
      "each sandbox on demand)."}, \
     {"DEFAULT", "storlet_wall_timeout", CONF_DURATION, OFF(storlet_wall_timeout), \
      "30", 1, 86400000, NULL, 0, \
-     "Longest run of one storlet; it is killed after that."}, \
+     "Base wall-clock budget of a storlet run: a run may last this long " \
+     "plus its input length divided by storlet_min_input_rate, and is " \
+     "killed after that (docs/storlets.md 3.7)."}, \
+    {"DEFAULT", "storlet_min_input_rate", CONF_SIZE, OFF(storlet_min_input_rate), \
+     "16Mi", 0, 1000000000000000, NULL, 0, \
+     "Bytes per second a storlet is expected to consume its input at, at " \
+     "least: each run's wall budget grows by its input length divided by " \
+     "this (a 10 GiB fixity at 16Mi gets 640 s more), and a run is killed " \
+     "once it has lasted longer than storlet_wall_timeout plus the time " \
+     "the input it consumed so far takes at this rate. 0: no growth."}, \
     {"DEFAULT", "storlet_idle_timeout", CONF_DURATION, OFF(storlet_idle_timeout), \
      "10", 1, 86400000, NULL, 0, \
      "A storlet that makes no progress for this long is killed: it neither " \

@@ -20,7 +20,13 @@
  * clock, because only here are all of a storlet's kinds of progress seen -
  * input consumed, output produced, services requests - and ask the launcher
  * to kill the sandbox when a limit is crossed. The wall clock stays the
- * launcher's.
+ * launcher's: it kills a run at its wall budget, the configured wall time
+ * plus the time the run's input takes at the minimum input rate
+ * (eng_wall_budget_ms). Here a run given input is also held to that rate
+ * as it goes: once it has lasted longer than the configured wall time plus
+ * the time the input it has consumed so far takes at the rate, it is
+ * killed as if at its deadline - a large input earns time only by being
+ * read, so a runaway storlet on one is stopped at the base.
  *
  * Memory per run is bounded: the output buffer takes one pipe read (64 KiB)
  * at a time and stops while the consumer pauses; the log keeps 1 MiB; the
@@ -95,6 +101,7 @@ struct eng *eng_start(const struct eng_config *cfg, struct err *e)
     g->cache_dir = xstrdup(cfg->cache_dir);
     g->sdk_path = cfg->sdk_path ? xstrdup(cfg->sdk_path) : NULL;
     g->wall_ms = cfg->wall_ms;
+    g->min_input_rate = cfg->min_input_rate;
     g->idle_ms = cfg->idle_ms;
     g->output_max = cfg->output_max;
     g->admin_cpu_weight = cfg->admin_cpu_weight;
@@ -220,6 +227,9 @@ struct eng_run {
     int in_unread;
     int in_probe, in_file;
     off_t in_pos;
+    /* the wall budget earned by reading (file comment): base_ms before
+     * any input is consumed; rate 0 when it does not apply */
+    uint64_t base_ms, rate, consumed;
     char *account, *storlet, *etag;
     char *txn;                 /* for the accounting line */
     int code_hold;             /* the code directory, held in use */
@@ -666,6 +676,8 @@ static void tick_io(evutil_socket_t fd, short what, void *arg)
         int64_t consumed = (int64_t)(r->bytes_in - r->in_seen) - (unread - r->in_unread);
         if (consumed > 0 || (unread == 0 && r->in_wr >= 0))
             progress(r);   /* it read, or it has read all we had: waiting for us */
+        if (consumed > 0)
+            r->consumed += (uint64_t)consumed;
         r->in_seen = r->bytes_in;
         r->in_unread = unread;
         if (unread == 0 && r->in_probe >= 0) {
@@ -677,14 +689,21 @@ static void tick_io(evutil_socket_t fd, short what, void *arg)
         off_t pos = lseek(r->in_file, 0, SEEK_CUR);
         if (pos != (off_t)-1 && pos != r->in_pos)
             progress(r);
+        if (pos != (off_t)-1 && r->in_pos != (off_t)-1 && pos > r->in_pos)
+            r->consumed += (uint64_t)(pos - r->in_pos);
         r->in_pos = pos;
     }
     if (r->out_paused || evbuffer_get_length(r->outbuf) > 0)
         progress(r);   /* our consumer is the slow one */
     if (r->svc && eng_svc_progressed(r->svc))
         progress(r);
-    if (now_mono_ns() - r->last_progress >= r->idle_ns)
+    uint64_t now = now_mono_ns();
+    if (r->idle_ns && now - r->last_progress >= r->idle_ns)
         kill_run(r, SBX_END_IDLE);
+    else if (r->rate &&
+             (now - r->t0) / 1000000 > eng_wall_budget_ms(r->base_ms, (int64_t)r->consumed,
+                                                          r->rate))
+        kill_run(r, SBX_END_TIMEOUT);   /* reads slower than the rate it was given time for */
 }
 
 /* The reason from the log's last non-empty line. */
@@ -969,6 +988,24 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
         r->pol.wall_ms = inv->wall_ms;
     if (inv->idle_ms)
         r->pol.idle_ms = inv->idle_ms;
+    {
+        /* the budget grows with the run's own input, or with a chain's
+         * (budget_len): a later stage's input is an earlier one's output,
+         * whose rate says nothing, so only the static budget holds it */
+        int64_t own = inv->content_length >= 0 ? inv->content_length
+                      : inv->has_range && inv->range_last >= inv->range_first
+                          ? (int64_t)(inv->range_last - inv->range_first + 1)
+                          : 0;
+        int64_t len = inv->budget_len > 0 ? inv->budget_len : own;
+        uint64_t budget = eng_wall_budget_ms(r->pol.wall_ms, len, g->min_input_rate);
+        if (r->pol.wall_ms && budget > r->pol.wall_ms) {
+            if (inv->budget_len <= 0) {
+                r->base_ms = r->pol.wall_ms;
+                r->rate = g->min_input_rate;
+            }
+            r->pol.wall_ms = budget;
+        }
+    }
     r->out_max = r->pol.output_max;
     r->idle_ns = r->pol.idle_ms * 1000000;
 
@@ -1049,7 +1086,11 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
     }
     set_nonblock(sbx_client_fd(r->cl));
     if (g->warm > 0) {
-        char *pj = sbx_policy_to_json(&r->pol);
+        /* the pool does not depend on the run's wall budget (the
+         * launcher's key leaves it out too) */
+        struct sbx_policy kp = r->pol;
+        kp.wall_ms = 0;
+        char *pj = sbx_policy_to_json(&kp);
         char *key = xasprintf("%s|%s", pj, inv->code_dir);
         free(pj);
         if (warm_first_use(g, key)) {
@@ -1084,10 +1125,11 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
     event_add(r->ev_meta, NULL);
     event_add(r->ev_doc, NULL);
     event_add(r->ev_sbx, NULL);
-    if (r->idle_ns) {
+    if (r->idle_ns || r->rate) {
         /* checked eight times per period: a kill comes between one and
-         * 1.125 periods after the last progress */
-        uint64_t us = r->pol.idle_ms * 1000 / 8;
+         * 1.125 periods after the last progress (the earned wall budget
+         * is checked as often, or every second without an idle limit) */
+        uint64_t us = r->idle_ns ? r->pol.idle_ms * 1000 / 8 : 1000000;
         struct timeval tv = { .tv_sec = (time_t)(us / 1000000),
                               .tv_usec = (suseconds_t)(us % 1000000) };
         if (us < 1000)
@@ -1225,6 +1267,28 @@ void eng_run_resume_output(struct eng_run *r)
         check_end(r);
     }
     release(r);
+}
+
+uint64_t eng_wall_budget_ms(uint64_t base_ms, int64_t input_len, uint64_t rate)
+{
+    if (base_ms >= ENG_WALL_MAX_MS)
+        return ENG_WALL_MAX_MS;
+    if (rate == 0 || input_len <= 0)
+        return base_ms;
+    uint64_t len = (uint64_t)input_len;
+    uint64_t whole = len / rate, rem = len % rate;   /* seconds, and a part */
+    if (whole > ENG_WALL_MAX_MS / 1000)
+        return ENG_WALL_MAX_MS;
+    /* rem < rate: rem * 1000 + rate fits unless rate is absurdly large */
+    uint64_t part = rate <= UINT64_MAX / 1001 ? (rem * 1000 + rate - 1) / rate
+                                              : rem / (rate / 1000) + 1;
+    uint64_t add = whole * 1000 + part;
+    return add >= ENG_WALL_MAX_MS - base_ms ? ENG_WALL_MAX_MS : base_ms + add;
+}
+
+uint64_t eng_run_wall_ms(const struct eng_run *r)
+{
+    return r->pol.wall_ms;
 }
 
 void eng_run_cancel(struct eng_run *r)

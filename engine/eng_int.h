@@ -16,6 +16,7 @@ struct eng {
     char *cache_dir;
     char *sdk_path;
     uint64_t wall_ms, idle_ms, output_max;
+    uint64_t min_input_rate;   /* bytes/s; 0: the wall budget never grows */
     unsigned admin_cpu_weight; /* 0: the admin class default */
     uint32_t uid_base;
     unsigned warm;

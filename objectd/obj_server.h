@@ -76,6 +76,7 @@ struct obj_conf {
     uint64_t storlet_cache_size;   /* bytes; 0 = unbounded */
     int64_t storlet_warm;
     int64_t storlet_wall_timeout; /* ms */
+    uint64_t storlet_min_input_rate; /* bytes/s; 0: no growth */
     int64_t storlet_idle_timeout; /* ms */
     uint64_t storlet_output_max;
     int64_t storlet_admin_cpu_weight;

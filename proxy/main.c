@@ -181,6 +181,7 @@ int main(int argc, char **argv)
             .cache_dir = srv.conf.storlet_cache_dir,
             .sdk_path = srv.conf.storlet_sdk,
             .wall_ms = (uint64_t)srv.conf.storlet_wall_timeout,
+            .min_input_rate = srv.conf.storlet_min_input_rate,
             .idle_ms = (uint64_t)srv.conf.storlet_idle_timeout,
             .output_max = srv.conf.storlet_output_max,
             .admin_cpu_weight = (unsigned)srv.conf.storlet_admin_cpu_weight,

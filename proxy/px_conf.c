@@ -109,8 +109,8 @@ const struct conf_option px_conf_table[] = {
     {"DEFAULT", "storlet_distributed_timeout", CONF_DURATION,
      O(storlet_dist_timeout), "600", 1, 86400000, NULL, 0,
      "Longest run of a Distributed request's merge storlet, which waits "
-     "for its input as long as the splits run (each split has "
-     "storlet_wall_timeout); it is killed after that."},
+     "for its input as long as the splits run (each split has its wall "
+     "budget, docs/storlets.md 3.7); it is killed after that."},
     {"DEFAULT", "storlet_proxy_address", CONF_STRING, O(storlet_proxy_address), NULL, 0,
      0, NULL, 0,
      "Address object nodes use to reach this very proxy process for a "

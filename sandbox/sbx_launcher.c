@@ -190,9 +190,14 @@ static void job_kill(struct job *j, enum sbx_end why)
         sbx_cg_kill(&j->cg);
 }
 
+/* A pool's key: the policy and the code. The wall time is left out: it
+ * only bounds a run (each request brings its own, its input's budget) and
+ * shapes nothing a warm sandbox is built with. */
 static char *make_key(const struct sbx_policy *p, const char *code_dir)
 {
-    char *pj = sbx_policy_to_json(p);
+    struct sbx_policy kp = *p;
+    kp.wall_ms = 0;
+    char *pj = sbx_policy_to_json(&kp);
     char *k = xasprintf("%s|%s", pj, code_dir ? code_dir : "");
     free(pj);
     return k;
@@ -386,6 +391,7 @@ static void handle_run(struct conn *c, json_t *o, int *fds, size_t nfds, uint64_
         }
     } else {
         j->warm_hit = true;
+        j->pol.wall_ms = p.wall_ms;   /* this run's budget (make_key) */
     }
     j->state = JOB_RUNNING;
     if (j->has_cg)

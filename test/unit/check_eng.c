@@ -281,6 +281,37 @@ START_TEST(deployment_checks)
 }
 END_TEST
 
+/* The wall budget: base + input / rate, rounded up to the millisecond,
+ * never past ENG_WALL_MAX_MS, and no growth when it does not apply. */
+START_TEST(wall_budget)
+{
+    const uint64_t MiB = 1024 * 1024;
+    /* 10 GiB at 16 MiB/s: 640 s more */
+    ck_assert_uint_eq(eng_wall_budget_ms(30000, (int64_t)(10240 * MiB), 16 * MiB), 670000);
+    /* one byte earns a whole millisecond (rounded up), exact values none more */
+    ck_assert_uint_eq(eng_wall_budget_ms(30000, 1, 16 * MiB), 30001);
+    ck_assert_uint_eq(eng_wall_budget_ms(30000, (int64_t)(16 * MiB), 16 * MiB), 31000);
+    ck_assert_uint_eq(eng_wall_budget_ms(30000, (int64_t)(16 * MiB) + 1, 16 * MiB), 31001);
+    ck_assert_uint_eq(eng_wall_budget_ms(0, 1500, 1000), 1500);
+    /* 0 turns growth off; an unknown or empty input grows nothing */
+    ck_assert_uint_eq(eng_wall_budget_ms(30000, (int64_t)(10240 * MiB), 0), 30000);
+    ck_assert_uint_eq(eng_wall_budget_ms(30000, -1, 16 * MiB), 30000);
+    ck_assert_uint_eq(eng_wall_budget_ms(30000, 0, 16 * MiB), 30000);
+    /* overflow: huge inputs, tiny rates, huge rates, a huge base */
+    ck_assert_uint_eq(eng_wall_budget_ms(30000, INT64_MAX, 1), ENG_WALL_MAX_MS);
+    ck_assert_uint_eq(eng_wall_budget_ms(30000, INT64_MAX, 16 * MiB), ENG_WALL_MAX_MS);
+    ck_assert_uint_eq(eng_wall_budget_ms(UINT64_MAX, 1, 1), ENG_WALL_MAX_MS);
+    ck_assert_uint_eq(eng_wall_budget_ms(ENG_WALL_MAX_MS - 1, 1000, 1), ENG_WALL_MAX_MS);
+    uint64_t b = eng_wall_budget_ms(30000, INT64_MAX, UINT64_MAX);
+    ck_assert(b > 30000 && b <= 31001);
+    b = eng_wall_budget_ms(30000, INT64_MAX, (uint64_t)INT64_MAX + 2);
+    ck_assert(b > 30000 && b <= 31001);
+    /* just below the cap stays exact */
+    ck_assert_uint_eq(eng_wall_budget_ms(1000, (int64_t)(ENG_WALL_MAX_MS - 2000), 1000),
+                      ENG_WALL_MAX_MS - 1000);
+}
+END_TEST
+
 /* ------------------------------------------------------------ execution */
 
 static char cache_dir[] = "/tmp/check_eng.XXXXXX";
@@ -543,6 +574,7 @@ int main(void)
     tcase_add_test(tc, storlet_range_forms);
     tcase_add_test(tc, parameters_from_headers_and_query);
     tcase_add_test(tc, deployment_checks);
+    tcase_add_test(tc, wall_budget);
     suite_add_tcase(s, tc);
     TCase *tx = tcase_create("execution");
     tcase_set_timeout(tx, 60);
