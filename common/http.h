@@ -313,6 +313,20 @@ int http_resp_headerf(struct http_req *req, const char *name,
 int http_resp_start(struct http_req *req, int status, int64_t content_length);
 
 /*
+ * An interim (1xx) response before the final one: "HTTP/1.1 <status>"
+ * with the one header name: value (name NULL: none), sent now. Several
+ * may be sent; the final response follows with http_resp_start. Only for
+ * 102..199 (100 Continue is the server's own, 101 is an upgrade), only to
+ * an HTTP/1.1 client (RFC 9110 15.2: a 1.0 client is sent none), and not
+ * while that client waits for 100 Continue (it might take the 1xx for it).
+ * Many clients take any status for the final one, so send one only to a
+ * client that asked. Returns 0, -EINVAL (bad status or header, or a final
+ * response has started) or -EPROTO (not sendable on this request).
+ */
+int http_resp_interim(struct http_req *req, int status, const char *name,
+                      const char *value);
+
+/*
  * Body bytes (copied / moved out of buf without copying). Returns 0,
  * -EINVAL before http_resp_start or after http_resp_end, or -EMSGSIZE when
  * more than the announced Content-Length would be written (nothing is
@@ -405,8 +419,12 @@ struct http_client_ops {
     /* "100 Continue" arrived (the request carried Expect: 100-continue):
      * send the body now. */
     void (*cont)(struct http_client *c, void *arg);
-    /* The final response head (status >= 200; other 1xx are skipped). It
-     * stays valid until done returns. */
+    /* Optional: an interim response other than 100 (102 Processing...)
+     * arrived; h is valid during the call only. Each one restarts the
+     * read timeout, as any byte does. */
+    void (*interim)(struct http_client *c, const struct http_head *h, void *arg);
+    /* The final response head (status >= 200; other 1xx go to interim).
+     * It stays valid until done returns. */
     void (*response)(struct http_client *c, const struct http_head *resp,
                      void *arg);
     /* Decoded response body bytes; the same contract as the server's body
@@ -473,6 +491,13 @@ bool http_client_wants_more(const struct http_client *c);
  * -EPROTO if fewer bytes than announced were written (the connection will
  * not be reused). */
 int http_client_end(struct http_client *c);
+
+/* For the rest of the current request, the read timeout is at least ms
+ * (a server said it may be silent that long: an interim response with a
+ * storlet's wall budget); the configured one again from the next request
+ * on. No effect without a request or when the configured timeout is 0
+ * (none) or longer. */
+void http_client_extend_io_timeout(struct http_client *c, unsigned ms);
 
 /* Stop / restart reading the response (back-pressure); idempotent. */
 void http_client_pause(struct http_client *c);

@@ -83,6 +83,7 @@ struct http_client {
     int read_err;          /* socket error met by http_read_more, or 0 */
     size_t in_seen;        /* input length after the last processing */
     bool expect_header;    /* an Expect: 100-continue header was added */
+    unsigned req_io_ms;    /* this request's longer read timeout, or 0 */
     enum req_state req;
     enum resp_state resp;
     bool req_chunked;
@@ -188,6 +189,8 @@ static void set_io_timeouts(struct http_client *c, bool on)
     if (!c->bev || !c->connected)
         return;
     unsigned ms = c->cfg.io_timeout_ms;
+    if (ms && c->req_io_ms > ms)
+        ms = c->req_io_ms;
     if (!on || ms == 0) {
         bufferevent_set_timeouts(c->bev, NULL, NULL);
         return;
@@ -196,6 +199,15 @@ static void set_io_timeouts(struct http_client *c, bool on)
     bool owed = c->req != REQ_BODY || c->await_continue ||
                 c->resp != RS_WAIT_HEAD;
     bufferevent_set_timeouts(c->bev, owed ? &tv : NULL, &tv);
+}
+
+void http_client_extend_io_timeout(struct http_client *c, unsigned ms)
+{
+    if (!c->active || c->cfg.io_timeout_ms == 0 || ms <= c->cfg.io_timeout_ms ||
+        ms <= c->req_io_ms)
+        return;
+    c->req_io_ms = ms;
+    set_io_timeouts(c, true);
 }
 
 static void update_read(struct http_client *c)
@@ -224,6 +236,7 @@ static void finish(struct http_client *c, int err)
     if (!c->active)
         return;
     c->active = false;
+    c->req_io_ms = 0;
     /* Bytes beyond the response mean the framing is off: no reuse. */
     c->reusable = err == 0 && c->head.keep_alive && c->req == REQ_ENDED &&
                   !c->broken && !c->eof && !c->read_err && c->bev != NULL &&
@@ -270,6 +283,10 @@ static bool step(struct http_client *c)
             if (cont && c->ops && c->ops->cont) {
                 c->in_cb++;
                 c->ops->cont(c, c->arg);
+                c->in_cb--;
+            } else if (!cont && c->ops && c->ops->interim) {
+                c->in_cb++;
+                c->ops->interim(c, &c->head, c->arg);
                 c->in_cb--;
             }
             return true;

@@ -28,6 +28,7 @@ const char *http_status_reason(int status)
 {
     switch (status) {
     case 100: return "Continue";
+    case 102: return "Processing";
     case 200: return "OK";
     case 201: return "Created";
     case 202: return "Accepted";

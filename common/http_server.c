@@ -950,6 +950,25 @@ int http_resp_start(struct http_req *r, int status, int64_t content_length)
     return 0;
 }
 
+int http_resp_interim(struct http_req *r, int status, const char *name,
+                      const char *value)
+{
+    struct http_conn *c = r->conn;
+    if (r->resp != RESP_NONE || status < 102 || status > 199 ||
+        (name && !http_header_ok(name, value)))
+        return -EINVAL;
+    if (c->head.version < 11 ||
+        (c->head.expect_continue && !r->continue_sent && !r->body_complete))
+        return -EPROTO;
+    struct evbuffer *out = conn_out(c);
+    evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, http_status_reason(status));
+    if (name)
+        http_out_header(out, name, value);
+    evbuffer_add(out, "\r\n", 2);
+    conn_flush(c);
+    return 0;
+}
+
 static int resp_check(struct http_req *r, size_t len)
 {
     if (r->resp != RESP_BODY || r->splice_left > 0)

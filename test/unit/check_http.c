@@ -828,6 +828,13 @@ static int file_pattern(void)
     return fd;
 }
 
+static void interim_answer(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_req *req = arg;
+    http_resp_simple(req, 200, NULL, "late", 4);
+    ck_assert_int_eq(http_resp_interim(req, 102, NULL, NULL), -EINVAL);
+}
+
 static void handler(struct http_req *req, void *arg)
 {
     const char *path = http_req_path(req);
@@ -922,6 +929,26 @@ static void handler(struct http_req *req, void *arg)
         if (!chunked)
             ck_assert_int_eq(http_resp_add_file(req, NULL, 0, 1), -EMSGSIZE);
         ck_assert_int_eq(http_resp_end(req), 0);
+    } else if (strcmp(path, "/interim") == 0) {
+        /* 102s, then the answer after ?<ms> (a storlet's budget says how
+         * long it may take) */
+        http_req_set_ops(req, &done_only_ops, NULL);
+        uint64_t ms = 0;
+        ck_assert_int_eq(parse_u64(http_req_query(req), &ms), 0);
+        if (http_req_head(req)->version < 11) {
+            ck_assert_int_eq(http_resp_interim(req, 102, NULL, NULL), -EPROTO);
+            http_resp_simple(req, 200, NULL, "old", 3);
+            return;
+        }
+        ck_assert_int_eq(http_resp_interim(req, 100, NULL, NULL), -EINVAL);
+        ck_assert_int_eq(http_resp_interim(req, 200, NULL, NULL), -EINVAL);
+        ck_assert_int_eq(http_resp_interim(req, 102, "X-Budget", "1\r\nX-In: 1"), -EINVAL);
+        ck_assert_int_eq(http_resp_interim(req, 102, "X-Budget", "20000"), 0);
+        ck_assert_int_eq(http_resp_interim(req, 103, NULL, NULL), 0);
+        struct event *ev = evtimer_new(T->base, interim_answer, req);
+        pool_cleanup_add(pool, sink_free_event, ev);
+        struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+        evtimer_add(ev, &tv);
     } else if (strcmp(path, "/reject") == 0) {
         http_req_set_ops(req, &done_only_ops, NULL);
         http_resp_simple(req, 413, "text/plain", "too big", 7);
@@ -2304,6 +2331,92 @@ START_TEST(client_body_longer_than_io_timeout)
 }
 END_TEST
 
+struct iq {
+    struct creq q;
+    int ninterim;
+    bool extend;
+};
+
+/* A server's interim answer saying how long it may be silent: the client
+ * waits that long for this request (X-Budget), its own timeout after. */
+static void iq_interim(struct http_client *c, const struct http_head *h, void *arg)
+{
+    struct iq *x = arg;
+    x->ninterim++;
+    const char *v = http_head_get(h, "X-Budget");
+    uint64_t ms;
+    if (x->extend && v && parse_u64(v, &ms) == 0)
+        http_client_extend_io_timeout(c, (unsigned)ms);
+}
+
+static void iq_response(struct http_client *c, const struct http_head *h, void *arg)
+{
+    c_response(c, h, &((struct iq *)arg)->q);
+}
+
+static void iq_body(struct http_client *c, struct evbuffer *b, void *arg)
+{
+    c_body(c, b, &((struct iq *)arg)->q);
+}
+
+static void iq_done(struct http_client *c, int err, void *arg)
+{
+    c_done(c, err, &((struct iq *)arg)->q);
+}
+
+static void iq_run(struct iq *x, const char *target)
+{
+    static const struct http_client_ops ops = {
+        .interim = iq_interim, .response = iq_response, .body = iq_body, .done = iq_done};
+    x->q.done = false;
+    x->q.status = 0;
+    x->ninterim = 0;
+    evbuffer_drain(x->q.body, evbuffer_get_length(x->q.body));
+    ck_assert_int_eq(http_client_start(x->q.c, "GET", target, 0, &ops, x), 0);
+    ck_assert_int_eq(http_client_end(x->q.c), 0);
+    while (!x->q.done)
+        ck_assert_int_ne(event_base_loop(x->q.base, EVLOOP_ONCE), -1);
+}
+
+START_TEST(client_interim_responses_extend_the_wait)
+{
+    tsrv_start(NULL);
+    struct event_base *base = event_base_new();
+    struct http_client_config cfg;
+    http_client_config_init(&cfg);
+    cfg.io_timeout_ms = 300;
+    struct http_client *c = http_client_new(base, "127.0.0.1", T->port, &cfg);
+    struct iq x = {.extend = true};
+    creq_init(&x.q, base, c);
+    /* silent for 900 ms after two 1xx: the budget of the first covers it */
+    iq_run(&x, "/interim?900");
+    ck_assert_int_eq(x.q.err, 0);
+    ck_assert_int_eq(x.q.status, 200);
+    ck_assert_int_eq(x.ninterim, 2);
+    char *b = creq_body(&x.q);
+    ck_assert_str_eq(b, "late");
+    free(b);
+    ck_assert(http_client_reusable(c));
+    /* the next request on the connection has the configured 300 ms again */
+    x.extend = false;
+    iq_run(&x, "/interim?900");
+    ck_assert_int_eq(x.q.err, -ETIMEDOUT);
+    ck_assert_int_eq(x.ninterim, 2);
+    creq_release(&x.q);
+    http_client_free(c);
+    event_base_free(base);
+    /* an HTTP/1.0 client is sent no 1xx */
+    int fd = tconnect();
+    send_str(fd, "GET /interim?0 HTTP/1.0\r\n\r\n");
+    char *all = read_to_eof(fd);
+    ck_assert(strncmp(all, "HTTP/1.1 200 ", 13) == 0);
+    ck_assert(strstr(all, "\r\n\r\nold") != NULL);
+    free(all);
+    close(fd);
+    tsrv_stop();
+}
+END_TEST
+
 START_TEST(client_reports_peer_failures)
 {
     char *body;
@@ -2398,6 +2511,7 @@ static void add_client_tests(Suite *s)
     tcase_add_test(tc, client_requests_and_keep_alive_reuse);
     tcase_add_test(tc, client_streams_both_ways_with_bounded_buffers);
     tcase_add_test(tc, client_expect_100_continue);
+    tcase_add_test(tc, client_interim_responses_extend_the_wait);
     tcase_add_test(tc, client_reports_peer_failures);
     tcase_add_test(tc, client_body_longer_than_io_timeout);
     suite_add_tcase(s, tc);
