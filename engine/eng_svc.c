@@ -48,7 +48,7 @@ struct eng_svc {
     char *host, *token, *account;
     int port;
     unsigned depth;
-    uint64_t wall_ms;           /* the run's wall time: longest silence */
+    uint64_t wall_ms;           /* the run's wall budget: longest silence */
     char *in;                   /* frame being read */
     size_t in_len;
     bool broken;
@@ -216,7 +216,24 @@ static void on_done(struct http_client *c, int err, void *arg)
                                           : "the stream ended short");
 }
 
+/* The proxy says how long an invoked storlet may run (a 102 with its wall
+ * budget, which grows with its input): wait that long plus the usual wait
+ * for the proxy. The run that asked is held to its own budget anyway. */
+static void on_interim(struct http_client *c, const struct http_head *h, void *arg)
+{
+    (void)arg;
+    const char *v = http_head_get(h, ENG_BUDGET_HEADER);
+    uint64_t ms;
+    if (!v || parse_u64(v, &ms) < 0)
+        return;
+    struct http_client_config d;
+    http_client_config_init(&d);
+    ms = (ms > ENG_WALL_MAX_MS ? ENG_WALL_MAX_MS : ms) + d.io_timeout_ms;
+    http_client_extend_io_timeout(c, ms > UINT_MAX ? UINT_MAX : (unsigned)ms);
+}
+
 static const struct http_client_ops svc_ops = {
+    .interim = on_interim,
     .response = on_response,
     .body = on_body,
     .done = on_done,
@@ -266,13 +283,16 @@ static void handle(struct eng_svc *s, json_t *f)
     s->pipe_wr = -1;
     struct http_client_config cfg;
     http_client_config_init(&cfg);
-    /* an invoked storlet may be silent for its whole run (a fixity) */
+    /* an invoked storlet may be silent for its whole run (a fixity): at
+     * least as long as the caller's own budget, longer if the proxy says
+     * so (on_interim) */
     if (s->wall_ms > cfg.io_timeout_ms)
         cfg.io_timeout_ms = s->wall_ms > UINT_MAX ? UINT_MAX : (unsigned)s->wall_ms;
     s->c = http_client_new(s->base, s->host, s->port, &cfg);
     http_client_header(s->c, "X-Auth-Token", s->token);
     http_client_headerf(s->c, "X-Storlet-Depth", "%u", s->depth + 1);
     if (invoke) {
+        http_client_header(s->c, ENG_INTERIM_HEADER, "102");
         const char *st = json_string_value(json_object_get(f, "storlet"));
         if (!st || !*st) {
             http_client_free(s->c);

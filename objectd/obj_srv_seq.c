@@ -455,6 +455,7 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
         .has_range = k == 0 && s->ranged, .range_first = s->first,
         .range_last = s->last, .range_size = s->size,
         .content_length = k == 0 ? (int64_t)(s->end - s->start) : -1,
+        .budget_len = k == 0 ? 0 : (int64_t)(s->end - s->start),
         .content_type = k == 0 ? s->ctype : s->next_ctype,
         .metadata = k == 0 ? s->umeta : s->next_meta, .input_fd = -1,
         .svc_host = s->depth + 1 < ENG_SVC_DEPTH_MAX ? s->px_host : NULL,
@@ -470,6 +471,12 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
         return;
     }
     s->nstarted = k + 1;
+    if (http_req_header(s->req, ENG_INTERIM_HEADER)) {
+        /* the proxy waits for this stage as long as it may run: tell it */
+        char b[24];
+        snprintf(b, sizeof(b), "%llu", (unsigned long long)eng_run_wall_ms(s->run[k]));
+        (void)http_resp_interim(s->req, 102, ENG_BUDGET_HEADER, b);
+    }
     if (k == 0) {
         feed(s);
         return;

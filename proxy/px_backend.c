@@ -24,6 +24,7 @@
 #include "common/util.h"
 #include "common/xalloc.h"
 #include "proxy/px_quorum.h"
+#include "proxy/px_storlet.h"
 
 /* ------------------------------------------------------------ idle pool */
 
@@ -667,7 +668,14 @@ static void read_on_done(struct http_client *c, int err, void *arg)
     read_next(rd);
 }
 
+static void read_on_interim(struct http_client *c, const struct http_head *h, void *arg)
+{
+    struct px_read *rd = arg;
+    px_storlet_interim(rd->pr, c, h);
+}
+
 static const struct http_client_ops read_ops = {
+    .interim = read_on_interim,
     .response = read_on_response,
     .body = read_on_body,
     .done = read_on_done,

@@ -861,7 +861,14 @@ static void split_done(struct http_client *c, int err, void *arg)
     check_finish(d);
 }
 
+static void split_interim(struct http_client *c, const struct http_head *h, void *arg)
+{
+    struct split *s = arg;
+    px_storlet_interim(s->d->pr, c, h);
+}
+
 static const struct http_client_ops split_ops = {
+    .interim = split_interim,
     .response = split_response,
     .body = split_body,
     .done = split_done,
@@ -873,8 +880,10 @@ static void split_start(struct dist *d, struct split *s)
     const struct eng_seq *ch = &d->req->split;
     /* A split may read its whole object before its first output byte
      * (fixity of a 10 GB scan): its GET is silent for up to the storlet's
-     * wall time plus the proxy's own wait for the node, which the
-     * client's default 60 s would cut short. */
+     * wall budget plus the proxy's own wait for the node, which the
+     * client's default 60 s would cut short. The budget grows with the
+     * object: the node says it in a 102 (px_storlet_interim); until then
+     * the base wall time is waited for. */
     struct http_client_config cfg;
     http_client_config_init(&cfg);
     uint64_t io = (uint64_t)pr->srv->conf.storlet_wall_timeout + px_read_timeout(pr->srv);
@@ -884,6 +893,7 @@ static void split_start(struct dist *d, struct split *s)
     struct http_client *c = s->c;
     http_client_header(c, "X-Auth-Token", d->token);
     http_client_header(c, "X-Run-Storlet", d->split_names);
+    http_client_header(c, ENG_INTERIM_HEADER, "102");   /* split_interim */
     unsigned np = 0;
     for (unsigned k = 0; k < ch->n; k++) {
         const char *name;

@@ -331,13 +331,30 @@ static const char *code_cap_of(struct pst *s, unsigned k)
     if (!s->code_cap) {
         /* One capability serves every stage's code fetch, on the node and
          * here; a late stage fetches after the earlier ones have run, each
-         * for up to a storlet's wall time. */
-        uint64_t wall = (uint64_t)s->pr->srv->conf.storlet_wall_timeout / 1000 + 1;
+         * for up to its wall budget, which grows with the input: at most
+         * that of the largest object (the length is not known yet). */
+        const struct px_server *srv = s->pr->srv;
+        uint64_t wall = eng_wall_budget_ms((uint64_t)srv->conf.storlet_wall_timeout,
+                                           (int64_t)srv->cluster.constraints.max_file_size,
+                                           srv->conf.storlet_min_input_rate) / 1000 + 1;
         uint64_t ttl = PX_CAP_TTL + (uint64_t)s->seq.n * wall;
         s->code_cap = px_cap_mint_for(s->pr, PX_CAP_CODE, NULL, NULL, true,
                                       ttl > UINT_MAX ? UINT_MAX : (unsigned)ttl);
     }
     return s->code_cap;
+}
+
+/* Tells the client a stage's wall budget (ms, from now) in a 102, when it
+ * asked (ENG_INTERIM_HEADER: this proxy's own loopback splits and the
+ * engine's services requests do) and no answer has started: it may then
+ * wait that long for the answer, however long the budget has grown. */
+static void tell_budget(struct px_req *pr, uint64_t ms)
+{
+    if (!http_req_header(pr->req, ENG_INTERIM_HEADER))
+        return;
+    char b[24];
+    snprintf(b, sizeof(b), "%llu", (unsigned long long)ms);
+    (void)http_resp_interim(pr->req, 102, ENG_BUDGET_HEADER, b);
 }
 
 /* The first stage that runs here, and whether any does. */
@@ -927,6 +944,8 @@ static void backend_headers(struct pst *s, struct http_client *c)
     json_decref(j);
     eng_seq_release(&prefix);
     http_client_header(c, "X-Backend-Storlet-Chain", cj);
+    /* each stage's wall budget comes back as a 102 (px_storlet_interim) */
+    http_client_header(c, ENG_INTERIM_HEADER, "102");
     free(cj);
     const char *r = http_req_header(pr->req, "X-Storlet-Range");
     if (s->d.has_range && r)
@@ -1389,6 +1408,7 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void 
         .has_range = ranged, .range_first = rf, .range_last = rl, .range_size = rs,
         .caller_user = cu, .caller_account = ca,
         .caller_roles = jr, .content_length = first ? s->src_len : -1,
+        .budget_len = first ? 0 : s->src_len,   /* a later stage: the chain's input */
         .content_type = first ? s->src_ctype : s->next_ctype,
         .metadata = first ? s->src_meta : s->next_meta, .input_fd = -1,
         .svc_host = s->depth + 1 < ENG_SVC_DEPTH_MAX ? s->host : NULL,
@@ -1398,6 +1418,8 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void 
     err_clear(&e);
     s->run[k] = eng_run_start(pr->srv->eng, pr->w->base, &inv, &stage_ops, &s->stage[k], &e);
     json_decref(jr);
+    if (s->run[k])
+        tell_budget(pr, eng_run_wall_ms(s->run[k]));
     if (!s->run[k]) {
         log_warn("storlet stage %u (%s): %s", k + 1, s->seq.st[k].storlet, e.msg);
         fail_stage(s, k, 503, e.msg);
@@ -1728,10 +1750,12 @@ static void facts_done(struct pst *s)
     log_info("storlet chain of %u on %s: %s", s->seq.n, http_req_target(pr->req),
              s->placement);
     if (s->plan.split > 0) {
-        /* The node's chain may consume its input for up to a storlet's
-         * wall time before the first output byte: waiting only
-         * node_timeout would give up on a working node and run the chain
-         * again elsewhere. */
+        /* The node's chain may consume its input for its whole wall
+         * budget before the first output byte: waiting only node_timeout
+         * would give up on a working node and run the chain again
+         * elsewhere. Until the node says a stage's budget (a 102,
+         * px_storlet_interim, which may lengthen the wait: the budget grows
+         * with the input) the base wall time is waited for. */
         uint64_t t = (uint64_t)pr->srv->conf.storlet_wall_timeout +
                      (uint64_t)px_read_timeout(pr->srv);
         pr->read_timeout_ms = t > UINT_MAX ? UINT_MAX : (unsigned)t;
@@ -2070,6 +2094,19 @@ void px_storlet_caller(struct px_req *pr, const char **user, const char **accoun
         snprintf(a, n, "%s%s", pfx, pr->groups[0]);
         *account = a;
     }
+}
+
+void px_storlet_interim(struct px_req *pr, struct http_client *c, const struct http_head *h)
+{
+    const char *v = http_head_get(h, ENG_BUDGET_HEADER);
+    uint64_t ms;
+    if (!v || parse_u64(v, &ms) < 0)
+        return;
+    if (ms > ENG_WALL_MAX_MS)
+        ms = ENG_WALL_MAX_MS;   /* no node's budget is longer */
+    uint64_t t = ms + px_read_timeout(pr->srv);
+    http_client_extend_io_timeout(c, t > UINT_MAX ? UINT_MAX : (unsigned)t);
+    tell_budget(pr, ms);
 }
 
 bool px_storlet_usable(const struct http_head *h)

@@ -33,6 +33,16 @@ bool px_storlet_object(struct px_req *pr);
  * other read. */
 bool px_storlet_forward_headers(struct px_req *pr, struct http_client *c);
 
+/*
+ * An interim answer h on c, a backend request of pr that runs storlets
+ * (it carries ENG_INTERIM_HEADER): when it says a stage's wall budget
+ * (ENG_BUDGET_HEADER, engine/eng.h), c waits for the rest of this request
+ * at least that long plus the proxy's read timeout for any byte (the node
+ * is silent at most that long while a stage runs), and pr's own client
+ * is told the budget in a 102 if it asked for one. Else a no-op.
+ */
+void px_storlet_interim(struct px_req *pr, struct http_client *c, const struct http_head *h);
+
 /* The reason of the 503 when every node answered such a read with the
  * plain object (none ran the chain: storlets are off there). */
 #define PX_STORLET_UNRUN "No object node could run the storlet chain"
