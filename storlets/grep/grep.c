@@ -13,7 +13,9 @@
  * if the input ended so), or "<count>\n". Output metadata: Matches (only
  * with count=true, since it is known before output then), Pattern-Mode.
  * Exit 64 for a missing or invalid pattern. Lines are at most 1 MiB (exit
- * 65 beyond): memory is one line.
+ * 65 beyond, found before more than that is read: a huge object without
+ * newlines, such as minified JSON, fails at once instead of filling the
+ * sandbox's memory): memory is one fixed buffer of a line and a read.
  */
 #include <errno.h>
 #include <regex.h>
@@ -23,6 +25,52 @@
 #include "cairn_storlet.h"
 
 #define LINE_MAX_BYTES (1u << 20)
+#define READ_BYTES (64u << 10)
+
+/*
+ * The input's lines, from one buffer: a line (at most LINE_MAX_BYTES), a
+ * read beyond it, and one spare byte so the caller may put a '\0' after
+ * the line's last byte (the regex wants a string).
+ */
+struct lines {
+    struct storlet *s;
+    char buf[LINE_MAX_BYTES + READ_BYTES + 1];
+    size_t start, end;
+    uint64_t no;          /* the number of the line last returned */
+    bool eof;
+};
+
+/* The next line with its newline (none for a last line without one) in
+ * *line, its length returned; 0 at the end. Fails the run for a line over
+ * LINE_MAX_BYTES or a read error. */
+static size_t next_line(struct lines *l, char **line)
+{
+    for (;;) {
+        size_t have = l->end - l->start;
+        char *nl = memchr(l->buf + l->start, '\n', have);
+        size_t n = nl ? (size_t)(nl - (l->buf + l->start)) + 1 : have;
+        if (n > LINE_MAX_BYTES)
+            storlet_fail(l->s, STORLET_EXIT_BAD_INPUT, "line %llu is over %u bytes",
+                         (unsigned long long)l->no + 1, LINE_MAX_BYTES);
+        if (nl || (l->eof && have)) {
+            *line = l->buf + l->start;
+            l->start += n;
+            l->no++;
+            return n;
+        }
+        if (l->eof)
+            return 0;
+        memmove(l->buf, l->buf + l->start, have);
+        l->start = 0;
+        l->end = have;
+        ssize_t k = storlet_read(l->s, l->buf + l->end, sizeof(l->buf) - 1 - l->end);
+        if (k < 0)
+            storlet_fail(l->s, STORLET_EXIT_FAILED, "reading the input: %s", strerror((int)-k));
+        if (k == 0)
+            l->eof = true;
+        l->end += (size_t)k;
+    }
+}
 
 static bool flag(struct storlet *s, const char *key)
 {
@@ -67,17 +115,13 @@ int main(void)
         }
     }
     storlet_set_meta(s, "Pattern-Mode", regex ? "regex" : "fixed");
-    FILE *in = storlet_input_file(s, 0);
-    char *line = NULL;
-    size_t cap = 0, plen = strlen(pat);
-    ssize_t n;
-    uint64_t lineno = 0, matches = 0;
-    while ((n = getline(&line, &cap, in)) > 0) {
-        lineno++;
-        if ((size_t)n > LINE_MAX_BYTES)
-            storlet_fail(s, STORLET_EXIT_BAD_INPUT, "line %llu is over %u bytes",
-                         (unsigned long long)lineno, LINE_MAX_BYTES);
-        size_t body = (size_t)n - (line[n - 1] == '\n');
+    static struct lines in;
+    in.s = s;
+    char *line;
+    size_t n, plen = strlen(pat);
+    uint64_t matches = 0;
+    while ((n = next_line(&in, &line)) > 0) {
+        size_t body = n - (line[n - 1] == '\n');
         bool hit;
         if (regex) {
             /* the regex sees the line without its newline, as grep does */
@@ -94,14 +138,11 @@ int main(void)
         matches++;
         if (count)
             continue;
-        if (number && storlet_printf(s, "%llu:", (unsigned long long)lineno) < 0)
+        if (number && storlet_printf(s, "%llu:", (unsigned long long)in.no) < 0)
             storlet_fail(s, STORLET_EXIT_FAILED, "writing the output failed");
-        if (storlet_write(s, line, (size_t)n) < 0)
+        if (storlet_write(s, line, n) < 0)
             storlet_fail(s, STORLET_EXIT_FAILED, "writing the output failed");
     }
-    if (ferror(in))
-        storlet_fail(s, STORLET_EXIT_FAILED, "reading the input: %s", strerror(errno));
-    free(line);
     if (regex)
         regfree(&re);
     if (count) {

@@ -163,6 +163,16 @@ t.eq(r.out, b"id,x\n1,a\n2,b\n", "deid (Python) in the sandbox: CSV fields dropp
 r = sbx(lib.storlet("grep"), text, expect_ok=False)
 t.eq(r.res and (r.res["exit_code"], r.res["status"]), (64, 400),
      "a bad parameter in the sandbox: exit 64, 400")
+# a line far over grep's 1 MiB (minified JSON, a binary blob) under a
+# memory limit smaller than it: refused with the reason once 1 MiB is
+# read, never read whole into memory (OOM, or a silent empty answer when
+# the allocation fails)
+r = sbx(lib.storlet("grep"), b"x" * (48 << 20), params={"pattern": "y"},
+        policy={"class": "user", "mem_bytes": 32 << 20, "as_bytes":
+                0 if SANITIZED else 64 << 20}, expect_ok=False)
+t.eq(r.res and (r.res["end"], r.res["status"], r.res["reason"]),
+     ("exit", 422, "line 1 is over 1048576 bytes"),
+     "grep on a 48 MiB line with 32 MiB of memory: 422 with the reason")
 
 shutil.rmtree(work, ignore_errors=True)
 t.done()
