@@ -100,6 +100,38 @@ int sbx_netns_tenant(uint32_t tenant, uint32_t host_id);
 int sbx_netns_enter(int fd);
 int sbx_netns_leave(void);
 
+/* ---------------------------------------------------------- root */
+
+/*
+ * Makes the sandbox's root tree below `root` (an empty directory on a
+ * tmpfs): /usr, /bin.. and /etc entries bound read-only from the host,
+ * passwd and group naming inside_id, /dev. Returns 0 or -errno with the
+ * failing step's path in *where. Used by a sandbox's init (the slow path)
+ * and by the prepared namespace below.
+ */
+int sbx_root_populate(const char *root, uint32_t inside_id, const char **where);
+/* Binds host `src` at `dst` read-only, nosuid (and nodev unless keep_dev).
+ * 0 or -errno (*where = dst). */
+int sbx_root_bind_ro(const char *src, const char *dst, bool keep_dev, const char **where);
+
+/* Opens the launcher's own mount namespace and working directory (to
+ * return to). 0 or -errno. */
+int sbx_root_init(void);
+void sbx_root_release(void);
+/*
+ * The prepared mount namespace for sandboxes of inside_id (sbx_root.c):
+ * "/root" is the sandbox's read-only root with empty /proc, /tmp and
+ * /storlet, "/proc" a proc mount. Built on first use and again once it is
+ * a minute old; an fd owned by this module, valid until the next call.
+ * Returns the fd or -errno (e.g. not root: after one warning every later
+ * call fails at once, and sandboxes build their own root).
+ */
+int sbx_root_ns(uint32_t inside_id);
+/* setns() the launcher into a prepared namespace / back into its own
+ * (and its working directory). 0 or -errno. */
+int sbx_root_enter(int fd);
+int sbx_root_leave(void);
+
 /* ---------------------------------------------------------- spawn */
 
 /* What the launcher gives sbx_spawn for one sandbox. */
@@ -109,6 +141,8 @@ struct sbx_spawn_args {
     const char *code_dir;               /* NULL or host dir -> /storlet */
     const struct sbx_cg *cg;            /* NULL: no cgroup */
     int netns;                          /* tenant's namespace; -1: a new one */
+    int root_ns;                        /* prepared root (sbx_root_ns); -1:
+                                         * init builds its root itself */
 };
 
 /*

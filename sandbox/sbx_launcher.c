@@ -264,7 +264,13 @@ static struct job *job_build(const struct sbx_policy *p, const char *code_dir,
             L.netns_warned = true;
         }
     }
+    /* the prepared root, unless a control run wants the host's root or
+     * its /proc (sbx_root.c) */
+    int root_ns = -1;
+    if (!(p->weaken & (SBX_WEAKEN_ROOTFS | SBX_WEAKEN_PIDNS)))
+        root_ns = sbx_root_ns(p->inside_id);
     struct sbx_spawn_args a = {
+        .root_ns = root_ns < 0 ? -1 : root_ns,
         .netns = netns,
         .policy = p,
         .seccomp = (p->weaken & SBX_WEAKEN_SECCOMP) ? NULL
@@ -926,6 +932,8 @@ static int setup(const struct sbx_launcher_opts *opts)
     sbx_cg_global_init(L.opts.force_no_cgroup);
     if ((rc = sbx_netns_init()) < 0)
         log_warn("cannot open the launcher's network namespace: %s", strerror(-rc));
+    if ((rc = sbx_root_init()) < 0)
+        log_warn("cannot open the launcher's mount namespace: %s", strerror(-rc));
     return 0;
 }
 
@@ -957,6 +965,7 @@ static void teardown(void)
     }
     sbx_cg_global_release();
     sbx_netns_release();
+    sbx_root_release();
     sbx_seccomp_free(&L.filt_user);
     sbx_seccomp_free(&L.filt_admin);
 }

@@ -5,14 +5,18 @@
  * The process cloned here is the sandbox's *init* (pid 1 of its own pid
  * namespace). Order of steps, parent (launcher) | child (init):
  *
- *   setns(tenant's net namespace)
+ *   open cgroup.procs, copy the code dir's
+ *   mount (prepared root)
+ *   setns(tenant's net namespace, prepared
+ *   root's mount namespace)
  *   clone(NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS)
  *   setns(back), write setgroups=deny,         | blocks on the ctl socket
  *   uid_map, gid_map                           |
  *   send "g" (and return: nothing here waits)  | close fds, join its cgroup,
  *                                              | setsid, new cgroup ns, no
  *                                              | nested userns, uid 1000,
- *                                              | build root on tmpfs, pivot_root,
+ *                                              | the root (sbx_root.c's, or
+ *                                              | built on a tmpfs), pivot_root,
  *                                              | hostname, rlimits, drop caps,
  *                                              | PDEATHSIG, no_new_privs,
  *                                              | seccomp (last), fork the storlet's
@@ -45,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -61,17 +66,6 @@
 /* Where the new root is assembled (a tmpfs mounted over it, in the child's
  * own mount namespace only; the host's directory is untouched). */
 #define NEWROOT "/tmp"
-
-/* Host /etc entries a language runtime needs (prefix match for "python3"). */
-static const char *const etc_entries[] = {
-    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives",
-};
-static const char *const top_entries[] = {
-    "bin", "sbin", "lib", "lib32", "lib64", "libx32",
-};
-static const char *const dev_nodes[] = {
-    "null", "zero", "full", "random", "urandom",
-};
 
 /* ------------------------------------------------------------ child side */
 
@@ -96,78 +90,60 @@ static void child_fail(int ctl, const char *where, int err)
             child_fail(ctl, where, errno);                                 \
     } while (0)
 
-static unsigned long locked_flags(const char *path)
+/* What the launcher opened for init before the clone. */
+struct init_fds {
+    int cg[3];      /* cgroup.procs of each of the sandbox's groups, or -1 */
+    int code;       /* prepared root: a detached copy of the code directory */
+};
+
+/* Fails the sandbox with the step sbx_root_* named. */
+static void root_step(int ctl, int rc, const char *where)
 {
-    struct statvfs sv;
-    unsigned long f = 0;
-    if (statvfs(path, &sv) == -1)
-        return 0;
-    /* A remount in a user namespace must keep the flags the parent mount
-     * had (they are locked); carry them over and add ours. */
-    if (sv.f_flag & ST_RDONLY) f |= MS_RDONLY;
-    if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
-    if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
-    if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
-    if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
-    if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
-    if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
-    return f;
+    if (rc < 0)
+        child_fail(ctl, where, -rc);
 }
 
-/* Binds host `src` at `dst` read-only, nosuid (and nodev unless keep_dev). */
-static void bind_ro(int ctl, const char *src, const char *dst, bool keep_dev)
+/* Makes the current directory the root: pivot_root, and detaches what was
+ * the root before (the host's tree, or the prepared namespace's base). */
+static void enter_root(int ctl)
 {
-    TRY(ctl, mount(src, dst, NULL, MS_BIND | MS_REC, NULL), dst);
-    unsigned long f = MS_REMOUNT | MS_BIND | MS_NOSUID | locked_flags(dst);
-    f |= keep_dev ? 0 : (MS_RDONLY | MS_NODEV);
-    TRY(ctl, mount(NULL, dst, NULL, f, NULL), dst);
+    TRY(ctl, (int)syscall(SYS_pivot_root, ".", "."), "pivot_root");
+    TRY(ctl, umount2(".", MNT_DETACH), "detach old root");
+    TRY(ctl, chdir("/"), "chdir /");
 }
 
-static void touch(int ctl, const char *path)
+/*
+ * The root from the prepared namespace (sbx_root.c), which this init's
+ * mount namespace is a copy of: "/root" holds the sandbox's tree, locked
+ * read-only. A locked mount cannot become the root, so it is bound onto
+ * itself first (a new mount, the copies below it still locked); the
+ * sandbox's own proc, scratch and code go on that, and pivot_root leaves
+ * the base and its proc behind, detached.
+ */
+static void prepared_root(int ctl, const struct sbx_spawn_args *a, int code, const char *opts)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);
-    TRY(ctl, fd, path);
-    close(fd);
-}
-
-static void write_text(int ctl, const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
-    TRY(ctl, fd, path);
-    if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        child_fail(ctl, path, EIO);
-    close(fd);
-}
-
-/* Mirrors a host top-level entry: same symlink, or a read-only bind. */
-static void mirror(int ctl, const char *hostpath, const char *dst)
-{
-    struct stat st;
-    if (lstat(hostpath, &st) == -1)
-        return;
-    if (S_ISLNK(st.st_mode)) {
-        char target[SBX_PATH_MAX];
-        ssize_t n = readlink(hostpath, target, sizeof(target) - 1);
-        if (n <= 0)
-            return;
-        target[n] = '\0';
-        TRY(ctl, symlink(target, dst), dst);
-    } else if (S_ISDIR(st.st_mode)) {
-        TRY(ctl, mkdir(dst, 0755), dst);
-        bind_ro(ctl, hostpath, dst, false);
-    } else if (S_ISREG(st.st_mode)) {
-        touch(ctl, dst);
-        bind_ro(ctl, hostpath, dst, false);
+    const struct sbx_policy *p = a->policy;
+    TRY(ctl, mount("/root", "/root", NULL, MS_BIND | MS_REC, NULL), "bind the root");
+    TRY(ctl, mount("proc", "/root/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                   "subset=pid"), "mount /proc");
+    TRY(ctl, mount("scratch", "/root/tmp", "tmpfs", MS_NOSUID | MS_NODEV |
+                   ((p->weaken & SBX_WEAKEN_SCRATCH) ? 0 : MS_NOEXEC), opts),
+        "mount scratch");
+    if (code != -1) {
+        TRY(ctl, move_mount(code, "", AT_FDCWD, "/root/storlet", MOVE_MOUNT_F_EMPTY_PATH),
+            "mount /storlet");
+        close(code);
     }
+    TRY(ctl, chdir("/root"), "chdir root");
+    enter_root(ctl);
 }
 
-static void build_root(int ctl, const struct sbx_spawn_args *a)
+static void build_root(int ctl, const struct sbx_spawn_args *a, int code)
 {
     const struct sbx_policy *p = a->policy;
     char path[SBX_PATH_MAX + 64], opts[128];
+    const char *where = "";
     bool pidns = !(p->weaken & SBX_WEAKEN_PIDNS);
-
-    TRY(ctl, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "make / private");
 
     if (p->weaken & SBX_WEAKEN_SCRATCH)
         snprintf(opts, sizeof(opts), "mode=1777");
@@ -175,7 +151,12 @@ static void build_root(int ctl, const struct sbx_spawn_args *a)
         snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=1777",
                  (unsigned long long)p->scratch_bytes,
                  (unsigned long long)p->scratch_inodes);
+    if (a->root_ns >= 0) {
+        prepared_root(ctl, a, code, opts);
+        return;
+    }
 
+    TRY(ctl, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "make / private");
     if (p->weaken & SBX_WEAKEN_ROOTFS) {
         /* control runs only: the host's root as it is (even /tmp) */
         if (pidns)
@@ -195,64 +176,7 @@ static void build_root(int ctl, const struct sbx_spawn_args *a)
     }
     TRY(ctl, mount("sbx-root", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV,
                    "size=1m,nr_inodes=512,mode=0755"), "mount root tmpfs");
-
-    snprintf(path, sizeof(path), "%s/usr", NEWROOT);
-    TRY(ctl, mkdir(path, 0755), path);
-    bind_ro(ctl, "/usr", path, false);
-    for (size_t i = 0; i < ARRAY_SIZE(top_entries); i++) {
-        char host[64];
-        snprintf(host, sizeof(host), "/%s", top_entries[i]);
-        snprintf(path, sizeof(path), "%s/%s", NEWROOT, top_entries[i]);
-        mirror(ctl, host, path);
-    }
-
-    snprintf(path, sizeof(path), "%s/etc", NEWROOT);
-    TRY(ctl, mkdir(path, 0755), path);
-    for (size_t i = 0; i < ARRAY_SIZE(etc_entries); i++) {
-        char host[64];
-        snprintf(host, sizeof(host), "/etc/%s", etc_entries[i]);
-        snprintf(path, sizeof(path), "%s/etc/%s", NEWROOT, etc_entries[i]);
-        mirror(ctl, host, path);
-    }
-    DIR *d = opendir("/etc");
-    if (d) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (strncmp(de->d_name, "python3", 7) != 0)
-                continue;
-            char host[SBX_PATH_MAX + 8];
-            snprintf(host, sizeof(host), "/etc/%s", de->d_name);
-            snprintf(path, sizeof(path), "%s/etc/%s", NEWROOT, de->d_name);
-            mirror(ctl, host, path);
-        }
-        closedir(d);
-    }
-    char line[160];
-    snprintf(line, sizeof(line), "storlet:x:%u:%u:storlet:/tmp:/usr/sbin/nologin\n",
-             p->inside_id, p->inside_id);
-    snprintf(path, sizeof(path), "%s/etc/passwd", NEWROOT);
-    write_text(ctl, path, line);
-    snprintf(line, sizeof(line), "storlet:x:%u:\n", p->inside_id);
-    snprintf(path, sizeof(path), "%s/etc/group", NEWROOT);
-    write_text(ctl, path, line);
-
-    snprintf(path, sizeof(path), "%s/dev", NEWROOT);
-    TRY(ctl, mkdir(path, 0755), path);
-    for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
-        char host[64];
-        snprintf(host, sizeof(host), "/dev/%s", dev_nodes[i]);
-        snprintf(path, sizeof(path), "%s/dev/%s", NEWROOT, dev_nodes[i]);
-        touch(ctl, path);
-        bind_ro(ctl, host, path, true);
-    }
-    static const char *const links[][2] = {
-        { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
-        { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
-        snprintf(path, sizeof(path), "%s/dev/%s", NEWROOT, links[i][1]);
-        TRY(ctl, symlink(links[i][0], path), path);
-    }
+    root_step(ctl, sbx_root_populate(NEWROOT, p->inside_id, &where), where);
 
     snprintf(path, sizeof(path), "%s/proc", NEWROOT);
     TRY(ctl, mkdir(path, 0555), path);
@@ -260,7 +184,7 @@ static void build_root(int ctl, const struct sbx_spawn_args *a)
         TRY(ctl, mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                        "subset=pid"), "mount /proc");
     else
-        bind_ro(ctl, "/proc", path, false);
+        root_step(ctl, sbx_root_bind_ro("/proc", path, false, &where), where);
 
     snprintf(path, sizeof(path), "%s/tmp", NEWROOT);
     TRY(ctl, mkdir(path, 01777), path);
@@ -271,14 +195,12 @@ static void build_root(int ctl, const struct sbx_spawn_args *a)
     if (a->code_dir) {
         snprintf(path, sizeof(path), "%s/storlet", NEWROOT);
         TRY(ctl, mkdir(path, 0755), path);
-        bind_ro(ctl, code_src, path, false);
+        root_step(ctl, sbx_root_bind_ro(code_src, path, false, &where), where);
         close(cfd);
     }
 
     TRY(ctl, chdir(NEWROOT), "chdir newroot");
-    TRY(ctl, (int)syscall(SYS_pivot_root, ".", "."), "pivot_root");
-    TRY(ctl, umount2(".", MNT_DETACH), "detach old root");
-    TRY(ctl, chdir("/"), "chdir /");
+    enter_root(ctl);
     TRY(ctl, mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
                    MS_NODEV, NULL), "remount / read-only");
 }
@@ -333,14 +255,39 @@ static void drop_caps(int ctl, const struct sbx_policy *p)
     TRY(ctl, (int)syscall(SYS_capset, &hdr, data), "capset");
 }
 
-/* Closes every fd but `keep`, which is moved to a number >= 100. */
-static int close_all_but(int ctl, int keep)
+/*
+ * Closes every fd but ctl and the n fds of keep[] (entries -1 are skipped),
+ * which are moved to numbers >= 100 (keep[] is updated); returns ctl's new
+ * number. The launcher may hold more than 100 fds: the moved ones need not
+ * be consecutive, so the gaps between them are closed one range at a time.
+ */
+static int close_all_but(int ctl, int *keep, size_t n)
 {
-    int k = fcntl(keep, F_DUPFD_CLOEXEC, 100);
+    int set[8];
+    size_t ns = 0;
+    int k = fcntl(ctl, F_DUPFD_CLOEXEC, 100);
     TRY(ctl, k, "dup ctl");
-    if (k > 0)
-        syscall(SYS_close_range, 0u, (unsigned)k - 1, 0u);
-    syscall(SYS_close_range, (unsigned)k + 1, ~0u, 0u);
+    set[ns++] = k;
+    for (size_t i = 0; i < n && ns < ARRAY_SIZE(set); i++) {
+        if (keep[i] == -1)
+            continue;
+        keep[i] = fcntl(keep[i], F_DUPFD_CLOEXEC, 100);
+        TRY(k, keep[i], "dup");
+        set[ns++] = keep[i];
+    }
+    for (size_t i = 1; i < ns; i++)          /* sort: a handful of fds */
+        for (size_t j = i; j > 0 && set[j - 1] > set[j]; j--) {
+            int t = set[j];
+            set[j] = set[j - 1];
+            set[j - 1] = t;
+        }
+    unsigned from = 0;
+    for (size_t i = 0; i < ns; i++) {
+        if ((unsigned)set[i] > from)
+            syscall(SYS_close_range, from, (unsigned)set[i] - 1, 0u);
+        from = (unsigned)set[i] + 1;
+    }
+    syscall(SYS_close_range, from, ~0u, 0u);
     return k;
 }
 
@@ -423,8 +370,9 @@ fail:;
     _exit(127);
 }
 
-static void init_main(const struct sbx_spawn_args *a, int ctl) __attribute__((noreturn));
-static void init_main(const struct sbx_spawn_args *a, int ctl)
+static void init_main(const struct sbx_spawn_args *a, const struct init_fds *f, int ctl)
+    __attribute__((noreturn));
+static void init_main(const struct sbx_spawn_args *a, const struct init_fds *f, int ctl)
 {
     const struct sbx_policy *p = a->policy;
     char go;
@@ -433,7 +381,8 @@ static void init_main(const struct sbx_spawn_args *a, int ctl)
     prctl(PR_SET_NAME, "sbx-init", 0, 0, 0);
     if (read(ctl, &go, 1) != 1)
         _exit(127);    /* the launcher gave up on us */
-    ctl = close_all_but(ctl, ctl);
+    int keep[4] = { f->cg[0], f->cg[1], f->cg[2], f->code };
+    ctl = close_all_but(ctl, keep, ARRAY_SIZE(keep));
     /* Whatever the launcher's scheduling (a real-time launcher, a negative
      * nice), a storlet gets the ordinary policy and never more than the
      * ordinary priority. A daemon run at a positive nice (systemd Nice=)
@@ -445,20 +394,14 @@ static void init_main(const struct sbx_spawn_args *a, int ctl)
     int nice_now = getpriority(PRIO_PROCESS, 0);
     if (errno == 0 && nice_now < 0)
         TRY(ctl, setpriority(PRIO_PROCESS, 0, 0), "setpriority");
-    /* Join our cgroup ourselves: a v1 migration waits for an RCU grace
-     * period (milliseconds), which must not stall the launcher's loop. */
-    if (a->cg) {
-        const char *dirs[3] = { a->cg->memory, a->cg->pids, a->cg->cpu };
-        for (int i = 0; i < 3; i++) {
-            if (!dirs[i][0])
-                continue;
-            char path[SBX_PATH_MAX + 16];
-            snprintf(path, sizeof(path), "%s/cgroup.procs", dirs[i]);
-            int cfd = open(path, O_WRONLY | O_CLOEXEC);
-            TRY(ctl, cfd, "open cgroup.procs");
-            TRY(ctl, (int)write(cfd, "0", 1), "join cgroup");
-            close(cfd);
-        }
+    /* Join our cgroup ourselves (the launcher opened the files): a v1
+     * migration waits for an RCU grace period (milliseconds), which must
+     * not stall the launcher's loop. */
+    for (int i = 0; i < 3; i++) {
+        if (keep[i] == -1)
+            continue;
+        TRY(ctl, (int)write(keep[i], "0", 1), "join cgroup");
+        close(keep[i]);
     }
 
     TRY(ctl, setsid(), "setsid");
@@ -474,7 +417,7 @@ static void init_main(const struct sbx_spawn_args *a, int ctl)
         close(fd);
     }
     take_identity(ctl, p);
-    build_root(ctl, a);
+    build_root(ctl, a, keep[3]);
     if (!(p->weaken & SBX_WEAKEN_ROOTFS) || !(p->weaken & SBX_WEAKEN_PIDNS))
         TRY(ctl, sethostname("storlet", 7), "sethostname");
     if (!(p->weaken & SBX_WEAKEN_RLIMITS))
@@ -576,6 +519,83 @@ static int write_proc(pid_t pid, const char *file, const char *text)
     return rc;
 }
 
+/*
+ * A detached copy of the code directory's mount, read-only, nosuid, nodev,
+ * for a prepared root (its init cannot bind a directory of our mount
+ * namespace: a bind's source must be in the binder's). The path is walked
+ * with the sandbox's host id as file system id, as init's own open did:
+ * every directory on it must be searchable by others. Returns the fd or
+ * -errno.
+ */
+static int code_tree(const char *dir, uint32_t host_id)
+{
+    int old_gid = setfsgid(host_id);
+    int old_uid = setfsuid(host_id);
+    int fd = -1, err = EPERM;
+    if (setfsuid((uid_t)-1) == (int)host_id && setfsgid((gid_t)-1) == (int)host_id) {
+        fd = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        err = errno;
+    }
+    setfsuid((uid_t)old_uid);
+    setfsgid((gid_t)old_gid);
+    if (fd == -1)
+        return -err;
+    struct mount_attr ma = {
+        .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+    };
+    if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) == -1) {
+        err = errno;
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+static void close_init_fds(struct init_fds *f)
+{
+    int *fds[] = { &f->cg[0], &f->cg[1], &f->cg[2], &f->code };
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+        if (*fds[i] != -1) {
+            close(*fds[i]);
+            *fds[i] = -1;
+        }
+}
+
+/* Opens what init needs from our side of the namespaces. 0 or -errno. */
+static int open_init_fds(const struct sbx_spawn_args *a, struct init_fds *f,
+                         char *detail, size_t detailsz)
+{
+    f->cg[0] = f->cg[1] = f->cg[2] = f->code = -1;
+    if (a->cg) {
+        const char *dirs[3] = { a->cg->memory, a->cg->pids, a->cg->cpu };
+        for (int i = 0; i < 3; i++) {
+            if (!dirs[i][0])
+                continue;
+            char path[SBX_PATH_MAX + 16];
+            snprintf(path, sizeof(path), "%s/cgroup.procs", dirs[i]);
+            f->cg[i] = open(path, O_WRONLY | O_CLOEXEC);
+            if (f->cg[i] == -1) {
+                int rc = -errno;
+                snprintf(detail, detailsz, "open %s: %s", path, strerror(-rc));
+                close_init_fds(f);
+                return rc;
+            }
+        }
+    }
+    if (a->root_ns >= 0 && a->code_dir) {
+        f->code = code_tree(a->code_dir, sbx_policy_host_id(a->policy));
+        if (f->code < 0) {
+            int rc = f->code;
+            f->code = -1;
+            snprintf(detail, detailsz, "sandbox setup: %.140s: %s", a->code_dir,
+                     strerror(-rc));
+            close_init_fds(f);
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int sbx_spawn(const struct sbx_spawn_args *a, struct sbx_proc *sp,
               char *detail, size_t detailsz)
 {
@@ -586,9 +606,13 @@ int sbx_spawn(const struct sbx_spawn_args *a, struct sbx_proc *sp,
     sp->pidfd = -1;
     sp->ctl = -1;
     sp->out_rd = -1;
+    struct init_fds f;
+    if ((rc = open_init_fds(a, &f, detail, detailsz)) < 0)
+        return rc;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
         rc = -errno;
         snprintf(detail, detailsz, "socketpair: %s", strerror(-rc));
+        close_init_fds(&f);
         return rc;
     }
     unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
@@ -608,12 +632,29 @@ int sbx_spawn(const struct sbx_spawn_args *a, struct sbx_proc *sp,
             entered = true;
         }
     }
+    /* The prepared root (sbx_root.c): the clone copies that namespace. */
+    bool in_root = false;
+    if (a->root_ns >= 0) {
+        if ((rc = sbx_root_enter(a->root_ns)) < 0) {
+            snprintf(detail, detailsz, "enter the prepared root: %s", strerror(-rc));
+            if (entered)
+                sbx_netns_leave();
+            goto fail;
+        }
+        in_root = true;
+    }
     pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid == 0) {
         close(sv[0]);
-        init_main(a, sv[1]);
+        init_main(a, &f, sv[1]);
     }
     int clone_err = errno;
+    if (in_root && (rc = sbx_root_leave()) < 0) {
+        /* every path the launcher opens would be the prepared root's */
+        log_err("cannot return to the launcher's mount namespace: %s", strerror(-rc));
+        BUG_ON(rc < 0);
+    }
+    close_init_fds(&f);
     if (entered && (rc = sbx_netns_leave()) < 0)
         log_err("cannot return to the launcher's network namespace: %s", strerror(-rc));
     if (pid == -1) {
@@ -649,6 +690,7 @@ int sbx_spawn(const struct sbx_spawn_args *a, struct sbx_proc *sp,
     }
     return 0;
 fail:
+    close_init_fds(&f);
     if (sv[0] != -1)
         close(sv[0]);
     if (sv[1] != -1)

@@ -346,6 +346,30 @@ START_TEST(launcher_runs_a_program_cold_and_warm)
 }
 END_TEST
 
+/* The sandbox's mount table holds its own mounts only: the read-only
+ * image, its proc and scratch; nothing of the host or of the prepared
+ * namespace it was copied from (sbx_root.c) is left in it. */
+START_TEST(launcher_sandbox_mounts_are_its_own)
+{
+    struct sbx_policy p;
+    sbx_policy_init(&p, SBX_CLASS_USER, 5);
+    static const char *const argv[] = {
+        "/usr/bin/sh", "-c",
+        "n=$(wc -l < /proc/self/mountinfo); "
+        "bad=$(awk '{print $5, substr($6, 1, 3)}' /proc/self/mountinfo | "
+        "grep -v -x -E '/ ro,|/usr ro,|/etc/[^ ]+ ro,|/dev/[^ ]+ (ro|rw),|"
+        "/(bin|sbin|lib[^ ]*) ro,|/(proc|tmp) rw,'); "
+        "[ \"$n\" -ge 4 ] && echo \"bad:$bad\"",
+        NULL,
+    };
+    for (int warm = 0; warm < 2; warm++) {
+        struct sbx_result r = run_one("/usr/bin/sh", argv, &p, warm, "bad:\n");
+        ck_assert_int_eq(r.end, SBX_END_EXIT);
+        ck_assert_int_eq(r.exit_code, 0);
+    }
+}
+END_TEST
+
 START_TEST(launcher_reports_exec_failure_and_exit_codes)
 {
     struct sbx_policy p;
@@ -414,6 +438,7 @@ static Suite *sbx_suite(void)
     tc = tcase_create("launcher");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, launcher_runs_a_program_cold_and_warm);
+    tcase_add_test(tc, launcher_sandbox_mounts_are_its_own);
     tcase_add_test(tc, launcher_reports_exec_failure_and_exit_codes);
     tcase_add_test(tc, launcher_refuses_weakened_policies_by_default);
     tcase_add_test(tc, launcher_without_cgroups_still_sandboxes);
