@@ -2,7 +2,8 @@
 
 Drops or masks named fields (patient name, ID, birth date, ...) in every
 record, one record at a time, so memory is bounded by the largest record
-(at most 1 MiB; a larger one ends the run with exit 65).
+(at most 1 MiB, and a CSV line too; a larger one ends the run with exit 65
+as soon as it is seen, before it is read whole).
 
 Parameters:
   format  csv, jsonl (one JSON object per line) or json (a JSON array of
@@ -131,7 +132,20 @@ def do_csv(s, rules):
     if bom:
         s.write(BOM)
     emit([header[i] for i in keep])
-    reader = csv.reader(text)
+
+    def bounded():
+        # the csv module would read a line whole before any check of ours
+        n = 1
+        while True:
+            line = text.readline(RECORD_MAX + 1)
+            if not line:
+                return
+            n += 1
+            if len(line) > RECORD_MAX:
+                bad_input("line %d is over %d bytes" % (n, RECORD_MAX))
+            yield line
+    csv.field_size_limit(RECORD_MAX)
+    reader = csv.reader(bounded())
     try:
         for n, row in enumerate(reader, 2):
             if sum(len(c) for c in row) > RECORD_MAX:

@@ -173,6 +173,12 @@ r = sbx(lib.storlet("grep"), b"x" * (48 << 20), params={"pattern": "y"},
 t.eq(r.res and (r.res["end"], r.res["status"], r.res["reason"]),
      ("exit", 422, "line 1 is over 1048576 bytes"),
      "grep on a 48 MiB line with 32 MiB of memory: 422 with the reason")
+r = sbx(lib.storlet("deid"), b"id,name\n1," + b"x" * (48 << 20) + b"\n",
+        policy={"class": "user", "mem_bytes": 40 << 20}, expect_ok=False)
+t.eq(r.res and (r.res["end"], r.res["status"], r.res["reason"]),
+     ("exit", 422, "line 2 is over 1048576 bytes"),
+     "deid on a CSV line of 48 MiB with 40 MiB of memory: 422 with the "
+     "reason")
 
 shutil.rmtree(work, ignore_errors=True)
 t.done()
