@@ -455,6 +455,14 @@ uint64_t eng_run_wall_ms(const struct eng_run *r);
  */
 #define ENG_INTERIM_HEADER "X-Backend-Storlet-Interim"
 #define ENG_BUDGET_HEADER "X-Storlet-Wall-Budget"
+struct http_req;
+/* Tells req's client a stage's budget (ms) in a 102 when it asked with
+ * ENG_INTERIM_HEADER and no answer has started; else does nothing. The
+ * thread of req's loop. */
+void eng_tell_budget(struct http_req *req, uint64_t ms);
+/* The budget an interim answer h says, at most ENG_WALL_MAX_MS: 0 with
+ * *ms, or -ENOENT when it says none (or nothing readable). */
+int eng_budget_of(const struct http_head *h, uint64_t *ms);
 
 
 /*

@@ -1,7 +1,8 @@
 /*
  * eng_ext.c - the extension service: which storlet runs on a request and
  * where, its parameters, and the deployment checks on uploads into the
- * `storlet` and `dependency` containers.
+ * `storlet` and `dependency` containers, and the interim answers that
+ * carry a run's wall budget (eng_tell_budget, eng_budget_of).
  *
  * Everything here is a pure function of a request head (docs/storlets.md
  * sections 1 and 2 are the rules); the daemons call it before they touch a
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/http.h"
 #include "common/http_parser.h"
 #include "common/names.h"
 #include "common/util.h"
@@ -481,5 +483,24 @@ int eng_code_from_head(struct eng_code *c, const char *account, const char *name
     if (check_deps(name, http_head_get(h, "X-Object-Meta-Storlet-Dependency"), &n, e) < 0)
         return -EINVAL;
     c->ndeps = n;
+    return 0;
+}
+
+void eng_tell_budget(struct http_req *req, uint64_t ms)
+{
+    if (!http_req_header(req, ENG_INTERIM_HEADER))
+        return;
+    char b[24];
+    snprintf(b, sizeof(b), "%llu", (unsigned long long)ms);
+    (void)http_resp_interim(req, 102, ENG_BUDGET_HEADER, b);
+}
+
+int eng_budget_of(const struct http_head *h, uint64_t *ms)
+{
+    const char *v = http_head_get(h, ENG_BUDGET_HEADER);
+    if (!v || parse_u64(v, ms) < 0)
+        return -ENOENT;
+    if (*ms > ENG_WALL_MAX_MS)
+        *ms = ENG_WALL_MAX_MS;
     return 0;
 }

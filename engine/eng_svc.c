@@ -222,13 +222,12 @@ static void on_done(struct http_client *c, int err, void *arg)
 static void on_interim(struct http_client *c, const struct http_head *h, void *arg)
 {
     (void)arg;
-    const char *v = http_head_get(h, ENG_BUDGET_HEADER);
     uint64_t ms;
-    if (!v || parse_u64(v, &ms) < 0)
+    if (eng_budget_of(h, &ms) < 0)
         return;
     struct http_client_config d;
     http_client_config_init(&d);
-    ms = (ms > ENG_WALL_MAX_MS ? ENG_WALL_MAX_MS : ms) + d.io_timeout_ms;
+    ms += d.io_timeout_ms;
     http_client_extend_io_timeout(c, ms > UINT_MAX ? UINT_MAX : (unsigned)ms);
 }
 

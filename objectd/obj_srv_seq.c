@@ -471,12 +471,8 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *pr, void
         return;
     }
     s->nstarted = k + 1;
-    if (http_req_header(s->req, ENG_INTERIM_HEADER)) {
-        /* the proxy waits for this stage as long as it may run: tell it */
-        char b[24];
-        snprintf(b, sizeof(b), "%llu", (unsigned long long)eng_run_wall_ms(s->run[k]));
-        (void)http_resp_interim(s->req, 102, ENG_BUDGET_HEADER, b);
-    }
+    /* the proxy waits for this stage as long as it may run: tell it */
+    eng_tell_budget(s->req, eng_run_wall_ms(s->run[k]));
     if (k == 0) {
         feed(s);
         return;

@@ -344,19 +344,6 @@ static const char *code_cap_of(struct pst *s, unsigned k)
     return s->code_cap;
 }
 
-/* Tells the client a stage's wall budget (ms, from now) in a 102, when it
- * asked (ENG_INTERIM_HEADER: this proxy's own loopback splits and the
- * engine's services requests do) and no answer has started: it may then
- * wait that long for the answer, however long the budget has grown. */
-static void tell_budget(struct px_req *pr, uint64_t ms)
-{
-    if (!http_req_header(pr->req, ENG_INTERIM_HEADER))
-        return;
-    char b[24];
-    snprintf(b, sizeof(b), "%llu", (unsigned long long)ms);
-    (void)http_resp_interim(pr->req, 102, ENG_BUDGET_HEADER, b);
-}
-
 /* The first stage that runs here, and whether any does. */
 static unsigned first_here(const struct pst *s)
 {
@@ -1418,8 +1405,8 @@ static void prep_done(struct eng_prep *p, const struct eng_prep_result *r, void 
     err_clear(&e);
     s->run[k] = eng_run_start(pr->srv->eng, pr->w->base, &inv, &stage_ops, &s->stage[k], &e);
     json_decref(jr);
-    if (s->run[k])
-        tell_budget(pr, eng_run_wall_ms(s->run[k]));
+    if (s->run[k])   /* a loopback split or a services invoke waits for it */
+        eng_tell_budget(pr->req, eng_run_wall_ms(s->run[k]));
     if (!s->run[k]) {
         log_warn("storlet stage %u (%s): %s", k + 1, s->seq.st[k].storlet, e.msg);
         fail_stage(s, k, 503, e.msg);
@@ -2098,15 +2085,12 @@ void px_storlet_caller(struct px_req *pr, const char **user, const char **accoun
 
 void px_storlet_interim(struct px_req *pr, struct http_client *c, const struct http_head *h)
 {
-    const char *v = http_head_get(h, ENG_BUDGET_HEADER);
     uint64_t ms;
-    if (!v || parse_u64(v, &ms) < 0)
+    if (eng_budget_of(h, &ms) < 0)
         return;
-    if (ms > ENG_WALL_MAX_MS)
-        ms = ENG_WALL_MAX_MS;   /* no node's budget is longer */
     uint64_t t = ms + px_read_timeout(pr->srv);
     http_client_extend_io_timeout(c, t > UINT_MAX ? UINT_MAX : (unsigned)t);
-    tell_budget(pr, ms);
+    eng_tell_budget(pr->req, ms);
 }
 
 bool px_storlet_usable(const struct http_head *h)
