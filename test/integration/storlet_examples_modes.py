@@ -23,7 +23,8 @@ objects compared byte for byte with ones computed here:
 - COPY: curl -X COPY -H Destination, curl -X PUT -H X-Copy-From (on the
   node and on the proxy), `swift copy --header 'X-Run-Storlet: ...'` (it
   sends X-Fresh-Metadata: false, which a storlet copy takes), each with
-  provenance (source, its ETag, storlet, version, parameters);
+  provenance (source, its ETag, storlet, version, parameters); PUT with
+  X-Copy-From is curl's only (swift copy always uses the COPY verb);
 - parameters as X-Storlet-Parameter-N headers (curl, swift) and in the
   query string (curl only: the swift CLI quotes '?' in an object name);
 - X-Storlet-Range (closed, open, suffix; on the node and on the proxy;
