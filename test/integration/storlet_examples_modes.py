@@ -29,6 +29,7 @@ objects compared byte for byte with ones computed here:
   query string (curl only: the swift CLI quotes '?' in an object name);
 - X-Storlet-Range (closed, open, suffix; on the node and on the proxy;
   Storlet-Input-Range) with curl and swift download, and a ranged COPY;
+- a storlet failing mid-stream: curl exits 18, swift download 1;
 - X-Storlet-Generate-Log: the log stored in storletlog, read with swift.
 The example storlets themselves, case by case: storlet_examples.py."""
 import hashlib
@@ -418,6 +419,32 @@ with Cluster(t) as cl:
     t.eq(st, 201, "a ranged COPY through grep")
     stored("/out/first-lines", grep(b"".join(LINES[:100]), b"a"),
            "ranged COPY")
+
+    # ================================================= a failure mid-stream
+    # the response is cut (no last chunk): both tools must say so
+    cl.expect_log(r"storlet .*midfail")
+    st, _, _ = curl.req("PUT", "/storlet/midfail.sh", {
+        "X-Object-Meta-Storlet-Language": "native",
+        "X-Object-Meta-Storlet-Interface-Version": "1.0",
+        "X-Object-Meta-Storlet-Object-Metadata": "no",
+        "X-Object-Meta-Storlet-Main": "midfail.sh"},
+        upload=file_of("midfail.sh", b"#!/bin/sh\nexec 3>&-\n"
+                       b"head -c 300000 /dev/zero\n"
+                       b"echo 'broke mid-way' >&2\nexit 3\n"))
+    t.eq(st, 201, "deploy midfail.sh")
+    for where, extra in (("node", {}),
+                         ("proxy", {"X-Storlet-Run-On-Proxy": ""})):
+        st, _, b = curl.req("GET", "/data/blob", dict(
+            extra, **{"X-Run-Storlet": "midfail.sh"}))
+        t.ok(st == -18 and b"transfer closed" in b,
+             "a failure mid-stream on the %s: curl exits 18, transfer "
+             "closed (%d %r)" % (where, st, b[-80:]))
+        r = swift("download", "data", "blob", "-o", "-",
+                  "-H", "X-Run-Storlet: midfail.sh",
+                  *(["-H", "X-Storlet-Run-On-Proxy:"] if extra else []))
+        t.ok(r.returncode == 1 and b"Connection broken" in r.stderr,
+             "and swift download exits 1, connection broken (%r)" %
+             r.stderr[-100:])
 
     # ================================================= the storlet's log
     st, h, _ = curl.req("GET", "/data/text.txt", {
