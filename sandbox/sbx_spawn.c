@@ -19,8 +19,8 @@
  *                                              | built on a tmpfs), pivot_root,
  *                                              | hostname, rlimits, drop caps,
  *                                              | PDEATHSIG, no_new_privs,
- *                                              | seccomp (last), fork the storlet's
- *                                              | process (it waits on ctl), send "R"
+ *                                              | seccomp (last), vfork the storlet's
+ *                                              | process (it sends "R", waits on ctl)
  *   ... later: exec order + fds over ctl       | the child takes it and execs the
  *                                              | storlet; init reaps everything,
  *                                              | sends the storlet's status ("S"), exits
@@ -370,6 +370,35 @@ fail:;
     _exit(127);
 }
 
+/*
+ * The storlet's process: a vfork child of init, which is suspended until
+ * this execs or exits (so only this touches the memory they share; the fd
+ * table is its own). It says "ready" for the sandbox, waits for the exec
+ * order and runs nothing else but its checks and execve.
+ */
+static void storlet_proc(int ctl, int ep_rd, int ep_wr) __attribute__((noreturn));
+static void storlet_proc(int ctl, int ep_rd, int ep_wr)
+{
+    prctl(PR_SET_NAME, "sbx-exec", 0, 0, 0);
+    close(ep_rd);
+    if (send(ctl, "R", 1, MSG_NOSIGNAL) != 1)
+        child_fail(ctl, "send ready", errno);
+    static char buf[SBX_MSG_MAX];
+    int fds[SBX_FD_MAX];
+    size_t nfds = SBX_FD_MAX;
+    ssize_t n = sbx_recv_msg(ctl, buf, sizeof(buf), fds, &nfds);
+    if (n < (ssize_t)sizeof(struct exec_hdr))
+        _exit(n == 0 ? 0 : 127);   /* 0: the launcher dropped the sandbox */
+    struct exec_hdr h;
+    memcpy(&h, buf, sizeof(h));
+    if (h.nfds != nfds)
+        child_fail(ctl, "exec order", EPROTO);
+    for (size_t i = 0; i < nfds; i++)
+        if (h.target[i] >= SBX_FD_MAX)
+            child_fail(ctl, "exec order", EPROTO);
+    run_storlet(ctl, buf, (size_t)n, fds, nfds, ep_wr);
+}
+
 static void init_main(const struct sbx_spawn_args *a, const struct init_fds *f, int ctl)
     __attribute__((noreturn));
 static void init_main(const struct sbx_spawn_args *a, const struct init_fds *f, int ctl)
@@ -432,36 +461,21 @@ static void init_main(const struct sbx_spawn_args *a, const struct init_fds *f, 
     if (a->seccomp)
         TRY(ctl, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, a->seccomp, 0, 0),
             "seccomp");
-    /* The storlet's process is forked now, before "ready", and waits for
+    /* The storlet's process is made now, before "ready", and waits for
      * the exec order itself: on a busy host a freshly forked task queues
      * behind every runnable one, a task woken from a wait does not, so
-     * the fork's cost and that wait are paid while the sandbox is warm,
-     * not by the request. It runs nothing but the wait, the checks of the
-     * order and execve; init only reaps. */
+     * its creation and that wait are paid while the sandbox is warm, not
+     * by the request. A vfork: init has nothing to do until the storlet
+     * ends, so it may as well be suspended while its child borrows its
+     * memory, and the child then costs no copy of init's address space
+     * (a fork's page tables, and its own teardown after the exec). */
     int ep[2];
     TRY(ctl, pipe2(ep, O_CLOEXEC), "pipe");
-    pid_t kid = fork();
+    pid_t kid = vfork();
+    if (kid == 0)
+        storlet_proc(ctl, ep[0], ep[1]);
     TRY(ctl, kid, "fork storlet");
-    if (kid == 0) {
-        prctl(PR_SET_NAME, "sbx-exec", 0, 0, 0);
-        close(ep[0]);
-        static char buf[SBX_MSG_MAX];
-        int fds[SBX_FD_MAX];
-        size_t nfds = SBX_FD_MAX;
-        ssize_t n = sbx_recv_msg(ctl, buf, sizeof(buf), fds, &nfds);
-        if (n < (ssize_t)sizeof(struct exec_hdr))
-            _exit(n == 0 ? 0 : 127);   /* 0: the launcher dropped the sandbox */
-        struct exec_hdr h;
-        memcpy(&h, buf, sizeof(h));
-        if (h.nfds != nfds)
-            child_fail(ctl, "exec order", EPROTO);
-        for (size_t i = 0; i < nfds; i++)
-            if (h.target[i] >= SBX_FD_MAX)
-                child_fail(ctl, "exec order", EPROTO);
-        run_storlet(ctl, buf, (size_t)n, fds, nfds, ep[1]);
-    }
     close(ep[1]);
-    TRY(ctl, (int)send(ctl, "R", 1, MSG_NOSIGNAL), "send ready");
     /* the exec order may already be queued (cold path sends it right
      * after "g"); seqpacket keeps the two messages apart, and only the
      * storlet's process reads it */
