@@ -441,6 +441,11 @@ void eng_run_cancel(struct eng_run *r);
 #define ENG_WALL_MAX_MS (30ULL * 86400 * 1000)
 uint64_t eng_wall_budget_ms(uint64_t base_ms, int64_t input_len, uint64_t rate);
 
+/* The input length a run's budget grows with: inv->budget_len when > 0
+ * (a chain's later stage), else its content_length when known, else its
+ * range's length, else 0 (a chunked PUT: the base alone). */
+int64_t eng_budget_input(const struct eng_invocation *inv);
+
 /* The run's wall budget in ms (what the launcher enforces at most). */
 uint64_t eng_run_wall_ms(const struct eng_run *r);
 

@@ -992,11 +992,7 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
         /* the budget grows with the run's own input, or with a chain's
          * (budget_len): a later stage's input is an earlier one's output,
          * whose rate says nothing, so only the static budget holds it */
-        int64_t own = inv->content_length >= 0 ? inv->content_length
-                      : inv->has_range && inv->range_last >= inv->range_first
-                          ? (int64_t)(inv->range_last - inv->range_first + 1)
-                          : 0;
-        int64_t len = inv->budget_len > 0 ? inv->budget_len : own;
+        int64_t len = eng_budget_input(inv);
         uint64_t budget = eng_wall_budget_ms(r->pol.wall_ms, len, g->min_input_rate);
         if (r->pol.wall_ms && budget > r->pol.wall_ms) {
             if (inv->budget_len <= 0) {
@@ -1284,6 +1280,18 @@ uint64_t eng_wall_budget_ms(uint64_t base_ms, int64_t input_len, uint64_t rate)
                                               : rem / (rate / 1000) + 1;
     uint64_t add = whole * 1000 + part;
     return add >= ENG_WALL_MAX_MS - base_ms ? ENG_WALL_MAX_MS : base_ms + add;
+}
+
+int64_t eng_budget_input(const struct eng_invocation *inv)
+{
+    if (inv->budget_len > 0)
+        return inv->budget_len;
+    if (inv->content_length >= 0)
+        return inv->content_length;
+    if (inv->has_range && inv->range_last >= inv->range_first &&
+        inv->range_last - inv->range_first < (uint64_t)INT64_MAX)
+        return (int64_t)(inv->range_last - inv->range_first + 1);
+    return 0;
 }
 
 uint64_t eng_run_wall_ms(const struct eng_run *r)

@@ -306,6 +306,19 @@ START_TEST(wall_budget)
     ck_assert(b > 30000 && b <= 31001);
     b = eng_wall_budget_ms(30000, INT64_MAX, (uint64_t)INT64_MAX + 2);
     ck_assert(b > 30000 && b <= 31001);
+    /* which length: a chain's, the input's, the range's, none */
+    struct eng_invocation inv = { .content_length = 4096 };
+    ck_assert_int_eq(eng_budget_input(&inv), 4096);
+    inv.budget_len = 10000;
+    ck_assert_int_eq(eng_budget_input(&inv), 10000);
+    inv = (struct eng_invocation){ .content_length = -1, .has_range = true,
+                                   .range_first = 100, .range_last = 199, .range_size = 1000 };
+    ck_assert_int_eq(eng_budget_input(&inv), 100);
+    inv.range_last = UINT64_MAX;
+    inv.range_first = 0;
+    ck_assert_int_eq(eng_budget_input(&inv), 0);   /* no such length */
+    inv = (struct eng_invocation){ .content_length = -1 };
+    ck_assert_int_eq(eng_budget_input(&inv), 0);   /* a chunked PUT */
     /* just below the cap stays exact */
     ck_assert_uint_eq(eng_wall_budget_ms(1000, (int64_t)(ENG_WALL_MAX_MS - 2000), 1000),
                       ENG_WALL_MAX_MS - 1000);

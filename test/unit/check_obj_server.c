@@ -85,12 +85,50 @@ START_TEST(bad_values_have_context)
 }
 END_TEST
 
+/* storlet_min_input_rate (docs/storlets.md 3.7): a size per second,
+ * 16Mi by default, 0 allowed (no growth), nonsense refused with its line. */
+START_TEST(min_input_rate_values)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        uint64_t want;
+    } cases[] = {
+        {"[DEFAULT]\n", 0, 16 * 1024 * 1024},
+        {"[DEFAULT]\nstorlet_min_input_rate = 256Ki\n", 0, 256 * 1024},
+        {"[DEFAULT]\nstorlet_min_input_rate = 100M\n", 0, 100000000},
+        {"[DEFAULT]\nstorlet_min_input_rate = 0\n", 0, 0},
+        {"[DEFAULT]\nstorlet_min_input_rate = fast\n", -EINVAL, 0},
+        {"[DEFAULT]\nstorlet_min_input_rate = -1\n", -EINVAL, 0},
+        {"[DEFAULT]\nstorlet_min_input_rate = 2000T\n", -EINVAL, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct conf_errors e;
+        conf_errors_init(&e);
+        const char *t = cases[i].text;
+        struct conf *c = conf_parse_buf("objectd.conf", t, strlen(t), &e);
+        struct obj_conf oc = {0};
+        ck_assert_int_eq(conf_load(c, obj_conf_table, &oc, &e), cases[i].rc);
+        if (cases[i].rc == 0)
+            ck_assert_uint_eq(oc.storlet_min_input_rate, cases[i].want);
+        else
+            ck_assert_msg(e.n == 1 && strstr(e.msgs[0], "objectd.conf:2:") &&
+                              strstr(e.msgs[0], "storlet_min_input_rate"),
+                          "%s", e.n ? e.msgs[0] : "no error");
+        obj_conf_release(&oc);
+        conf_free(c);
+        conf_errors_release(&e);
+    }
+}
+END_TEST
+
 static Suite *obj_server_suite(void)
 {
     Suite *s = suite_create("obj_server");
     TCase *tc = tcase_create("conf");
     tcase_add_test(tc, sample_matches_table);
     tcase_add_test(tc, bad_values_have_context);
+    tcase_add_test(tc, min_input_rate_values);
     suite_add_tcase(s, tc);
     return s;
 }
