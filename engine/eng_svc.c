@@ -36,6 +36,7 @@
 #define LOG_COMPONENT "engine"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/util.h"
 #include "common/xalloc.h"
 
@@ -238,17 +239,16 @@ static const struct http_client_ops svc_ops = {
     .done = on_done,
 };
 
-/* "c/o" in the caller's account, or "/account/c/o". */
+/* "c/o" in the caller's account, or "/account/c/o": the names as they
+ * are (a space, '?', '#', '%', UTF-8), percent-encoded for the request
+ * line, so a name is never read as a query or an escape. */
 static char *target_of(struct eng_svc *s, const char *path)
 {
-    char *t;
-    if (path[0] == '/')
-        t = xasprintf("/v1%s", path);
-    else
-        t = xasprintf("/v1/%s/%s", s->account, path);
-    for (char *p = t; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#' || *p == '%')
-            *p = '_';   /* no query, no escapes: plain names only */
+    size_t n = strlen(path);
+    char *q = xmalloc(3 * n + 1);
+    names_quote(path, n, "/", q);
+    char *t = path[0] == '/' ? xasprintf("/v1%s", q) : xasprintf("/v1/%s/%s", s->account, q);
+    free(q);
     return t;
 }
 

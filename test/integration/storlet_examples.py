@@ -257,7 +257,8 @@ with Cluster(t) as cl:
     st, _, _ = curl.req("POST", "", {"X-Account-Meta-Storlet-Enabled":
                                      "True"})
     t.eq(st, 204, "curl enables the account for storlets")
-    for c in ("storlet", "dependency", "data", "images", "books", "merge"):
+    for c in ("storlet", "dependency", "data", "images", "books", "merge",
+              "odd%20names"):
         curl.req("PUT", "/" + c)
 
     # ---- deployment: native storlets with curl -T, python with swift
@@ -317,6 +318,10 @@ with Cluster(t) as cl:
     for n, d in BOOKS.items():
         put("/books/" + n, d, "text/plain")
     put("/merge/wc.stream", MERGE, "application/x-cairn-merge-stream")
+    ODD = {"a b?.txt": b"a space and a question mark\n",
+           "p%q#1 \u00e9.txt": "a percent, a hash, \u00e9\n".encode()}
+    for n, d in ODD.items():
+        put("/odd%20names/" + urllib.parse.quote(n), d, "text/plain")
 
     # ---- the cases: (title, storlet, object, parameters, expected body,
     # expected headers, a check of the body when it is not fixed bytes)
@@ -474,6 +479,11 @@ with Cluster(t) as cl:
           "skip-input": "true"},
          WC_OUT["b.txt"] + WC_OUT["c.txt"], {"x-object-meta-parts": "2"})
 
+    case("concat (services) of objects with a space, ?, #, % and UTF-8 "
+         "in their names", "concat", "books/c.txt",
+         {"objects": ",".join("odd names/" + n for n in ODD)},
+         BOOKS["c.txt"] + b"".join(ODD.values()),
+         {"x-object-meta-parts": "3"})
     tot = {k: sum(wc(d)[k] for d in BOOKS.values())
            for k in ("bytes", "chars", "lines", "words")}
     per = [dict(wc(d), object="books/" + n) for n, d in BOOKS.items()]
