@@ -125,6 +125,10 @@ bool eng_account_enabled(const char *value);
 #define ENG_DEPENDENCY_CONTAINER "dependency"
 #define ENG_LOG_CONTAINER "storletlog"
 #define ENG_SVC_DEPTH_MAX 4
+/* Most storlets of one account running at once in a daemon: more answer
+ * 503. An eighth of the launcher's 256 sandboxes, so that one tenant cannot
+ * hold every sandbox of a node and starve the others (threat-model.md). */
+#define ENG_TENANT_RUNS_MAX 32
 
 /* ------------------------------------------------------- execution service */
 

@@ -136,7 +136,8 @@ struct eng *eng_start(const struct eng_config *cfg, struct err *e)
         err_set(e, -errno, "engine: launcher socket %s: %s", g->sock_path, strerror(errno));
         goto fail;
     }
-    struct sbx_launcher_opts lo = { .force_no_cgroup = cfg->no_cgroup };
+    struct sbx_launcher_opts lo = { .force_no_cgroup = cfg->no_cgroup,
+                                    .tenant_max = ENG_TENANT_RUNS_MAX };
     char prog[4096];
     pid_t p;
     if (launcher_prog(prog, sizeof(prog)) == 0) {
@@ -889,7 +890,8 @@ static void finish(struct eng_run *r)
             tail_reason(r, why, sizeof(why));
         bool timeout = r->rc == 0 && (r->res.end == SBX_END_TIMEOUT ||
                                       r->res.end == SBX_END_IDLE);
-        if (r->rc < 0)
+        if (r->rc < 0 || (r->res.end == SBX_END_ERROR &&
+                          strncmp(r->res.detail, SBX_DETAIL_BUSY, strlen(SBX_DETAIL_BUSY)) == 0))
             o.status = 503;
         else if (timeout)
             o.status = 500;

@@ -317,8 +317,15 @@ int sbx_client_prewarm_dir(struct sbx_client *c, const struct sbx_policy *p,
 struct sbx_launcher_opts {
     bool allow_weaken;         /* accept SBX_WEAKEN_* (tests only) */
     unsigned max_sandboxes;    /* concurrent running + warm; 0 = 256 */
+    unsigned tenant_max;       /* running sandboxes of one tenant; 0 = no cap */
     bool force_no_cgroup;      /* behave as if no cgroup were usable */
 };
+
+/* The detail of a run refused for capacity (the launcher's max_sandboxes,
+ * a tenant's tenant_max) starts with this: the caller may try again later.
+ * Warm sandboxes never make a run busy: a run that finds the launcher full
+ * evicts one (the least recently used pool's, which stops refilling). */
+#define SBX_DETAIL_BUSY "busy: "
 
 /*
  * Serves clients forever in this (single-threaded) process: `listen_fd` is

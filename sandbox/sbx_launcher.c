@@ -19,6 +19,15 @@
  * Warm pool: `prewarm` keeps N ready sandboxes of a (policy, code_dir)
  * key; a run request with warm=true takes one (pool hit) and only sends the
  * exec order; the pool is refilled one sandbox per loop turn.
+ *
+ * Admission: at most max_sandboxes live sandboxes (running and warm; ended
+ * ones being reaped do not count), and at most tenant_max running ones per
+ * tenant, so one tenant never holds every sandbox. Warm sandboxes never
+ * refuse a run: every storlet version run keeps a pool, so a tenant
+ * deploying enough versions (or a busy node, in time) would otherwise fill
+ * the launcher with warm sandboxes and refuse every other tenant's runs; a
+ * run that finds it full evicts a warm sandbox of the least recently used
+ * pool instead, and that pool stops refilling.
  */
 #include "sandbox/sbx_int.h"
 
@@ -92,6 +101,7 @@ struct pool {
     struct sbx_policy pol;
     char *code_dir;
     unsigned want;
+    uint64_t used_us;          /* last prewarm or run of this key (eviction) */
     uint64_t retry_at;         /* after a failed build, wait before the next */
     struct conn *waiter;       /* answer "prewarmed" once want are ready */
     /* cgroups of this pool's ended sandboxes, empty, kept for its next
@@ -224,12 +234,54 @@ static bool cg_keep_spare(struct job *j)
     return true;
 }
 
-/* Builds a ready sandbox (state WARM). Returns NULL with detail on failure. */
-static struct job *job_build(const struct sbx_policy *p, const char *code_dir,
+/* Sandboxes that count against max_sandboxes: all but the ended ones,
+ * whose teardown is under way. */
+static unsigned live_jobs(void)
+{
+    unsigned n = 0;
+    for (struct job *j = L.jobs; j; j = j->next)
+        if (j->state != JOB_ENDED)
+            n++;
+    return n;
+}
+
+/* Makes room for a run: ends one warm sandbox of the least recently used
+ * pool that has one, and retires that pool (no more refills). Returns
+ * false when no warm sandbox is there to evict. */
+static bool evict_warm(void)
+{
+    struct pool *lru = NULL;
+    for (struct pool *pl = L.pools; pl; pl = pl->next) {
+        if (lru && pl->used_us >= lru->used_us)
+            continue;
+        for (struct job *j = L.jobs; j; j = j->next)
+            if (j->state == JOB_WARM && !j->reaped && strcmp(j->key, pl->key) == 0) {
+                lru = pl;
+                break;
+            }
+    }
+    if (!lru)
+        return false;
+    for (struct job *j = L.jobs; j; j = j->next)
+        if (j->state == JOB_WARM && !j->reaped && strcmp(j->key, lru->key) == 0) {
+            j->state = JOB_ENDED;
+            job_kill(j, SBX_END_ERROR);
+            lru->want = 0;
+            log_info("launcher full: warm sandbox of tenant %u evicted, its pool retired",
+                     j->pol.tenant);
+            return true;
+        }
+    return false;
+}
+
+/* Builds a ready sandbox (state WARM); for a run, a full launcher evicts a
+ * warm sandbox first. Returns NULL with detail on failure. */
+static struct job *job_build(const struct sbx_policy *p, const char *code_dir, bool for_run,
                              char *detail, size_t detailsz)
 {
-    if (L.njobs >= L.opts.max_sandboxes) {
-        snprintf(detail, detailsz, "launcher busy: %u sandboxes", L.njobs);
+    unsigned live = live_jobs();
+    if (live >= L.opts.max_sandboxes && !(for_run && evict_warm())) {
+        snprintf(detail, detailsz, SBX_DETAIL_BUSY "launcher holds %u sandboxes", live);
         return NULL;
     }
     struct job *j = xcalloc(1, sizeof(*j));
@@ -383,13 +435,28 @@ static void handle_run(struct conn *c, json_t *o, int *fds, size_t nfds, uint64_
     }
 
     char detail[160] = "";
+    if (L.opts.tenant_max) {
+        unsigned mine = 0;
+        for (struct job *o2 = L.jobs; o2; o2 = o2->next)
+            if (o2->state == JOB_RUNNING && o2->pol.tenant == p.tenant &&
+                o2->pol.uid_base == p.uid_base)
+                mine++;
+        if (mine >= L.opts.tenant_max) {
+            log_warn("run for tenant %u refused: %u of its sandboxes running", p.tenant, mine);
+            reply_error(c, id, SBX_DETAIL_BUSY "tenant %u runs %u sandboxes", p.tenant, mine);
+            goto out;
+        }
+    }
     if (warm) {
         char *key = make_key(&p, code_dir);
+        struct pool *upl = pool_find(key);
+        if (upl)
+            upl->used_us = now_us();
         j = pool_take(key);
         free(key);
     }
     if (!j) {
-        j = job_build(&p, code_dir, detail, sizeof(detail));
+        j = job_build(&p, code_dir, true, detail, sizeof(detail));
         if (!j) {
             log_warn("sandbox for tenant %u not built: %s", p.tenant, detail);
             reply_error(c, id, "%s", detail);
@@ -500,6 +567,7 @@ static void handle_prewarm(struct conn *c, json_t *o)
         free(key);
     }
     pl->want = (unsigned)count;
+    pl->used_us = now_us();
     /* start them all now; the reply goes out once they are ready */
     unsigned have = 0;
     for (struct job *j = L.jobs; j; j = j->next)
@@ -507,7 +575,7 @@ static void handle_prewarm(struct conn *c, json_t *o)
             have++;
     char detail[160] = "";
     while (have < pl->want) {
-        struct job *j = job_build(&pl->pol, pl->code_dir, detail, sizeof(detail));
+        struct job *j = job_build(&pl->pol, pl->code_dir, false, detail, sizeof(detail));
         if (!j) {
             reply_json(c, json_pack("{s:s, s:i, s:s}", "op", "prewarmed", "ready",
                                     (int)have, "detail", detail));
@@ -838,6 +906,8 @@ static bool pool_needs(const struct pool *pl, bool running)
 /* True when some pool should get a sandbox now. */
 static bool refill_wanted(void)
 {
+    if (live_jobs() >= L.opts.max_sandboxes)
+        return false;   /* a run may evict a warm one; a refill waits */
     bool running = runs_active();
     for (struct pool *pl = L.pools; pl; pl = pl->next)
         if (pool_needs(pl, running))
@@ -847,11 +917,13 @@ static bool refill_wanted(void)
 
 static void refill_pools(void)
 {
+    if (live_jobs() >= L.opts.max_sandboxes)
+        return;
     bool running = runs_active();
     for (struct pool *pl = L.pools; pl; pl = pl->next) {
         if (pool_needs(pl, running)) {
             char detail[160];
-            struct job *j = job_build(&pl->pol, pl->code_dir, detail, sizeof(detail));
+            struct job *j = job_build(&pl->pol, pl->code_dir, false, detail, sizeof(detail));
             if (!j) {
                 log_warn("warm sandbox not built: %s", detail);
                 pl->retry_at = now_us() + 1000000;
@@ -1171,9 +1243,10 @@ int sbx_launcher_exec(const char *prog, int listen_fd, const struct sbx_launcher
     static const char *const lvl_names[] = { "err", "warning", "notice", "info", "debug" };
     const char *lvl = log_level >= LOG_LVL_ERR && log_level <= LOG_LVL_DEBUG
                       ? lvl_names[log_level - LOG_LVL_ERR] : "notice";
-    char max[16];
+    char max[16], tmax[16];
     snprintf(max, sizeof(max), "%u", opts ? opts->max_sandboxes : 0);
-    const char *argv[16];
+    snprintf(tmax, sizeof(tmax), "%u", opts ? opts->tenant_max : 0);
+    const char *argv[18];
     size_t n = 0;
     argv[n++] = prog;
     argv[n++] = "--listen-fd";
@@ -1191,6 +1264,10 @@ int sbx_launcher_exec(const char *prog, int listen_fd, const struct sbx_launcher
     if (opts && opts->max_sandboxes) {
         argv[n++] = "--max";
         argv[n++] = max;
+    }
+    if (opts && opts->tenant_max) {
+        argv[n++] = "--tenant-max";
+        argv[n++] = tmax;
     }
     argv[n] = NULL;
     pid_t parent = getpid();

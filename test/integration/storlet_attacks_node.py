@@ -65,6 +65,8 @@ PROXY_LIMITS = {"storlet_wall_timeout": "300", "storlet_idle_timeout": "300",
                 "storlet_output_max": str(64 << 20)}
 PIDS_MAX, NOFILE, SCRATCH_MIB = 64, 64, 64   # the user sandbox's defaults
 ERRL = 2      # the proxy's error_suppression_limit: few errors limit a node
+TENANT_RUNS = 32   # engine/eng.h ENG_TENANT_RUNS_MAX
+LAUNCHER_MAX = 256   # the launcher's default --max
 
 
 # ---- /proc helpers -------------------------------------------------------
@@ -489,6 +491,36 @@ with Cluster(t) as cl:
                is not None,
                "20", "fds 20 of 20: all\n")
 
+    # ---- a flood of invocations: one tenant holds at most
+    # ENG_TENANT_RUNS_MAX sandboxes of the node; more answer 503, and the
+    # other tenant's storlets still get theirs
+    bgs = [run("A", "silence") for _ in range(TENANT_RUNS + 4)]
+
+    def flood_state():
+        held = [q for q in sandboxed(node) if cmdline(q).startswith(
+            b"/storlet/node_attack\0silence\0") and
+            os.path.exists("/proc/%d/fd/10" % q)]
+        done = [b for b in bgs if not b.is_alive()]
+        return (held, done) if len(held) + len(done) >= len(bgs) else None
+    held, done = wait_for(flood_state, 120, "the flood held or refused")
+    t.eq(len(held), TENANT_RUNS, "tenant A's flood holds %d sandboxes of the "
+         "node, no more" % TENANT_RUNS)
+    refused = [b.get() for b in done]
+    t.ok(len(refused) == 4 and all(r[0] == 503 and b"busy" in r[2]
+                                   for r in refused),
+         "the rest answer 503 busy (%r)" % [(r[0], r[2][:60]) for r in refused])
+    starts = [(q, start_time(q)) for q in held]
+    t.eq(serve(), [], "while tenant A holds its share of sandboxes, the node "
+         "serves both tenants, B's storlet included")
+    t.ok(all(alive(q, st) for q, st in starts),
+         "tenant A's held storlets were alive through those requests")
+    for q, _ in starts:
+        release(q)
+    outs = [b.get() for b in bgs if b not in done]
+    t.ok(all((r[0], r[2]) == (200, b"done\n") for r in outs),
+         "control: the %d within the cap run to their end" % len(outs))
+    no_survivors("tenant A's flood", node, starts, uids["A"])
+
     # ---- another tenant, held on the node, is probed by tenant A
     VSECRET = "victim-scratch-%s" % secrets.token_hex(12)
     VNAME = "cairn-victim-%s" % secrets.token_hex(6)
@@ -602,6 +634,46 @@ with Cluster(t) as cl:
     with open(canary) as f:
         t.eq(f.read(), CANARY, "the host's canary file is unchanged")
     no_survivors("tenant B's storlet", node, [(vpid, vstart)], uids["B"])
+
+    # ---- warm sandboxes never starve a run: every storlet version run
+    # keeps a warm pool; tenant A runs enough versions to want more warm
+    # sandboxes than the launcher holds, and tenant B's storlet must still
+    # run (a full launcher evicts the least recently used pool's)
+    node.stop()
+    node.extra_conf["storlet_warm"] = "2"
+    node.write_conf()
+    node.start()
+    nver = LAUNCHER_MAX // 2 + 4
+    bad = []
+    for i in range(nver):
+        name = "v%d" % i
+        p.deploy(pathA, tokA, name, body=b"#!/bin/sh\nexec 3>&-\nexec cat\n")
+        st, _, b = reqA("GET", pathA + "/data/in",
+                        headers={"X-Run-Storlet": name})
+        if (st, b) != (200, inA):
+            bad.append((name, st, b[:80]))
+    t.eq(bad, [], "tenant A runs %d storlet versions, each keeping a warm "
+         "pool of 2" % nver)
+    launcher = [q for q in descendants(node.proc.pid) if uid_of(q) == 0 and
+                cmdline(q).split(b"\0")[0].endswith(b"cairn-sbx-launch")]
+
+    def inits():
+        return [q for q in sandboxed(node)
+                if stat_fields(q) and int(stat_fields(q)[1]) in launcher]
+    try:
+        wait_for(lambda: len(inits()) >= LAUNCHER_MAX, 120,
+                 "the launcher full of warm sandboxes")
+    except TimeoutError:
+        pass
+    ins = inits()
+    t.eq(len(ins), LAUNCHER_MAX, "the launcher is full of warm sandboxes "
+         "(tenant A's: %d)" % sum(uid_of(q) == uids["A"] for q in ins))
+    got = [reqB("GET", pathB + "/data/blob",
+                headers={"X-Run-Storlet": "identity"})[:3:2] for _ in range(3)]
+    t.ok(all(g == (200, blobB) for g in got),
+         "tenant B's storlet still runs, 3 times: %r" % [
+             (g[0], g[1][:80] if g[1] != blobB else "blob") for g in got])
+    t.eq(serve(), [], "and the node serves both tenants")
 
     # ---- nothing escaped anywhere on the host: every process of the two
     # identities sits below a launcher (its first root ancestor is a

@@ -2,6 +2,7 @@
  * cairn-sbx-launch - the storlet sandbox launcher as a program.
  *
  *   cairn-sbx-launch --socket PATH [--allow-weaken] [--no-cgroup] [--max N]
+ *       [--tenant-max N]
  *       serve clients on a UNIX seqpacket socket (the engine, tests)
  *   cairn-sbx-launch --listen-fd N ...
  *       serve clients on an inherited listening socket (how the daemons
@@ -40,7 +41,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: cairn-sbx-launch --socket PATH | --listen-fd N | --fd N [--allow-weaken]\n"
-            "           [--no-cgroup] [--max N] [--log-level L] [--log-facility F]\n"
+            "           [--no-cgroup] [--max N] [--tenant-max N] [--log-level L]\n"
+            "           [--log-facility F]\n"
             "       cairn-sbx-launch run [--policy JSON] [--code-dir DIR] "
             "[--allow-weaken] -- PATH [ARG...]\n"
             "       cairn-sbx-launch bench [--count N] [--tenant T] [--no-cgroup] [--policy JSON]\n");
@@ -292,6 +294,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--max") == 0 && i + 1 < argc &&
                  parse_u64(argv[i + 1], &v) == 0 && v > 0 && v <= 4096)
             opts.max_sandboxes = (unsigned)v, i++;
+        else if (strcmp(argv[i], "--tenant-max") == 0 && i + 1 < argc &&
+                 parse_u64(argv[i + 1], &v) == 0 && v <= 4096)
+            opts.tenant_max = (unsigned)v, i++;
         else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc &&
                  log_level_parse(argv[i + 1]) >= 0)
             log_set_level((enum log_level)log_level_parse(argv[++i]));
