@@ -175,6 +175,7 @@ PGM8, PGM8_ROWS = image(5, 61, 47, 255)
 PPM8, PPM8_ROWS = image(6, 40, 30, 255)
 PGM16, PGM16_ROWS = image(5, 20, 10, 1000)
 PGM100, PGM100_ROWS = image(5, 13, 9, 100)
+PPM12, PPM12_ROWS = image(6, 11, 7, 4095)
 
 
 def blobs_pgm(w, h):
@@ -314,6 +315,7 @@ with Cluster(t) as cl:
     put("/images/color.ppm", PPM8, "image/x-portable-pixmap")
     put("/images/deep.pgm", PGM16, "image/x-portable-graymap")
     put("/images/dim.pgm", PGM100, "image/x-portable-graymap")
+    put("/images/deep.ppm", PPM12, "image/x-portable-pixmap")
     put("/images/cells.pgm", CELLS, "image/x-portable-graymap")
     for n, d in BOOKS.items():
         put("/books/" + n, d, "text/plain")
@@ -451,6 +453,14 @@ with Cluster(t) as cl:
          "corner", "image-roi", "images/dim.pgm", {"x": "12", "y": "8"},
          None, {"x-object-meta-roi": "12,8,1,1"},
          png_check(12, 8, 1, 1, scaled(PGM100_ROWS, 100, 255), 1, 8))
+    case("image-roi 12-bit PPM to a scaled 16-bit RGB PNG", "image-roi",
+         "images/deep.ppm", {"x": "2", "y": "1", "width": "8"}, None,
+         {"x-object-meta-roi": "2,1,8,6"},
+         png_check(2, 1, 8, 6, scaled(PPM12_ROWS, 4095, 65535), 3, 16))
+    case("image-roi 12-bit PPM to PNM: samples as they are", "image-roi",
+         "images/deep.ppm", {"y": "5", "format": "pnm"},
+         pnm(6, 11, 2, 4095, [v for r in PPM12_ROWS[5:] for v in r]),
+         {"x-object-meta-roi": "0,5,11,2"})
     case("image-roi PPM to PNM", "image-roi", "images/color.ppm",
          {"x": "3", "y": "4", "width": "17", "height": "9", "format": "pnm"},
          pnm(6, 17, 9, 255, [v for r in crop(PPM8_ROWS, 3, 3, 4, 17, 9)
