@@ -26,6 +26,8 @@ set_metadata()/set_content_type() (before the first write), write(), copy()
 fail(), the services calls open_object() and invoke(), and merge_parts() for
 the merge storlet of a Distributed request.
 
+print() writes to the log (fd 2), never to the output: use write().
+
 Failures: raise StorletError(code, reason) or call s.fail(code, reason);
 any other exception is logged with its traceback and ends the run with exit
 code 1 and the exception as the reason. Exit codes: EXIT_OK 0, EXIT_FAILED 1,
@@ -508,6 +510,12 @@ def _fail_exit(code, reason):
 def start():
     """Reads the invocation document from fd 3 and returns the Storlet."""
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    # fd 1 is the output stream: a print() there would land in the middle
+    # of it (in 8 KiB blocks, the rest lost at os._exit). Debugging prints
+    # go to the log instead, unbuffered.
+    sys.stdout = io.TextIOWrapper(io.FileIO(FD_LOG, "w", closefd=False),
+                                  encoding="utf-8", errors="replace",
+                                  write_through=True)
     try:
         os.fstat(FD_META)
     except OSError:

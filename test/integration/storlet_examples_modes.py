@@ -30,7 +30,8 @@ objects compared byte for byte with ones computed here:
 - X-Storlet-Range (closed, open, suffix; on the node and on the proxy;
   Storlet-Input-Range) with curl and swift download, and a ranged COPY;
 - a storlet failing mid-stream: curl exits 18, swift download 1;
-- X-Storlet-Generate-Log: the log stored in storletlog, read with swift.
+- X-Storlet-Generate-Log: the log stored in storletlog, read with swift,
+  holding a python storlet's print()s (which never reach its output).
 The example storlets themselves, case by case: storlet_examples.py."""
 import hashlib
 import json
@@ -447,10 +448,22 @@ with Cluster(t) as cl:
              r.stderr[-100:])
 
     # ================================================= the storlet's log
-    st, h, _ = curl.req("GET", "/data/text.txt", {
-        "X-Run-Storlet": "grep", "X-Storlet-Parameter-1": "pattern:alpha",
-        "X-Storlet-Generate-Log": "True"})
-    logname = "grep.%s.log" % h.get("x-trans-id")
+    # a python storlet's print() goes to its log, never into its output
+    st, _, _ = curl.req("PUT", "/storlet/printer.py", {
+        "X-Object-Meta-Storlet-Language": "python",
+        "X-Object-Meta-Storlet-Interface-Version": "1.0",
+        "X-Object-Meta-Storlet-Object-Metadata": "no",
+        "X-Object-Meta-Storlet-Main": "printer.main"},
+        upload=file_of("printer.py", b"def main(s):\n"
+                       b"    for i in range(2000):\n"
+                       b"        print('debug line', i)\n"
+                       b"    s.write(b'RESULT\\n')\n"))
+    t.eq(st, 201, "deploy printer.py")
+    st, h, b = curl.req("GET", "/data/text.txt", {
+        "X-Run-Storlet": "printer.py", "X-Storlet-Generate-Log": "True"})
+    t.eq((st, b), (200, b"RESULT\n"),
+         "print() in a python storlet does not reach its output")
+    logname = "printer.py.%s.log" % h.get("x-trans-id")
 
     def log_stored():
         st, _, _ = curl.req("HEAD", "/storletlog/" + logname)
@@ -460,8 +473,9 @@ with Cluster(t) as cl:
     except TimeoutError:
         pass
     r = swift("download", "storletlog", logname, "-o", "-")
-    t.ok(st == 200 and r.returncode == 0,
-         "X-Storlet-Generate-Log: the log is in storletlog, swift download "
-         "reads it (%d bytes)" % len(r.stdout))
+    t.ok(r.returncode == 0 and r.stdout.count(b"debug line") == 2000 and
+         b"debug line 1999\n" in r.stdout,
+         "X-Storlet-Generate-Log: the prints are in storletlog/%s, swift "
+         "download reads it (%d bytes)" % (logname, len(r.stdout)))
 
 t.done()
