@@ -95,6 +95,29 @@ static int launcher_prog(char *buf, size_t sz)
     return access(buf, X_OK) == 0 ? 0 : -errno;
 }
 
+/*
+ * The launcher's socket lives in a private directory under $TMPDIR, as a
+ * user would expect of any temporary file (a test points it into its own
+ * directory, so that a daemon it kills with SIGKILL leaves nothing behind;
+ * systemd's PrivateTmp does the same for the units), or under /tmp when
+ * TMPDIR is unset, relative, or too long for a socket's path.
+ */
+static void make_run_template(char *out, size_t n)
+{
+    static const char leaf[] = "/cairn-eng.XXXXXX";
+    const char *t = getenv("TMPDIR");
+    size_t tl = t ? strlen(t) : 0;
+    while (tl > 1 && t[tl - 1] == '/')
+        tl--;
+    /* the socket's path adds "/launcher" to the directory's */
+    size_t room = sizeof(((struct eng *)NULL)->sock_path) - sizeof("/launcher");
+    if (!t || t[0] != '/' || tl + sizeof(leaf) > n || tl + sizeof(leaf) > room) {
+        t = "/tmp";
+        tl = 4;
+    }
+    snprintf(out, n, "%.*s%s", (int)tl, t, leaf);
+}
+
 struct eng *eng_start(const struct eng_config *cfg, struct err *e)
 {
     struct eng *g = xcalloc(1, sizeof(*g));
@@ -121,7 +144,7 @@ struct eng *eng_start(const struct eng_config *cfg, struct err *e)
         if (!g->slots)
             goto fail;
     }
-    str_copy(g->run_dir, "/tmp/cairn-eng.XXXXXX", sizeof(g->run_dir));
+    make_run_template(g->run_dir, sizeof(g->run_dir));
     if (!mkdtemp(g->run_dir)) {
         err_set(e, -errno, "engine: mkdtemp %s: %s", g->run_dir, strerror(errno));
         g->run_dir[0] = '\0';

@@ -253,9 +253,14 @@ class Node:
             mark = os.path.getsize(self.log) if os.path.exists(self.log) \
                 else 0
             logf = open(self.log, "ab")
+            # TMPDIR: the daemon's temporary files (the storlet
+            # launcher's socket directory) go with the cluster's, even
+            # when a test kills the daemon with SIGKILL
             self.proc = subprocess.Popen((wrap or []) + self.command(),
                                          stdout=logf,
-                                         stderr=subprocess.STDOUT)
+                                         stderr=subprocess.STDOUT,
+                                         env=dict(os.environ,
+                                                  TMPDIR=self.cluster.dir))
             logf.close()
             self.cluster.pids.append(self.proc)
             if not wait:

@@ -7,6 +7,7 @@
  * cache refusing bytes that do not match the ETag).
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -578,6 +579,52 @@ START_TEST(failures_before_output)
 }
 END_TEST
 
+/* Number of "cairn-eng.*" entries in dir. */
+static int eng_dirs_in(const char *dir)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        n += strncmp(de->d_name, "cairn-eng.", 10) == 0;
+    closedir(d);
+    return n;
+}
+
+/* The launcher's socket directory follows TMPDIR, so that a daemon a test
+ * kills leaves nothing in /tmp; a TMPDIR a socket path cannot hold, or a
+ * relative one, falls back to /tmp instead of failing the start. */
+START_TEST(launcher_socket_under_tmpdir)
+{
+    char tmp[] = "/tmp/check_eng_tmpdir.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    setenv("TMPDIR", tmp, 1);
+    struct eng *g = engine();
+    ck_assert_int_eq(eng_dirs_in(tmp), 1);
+    eng_free(g);
+    ck_assert_int_eq(eng_dirs_in(tmp), 0);
+    nftw(cache_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    str_copy(cache_dir, "/tmp/check_eng.XXXXXX", sizeof(cache_dir));
+
+    char deep[200];
+    int w = snprintf(deep, sizeof(deep), "%s/%0120d", tmp, 0);
+    ck_assert(w > 0 && (size_t)w < sizeof(deep));
+    ck_assert_int_eq(mkdir(deep, 0700), 0);
+    setenv("TMPDIR", deep, 1);
+    g = engine();   /* asserts the start */
+    ck_assert_int_eq(eng_dirs_in(deep), 0);
+    eng_free(g);
+    nftw(cache_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    str_copy(cache_dir, "/tmp/check_eng.XXXXXX", sizeof(cache_dir));
+
+    setenv("TMPDIR", "relative", 1);
+    g = engine();
+    eng_free(g);
+    nftw(cache_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("eng");
@@ -594,6 +641,7 @@ int main(void)
     tcase_add_test(tx, identity_byte_for_byte);
     tcase_add_test(tx, fixity_metadata);
     tcase_add_test(tx, failures_before_output);
+    tcase_add_test(tx, launcher_socket_under_tmpdir);
     suite_add_tcase(s, tx);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
