@@ -96,11 +96,12 @@ def guess_format(s):
     return {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}.get(ext, "csv")
 
 
-def lines(s):
-    """The input's lines, each at most RECORD_MAX bytes."""
-    n = 0
+def lines(readline, n=0):
+    """The lines readline(limit) gives, each at most RECORD_MAX bytes (or
+    characters), numbered from n + 1: a longer one fails the run before it
+    is read whole."""
     while True:
-        line = s.input.readline(RECORD_MAX + 1)
+        line = readline(RECORD_MAX + 1)
         if not line:
             return
         n += 1
@@ -133,19 +134,9 @@ def do_csv(s, rules):
         s.write(BOM)
     emit([header[i] for i in keep])
 
-    def bounded():
-        # the csv module would read a line whole before any check of ours
-        n = 1
-        while True:
-            line = text.readline(RECORD_MAX + 1)
-            if not line:
-                return
-            n += 1
-            if len(line) > RECORD_MAX:
-                bad_input("line %d is over %d bytes" % (n, RECORD_MAX))
-            yield line
+    # the csv module would read a line whole before any check of ours
     csv.field_size_limit(RECORD_MAX)
-    reader = csv.reader(bounded())
+    reader = csv.reader(lines(text.readline, 1))
     try:
         for n, row in enumerate(reader, 2):
             if sum(len(c) for c in row) > RECORD_MAX:
@@ -162,7 +153,7 @@ def do_csv(s, rules):
 
 
 def do_jsonl(s, rules):
-    for n, line in enumerate(lines(s), 1):
+    for n, line in enumerate(lines(s.input.readline), 1):
         if not line.strip():
             continue
         try:

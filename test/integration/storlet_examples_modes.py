@@ -96,16 +96,20 @@ with Cluster(t) as cl:
     curl.req("POST", "", {"X-Account-Meta-Storlet-Enabled": "True"})
     for c in ("storlet", "data", "out", "storletlog"):
         curl.req("PUT", "/" + c)
+    def deploy(name, path, main=None, lang="native", meta="no"):
+        """curl -T path to storlet/name: (status, ETag)."""
+        st, h, _ = curl.req("PUT", "/storlet/" + name, {
+            "X-Object-Meta-Storlet-Language": lang,
+            "X-Object-Meta-Storlet-Interface-Version": "1.0",
+            "X-Object-Meta-Storlet-Object-Metadata": meta,
+            "X-Object-Meta-Storlet-Main": main or name}, upload=path)
+        return st, h.get("etag")
+
     etag_of = {}
     for name in ("identity", "fixity", "grep", "image-roi"):
-        st, h, _ = curl.req("PUT", "/storlet/" + name, {
-            "X-Object-Meta-Storlet-Language": "native",
-            "X-Object-Meta-Storlet-Interface-Version": "1.0",
-            "X-Object-Meta-Storlet-Object-Metadata": "yes",
-            "X-Object-Meta-Storlet-Main": name},
-            upload=os.path.join(BUILD, "storlets", name))
+        st, etag_of[name] = deploy(name, os.path.join(BUILD, "storlets", name),
+                                   meta="yes")
         t.eq(st, 201, "deploy %s with curl" % name)
-        etag_of[name] = h.get("etag")
     for name, meta in (("wordcount", "no"), ("deid", "yes")):
         r = swift("upload", "storlet",
                   os.path.join(SRC, "storlets", name, name + ".py"),
@@ -116,12 +120,8 @@ with Cluster(t) as cl:
                   "-H", "X-Object-Meta-Storlet-Main: %s.main" % name)
         t.eq(r.returncode, 0, "deploy %s.py with swift upload" % name)
     # reads nothing of its input: the ETag check cannot see the body
-    st, _, _ = curl.req("PUT", "/storlet/hello.sh", {
-        "X-Object-Meta-Storlet-Language": "native",
-        "X-Object-Meta-Storlet-Interface-Version": "1.0",
-        "X-Object-Meta-Storlet-Object-Metadata": "no",
-        "X-Object-Meta-Storlet-Main": "hello.sh"},
-        upload=file_of("hello.sh", b"#!/bin/sh\nexec 3>&-\necho hello\n"))
+    st, _ = deploy("hello.sh", file_of("hello.sh", b"#!/bin/sh\nexec 3>&-\n"
+                                       b"echo hello\n"))
     t.eq(st, 201, "deploy hello.sh (reads no input)")
 
     for name, body in (("blob", BLOB), ("text.txt", TEXT),
@@ -424,14 +424,9 @@ with Cluster(t) as cl:
     # ================================================= a failure mid-stream
     # the response is cut (no last chunk): both tools must say so
     cl.expect_log(r"storlet .*midfail")
-    st, _, _ = curl.req("PUT", "/storlet/midfail.sh", {
-        "X-Object-Meta-Storlet-Language": "native",
-        "X-Object-Meta-Storlet-Interface-Version": "1.0",
-        "X-Object-Meta-Storlet-Object-Metadata": "no",
-        "X-Object-Meta-Storlet-Main": "midfail.sh"},
-        upload=file_of("midfail.sh", b"#!/bin/sh\nexec 3>&-\n"
-                       b"head -c 300000 /dev/zero\n"
-                       b"echo 'broke mid-way' >&2\nexit 3\n"))
+    st, _ = deploy("midfail.sh", file_of(
+        "midfail.sh", b"#!/bin/sh\nexec 3>&-\nhead -c 300000 /dev/zero\n"
+        b"echo 'broke mid-way' >&2\nexit 3\n"))
     t.eq(st, 201, "deploy midfail.sh")
     for where, extra in (("node", {}),
                          ("proxy", {"X-Storlet-Run-On-Proxy": ""})):
@@ -449,15 +444,10 @@ with Cluster(t) as cl:
 
     # ================================================= the storlet's log
     # a python storlet's print() goes to its log, never into its output
-    st, _, _ = curl.req("PUT", "/storlet/printer.py", {
-        "X-Object-Meta-Storlet-Language": "python",
-        "X-Object-Meta-Storlet-Interface-Version": "1.0",
-        "X-Object-Meta-Storlet-Object-Metadata": "no",
-        "X-Object-Meta-Storlet-Main": "printer.main"},
-        upload=file_of("printer.py", b"def main(s):\n"
-                       b"    for i in range(2000):\n"
-                       b"        print('debug line', i)\n"
-                       b"    s.write(b'RESULT\\n')\n"))
+    st, _ = deploy("printer.py", file_of(
+        "printer.py", b"def main(s):\n    for i in range(2000):\n"
+        b"        print('debug line', i)\n    s.write(b'RESULT\\n')\n"),
+        "printer.main", "python")
     t.eq(st, 201, "deploy printer.py")
     st, h, b = curl.req("GET", "/data/text.txt", {
         "X-Run-Storlet": "printer.py", "X-Storlet-Generate-Log": "True"})
