@@ -29,6 +29,8 @@ objects compared byte for byte with ones computed here:
   query string (curl only: the swift CLI quotes '?' in an object name);
 - X-Storlet-Range (closed, open, suffix; on the node and on the proxy;
   Storlet-Input-Range) with curl and swift download, and a ranged COPY;
+- a Sequence (docs/compound-storlets.md 1.1's deid.py, grep, wordcount.py
+  with a stage parameter) with curl and swift download;
 - a storlet failing mid-stream: curl exits 18, swift download 1;
 - X-Storlet-Generate-Log: the log stored in storletlog, read with swift,
   holding a python storlet's print()s (which never reach its output).
@@ -420,6 +422,35 @@ with Cluster(t) as cl:
     t.eq(st, 201, "a ranged COPY through grep")
     stored("/out/first-lines", grep(b"".join(LINES[:100]), b"a"),
            "ranged COPY")
+
+    # ================================================= a Sequence
+    # docs/compound-storlets.md 1.1's example: deid.py, grep, wordcount.py,
+    # request-wide and stage parameters, all three on the object node
+    recs = b"name,ward,diagnosis\n" + b"".join(
+        b"P%d,%s,%s\n" % (i, rng.choice([b"ICU", b"2"]),
+                          rng.choice([b"diabetes", b"flu", b"none"]))
+        for i in range(300))
+    st, _, _ = curl.req("PUT", "/data/p1.csv", {"Content-Type": "text/csv"},
+                        upload=file_of("p1.csv", recs))
+    t.eq(st, 201, "store data/p1.csv")
+    kept = b"".join(ln.split(b",", 1)[1]     # the name column dropped
+                    for ln in recs.splitlines(keepends=True)[1:]
+                    if b"diabetes" in ln)
+    want = (json.dumps({"bytes": len(kept), "chars": len(kept),
+                        "lines": kept.count(b"\n"),
+                        "words": len(kept.split())}, sort_keys=True) +
+            "\n").encode()
+    chain = {"X-Run-Storlet": "deid.py, grep, wordcount.py",
+             "X-Storlet-Parameter-1": "format:csv",
+             "X-Storlet-Stage-2-Parameter-1": "pattern:diabetes"}
+    st, h, b = curl.req("GET", "/data/p1.csv", chain)
+    same(b, want, "curl: a Sequence deid.py, grep, wordcount.py")
+    t.eq(h.get("x-storlet-sequence-placement"), "object=3, proxy=0",
+         "the whole chain ran on the object node")
+    r = swift("download", "data", "p1.csv", "-o", "-",
+              *[a for k, v in chain.items() for a in ("-H", k + ": " + v)])
+    same(r.stdout if r.returncode == 0 else r.stderr, want,
+         "swift download: the same Sequence")
 
     # ================================================= a failure mid-stream
     # the response is cut (no last chunk): both tools must say so
