@@ -88,7 +88,10 @@ with Cluster(t) as cl:
     fail = b"#!/bin/sh\necho 'reading the input' >&2\n" \
            b"echo 'the input is not a scan' >&2\nexit 3\n"
     req("PUT", path + "/storlet/fail.sh", body=fail, headers=native("fail.sh"))
-    midfail = b"#!/bin/sh\nexec 3>&-\nhead -c 200000 /dev/zero\n" \
+    # more than the engine's 1 MiB output pipe holds, so the output has
+    # surely begun when it fails (a smaller one may sit in the pipe unread
+    # when the exit is seen: then a clean 500 is the right answer)
+    midfail = b"#!/bin/sh\nexec 3>&-\nhead -c 4194304 /dev/zero\n" \
               b"echo 'broke mid-way' >&2\nexit 3\n"
     req("PUT", path + "/storlet/midfail.sh", body=midfail,
         headers=native("midfail.sh"))
