@@ -6,11 +6,11 @@
  * started by eng_start() before the daemon makes threads (a fork and an
  * exec: every sandbox it clones then copies its small address space, not
  * the daemon's), listening on a seqpacket socket in a private directory. An invocation makes
- * its pipes and the metadata socket, connects to the launcher (one
- * connection per run: closing it is how a run is cancelled, the launcher
- * then kills the sandbox) and sends the run request with the storlet's ends
- * attached, closing its own copies at once; the result arrives on the same
- * connection. Everything - the request, writing the invocation document,
+ * its pipes and the metadata socket and sends the run request with the
+ * storlet's ends attached on its thread's launcher connection (one per
+ * thread, shared by its runs: "launcher connections" below), closing its
+ * own copies at once; the result arrives on the same connection, and a run
+ * freed before it is cancelled with a kill. Everything - the request, writing the invocation document,
  * reading the output metadata, output with back-pressure, feeding input,
  * keeping the log, the result - happens on the run's event_base,
  * non-blocking; no thread is made per run.
@@ -118,6 +118,18 @@ static void make_run_template(char *out, size_t n)
     snprintf(out, n, "%.*s%s", (int)tl, t, leaf);
 }
 
+/* This thread's connection to the launcher: see "launcher connections". */
+struct eng_lconn {
+    struct eng_lconn *next;
+    pthread_t owner;
+    struct sbx_client *cl;     /* NULL once closed */
+    bool broken;               /* a send failed: no new runs */
+    struct event *ev;          /* storage for event_assign */
+    bool ev_added;
+    struct eng_run **runs;     /* runs waiting for their results */
+    size_t nruns, cap;
+};
+
 struct eng *eng_start(const struct eng_config *cfg, struct err *e)
 {
     struct eng *g = xcalloc(1, sizeof(*g));
@@ -212,6 +224,15 @@ void eng_free(struct eng *g)
         unlink(g->sock_path);
     if (g->run_dir[0])
         rmdir(g->run_dir);
+    /* no libevent call: the daemons' bases are gone by now */
+    while (g->lconns) {
+        struct eng_lconn *lc = g->lconns;
+        g->lconns = lc->next;
+        sbx_client_free(lc->cl);
+        free(lc->ev);
+        free(lc->runs);
+        free(lc);
+    }
     eng_slots_free(g->slots);
     eng_cache_release_all(g);
     for (size_t i = 0; i < g->nwarmed; i++)
@@ -232,7 +253,8 @@ struct eng_run {
     void *arg;
     /* the sandbox: its launcher connection and how it ended */
     struct sbx_policy pol;
-    struct sbx_client *cl;
+    struct eng_lconn *lc;      /* this thread's launcher connection */
+    bool waiting;              /* in lc's list: its result is still to come */
     uint64_t run_id;
     int rc;                    /* < 0: no result (err says why) */
     char err[ERR_MSG_MAX];
@@ -263,7 +285,7 @@ struct eng_run {
 
     int in_wr, out_rd, log_rd, meta_fd;
     struct eng_svc *svc;
-    struct event *ev_in, *ev_out, *ev_log, *ev_meta, *ev_doc, *ev_sbx;
+    struct event *ev_in, *ev_out, *ev_log, *ev_meta, *ev_doc;
 
     char *doc;
     size_t doc_len, doc_off;
@@ -292,6 +314,122 @@ struct eng_run {
     unsigned busy;
     bool free_pending;
 };
+
+/* ------------------------------------------------------------ launcher connections */
+
+/*
+ * One connection to the launcher per thread (and engine), shared by that
+ * thread's runs and told apart by request id: a connect and an accept per
+ * run cost the daemon and the launcher a wake-up and a few syscalls each,
+ * and the launcher one more for the hang-up. A run ended before its result
+ * came is cancelled with a kill (the launcher then kills its sandbox), no
+ * longer by closing its own connection.
+ *
+ * The engine's list (under g->lock) only finds a thread's connection; once
+ * found, only that thread touches it. Its read event exists while runs wait
+ * for results, on the base of the run that made the first of them wait (a
+ * thread runs one base at a time): the daemons free their bases before the
+ * engine, so no event may outlive its base, and eng_free() makes no
+ * libevent call. A connection that failed a send is not given new runs and
+ * is closed once its last run has its result; one the launcher hung up on
+ * ends all its runs with that error.
+ */
+
+static void set_nonblock(int fd);
+static void lconn_cb(evutil_socket_t fd, short what, void *arg);
+
+/* This thread's connection to the launcher (made on first use), or NULL
+ * with e set. */
+static struct eng_lconn *lconn_get(struct eng *g, struct err *e)
+{
+    pthread_t self = pthread_self();
+    pthread_mutex_lock(&g->lock);
+    struct eng_lconn *lc = g->lconns;
+    while (lc && !(pthread_equal(lc->owner, self) && lc->cl && !lc->broken))
+        lc = lc->next;
+    pthread_mutex_unlock(&g->lock);
+    if (lc)
+        return lc;
+    struct sbx_client *cl = sbx_client_connect(g->sock_path);
+    if (!cl) {
+        err_set(e, -errno, "storlet launcher %s: %s", g->sock_path, strerror(errno));
+        return NULL;
+    }
+    set_nonblock(sbx_client_fd(cl));
+    lc = xcalloc(1, sizeof(*lc));
+    lc->owner = self;
+    lc->cl = cl;
+    lc->ev = xcalloc(1, event_get_struct_event_size());
+    pthread_mutex_lock(&g->lock);
+    lc->next = g->lconns;
+    g->lconns = lc;
+    pthread_mutex_unlock(&g->lock);
+    return lc;
+}
+
+/* r's result is now awaited on lc (its request went out). */
+static void lconn_wait(struct eng_lconn *lc, struct eng_run *r)
+{
+    if (lc->nruns == lc->cap) {
+        lc->cap = lc->cap ? lc->cap * 2 : 8;
+        lc->runs = xrealloc(lc->runs, lc->cap * sizeof(*lc->runs));
+    }
+    lc->runs[lc->nruns++] = r;
+    r->waiting = true;
+    if (!lc->ev_added) {
+        event_assign(lc->ev, r->base, sbx_client_fd(lc->cl), EV_READ | EV_PERSIST,
+                     lconn_cb, lc);
+        event_add(lc->ev, NULL);
+        lc->ev_added = true;
+    }
+}
+
+/* r waits no longer (its result came, or it was freed before). */
+static void lconn_unwait(struct eng_lconn *lc, struct eng_run *r)
+{
+    if (!r->waiting)
+        return;
+    r->waiting = false;
+    for (size_t i = 0; i < lc->nruns; i++)
+        if (lc->runs[i] == r) {
+            lc->runs[i] = lc->runs[--lc->nruns];
+            break;
+        }
+    if (lc->nruns == 0 && lc->ev_added) {
+        event_del(lc->ev);
+        lc->ev_added = false;
+    }
+    if (lc->nruns == 0 && lc->broken && lc->cl) {
+        sbx_client_free(lc->cl);
+        lc->cl = NULL;
+    }
+}
+
+/* Sends a kill for run id on lc. A full socket gets a short wait (the
+ * launcher reads all the time); when the kill cannot be sent at all, the
+ * connection is shut down, which makes the launcher kill every sandbox of
+ * it: the runs sharing it end with an error, but no sandbox outlives the
+ * reason it was to be killed for. */
+static void lconn_kill(struct eng_lconn *lc, uint64_t id, enum sbx_end why, const char *name)
+{
+    if (!lc->cl)
+        return;
+    struct err e;
+    err_clear(&e);
+    int rc = sbx_client_send_kill(lc->cl, id, why, &e);
+    if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
+        struct pollfd pf = { .fd = sbx_client_fd(lc->cl), .events = POLLOUT };
+        if (poll(&pf, 1, 1000) == 1) {
+            err_clear(&e);
+            rc = sbx_client_send_kill(lc->cl, id, why, &e);
+        }
+    }
+    if (rc < 0) {
+        log_warn("storlet %s: kill (%s): %s", name, sbx_end_name(why), e.msg);
+        shutdown(sbx_client_fd(lc->cl), SHUT_RDWR);
+        lc->broken = true;
+    }
+}
 
 static void set_nonblock(int fd)
 {
@@ -363,18 +501,13 @@ static void finish(struct eng_run *r);
 
 /* Asks the launcher to end the sandbox now, reporting `why`. Once only;
  * if the launcher cannot be told, closing the connection makes it kill the
- * sandbox anyway (the run then ends with "no sandbox"). */
+ * sandbox anyway (the run then ends with "no sandbox"; lconn_kill). */
 static void kill_run(struct eng_run *r, enum sbx_end why)
 {
-    if (r->kill_sent || r->result_got || !r->cl)
+    if (r->kill_sent || r->result_got || !r->waiting)
         return;
     r->kill_sent = true;
-    struct err e;
-    err_clear(&e);
-    if (sbx_client_send_kill(r->cl, r->run_id, why, &e) < 0) {
-        log_warn("storlet %s: kill (%s): %s", r->storlet, sbx_end_name(why), e.msg);
-        shutdown(sbx_client_fd(r->cl), SHUT_RDWR);
-    }
+    lconn_kill(r->lc, r->run_id, why, r->storlet);
 }
 
 static void progress(struct eng_run *r)
@@ -649,22 +782,9 @@ static void in_io(evutil_socket_t fd, short what, void *arg)
         r->ops->input_drain(r, r->arg);
 }
 
-/* The launcher's connection: the result (or the launcher hung up). */
-static void sbx_io(evutil_socket_t fd, short what, void *arg)
+/* r's result is in r->res (or r->rc < 0: the launcher hung up). */
+static void result_in(struct eng_run *r)
 {
-    struct eng_run *r = arg;
-    (void)fd;
-    (void)what;
-    struct err e;
-    err_clear(&e);
-    int rc = sbx_client_poll(r->cl, r->run_id, &r->res, &e);
-    if (rc == 0)
-        return;
-    if (rc < 0) {
-        r->rc = rc;
-        str_copy(r->err, e.msg, sizeof(r->err));
-    }
-    event_del(r->ev_sbx);
     if (r->ev_tick)
         event_del(r->ev_tick);
     r->result_got = true;
@@ -678,6 +798,66 @@ static void sbx_io(evutil_socket_t fd, short what, void *arg)
     if (!r->meta_eof && !r->proto_err)
         meta_io(r->meta_fd, EV_READ, r);
     check_end(r);
+}
+
+static void hold(struct eng_run *r);
+static void release(struct eng_run *r);
+
+/* The launcher's connection: results for this thread's runs (or the
+ * launcher hung up: every run waiting on it ends with that error). A
+ * result for a run no longer waiting (freed, cancelled) is dropped. */
+static void lconn_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct eng_lconn *lc = arg;
+    (void)fd;
+    (void)what;
+    while (lc->cl) {
+        struct err e;
+        err_clear(&e);
+        struct sbx_result res;
+        uint64_t id = 0;
+        int rc = sbx_client_next(lc->cl, &id, &res, &e);
+        if (rc == 0)
+            return;
+        if (rc > 0) {
+            struct eng_run *r = NULL;
+            for (size_t i = 0; i < lc->nruns && !r; i++)
+                if (lc->runs[i]->run_id == id)
+                    r = lc->runs[i];
+            if (!r)
+                continue;
+            lconn_unwait(lc, r);
+            hold(r);
+            r->res = res;
+            result_in(r);
+            release(r);
+            continue;
+        }
+        /* the connection is gone: all its runs end (a callback below may
+         * start a run, which then gets a connection of its own) */
+        size_t n = lc->nruns;
+        struct eng_run **runs = lc->runs;
+        lc->runs = NULL;
+        lc->nruns = lc->cap = 0;
+        lc->broken = true;
+        if (lc->ev_added) {
+            event_del(lc->ev);
+            lc->ev_added = false;
+        }
+        sbx_client_free(lc->cl);
+        lc->cl = NULL;
+        for (size_t i = 0; i < n; i++) {
+            struct eng_run *r = runs[i];
+            r->waiting = false;
+            hold(r);
+            r->rc = rc;
+            str_copy(r->err, e.msg, sizeof(r->err));
+            result_in(r);
+            release(r);
+        }
+        free(runs);
+        return;
+    }
 }
 
 /* Every tick of the no-progress clock: progress that no event reports, then
@@ -745,11 +925,23 @@ static void tail_reason(struct eng_run *r, char *out, size_t n)
     out[len] = '\0';
 }
 
+/* A run freed while its sandbox may still run: the launcher kills it (its
+ * result, when it comes, is dropped). */
+static void run_cancel(struct eng_run *r)
+{
+    if (!r->lc || !r->waiting)
+        return;
+    lconn_unwait(r->lc, r);
+    if (!r->kill_sent) {
+        r->kill_sent = true;
+        lconn_kill(r->lc, r->run_id, SBX_END_ERROR, r->storlet ? r->storlet : "?");
+    }
+}
+
 static void run_free_now(struct eng_run *r)
 {
     eng_svc_free(r->svc);
-    struct event *evs[] = { r->ev_in, r->ev_out, r->ev_log, r->ev_meta, r->ev_doc, r->ev_sbx,
-                            r->ev_tick };
+    struct event *evs[] = { r->ev_in, r->ev_out, r->ev_log, r->ev_meta, r->ev_doc, r->ev_tick };
     for (size_t i = 0; i < ARRAY_SIZE(evs); i++)
         if (evs[i])
             event_free(evs[i]);
@@ -757,7 +949,7 @@ static void run_free_now(struct eng_run *r)
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    sbx_client_free(r->cl);   /* closing it kills a sandbox still running */
+    run_cancel(r);
     if (r->outbuf)
         evbuffer_free(r->outbuf);
     if (r->log)
@@ -785,8 +977,8 @@ static void run_free(struct eng_run *r)
     }
     r->finished = true;
     r->free_pending = true;
-    struct event *evs[] = { r->ev_in, r->ev_out, r->ev_log, r->ev_meta, r->ev_doc, r->ev_sbx,
-                            r->ev_tick };
+    run_cancel(r);
+    struct event *evs[] = { r->ev_in, r->ev_out, r->ev_log, r->ev_meta, r->ev_doc, r->ev_tick };
     for (size_t i = 0; i < ARRAY_SIZE(evs); i++)
         if (evs[i])
             event_del(evs[i]);
@@ -826,11 +1018,6 @@ static void meta_cb(evutil_socket_t fd, short what, void *arg)
 static void in_cb(evutil_socket_t fd, short what, void *arg)
 {
     held(in_io, fd, what, arg);
-}
-
-static void sbx_cb(evutil_socket_t fd, short what, void *arg)
-{
-    held(sbx_io, fd, what, arg);
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -1099,13 +1286,11 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
         .env = env, .code_dir = inv->code_dir, .fds = theirs, .fd_target = targets,
         .nfds = nfds, .warm = g->warm > 0, .direct_output = true,
     };
-    r->cl = sbx_client_connect(g->sock_path);
-    if (!r->cl) {
-        err_set(e, -errno, "storlet launcher %s: %s", g->sock_path, strerror(errno));
+    struct eng_lconn *lc = lconn_get(g, e);
+    if (!lc) {
         free(main_path);
         goto fail;
     }
-    set_nonblock(sbx_client_fd(r->cl));
     if (g->warm > 0) {
         /* the pool does not depend on the run's wall budget (the
          * launcher's key leaves it out too) */
@@ -1116,19 +1301,27 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
         free(pj);
         if (warm_first_use(g, key)) {
             eng_cache_pin(g, inv->code_dir);   /* warm sandboxes bind it while they wait */
-            /* its answer comes when they are built; sbx_client_poll skips it */
+            /* its answer comes when they are built; sbx_client_next skips it */
             struct err pe;
             err_clear(&pe);
-            if (sbx_client_send_prewarm(r->cl, &r->pol, inv->code_dir, g->warm, &pe) < 0)
+            if (sbx_client_send_prewarm(lc->cl, &r->pol, inv->code_dir, g->warm, &pe) < 0)
                 log_warn("prewarm %s: %s", inv->code_dir, pe.msg);
         }
         free(key);
     }
-    int64_t id = sbx_client_send_run(r->cl, &req, e);
+    int64_t id = sbx_client_send_run(lc->cl, &req, e);
     free(main_path);
-    if (id < 0)
+    if (id < 0) {
+        lc->broken = true;   /* whatever failed, the next run gets a new one */
+        if (lc->nruns == 0) {
+            sbx_client_free(lc->cl);
+            lc->cl = NULL;
+        }
         goto fail;
+    }
     r->run_id = (uint64_t)id;
+    r->lc = lc;
+    lconn_wait(lc, r);
     /* the launcher holds its copies now (in flight or received): our
      * copies go, so we see end of file when the storlet is done */
     for (size_t i = 0; i < ARRAY_SIZE(theirs); i++)
@@ -1139,13 +1332,11 @@ struct eng_run *eng_run_start(struct eng *g, struct event_base *base,
     r->ev_log = event_new(base, r->log_rd, EV_READ | EV_PERSIST, log_cb, r);
     r->ev_meta = event_new(base, r->meta_fd, EV_READ | EV_PERSIST, meta_cb, r);
     r->ev_doc = event_new(base, r->meta_fd, EV_WRITE | EV_PERSIST, doc_cb, r);
-    r->ev_sbx = event_new(base, sbx_client_fd(r->cl), EV_READ | EV_PERSIST, sbx_cb, r);
     if (r->in_wr >= 0)
         r->ev_in = event_new(base, r->in_wr, EV_WRITE, in_cb, r);
     event_add(r->ev_log, NULL);
     event_add(r->ev_meta, NULL);
     event_add(r->ev_doc, NULL);
-    event_add(r->ev_sbx, NULL);
     if (r->idle_ns || r->rate) {
         /* checked eight times per period: a kill comes between one and
          * 1.125 periods after the last progress (the earned wall budget

@@ -23,9 +23,11 @@ struct eng {
     int launcher_pid;
     char run_dir[64];
     char sock_path[108];
-    pthread_mutex_t lock;      /* guards warmed */
+    pthread_mutex_t lock;      /* guards warmed, lconns */
     char **warmed;             /* keys already prewarmed */
     size_t nwarmed;
+    struct eng_lconn *lconns;  /* launcher connections, one per thread
+                                * (eng_exec.c) */
     struct eng_slots *slots;   /* account -> tenant slot (own lock) */
     /* code cache (eng_cache.c) */
     uint64_t cache_max;        /* bytes; 0 = unbounded */

@@ -286,6 +286,9 @@ int sbx_client_run(struct sbx_client *c, const struct sbx_request *req,
  *  - sbx_client_poll() reads what has arrived: returns 1 when the result
  *    of run `id` is in r, 0 when there is nothing more to read yet, or a
  *    negative errno when the launcher hung up or answered garbage.
+ *  - sbx_client_next() is the same for a connection that carries several
+ *    runs at once: returns 1 with the next result in r and its run's id in
+ *    *id (0: an error about no run in particular), 0 or a negative errno.
  */
 int sbx_client_fd(const struct sbx_client *c);
 int64_t sbx_client_send_run(struct sbx_client *c, const struct sbx_request *req,
@@ -295,6 +298,8 @@ int sbx_client_send_prewarm(struct sbx_client *c, const struct sbx_policy *p,
 int sbx_client_send_kill(struct sbx_client *c, uint64_t id, enum sbx_end why,
                          struct err *e);
 int sbx_client_poll(struct sbx_client *c, uint64_t id, struct sbx_result *r,
+                    struct err *e);
+int sbx_client_next(struct sbx_client *c, uint64_t *id, struct sbx_result *r,
                     struct err *e);
 
 /*

@@ -167,7 +167,7 @@ int sbx_client_send_kill(struct sbx_client *c, uint64_t id, enum sbx_end why,
     return send_json(c, o, NULL, 0, e);
 }
 
-int sbx_client_poll(struct sbx_client *c, uint64_t id, struct sbx_result *r,
+int sbx_client_next(struct sbx_client *c, uint64_t *id, struct sbx_result *r,
                     struct err *e)
 {
     static _Thread_local char buf[SBX_MSG_MAX];
@@ -184,10 +184,23 @@ int sbx_client_poll(struct sbx_client *c, uint64_t id, struct sbx_result *r,
             return err_set(e, -EPROTO, "launcher: bad JSON: %s", je.text);
         const char *op = json_string_value(json_object_get(m, "op"));
         json_int_t mid = json_integer_value(json_object_get(m, "id"));
-        bool mine = op && strcmp(op, "result") == 0 && ((uint64_t)mid == id || mid == 0);
+        bool result = op && strcmp(op, "result") == 0;
         json_decref(m);
-        if (mine)
+        if (result) {
+            *id = (uint64_t)mid;
             return sbx_result_from_json(buf, r, e) < 0 ? e->code : 1;
+        }
+    }
+}
+
+int sbx_client_poll(struct sbx_client *c, uint64_t id, struct sbx_result *r,
+                    struct err *e)
+{
+    for (;;) {
+        uint64_t got;
+        int rc = sbx_client_next(c, &got, r, e);
+        if (rc <= 0 || got == id || got == 0)
+            return rc;
     }
 }
 
