@@ -21,7 +21,7 @@ stream and through a Distributed POST (curl only).
 Not reachable with the swift CLI: query-string parameters (the CLI quotes
 '?' in an object name), a Distributed request (a POST with a body to the
 account; `swift post` sends none). The invocation modes (PUT, COPY,
-X-Storlet-Range) are tested by storlet_invoke.py (not yet with the CLIs)."""
+X-Storlet-Range, ...) with both tools: storlet_examples_modes.py."""
 import hashlib
 import json
 import os
