@@ -8,7 +8,10 @@
  * Output: a JSON object {"bytes": N, "md5": "<hex>", "sha256": "<hex>", ...},
  * plus "verified": {"<alg>": true|false} for each algorithm whose digest the
  * object's metadata already holds (key = the algorithm name, any case, e.g.
- * X-Object-Meta-Sha256), so a stored checksum is checked in place.
+ * X-Object-Meta-Sha256), so a stored checksum is checked in place. The
+ * engine passes the object's metadata only to a storlet deployed with
+ * X-Object-Meta-Storlet-Object-Metadata: yes; with `no` nothing is checked
+ * ("computed").
  * Output metadata: the same digests, keys "Md5", "Sha256", ..., and
  * "Fixity" = "ok" | "mismatch" | "computed". Content-Type application/json.
  * Exit 64 for an unknown algorithm. Memory: one 256 KiB buffer.
