@@ -69,6 +69,11 @@
 #define FRAME_IN_MAX 65536
 #define LOG_KEEP (1024 * 1024)
 #define LOG_TAIL 1024
+/* Most log bytes read from one storlet: every byte costs this daemon's
+ * thread a copy, outside the sandbox's CPU quota (a storlet writing its log
+ * flat out kept a fifth of a CPU of the object server busy), so a log
+ * beyond this ends the run. */
+#define LOG_READ_MAX (16 * 1024 * 1024)
 #define OUT_CHUNK 65536
 
 /* ------------------------------------------------------------ engine */
@@ -304,6 +309,7 @@ struct eng_run {
 
     struct evbuffer *log;
     bool log_cut, log_eof;
+    uint64_t log_read;
     char tail[LOG_TAIL];
     size_t tail_len;
 
@@ -643,9 +649,12 @@ static void out_io(evutil_socket_t fd, short what, void *arg)
     check_end(r);
 }
 
+/* Output is read once the metadata is known; never after a protocol
+ * error (the storlet is being killed, and a run that has not started its
+ * response then fails before output, with the reason). */
 static void enable_output(struct eng_run *r)
 {
-    if (!r->out_eof && !r->out_paused && (r->meta_got || r->meta_eof || r->proto_err))
+    if (!r->out_eof && !r->out_paused && !r->proto_err && (r->meta_got || r->meta_eof))
         event_add(r->ev_out, NULL);
 }
 
@@ -667,27 +676,22 @@ static void meta_frames(struct eng_run *r)
         r->min_len -= fl + 4;
         const char *t = json_string_value(json_object_get(f, "type"));
         if (t && strcmp(t, "error") == 0 && json_is_string(json_object_get(f, "reason"))) {
-            free(r->err_reason);
-            r->err_reason = xstrndup(json_string_value(json_object_get(f, "reason")), 1024);
+            /* the storlet's last word: a second one is a flood (each
+             * frame is parsed on this daemon's thread, and counted as
+             * progress) */
+            if (r->err_reason) {
+                snprintf(r->proto_why, sizeof(r->proto_why), "a second error frame");
+                r->proto_err = true;
+            } else {
+                r->err_reason = xstrndup(json_string_value(json_object_get(f, "reason")),
+                                         1024);
+            }
         } else if (t && strcmp(t, "metadata") == 0 && !r->meta_got &&
                    json_is_object(json_object_get(f, "metadata"))) {
-            const char *key;
-            json_t *v;
-            json_object_foreach(json_object_get(f, "metadata"), key, v) {
-                size_t kl = strlen(key);
-                bool kok = kl >= 1 && kl <= 128 && !strpbrk(key, ": \t\r\n");
-                if (!json_is_string(v) || !kok || strlen(json_string_value(v)) > 256 ||
-                    strpbrk(json_string_value(v), "\r\n")) {
-                    snprintf(r->proto_why, sizeof(r->proto_why), "bad output metadata '%.64s'",
-                             key);
-                    r->proto_err = true;
-                }
-            }
             json_t *ct = json_object_get(f, "content_type");
-            if (ct && (!json_is_string(ct) || strpbrk(json_string_value(ct), "\r\n"))) {
-                snprintf(r->proto_why, sizeof(r->proto_why), "bad content_type");
+            if (!eng_frame_meta_ok(json_object_get(f, "metadata"), ct, r->proto_why,
+                                   sizeof(r->proto_why)))
                 r->proto_err = true;
-            }
             if (!r->proto_err) {
                 r->out_meta = json_incref(json_object_get(f, "metadata"));
                 r->content_type = ct ? xstrdup(json_string_value(ct)) : NULL;
@@ -766,6 +770,17 @@ static void log_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     size_t k = (size_t)n, have = evbuffer_get_length(r->log);
+    r->log_read += k;
+    if (r->log_read > LOG_READ_MAX) {
+        r->log_eof = true;   /* read no more of it */
+        event_del(r->ev_log);
+        if (!r->proto_err) {
+            snprintf(r->proto_why, sizeof(r->proto_why), "log larger than %d MiB",
+                     LOG_READ_MAX >> 20);
+            r->proto_err = true;
+        }
+        kill_run(r, SBX_END_ERROR);
+    }
     if (have < LOG_KEEP)
         evbuffer_add(r->log, buf, k < LOG_KEEP - have ? k : LOG_KEEP - have);
     if (have + k > LOG_KEEP)

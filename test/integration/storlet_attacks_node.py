@@ -337,6 +337,50 @@ with Cluster(t) as cl:
     def txn(r):
         return r[1].get("x-trans-id", "")
 
+    # ---- the channels the daemon reads itself (log, fd 3): their cost is
+    # the daemon's CPU, outside the sandbox's quota, so each is bounded and
+    # a flood ends the run at once instead of at a timeout
+    FRAME = b"import os, json, struct\n" \
+            b"def frame(o):\n" \
+            b"    d = json.dumps(o).encode()\n" \
+            b"    return struct.pack('>I', len(d)) + d\n"
+    chans = {
+        "logflood": (b"#!/bin/sh\nexec 3>&-\nexec yes " + b"A" * 70 +
+                     b" >&2\n", b"log larger than 16 MiB"),
+        "errflood": (b"#!/usr/bin/python3\n" + FRAME +
+                     b"f = frame({'type': 'error', 'reason': 'x' * 1000})\n"
+                     b"while True:\n    os.write(3, f)\n",
+                     b"a second error frame"),
+        "bigmeta": (b"#!/usr/bin/python3\n" + FRAME +
+                    b"m = {'K%04d' % i: 'v' * 50 for i in range(1000)}\n"
+                    b"os.write(3, frame({'type': 'metadata', 'metadata': m}))\n"
+                    b"os.close(3)\nos.write(1, b'body')\n",
+                    b"output metadata of 1000 keys and 55000 bytes"),
+        "ctlmeta": (b"#!/usr/bin/python3\n" + FRAME +
+                    b"m = {'Note': 'a\\x01b'}\n"
+                    b"os.write(3, frame({'type': 'metadata', 'metadata': m}))\n"
+                    b"os.close(3)\nos.write(1, b'body')\n",
+                    b"bad output metadata 'Note'"),
+    }
+    for name, (body, why) in chans.items():
+        p.deploy(pathA, tokA, name, body=body)
+        r = run("A", name).get()
+        f = acct_line(node, txn(r))
+        t.ok(r[0] == 500 and why in r[2] and f.get("end") == "error",
+             "%s ends at once, before output: %s %r (end=%s)" % (
+                 name, r[0], r[2][:100], f.get("end")))
+    p.deploy(pathA, tokA, "chan-ok", body=b"#!/usr/bin/python3\n" + FRAME +
+             b"m = {'K%02d' % i: 'v' * 40 for i in range(90)}\n"
+             b"os.write(3, frame({'type': 'metadata', 'metadata': m}))\n"
+             b"os.close(3)\n"
+             b"os.write(2, b'log line\\n' * 100000)\n"
+             b"os.write(1, b'body')\n")
+    r = run("A", "chan-ok").get()
+    t.ok(r[0] == 200 and r[2] == b"body" and
+         r[1].get("x-object-meta-k89") == "v" * 40,
+         "control: 90 keys of metadata and a 900 KB log are fine (%s)" % r[0])
+    t.eq(serve(), [], "the node serves both tenants after them")
+
     # ---- CPU hog: spins in 4 threads and keeps writing, so only the wall
     # clock ends it; control: the proxy, whose wall limit is larger
     deploy(pathA, tokA, "cpu", "cpu 4")
@@ -706,5 +750,7 @@ with Cluster(t) as cl:
     t.eq(left, [], "no process of either tenant's identity lives outside "
          "a launcher's sandboxes")
     t.eq(serve(), [], "the node serves both tenants after the attacks")
+    t.ok("error limited" not in p.read_log(),
+         "no attack made the proxy error-limit the node")
 
 t.done()

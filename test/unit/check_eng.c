@@ -24,6 +24,7 @@
 #include "common/util.h"
 #include "common/xalloc.h"
 #include "engine/eng.h"
+#include "engine/eng_frame.h"
 
 /* A parsed request head from raw text ("GET /x HTTP/1.1\r\nA: b\r\n\r\n"). */
 struct req {
@@ -625,6 +626,90 @@ START_TEST(launcher_socket_under_tmpdir)
 }
 END_TEST
 
+/* The output metadata a storlet may send (docs/storlets.md 3.5): what
+ * becomes headers must be within Swift's limits and header-safe. */
+START_TEST(output_metadata_limits)
+{
+    static const struct {
+        const char *json;
+        bool ok;
+    } cases[] = {
+        { "{}", true },
+        { "{\"Md5\": \"abc\", \"Note\": \"caf\u00e9\"}", true },
+        { "{\"a:b\": \"x\"}", false },           /* ':' in a key */
+        { "{\"a b\": \"x\"}", false },           /* space */
+        { "{\"caf\u00e9\": \"x\"}", false },     /* not ASCII */
+        { "{\"\": \"x\"}", false },
+        { "{\"k\": \"a\\tb\"}", false },        /* a control character */
+        { "{\"k\": \"a\\u007fb\"}", false },
+        { "{\"k\": 1}", false },
+    };
+    char why[256];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *m = json_loads(cases[i].json, 0, NULL);
+        ck_assert_msg(m, "case %zu parses", i);
+        ck_assert_msg(eng_frame_meta_ok(m, NULL, why, sizeof(why)) == cases[i].ok,
+                      "case %zu: %s", i, cases[i].json);
+        json_decref(m);
+    }
+    /* sizes: a 128-byte key and a 256-byte value pass, one more fails */
+    char k[130], v[258];
+    memset(k, 'k', 129);
+    memset(v, 'v', 257);
+    k[129] = v[257] = '\0';
+    json_t *m = json_object();
+    json_object_set_new(m, k + 1, json_string(v + 1));
+    ck_assert(eng_frame_meta_ok(m, NULL, why, sizeof(why)));
+    json_object_set_new(m, k, json_string("x"));
+    ck_assert(!eng_frame_meta_ok(m, NULL, why, sizeof(why)));
+    json_decref(m);
+    m = json_object();
+    json_object_set_new(m, "k", json_string(v));
+    ck_assert(!eng_frame_meta_ok(m, NULL, why, sizeof(why)));
+    json_decref(m);
+    /* 90 keys pass, 91 fail; 4096 bytes pass, 4097 fail */
+    m = json_object();
+    char name[16];
+    for (int i = 0; i < 90; i++) {
+        snprintf(name, sizeof(name), "K%02d", i);
+        json_object_set_new(m, name, json_string("v"));
+    }
+    ck_assert(eng_frame_meta_ok(m, NULL, why, sizeof(why)));
+    json_object_set_new(m, "K90", json_string("v"));
+    ck_assert(!eng_frame_meta_ok(m, NULL, why, sizeof(why)));
+    ck_assert_msg(strstr(why, "91 keys") != NULL, "%s", why);
+    json_decref(m);
+    m = json_object();
+    memset(v, 'v', 256);
+    v[256] = '\0';
+    for (int i = 0; i < 16; i++) {          /* 16 * (3 + 253) = 4096 */
+        snprintf(name, sizeof(name), "K%02d", i);
+        json_object_set_new(m, name, json_string(v + 3));
+    }
+    ck_assert(eng_frame_meta_ok(m, NULL, why, sizeof(why)));
+    json_object_set_new(m, "K", json_string(""));
+    ck_assert(!eng_frame_meta_ok(m, NULL, why, sizeof(why)));
+    json_decref(m);
+    /* the content type: a string, short, no control characters */
+    m = json_object();
+    json_t *ct = json_string("text/plain; charset=utf-8");
+    ck_assert(eng_frame_meta_ok(m, ct, why, sizeof(why)));
+    json_decref(ct);
+    ct = json_string("text/plain\r\nX-Injected: 1");
+    ck_assert(!eng_frame_meta_ok(m, ct, why, sizeof(why)));
+    json_decref(ct);
+    memset(v, 't', 257);
+    v[257] = '\0';
+    ct = json_string(v);                  /* 257 bytes */
+    ck_assert(!eng_frame_meta_ok(m, ct, why, sizeof(why)));
+    json_decref(ct);
+    ct = json_integer(3);
+    ck_assert(!eng_frame_meta_ok(m, ct, why, sizeof(why)));
+    json_decref(ct);
+    json_decref(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("eng");
@@ -635,6 +720,7 @@ int main(void)
     tcase_add_test(tc, parameters_from_headers_and_query);
     tcase_add_test(tc, deployment_checks);
     tcase_add_test(tc, wall_budget);
+    tcase_add_test(tc, output_metadata_limits);
     suite_add_tcase(s, tc);
     TCase *tx = tcase_create("execution");
     tcase_set_timeout(tx, 60);

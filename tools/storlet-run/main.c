@@ -410,25 +410,20 @@ static void meta_frames(struct run *r)
     while ((k = frame_take(r->min, &r->min_len, FRAME_IN_MAX, &f, r->proto_why,
                            sizeof(r->proto_why))) == 1) {
         const char *t = json_string_value(json_object_get(f, "type"));
-        if (t && strcmp(t, "error") == 0 && json_is_string(json_object_get(f, "reason"))) {
-            free(r->err_reason);
+        if (t && strcmp(t, "error") == 0 && json_is_string(json_object_get(f, "reason")) &&
+            r->err_reason) {
+            snprintf(r->proto_why, sizeof(r->proto_why), "a second error frame");
+            r->proto_err = true;
+        } else if (t && strcmp(t, "error") == 0 &&
+                   json_is_string(json_object_get(f, "reason"))) {
             r->err_reason = xstrdup(json_string_value(json_object_get(f, "reason")));
         } else if (t && strcmp(t, "metadata") == 0 && !r->meta_got &&
                    json_is_object(json_object_get(f, "metadata"))) {
-            const char *key;
-            json_t *v;
-            json_object_foreach(json_object_get(f, "metadata"), key, v) {
-                if (!json_is_string(v)) {
-                    snprintf(r->proto_why, sizeof(r->proto_why),
-                             "output metadata %s is not a string", key);
-                    r->proto_err = true;
-                }
-            }
+            /* the engine's checks: what runs here runs in the cluster */
             json_t *ct = json_object_get(f, "content_type");
-            if (ct && !json_is_string(ct)) {
-                snprintf(r->proto_why, sizeof(r->proto_why), "content_type is not a string");
+            if (!eng_frame_meta_ok(json_object_get(f, "metadata"), ct, r->proto_why,
+                                   sizeof(r->proto_why)))
                 r->proto_err = true;
-            }
             if (!r->proto_err) {
                 r->out_meta = json_incref(json_object_get(f, "metadata"));
                 r->content_type = ct ? xstrdup(json_string_value(ct)) : NULL;
