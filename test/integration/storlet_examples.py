@@ -628,6 +628,20 @@ with Cluster(t) as cl:
     same(b, (json.dumps(dict(tot, objects=3), sort_keys=True) +
              "\n").encode(), "the merged counts, byte for byte")
     t.eq(h.get("x-storlet-distributed-parts"), "3", "three parts")
+    curl.req("PUT", "/results")
+    st, h, _ = dist({"resources": {"container": "books"},
+                     "split": {"storlet": "wordcount.py"},
+                     "merge": {"storlet": "wcmerge.py"},
+                     "result": "results/books-wc.json"})
+    t.eq(st, 201, "curl POST Distributed with a result object")
+    r = swift("download", "results", "books-wc.json", "-o", "-")
+    same(r.stdout, (json.dumps(dict(tot, objects=3, per_object=per),
+                               sort_keys=True) + "\n").encode(),
+         "swift download of the result (checksum check on), byte for byte")
+    r = swift("stat", "results", "books-wc.json")
+    t.ok(b"Meta Storlet-Generated-By: wcmerge.py" in r.stdout and
+         b"Meta Storlet-Distributed-Parts: 3" in r.stdout,
+         "swift stat shows its provenance")
     cells, bright = components(CELLS_ROWS, 127, 8, 1)
     st, h, b = dist({"resources": {"objects": ["images/cells.pgm",
                                                "images/gray.pgm"]},
