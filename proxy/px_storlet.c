@@ -154,9 +154,12 @@ struct pst {
     uint64_t cut_first, cut_last, out_pos;
     struct event *stop_ev;     /* stops the chain after a cut, from the loop */
 
-    /* the loopback PUT's answer */
+    /* the loopback PUT's answer; the start of a refusal's body (its
+     * reason, "Metadata name too long: ...") for the client */
     int snk_status;
     char *snk_etag, *snk_lm;
+    char snk_reason[1024];
+    size_t snk_reason_len;
     bool answered, failed;
 };
 
@@ -462,7 +465,10 @@ static void snk_response(struct http_client *c, const struct http_head *h, void 
 static void snk_body(struct http_client *c, struct evbuffer *b, void *arg)
 {
     (void)c;
-    (void)arg;
+    struct pst *s = arg;
+    size_t room = sizeof(s->snk_reason) - 1 - s->snk_reason_len;
+    if (s->snk_status >= 400 && room > 0)
+        s->snk_reason_len += (size_t)evbuffer_remove(b, s->snk_reason + s->snk_reason_len, room);
     evbuffer_drain(b, evbuffer_get_length(b));
 }
 
@@ -516,7 +522,11 @@ static void snk_done(struct http_client *c, int err, void *arg)
     http_resp_header(req, "X-Storlet-Sequence-Placement", s->placement);
     if (s->applied[0])
         http_resp_header(req, "X-Storlet-Rules-Applied", s->applied);
-    px_reply(s->pr, s->snk_status);
+    s->snk_reason[s->snk_reason_len] = '\0';
+    if (s->snk_status >= 400 && s->snk_reason_len > 0 && s->snk_reason[0] != '<')
+        px_reply_text(s->pr, s->snk_status, s->snk_reason);   /* not a stock page */
+    else
+        px_reply(s->pr, s->snk_status);
 }
 
 static const struct http_client_ops snk_ops = {

@@ -17,7 +17,9 @@ objects compared byte for byte with ones computed here:
   while the object is stored, and `--ignore-checksum` exits 0 (from a
   file; from stdin swiftclient sends the body's MD5 as ETag, which the
   proxy checks, and compares the answer's ETag with it even with
-  --ignore-checksum: exit 1, object stored); a segmented upload (-S,
+  --ignore-checksum: exit 1, object stored); a store the proxy refuses
+  (X-Delete-At in the past, a metadata name too long) answers its reason;
+  a segmented upload (-S,
   with or without --use-slo) through a storlet is refused (400 on the
   manifest PUT: the segments went up without the storlet);
 - COPY: curl -X COPY -H Destination, curl -X PUT -H X-Copy-From (on the
@@ -309,6 +311,20 @@ with Cluster(t) as cl:
          "answer's is the stored MD5, swiftclient says md5 mismatch even "
          "with --ignore-checksum (%r)" % r.stderr[-120:])
     stored("/out/stdin.txt", grep(TEXT, b"beta"), "an upload from stdin")
+
+    # a refused store says why, as a plain PUT does
+    st, _, b = curl.req("PUT", "/out/late.txt", {
+        "X-Run-Storlet": "identity", "X-Delete-At": "1"}, upload=tf)
+    t.eq((st, b), (400, b"X-Delete-At in past"),
+         "curl PUT through a storlet, X-Delete-At in the past: 400 with the "
+         "reason")
+    r = swift("upload", "out", tf, "--object-name", "long.txt",
+              "-H", "X-Run-Storlet: identity",
+              "-H", "X-Object-Meta-%s: v" % ("k" * 200))
+    t.ok(r.returncode == 1 and b"400" in r.stderr and
+         b"Metadata name too long" in r.stderr,
+         "swift upload through a storlet, a metadata name too long: the "
+         "400's reason is shown (%r)" % r.stderr[-160:])
 
     # segmented: swiftclient sends the headers with the manifest only, so
     # the storlet would see the manifest and never the data
