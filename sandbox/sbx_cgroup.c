@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/bug.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -391,11 +392,73 @@ void sbx_cg_global_release(void)
         rmdir(base_cpu);
 }
 
-static uint64_t read_key(const char *dir, const char *file, const char *key)
+/*
+ * A group's files are opened once and kept (struct sbx_cg's fd[]): a group
+ * serves many sandboxes of its pool, and the launcher read three of them
+ * and opened three more per invocation, each a path walk through cgroupfs.
+ * The read-only ones are read again with pread at offset 0 (cgroupfs
+ * regenerates them). Closed when the group is removed.
+ */
+enum { CGF_PROCS0, CGF_PROCS1, CGF_PROCS2, CGF_CPU_STAT, CGF_PIDS_CURRENT, CGF_OOM };
+
+static int cg_file(struct sbx_cg *cg, int which, const char *dir, const char *file,
+                   int flags)
 {
-    char path[SBX_PATH_MAX + 64], buf[4096];
+    if (cg->fd[which] >= 0)
+        return cg->fd[which];
+    if (!dir[0])
+        return -ENOENT;
+    char path[SBX_PATH_MAX + 64];
     snprintf(path, sizeof(path), "%s/%s", dir, file);
-    if (!dir[0] || read_file(path, buf, sizeof(buf)) < 0)
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd == -1)
+        return -errno;
+    cg->fd[which] = fd;
+    return fd;
+}
+
+static void cg_close_files(struct sbx_cg *cg)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(cg->fd); i++) {
+        if (cg->fd[i] >= 0)
+            close(cg->fd[i]);
+        cg->fd[i] = -1;
+    }
+}
+
+static int cg_read(struct sbx_cg *cg, int which, const char *dir, const char *file,
+                   char *buf, size_t bufsz)
+{
+    int fd = cg_file(cg, which, dir, file, O_RDONLY);
+    if (fd < 0)
+        return fd;
+    ssize_t n = pread(fd, buf, bufsz - 1, 0);
+    if (n < 0)
+        return -errno;
+    buf[n] = '\0';
+    return 0;
+}
+
+int sbx_cg_procs_fds(struct sbx_cg *cg, int fds[3])
+{
+    const char *dirs[3] = { cg->memory, cg->pids, cg->cpu };
+    for (int i = 0; i < 3; i++) {
+        fds[i] = -1;
+        if (!dirs[i][0] || (i > 0 && cg->mode == SBX_CGROUP_V2))
+            continue;
+        int fd = cg_file(cg, CGF_PROCS0 + i, dirs[i], "cgroup.procs", O_WRONLY);
+        if (fd < 0)
+            return fd;
+        fds[i] = fd;
+    }
+    return 0;
+}
+
+static uint64_t read_key(struct sbx_cg *cg, int which, const char *dir, const char *file,
+                         const char *key)
+{
+    char buf[4096];
+    if (!dir[0] || cg_read(cg, which, dir, file, buf, sizeof(buf)) < 0)
         return 0;
     size_t klen = strlen(key);
     for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
@@ -414,53 +477,54 @@ static uint64_t read_key(const char *dir, const char *file, const char *key)
     return 0;
 }
 
-uint64_t sbx_cg_oom_kills(const struct sbx_cg *cg)
+uint64_t sbx_cg_oom_kills(struct sbx_cg *cg)
 {
     uint64_t now = 0;
     if (cg->mode == SBX_CGROUP_V2)
-        now = read_key(cg->memory, "memory.events", "oom_kill");
+        now = read_key(cg, CGF_OOM, cg->memory, "memory.events", "oom_kill");
     else if (cg->mode == SBX_CGROUP_V1)
-        now = read_key(cg->memory, "memory.oom_control", "oom_kill");
+        now = read_key(cg, CGF_OOM, cg->memory, "memory.oom_control", "oom_kill");
     return now > cg->oom_before ? now - cg->oom_before : 0;
 }
 
-static uint64_t throttled_total(const struct sbx_cg *cg)
+static uint64_t throttled_total(struct sbx_cg *cg)
 {
     if (cg->mode == SBX_CGROUP_V2)
-        return read_key(cg->memory, "cpu.stat", "nr_throttled");
+        return read_key(cg, CGF_CPU_STAT, cg->memory, "cpu.stat", "nr_throttled");
     if (cg->mode == SBX_CGROUP_V1 && cg->cpu[0])
-        return read_key(cg->cpu, "cpu.stat", "nr_throttled");
+        return read_key(cg, CGF_CPU_STAT, cg->cpu, "cpu.stat", "nr_throttled");
     return 0;
 }
 
-uint64_t sbx_cg_throttled(const struct sbx_cg *cg)
+uint64_t sbx_cg_throttled(struct sbx_cg *cg)
 {
     uint64_t now = throttled_total(cg);
     return now > cg->throttled_before ? now - cg->throttled_before : 0;
 }
 
-bool sbx_cg_empty(const struct sbx_cg *cg)
+bool sbx_cg_empty(struct sbx_cg *cg)
 {
-    char path[SBX_PATH_MAX + 32], buf[64];
+    char buf[64];
     if (cg->mode == SBX_CGROUP_NONE)
         return true;
-    snprintf(path, sizeof(path), "%s/pids.current",
-             cg->mode == SBX_CGROUP_V1 ? cg->pids : cg->memory);
-    return read_file(path, buf, sizeof(buf)) >= 0 && strcmp(buf, "0\n") == 0;
+    return cg_read(cg, CGF_PIDS_CURRENT, cg->mode == SBX_CGROUP_V1 ? cg->pids : cg->memory,
+                   "pids.current", buf, sizeof(buf)) >= 0 && strcmp(buf, "0\n") == 0;
 }
 
 void sbx_cg_reuse(struct sbx_cg *cg)
 {
     if (cg->mode == SBX_CGROUP_V2)
-        cg->oom_before = read_key(cg->memory, "memory.events", "oom_kill");
+        cg->oom_before = read_key(cg, CGF_OOM, cg->memory, "memory.events", "oom_kill");
     else if (cg->mode == SBX_CGROUP_V1)
-        cg->oom_before = read_key(cg->memory, "memory.oom_control", "oom_kill");
+        cg->oom_before = read_key(cg, CGF_OOM, cg->memory, "memory.oom_control", "oom_kill");
     cg->throttled_before = throttled_total(cg);
 }
 
 int sbx_cg_create(struct sbx_cg *cg, uint64_t id, const struct sbx_policy *p)
 {
     memset(cg, 0, sizeof(*cg));
+    for (size_t i = 0; i < ARRAY_SIZE(cg->fd); i++)
+        cg->fd[i] = -1;
     cg->mode = host.mode;
     char name[32];
     snprintf(name, sizeof(name), "i%" PRIu64, id);
@@ -511,7 +575,7 @@ int sbx_cg_create(struct sbx_cg *cg, uint64_t id, const struct sbx_policy *p)
                 write_u64(cg->cpu, "cpu.shares", (uint64_t)p->cpu_weight * 1024 / 100);
         }
         cg->cpu_weight = p->cpu_weight;
-        cg->oom_before = read_key(cg->memory, "memory.oom_control", "oom_kill");
+        cg->oom_before = read_key(cg, CGF_OOM, cg->memory, "memory.oom_control", "oom_kill");
         return 0;
     }
     return 0;
@@ -587,6 +651,7 @@ static void remove_dir(char *dir)
 
 void sbx_cg_destroy(struct sbx_cg *cg)
 {
+    cg_close_files(cg);
     if (cg->mode == SBX_CGROUP_NONE)
         return;
     sbx_cg_set_running(cg, false);
@@ -614,6 +679,7 @@ static bool try_rmdir(char *dir)
 
 bool sbx_cg_try_remove(struct sbx_cg *cg)
 {
+    cg_close_files(cg);
     if (cg->mode == SBX_CGROUP_NONE)
         return true;
     sbx_cg_set_running(cg, false);

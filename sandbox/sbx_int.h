@@ -43,6 +43,7 @@ struct sbx_cg {
     uint64_t throttled_before;
     uint32_t cpu_weight;         /* the policy's, counted in the parent */
     bool running;                /* counted in the parent's weight now */
+    int fd[6];                   /* its files, opened once (sbx_cgroup.c) */
 };
 
 /*
@@ -57,11 +58,18 @@ void sbx_cg_global_release(void);
 
 /* Creates group `id` with p's limits. Returns 0 or -errno. */
 int sbx_cg_create(struct sbx_cg *cg, uint64_t id, const struct sbx_policy *p);
+/*
+ * The group's cgroup.procs files, one per hierarchy (v1: memory, pids,
+ * cpu; v2: the one), opened once and kept with the group (a sandbox's init
+ * joins by writing 0 to each); -1 where there is none. Owned by cg.
+ * Returns 0 or -errno.
+ */
+int sbx_cg_procs_fds(struct sbx_cg *cg, int fds[3]);
 /* SIGKILLs every process in the group until it is empty (bounded). */
 void sbx_cg_kill(const struct sbx_cg *cg);
 /* OOM kills and cpu throttled periods since create (or the last reuse). */
-uint64_t sbx_cg_oom_kills(const struct sbx_cg *cg);
-uint64_t sbx_cg_throttled(const struct sbx_cg *cg);
+uint64_t sbx_cg_oom_kills(struct sbx_cg *cg);
+uint64_t sbx_cg_throttled(struct sbx_cg *cg);
 /* Kills what is left and removes the group's directories (may wait). */
 void sbx_cg_destroy(struct sbx_cg *cg);
 /* One non-blocking attempt at removing the group (after a kill). Returns
@@ -69,7 +77,7 @@ void sbx_cg_destroy(struct sbx_cg *cg);
 bool sbx_cg_try_remove(struct sbx_cg *cg);
 /* True when no task is left in the group (its pids count is 0), so that it
  * may serve the next sandbox of the same pool instead of being removed. */
-bool sbx_cg_empty(const struct sbx_cg *cg);
+bool sbx_cg_empty(struct sbx_cg *cg);
 /* Starts a new use of an empty group: the OOM and throttling counts of
  * the next sandbox start from here. Its limits are those it was made with. */
 void sbx_cg_reuse(struct sbx_cg *cg);
@@ -139,7 +147,8 @@ struct sbx_spawn_args {
     const struct sbx_policy *policy;
     const struct sock_fprog *seccomp;   /* NULL when weakened away */
     const char *code_dir;               /* NULL or host dir -> /storlet */
-    const struct sbx_cg *cg;            /* NULL: no cgroup */
+    const int *cg_procs;                /* NULL, or 3 cgroup.procs fds (-1:
+                                         * none; sbx_cg_procs_fds, borrowed) */
     int netns;                          /* tenant's namespace; -1: a new one */
     int root_ns;                        /* prepared root (sbx_root_ns); -1:
                                          * init builds its root itself */

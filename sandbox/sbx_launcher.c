@@ -321,14 +321,23 @@ static struct job *job_build(const struct sbx_policy *p, const char *code_dir, b
     int root_ns = -1;
     if (!(p->weaken & (SBX_WEAKEN_ROOTFS | SBX_WEAKEN_PIDNS)))
         root_ns = sbx_root_ns(p->inside_id);
+    int procs[3] = { -1, -1, -1 };
+    if (j->has_cg) {
+        int rc = sbx_cg_procs_fds(&j->cg, procs);
+        if (rc < 0) {
+            snprintf(detail, detailsz, "cgroup.procs: %s", strerror(-rc));
+            job_free(j);
+            return NULL;
+        }
+    }
     struct sbx_spawn_args a = {
         .root_ns = root_ns < 0 ? -1 : root_ns,
+        .cg_procs = j->has_cg ? procs : NULL,
         .netns = netns,
         .policy = p,
         .seccomp = (p->weaken & SBX_WEAKEN_SECCOMP) ? NULL
                    : p->class == SBX_CLASS_ADMIN ? &L.filt_admin : &L.filt_user,
         .code_dir = code_dir,
-        .cg = j->has_cg ? &j->cg : NULL,
     };
     if (sbx_spawn(&a, &j->sp, detail, detailsz) < 0) {
         job_free(j);
@@ -779,7 +788,7 @@ static void reap(struct job *j)
 
 /* The OOM count is a cgroup file read: asked only for the ends it can
  * explain, not on the path of every clean exit. */
-static uint64_t oom_kills(const struct job *j)
+static uint64_t oom_kills(struct job *j)
 {
     return j->has_cg ? sbx_cg_oom_kills(&j->cg) : 0;
 }
@@ -993,6 +1002,13 @@ static int setup(const struct sbx_launcher_opts *opts)
     if (getuid() == 0 && setgroups(0, NULL) == -1) {
         log_err("setgroups: %s", strerror(errno));
         return -errno;
+    }
+    /* each sandbox's cgroup keeps up to six files open (sbx_cgroup.c):
+     * with --max 256, beyond the common soft limit of 1024 */
+    struct rlimit nl;
+    if (getrlimit(RLIMIT_NOFILE, &nl) == 0 && nl.rlim_cur < nl.rlim_max) {
+        nl.rlim_cur = nl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nl);
     }
     int rc = sbx_seccomp_build(true, &L.filt_user);
     if (rc == 0)

@@ -434,7 +434,7 @@ static void init_main(const struct sbx_spawn_args *a, const struct init_fds *f, 
     }
 
     TRY(ctl, setsid(), "setsid");
-    if (a->cg)
+    if (a->cg_procs)
         TRY(ctl, unshare(CLONE_NEWCGROUP), "new cgroup namespace");
     /* A storlet must not create nested user namespaces (seccomp blocks the
      * calls too; this is the second wall, as bubblewrap --disable-userns). */
@@ -565,37 +565,21 @@ static int code_tree(const char *dir, uint32_t host_id)
     return fd;
 }
 
+/* Closes what open_init_fds opened (the cgroup files are borrowed). */
 static void close_init_fds(struct init_fds *f)
 {
-    int *fds[] = { &f->cg[0], &f->cg[1], &f->cg[2], &f->code };
-    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
-        if (*fds[i] != -1) {
-            close(*fds[i]);
-            *fds[i] = -1;
-        }
+    if (f->code != -1)
+        close(f->code);
+    f->code = -1;
 }
 
-/* Opens what init needs from our side of the namespaces. 0 or -errno. */
+/* Gathers what init needs from our side of the namespaces. 0 or -errno. */
 static int open_init_fds(const struct sbx_spawn_args *a, struct init_fds *f,
                          char *detail, size_t detailsz)
 {
-    f->cg[0] = f->cg[1] = f->cg[2] = f->code = -1;
-    if (a->cg) {
-        const char *dirs[3] = { a->cg->memory, a->cg->pids, a->cg->cpu };
-        for (int i = 0; i < 3; i++) {
-            if (!dirs[i][0])
-                continue;
-            char path[SBX_PATH_MAX + 16];
-            snprintf(path, sizeof(path), "%s/cgroup.procs", dirs[i]);
-            f->cg[i] = open(path, O_WRONLY | O_CLOEXEC);
-            if (f->cg[i] == -1) {
-                int rc = -errno;
-                snprintf(detail, detailsz, "open %s: %s", path, strerror(-rc));
-                close_init_fds(f);
-                return rc;
-            }
-        }
-    }
+    for (int i = 0; i < 3; i++)
+        f->cg[i] = a->cg_procs ? a->cg_procs[i] : -1;
+    f->code = -1;
     if (a->root_ns >= 0 && a->code_dir) {
         f->code = code_tree(a->code_dir, sbx_policy_host_id(a->policy));
         if (f->code < 0) {
@@ -603,7 +587,6 @@ static int open_init_fds(const struct sbx_spawn_args *a, struct init_fds *f,
             f->code = -1;
             snprintf(detail, detailsz, "sandbox setup: %.140s: %s", a->code_dir,
                      strerror(-rc));
-            close_init_fds(f);
             return rc;
         }
     }
