@@ -203,6 +203,8 @@ struct eng_fill;
 bool eng_cache_has(struct eng *g, const char *account, const char *name, const char *etag);
 struct eng_fill *eng_cache_begin(struct eng *g, const char *account, const char *name,
                                  const char *etag, struct err *e);
+/* -EFBIG once the file passes cache_max (it could never fit), or -errno of
+ * the write. */
 int eng_cache_write(struct eng_fill *f, const void *buf, size_t len);
 int eng_cache_commit(struct eng_fill *f, struct err *e);   /* frees f */
 void eng_cache_abort(struct eng_fill *f);                  /* frees f; NULL ok */
@@ -492,7 +494,8 @@ int eng_budget_of(const struct http_head *h, uint64_t *ms);
      1000000000000000, NULL, 0, \
      "Most bytes of storlet code the cache keeps (fetched files and the " \
      "code directories built from them); the least recently used go " \
-     "first, never one in use. 0: no bound."}, \
+     "first, never one in use. A storlet or dependency larger than it " \
+     "does not run here (500). 0: no bound."}, \
     {"DEFAULT", "storlet_sdk", CONF_PATH, OFF(storlet_sdk), \
      "/usr/share/cairn/cairn_storlet.py", 0, 0, NULL, 0, \
      "The Python storlet SDK, put beside each python storlet."}, \

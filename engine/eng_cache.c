@@ -67,6 +67,7 @@ struct eng_fill {
     char final[4096];
     char etag[MD5_HEX_LEN];
     struct md5 md5;
+    uint64_t bytes;
 };
 
 /* Pins (eng_cache_pin) live as long as the engine. */
@@ -225,6 +226,11 @@ struct eng_fill *eng_cache_begin(struct eng *g, const char *account, const char 
 
 int eng_cache_write(struct eng_fill *f, const void *buf, size_t len)
 {
+    /* a file larger than the bound can never fit it: without this, any
+     * tenant's storlet of any size would fill the cache's disk */
+    f->bytes += len;
+    if (f->g->cache_max && f->bytes > f->g->cache_max)
+        return -EFBIG;
     md5_update(&f->md5, buf, len);
     const char *p = buf;
     while (len > 0) {

@@ -303,6 +303,12 @@ static void on_done(struct http_client *c, int err, void *arg)
         p->fill = NULL;
         struct err e;
         err_clear(&e);
+        if (p->ferr == -EFBIG) {
+            eng_cache_abort(f);
+            finish(p, 500, "storlet %s: code larger than this node's storlet_cache_size",
+                   p->name);
+            return;
+        }
         if (!f || p->ferr) {
             eng_cache_abort(f);
             finish(p, 503, "storlet %s: cache write failed: %s", p->name,

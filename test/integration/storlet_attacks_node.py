@@ -55,12 +55,14 @@ if not os.path.exists(ATTACK):
     t.skip("storlet attacks on a node", "%s not built" % ATTACK)
     t.done()
 
+CACHE = 4 << 20   # the node's storlet_cache_size
 # The node stops storlets early; the proxy, where the controls run, lets
 # them run long and write much. Timeouts are events here, never thresholds:
 # a held attack waits for this script, and the idle limit only has to be
 # longer than one round of serve() on a loaded machine.
 NODE_LIMITS = {"storlet_wall_timeout": "20", "storlet_idle_timeout": "15",
-               "storlet_output_max": str(1 << 20)}
+               "storlet_output_max": str(1 << 20),
+               "storlet_cache_size": str(CACHE)}
 PROXY_LIMITS = {"storlet_wall_timeout": "300", "storlet_idle_timeout": "300",
                 "storlet_output_max": str(64 << 20)}
 PIDS_MAX, NOFILE, SCRATCH_MIB = 64, 64, 64   # the user sandbox's defaults
@@ -380,6 +382,23 @@ with Cluster(t) as cl:
          r[1].get("x-object-meta-k89") == "v" * 40,
          "control: 90 keys of metadata and a 900 KB log are fine (%s)" % r[0])
     t.eq(serve(), [], "the node serves both tenants after them")
+
+    # ---- huge code: the node's code cache is bounded, so a storlet that
+    # can never fit it does not run there,
+    # rather than fill the cache's disk; control: the proxy's cache is large
+    huge = b"#!/bin/sh\nexec 3>&-\nexec cat\n#" + b"h" * CACHE + b"\n"
+    p.deploy(pathA, tokA, "huge", body=huge)
+    r = run("A", "huge").get()
+    t.ok(r[0] == 500 and b"larger than this node's storlet_cache_size"
+         in r[2], "a storlet larger than the node's code cache does not "
+         "run there: %s %r" % (r[0], r[2][:100]))
+    big = [os.path.join(d, f) for d, _, fs in
+           os.walk(os.path.join(cl.dir, "node0-cache")) for f in fs
+           if os.path.getsize(os.path.join(d, f)) > CACHE // 2]
+    t.eq(big, [], "and nothing of it is left in the node's cache")
+    r = run("A", "huge", on_proxy=True).get()
+    t.eq((r[0], r[2]), (200, inA), "control: it runs on the proxy, whose "
+         "cache is large enough")
 
     # ---- CPU hog: spins in 4 threads and keeps writing, so only the wall
     # clock ends it; control: the proxy, whose wall limit is larger

@@ -2,7 +2,8 @@
  * check_eng_cache.c - unit tests for the bound on the storlet code cache
  * (engine/eng_cache.c): least recently used entries go first, a code
  * directory held in use (by this process or another one) or pinned by warm
- * sandboxes never goes, and a cache over its bound at start is trimmed.
+ * sandboxes never goes, a cache over its bound at start is trimmed, and a
+ * file larger than the bound is refused.
  */
 #include <check.h>
 #include <errno.h>
@@ -205,6 +206,27 @@ START_TEST(a_hold_in_another_process_counts)
 }
 END_TEST
 
+/* A file larger than the whole bound could never fit: refused at the
+ * first byte over it, so no storlet fills the cache's disk. */
+START_TEST(a_file_over_the_bound_is_refused)
+{
+    struct eng *g = engine(1000, true);
+    struct err e;
+    err_clear(&e);
+    struct eng_fill *f = eng_cache_begin(g, "AUTH_t", "big", "0123456789abcdef0123456789abcdef",
+                                         &e);
+    ck_assert_msg(f != NULL, "%s", e.msg);
+    char buf[600];
+    memset(buf, 'b', sizeof(buf));
+    ck_assert_int_eq(eng_cache_write(f, buf, sizeof(buf)), 0);
+    ck_assert_int_eq(eng_cache_write(f, buf, 400), 0);     /* exactly 1000 */
+    ck_assert_int_eq(eng_cache_write(f, buf, 1), -EFBIG);
+    eng_cache_abort(f);
+    ck_assert_uint_eq(eng_cache_bytes(g), 0);
+    done(g);
+}
+END_TEST
+
 START_TEST(start_trims_what_is_there)
 {
     struct eng *g = engine(0, true);
@@ -232,6 +254,7 @@ int main(void)
     tcase_add_test(tc, pinned_code_dir_never_goes);
     tcase_add_test(tc, a_hold_in_another_process_counts);
     tcase_add_test(tc, start_trims_what_is_there);
+    tcase_add_test(tc, a_file_over_the_bound_is_refused);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
