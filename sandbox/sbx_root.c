@@ -84,11 +84,15 @@ static struct {
 
 /* ------------------------------------------------------------ the tree */
 
-/* Sets *where (for the error message) and returns -errno. */
+/* Sets *where (for the error message; `what` is often a path on the
+ * failing function's stack, so it is copied) and returns -errno. */
 static int failed(const char **where, const char *what)
 {
-    *where = what;
-    return -errno;
+    static char buf[2 * SBX_PATH_MAX + 16];
+    int err = errno;
+    str_copy(buf, what, sizeof(buf));
+    *where = buf;
+    return -err;
 }
 
 #define TRY_R(expr, what)                         \
@@ -168,6 +172,16 @@ static int mirror(const char *hostpath, const char *dst, const char **where)
     return 0;
 }
 
+/* Mirrors host "/<dir>/<name>" (dir "" for the top) at "<root>/<dir>/<name>". */
+static int mirror_in(const char *root, const char *dir, const char *name, const char **where)
+{
+    char host[SBX_PATH_MAX + 8], path[2 * SBX_PATH_MAX + 16];
+    const char *sep = dir[0] ? "/" : "";
+    snprintf(host, sizeof(host), "%s%s/%s", sep, dir, name);
+    snprintf(path, sizeof(path), "%s%s%s/%s", root, sep, dir, name);
+    return mirror(host, path, where);
+}
+
 int sbx_root_populate(const char *root, uint32_t inside_id, const char **where)
 {
     char path[SBX_PATH_MAX + 64];
@@ -177,33 +191,22 @@ int sbx_root_populate(const char *root, uint32_t inside_id, const char **where)
     TRY_R(mkdir(path, 0755), path);
     if ((rc = sbx_root_bind_ro("/usr", path, false, where)) < 0)
         return rc;
-    for (size_t i = 0; i < ARRAY_SIZE(top_entries); i++) {
-        char host[64];
-        snprintf(host, sizeof(host), "/%s", top_entries[i]);
-        snprintf(path, sizeof(path), "%s/%s", root, top_entries[i]);
-        if ((rc = mirror(host, path, where)) < 0)
+    for (size_t i = 0; i < ARRAY_SIZE(top_entries); i++)
+        if ((rc = mirror_in(root, "", top_entries[i], where)) < 0)
             return rc;
-    }
 
     snprintf(path, sizeof(path), "%s/etc", root);
     TRY_R(mkdir(path, 0755), path);
-    for (size_t i = 0; i < ARRAY_SIZE(etc_entries); i++) {
-        char host[64];
-        snprintf(host, sizeof(host), "/etc/%s", etc_entries[i]);
-        snprintf(path, sizeof(path), "%s/etc/%s", root, etc_entries[i]);
-        if ((rc = mirror(host, path, where)) < 0)
+    for (size_t i = 0; i < ARRAY_SIZE(etc_entries); i++)
+        if ((rc = mirror_in(root, "etc", etc_entries[i], where)) < 0)
             return rc;
-    }
     DIR *d = opendir("/etc");
     if (d) {
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
             if (strncmp(de->d_name, "python3", 7) != 0)
                 continue;
-            char host[SBX_PATH_MAX + 8];
-            snprintf(host, sizeof(host), "/etc/%s", de->d_name);
-            snprintf(path, sizeof(path), "%s/etc/%s", root, de->d_name);
-            if ((rc = mirror(host, path, where)) < 0) {
+            if ((rc = mirror_in(root, "etc", de->d_name, where)) < 0) {
                 closedir(d);
                 return rc;
             }
