@@ -11,7 +11,7 @@
  *   root's mount namespace)
  *   clone(NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS)
  *   setns(back), write setgroups=deny,         | blocks on the ctl socket
- *   uid_map, gid_map                           |
+ *   uid_map, gid_map, oom_score_adj=1000       |
  *   send "g" (and return: nothing here waits)  | close fds, join its cgroup,
  *                                              | setsid, new cgroup ns, no
  *                                              | nested userns, uid 1000,
@@ -678,6 +678,14 @@ int sbx_spawn(const struct sbx_spawn_args *a, struct sbx_proc *sp,
         (rc = write_proc(pid, "uid_map", map)) < 0 ||
         (rc = write_proc(pid, "gid_map", map)) < 0) {
         snprintf(detail, detailsz, "id maps: %s", strerror(-rc));
+        goto fail;
+    }
+    /* When the host runs out of memory (each sandbox's own limit does not
+     * bound all of them together), the kernel's OOM killer takes storlets
+     * first, never a daemon: init and everything it forks inherit this,
+     * and lowering it needs CAP_SYS_RESOURCE on the host. */
+    if ((rc = write_proc(pid, "oom_score_adj", "1000")) < 0) {
+        snprintf(detail, detailsz, "oom_score_adj: %s", strerror(-rc));
         goto fail;
     }
     if (send(sp->ctl, "g", 1, MSG_NOSIGNAL) != 1) {

@@ -524,9 +524,21 @@ with Cluster(t) as cl:
                     return int(line.split()[1]) // 1024
         return 0
 
-    limit_case("the memory hog", "mem", "128",
-               lambda pid, _: (rss_mib(pid) >= 128, "%d MiB resident" %
-                               rss_mib(pid)),
+    def oom_adj(pid):
+        with open("/proc/%d/oom_score_adj" % pid) as f:
+            return int(f.read())
+
+    def mem_held(pid, procs):
+        # each sandbox's memory limit does not bound all of them together:
+        # on host memory pressure the kernel's OOM killer must take the
+        # storlets, never the daemon
+        adj = [oom_adj(q) for q, _ in procs]
+        return (rss_mib(pid) >= 128 and set(adj) == {1000} and
+                oom_adj(node.proc.pid) < 1000,
+                "%d MiB resident; oom_score_adj %s, the node's %d" % (
+                    rss_mib(pid), sorted(set(adj)), oom_adj(node.proc.pid)))
+
+    limit_case("the memory hog", "mem", "128", mem_held,
                lambda r: (r[0] == 500 and b"oom" in r[2]) or
                (r[0] == 200 and re.match(rb"mem \d+ MiB, then mmap", r[2])),
                "64", "mem 64 MiB: all\n")
