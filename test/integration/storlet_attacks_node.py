@@ -566,36 +566,6 @@ with Cluster(t) as cl:
                is not None,
                "20", "fds 20 of 20: all\n")
 
-    # ---- a flood of invocations: one tenant holds at most
-    # ENG_TENANT_RUNS_MAX sandboxes of the node; more answer 503, and the
-    # other tenant's storlets still get theirs
-    bgs = [run("A", "silence") for _ in range(TENANT_RUNS + 4)]
-
-    def flood_state():
-        held = [q for q in sandboxed(node) if cmdline(q).startswith(
-            b"/storlet/node_attack\0silence\0") and
-            os.path.exists("/proc/%d/fd/10" % q)]
-        done = [b for b in bgs if not b.is_alive()]
-        return (held, done) if len(held) + len(done) >= len(bgs) else None
-    held, done = wait_for(flood_state, 120, "the flood held or refused")
-    t.eq(len(held), TENANT_RUNS, "tenant A's flood holds %d sandboxes of the "
-         "node, no more" % TENANT_RUNS)
-    refused = [b.get() for b in done]
-    t.ok(len(refused) == 4 and all(r[0] == 503 and b"busy" in r[2]
-                                   for r in refused),
-         "the rest answer 503 busy (%r)" % [(r[0], r[2][:60]) for r in refused])
-    starts = [(q, start_time(q)) for q in held]
-    t.eq(serve(), [], "while tenant A holds its share of sandboxes, the node "
-         "serves both tenants, B's storlet included")
-    t.ok(all(alive(q, st) for q, st in starts),
-         "tenant A's held storlets were alive through those requests")
-    for q, _ in starts:
-        release(q)
-    outs = [b.get() for b in bgs if b not in done]
-    t.ok(all((r[0], r[2]) == (200, b"done\n") for r in outs),
-         "control: the %d within the cap run to their end" % len(outs))
-    no_survivors("tenant A's flood", node, starts, uids["A"])
-
     # ---- another tenant, held on the node, is probed by tenant A
     VSECRET = "victim-scratch-%s" % secrets.token_hex(12)
     VNAME = "cairn-victim-%s" % secrets.token_hex(6)
@@ -710,14 +680,50 @@ with Cluster(t) as cl:
         t.eq(f.read(), CANARY, "the host's canary file is unchanged")
     no_survivors("tenant B's storlet", node, [(vpid, vstart)], uids["B"])
 
+    def restart_node(**conf):
+        node.stop()
+        node.extra_conf.update(conf)
+        node.write_conf()
+        node.start()
+
+    # (held runs of a flood start one after the other on a loaded machine:
+    # the node's idle limit must not end the first before the last holds)
+    restart_node(storlet_idle_timeout="120", storlet_wall_timeout="150")
+    # ---- a flood of invocations: one tenant holds at most
+    # ENG_TENANT_RUNS_MAX sandboxes of the node; more answer 503, and the
+    # other tenant's storlets still get theirs
+    bgs = [run("A", "silence") for _ in range(TENANT_RUNS + 4)]
+
+    def flood_state():
+        held = [q for q in sandboxed(node) if cmdline(q).startswith(
+            b"/storlet/node_attack\0silence\0") and
+            os.path.exists("/proc/%d/fd/10" % q)]
+        done = [b for b in bgs if not b.is_alive()]
+        return (held, done) if len(held) + len(done) >= len(bgs) else None
+    held, done = wait_for(flood_state, 120, "the flood held or refused")
+    t.eq(len(held), TENANT_RUNS, "tenant A's flood holds %d sandboxes of the "
+         "node, no more" % TENANT_RUNS)
+    refused = [b.get() for b in done]
+    t.ok(len(refused) == 4 and all(r[0] == 503 and b"busy" in r[2]
+                                   for r in refused),
+         "the rest answer 503 busy (%r)" % [(r[0], r[2][:60]) for r in refused])
+    starts = [(q, start_time(q)) for q in held]
+    t.eq(serve(), [], "while tenant A holds its share of sandboxes, the node "
+         "serves both tenants, B's storlet included")
+    t.ok(all(alive(q, st) for q, st in starts),
+         "tenant A's held storlets were alive through those requests")
+    for q, _ in starts:
+        release(q)
+    outs = [b.get() for b in bgs if b not in done]
+    t.ok(all((r[0], r[2]) == (200, b"done\n") for r in outs),
+         "control: the %d within the cap run to their end" % len(outs))
+    no_survivors("tenant A's flood", node, starts, uids["A"])
+
     # ---- warm sandboxes never starve a run: every storlet version run
     # keeps a warm pool; tenant A runs enough versions to want more warm
     # sandboxes than the launcher holds, and tenant B's storlet must still
     # run (a full launcher evicts the least recently used pool's)
-    node.stop()
-    node.extra_conf["storlet_warm"] = "2"
-    node.write_conf()
-    node.start()
+    restart_node(storlet_warm="2")
     nver = LAUNCHER_MAX // 2 + 4
     bad = []
     for i in range(nver):
