@@ -368,7 +368,10 @@ with Cluster(t) as cl:
         p.deploy(pathA, tokA, name, body=body)
         r = run("A", name).get()
         f = acct_line(node, txn(r))
-        t.ok(r[0] == 500 and why in r[2] and f.get("end") == "error",
+        # the floods never end by themselves: the engine killed them; the
+        # bad metadata writers may exit before the kill lands
+        ends = ("error",) if name.endswith("flood") else ("error", "exit")
+        t.ok(r[0] == 500 and why in r[2] and f.get("end") in ends,
              "%s ends at once, before output: %s %r (end=%s)" % (
                  name, r[0], r[2][:100], f.get("end")))
     p.deploy(pathA, tokA, "chan-ok", body=b"#!/usr/bin/python3\n" + FRAME +
