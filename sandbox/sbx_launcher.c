@@ -1102,7 +1102,11 @@ int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opt
         uint64_t now = now_us(), next = UINT64_MAX;
         for (struct job *j = L.jobs; j; j = j->next) {
             int a = -1, b = -1, d = -1, e = -1;
-            if (!j->reaped)
+            /* An ended run's init exits by itself right after its report
+             * (and was sent a SIGKILL anyway): it is reaped at the loop's
+             * next wake-up, or within 5 ms, instead of waking the loop
+             * once more per run for it. */
+            if (!j->reaped && j->state != JOB_ENDED)
                 a = j->sp.pidfd;
             if (j->state == JOB_WARM && !j->ready)
                 e = j->sp.ctl;
@@ -1121,8 +1125,9 @@ int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opt
                     uint64_t t = j->t_last_out + j->pol.idle_ms * 1000;
                     next = next < t ? next : t;
                 }
-            } else if (j->state == JOB_ENDED && j->reaped) {
-                next = next < now + 5000 ? next : now + 5000;  /* rmdir retry */
+            } else if (j->state == JOB_ENDED) {
+                /* reap, or retry the rmdir */
+                next = next < now + 5000 ? next : now + 5000;
             }
             pf[n++] = (struct pollfd){ a, POLLIN, 0 };
             pf[n++] = (struct pollfd){ b, POLLIN, 0 };
@@ -1173,7 +1178,7 @@ int sbx_launcher_serve(int listen_fd, int conn_fd, const struct sbx_launcher_opt
                         job_kill(j, SBX_END_IDLE);
                 }
             }
-            if (pf[k].revents)
+            if (pf[k].revents || (j->state == JOB_ENDED && !j->reaped))
                 reap(j);
         }
         for (struct job **jp = &L.jobs; *jp;) {
