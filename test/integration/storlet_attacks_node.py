@@ -30,7 +30,16 @@ can do through the product:
     configurations, the rings, the slot table or the host's /proc; the
     same actions on its own things work (so the probes are real), and the
     host canaries (a file, a TCP listener, an abstract socket in the host's
-    namespace) see nothing.
+    namespace) see nothing;
+  - what the daemons themselves spend on a tenant's storlets stays bounded
+    and never hurts the other tenant: failing storlets do not make the
+    proxy error-limit the node; a log flood, an error-frame flood and bad
+    output metadata end at once (the daemon reads those channels on its
+    own CPU); a storlet larger than the node's code cache does not run
+    there; one tenant holds at most 32 sandboxes of the node (more answer
+    503) and its warm sandboxes, however many storlet versions it runs,
+    never refuse the other tenant's run; storlets are the host OOM
+    killer's first choice.
 Needs root (the sandbox does)."""
 import hashlib
 import http.client
