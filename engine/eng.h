@@ -125,9 +125,10 @@ bool eng_account_enabled(const char *value);
 #define ENG_DEPENDENCY_CONTAINER "dependency"
 #define ENG_LOG_CONTAINER "storletlog"
 #define ENG_SVC_DEPTH_MAX 4
-/* Most storlets of one account running at once in a daemon: more answer
- * 503. An eighth of the launcher's 256 sandboxes, so that one tenant cannot
- * hold every sandbox of a node and starve the others (threat-model.md). */
+/* Most storlets of one account running at once in a daemon when the
+ * configuration does not say (storlet_tenant_max): more answer 503. An
+ * eighth of the launcher's 256 sandboxes, so that one tenant cannot hold
+ * every sandbox of a node and starve the others (threat-model.md). */
 #define ENG_TENANT_RUNS_MAX 32
 
 /* ------------------------------------------------------- execution service */
@@ -144,6 +145,7 @@ struct eng_config {
     unsigned admin_cpu_weight; /* admin-class sandboxes; 0 = the class default */
     uint32_t uid_base;        /* 0 = SBX_UID_BASE_DEFAULT */
     unsigned warm;            /* warm sandboxes kept per storlet version */
+    unsigned tenant_max;      /* running storlets per account; 0 = ENG_TENANT_RUNS_MAX */
     uint64_t cache_max;       /* code cache bound in bytes; 0 = none */
     bool no_cgroup;           /* launcher: behave as if no cgroup (tests) */
     const char *log_facility; /* launcher logs to syslog as the daemon; NULL: stderr */
@@ -525,6 +527,11 @@ int eng_budget_of(const struct http_head *h, uint64_t *ms);
      "CPU weight of one running admin-sandbox storlet (a reseller admin's: " \
      "fixity, de-identification) against one busy thread of this daemon, " \
      "which weighs 100. Raise it to let such jobs win over the node's own " \
-     "request load; user-sandbox storlets always weigh 100."},
+     "request load; user-sandbox storlets always weigh 100."}, \
+    {"DEFAULT", "storlet_tenant_max", CONF_INT, OFF(storlet_tenant_max), "32", 1, 256, \
+     NULL, 0, \
+     "Most storlets of one account running at once in this daemon; more " \
+     "answer 503. Its launcher holds 256 sandboxes: this keeps one tenant " \
+     "from taking them all and starving the others."},
 
 #endif

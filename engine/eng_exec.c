@@ -177,7 +177,8 @@ struct eng *eng_start(const struct eng_config *cfg, struct err *e)
         goto fail;
     }
     struct sbx_launcher_opts lo = { .force_no_cgroup = cfg->no_cgroup,
-                                    .tenant_max = ENG_TENANT_RUNS_MAX };
+                                    .tenant_max = cfg->tenant_max ? cfg->tenant_max
+                                                                  : ENG_TENANT_RUNS_MAX };
     char prog[4096];
     pid_t p;
     if (launcher_prog(prog, sizeof(prog)) == 0) {

@@ -304,6 +304,7 @@ int main(int argc, char **argv)
             .output_max = srv.conf.storlet_output_max,
             .admin_cpu_weight = (unsigned)srv.conf.storlet_admin_cpu_weight,
             .warm = (unsigned)srv.conf.storlet_warm,
+            .tenant_max = (unsigned)srv.conf.storlet_tenant_max,
             .cache_max = srv.conf.storlet_cache_size,
             .log_facility = srv.conf.log_facility,
         };

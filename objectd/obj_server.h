@@ -80,6 +80,7 @@ struct obj_conf {
     int64_t storlet_idle_timeout; /* ms */
     uint64_t storlet_output_max;
     int64_t storlet_admin_cpu_weight;
+    int64_t storlet_tenant_max;
     /* background daemons (obj_repl.h) */
     char *swift_dir;
     int64_t ring_check_interval; /* ms */

@@ -60,6 +60,7 @@ struct px_conf {
     int64_t storlet_idle_timeout; /* ms */
     uint64_t storlet_output_max;
     int64_t storlet_admin_cpu_weight;
+    int64_t storlet_tenant_max;
     int64_t storlet_dist_concurrency;   /* splits at once, ceiling */
     int64_t storlet_dist_timeout;       /* ms: a Distributed merge's life */
     char *storlet_proxy_address;        /* as configured, or NULL */

@@ -65,18 +65,19 @@ if not os.path.exists(ATTACK):
     t.done()
 
 CACHE = 4 << 20   # the node's storlet_cache_size
+TENANT_RUNS = 8    # the node's storlet_tenant_max (the proxy keeps 32)
 # The node stops storlets early; the proxy, where the controls run, lets
 # them run long and write much. Timeouts are events here, never thresholds:
 # a held attack waits for this script, and the idle limit only has to be
 # longer than one round of serve() on a loaded machine.
 NODE_LIMITS = {"storlet_wall_timeout": "20", "storlet_idle_timeout": "15",
                "storlet_output_max": str(1 << 20),
-               "storlet_cache_size": str(CACHE)}
+               "storlet_cache_size": str(CACHE),
+               "storlet_tenant_max": str(TENANT_RUNS)}
 PROXY_LIMITS = {"storlet_wall_timeout": "300", "storlet_idle_timeout": "300",
                 "storlet_output_max": str(64 << 20)}
 PIDS_MAX, NOFILE, SCRATCH_MIB = 64, 64, 64   # the user sandbox's defaults
 ERRL = 2      # the proxy's error_suppression_limit: few errors limit a node
-TENANT_RUNS = 32   # engine/eng.h ENG_TENANT_RUNS_MAX
 LAUNCHER_MAX = 256   # the launcher's default --max
 
 
@@ -702,17 +703,29 @@ with Cluster(t) as cl:
     # the node's idle limit must not end the first before the last holds)
     restart_node(storlet_idle_timeout="120", storlet_wall_timeout="150")
     # ---- a flood of invocations: one tenant holds at most
-    # ENG_TENANT_RUNS_MAX sandboxes of the node; more answer 503, and the
-    # other tenant's storlets still get theirs
+    # storlet_tenant_max sandboxes of the node; more answer 503, and the
+    # other tenant's storlets still get theirs; control: the same flood on
+    # the proxy, whose limit is the default 32, holds every run
     bgs = [run("A", "silence") for _ in range(TENANT_RUNS + 4)]
+    pbgs = [run("A", "silence", on_proxy=True) for _ in range(TENANT_RUNS + 4)]
 
-    def flood_state():
-        held = [q for q in sandboxed(node) if cmdline(q).startswith(
+    def held_below(daemon):
+        return [q for q in sandboxed(daemon) if cmdline(q).startswith(
             b"/storlet/node_attack\0silence\0") and
             os.path.exists("/proc/%d/fd/10" % q)]
+
+    def flood_state():
+        held = held_below(node)
         done = [b for b in bgs if not b.is_alive()]
         return (held, done) if len(held) + len(done) >= len(bgs) else None
     held, done = wait_for(flood_state, 120, "the flood held or refused")
+    try:
+        pheld = wait_for(lambda: len(held_below(p)) >= len(pbgs) and
+                         held_below(p), 120, "the proxy's flood held")
+    except TimeoutError:
+        pheld = held_below(p)
+    t.eq(len(pheld), len(pbgs), "control: on the proxy (limit 32) all %d "
+         "of the same flood hold" % len(pbgs))
     t.eq(len(held), TENANT_RUNS, "tenant A's flood holds %d sandboxes of the "
          "node, no more" % TENANT_RUNS)
     refused = [b.get() for b in done]
@@ -724,9 +737,11 @@ with Cluster(t) as cl:
          "serves both tenants, B's storlet included")
     t.ok(all(alive(q, st) for q, st in starts),
          "tenant A's held storlets were alive through those requests")
-    for q, _ in starts:
+    for q in [q for q, _ in starts] + pheld:
         release(q)
     outs = [b.get() for b in bgs if b not in done]
+    t.ok(all((r[0], r[2]) == (200, b"done\n") for r in map(Bg.get, pbgs)),
+         "control: and all end when released")
     t.ok(all((r[0], r[2]) == (200, b"done\n") for r in outs),
          "control: the %d within the cap run to their end" % len(outs))
     no_survivors("tenant A's flood", node, starts, uids["A"])
