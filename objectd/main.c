@@ -317,6 +317,20 @@ int main(int argc, char **argv)
         }
     }
 
+    /* Signals are taken by sigwait in the main thread only. They are
+     * blocked before the first thread is made (the disk pool's, next), as
+     * every thread inherits the mask: a thread that left them open would
+     * take a SIGHUP or SIGTERM sent while the main thread is not yet in
+     * sigwait, and die of it with the whole process. The launcher, forked
+     * above, keeps its own mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     srv.bg = obj_bg_new(&srv);
     srv.wq = workq_new((unsigned)srv.conf.disk_threads,
                        (size_t)srv.conf.max_queued);
@@ -325,15 +339,6 @@ int main(int argc, char **argv)
                 (long long)srv.conf.disk_threads, strerror(errno));
         return 1;
     }
-
-    /* Signals are taken by sigwait in the main thread only. */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     int64_t want_port[OBJ_ROLE_COUNT] = { srv.conf.bind_port,
                                           srv.conf.container_port,

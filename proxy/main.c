@@ -196,6 +196,16 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    /* Block the stop signals in every thread; the main thread sigwaits.
+     * Blocked before the first thread is made (the ring watchers', next),
+     * as threads inherit the mask: a thread that left them open would take
+     * a SIGTERM sent while the main thread is not yet in sigwait, and the
+     * process would die of it instead of shutting down. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (load_rings(&srv, &e) < 0) {
         log_err("%s", e.msg);
         return 1;
@@ -242,12 +252,6 @@ int main(int argc, char **argv)
         w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
     }
     srv.port = port;
-    /* Block the stop signals in every thread; the main thread sigwaits. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
     for (size_t i = 0; i < nw; i++)
         pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
     log_notice("listening on %s:%d with %zu workers", srv.conf.bind_ip, port,
