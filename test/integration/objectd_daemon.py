@@ -2,7 +2,9 @@
 # tier: quick
 """cairn-objectd as a process: --check-config on a good and a bad file,
 --help, SIGHUP keeps it serving, SIGTERM ends it with status 0, and the
-access log line."""
+access log line. SIGHUP and SIGTERM sent the moment the daemon says it is
+listening (its threads exist, its main thread may not be in sigwait yet)
+are handled as later ones: no thread leaves them open to die of."""
 import os
 import signal
 import subprocess
@@ -64,6 +66,40 @@ with Cluster(t) as cl:
     wait_for(lambda: "tx-after" in open(lf).read(), 10, "line in new file")
     t.ok("tx-after" not in open(lf + ".1").read(),
          "after SIGHUP lines go to the new log_file, not the rotated one")
+
+    # Signals at start-up: a thread made with SIGHUP/SIGTERM unblocked
+    # would take one sent before the main thread sigwaits, and the process
+    # would die of it. The window is short: several tries.
+    e = cl.objectd(devices=["sda1"], ip="127.0.0.4", start=False)
+
+    def start_listening():
+        mark = os.path.getsize(e.log) if os.path.exists(e.log) else 0
+
+        def since():
+            with open(e.log, "rb") as f:
+                f.seek(mark)
+                return f.read().decode(errors="replace")
+        e.start(wait=False)
+        wait_for(lambda: e.proc.poll() is not None or
+                 "listening on" in since(), 30, "listening on")
+        return since
+
+    hup_dead = []
+    for _ in range(5):
+        since = start_listening()
+        e.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: e.proc.poll() is not None or "SIGHUP" in since(),
+                 30, "SIGHUP logged or exit")
+        if e.proc.poll() is not None:
+            hup_dead.append(e.proc.returncode)
+        e.stop()
+    t.eq(hup_dead, [], "SIGHUP at start-up: logged, the daemon lives on")
+    term_rc = []
+    for _ in range(5):
+        start_listening()
+        e.proc.send_signal(signal.SIGTERM)
+        term_rc.append(e.proc.wait(30))
+    t.eq(term_rc, [0] * 5, "SIGTERM at start-up: exit status 0")
 
     # SIGTERM while a GET is streaming: the response still completes
     big = os.urandom(1 << 20) * 20
