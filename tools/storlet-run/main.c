@@ -161,7 +161,7 @@ static void usage(void)
             "      --content-type T   the object's content type\n"
             "      --range A-B        X-Storlet-Range: only bytes A..B of INPUT\n"
             "      --run-on-proxy     say so in the invocation document\n"
-            "  -o, --output FILE      output (default stdout)\n"
+            "  -o, --output FILE      output (default, or -: stdout)\n"
             "      --log FILE         the storlet's log (default stderr)\n"
             "      --result FILE      result JSON (default: one line on stderr)\n"
             "      --objects DIR      services: object C/O is DIR/C/O\n"
@@ -1127,7 +1127,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
         switch (c) {
         case 'p': kv_add(o->params, optarg, "--param"); break;
         case 'm': kv_add(o->meta, optarg, "--meta"); break;
-        case 'o': o->output = optarg; break;
+        case 'o': o->output = strcmp(optarg, "-") == 0 ? NULL : optarg; break;   /* "-": stdout */
         case OPT_MAIN: o->main_name = optarg; break;
         case OPT_LANG: o->language = optarg; break;
         case OPT_DEP:

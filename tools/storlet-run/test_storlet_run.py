@@ -461,6 +461,13 @@ t.eq(r.out, b"".join(b"%d:%s" % (i, x) for i, x in enumerate(lines_, 1) if b"a" 
 r = lib.run(lib.storlet("grep"), text, params={"pattern": "théta", "count": "true"})
 n = sum(1 for x in lines_ if "théta".encode() in x)
 t.eq((r.out, r.meta and r.meta.get("Matches")), (b"%d\n" % n, str(n)), "grep: count, UTF-8 pattern")
+# -o - is stdout, as the usage says, never a file called "-"
+with open(os.path.join(work, "grep-in"), "wb") as f:
+    f.write(text)
+p = subprocess.run([lib.RUNNER, "-o", "-", "-p", "pattern=alpha", lib.storlet("grep"),
+                    "grep-in"], cwd=work, capture_output=True, timeout=60)
+t.ok(p.returncode == 0 and p.stdout == b"".join(x for x in lines_ if b"alpha" in x) and
+     not os.path.exists(os.path.join(work, "-")), "grep: -o - writes the output to stdout")
 r = lib.run(lib.storlet("grep"), b"no newline at end", params={"pattern": "end"})
 t.eq(r.out, b"no newline at end", "grep: a last line without newline stays so")
 r = lib.run(lib.storlet("grep"), text, params={"pattern": "(", "mode": "regex"})
