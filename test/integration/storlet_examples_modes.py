@@ -19,9 +19,8 @@ objects compared byte for byte with ones computed here:
   proxy checks, and compares the answer's ETag with it even with
   --ignore-checksum: exit 1, object stored); a store the proxy refuses
   (X-Delete-At in the past, a metadata name too long) answers its reason;
-  a segmented upload (-S,
-  with or without --use-slo) through a storlet is refused (400 on the
-  manifest PUT: the segments went up without the storlet);
+  a segmented upload (-S, with or without --use-slo) through a storlet is
+  refused (400 on the manifest PUT: the segments went up without it);
 - COPY: curl -X COPY -H Destination, curl -X PUT -H X-Copy-From (on the
   node and on the proxy), `swift copy --header 'X-Run-Storlet: ...'` (it
   sends X-Fresh-Metadata: false, which a storlet copy takes), each with
