@@ -84,6 +84,15 @@ struct eng_decision {
 void eng_decide(enum eng_role role, const struct http_head *h, struct eng_decision *d);
 
 /*
+ * Whether the request stores a large object's manifest: a DLO's
+ * X-Object-Manifest or an SLO's ?multipart-manifest=put (any value, the
+ * name quoted or not). Its body is the manifest, and the data went up in
+ * segments before it, so no storlet can transform it: eng_decide refuses
+ * X-Run-Storlet on it, and the proxy refuses a write rule's stages.
+ */
+bool eng_manifest_put(const struct http_head *h);
+
+/*
  * Parses an X-Storlet-Range value (exactly one range: "bytes=a-b",
  * "bytes=a-" or "bytes=-n") into d's range fields (has_range and the
  * rest), as eng_decide does; the object node reads the proxy's

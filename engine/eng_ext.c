@@ -83,10 +83,7 @@ bool eng_account_enabled(const char *value)
 
 static bool query_has_manifest(const char *query);
 
-/* A PUT that stores a large object's manifest (a DLO's X-Object-Manifest,
- * an SLO's ?multipart-manifest=put): its body is the manifest, and the
- * data went up in segments before it, without the storlet. */
-static bool manifest_put(const struct http_head *h)
+bool eng_manifest_put(const struct http_head *h)
 {
     if (http_head_get(h, "X-Object-Manifest"))
         return true;
@@ -135,7 +132,7 @@ void eng_decide(enum eng_role role, const struct http_head *h, struct eng_decisi
         reject(d, 400, "X-Storlet-Range: not allowed on PUT");
         return;
     }
-    if (d->op == ENG_OP_PUT && manifest_put(h)) {
+    if (d->op == ENG_OP_PUT && eng_manifest_put(h)) {
         reject(d, 400, "X-Run-Storlet: not on a large object's manifest PUT (the storlet "
                        "would read the manifest; the segments went up without it): upload "
                        "unsegmented, or COPY the assembled object through the storlet");

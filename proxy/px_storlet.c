@@ -1702,6 +1702,20 @@ static int chain_of(struct pst *s, struct eng_seq *out, struct err *e)
     if (rc < 0)
         return rc;
     rc = eng_seq_extend(out, &d.chain, ENG_SEQ_MAX, e);
+    if (rc == 0 && m == ENG_RULES_PUT && out->n > 0 && eng_manifest_put(http_req_head(pr->req))) {
+        /* the client named no storlet (eng_decide refused that): a write
+         * rule's stages would read the manifest, while the data went up
+         * in segments without them (docs/rules.md 4.4) */
+        rc = d.mandatory ? -EACCES : -EINVAL;
+        err_set(e, rc, "%s", d.mandatory
+                                 ? "A mandatory storlet rule applies to writes of this object: "
+                                   "a large object's manifest cannot be stored here (its "
+                                   "segments went up without the rule's storlets); upload "
+                                   "it unsegmented"
+                                 : "A storlet rule applies to writes of this object: a large "
+                                   "object's manifest carries no data for it; upload it "
+                                   "unsegmented");
+    }
     if (rc == 0) {
         s->ruled = pr->rules && pr->rules->on;
         s->mandatory = d.mandatory;

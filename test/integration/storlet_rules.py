@@ -406,8 +406,33 @@ with Cluster(t) as cl:
                    headers={"Content-Type": "text/csv"})
     st, _, b = req("GET", path + "/intake/in3.csv")
     t.ok(st == 200 and b == CSV, "the admin's upload is stored as sent")
+    # a large object's manifest: its segments went up without the rule
+    for what, url, hd, body in (
+            ("a DLO manifest", "/intake/big.csv", {"X-Object-Manifest": "scratch/seg"}, b""),
+            ("an SLO manifest", "/intake/big.csv?multipart-manifest=put", {},
+             json.dumps([{"path": "/scratch/seg1"}]).encode())):
+        st, _, b = req("PUT", path + url, body=body, token=rtok,
+                       headers=dict(hd, **{"Content-Type": "text/csv"}))
+        st2, _, _ = req("HEAD", path + "/intake/big.csv")
+        t.ok(st == 403 and b"manifest" in b and st2 == 404,
+             "%s under a mandatory write rule is 403, nothing stored (%d %d %r)"
+             % (what, st, st2, b[:100]))
+    st, _, _ = req("PUT", path + "/intake/big.csv", body=b"",
+                   headers={"X-Object-Manifest": "scratch/seg"})
+    t.eq(st, 201, "the admin, whom the rule does not cover, stores a DLO manifest there")
+    req("DELETE", path + "/intake/big.csv")
 
     # ---------------------------------------------------------- plain rules
+    req("PUT", path + "/upper")
+    req("POST", path + "/upper", headers={"X-Storlet-Rules": json.dumps(
+        {"rules": [{"id": "up-in", "match": {"methods": ["PUT"]},
+                    "action": {"storlet": "identity"}}]})})
+    st, _, b = req("PUT", path + "/upper/big", body=b"",
+                   headers={"X-Object-Manifest": "scratch/seg"})
+    st2, _, _ = req("HEAD", path + "/upper/big")
+    t.ok(st == 400 and b"manifest" in b and st2 == 404,
+         "a DLO manifest under a plain write rule is 400, nothing stored (%d %d %r)"
+         % (st, st2, b[:100]))
     with open(os.path.join(BUILD, "storlets", "fixity"), "rb") as f:
         req("PUT", path + "/storlet/fixity", body=f.read(), headers=native("fixity"))
     req("PUT", path + "/docs")
