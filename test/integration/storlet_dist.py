@@ -270,9 +270,19 @@ with Cluster(t) as cl:
 
     # a failure after the merge output outgrew what the proxy holds back:
     # the response is cut (never a short answer taken as whole), a result
-    # is not stored, and the proxy logs why
+    # is not stored, and the proxy logs why. With concurrency 1 the failing
+    # split starts only once the parts before it are all in the merge's
+    # input; of those, at most 320 KiB wait in the proxy, 1 MiB in the
+    # pipe to the merge, a 64 KiB chunk in the merge and 1 MiB in the pipe
+    # from it: the rest has reached the proxy's hold. 4.5 MiB of parts
+    # before the failure so put more than 1 MiB there whatever the merge's
+    # pace (1.8 MiB was enough only when the merge kept up).
+    pad = ["books/pad/%d" % i for i in range(5)]
+    for n in pad:
+        req("PUT", path + "/" + n, body=big["big/0"])
     cut = dict(raw, concurrency=1, resources={"objects": [
-        "books/big/0", "books/big/1", "books/big/2", "books/nothere"]})
+        "books/big/0", "books/big/1", "books/big/2"] + pad +
+        ["books/nothere"]})
     c = p.conn()
     c.request("POST", path, body=json.dumps(cut).encode(), headers={
         "X-Auth-Token": tok, "X-Storlet-Distributed": "1"})
