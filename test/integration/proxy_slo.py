@@ -394,18 +394,25 @@ with Cluster(t) as cl:
         req("PUT", path + "/other/m%d" % i, body=segs[i])
     mman = [{"path": "/other/m%d" % i} for i in range(3)]
     put_manifest("c/moving", mman)
+    # each change is waited for on every replica: a PUT or DELETE is
+    # answered with one replica possibly still old, and a GET served by it
+    # would be a whole, unchanged object
     req("PUT", path + "/other/m1", body=b"Z")
+    cl.wait_replicas(acct, "other", "m1", md5(b"Z"))
     st, b, complete = raw_get(path + "/c/moving")
     t.ok(st == 200 and not complete and len(b) < 70002,
          "a later segment changed: the response is cut (%d, %d bytes, complete=%s)"
          % (st, len(b), complete))
     req("PUT", path + "/other/m1", body=segs[1])
+    cl.wait_replicas(acct, "other", "m1", md5(segs[1]))
     put_manifest("c/moving", mman)
     req("DELETE", path + "/other/m2")
+    cl.wait_replicas(acct, "other", "m2")
     st, b, complete = raw_get(path + "/c/moving")
     t.ok(st == 200 and not complete, "a later segment deleted: cut too (%d, %d)"
          % (st, len(b)))
     req("PUT", path + "/other/m0", body=b"changed")
+    cl.wait_replicas(acct, "other", "m0", md5(b"changed"))
     st, _, _ = req("GET", path + "/c/moving")
     t.eq(st, 409, "the first segment changed: 409 before any byte")
 

@@ -628,6 +628,30 @@ class Cluster:
         wait_for(listed, timeout, "%d objects listed in every replica of "
                  "%s/%s" % (count, a, c))
 
+    def wait_replicas(self, a, c, o, etag=None, timeout=30):
+        """Waits until every primary replica of object a/c/o holds the
+        version whose ETag is etag, or with etag None, until none holds
+        the object (404). A PUT or DELETE is answered once a quorum of
+        nodes is done and the others had post_quorum_timeout more, so
+        under load one replica may still be old for a while; a test
+        whose next read must see the change on whichever replica it
+        reads waits for all of them."""
+        import urllib.parse
+        part, prim, _ = self.locate(a, c, o)
+        target = "/%d/" % part + urllib.parse.quote("%s/%s/%s" % (a, c, o))
+
+        def done():
+            for n, d in prim:
+                st, h, _ = n.obj("HEAD", "/" + d + target)
+                if etag is None and st != 404:
+                    return False
+                if etag is not None and (st != 200 or
+                                         h.get("etag", "").strip('"') != etag):
+                    return False
+            return True
+        wait_for(done, timeout, "every replica of %s/%s/%s %s" % (
+            a, c, o, "gone" if etag is None else "at ETag " + etag))
+
     def locate(self, a, c=None, o=None, ring="object"):
         """(partition, primaries, handoffs) of a name in a ring file of the
         cluster dir; each device is (Node, device name)."""
