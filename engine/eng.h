@@ -15,7 +15,9 @@
  * private 0700 directory and each invocation connects to it. A run
  * (struct eng_run) belongs to the thread whose event_base it was made on;
  * its callbacks run from that loop. struct eng itself is read-only after
- * eng_start and may be shared by all threads. Design notes:
+ * eng_start and may be shared by all threads. The process must ignore
+ * SIGPIPE, as the daemons do: a storlet that exits without reading its
+ * input is an EPIPE for eng_run_write and eng_run_splice. Design notes:
  * docs/internals/engine.md.
  */
 #ifndef CAIRN_ENG_H
