@@ -2397,9 +2397,11 @@ START_TEST(client_interim_responses_extend_the_wait)
     ck_assert_str_eq(b, "late");
     free(b);
     ck_assert(http_client_reusable(c));
-    /* the next request on the connection has the configured 300 ms again */
+    /* the next request on the connection has the configured 300 ms again
+     * (answered after 5 s, so that even a test thread stalled for seconds
+     * sees the timeout first) */
     x.extend = false;
-    iq_run(&x, "/interim?900");
+    iq_run(&x, "/interim?5000");
     ck_assert_int_eq(x.q.err, -ETIMEDOUT);
     ck_assert_int_eq(x.ninterim, 2);
     creq_release(&x.q);
