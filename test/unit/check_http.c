@@ -569,7 +569,7 @@ struct tsrv {
     /* observations */
     size_t max_buffered;      /* /big: output buffer after each write */
     size_t max_body_buffer;   /* /pause-sink: body buffer seen by the handler */
-    atomic_int output_full;   /* /big hit the high watermark */
+    atomic_int output_full;   /* /big or /seq hit the high watermark */
     atomic_int drains;
     atomic_int done_ok, done_err;
     atomic_int last_err;
@@ -673,6 +673,8 @@ static void seq_fill(struct http_req *req, struct seq_state *q)
     }
     if (q->off == q->total)
         ck_assert_int_eq(http_resp_end(req), 0);
+    else
+        atomic_fetch_add(&T->output_full, 1);
 }
 
 static void seq_drain(struct http_req *req, void *arg)
@@ -1050,9 +1052,9 @@ static void wait_done_ok(int n)
     }
 }
 
-static int tconnect(void)
+/* Connects fd (a fresh TCP socket) to the test server; returns it. */
+static int tconnect_on(int fd)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_ge(fd, 0);
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
@@ -1063,6 +1065,11 @@ static int tconnect(void)
     struct timeval tv = {20, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     return fd;
+}
+
+static int tconnect(void)
+{
+    return tconnect_on(socket(AF_INET, SOCK_STREAM, 0));
 }
 
 static void send_all(int fd, const void *data, size_t len)
@@ -1467,7 +1474,14 @@ START_TEST(server_large_response_to_slow_reader_arrives_in_order)
         char req[128];
         snprintf(req, sizeof(req), "GET /seq?%llu HTTP/1.1\r\n%s\r\n",
                  (unsigned long long)total, chunked ? "X-Chunked: 1\r\n" : "");
+        int full0 = atomic_load(&T->output_full);
         send_str(fd, req);
+        /* read nothing until the server has queued up to its watermark:
+         * a reader that happened to keep up with it (3 % of runs on an
+         * idle machine) never made it queue, and the drain went untested */
+        for (int i = 0; i < 30000 && atomic_load(&T->output_full) == full0; i++)
+            usleep(1000);
+        ck_assert_int_gt(atomic_load(&T->output_full), full0);
         struct http_parser p;
         struct http_head h;
         http_parser_init(&p, HTTP_PARSE_RESPONSE, NULL);
@@ -1782,9 +1796,17 @@ START_TEST(server_survives_running_out_of_fds)
     int more = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_lt(more, 0);
     /* give back one fd for the client socket, connect: it sits in the
-     * backlog because the server cannot accept */
-    close(spare[--nspare]);
-    int late = tconnect();
+     * backlog because the server cannot accept. The server's retry may
+     * take the fd first (to accept `waiting`, if that was still in its
+     * backlog): then give back one more, until the client's socket has
+     * one (giving back a single fd failed 1 run in 60) */
+    int late;
+    do {
+        ck_assert_int_gt(nspare, 0);
+        close(spare[--nspare]);
+        late = socket(AF_INET, SOCK_STREAM, 0);
+    } while (late < 0 && errno == EMFILE);
+    late = tconnect_on(late);
     send_str(late, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n");
     send_str(waiting, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n");
     /* the server has hit EMFILE and paused accepting */
