@@ -765,9 +765,16 @@ with Cluster(t) as cl:
     launcher = [q for q in descendants(node.proc.pid) if uid_of(q) == 0 and
                 cmdline(q).split(b"\0")[0].endswith(b"cairn-sbx-launch")]
 
+    def live_init(q):
+        # a sandbox the launcher holds: its child, neither a zombie nor
+        # exiting (PF_EXITING, 0x4 in stat's flags): an evicted or ended
+        # init stays the launcher's child until its next wake-up reaps it
+        f = stat_fields(q)
+        return bool(f) and int(f[1]) in launcher and f[0] != "Z" and \
+            not int(f[6]) & 0x4
+
     def inits():
-        return [q for q in sandboxed(node)
-                if stat_fields(q) and int(stat_fields(q)[1]) in launcher]
+        return [q for q in sandboxed(node) if live_init(q)]
     try:
         wait_for(lambda: len(inits()) >= LAUNCHER_MAX, 120,
                  "the launcher full of warm sandboxes")
